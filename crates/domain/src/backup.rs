@@ -1,0 +1,197 @@
+//! Backups of one organization, their schedule and retention.
+//!
+//! Keys and access patterns:
+//! - the backup record: `ORG#<o>#BACKUP#<b>` / `PROFILE`;
+//! - list an organization's backups, newest first: GSI1 `ORG#<o>#BACKUPS` / `<backupId>`;
+//! - the objects live in S3 under `backups/<orgId>/<backupId>/`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
+use crate::{BackupId, OrgId, Stamp, ValidationErrors};
+
+/// How a backup came to be, which decides how long it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupKind {
+    /// Asked for; kept until deleted.
+    Manual,
+    /// Daily schedule; kept 7 days.
+    Daily,
+    /// Weekly schedule; kept 30 days.
+    Weekly,
+    /// Monthly schedule; kept 365 days.
+    Monthly,
+}
+
+impl BackupKind {
+    /// How long a backup of this kind is kept, `None` for forever.
+    pub fn retention(&self) -> Option<Duration> {
+        match self {
+            BackupKind::Manual => None,
+            BackupKind::Daily => Some(Duration::days(7)),
+            BackupKind::Weekly => Some(Duration::days(30)),
+            BackupKind::Monthly => Some(Duration::days(365)),
+        }
+    }
+}
+
+/// Where a backup is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupStatus {
+    /// Waiting to run.
+    Queued,
+    /// Running.
+    Running,
+    /// Done and downloadable.
+    Completed,
+    /// Failed; see `error`.
+    Failed,
+}
+
+/// How often scheduled backups run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    /// Every day.
+    Daily,
+    /// Every week (Mondays).
+    Weekly,
+    /// Every month (the 1st).
+    Monthly,
+}
+
+/// An organization's backup schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupSchedule {
+    /// Whether scheduled backups run.
+    pub enabled: bool,
+    /// How often.
+    pub frequency: Frequency,
+    /// Hour of day (0..=23) in the organization's time zone.
+    pub hour: u8,
+}
+
+impl BackupSchedule {
+    /// Field errors, with `prefix` before each field name.
+    pub fn check(&self, prefix: &str, v: &mut ValidationErrors) {
+        if self.hour > 23 {
+            v.add(format!("{prefix}hour"), "out_of_range", "must be 0 to 23");
+        }
+    }
+}
+
+/// One backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backup {
+    /// Its id.
+    pub id: BackupId,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// Manual or scheduled.
+    pub kind: BackupKind,
+    /// Where it is.
+    pub status: BackupStatus,
+    /// Percent done.
+    pub progress: u8,
+    /// Items per entity type.
+    #[serde(default)]
+    pub counts: BTreeMap<String, u64>,
+    /// Compressed size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    /// SHA-256 of the data object, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it is deleted (epoch seconds), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Bookkeeping.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+impl Backup {
+    /// When a backup of this kind created at `at` expires, if ever.
+    pub fn expiry(kind: BackupKind, at: DateTime<Utc>) -> Option<i64> {
+        kind.retention().map(|d| (at + d).timestamp())
+    }
+
+    /// The S3 key prefix of an organization's backups.
+    pub fn s3_prefix(org: &OrgId) -> String {
+        format!("backups/{org}/")
+    }
+
+    /// The record's key.
+    pub fn key_of(org: &OrgId, id: &BackupId) -> Key {
+        Key::new(org_pk(org, format!("BACKUP#{id}")), PROFILE)
+    }
+
+    /// GSI1 partition listing backups.
+    pub fn list_pk(org: &OrgId) -> String {
+        org_pk(org, "BACKUPS")
+    }
+}
+
+impl Entity for Backup {
+    const TYPE: &'static str = "backup";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(
+            Index::Gsi1,
+            Key::new(Self::list_pk(&self.org_id), self.id.to_string()),
+        )]
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_by_kind() {
+        let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(Backup::expiry(BackupKind::Manual, at), None);
+        assert_eq!(
+            Backup::expiry(BackupKind::Daily, at),
+            Some(at.timestamp() + 7 * 86_400)
+        );
+        assert_eq!(
+            Backup::expiry(BackupKind::Weekly, at),
+            Some(at.timestamp() + 30 * 86_400)
+        );
+        assert_eq!(
+            Backup::expiry(BackupKind::Monthly, at),
+            Some(at.timestamp() + 365 * 86_400)
+        );
+    }
+
+    #[test]
+    fn schedule_hour_is_checked() {
+        let mut v = ValidationErrors::new();
+        BackupSchedule {
+            enabled: true,
+            frequency: Frequency::Daily,
+            hour: 24,
+        }
+        .check("", &mut v);
+        assert!(v.has("hour"));
+    }
+}

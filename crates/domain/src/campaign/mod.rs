@@ -1,0 +1,307 @@
+//! Campaigns, their team and their status history.
+//!
+//! Keys and access patterns (one item collection per campaign, `ORG#<o>#CAMPAIGN#<c>`):
+//! - the campaign record: SK `PROFILE`;
+//! - team members: SK `MEMBER#<u>` (Query begins_with `MEMBER#`); each member item is also in
+//!   GSI1 `ORG#<o>#USER#<u>#CAMPAIGNS` / `CAMPAIGN#<c>` ("campaigns I am on");
+//! - status history: SK `HISTORY#<ulid>` (Query begins_with `HISTORY#`, oldest first);
+//! - list all campaigns by start date (date-range filter, newest or oldest first):
+//!   GSI1 `ORG#<o>#CAMPAIGNS` / `START#<startDate|0000-00-00>#<c>`;
+//! - list a client's campaigns (client users, archive guard): GSI2 `ORG#<o>#CLIENT#<cl>#CAMPAIGNS` /
+//!   `START#<startDate>#<c>`.
+//!
+//! Status rules live in [`transitions`]; the team model in [`team`].
+
+pub mod team;
+pub mod transitions;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
+use crate::{CampaignId, ClientId, Money, OrgId, ShowId, Stamp, UserId, ValidationErrors};
+
+pub use transitions::CampaignStatus;
+
+/// Where in an episode an ad runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// Before the content.
+    Pre,
+    /// Inside the content.
+    Mid,
+    /// After the content.
+    Post,
+}
+
+/// Delivery goals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Goals {
+    /// Target impressions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impressions: Option<u64>,
+}
+
+/// Where the campaign should run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Targeting {
+    /// Shows to run on.
+    #[serde(default)]
+    pub show_ids: Vec<ShowId>,
+    /// Positions wanted.
+    #[serde(default)]
+    pub positions: Vec<Position>,
+    /// Free-text notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// An advertising campaign sold to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Campaign {
+    /// Its id.
+    pub id: CampaignId,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// Name.
+    pub name: String,
+    /// The advertiser (required to leave draft).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    /// The agency buying it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_id: Option<ClientId>,
+    /// The owning seller.
+    pub owner_id: UserId,
+    /// First day (required to leave draft).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<NaiveDate>,
+    /// Last day, not before the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<NaiveDate>,
+    /// Budget (positive to leave draft).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Money>,
+    /// Delivery goals.
+    #[serde(default)]
+    pub goals: Goals,
+    /// Targeting.
+    #[serde(default)]
+    pub targeting: Targeting,
+    /// Internal notes, hidden from the client view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_notes: Option<String>,
+    /// Where it is in the sales pipeline.
+    pub status: CampaignStatus,
+    /// Win probability in percent, derived from the status.
+    pub probability: u8,
+    /// Archived campaigns are hidden from lists unless asked for.
+    #[serde(default)]
+    pub archived: bool,
+    /// Bookkeeping.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+/// One status change, kept in the campaign's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// Sortable id of the entry.
+    pub id: ulid::Ulid,
+    /// Who changed it (`None` for the daily job).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<UserId>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// From status.
+    pub from: CampaignStatus,
+    /// To status.
+    pub to: CampaignStatus,
+    /// Why, when given (required for lost and cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Campaign {
+    /// Field errors, if any (status guards are separate, in [`transitions`]).
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut v = ValidationErrors::new();
+        v.text("name", &self.name, 200);
+        if let (Some(s), Some(e)) = (self.start_date, self.end_date) {
+            if e < s {
+                v.add("endDate", "before_start", "must not be before startDate");
+            }
+        }
+        if let Some(b) = self.budget {
+            if b.amount < 0 {
+                v.add("budget.amount", "negative", "must not be negative");
+            }
+        }
+        if self.agency_id.is_some() && self.agency_id == self.client_id {
+            v.add("agencyId", "invalid", "must differ from clientId");
+        }
+        if self.targeting.show_ids.len() > 500 {
+            v.add("targeting.showIds", "too_many", "at most 500 shows");
+        }
+        v.opt_text("targeting.notes", self.targeting.notes.as_deref(), 5000);
+        v.opt_text("internalNotes", self.internal_notes.as_deref(), 10_000);
+        if self.probability != self.status.probability() {
+            v.add("probability", "derived", "is derived from the status");
+        }
+        v.into_result()
+    }
+
+    /// The facts the transition guards look at.
+    pub fn guard_facts(&self) -> transitions::GuardFacts {
+        transitions::GuardFacts {
+            has_client: self.client_id.is_some(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            budget_positive: self.budget.is_some_and(|b| b.is_positive()),
+        }
+    }
+
+    /// The partition of this campaign's item collection.
+    pub fn collection_pk(org: &OrgId, id: &CampaignId) -> String {
+        org_pk(org, format!("CAMPAIGN#{id}"))
+    }
+
+    /// The record's key.
+    pub fn key_of(org: &OrgId, id: &CampaignId) -> Key {
+        Key::new(Self::collection_pk(org, id), PROFILE)
+    }
+
+    /// GSI1 partition listing all campaigns by start date.
+    pub fn list_pk(org: &OrgId) -> String {
+        org_pk(org, "CAMPAIGNS")
+    }
+
+    /// GSI2 partition listing one client's campaigns.
+    pub fn by_client_pk(org: &OrgId, client: &ClientId) -> String {
+        org_pk(org, format!("CLIENT#{client}#CAMPAIGNS"))
+    }
+
+    /// Sort key prefix of a start date in the list indexes (campaigns without dates sort first).
+    pub fn start_sk(date: Option<NaiveDate>) -> String {
+        match date {
+            Some(d) => format!("START#{d}"),
+            None => "START#0000-00-00".into(),
+        }
+    }
+
+    /// Sort key prefix of the history entries in the collection.
+    pub const HISTORY_PREFIX: &'static str = "HISTORY#";
+
+    /// Key of one history entry.
+    pub fn history_key(org: &OrgId, id: &CampaignId, entry: ulid::Ulid) -> Key {
+        Key::new(
+            Self::collection_pk(org, id),
+            format!("{}{entry}", Self::HISTORY_PREFIX),
+        )
+    }
+}
+
+impl Entity for Campaign {
+    const TYPE: &'static str = "campaign";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        let sk = format!("{}#{}", Self::start_sk(self.start_date), self.id);
+        let mut keys = vec![(
+            Index::Gsi1,
+            Key::new(Self::list_pk(&self.org_id), sk.clone()),
+        )];
+        if let Some(client) = &self.client_id {
+            keys.push((
+                Index::Gsi2,
+                Key::new(Self::by_client_pk(&self.org_id, client), sk),
+            ));
+        }
+        keys
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
+}
+
+impl Entity for HistoryEntry {
+    const TYPE: &'static str = "campaignHistory";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Campaign::history_key(&self.org_id, &self.campaign_id, self.id)
+    }
+    fn version(&self) -> u64 {
+        1
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Currency;
+
+    pub(crate) fn campaign() -> Campaign {
+        Campaign {
+            id: CampaignId::new(),
+            org_id: OrgId::new(),
+            name: "Spring push".into(),
+            client_id: Some(ClientId::new()),
+            agency_id: None,
+            owner_id: UserId::new(),
+            start_date: NaiveDate::from_ymd_opt(2026, 3, 1),
+            end_date: NaiveDate::from_ymd_opt(2026, 5, 31),
+            budget: Some(Money::new(1_000_000, Currency::USD)),
+            goals: Goals::default(),
+            targeting: Targeting::default(),
+            internal_notes: None,
+            status: CampaignStatus::Draft,
+            probability: 10,
+            archived: false,
+            stamp: Stamp::created(UserId::new(), Utc::now()),
+        }
+    }
+
+    #[test]
+    fn valid_campaign_passes() {
+        campaign().validate().unwrap();
+    }
+
+    #[test]
+    fn end_before_start_and_wrong_probability_fail() {
+        let mut c = campaign();
+        c.end_date = NaiveDate::from_ymd_opt(2026, 2, 1);
+        c.probability = 50;
+        c.name = String::new();
+        let e = c.validate().unwrap_err();
+        assert!(e.has("endDate") && e.has("probability") && e.has("name"));
+    }
+
+    #[test]
+    fn list_keys_sort_by_start_date_and_include_the_client_index() {
+        let c = campaign();
+        let keys = c.index_keys();
+        assert_eq!(keys.len(), 2);
+        assert!(keys[0].1.sk.starts_with("START#2026-03-01#"));
+        assert!(keys[1].1.pk.ends_with("#CAMPAIGNS"));
+        let mut undated = campaign();
+        undated.start_date = None;
+        undated.client_id = None;
+        assert_eq!(undated.index_keys().len(), 1);
+        assert!(undated.index_keys()[0].1.sk < keys[0].1.sk);
+    }
+}

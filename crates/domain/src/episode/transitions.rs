@@ -1,0 +1,157 @@
+//! The episode state machine.
+//!
+//! ```text
+//! draft -> scheduled -> recording -> editing -> published
+//!                           ^           |
+//!                           +-----------+  (re-record)
+//! cancelled: from any status but published (and cancelled)
+//! ```
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Where an episode is in production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpisodeStatus {
+    /// Being planned.
+    Draft,
+    /// Has an air date.
+    Scheduled,
+    /// Being recorded.
+    Recording,
+    /// Being edited.
+    Editing,
+    /// Out.
+    Published,
+    /// Will not air.
+    Cancelled,
+}
+
+impl EpisodeStatus {
+    /// Every status.
+    pub const ALL: [EpisodeStatus; 6] = [
+        EpisodeStatus::Draft,
+        EpisodeStatus::Scheduled,
+        EpisodeStatus::Recording,
+        EpisodeStatus::Editing,
+        EpisodeStatus::Published,
+        EpisodeStatus::Cancelled,
+    ];
+
+    /// The API name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EpisodeStatus::Draft => "draft",
+            EpisodeStatus::Scheduled => "scheduled",
+            EpisodeStatus::Recording => "recording",
+            EpisodeStatus::Editing => "editing",
+            EpisodeStatus::Published => "published",
+            EpisodeStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for EpisodeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+use EpisodeStatus as S;
+
+/// Every allowed edge; anything not listed is refused.
+pub const EDGES: &[(EpisodeStatus, EpisodeStatus)] = &[
+    (S::Draft, S::Scheduled),
+    (S::Scheduled, S::Recording),
+    (S::Recording, S::Editing),
+    (S::Editing, S::Published),
+    (S::Editing, S::Recording),
+    (S::Draft, S::Cancelled),
+    (S::Scheduled, S::Cancelled),
+    (S::Recording, S::Cancelled),
+    (S::Editing, S::Cancelled),
+];
+
+/// Why an episode transition is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EpisodeTransitionError {
+    /// Already there.
+    #[error("the episode is already {0}")]
+    AlreadyThere(EpisodeStatus),
+    /// No such edge.
+    #[error("an episode cannot move from {from} to {to}")]
+    NotAllowed {
+        /// Current status.
+        from: EpisodeStatus,
+        /// Requested status.
+        to: EpisodeStatus,
+    },
+    /// Scheduling needs an air date.
+    #[error("an episode needs an airDate to be scheduled")]
+    AirDateRequired,
+}
+
+/// Checks one episode transition. Role checks are the policy's (producer of the show, admin).
+pub fn check(
+    from: EpisodeStatus,
+    to: EpisodeStatus,
+    air_date: Option<NaiveDate>,
+) -> Result<(), EpisodeTransitionError> {
+    if from == to {
+        return Err(EpisodeTransitionError::AlreadyThere(from));
+    }
+    if !EDGES.contains(&(from, to)) {
+        return Err(EpisodeTransitionError::NotAllowed { from, to });
+    }
+    if to == S::Scheduled && air_date.is_none() {
+        return Err(EpisodeTransitionError::AirDateRequired);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pair_is_decided_by_the_edge_list() {
+        let air = NaiveDate::from_ymd_opt(2026, 1, 1);
+        for from in EpisodeStatus::ALL {
+            for to in EpisodeStatus::ALL {
+                let r = check(from, to, air);
+                if from == to {
+                    assert_eq!(r, Err(EpisodeTransitionError::AlreadyThere(from)));
+                } else if EDGES.contains(&(from, to)) {
+                    assert_eq!(r, Ok(()), "{from}->{to}");
+                } else {
+                    assert_eq!(
+                        r,
+                        Err(EpisodeTransitionError::NotAllowed { from, to }),
+                        "{from}->{to}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cancel_from_all_but_published() {
+        for from in EpisodeStatus::ALL {
+            let ok = !matches!(from, S::Published | S::Cancelled);
+            assert_eq!(check(from, S::Cancelled, None).is_ok(), ok, "{from}");
+        }
+    }
+
+    #[test]
+    fn scheduling_needs_an_air_date() {
+        assert_eq!(
+            check(S::Draft, S::Scheduled, None),
+            Err(EpisodeTransitionError::AirDateRequired)
+        );
+        assert!(check(S::Editing, S::Recording, None).is_ok());
+    }
+}

@@ -1,0 +1,177 @@
+//! The single-table key shape and the tenant rule.
+//!
+//! Attributes: `PK`, `SK`, `GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`, `entity`, `version`, `expiresAt`.
+//! Every item of an organization has a partition key starting with `ORG#<orgId>#`, and so does every
+//! GSI partition key of that item. Tenant keys are built only through [`org_pk`], which takes an
+//! [`OrgId`]; platform items use the prefixes in [`platform`]. Each entity module documents its own
+//! access patterns beside its key builders.
+
+use std::fmt;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::OrgId;
+
+/// Partition key attribute of the table.
+pub const PK: &str = "PK";
+/// Sort key attribute of the table.
+pub const SK: &str = "SK";
+/// Attribute naming the entity type of an item.
+pub const ENTITY: &str = "entity";
+/// Attribute holding the optimistic-concurrency version.
+pub const VERSION: &str = "version";
+/// TTL attribute (epoch seconds); the table deletes the item some time after it passes.
+pub const EXPIRES_AT: &str = "expiresAt";
+
+/// A table index: the main table or one of the two global secondary indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Index {
+    /// The table itself (`PK`, `SK`).
+    Main,
+    /// `GSI1PK`/`GSI1SK`: per-tenant, per-type lists.
+    Gsi1,
+    /// `GSI2PK`/`GSI2SK`: secondary lists (by owner, parent or status).
+    Gsi2,
+}
+
+impl Index {
+    /// Every index, main first.
+    pub const ALL: [Index; 3] = [Index::Main, Index::Gsi1, Index::Gsi2];
+
+    /// The index's name in DynamoDB (`None` for the table itself).
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Index::Main => None,
+            Index::Gsi1 => Some("GSI1"),
+            Index::Gsi2 => Some("GSI2"),
+        }
+    }
+
+    /// The partition and sort key attribute names of this index.
+    pub fn attributes(&self) -> (&'static str, &'static str) {
+        match self {
+            Index::Main => (PK, SK),
+            Index::Gsi1 => ("GSI1PK", "GSI1SK"),
+            Index::Gsi2 => ("GSI2PK", "GSI2SK"),
+        }
+    }
+}
+
+/// A primary key: partition and sort key values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// Partition key value.
+    pub pk: String,
+    /// Sort key value.
+    pub sk: String,
+}
+
+impl Key {
+    /// A key from its two parts.
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} / {}", self.pk, self.sk)
+    }
+}
+
+/// The prefix every partition key of an organization's items starts with.
+pub fn tenant_prefix(org: &OrgId) -> String {
+    format!("ORG#{org}#")
+}
+
+/// A tenant partition key: `ORG#<orgId>#<rest>`.
+pub fn org_pk(org: &OrgId, rest: impl fmt::Display) -> String {
+    format!("ORG#{org}#{rest}")
+}
+
+/// Sort key of an entity's own record inside its item collection.
+pub const PROFILE: &str = "PROFILE";
+
+/// Platform items: not owned by any one tenant.
+pub mod platform {
+    use super::Key;
+    use crate::{OrgId, UserId};
+
+    /// Partition of the organization list (master's "list all").
+    pub const ORGANIZATIONS: &str = "PLATFORM#ORGS";
+
+    /// An organization's entry in the platform list. Access: master lists all organizations.
+    pub fn organization_entry(org: &OrgId) -> Key {
+        Key::new(ORGANIZATIONS, format!("ORG#{org}"))
+    }
+
+    /// Uniqueness claim on an organization slug.
+    pub fn slug(slug: &str) -> Key {
+        Key::new(format!("SLUG#{slug}"), "SLUG")
+    }
+
+    /// Uniqueness claim on an e-mail (lower-cased); also the sign-in lookup email -> user.
+    pub fn email(email: &str) -> Key {
+        Key::new(format!("EMAIL#{}", email.to_lowercase()), "EMAIL")
+    }
+
+    /// A user's membership (org, role, status, tokens-valid-after), read by the authorizer.
+    pub fn membership(user: &UserId) -> Key {
+        Key::new(format!("USER#{user}"), "MEMBERSHIP")
+    }
+}
+
+/// What every stored entity provides so a generic repository can persist it.
+pub trait Entity: Serialize + DeserializeOwned + Send + Sync {
+    /// The value of the `entity` attribute, e.g. `campaign`.
+    const TYPE: &'static str;
+
+    /// The organization that owns it.
+    fn org_id(&self) -> &OrgId;
+
+    /// Its primary key.
+    fn key(&self) -> Key;
+
+    /// Its secondary index keys (the lists it appears in).
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        Vec::new()
+    }
+
+    /// Its current version.
+    fn version(&self) -> u64;
+}
+
+/// Lower-cases and trims a name so it sorts and prefix-matches case-insensitively in a key.
+pub fn sortable_name(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_keys_carry_the_prefix() {
+        let org = OrgId::new();
+        let pk = org_pk(&org, "CAMPAIGN#x");
+        assert!(pk.starts_with(&tenant_prefix(&org)));
+        assert_eq!(pk, format!("ORG#{org}#CAMPAIGN#x"));
+    }
+
+    #[test]
+    fn platform_keys_never_look_like_tenant_keys() {
+        let keys = [
+            platform::organization_entry(&OrgId::new()),
+            platform::slug("acme"),
+            platform::email("A@B.co"),
+            platform::membership(&crate::UserId::new()),
+        ];
+        for k in keys {
+            assert!(!k.pk.starts_with("ORG#"), "{k}");
+        }
+        assert_eq!(platform::email("A@B.co").pk, "EMAIL#a@b.co");
+    }
+}

@@ -1,0 +1,35 @@
+//! PodcastFlow's pure domain: everything the business rules need and nothing that does I/O.
+//!
+//! A newcomer's map:
+//! - [`ids`], [`money`], [`validation`]: value types shared by every entity.
+//! - [`role`]: roles and the verified [`role::Principal`] a request acts as.
+//! - [`policy`]: the permission table of DOMAIN.md as data, and [`policy::authorize`].
+//! - one module per entity ([`organization`], [`user`], [`client`], [`campaign`], [`show`],
+//!   [`episode`], [`availability`], [`notification`], [`activity`], [`backup`]), each owning its
+//!   fields, validation and key builders with the access patterns beside them.
+//! - [`campaign::transitions`] and [`episode::transitions`]: the state machines.
+//! - [`keys`]: the single-table key shape and the tenant prefix rule.
+
+pub mod activity;
+pub mod availability;
+pub mod backup;
+pub mod campaign;
+pub mod client;
+pub mod episode;
+pub mod ids;
+pub mod keys;
+pub mod money;
+pub mod notification;
+pub mod organization;
+pub mod policy;
+pub mod role;
+pub mod show;
+pub mod stamp;
+pub mod user;
+pub mod validation;
+
+pub use ids::*;
+pub use money::{Currency, Money};
+pub use role::{Principal, PrincipalKind, Role};
+pub use stamp::Stamp;
+pub use validation::{FieldError, ValidationErrors};

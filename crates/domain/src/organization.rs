@@ -1,0 +1,197 @@
+//! Organizations (tenants).
+//!
+//! Keys and access patterns:
+//! - the organization record: `ORG#<o>#ORG` / `PROFILE` (get by id: authorizer, settings);
+//! - its entry in the platform list: [`crate::keys::platform::organization_entry`]
+//!   (master lists all organizations: Query `PLATFORM#ORGS`);
+//! - slug uniqueness: [`crate::keys::platform::slug`] (claimed in the same transaction).
+
+use serde::{Deserialize, Serialize};
+
+use crate::backup::BackupSchedule;
+use crate::keys::{Entity, Key, PROFILE, org_pk};
+use crate::{Currency, OrgId, Stamp, ValidationErrors};
+
+/// Whether an organization's users may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgStatus {
+    /// Normal operation.
+    Active,
+    /// Every user of the organization is denied.
+    Suspended,
+}
+
+/// Request rate limits applied to an organization's API traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimits {
+    /// Sustained requests per second.
+    pub requests_per_second: u32,
+    /// Burst capacity.
+    pub burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 50,
+            burst: 100,
+        }
+    }
+}
+
+/// An organization's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgSettings {
+    /// IANA time zone, e.g. `America/New_York`; schedules run in it.
+    pub timezone: String,
+    /// Default currency of money entered in the organization.
+    pub currency: Currency,
+    /// When scheduled backups run, if at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_schedule: Option<BackupSchedule>,
+    /// API rate limits.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        Self {
+            timezone: "UTC".into(),
+            currency: Currency::USD,
+            backup_schedule: None,
+            rate_limits: RateLimits::default(),
+        }
+    }
+}
+
+/// An organization: a network or sales house using PodcastFlow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    /// Its id (also the tenant id).
+    pub id: OrgId,
+    /// Display name.
+    pub name: String,
+    /// Unique URL-safe handle.
+    pub slug: String,
+    /// Active or suspended.
+    pub status: OrgStatus,
+    /// Commercial plan name.
+    pub plan: String,
+    /// Settings.
+    pub settings: OrgSettings,
+    /// Bookkeeping.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+/// Whether a slug has the allowed shape: `[a-z0-9-]`, 3..=48, no leading or trailing hyphen.
+pub fn is_valid_slug(slug: &str) -> bool {
+    (3..=48).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}
+
+/// Whether a time zone name has the IANA shape (`UTC` or `Area/Location`).
+pub fn is_plausible_timezone(tz: &str) -> bool {
+    tz == "UTC"
+        || (tz.contains('/')
+            && tz.len() <= 64
+            && tz.split('/').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-+".contains(&b))
+            }))
+}
+
+impl OrgSettings {
+    /// Field errors of these settings, with `prefix` before each field name.
+    pub fn check(&self, prefix: &str, v: &mut ValidationErrors) {
+        if !is_plausible_timezone(&self.timezone) {
+            v.add(
+                format!("{prefix}timezone"),
+                "invalid",
+                "must be an IANA time zone such as Europe/Berlin",
+            );
+        }
+        if self.rate_limits.requests_per_second == 0
+            || self.rate_limits.burst < self.rate_limits.requests_per_second
+        {
+            v.add(
+                format!("{prefix}rateLimits"),
+                "invalid",
+                "requestsPerSecond must be positive and burst at least as large",
+            );
+        }
+        if let Some(s) = &self.backup_schedule {
+            s.check(&format!("{prefix}backupSchedule."), v);
+        }
+    }
+}
+
+impl Organization {
+    /// Field errors, if any.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut v = ValidationErrors::new();
+        v.text("name", &self.name, 120);
+        if !is_valid_slug(&self.slug) {
+            v.add(
+                "slug",
+                "invalid",
+                "3 to 48 of a-z, 0-9 and -, not starting or ending with -",
+            );
+        }
+        v.text("plan", &self.plan, 40);
+        self.settings.check("settings.", &mut v);
+        v.into_result()
+    }
+
+    /// The record's key.
+    pub fn key_of(org: &OrgId) -> Key {
+        Key::new(org_pk(org, "ORG"), PROFILE)
+    }
+}
+
+impl Entity for Organization {
+    const TYPE: &'static str = "organization";
+    fn org_id(&self) -> &OrgId {
+        &self.id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.id)
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["abc", "acme-media", "a1-b2", &"a".repeat(48)] {
+            assert!(is_valid_slug(ok), "{ok}");
+        }
+        for bad in ["ab", "-abc", "abc-", "ABC", "a_b", "a b", &"a".repeat(49)] {
+            assert!(!is_valid_slug(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timezones() {
+        assert!(is_plausible_timezone("UTC"));
+        assert!(is_plausible_timezone("America/Argentina/Buenos_Aires"));
+        assert!(!is_plausible_timezone("Nowhere"));
+        assert!(!is_plausible_timezone("Europe/"));
+        assert!(!is_plausible_timezone("Europe/Ber lin"));
+    }
+}

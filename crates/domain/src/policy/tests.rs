@@ -1,0 +1,489 @@
+//! Every cell of the permission table, from both sides: with the relationship the rule asks for
+//! (positive fixture) and without it (negative fixture), plus the denial kinds and tenancy.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+
+use super::*;
+use crate::PrincipalKind;
+use crate::campaign::team::TeamRole;
+use crate::{CampaignId, Role};
+
+/// Facts about the world a resource borrows from.
+struct World {
+    org: OrgId,
+    me: UserId,
+    my_client: ClientId,
+    related_users: Vec<UserId>,
+    related_clients: Vec<ClientId>,
+    team: Vec<TeamMember>,
+    positive: bool,
+}
+
+impl World {
+    fn new(me: UserId, my_client: ClientId, positive: bool) -> Self {
+        let other = UserId::new();
+        let subject = if positive { me } else { other };
+        let team = vec![TeamMember {
+            campaign_id: CampaignId::new(),
+            org_id: OrgId::new(),
+            user_id: subject,
+            role: TeamRole::Seller,
+            permissions: TeamPermission::ALL.into_iter().collect(),
+            added_at: Utc::now(),
+            added_by: other,
+            version: 1,
+        }];
+        World {
+            org: OrgId::new(),
+            me,
+            my_client,
+            related_users: vec![subject],
+            related_clients: vec![if positive { my_client } else { ClientId::new() }],
+            team,
+            positive,
+        }
+    }
+
+    fn subject(&self) -> UserId {
+        self.related_users[0]
+    }
+
+    fn resource(&self, action: Action) -> Resource<'_> {
+        use Action::*;
+        let org = self.org;
+        match action {
+            OrganizationCreate | OrganizationListAll => Resource::Platform,
+            OrganizationSuspend
+            | OrganizationRead
+            | OrganizationUpdateSettings
+            | UserList
+            | ClientCreate
+            | ShowCreate
+            | ActivityRecord
+            | BackupManage
+            | MonitoringRead => Resource::Org(org),
+            // Admins may manage anyone but themselves and masters: the negative case is themselves.
+            UserRead | UserUpdate | UserDisable => Resource::User {
+                org,
+                id: if self.positive {
+                    UserId::new()
+                } else {
+                    self.me
+                },
+                role: Role::Seller,
+            },
+            UserInvite => Resource::Invite {
+                org,
+                role: if self.positive {
+                    Role::Seller
+                } else {
+                    Role::Master
+                },
+            },
+            UserChangeRole => Resource::RoleChange {
+                org,
+                id: if self.positive {
+                    UserId::new()
+                } else {
+                    self.me
+                },
+                from: Role::Seller,
+                to: Role::Producer,
+            },
+            ProfileRead | ProfileUpdate | NotificationsOwn => Resource::OwnedBy(self.subject()),
+            ClientRead | ClientUpdate | ClientArchive => Resource::Client {
+                org,
+                id: self.related_clients[0],
+                assigned_sellers: &self.related_users,
+            },
+            CampaignCreate => Resource::NewCampaign {
+                org,
+                client_sellers: &self.related_users,
+            },
+            CampaignRead | CampaignUpdate | CampaignManageTeam => {
+                Resource::Campaign(CampaignFacts {
+                    org,
+                    owner: self.subject(),
+                    client: Some(self.related_clients[0]),
+                    team: &self.team,
+                    client_sellers: &self.related_users,
+                    show_producers: &self.related_users,
+                })
+            }
+            ShowRead | ShowUpdate | ShowArchive => Resource::Show {
+                org,
+                producers: &self.related_users,
+                talent: &self.related_users,
+                campaign_clients: &self.related_clients,
+            },
+            EpisodeCreate | EpisodeRead | EpisodeUpdate | RecordingRead | RecordingWrite => {
+                Resource::Episode {
+                    org,
+                    show_producers: &self.related_users,
+                    show_talent: &self.related_users,
+                    episode_talent: &self.related_users,
+                }
+            }
+            AvailabilityRead | AvailabilityWrite => Resource::Availability {
+                org,
+                talent: self.subject(),
+            },
+            ActivityRead => Resource::Activity {
+                org,
+                entity_readable: Some(self.positive),
+            },
+        }
+    }
+}
+
+/// Expected outcome of one cell: `F` full in both fixtures, `-` denied in both, `n` names and
+/// roles in both, `r` full only with the relationship, `c` client view only with it, `p` public
+/// fields only with it.
+const MATRIX: &[(Action, &str)] = &[
+    //                                   master admin seller producer talent client
+    (Action::OrganizationCreate, "F-----"),
+    (Action::OrganizationListAll, "F-----"),
+    (Action::OrganizationSuspend, "F-----"),
+    (Action::OrganizationRead, "FFFFFF"),
+    (Action::OrganizationUpdateSettings, "FF----"),
+    (Action::UserList, "FFnnn-"),
+    (Action::UserRead, "FFnnn-"),
+    (Action::UserInvite, "Fr----"),
+    (Action::UserUpdate, "Fr----"),
+    (Action::UserDisable, "Fr----"),
+    (Action::UserChangeRole, "Fr----"),
+    (Action::ProfileRead, "rrrrrr"),
+    (Action::ProfileUpdate, "rrrrrr"),
+    (Action::ClientCreate, "FFF---"),
+    (Action::ClientRead, "FFr--r"),
+    (Action::ClientUpdate, "FFr---"),
+    (Action::ClientArchive, "FF----"),
+    (Action::CampaignCreate, "FFr---"),
+    (Action::CampaignRead, "FFrrrc"),
+    (Action::CampaignUpdate, "FFrr--"),
+    (Action::CampaignManageTeam, "FFrr--"),
+    (Action::ShowCreate, "FF-F--"),
+    (Action::ShowArchive, "FF----"),
+    (Action::ShowRead, "FFFFrp"),
+    (Action::ShowUpdate, "FF-r--"),
+    (Action::EpisodeCreate, "FF-r--"),
+    (Action::EpisodeRead, "FFFFr-"),
+    (Action::EpisodeUpdate, "FF-r--"),
+    (Action::AvailabilityRead, "FFFFr-"),
+    (Action::AvailabilityWrite, "FF--r-"),
+    (Action::RecordingRead, "FFFrr-"),
+    (Action::RecordingWrite, "FF-rr-"),
+    (Action::NotificationsOwn, "rrrrrr"),
+    (Action::ActivityRead, "FFrrr-"),
+    (Action::ActivityRecord, "FFFFF-"),
+    (Action::BackupManage, "FF----"),
+    (Action::MonitoringRead, "FF----"),
+];
+
+fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
+    Principal {
+        user_id: me,
+        org_id: org,
+        role,
+        client_id: (role == Role::Client).then_some(client),
+        kind: PrincipalKind::User,
+    }
+}
+
+#[test]
+fn every_cell_of_the_permission_table() {
+    let mut cells = 0;
+    for (action, row) in MATRIX {
+        for (role, code) in Role::ALL.into_iter().zip(row.chars()) {
+            let me = UserId::new();
+            let my_client = ClientId::new();
+            for positive in [true, false] {
+                let world = World::new(me, my_client, positive);
+                let p = principal(role, world.org, me, my_client);
+                let got = authorize(&p, *action, &world.resource(*action));
+                let expected = match (code, positive) {
+                    ('F', _) | ('r', true) => Some(View::Full),
+                    ('n', _) => Some(View::NamesAndRoles),
+                    ('c', true) => Some(View::ClientView),
+                    ('p', true) => Some(View::PublicFields),
+                    ('-', _) | ('r' | 'c' | 'p', false) => None,
+                    _ => unreachable!("bad matrix code {code}"),
+                };
+                assert_eq!(
+                    got.ok(),
+                    expected,
+                    "{action:?} as {role} (positive fixture: {positive}): {got:?}"
+                );
+            }
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, Action::ALL.len() * 6);
+}
+
+#[test]
+fn the_matrix_and_the_policy_cover_every_action_once() {
+    let in_matrix: Vec<Action> = MATRIX.iter().map(|(a, _)| *a).collect();
+    let in_policy: Vec<Action> = POLICY.iter().map(|(a, _)| *a).collect();
+    assert_eq!(in_matrix, Action::ALL.to_vec());
+    assert_eq!(in_policy, Action::ALL.to_vec());
+    // Exhaustive match: adding an action without listing it in ALL fails to compile here.
+    for a in Action::ALL {
+        match a {
+            Action::OrganizationCreate
+            | Action::OrganizationListAll
+            | Action::OrganizationSuspend
+            | Action::OrganizationRead
+            | Action::OrganizationUpdateSettings
+            | Action::UserList
+            | Action::UserRead
+            | Action::UserInvite
+            | Action::UserUpdate
+            | Action::UserDisable
+            | Action::UserChangeRole
+            | Action::ProfileRead
+            | Action::ProfileUpdate
+            | Action::ClientCreate
+            | Action::ClientRead
+            | Action::ClientUpdate
+            | Action::ClientArchive
+            | Action::CampaignCreate
+            | Action::CampaignRead
+            | Action::CampaignUpdate
+            | Action::CampaignManageTeam
+            | Action::ShowCreate
+            | Action::ShowArchive
+            | Action::ShowRead
+            | Action::ShowUpdate
+            | Action::EpisodeCreate
+            | Action::EpisodeRead
+            | Action::EpisodeUpdate
+            | Action::AvailabilityRead
+            | Action::AvailabilityWrite
+            | Action::RecordingRead
+            | Action::RecordingWrite
+            | Action::NotificationsOwn
+            | Action::ActivityRead
+            | Action::ActivityRecord
+            | Action::BackupManage
+            | Action::MonitoringRead => {}
+        }
+    }
+}
+
+#[test]
+fn another_tenant_is_invisible_except_to_master() {
+    let world = World::new(UserId::new(), ClientId::new(), true);
+    for role in Role::ALL {
+        // The principal acts in a different organization from the resource.
+        let p = principal(role, OrgId::new(), world.me, world.my_client);
+        for action in [
+            Action::OrganizationRead,
+            Action::CampaignRead,
+            Action::ShowRead,
+            Action::BackupManage,
+        ] {
+            let got = authorize(&p, action, &world.resource(action));
+            if role == Role::Master {
+                assert!(got.is_ok(), "{action:?}");
+            } else {
+                assert_eq!(got, Err(Denial::NotFound), "{action:?} as {role}");
+            }
+        }
+    }
+}
+
+#[test]
+fn refused_writes_are_403_when_readable_and_404_when_not() {
+    let me = UserId::new();
+    let other = UserId::new();
+    let org = OrgId::new();
+    let seller = principal(Role::Seller, org, me, ClientId::new());
+    // A viewer on the team: reads, may not edit or manage the team.
+    let team = vec![TeamMember {
+        campaign_id: CampaignId::new(),
+        org_id: org,
+        user_id: me,
+        role: TeamRole::Seller,
+        permissions: BTreeSet::from([TeamPermission::View]),
+        added_at: Utc::now(),
+        added_by: other,
+        version: 1,
+    }];
+    let facts = CampaignFacts {
+        org,
+        owner: other,
+        client: None,
+        team: &team,
+        client_sellers: &[],
+        show_producers: &[],
+    };
+    let c = Resource::Campaign(facts);
+    assert_eq!(authorize(&seller, Action::CampaignRead, &c), Ok(View::Full));
+    assert_eq!(
+        authorize(&seller, Action::CampaignUpdate, &c),
+        Err(Denial::Forbidden)
+    );
+    assert_eq!(
+        authorize(&seller, Action::CampaignManageTeam, &c),
+        Err(Denial::Forbidden)
+    );
+    // Not on the team at all: the campaign does not exist for them.
+    let hidden = Resource::Campaign(CampaignFacts { team: &[], ..facts });
+    assert_eq!(
+        authorize(&seller, Action::CampaignRead, &hidden),
+        Err(Denial::NotFound)
+    );
+    assert_eq!(
+        authorize(&seller, Action::CampaignUpdate, &hidden),
+        Err(Denial::NotFound)
+    );
+    // Assigned to the client: reads, but only owners and editors edit.
+    let sellers = [me];
+    let assigned = Resource::Campaign(CampaignFacts {
+        team: &[],
+        client_sellers: &sellers,
+        ..facts
+    });
+    assert_eq!(
+        authorize(&seller, Action::CampaignRead, &assigned),
+        Ok(View::Full)
+    );
+    assert_eq!(
+        authorize(&seller, Action::CampaignUpdate, &assigned),
+        Err(Denial::Forbidden)
+    );
+    // Creating and listing have nothing to hide: 403.
+    assert_eq!(
+        authorize(&seller, Action::ShowCreate, &Resource::Org(org)),
+        Err(Denial::Forbidden)
+    );
+    assert_eq!(
+        authorize(&seller, Action::BackupManage, &Resource::Org(org)),
+        Err(Denial::Forbidden)
+    );
+}
+
+#[test]
+fn admins_never_grant_master_nor_change_their_own_role_or_status() {
+    let me = UserId::new();
+    let org = OrgId::new();
+    let admin = principal(Role::Admin, org, me, ClientId::new());
+    let other = UserId::new();
+    let to_master = Resource::RoleChange {
+        org,
+        id: other,
+        from: Role::Seller,
+        to: Role::Master,
+    };
+    let from_master = Resource::RoleChange {
+        org,
+        id: other,
+        from: Role::Master,
+        to: Role::Admin,
+    };
+    let own = Resource::RoleChange {
+        org,
+        id: me,
+        from: Role::Admin,
+        to: Role::Seller,
+    };
+    for r in [to_master, from_master, own] {
+        assert_eq!(
+            authorize(&admin, Action::UserChangeRole, &r),
+            Err(Denial::Forbidden)
+        );
+    }
+    let master_user = Resource::User {
+        org,
+        id: other,
+        role: Role::Master,
+    };
+    assert_eq!(
+        authorize(&admin, Action::UserDisable, &master_user),
+        Err(Denial::Forbidden)
+    );
+    assert_eq!(
+        authorize(
+            &admin,
+            Action::UserDisable,
+            &Resource::User {
+                org,
+                id: me,
+                role: Role::Admin
+            }
+        ),
+        Err(Denial::Forbidden)
+    );
+    assert!(
+        authorize(
+            &admin,
+            Action::UserChangeRole,
+            &Resource::RoleChange {
+                org,
+                id: other,
+                from: Role::Seller,
+                to: Role::Admin
+            }
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn client_users_see_only_their_own_client_in_client_view() {
+    let org = OrgId::new();
+    let mine = ClientId::new();
+    let p = principal(Role::Client, org, UserId::new(), mine);
+    let facts = CampaignFacts {
+        org,
+        owner: UserId::new(),
+        client: Some(ClientId::new()),
+        team: &[],
+        client_sellers: &[],
+        show_producers: &[],
+    };
+    assert_eq!(
+        authorize(&p, Action::CampaignRead, &Resource::Campaign(facts)),
+        Err(Denial::NotFound)
+    );
+    let own = CampaignFacts {
+        client: Some(mine),
+        ..facts
+    };
+    assert_eq!(
+        authorize(&p, Action::CampaignRead, &Resource::Campaign(own)),
+        Ok(View::ClientView)
+    );
+    assert_eq!(
+        authorize(&p, Action::CampaignUpdate, &Resource::Campaign(own)),
+        Err(Denial::Forbidden)
+    );
+    // A client user without a client id never matches a campaign without a client.
+    let orphan = Principal {
+        client_id: None,
+        ..p
+    };
+    let no_client = CampaignFacts {
+        client: None,
+        ..facts
+    };
+    assert_eq!(
+        authorize(
+            &orphan,
+            Action::CampaignRead,
+            &Resource::Campaign(no_client)
+        ),
+        Err(Denial::NotFound)
+    );
+}
+
+#[test]
+fn a_rule_on_the_wrong_resource_refuses() {
+    let org = OrgId::new();
+    let p = principal(Role::Seller, org, UserId::new(), ClientId::new());
+    assert!(authorize(&p, Action::CampaignRead, &Resource::Org(org)).is_err());
+    assert!(authorize(&p, Action::ClientRead, &Resource::Org(org)).is_err());
+}

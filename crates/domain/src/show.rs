@@ -1,0 +1,236 @@
+//! Shows.
+//!
+//! Keys and access patterns:
+//! - the show record: `ORG#<o>#SHOW#<s>` / `PROFILE`;
+//! - list all shows by name: GSI1 `ORG#<o>#SHOWS` / `NAME#<name>#<s>`;
+//! - shows a producer or talent is assigned to: `ORG#<o>#USER#<u>#SHOWS` / `SHOW#<s>`
+//!   ([`Show::assignment_key`]), written with the show in one transaction.
+
+use serde::{Deserialize, Serialize};
+
+use crate::campaign::Position;
+use crate::keys::{Entity, Index, Key, PROFILE, org_pk, sortable_name};
+use crate::{Money, OrgId, ShowId, Stamp, UserId, ValidationErrors};
+
+/// How often new episodes come out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseFrequency {
+    /// Every day.
+    Daily,
+    /// Every week.
+    Weekly,
+    /// Every other week.
+    Biweekly,
+    /// Every month.
+    Monthly,
+}
+
+/// Active or archived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShowStatus {
+    /// In production.
+    Active,
+    /// Retired.
+    Archived,
+}
+
+/// Number of ad slots per position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slots {
+    /// Pre-roll slots.
+    pub pre: u8,
+    /// Mid-roll slots.
+    pub mid: u8,
+    /// Post-roll slots.
+    pub post: u8,
+}
+
+/// A price per position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionPrices {
+    /// Pre-roll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre: Option<Money>,
+    /// Mid-roll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mid: Option<Money>,
+    /// Post-roll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<Money>,
+}
+
+impl PositionPrices {
+    /// The price for one position.
+    pub fn get(&self, p: Position) -> Option<Money> {
+        match p {
+            Position::Pre => self.pre,
+            Position::Mid => self.mid,
+            Position::Post => self.post,
+        }
+    }
+}
+
+/// How a show sells ads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdConfig {
+    /// Slots per episode; when absent they derive from the episode's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<Slots>,
+    /// Default CPM per position.
+    #[serde(default)]
+    pub cpm: PositionPrices,
+    /// Flat price of one spot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_spot_price: Option<Money>,
+}
+
+/// A podcast show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Show {
+    /// Its id.
+    pub id: ShowId,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// Name (public).
+    pub name: String,
+    /// Description (public).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Category (public).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Artwork URL or media id (public).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artwork: Option<String>,
+    /// Release cadence.
+    pub release_frequency: ReleaseFrequency,
+    /// Producers running it.
+    #[serde(default)]
+    pub producer_ids: Vec<UserId>,
+    /// Its talent (hosts).
+    #[serde(default)]
+    pub talent_ids: Vec<UserId>,
+    /// Ad configuration.
+    #[serde(default)]
+    pub ad_config: AdConfig,
+    /// Active or archived.
+    pub status: ShowStatus,
+    /// Bookkeeping.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+/// The fields of a show anyone who may see it at all may see (client users).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicShow<'a> {
+    /// Its id.
+    pub id: ShowId,
+    /// Name.
+    pub name: &'a str,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    /// Category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<&'a str>,
+    /// Artwork.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artwork: Option<&'a str>,
+}
+
+impl Show {
+    /// Field errors, if any.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut v = ValidationErrors::new();
+        v.text("name", &self.name, 200);
+        v.opt_text("description", self.description.as_deref(), 5000);
+        v.opt_text("category", self.category.as_deref(), 100);
+        v.opt_text("artwork", self.artwork.as_deref(), 2048);
+        if let Some(s) = self.ad_config.slots {
+            if s.pre > 10 || s.mid > 10 || s.post > 10 {
+                v.add(
+                    "adConfig.slots",
+                    "out_of_range",
+                    "at most 10 slots per position",
+                );
+            }
+        }
+        let prices = [
+            ("adConfig.cpm.pre", self.ad_config.cpm.pre),
+            ("adConfig.cpm.mid", self.ad_config.cpm.mid),
+            ("adConfig.cpm.post", self.ad_config.cpm.post),
+            ("adConfig.flatSpotPrice", self.ad_config.flat_spot_price),
+        ];
+        for (field, price) in prices {
+            if price.is_some_and(|m| m.amount < 0) {
+                v.add(field, "negative", "must not be negative");
+            }
+        }
+        if self.producer_ids.len() > 50 || self.talent_ids.len() > 50 {
+            v.add(
+                "assignments",
+                "too_many",
+                "at most 50 producers and 50 talent",
+            );
+        }
+        v.into_result()
+    }
+
+    /// The public projection of this show.
+    pub fn public(&self) -> PublicShow<'_> {
+        PublicShow {
+            id: self.id,
+            name: &self.name,
+            description: self.description.as_deref(),
+            category: self.category.as_deref(),
+            artwork: self.artwork.as_deref(),
+        }
+    }
+
+    /// The record's key.
+    pub fn key_of(org: &OrgId, id: &ShowId) -> Key {
+        Key::new(org_pk(org, format!("SHOW#{id}")), PROFILE)
+    }
+
+    /// GSI1 partition listing all shows by name.
+    pub fn list_pk(org: &OrgId) -> String {
+        org_pk(org, "SHOWS")
+    }
+
+    /// The item recording that a user (producer or talent) is assigned to a show.
+    pub fn assignment_key(org: &OrgId, user: &UserId, show: &ShowId) -> Key {
+        Key::new(
+            org_pk(org, format!("USER#{user}#SHOWS")),
+            format!("SHOW#{show}"),
+        )
+    }
+}
+
+impl Entity for Show {
+    const TYPE: &'static str = "show";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(
+            Index::Gsi1,
+            Key::new(
+                Self::list_pk(&self.org_id),
+                format!("NAME#{}#{}", sortable_name(&self.name), self.id),
+            ),
+        )]
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
+}

@@ -1,0 +1,193 @@
+//! Users and their membership of an organization.
+//!
+//! Keys and access patterns:
+//! - the user record: `ORG#<o>#USER#<u>` / `PROFILE` (get by id within the tenant);
+//! - list the organization's users by name: GSI1 `ORG#<o>#USERS` / `NAME#<name>#<u>`;
+//! - list by role: GSI2 `ORG#<o>#USERS#ROLE#<role>` / `NAME#<name>#<u>`;
+//! - sign-in lookup and uniqueness of e-mail: [`crate::keys::platform::email`];
+//! - the authorizer's membership read: [`crate::keys::platform::membership`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{Entity, Index, Key, PROFILE, org_pk, sortable_name};
+use crate::{ClientId, OrgId, Role, Stamp, UserId, ValidationErrors};
+
+/// Whether a user may act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// Invited, has not signed in yet.
+    Invited,
+    /// Normal.
+    Active,
+    /// Denied on the next request.
+    Disabled,
+}
+
+/// A person using PodcastFlow within one organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// Unique across the platform, compared case-insensitively.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role within the organization.
+    pub role: Role,
+    /// Invited, active or disabled.
+    pub status: UserStatus,
+    /// For role client: the client they belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    /// IANA time zone for dates shown to them.
+    pub timezone: String,
+    /// Bookkeeping.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+/// What the authorizer needs to know about a user on every request (a platform item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    /// The user.
+    pub user_id: UserId,
+    /// Their organization.
+    pub org_id: OrgId,
+    /// Their role.
+    pub role: Role,
+    /// Their status.
+    pub status: UserStatus,
+    /// For client users, their client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    /// Tokens issued before this instant are refused (role change, disable, sign-out everywhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_after: Option<DateTime<Utc>>,
+    /// Version, bumped with the user record.
+    pub version: u64,
+}
+
+impl User {
+    /// Field errors, if any.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut v = ValidationErrors::new();
+        v.email("email", &self.email);
+        v.text("name", &self.name, 120);
+        match (self.role, self.client_id) {
+            (Role::Client, None) => v.add("clientId", "required", "required for role client"),
+            (r, Some(_)) if r != Role::Client => v.add(
+                "clientId",
+                "not_allowed",
+                "only users with role client belong to a client",
+            ),
+            _ => {}
+        }
+        if !crate::organization::is_plausible_timezone(&self.timezone) {
+            v.add(
+                "timezone",
+                "invalid",
+                "must be an IANA time zone such as Europe/Berlin",
+            );
+        }
+        v.into_result()
+    }
+
+    /// The record's key.
+    pub fn key_of(org: &OrgId, id: &UserId) -> Key {
+        Key::new(org_pk(org, format!("USER#{id}")), PROFILE)
+    }
+
+    /// GSI1 partition listing the organization's users.
+    pub fn list_pk(org: &OrgId) -> String {
+        org_pk(org, "USERS")
+    }
+
+    /// GSI2 partition listing the organization's users of one role.
+    pub fn by_role_pk(org: &OrgId, role: Role) -> String {
+        org_pk(org, format!("USERS#ROLE#{role}"))
+    }
+
+    /// The membership the authorizer reads for this user.
+    pub fn membership(&self, tokens_valid_after: Option<DateTime<Utc>>) -> Membership {
+        Membership {
+            user_id: self.id,
+            org_id: self.org_id,
+            role: self.role,
+            status: self.status,
+            client_id: self.client_id,
+            tokens_valid_after,
+            version: self.stamp.version,
+        }
+    }
+}
+
+impl Entity for User {
+    const TYPE: &'static str = "user";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        let sk = format!("NAME#{}#{}", sortable_name(&self.name), self.id);
+        vec![
+            (
+                Index::Gsi1,
+                Key::new(Self::list_pk(&self.org_id), sk.clone()),
+            ),
+            (
+                Index::Gsi2,
+                Key::new(Self::by_role_pk(&self.org_id, self.role), sk),
+            ),
+        ]
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn user(role: Role) -> User {
+        User {
+            id: UserId::new(),
+            org_id: OrgId::new(),
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            role,
+            status: UserStatus::Active,
+            client_id: None,
+            timezone: "UTC".into(),
+            stamp: Stamp::created(UserId::new(), Utc::now()),
+        }
+    }
+
+    #[test]
+    fn client_users_need_a_client_and_others_must_not_have_one() {
+        let mut u = user(Role::Client);
+        assert!(u.validate().unwrap_err().has("clientId"));
+        u.client_id = Some(ClientId::new());
+        assert!(u.validate().is_ok());
+        u.role = Role::Seller;
+        assert!(u.validate().unwrap_err().has("clientId"));
+    }
+
+    #[test]
+    fn bad_email_name_and_timezone_are_reported_together() {
+        let mut u = user(Role::Admin);
+        u.email = "nope".into();
+        u.name = "".into();
+        u.timezone = "Mars".into();
+        let e = u.validate().unwrap_err();
+        assert!(e.has("email") && e.has("name") && e.has("timezone"));
+    }
+}

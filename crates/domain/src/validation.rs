@@ -1,0 +1,131 @@
+//! Field-level validation errors, collected rather than failing on the first.
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// One invalid field: a JSON pointer-ish path, a stable machine code and a human message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's path in the request body, e.g. `budget.amount` or `contacts[1].email`.
+    pub field: String,
+    /// A stable code clients can switch on, e.g. `required`, `too_long`, `invalid`.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// All the field errors of one value; empty means valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Error, Serialize)]
+#[error("{} invalid field(s)", .errors.len())]
+pub struct ValidationErrors {
+    /// The errors in the order they were found.
+    pub errors: Vec<FieldError>,
+}
+
+impl ValidationErrors {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error on a field.
+    pub fn add(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        });
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Whether a field has an error (any code).
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
+    /// `Ok(())` when empty, otherwise the collected errors.
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+
+    /// Requires a trimmed, non-empty string no longer than `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "required", "must not be empty");
+        } else if value.chars().count() > max {
+            self.add(
+                field,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        }
+    }
+
+    /// Like [`Self::text`] for an optional value: absent is fine, present must be valid.
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(v) = value {
+            self.text(field, v, max);
+        }
+    }
+
+    /// A plausible e-mail address: one `@`, non-empty local part, a dotted domain, no spaces.
+    pub fn email(&mut self, field: &str, value: &str) {
+        if !is_plausible_email(value) {
+            self.add(field, "invalid", "must be an e-mail address");
+        }
+    }
+}
+
+/// Whether a string looks like an e-mail address; deliverability is checked by sending mail.
+pub fn is_plausible_email(value: &str) -> bool {
+    if value.len() > 254 || value.chars().any(char::is_whitespace) {
+        return false;
+    }
+    match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.len() <= 64
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_error() {
+        let mut v = ValidationErrors::new();
+        v.text("name", "  ", 10);
+        v.text("title", "abcdefghijk", 10);
+        v.email("email", "nobody");
+        v.opt_text("note", None, 3);
+        assert_eq!(v.errors.len(), 3);
+        assert!(v.has("name") && v.has("title") && v.has("email"));
+        assert!(v.into_result().is_err());
+    }
+
+    #[test]
+    fn email_shapes() {
+        assert!(is_plausible_email("a@b.co"));
+        for bad in [
+            "", "a", "@b.co", "a@b", "a@@b.co", "a b@c.co", "a@.co", "a@co.",
+        ] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+}
