@@ -1,1 +1,3 @@
-//! tests
+//! Shared helpers of the black-box suites: fixtures that stand up each Table adapter.
+
+pub mod fixture;

@@ -527,10 +527,11 @@ pub fn authorize(
     resource: &Resource<'_>,
 ) -> Result<View, Denial> {
     // Tenancy first: outside their organization only master may act, and nothing is confirmed.
-    if let Some(org) = resource.org() {
-        if principal.role != Role::Master && org != principal.org_id {
-            return Err(Denial::NotFound);
-        }
+    if let Some(org) = resource.org()
+        && principal.role != Role::Master
+        && org != principal.org_id
+    {
+        return Err(Denial::NotFound);
     }
     if let Some(view) = evaluate(principal, rule(action, principal.role), resource) {
         return Ok(view);

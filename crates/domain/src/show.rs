@@ -153,14 +153,14 @@ impl Show {
         v.opt_text("description", self.description.as_deref(), 5000);
         v.opt_text("category", self.category.as_deref(), 100);
         v.opt_text("artwork", self.artwork.as_deref(), 2048);
-        if let Some(s) = self.ad_config.slots {
-            if s.pre > 10 || s.mid > 10 || s.post > 10 {
-                v.add(
-                    "adConfig.slots",
-                    "out_of_range",
-                    "at most 10 slots per position",
-                );
-            }
+        if let Some(s) = self.ad_config.slots
+            && (s.pre > 10 || s.mid > 10 || s.post > 10)
+        {
+            v.add(
+                "adConfig.slots",
+                "out_of_range",
+                "at most 10 slots per position",
+            );
         }
         let prices = [
             ("adConfig.cpm.pre", self.ad_config.cpm.pre),

@@ -136,15 +136,15 @@ impl Campaign {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut v = ValidationErrors::new();
         v.text("name", &self.name, 200);
-        if let (Some(s), Some(e)) = (self.start_date, self.end_date) {
-            if e < s {
-                v.add("endDate", "before_start", "must not be before startDate");
-            }
+        if let (Some(s), Some(e)) = (self.start_date, self.end_date)
+            && e < s
+        {
+            v.add("endDate", "before_start", "must not be before startDate");
         }
-        if let Some(b) = self.budget {
-            if b.amount < 0 {
-                v.add("budget.amount", "negative", "must not be negative");
-            }
+        if let Some(b) = self.budget
+            && b.amount < 0
+        {
+            v.add("budget.amount", "negative", "must not be negative");
         }
         if self.agency_id.is_some() && self.agency_id == self.client_id {
             v.add("agencyId", "invalid", "must differ from clientId");

@@ -1,0 +1,124 @@
+//! Items as the port sees them: JSON objects with string key attributes.
+//!
+//! JSON is the common ground of both adapters: serde_dynamo maps it to DynamoDB attribute
+//! values, redb stores it as bytes. Numbers are integers (money is minor units), so nothing is
+//! lost either way.
+
+use podcastflow_domain::keys::{self, Entity, Index, Key};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use crate::table::StoreError;
+
+/// One stored item: attribute name -> value.
+pub type Item = Map<String, Value>;
+
+/// DynamoDB's maximum item size; the embedded adapter enforces the same.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// The string value of an attribute, if present and a string.
+pub fn str_attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(Value::as_str)
+}
+
+/// The primary key of an item, or an error naming what is missing.
+pub fn key_of(item: &Item) -> Result<Key, StoreError> {
+    match (str_attr(item, keys::PK), str_attr(item, keys::SK)) {
+        (Some(pk), Some(sk)) if !pk.is_empty() && !sk.is_empty() => Ok(Key::new(pk, sk)),
+        _ => Err(StoreError::InvalidRequest(
+            "an item needs non-empty string PK and SK".into(),
+        )),
+    }
+}
+
+/// The item's key in an index, if the item appears in it (both attributes present as strings).
+pub fn index_key_of(item: &Item, index: Index) -> Option<Key> {
+    let (p, s) = index.attributes();
+    match (str_attr(item, p), str_attr(item, s)) {
+        (Some(pk), Some(sk)) => Some(Key::new(pk, sk)),
+        _ => None,
+    }
+}
+
+/// The attributes naming an item's position in an index: the index keys plus the table keys
+/// (what DynamoDB returns as `LastEvaluatedKey`).
+pub fn position_in(item: &Item, index: Index) -> Item {
+    let mut out = Item::new();
+    let mut copy = |name: &str| {
+        if let Some(v) = item.get(name) {
+            out.insert(name.to_owned(), v.clone());
+        }
+    };
+    copy(keys::PK);
+    copy(keys::SK);
+    if index != Index::Main {
+        let (p, s) = index.attributes();
+        copy(p);
+        copy(s);
+    }
+    out
+}
+
+/// A key as an item holding only `PK` and `SK`.
+pub fn key_item(key: &Key) -> Item {
+    let mut m = Item::new();
+    m.insert(keys::PK.into(), Value::String(key.pk.clone()));
+    m.insert(keys::SK.into(), Value::String(key.sk.clone()));
+    m
+}
+
+/// The `version` attribute of an item (0 when absent).
+pub fn version_of(item: &Item) -> u64 {
+    item.get(keys::VERSION).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// An entity as a stored item: its fields plus keys, index keys and `entity`.
+pub fn to_item<E: Entity>(entity: &E) -> Result<Item, StoreError> {
+    let mut item = match serde_json::to_value(entity) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => {
+            return Err(StoreError::InvalidRequest(format!(
+                "{} does not serialize to an object",
+                E::TYPE
+            )));
+        }
+        Err(e) => {
+            return Err(StoreError::InvalidRequest(format!(
+                "{} does not serialize: {e}",
+                E::TYPE
+            )));
+        }
+    };
+    let key = entity.key();
+    item.insert(keys::PK.into(), Value::String(key.pk));
+    item.insert(keys::SK.into(), Value::String(key.sk));
+    for (index, k) in entity.index_keys() {
+        let (p, s) = index.attributes();
+        item.insert(p.into(), Value::String(k.pk));
+        item.insert(s.into(), Value::String(k.sk));
+    }
+    item.insert(keys::ENTITY.into(), Value::String(E::TYPE.into()));
+    item.insert(keys::VERSION.into(), Value::from(entity.version()));
+    Ok(item)
+}
+
+/// A stored item back as an entity (key attributes are ignored).
+pub fn from_item<E: DeserializeOwned>(item: Item) -> Result<E, StoreError> {
+    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Any serializable value as an item (for non-entity records such as uniqueness claims).
+pub fn value_item<T: Serialize>(key: &Key, entity: &str, value: &T) -> Result<Item, StoreError> {
+    let mut item = match serde_json::to_value(value) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            return Err(StoreError::InvalidRequest(format!(
+                "{entity} does not serialize to an object"
+            )));
+        }
+    };
+    item.insert(keys::PK.into(), Value::String(key.pk.clone()));
+    item.insert(keys::SK.into(), Value::String(key.sk.clone()));
+    item.insert(keys::ENTITY.into(), Value::String(entity.into()));
+    Ok(item)
+}

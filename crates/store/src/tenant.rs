@@ -1,0 +1,138 @@
+//! A table handle confined to one organization: every key it reads or writes, every partition it
+//! queries and every index key of every item it puts must start with `ORG#<orgId>#`. A handler
+//! holding one cannot touch another tenant's data even through a bug.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use podcastflow_domain::OrgId;
+use podcastflow_domain::keys::{Index, Key, tenant_prefix};
+
+use crate::condition::{Condition, Update};
+use crate::cursor::{self, CursorCodec, Page};
+use crate::item::{self, Item};
+use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp};
+
+/// The table as seen by one tenant.
+#[derive(Clone)]
+pub struct TenantTable {
+    inner: Arc<dyn Table>,
+    org: OrgId,
+    prefix: String,
+    cursors: CursorCodec,
+}
+
+impl TenantTable {
+    /// A handle on `inner` confined to `org`, signing cursors with `cursors`.
+    pub fn new(inner: Arc<dyn Table>, org: OrgId, cursors: CursorCodec) -> Self {
+        Self {
+            inner,
+            prefix: tenant_prefix(&org),
+            org,
+            cursors,
+        }
+    }
+
+    /// The tenant.
+    pub fn org(&self) -> &OrgId {
+        &self.org
+    }
+
+    fn check_pk(&self, pk: &str) -> Result<(), StoreError> {
+        if pk.starts_with(&self.prefix) {
+            Ok(())
+        } else {
+            Err(StoreError::TenantViolation {
+                key: pk.to_owned(),
+                prefix: self.prefix.clone(),
+            })
+        }
+    }
+
+    fn check_item(&self, item: &Item) -> Result<(), StoreError> {
+        self.check_pk(&item::key_of(item)?.pk)?;
+        for index in [Index::Gsi1, Index::Gsi2] {
+            let (p, _) = index.attributes();
+            if let Some(v) = item.get(p) {
+                // A non-string GSI key would keep the item out of the index; refuse it too.
+                self.check_pk(v.as_str().unwrap_or_default())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_update(&self, key: &Key, update: &Update) -> Result<(), StoreError> {
+        self.check_pk(&key.pk)?;
+        for (name, value) in &update.set {
+            if [Index::Gsi1, Index::Gsi2]
+                .iter()
+                .any(|i| i.attributes().0 == name)
+            {
+                self.check_pk(value.as_str().unwrap_or_default())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One page of `query` for a client, continuing at `cursor` (signed and bound to the query).
+    pub async fn page(&self, query: &Query, cursor: Option<&str>) -> Result<Page, StoreError> {
+        self.check_pk(&query.partition)?;
+        cursor::page(self, &self.cursors, query, cursor).await
+    }
+}
+
+#[async_trait]
+impl Table for TenantTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.check_pk(&key.pk)?;
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.check_item(&item)?;
+        self.inner.put(item, condition).await
+    }
+
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Condition,
+    ) -> Result<Item, StoreError> {
+        self.check_update(key, &update)?;
+        self.inner.update(key, update, condition).await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<Option<Item>, StoreError> {
+        self.check_pk(&key.pk)?;
+        self.inner.delete(key, condition).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+        self.check_pk(&query.partition)?;
+        if let Some(start) = &query.start_after {
+            self.check_pk(item::str_attr(start, query.index.attributes().0).unwrap_or_default())?;
+        }
+        self.inner.query(query).await
+    }
+
+    async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {
+        for op in &ops {
+            match op {
+                TransactOp::Put { item, .. } => self.check_item(item)?,
+                TransactOp::Update { key, update, .. } => self.check_update(key, update)?,
+                TransactOp::Delete { key, .. } | TransactOp::Check { key, .. } => {
+                    self.check_pk(&key.pk)?
+                }
+            }
+        }
+        self.inner.transact(ops).await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        for k in keys {
+            self.check_pk(&k.pk)?;
+        }
+        self.inner.batch_get(keys).await
+    }
+}
