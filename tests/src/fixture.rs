@@ -30,12 +30,7 @@ pub struct Fixture {
 pub async fn embedded() -> Fixture {
     let dir = tempfile::tempdir().expect("temporary directory");
     let table = EmbeddedTable::open(dir.path()).expect("open embedded table");
-    Fixture {
-        feed: Arc::new(table.feed()),
-        table: Arc::new(table),
-        adapter: "embedded",
-        _dir: Some(dir),
-    }
+    Fixture { feed: Arc::new(table.feed()), table: Arc::new(table), adapter: "embedded", _dir: Some(dir) }
 }
 
 fn endpoint() -> String {
@@ -46,10 +41,7 @@ fn endpoint() -> String {
 
 /// Static test credentials and region for the local endpoint.
 fn credentials() -> (Credentials, Region) {
-    (
-        Credentials::new("testing", "testing", None, None, "podcastflow-tests"),
-        Region::new("us-east-1"),
-    )
+    (Credentials::new("testing", "testing", None, None, "podcastflow-tests"), Region::new("us-east-1"))
 }
 
 /// A DynamoDB client for the test endpoint.
@@ -67,25 +59,14 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 /// A fresh, uniquely named table on the DynamoDB endpoint.
 pub async fn dynamodb() -> Fixture {
     let client = dynamodb_client();
-    let name = format!(
-        "podcastflow-test-{}",
-        ulid::Ulid::new().to_string().to_lowercase()
-    );
-    schema::create_table(&client, &name)
-        .await
-        .expect("create table");
+    let name = format!("podcastflow-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    schema::create_table(&client, &name).await.expect("create table");
     let table = DynamoTable::new(client, name);
-    let arn = table
-        .stream_arn()
-        .await
-        .expect("describe table")
-        .expect("the table has a stream");
+    let arn = table.stream_arn().await.expect("describe table").expect("the table has a stream");
     let (creds, region) = credentials();
     let conf = aws_sdk_dynamodbstreams::Config::builder()
         .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodbstreams::config::Region::new(
-            region.to_string(),
-        ))
+        .region(aws_sdk_dynamodbstreams::config::Region::new(region.to_string()))
         .endpoint_url(endpoint())
         .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
             creds.access_key_id(),
@@ -96,10 +77,5 @@ pub async fn dynamodb() -> Fixture {
         ))
         .build();
     let feed = DynamoStreamFeed::new(aws_sdk_dynamodbstreams::Client::from_conf(conf), arn);
-    Fixture {
-        table: Arc::new(table),
-        feed: Arc::new(feed),
-        adapter: "dynamodb",
-        _dir: None,
-    }
+    Fixture { table: Arc::new(table), feed: Arc::new(feed), adapter: "dynamodb", _dir: None }
 }

@@ -1,6 +1,29 @@
 //! The black-box suites of PodcastFlow, one test binary.
 //!
-//! - `contract::embedded::*` and `contract::dynamodb::*`: the Table port contract, the same cases
-//!   against each adapter.
+//! - `contract::{embedded,dynamodb}::*`: the Table port contract, the same cases on each adapter.
+//! - `repositories::{embedded,dynamodb}::*`: the repositories per aggregate, likewise.
+
+/// Runs each named case of `$cases` once per adapter: `embedded::<case>` and `dynamodb::<case>`.
+macro_rules! on_both_adapters {
+    ($cases:ident: $($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$cases::$case(podcastflow_tests::fixture::embedded().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$cases::$case(podcastflow_tests::fixture::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
 
 mod contract;
+mod repositories;

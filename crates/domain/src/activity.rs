@@ -63,35 +63,15 @@ pub struct Activity {
 /// Whether a field name denotes a secret whose value must never be recorded.
 pub fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    [
-        "password",
-        "secret",
-        "token",
-        "apikey",
-        "api_key",
-        "totp",
-        "mfa",
-        "credential",
-        "hash",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
+    ["password", "secret", "token", "apikey", "api_key", "totp", "mfa", "credential", "hash"]
+        .iter()
+        .any(|s| n.contains(s))
 }
 
 /// The field changes between two JSON objects, secrets redacted. Bookkeeping fields are skipped.
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, FieldChange> {
-    const SKIP: &[&str] = &[
-        "version",
-        "updatedAt",
-        "updatedBy",
-        "PK",
-        "SK",
-        "GSI1PK",
-        "GSI1SK",
-        "GSI2PK",
-        "GSI2SK",
-        "entity",
-    ];
+    use crate::keys::{ENTITY, PK, SK, VERSION};
+    const SKIP: &[&str] = &[VERSION, "updatedAt", "updatedBy", PK, SK, "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", ENTITY];
     let empty = serde_json::Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);
     let a = after.and_then(Value::as_object).unwrap_or(&empty);
@@ -105,21 +85,9 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, F
             continue;
         }
         let redact = |v: Option<&Value>| {
-            v.map(|v| {
-                if is_secret_field(name) {
-                    Value::String(REDACTED.into())
-                } else {
-                    v.clone()
-                }
-            })
+            v.map(|v| if is_secret_field(name) { Value::String(REDACTED.into()) } else { v.clone() })
         };
-        out.insert(
-            name.clone(),
-            FieldChange {
-                from: redact(from),
-                to: redact(to),
-            },
-        );
+        out.insert(name.clone(), FieldChange { from: redact(from), to: redact(to) });
     }
     out
 }
@@ -152,22 +120,13 @@ impl Entity for Activity {
         &self.org_id
     }
     fn key(&self) -> Key {
-        Key::new(
-            Self::entity_pk(&self.org_id, &self.entity),
-            self.id.to_string(),
-        )
+        Key::new(Self::entity_pk(&self.org_id, &self.entity), self.id.to_string())
     }
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = self.id.to_string();
-        let mut keys = vec![(
-            Index::Gsi1,
-            Key::new(Self::timeline_pk(&self.org_id), sk.clone()),
-        )];
+        let mut keys = vec![(Index::Gsi1, Key::new(Self::timeline_pk(&self.org_id), sk.clone()))];
         if let Some(actor) = &self.actor_id {
-            keys.push((
-                Index::Gsi2,
-                Key::new(Self::actor_pk(&self.org_id, actor), sk),
-            ));
+            keys.push((Index::Gsi2, Key::new(Self::actor_pk(&self.org_id, actor), sk)));
         }
         keys
     }
@@ -183,21 +142,11 @@ mod tests {
 
     #[test]
     fn diff_reports_changed_fields_and_redacts_secrets() {
-        let before =
-            json!({"name": "A", "status": "draft", "version": 1, "apiKeyHash": "abc", "same": 1});
+        let before = json!({"name": "A", "status": "draft", "version": 1, "apiKeyHash": "abc", "same": 1});
         let after = json!({"name": "B", "status": "draft", "version": 2, "apiKeyHash": "def", "same": 1, "new": true});
         let d = diff(Some(&before), Some(&after));
-        assert_eq!(
-            d.keys().collect::<Vec<_>>(),
-            vec!["apiKeyHash", "name", "new"]
-        );
-        assert_eq!(
-            d["name"],
-            FieldChange {
-                from: Some(json!("A")),
-                to: Some(json!("B"))
-            }
-        );
+        assert_eq!(d.keys().collect::<Vec<_>>(), vec!["apiKeyHash", "name", "new"]);
+        assert_eq!(d["name"], FieldChange { from: Some(json!("A")), to: Some(json!("B")) });
         assert_eq!(d["apiKeyHash"].to, Some(json!(REDACTED)));
         assert_eq!(d["new"].from, None);
     }

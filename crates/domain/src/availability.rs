@@ -74,10 +74,7 @@ impl AvailabilityWindow {
 }
 
 /// The first unavailable window of a talent that covers a recording date, if any.
-pub fn conflict(
-    windows: &[AvailabilityWindow],
-    recording_date: NaiveDate,
-) -> Option<&AvailabilityWindow> {
+pub fn conflict(windows: &[AvailabilityWindow], recording_date: NaiveDate) -> Option<&AvailabilityWindow> {
     windows.iter().find(|w| w.blocks(recording_date))
 }
 
@@ -89,12 +86,7 @@ impl Entity for AvailabilityWindow {
     fn key(&self) -> Key {
         Key::new(
             Self::talent_pk(&self.org_id, &self.talent_id),
-            format!(
-                "{}{}#{}",
-                Self::PREFIX,
-                self.from.format("%Y-%m-%dT%H:%M:%SZ"),
-                self.id
-            ),
+            format!("{}{}#{}", Self::PREFIX, self.from.format("%Y-%m-%dT%H:%M:%SZ"), self.id),
         )
     }
     fn version(&self) -> u64 {
@@ -123,40 +115,17 @@ mod tests {
     fn unavailable_windows_overlapping_the_day_conflict() {
         let day: NaiveDate = "2026-05-10".parse().unwrap();
         let ws = vec![
-            w(
-                "2026-05-08T00:00:00Z",
-                "2026-05-10T00:00:00Z",
-                WindowKind::Unavailable,
-            ), // ends as the day starts
-            w(
-                "2026-05-10T00:00:00Z",
-                "2026-05-20T00:00:00Z",
-                WindowKind::Available,
-            ),
-            w(
-                "2026-05-10T23:00:00Z",
-                "2026-05-11T02:00:00Z",
-                WindowKind::Unavailable,
-            ),
+            w("2026-05-08T00:00:00Z", "2026-05-10T00:00:00Z", WindowKind::Unavailable), // ends as the day starts
+            w("2026-05-10T00:00:00Z", "2026-05-20T00:00:00Z", WindowKind::Available),
+            w("2026-05-10T23:00:00Z", "2026-05-11T02:00:00Z", WindowKind::Unavailable),
         ];
-        assert_eq!(
-            conflict(&ws, day).map(|w| w.from.to_rfc3339()),
-            Some(ws[2].from.to_rfc3339())
-        );
+        assert_eq!(conflict(&ws, day).map(|w| w.from.to_rfc3339()), Some(ws[2].from.to_rfc3339()));
         assert!(conflict(&ws[..2], day).is_none());
         assert!(conflict(&ws, "2026-05-12".parse().unwrap()).is_none());
     }
 
     #[test]
     fn windows_must_end_after_they_start() {
-        assert!(
-            w(
-                "2026-05-10T00:00:00Z",
-                "2026-05-10T00:00:00Z",
-                WindowKind::Unavailable
-            )
-            .validate()
-            .is_err()
-        );
+        assert!(w("2026-05-10T00:00:00Z", "2026-05-10T00:00:00Z", WindowKind::Unavailable).validate().is_err());
     }
 }

@@ -151,10 +151,7 @@ impl Entity for Backup {
         Self::key_of(&self.org_id, &self.id)
     }
     fn index_keys(&self) -> Vec<(Index, Key)> {
-        vec![(
-            Index::Gsi1,
-            Key::new(Self::list_pk(&self.org_id), self.id.to_string()),
-        )]
+        vec![(Index::Gsi1, Key::new(Self::list_pk(&self.org_id), self.id.to_string()))]
     }
     fn version(&self) -> u64 {
         self.stamp.version
@@ -169,29 +166,15 @@ mod tests {
     fn retention_by_kind() {
         let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(Backup::expiry(BackupKind::Manual, at), None);
-        assert_eq!(
-            Backup::expiry(BackupKind::Daily, at),
-            Some(at.timestamp() + 7 * 86_400)
-        );
-        assert_eq!(
-            Backup::expiry(BackupKind::Weekly, at),
-            Some(at.timestamp() + 30 * 86_400)
-        );
-        assert_eq!(
-            Backup::expiry(BackupKind::Monthly, at),
-            Some(at.timestamp() + 365 * 86_400)
-        );
+        assert_eq!(Backup::expiry(BackupKind::Daily, at), Some(at.timestamp() + 7 * 86_400));
+        assert_eq!(Backup::expiry(BackupKind::Weekly, at), Some(at.timestamp() + 30 * 86_400));
+        assert_eq!(Backup::expiry(BackupKind::Monthly, at), Some(at.timestamp() + 365 * 86_400));
     }
 
     #[test]
     fn schedule_hour_is_checked() {
         let mut v = ValidationErrors::new();
-        BackupSchedule {
-            enabled: true,
-            frequency: Frequency::Daily,
-            hour: 24,
-        }
-        .check("", &mut v);
+        BackupSchedule { enabled: true, frequency: Frequency::Daily, hour: 24 }.check("", &mut v);
         assert!(v.has("hour"));
     }
 }

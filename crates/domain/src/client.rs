@@ -72,10 +72,7 @@ fn default_terms() -> u16 {
 
 impl Default for Billing {
     fn default() -> Self {
-        Self {
-            terms_days: default_terms(),
-            currency: Currency::USD,
-        }
+        Self { terms_days: default_terms(), currency: Currency::USD }
     }
 }
 
@@ -123,21 +120,13 @@ impl Client {
         let mut v = ValidationErrors::new();
         v.text("name", &self.name, 200);
         if self.agency_id.is_some() && self.kind == ClientType::Agency {
-            v.add(
-                "agencyId",
-                "not_allowed",
-                "only advertisers are bought through an agency",
-            );
+            v.add("agencyId", "not_allowed", "only advertisers are bought through an agency");
         }
         if self.agency_id == Some(self.id) {
             v.add("agencyId", "invalid", "a client cannot be its own agency");
         }
         v.opt_text("industry", self.industry.as_deref(), 100);
-        v.opt_text(
-            "competitiveCategory",
-            self.competitive_category.as_deref(),
-            100,
-        );
+        v.opt_text("competitiveCategory", self.competitive_category.as_deref(), 100);
         if self.contacts.len() > 50 {
             v.add("contacts", "too_many", "at most 50 contacts");
         }
@@ -179,10 +168,7 @@ impl Client {
 
     /// The item recording that a seller is assigned to a client.
     pub fn assignment_key(org: &OrgId, seller: &UserId, client: &ClientId) -> Key {
-        Key::new(
-            org_pk(org, format!("SELLER#{seller}")),
-            format!("CLIENT#{client}"),
-        )
+        Key::new(org_pk(org, format!("SELLER#{seller}")), format!("CLIENT#{client}"))
     }
 }
 
@@ -197,14 +183,8 @@ impl Entity for Client {
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = format!("NAME#{}#{}", sortable_name(&self.name), self.id);
         vec![
-            (
-                Index::Gsi1,
-                Key::new(Self::list_pk(&self.org_id), sk.clone()),
-            ),
-            (
-                Index::Gsi2,
-                Key::new(Self::by_status_pk(&self.org_id, self.status), sk),
-            ),
+            (Index::Gsi1, Key::new(Self::list_pk(&self.org_id), sk.clone())),
+            (Index::Gsi2, Key::new(Self::by_status_pk(&self.org_id, self.status), sk)),
         ]
     }
     fn version(&self) -> u64 {
@@ -245,19 +225,10 @@ mod tests {
         let mut c = client();
         c.kind = ClientType::Agency;
         c.agency_id = Some(ClientId::new());
-        c.contacts = vec![Contact {
-            name: "".into(),
-            email: Some("x".into()),
-            phone: None,
-        }];
+        c.contacts = vec![Contact { name: "".into(), email: Some("x".into()), phone: None }];
         c.billing.terms_days = 400;
         let e = c.validate().unwrap_err();
-        for f in [
-            "agencyId",
-            "contacts[0].name",
-            "contacts[0].email",
-            "billing.termsDays",
-        ] {
+        for f in ["agencyId", "contacts[0].name", "contacts[0].email", "billing.termsDays"] {
             assert!(e.has(f), "{f}: {e:?}");
         }
     }

@@ -125,13 +125,8 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_refused() {
-        for bad in [
-            "",
-            "abc",
-            "01ARZ3NDEKTSV4RRFFQ69G5FA",
-            "01ARZ3NDEKTSV4RRFFQ69G5FAVX",
-            "ILOU0000000000000000000000",
-        ] {
+        for bad in ["", "abc", "01ARZ3NDEKTSV4RRFFQ69G5FA", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "ILOU0000000000000000000000"]
+        {
             assert!(bad.parse::<UserId>().is_err(), "{bad}");
         }
     }

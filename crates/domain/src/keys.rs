@@ -1,6 +1,6 @@
 //! The single-table key shape and the tenant rule.
 //!
-//! Attributes: `PK`, `SK`, `GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`, `entity`, `version`, `expiresAt`.
+//! Attributes: `PK`, `SK`, `GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`, `entityType`, `version`, `expiresAt`.
 //! Every item of an organization has a partition key starting with `ORG#<orgId>#`, and so does every
 //! GSI partition key of that item. Tenant keys are built only through [`org_pk`], which takes an
 //! [`OrgId`]; platform items use the prefixes in [`platform`]. Each entity module documents its own
@@ -16,8 +16,9 @@ use crate::OrgId;
 pub const PK: &str = "PK";
 /// Sort key attribute of the table.
 pub const SK: &str = "SK";
-/// Attribute naming the entity type of an item.
-pub const ENTITY: &str = "entity";
+/// Attribute naming the entity type of an item. Not `entity`: activities and notifications have
+/// a domain field of that name (`entity {type, id}`).
+pub const ENTITY: &str = "entityType";
 /// Attribute holding the optimistic-concurrency version.
 pub const VERSION: &str = "version";
 /// TTL attribute (epoch seconds); the table deletes the item some time after it passes.
@@ -69,10 +70,7 @@ pub struct Key {
 impl Key {
     /// A key from its two parts.
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Self { pk: pk.into(), sk: sk.into() }
     }
 }
 

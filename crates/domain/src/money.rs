@@ -118,9 +118,7 @@ mod tests {
         assert!(serde_json::from_str::<Money>(r#"{"amount": 1.5, "currency": "USD"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount": 1, "currency": "usd"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount": 1, "currency": "US"}"#).is_err());
-        assert!(
-            serde_json::from_str::<Money>(r#"{"amount": 1, "currency": "USD", "x": 1}"#).is_err()
-        );
+        assert!(serde_json::from_str::<Money>(r#"{"amount": 1, "currency": "USD", "x": 1}"#).is_err());
     }
 
     #[test]
@@ -128,13 +126,7 @@ mod tests {
         let eur: Currency = "EUR".parse().unwrap();
         let a = Money::new(100, Currency::USD);
         assert_eq!(a.checked_add(a).unwrap().amount, 200);
-        assert_eq!(
-            a.checked_add(Money::new(1, eur)),
-            Err(MoneyError::CurrencyMismatch(Currency::USD, eur))
-        );
-        assert_eq!(
-            Money::new(i64::MAX, Currency::USD).checked_add(a),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(a.checked_add(Money::new(1, eur)), Err(MoneyError::CurrencyMismatch(Currency::USD, eur)));
+        assert_eq!(Money::new(i64::MAX, Currency::USD).checked_add(a), Err(MoneyError::Overflow));
     }
 }

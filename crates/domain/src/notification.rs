@@ -104,22 +104,13 @@ impl Entity for Notification {
         &self.org_id
     }
     fn key(&self) -> Key {
-        Key::new(
-            Self::inbox_pk(&self.org_id, &self.user_id),
-            self.id.to_string(),
-        )
+        Key::new(Self::inbox_pk(&self.org_id, &self.user_id), self.id.to_string())
     }
     fn index_keys(&self) -> Vec<(Index, Key)> {
         if self.read_at.is_some() {
             return Vec::new();
         }
-        vec![(
-            Index::Gsi1,
-            Key::new(
-                Self::unread_pk(&self.org_id, &self.user_id),
-                self.id.to_string(),
-            ),
-        )]
+        vec![(Index::Gsi1, Key::new(Self::unread_pk(&self.org_id, &self.user_id), self.id.to_string()))]
     }
     fn version(&self) -> u64 {
         self.version

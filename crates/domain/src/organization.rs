@@ -34,10 +34,7 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self {
-            requests_per_second: 50,
-            burst: 100,
-        }
+        Self { requests_per_second: 50, burst: 100 }
     }
 }
 
@@ -92,9 +89,7 @@ pub struct Organization {
 /// Whether a slug has the allowed shape: `[a-z0-9-]`, 3..=48, no leading or trailing hyphen.
 pub fn is_valid_slug(slug: &str) -> bool {
     (3..=48).contains(&slug.len())
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
 }
@@ -104,26 +99,18 @@ pub fn is_plausible_timezone(tz: &str) -> bool {
     tz == "UTC"
         || (tz.contains('/')
             && tz.len() <= 64
-            && tz.split('/').all(|p| {
-                !p.is_empty()
-                    && p.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_-+".contains(&b))
-            }))
+            && tz
+                .split('/')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-+".contains(&b))))
 }
 
 impl OrgSettings {
     /// Field errors of these settings, with `prefix` before each field name.
     pub fn check(&self, prefix: &str, v: &mut ValidationErrors) {
         if !is_plausible_timezone(&self.timezone) {
-            v.add(
-                format!("{prefix}timezone"),
-                "invalid",
-                "must be an IANA time zone such as Europe/Berlin",
-            );
+            v.add(format!("{prefix}timezone"), "invalid", "must be an IANA time zone such as Europe/Berlin");
         }
-        if self.rate_limits.requests_per_second == 0
-            || self.rate_limits.burst < self.rate_limits.requests_per_second
-        {
+        if self.rate_limits.requests_per_second == 0 || self.rate_limits.burst < self.rate_limits.requests_per_second {
             v.add(
                 format!("{prefix}rateLimits"),
                 "invalid",
@@ -142,11 +129,7 @@ impl Organization {
         let mut v = ValidationErrors::new();
         v.text("name", &self.name, 120);
         if !is_valid_slug(&self.slug) {
-            v.add(
-                "slug",
-                "invalid",
-                "3 to 48 of a-z, 0-9 and -, not starting or ending with -",
-            );
+            v.add("slug", "invalid", "3 to 48 of a-z, 0-9 and -, not starting or ending with -");
         }
         v.text("plan", &self.plan, 40);
         self.settings.check("settings.", &mut v);

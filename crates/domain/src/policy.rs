@@ -358,155 +358,46 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::OrganizationUpdateSettings, ADMINS),
     (
         Action::UserList,
-        [
-            ALLOW,
-            ALLOW,
-            Allow(View::NamesAndRoles),
-            Allow(View::NamesAndRoles),
-            Allow(View::NamesAndRoles),
-            Deny,
-        ],
+        [ALLOW, ALLOW, Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Deny],
     ),
     (
         Action::UserRead,
-        [
-            ALLOW,
-            ALLOW,
-            Allow(View::NamesAndRoles),
-            Allow(View::NamesAndRoles),
-            Allow(View::NamesAndRoles),
-            Deny,
-        ],
+        [ALLOW, ALLOW, Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Deny],
     ),
-    (
-        Action::UserInvite,
-        [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny],
-    ),
-    (
-        Action::UserUpdate,
-        [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny],
-    ),
-    (
-        Action::UserDisable,
-        [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny],
-    ),
-    (
-        Action::UserChangeRole,
-        [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny],
-    ),
+    (Action::UserInvite, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
+    (Action::UserUpdate, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
+    (Action::UserDisable, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
+    (Action::UserChangeRole, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
     (Action::ProfileRead, OWN),
     (Action::ProfileUpdate, OWN),
-    (
-        Action::ClientCreate,
-        [ALLOW, ALLOW, ALLOW, Deny, Deny, Deny],
-    ),
-    (
-        Action::ClientRead,
-        [ALLOW, ALLOW, AssignedSeller, Deny, Deny, OwnClient],
-    ),
-    (
-        Action::ClientUpdate,
-        [ALLOW, ALLOW, AssignedSeller, Deny, Deny, Deny],
-    ),
+    (Action::ClientCreate, [ALLOW, ALLOW, ALLOW, Deny, Deny, Deny]),
+    (Action::ClientRead, [ALLOW, ALLOW, AssignedSeller, Deny, Deny, OwnClient]),
+    (Action::ClientUpdate, [ALLOW, ALLOW, AssignedSeller, Deny, Deny, Deny]),
     (Action::ClientArchive, ADMINS),
-    (
-        Action::CampaignCreate,
-        [ALLOW, ALLOW, SellerForAssignedClient, Deny, Deny, Deny],
-    ),
-    (
-        Action::CampaignRead,
-        [
-            ALLOW,
-            ALLOW,
-            SellerReadsCampaign,
-            ProducerReadsCampaign,
-            OnTeam,
-            ClientReadsCampaign,
-        ],
-    ),
+    (Action::CampaignCreate, [ALLOW, ALLOW, SellerForAssignedClient, Deny, Deny, Deny]),
+    (Action::CampaignRead, [ALLOW, ALLOW, SellerReadsCampaign, ProducerReadsCampaign, OnTeam, ClientReadsCampaign]),
     (
         Action::CampaignUpdate,
-        [
-            ALLOW,
-            ALLOW,
-            OwnerOrTeam(TeamPermission::Edit),
-            TeamWith(TeamPermission::Edit),
-            Deny,
-            Deny,
-        ],
+        [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), TeamWith(TeamPermission::Edit), Deny, Deny],
     ),
     (
         Action::CampaignManageTeam,
-        [
-            ALLOW,
-            ALLOW,
-            OwnerOrTeam(TeamPermission::ManageTeam),
-            TeamWith(TeamPermission::ManageTeam),
-            Deny,
-            Deny,
-        ],
+        [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::ManageTeam), TeamWith(TeamPermission::ManageTeam), Deny, Deny],
     ),
     (Action::ShowCreate, [ALLOW, ALLOW, Deny, ALLOW, Deny, Deny]),
     (Action::ShowArchive, ADMINS),
-    (
-        Action::ShowRead,
-        [ALLOW, ALLOW, ALLOW, ALLOW, ShowTalent, ShowOfOwnCampaigns],
-    ),
-    (
-        Action::ShowUpdate,
-        [ALLOW, ALLOW, Deny, ShowProducer, Deny, Deny],
-    ),
-    (
-        Action::EpisodeCreate,
-        [ALLOW, ALLOW, Deny, EpisodeShowProducer, Deny, Deny],
-    ),
-    (
-        Action::EpisodeRead,
-        [ALLOW, ALLOW, ALLOW, ALLOW, EpisodeTalentReads, Deny],
-    ),
-    (
-        Action::EpisodeUpdate,
-        [ALLOW, ALLOW, Deny, EpisodeShowProducer, Deny, Deny],
-    ),
-    (
-        Action::AvailabilityRead,
-        [ALLOW, ALLOW, ALLOW, ALLOW, Own, Deny],
-    ),
-    (
-        Action::AvailabilityWrite,
-        [ALLOW, ALLOW, Deny, Deny, Own, Deny],
-    ),
-    (
-        Action::RecordingRead,
-        [
-            ALLOW,
-            ALLOW,
-            ALLOW,
-            EpisodeShowProducer,
-            EpisodeTalent,
-            Deny,
-        ],
-    ),
-    (
-        Action::RecordingWrite,
-        [ALLOW, ALLOW, Deny, EpisodeShowProducer, EpisodeTalent, Deny],
-    ),
+    (Action::ShowRead, [ALLOW, ALLOW, ALLOW, ALLOW, ShowTalent, ShowOfOwnCampaigns]),
+    (Action::ShowUpdate, [ALLOW, ALLOW, Deny, ShowProducer, Deny, Deny]),
+    (Action::EpisodeCreate, [ALLOW, ALLOW, Deny, EpisodeShowProducer, Deny, Deny]),
+    (Action::EpisodeRead, [ALLOW, ALLOW, ALLOW, ALLOW, EpisodeTalentReads, Deny]),
+    (Action::EpisodeUpdate, [ALLOW, ALLOW, Deny, EpisodeShowProducer, Deny, Deny]),
+    (Action::AvailabilityRead, [ALLOW, ALLOW, ALLOW, ALLOW, Own, Deny]),
+    (Action::AvailabilityWrite, [ALLOW, ALLOW, Deny, Deny, Own, Deny]),
+    (Action::RecordingRead, [ALLOW, ALLOW, ALLOW, EpisodeShowProducer, EpisodeTalent, Deny]),
+    (Action::RecordingWrite, [ALLOW, ALLOW, Deny, EpisodeShowProducer, EpisodeTalent, Deny]),
     (Action::NotificationsOwn, OWN),
-    (
-        Action::ActivityRead,
-        [
-            ALLOW,
-            ALLOW,
-            ReadableEntity,
-            ReadableEntity,
-            ReadableEntity,
-            Deny,
-        ],
-    ),
-    (
-        Action::ActivityRecord,
-        [ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, Deny],
-    ),
+    (Action::ActivityRead, [ALLOW, ALLOW, ReadableEntity, ReadableEntity, ReadableEntity, Deny]),
+    (Action::ActivityRecord, [ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, Deny]),
     (Action::BackupManage, ADMINS),
     (Action::MonitoringRead, ADMINS),
 ];
@@ -514,18 +405,11 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
 /// The rule for one action and role; `Deny` when the table has no row (deny by default).
 pub fn rule(action: Action, role: Role) -> Rule {
     let column = Role::ALL.iter().position(|r| *r == role).unwrap_or(0);
-    POLICY
-        .iter()
-        .find(|(a, _)| *a == action)
-        .map_or(Deny, |(_, rules)| rules[column])
+    POLICY.iter().find(|(a, _)| *a == action).map_or(Deny, |(_, rules)| rules[column])
 }
 
 /// Decides whether `principal` may take `action` on `resource`, and with which view.
-pub fn authorize(
-    principal: &Principal,
-    action: Action,
-    resource: &Resource<'_>,
-) -> Result<View, Denial> {
+pub fn authorize(principal: &Principal, action: Action, resource: &Resource<'_>) -> Result<View, Denial> {
     // Tenancy first: outside their organization only master may act, and nothing is confirmed.
     if let Some(org) = resource.org()
         && principal.role != Role::Master
@@ -552,26 +436,15 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
     match (rule, *r) {
         (Deny, _) => None,
         (Allow(view), _) => Some(view),
-        (Own, Resource::OwnedBy(owner)) | (Own, Resource::Availability { talent: owner, .. }) => {
-            full(owner == me)
-        }
+        (Own, Resource::OwnedBy(owner)) | (Own, Resource::Availability { talent: owner, .. }) => full(owner == me),
         (AdminManagesUsers, Resource::Invite { role, .. }) => full(role != Role::Master),
-        (AdminManagesUsers, Resource::User { id, role, .. }) => {
-            full(role != Role::Master && id != me)
-        }
+        (AdminManagesUsers, Resource::User { id, role, .. }) => full(role != Role::Master && id != me),
         (AdminManagesUsers, Resource::RoleChange { id, from, to, .. }) => {
             full(from != Role::Master && to != Role::Master && id != me)
         }
-        (
-            AssignedSeller,
-            Resource::Client {
-                assigned_sellers, ..
-            },
-        ) => full(assigned_sellers.contains(&me)),
+        (AssignedSeller, Resource::Client { assigned_sellers, .. }) => full(assigned_sellers.contains(&me)),
         (OwnClient, Resource::Client { id, .. }) => full(p.client_id == Some(id)),
-        (SellerForAssignedClient, Resource::NewCampaign { client_sellers, .. }) => {
-            full(client_sellers.contains(&me))
-        }
+        (SellerForAssignedClient, Resource::NewCampaign { client_sellers, .. }) => full(client_sellers.contains(&me)),
         (SellerReadsCampaign, Resource::Campaign(c)) => {
             full(c.owner == me || on_team(c.team, me).is_some() || c.client_sellers.contains(&me))
         }
@@ -585,40 +458,18 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         (OwnerOrTeam(perm), Resource::Campaign(c)) => {
             full(c.owner == me || on_team(c.team, me).is_some_and(|m| m.has(perm)))
         }
-        (TeamWith(perm), Resource::Campaign(c)) => {
-            full(on_team(c.team, me).is_some_and(|m| m.has(perm)))
-        }
+        (TeamWith(perm), Resource::Campaign(c)) => full(on_team(c.team, me).is_some_and(|m| m.has(perm))),
         (ShowTalent, Resource::Show { talent, .. }) => full(talent.contains(&me)),
         (ShowProducer, Resource::Show { producers, .. }) => full(producers.contains(&me)),
-        (
-            ShowOfOwnCampaigns,
-            Resource::Show {
-                campaign_clients, ..
-            },
-        ) => p
-            .client_id
-            .is_some_and(|c| campaign_clients.contains(&c))
-            .then_some(View::PublicFields),
-        (EpisodeShowProducer, Resource::Episode { show_producers, .. }) => {
-            full(show_producers.contains(&me))
+        (ShowOfOwnCampaigns, Resource::Show { campaign_clients, .. }) => {
+            p.client_id.is_some_and(|c| campaign_clients.contains(&c)).then_some(View::PublicFields)
         }
-        (
-            EpisodeTalentReads,
-            Resource::Episode {
-                show_talent,
-                episode_talent,
-                ..
-            },
-        ) => full(episode_talent.contains(&me) || show_talent.contains(&me)),
-        (EpisodeTalent, Resource::Episode { episode_talent, .. }) => {
-            full(episode_talent.contains(&me))
+        (EpisodeShowProducer, Resource::Episode { show_producers, .. }) => full(show_producers.contains(&me)),
+        (EpisodeTalentReads, Resource::Episode { show_talent, episode_talent, .. }) => {
+            full(episode_talent.contains(&me) || show_talent.contains(&me))
         }
-        (
-            ReadableEntity,
-            Resource::Activity {
-                entity_readable, ..
-            },
-        ) => full(entity_readable == Some(true)),
+        (EpisodeTalent, Resource::Episode { episode_talent, .. }) => full(episode_talent.contains(&me)),
+        (ReadableEntity, Resource::Activity { entity_readable, .. }) => full(entity_readable == Some(true)),
         // A rule applied to a resource it does not describe is a refusal, never a grant.
         _ => None,
     }

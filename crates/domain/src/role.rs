@@ -28,14 +28,7 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the column order of the permission table.
-    pub const ALL: [Role; 6] = [
-        Role::Master,
-        Role::Admin,
-        Role::Seller,
-        Role::Producer,
-        Role::Talent,
-        Role::Client,
-    ];
+    pub const ALL: [Role; 6] = [Role::Master, Role::Admin, Role::Seller, Role::Producer, Role::Talent, Role::Client];
 
     /// The lower-case name used in the API and in tokens.
     pub fn as_str(&self) -> &'static str {
@@ -69,10 +62,7 @@ pub struct UnknownRole;
 impl FromStr for Role {
     type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Self, UnknownRole> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or(UnknownRole)
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(UnknownRole)
     }
 }
 

@@ -3,8 +3,9 @@
 //! Keys and access patterns:
 //! - the show record: `ORG#<o>#SHOW#<s>` / `PROFILE`;
 //! - list all shows by name: GSI1 `ORG#<o>#SHOWS` / `NAME#<name>#<s>`;
-//! - shows a producer or talent is assigned to: `ORG#<o>#USER#<u>#SHOWS` / `SHOW#<s>`
-//!   ([`Show::assignment_key`]), written with the show in one transaction.
+//! - shows a producer or talent is assigned to: `ORG#<o>#USER#<u>#SHOWS` / `SHOW#<s>#<part>`
+//!   ([`Show::assignment_key`]; part is `producer` or `talent`), written with the show in one
+//!   transaction.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,26 @@ pub enum ShowStatus {
     Active,
     /// Retired.
     Archived,
+}
+
+/// The part a user plays on a show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShowPart {
+    /// Runs the show.
+    Producer,
+    /// Hosts the show.
+    Talent,
+}
+
+impl ShowPart {
+    /// The name used in keys and the API.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ShowPart::Producer => "producer",
+            ShowPart::Talent => "talent",
+        }
+    }
 }
 
 /// Number of ad slots per position.
@@ -156,11 +177,7 @@ impl Show {
         if let Some(s) = self.ad_config.slots
             && (s.pre > 10 || s.mid > 10 || s.post > 10)
         {
-            v.add(
-                "adConfig.slots",
-                "out_of_range",
-                "at most 10 slots per position",
-            );
+            v.add("adConfig.slots", "out_of_range", "at most 10 slots per position");
         }
         let prices = [
             ("adConfig.cpm.pre", self.ad_config.cpm.pre),
@@ -174,11 +191,7 @@ impl Show {
             }
         }
         if self.producer_ids.len() > 50 || self.talent_ids.len() > 50 {
-            v.add(
-                "assignments",
-                "too_many",
-                "at most 50 producers and 50 talent",
-            );
+            v.add("assignments", "too_many", "at most 50 producers and 50 talent");
         }
         v.into_result()
     }
@@ -204,12 +217,14 @@ impl Show {
         org_pk(org, "SHOWS")
     }
 
-    /// The item recording that a user (producer or talent) is assigned to a show.
-    pub fn assignment_key(org: &OrgId, user: &UserId, show: &ShowId) -> Key {
-        Key::new(
-            org_pk(org, format!("USER#{user}#SHOWS")),
-            format!("SHOW#{show}"),
-        )
+    /// The item recording that a user is assigned to a show as `part` (producer or talent).
+    pub fn assignment_key(org: &OrgId, user: &UserId, show: &ShowId, part: ShowPart) -> Key {
+        Key::new(Self::assignments_pk(org, user), format!("SHOW#{show}#{}", part.as_str()))
+    }
+
+    /// Partition of the shows a user is assigned to.
+    pub fn assignments_pk(org: &OrgId, user: &UserId) -> String {
+        org_pk(org, format!("USER#{user}#SHOWS"))
     }
 }
 
@@ -224,10 +239,7 @@ impl Entity for Show {
     fn index_keys(&self) -> Vec<(Index, Key)> {
         vec![(
             Index::Gsi1,
-            Key::new(
-                Self::list_pk(&self.org_id),
-                format!("NAME#{}#{}", sortable_name(&self.name), self.id),
-            ),
+            Key::new(Self::list_pk(&self.org_id), format!("NAME#{}#{}", sortable_name(&self.name), self.id)),
         )]
     }
     fn version(&self) -> u64 {

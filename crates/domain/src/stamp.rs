@@ -24,22 +24,11 @@ pub struct Stamp {
 impl Stamp {
     /// The stamp of a newly created entity.
     pub fn created(by: UserId, at: DateTime<Utc>) -> Self {
-        Self {
-            created_at: at,
-            created_by: by,
-            updated_at: at,
-            updated_by: by,
-            version: 1,
-        }
+        Self { created_at: at, created_by: by, updated_at: at, updated_by: by, version: 1 }
     }
 
     /// The stamp after one more write.
     pub fn touched(&self, by: UserId, at: DateTime<Utc>) -> Self {
-        Self {
-            updated_at: at,
-            updated_by: by,
-            version: self.version + 1,
-            ..self.clone()
-        }
+        Self { updated_at: at, updated_by: by, version: self.version + 1, ..self.clone() }
     }
 }

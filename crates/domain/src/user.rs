@@ -81,19 +81,13 @@ impl User {
         v.text("name", &self.name, 120);
         match (self.role, self.client_id) {
             (Role::Client, None) => v.add("clientId", "required", "required for role client"),
-            (r, Some(_)) if r != Role::Client => v.add(
-                "clientId",
-                "not_allowed",
-                "only users with role client belong to a client",
-            ),
+            (r, Some(_)) if r != Role::Client => {
+                v.add("clientId", "not_allowed", "only users with role client belong to a client")
+            }
             _ => {}
         }
         if !crate::organization::is_plausible_timezone(&self.timezone) {
-            v.add(
-                "timezone",
-                "invalid",
-                "must be an IANA time zone such as Europe/Berlin",
-            );
+            v.add("timezone", "invalid", "must be an IANA time zone such as Europe/Berlin");
         }
         v.into_result()
     }
@@ -138,14 +132,8 @@ impl Entity for User {
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = format!("NAME#{}#{}", sortable_name(&self.name), self.id);
         vec![
-            (
-                Index::Gsi1,
-                Key::new(Self::list_pk(&self.org_id), sk.clone()),
-            ),
-            (
-                Index::Gsi2,
-                Key::new(Self::by_role_pk(&self.org_id, self.role), sk),
-            ),
+            (Index::Gsi1, Key::new(Self::list_pk(&self.org_id), sk.clone())),
+            (Index::Gsi2, Key::new(Self::by_role_pk(&self.org_id, self.role), sk)),
         ]
     }
     fn version(&self) -> u64 {

@@ -29,17 +29,8 @@ impl ValidationErrors {
     }
 
     /// Records an error on a field.
-    pub fn add(
-        &mut self,
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<String>,
-    ) {
-        self.errors.push(FieldError {
-            field: field.into(),
-            code,
-            message: message.into(),
-        });
+    pub fn add(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.into(), code, message: message.into() });
     }
 
     /// True when nothing was recorded.
@@ -62,11 +53,7 @@ impl ValidationErrors {
         if value.trim().is_empty() {
             self.add(field, "required", "must not be empty");
         } else if value.chars().count() > max {
-            self.add(
-                field,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
+            self.add(field, "too_long", format!("must be at most {max} characters"));
         }
     }
 
@@ -122,9 +109,7 @@ mod tests {
     #[test]
     fn email_shapes() {
         assert!(is_plausible_email("a@b.co"));
-        for bad in [
-            "", "a", "@b.co", "a@b", "a@@b.co", "a b@c.co", "a@.co", "a@co.",
-        ] {
+        for bad in ["", "a", "@b.co", "a@b", "a@@b.co", "a b@c.co", "a@.co", "a@co."] {
             assert!(!is_plausible_email(bad), "{bad}");
         }
     }

@@ -35,16 +35,9 @@ impl Condition {
             Condition::Always => true,
             Condition::Exists => current.is_some(),
             Condition::NotExists => current.is_none(),
-            Condition::VersionIs(v) => {
-                current
-                    .and_then(|i| i.get(keys::VERSION))
-                    .and_then(Value::as_u64)
-                    == Some(*v)
-            }
+            Condition::VersionIs(v) => current.and_then(|i| i.get(keys::VERSION)).and_then(Value::as_u64) == Some(*v),
             Condition::Equals(a, v) => current.and_then(|i| i.get(a)) == Some(v),
-            Condition::In(a, vs) => current
-                .and_then(|i| i.get(a))
-                .is_some_and(|x| vs.contains(x)),
+            Condition::In(a, vs) => current.and_then(|i| i.get(a)).is_some_and(|x| vs.contains(x)),
             Condition::AttributeMissing(a) => current.is_none_or(|i| !i.contains_key(a)),
             Condition::All(cs) => cs.iter().all(|c| c.holds(current)),
         }
@@ -97,20 +90,14 @@ impl Update {
             .chain(self.add.iter().map(|(n, _)| n.as_str()))
             .collect();
         if names.is_empty() {
-            return Err(StoreError::InvalidRequest(
-                "an update must change something".into(),
-            ));
+            return Err(StoreError::InvalidRequest("an update must change something".into()));
         }
         for (i, n) in names.iter().enumerate() {
             if *n == keys::PK || *n == keys::SK {
-                return Err(StoreError::InvalidRequest(
-                    "an update cannot change PK or SK".into(),
-                ));
+                return Err(StoreError::InvalidRequest("an update cannot change PK or SK".into()));
             }
             if names[..i].contains(n) {
-                return Err(StoreError::InvalidRequest(format!(
-                    "attribute {n} appears twice in one update"
-                )));
+                return Err(StoreError::InvalidRequest(format!("attribute {n} appears twice in one update")));
             }
         }
         Ok(())
@@ -119,9 +106,7 @@ impl Update {
     /// The item after this update, starting from the current one (or an empty item at `key`).
     pub fn apply(&self, key: &Key, current: Option<&Item>) -> Result<Item, StoreError> {
         self.check()?;
-        let mut item = current
-            .cloned()
-            .unwrap_or_else(|| crate::item::key_item(key));
+        let mut item = current.cloned().unwrap_or_else(|| crate::item::key_item(key));
         for (n, v) in &self.set {
             item.insert(n.clone(), v.clone());
         }
@@ -131,13 +116,11 @@ impl Update {
         for (n, by) in &self.add {
             let now = match item.get(n) {
                 None => 0,
-                Some(v) => v.as_i64().ok_or_else(|| {
-                    StoreError::InvalidRequest(format!("cannot add to non-integer attribute {n}"))
-                })?,
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| StoreError::InvalidRequest(format!("cannot add to non-integer attribute {n}")))?,
             };
-            let next = now
-                .checked_add(*by)
-                .ok_or_else(|| StoreError::InvalidRequest(format!("{n} would overflow")))?;
+            let next = now.checked_add(*by).ok_or_else(|| StoreError::InvalidRequest(format!("{n} would overflow")))?;
             item.insert(n.clone(), Value::from(next));
         }
         Ok(item)
@@ -158,9 +141,7 @@ mod tests {
         let i = item(json!({"PK": "a", "SK": "b", "version": 3, "status": "draft"}));
         assert!(Condition::Exists.holds(Some(&i)) && !Condition::Exists.holds(None));
         assert!(Condition::NotExists.holds(None) && !Condition::NotExists.holds(Some(&i)));
-        assert!(
-            Condition::VersionIs(3).holds(Some(&i)) && !Condition::VersionIs(2).holds(Some(&i))
-        );
+        assert!(Condition::VersionIs(3).holds(Some(&i)) && !Condition::VersionIs(2).holds(Some(&i)));
         assert!(!Condition::VersionIs(0).holds(None));
         assert!(Condition::Equals("status".into(), json!("draft")).holds(Some(&i)));
         assert!(Condition::In("status".into(), vec![json!("won"), json!("draft")]).holds(Some(&i)));
@@ -176,30 +157,12 @@ mod tests {
     fn updates_set_remove_and_add() {
         let k = Key::new("a", "b");
         let i = item(json!({"PK": "a", "SK": "b", "n": 1, "gone": true}));
-        let u = Update::new()
-            .set("name", "x")
-            .remove("gone")
-            .add("n", 4)
-            .add("fresh", -2);
+        let u = Update::new().set("name", "x").remove("gone").add("n", 4).add("fresh", -2);
         let out = u.apply(&k, Some(&i)).unwrap();
-        assert_eq!(
-            Value::Object(out),
-            json!({"PK": "a", "SK": "b", "n": 5, "name": "x", "fresh": -2})
-        );
+        assert_eq!(Value::Object(out), json!({"PK": "a", "SK": "b", "n": 5, "name": "x", "fresh": -2}));
         assert!(Update::new().apply(&k, None).is_err());
         assert!(Update::new().set("PK", "z").apply(&k, None).is_err());
-        assert!(
-            Update::new()
-                .set("a", 1)
-                .remove("a")
-                .apply(&k, None)
-                .is_err()
-        );
-        assert!(
-            Update::new()
-                .add("name", 1)
-                .apply(&k, Some(&item(json!({"name": "x"}))))
-                .is_err()
-        );
+        assert!(Update::new().set("a", 1).remove("a").apply(&k, None).is_err());
+        assert!(Update::new().add("name", 1).apply(&k, Some(&item(json!({"name": "x"})))).is_err());
     }
 }

@@ -45,12 +45,9 @@ impl CursorCodec {
 
     fn mac(&self, query: &Query, payload: &[u8]) -> HmacSha256 {
         // Infallible: HMAC accepts keys of any length.
-        let mut mac =
-            <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
-        let binding = format!(
-            "{:?}\u{0}{}\u{0}{:?}\u{0}{}\u{0}",
-            query.index, query.partition, query.sort, query.forward
-        );
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        let binding =
+            format!("{:?}\u{0}{}\u{0}{:?}\u{0}{}\u{0}", query.index, query.partition, query.sort, query.forward);
         mac.update(binding.as_bytes());
         mac.update(payload);
         mac
@@ -60,11 +57,7 @@ impl CursorCodec {
     pub fn encode(&self, query: &Query, position: &Item) -> String {
         let payload = serde_json::to_vec(position).unwrap_or_default();
         let tag = self.mac(query, &payload).finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(&payload),
-            URL_SAFE_NO_PAD.encode(tag)
-        )
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag))
     }
 
     /// The position a cursor stands for, if it is genuine and was made for this query.
@@ -73,15 +66,9 @@ impl CursorCodec {
             return Err(StoreError::InvalidCursor);
         }
         let (p, t) = cursor.split_once('.').ok_or(StoreError::InvalidCursor)?;
-        let payload = URL_SAFE_NO_PAD
-            .decode(p)
-            .map_err(|_| StoreError::InvalidCursor)?;
-        let tag = URL_SAFE_NO_PAD
-            .decode(t)
-            .map_err(|_| StoreError::InvalidCursor)?;
-        self.mac(query, &payload)
-            .verify_slice(&tag)
-            .map_err(|_| StoreError::InvalidCursor)?;
+        let payload = URL_SAFE_NO_PAD.decode(p).map_err(|_| StoreError::InvalidCursor)?;
+        let tag = URL_SAFE_NO_PAD.decode(t).map_err(|_| StoreError::InvalidCursor)?;
+        self.mac(query, &payload).verify_slice(&tag).map_err(|_| StoreError::InvalidCursor)?;
         serde_json::from_slice(&payload).map_err(|_| StoreError::InvalidCursor)
     }
 }
@@ -107,15 +94,10 @@ pub async fn page(
     let mut items = out.items;
     let cursor = if items.len() > size as usize {
         items.truncate(size as usize);
-        items
-            .last()
-            .map(|last| codec.encode(query, &item::position_in(last, query.index)))
+        items.last().map(|last| codec.encode(query, &item::position_in(last, query.index)))
     } else {
         // The backend may stop early (DynamoDB's 1 MB page) and still have more.
-        out.last_key
-            .as_ref()
-            .filter(|_| !items.is_empty())
-            .map(|k| codec.encode(query, k))
+        out.last_key.as_ref().filter(|_| !items.is_empty()).map(|k| codec.encode(query, k))
     };
     Ok(Page { items, cursor })
 }
@@ -127,10 +109,7 @@ mod tests {
     use serde_json::json;
 
     fn pos() -> Item {
-        json!({"PK": "ORG#a#X", "SK": "1"})
-            .as_object()
-            .cloned()
-            .unwrap()
+        json!({"PK": "ORG#a#X", "SK": "1"}).as_object().cloned().unwrap()
     }
 
     #[test]
@@ -140,14 +119,8 @@ mod tests {
         let c = codec.encode(&q, &pos());
         assert_eq!(codec.decode(&q, &c).unwrap(), pos());
         let other_partition = Query::partition(Index::Main, "ORG#b#X");
-        assert_eq!(
-            codec.decode(&other_partition, &c),
-            Err(StoreError::InvalidCursor)
-        );
-        assert_eq!(
-            codec.decode(&q.clone().reverse(), &c),
-            Err(StoreError::InvalidCursor)
-        );
+        assert_eq!(codec.decode(&other_partition, &c), Err(StoreError::InvalidCursor));
+        assert_eq!(codec.decode(&q.clone().reverse(), &c), Err(StoreError::InvalidCursor));
         let other_key = CursorCodec::new(b"another secret".to_vec());
         assert_eq!(other_key.decode(&q, &c), Err(StoreError::InvalidCursor));
     }
@@ -167,11 +140,7 @@ mod tests {
             format!("{p}!.{t}"),
             "x".repeat(5000),
         ] {
-            assert_eq!(
-                codec.decode(&q, &bad),
-                Err(StoreError::InvalidCursor),
-                "{bad}"
-            );
+            assert_eq!(codec.decode(&q, &bad), Err(StoreError::InvalidCursor), "{bad}");
         }
     }
 }

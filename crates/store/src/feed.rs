@@ -55,10 +55,7 @@ pub struct ChangeKey {
 
 impl From<&Key> for ChangeKey {
     fn from(k: &Key) -> Self {
-        Self {
-            pk: k.pk.clone(),
-            sk: k.sk.clone(),
-        }
+        Self { pk: k.pk.clone(), sk: k.sk.clone() }
     }
 }
 

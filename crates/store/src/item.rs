@@ -25,9 +25,7 @@ pub fn str_attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 pub fn key_of(item: &Item) -> Result<Key, StoreError> {
     match (str_attr(item, keys::PK), str_attr(item, keys::SK)) {
         (Some(pk), Some(sk)) if !pk.is_empty() && !sk.is_empty() => Ok(Key::new(pk, sk)),
-        _ => Err(StoreError::InvalidRequest(
-            "an item needs non-empty string PK and SK".into(),
-        )),
+        _ => Err(StoreError::InvalidRequest("an item needs non-empty string PK and SK".into())),
     }
 }
 
@@ -77,16 +75,10 @@ pub fn to_item<E: Entity>(entity: &E) -> Result<Item, StoreError> {
     let mut item = match serde_json::to_value(entity) {
         Ok(Value::Object(m)) => m,
         Ok(_) => {
-            return Err(StoreError::InvalidRequest(format!(
-                "{} does not serialize to an object",
-                E::TYPE
-            )));
+            return Err(StoreError::InvalidRequest(format!("{} does not serialize to an object", E::TYPE)));
         }
         Err(e) => {
-            return Err(StoreError::InvalidRequest(format!(
-                "{} does not serialize: {e}",
-                E::TYPE
-            )));
+            return Err(StoreError::InvalidRequest(format!("{} does not serialize: {e}", E::TYPE)));
         }
     };
     let key = entity.key();
@@ -112,9 +104,7 @@ pub fn value_item<T: Serialize>(key: &Key, entity: &str, value: &T) -> Result<It
     let mut item = match serde_json::to_value(value) {
         Ok(Value::Object(m)) => m,
         _ => {
-            return Err(StoreError::InvalidRequest(format!(
-                "{entity} does not serialize to an object"
-            )));
+            return Err(StoreError::InvalidRequest(format!("{entity} does not serialize to an object")));
         }
     };
     item.insert(keys::PK.into(), Value::String(key.pk.clone()));

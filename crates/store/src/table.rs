@@ -94,14 +94,7 @@ pub struct Query {
 impl Query {
     /// All items of a partition, ascending, up to 1000.
     pub fn partition(index: Index, partition: impl Into<String>) -> Self {
-        Self {
-            index,
-            partition: partition.into(),
-            sort: None,
-            forward: true,
-            limit: 1000,
-            start_after: None,
-        }
+        Self { index, partition: partition.into(), sort: None, forward: true, limit: 1000, start_after: None }
     }
 
     /// Narrows by sort key.
@@ -172,9 +165,9 @@ impl TransactOp {
     pub fn key(&self) -> Result<Key, StoreError> {
         match self {
             TransactOp::Put { item, .. } => crate::item::key_of(item),
-            TransactOp::Update { key, .. }
-            | TransactOp::Delete { key, .. }
-            | TransactOp::Check { key, .. } => Ok(key.clone()),
+            TransactOp::Update { key, .. } | TransactOp::Delete { key, .. } | TransactOp::Check { key, .. } => {
+                Ok(key.clone())
+            }
         }
     }
 }
@@ -189,12 +182,7 @@ pub trait Table: Send + Sync {
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
 
     /// Updates attributes if the condition holds; returns the item as written.
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, StoreError>;
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError>;
 
     /// Deletes an item if the condition holds; returns what was deleted.
     async fn delete(&self, key: &Key, condition: Condition) -> Result<Option<Item>, StoreError>;
@@ -210,9 +198,7 @@ pub trait Table: Send + Sync {
 
     /// Atomically adds to a numeric attribute (creating the item if needed); returns the new value.
     async fn increment(&self, key: &Key, attribute: &str, by: i64) -> Result<i64, StoreError> {
-        let item = self
-            .update(key, Update::new().add(attribute, by), Condition::Always)
-            .await?;
+        let item = self.update(key, Update::new().add(attribute, by), Condition::Always).await?;
         item.get(attribute)
             .and_then(serde_json::Value::as_i64)
             .ok_or_else(|| StoreError::Corrupt(format!("counter {attribute} is not an integer")))

@@ -25,12 +25,7 @@ pub struct TenantTable {
 impl TenantTable {
     /// A handle on `inner` confined to `org`, signing cursors with `cursors`.
     pub fn new(inner: Arc<dyn Table>, org: OrgId, cursors: CursorCodec) -> Self {
-        Self {
-            inner,
-            prefix: tenant_prefix(&org),
-            org,
-            cursors,
-        }
+        Self { inner, prefix: tenant_prefix(&org), org, cursors }
     }
 
     /// The tenant.
@@ -42,10 +37,7 @@ impl TenantTable {
         if pk.starts_with(&self.prefix) {
             Ok(())
         } else {
-            Err(StoreError::TenantViolation {
-                key: pk.to_owned(),
-                prefix: self.prefix.clone(),
-            })
+            Err(StoreError::TenantViolation { key: pk.to_owned(), prefix: self.prefix.clone() })
         }
     }
 
@@ -64,10 +56,7 @@ impl TenantTable {
     fn check_update(&self, key: &Key, update: &Update) -> Result<(), StoreError> {
         self.check_pk(&key.pk)?;
         for (name, value) in &update.set {
-            if [Index::Gsi1, Index::Gsi2]
-                .iter()
-                .any(|i| i.attributes().0 == name)
-            {
+            if [Index::Gsi1, Index::Gsi2].iter().any(|i| i.attributes().0 == name) {
                 self.check_pk(value.as_str().unwrap_or_default())?;
             }
         }
@@ -93,12 +82,7 @@ impl Table for TenantTable {
         self.inner.put(item, condition).await
     }
 
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, StoreError> {
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
         self.check_update(key, &update)?;
         self.inner.update(key, update, condition).await
     }
@@ -121,9 +105,7 @@ impl Table for TenantTable {
             match op {
                 TransactOp::Put { item, .. } => self.check_item(item)?,
                 TransactOp::Update { key, update, .. } => self.check_update(key, update)?,
-                TransactOp::Delete { key, .. } | TransactOp::Check { key, .. } => {
-                    self.check_pk(&key.pk)?
-                }
+                TransactOp::Delete { key, .. } | TransactOp::Check { key, .. } => self.check_pk(&key.pk)?,
             }
         }
         self.inner.transact(ops).await

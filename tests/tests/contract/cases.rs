@@ -7,8 +7,7 @@ use podcastflow_domain::OrgId;
 use podcastflow_domain::keys::{Index, Key, org_pk};
 use podcastflow_store::table::MAX_TRANSACT_ITEMS;
 use podcastflow_store::{
-    ChangeKind, Condition, CursorCodec, Item, KeyCondition, Query, StoreError, Table, TenantTable,
-    TransactOp, Update,
+    ChangeKind, Condition, CursorCodec, Item, KeyCondition, Query, StoreError, Table, TenantTable, TransactOp, Update,
 };
 use podcastflow_tests::fixture::Fixture;
 use serde_json::{Value, json};
@@ -22,10 +21,7 @@ fn key(pk: &str, sk: &str) -> Key {
 }
 
 fn sks(items: &[Item]) -> Vec<String> {
-    items
-        .iter()
-        .map(|i| i["SK"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    items.iter().map(|i| i["SK"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
 fn codec() -> CursorCodec {
@@ -34,9 +30,7 @@ fn codec() -> CursorCodec {
 
 async fn seed(t: &dyn Table, pk: &str, sks: &[&str]) {
     for sk in sks {
-        t.put(item(json!({"PK": pk, "SK": sk, "n": 1})), Condition::Always)
-            .await
-            .expect("seed");
+        t.put(item(json!({"PK": pk, "SK": sk, "n": 1})), Condition::Always).await.expect("seed");
     }
 }
 
@@ -47,225 +41,97 @@ pub async fn put_and_get_round_trip_every_json_type(f: Fixture) {
         "yes": true, "no": false, "nothing": null,
         "list": [1, "two", {"three": 3}], "map": {"nested": {"deep": ["x"]}}, "emptyList": [], "emptyMap": {}
     }));
-    f.table
-        .put(original.clone(), Condition::Always)
-        .await
-        .unwrap();
+    f.table.put(original.clone(), Condition::Always).await.unwrap();
     assert_eq!(f.table.get(&key("P", "S")).await.unwrap(), Some(original));
     assert_eq!(f.table.get(&key("P", "missing")).await.unwrap(), None);
 }
 
 pub async fn put_if_absent_refuses_an_existing_item(f: Fixture) {
     let first = item(json!({"PK": "P", "SK": "S", "v": 1}));
-    f.table
-        .put(first.clone(), Condition::NotExists)
-        .await
-        .unwrap();
-    let err = f
-        .table
-        .put(
-            item(json!({"PK": "P", "SK": "S", "v": 2})),
-            Condition::NotExists,
-        )
-        .await
-        .unwrap_err();
+    f.table.put(first.clone(), Condition::NotExists).await.unwrap();
+    let err = f.table.put(item(json!({"PK": "P", "SK": "S", "v": 2})), Condition::NotExists).await.unwrap_err();
     assert_eq!(err, StoreError::ConditionFailed { key: key("P", "S") });
     assert_eq!(f.table.get(&key("P", "S")).await.unwrap(), Some(first));
     // Exists is the opposite guard.
-    let err = f
-        .table
-        .put(item(json!({"PK": "P", "SK": "T"})), Condition::Exists)
-        .await
-        .unwrap_err();
+    let err = f.table.put(item(json!({"PK": "P", "SK": "T"})), Condition::Exists).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed { .. }));
     assert_eq!(f.table.get(&key("P", "T")).await.unwrap(), None);
 }
 
 pub async fn delete_is_conditional_and_returns_the_old_item(f: Fixture) {
     let stored = item(json!({"PK": "P", "SK": "S", "version": 2}));
-    f.table
-        .put(stored.clone(), Condition::Always)
-        .await
-        .unwrap();
-    let err = f
-        .table
-        .delete(&key("P", "S"), Condition::VersionIs(1))
-        .await
-        .unwrap_err();
+    f.table.put(stored.clone(), Condition::Always).await.unwrap();
+    let err = f.table.delete(&key("P", "S"), Condition::VersionIs(1)).await.unwrap_err();
     assert_eq!(err, StoreError::ConditionFailed { key: key("P", "S") });
     assert!(f.table.get(&key("P", "S")).await.unwrap().is_some());
-    assert_eq!(
-        f.table
-            .delete(&key("P", "S"), Condition::VersionIs(2))
-            .await
-            .unwrap(),
-        Some(stored)
-    );
+    assert_eq!(f.table.delete(&key("P", "S"), Condition::VersionIs(2)).await.unwrap(), Some(stored));
     assert_eq!(f.table.get(&key("P", "S")).await.unwrap(), None);
-    assert_eq!(
-        f.table
-            .delete(&key("P", "S"), Condition::Always)
-            .await
-            .unwrap(),
-        None
-    );
-    assert!(matches!(
-        f.table.delete(&key("P", "S"), Condition::Exists).await,
-        Err(StoreError::ConditionFailed { .. })
-    ));
+    assert_eq!(f.table.delete(&key("P", "S"), Condition::Always).await.unwrap(), None);
+    assert!(matches!(f.table.delete(&key("P", "S"), Condition::Exists).await, Err(StoreError::ConditionFailed { .. })));
 }
 
 pub async fn stale_version_updates_are_refused(f: Fixture) {
-    f.table
-        .put(
-            item(json!({"PK": "P", "SK": "S", "version": 1, "name": "a"})),
-            Condition::NotExists,
-        )
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": "P", "SK": "S", "version": 1, "name": "a"})), Condition::NotExists).await.unwrap();
     // Two writers read version 1; the first wins, the second is refused and loses nothing.
     let first = Update::new().set("name", "b").add("version", 1);
-    let after = f
-        .table
-        .update(&key("P", "S"), first, Condition::VersionIs(1))
-        .await
-        .unwrap();
+    let after = f.table.update(&key("P", "S"), first, Condition::VersionIs(1)).await.unwrap();
     assert_eq!(after["version"], json!(2));
     let second = Update::new().set("name", "c").add("version", 1);
-    let err = f
-        .table
-        .update(&key("P", "S"), second, Condition::VersionIs(1))
-        .await
-        .unwrap_err();
+    let err = f.table.update(&key("P", "S"), second, Condition::VersionIs(1)).await.unwrap_err();
     assert_eq!(err, StoreError::ConditionFailed { key: key("P", "S") });
     let now = f.table.get(&key("P", "S")).await.unwrap().unwrap();
-    assert_eq!(
-        (now["name"].clone(), now["version"].clone()),
-        (json!("b"), json!(2))
-    );
+    assert_eq!((now["name"].clone(), now["version"].clone()), (json!("b"), json!(2)));
     // A versioned put on a missing item fails too.
-    let err = f
-        .table
-        .put(item(json!({"PK": "P", "SK": "X"})), Condition::VersionIs(1))
-        .await
-        .unwrap_err();
+    let err = f.table.put(item(json!({"PK": "P", "SK": "X"})), Condition::VersionIs(1)).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed { .. }));
 }
 
 pub async fn update_upserts_and_returns_the_new_item(f: Fixture) {
-    let created = f
-        .table
-        .update(
-            &key("P", "S"),
-            Update::new().set("a", "x").add("n", 3),
-            Condition::Always,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        Value::Object(created),
-        json!({"PK": "P", "SK": "S", "a": "x", "n": 3})
-    );
+    let created =
+        f.table.update(&key("P", "S"), Update::new().set("a", "x").add("n", 3), Condition::Always).await.unwrap();
+    assert_eq!(Value::Object(created), json!({"PK": "P", "SK": "S", "a": "x", "n": 3}));
     let changed = f
         .table
-        .update(
-            &key("P", "S"),
-            Update::new()
-                .remove("a")
-                .set("b", json!({"c": [1]}))
-                .add("n", -5),
-            Condition::Exists,
-        )
+        .update(&key("P", "S"), Update::new().remove("a").set("b", json!({"c": [1]})).add("n", -5), Condition::Exists)
         .await
         .unwrap();
-    assert_eq!(
-        Value::Object(changed.clone()),
-        json!({"PK": "P", "SK": "S", "b": {"c": [1]}, "n": -2})
-    );
+    assert_eq!(Value::Object(changed.clone()), json!({"PK": "P", "SK": "S", "b": {"c": [1]}, "n": -2}));
     assert_eq!(f.table.get(&key("P", "S")).await.unwrap(), Some(changed));
     assert!(matches!(
-        f.table
-            .update(
-                &key("P", "new"),
-                Update::new().set("a", 1),
-                Condition::Exists
-            )
-            .await,
+        f.table.update(&key("P", "new"), Update::new().set("a", 1), Condition::Exists).await,
         Err(StoreError::ConditionFailed { .. })
     ));
     assert!(matches!(
-        f.table
-            .update(&key("P", "S"), Update::new(), Condition::Always)
-            .await,
+        f.table.update(&key("P", "S"), Update::new(), Condition::Always).await,
         Err(StoreError::InvalidRequest(_))
     ));
 }
 
 pub async fn attribute_conditions_equals_in_and_missing(f: Fixture) {
-    f.table
-        .put(
-            item(json!({"PK": "P", "SK": "S", "status": "draft"})),
-            Condition::Always,
-        )
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": "P", "SK": "S", "status": "draft"})), Condition::Always).await.unwrap();
     let k = key("P", "S");
     let set = |v: &str| Update::new().set("status", v.to_owned());
     let eq = |v: &str| Condition::Equals("status".into(), json!(v));
-    assert!(
-        f.table
-            .update(&k, set("proposal"), eq("draft"))
-            .await
-            .is_ok()
-    );
-    assert!(matches!(
-        f.table.update(&k, set("won"), eq("draft")).await,
-        Err(StoreError::ConditionFailed { .. })
-    ));
-    let among = Condition::In(
-        "status".into(),
-        vec![json!("negotiation"), json!("proposal")],
-    );
+    assert!(f.table.update(&k, set("proposal"), eq("draft")).await.is_ok());
+    assert!(matches!(f.table.update(&k, set("won"), eq("draft")).await, Err(StoreError::ConditionFailed { .. })));
+    let among = Condition::In("status".into(), vec![json!("negotiation"), json!("proposal")]);
     assert!(f.table.update(&k, set("negotiation"), among).await.is_ok());
     let none = Condition::In("status".into(), vec![]);
-    assert!(matches!(
-        f.table.update(&k, set("x"), none).await,
-        Err(StoreError::ConditionFailed { .. })
-    ));
+    assert!(matches!(f.table.update(&k, set("x"), none).await, Err(StoreError::ConditionFailed { .. })));
     assert!(
         f.table
-            .update(
-                &k,
-                Update::new().set("archivedAt", "now"),
-                Condition::AttributeMissing("archivedAt".into())
-            )
+            .update(&k, Update::new().set("archivedAt", "now"), Condition::AttributeMissing("archivedAt".into()))
             .await
             .is_ok()
     );
     let again = f
         .table
-        .update(
-            &k,
-            Update::new().set("archivedAt", "later"),
-            Condition::AttributeMissing("archivedAt".into()),
-        )
+        .update(&k, Update::new().set("archivedAt", "later"), Condition::AttributeMissing("archivedAt".into()))
         .await;
     assert!(matches!(again, Err(StoreError::ConditionFailed { .. })));
-    let both = Condition::All(vec![
-        Condition::Exists,
-        eq("negotiation"),
-        Condition::AttributeMissing("nope".into()),
-    ]);
-    assert!(
-        f.table
-            .update(&k, set("pending_approval"), both)
-            .await
-            .is_ok()
-    );
-    assert_eq!(
-        f.table.get(&k).await.unwrap().unwrap()["status"],
-        json!("pending_approval")
-    );
+    let both = Condition::All(vec![Condition::Exists, eq("negotiation"), Condition::AttributeMissing("nope".into())]);
+    assert!(f.table.update(&k, set("pending_approval"), both).await.is_ok());
+    assert_eq!(f.table.get(&k).await.unwrap().unwrap()["status"], json!("pending_approval"));
 }
 
 const SORT_KEYS: [&str; 6] = ["A#0", "A#1", "A#10", "A#2", "B#1", "C"];
@@ -274,14 +140,8 @@ fn sort_cases() -> Vec<(KeyCondition, Vec<&'static str>)> {
     vec![
         (KeyCondition::Eq("A#1".into()), vec!["A#1"]),
         (KeyCondition::BeginsWith("A#1".into()), vec!["A#1", "A#10"]),
-        (
-            KeyCondition::BeginsWith("A#".into()),
-            vec!["A#0", "A#1", "A#10", "A#2"],
-        ),
-        (
-            KeyCondition::Between("A#1".into(), "A#2".into()),
-            vec!["A#1", "A#10", "A#2"],
-        ),
+        (KeyCondition::BeginsWith("A#".into()), vec!["A#0", "A#1", "A#10", "A#2"]),
+        (KeyCondition::Between("A#1".into(), "A#2".into()), vec!["A#1", "A#10", "A#2"]),
         (KeyCondition::Lt("A#1".into()), vec!["A#0"]),
         (KeyCondition::Le("A#1".into()), vec!["A#0", "A#1"]),
         (KeyCondition::Gt("A#2".into()), vec!["B#1", "C"]),
@@ -294,28 +154,13 @@ pub async fn every_sort_key_condition_on_the_main_table(f: Fixture) {
     seed(f.table.as_ref(), "P", &SORT_KEYS).await;
     seed(f.table.as_ref(), "P2", &SORT_KEYS).await;
     for (cond, expected) in sort_cases() {
-        let out = f
-            .table
-            .query(&Query::partition(Index::Main, "P").sort(cond.clone()))
-            .await
-            .unwrap();
+        let out = f.table.query(&Query::partition(Index::Main, "P").sort(cond.clone())).await.unwrap();
         assert_eq!(sks(&out.items), expected, "{cond:?}");
         assert!(out.items.iter().all(|i| i["PK"] == json!("P")));
     }
-    let all = f
-        .table
-        .query(&Query::partition(Index::Main, "P"))
-        .await
-        .unwrap();
+    let all = f.table.query(&Query::partition(Index::Main, "P")).await.unwrap();
     assert_eq!(sks(&all.items), SORT_KEYS);
-    assert!(
-        f.table
-            .query(&Query::partition(Index::Main, "nobody"))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(f.table.query(&Query::partition(Index::Main, "nobody")).await.unwrap().items.is_empty());
 }
 
 pub async fn every_sort_key_condition_on_a_gsi(f: Fixture) {
@@ -326,22 +171,10 @@ pub async fn every_sort_key_condition_on_a_gsi(f: Fixture) {
         f.table.put(it, Condition::Always).await.unwrap();
     }
     for (cond, expected) in sort_cases() {
-        let out = f
-            .table
-            .query(&Query::partition(Index::Gsi1, "LIST").sort(cond.clone()))
-            .await
-            .unwrap();
-        let got: Vec<String> = out
-            .items
-            .iter()
-            .map(|i| i["GSI1SK"].as_str().unwrap_or_default().to_owned())
-            .collect();
+        let out = f.table.query(&Query::partition(Index::Gsi1, "LIST").sort(cond.clone())).await.unwrap();
+        let got: Vec<String> = out.items.iter().map(|i| i["GSI1SK"].as_str().unwrap_or_default().to_owned()).collect();
         assert_eq!(got, expected, "{cond:?}");
-        let out2 = f
-            .table
-            .query(&Query::partition(Index::Gsi2, "OTHER").sort(cond.clone()))
-            .await
-            .unwrap();
+        let out2 = f.table.query(&Query::partition(Index::Gsi2, "OTHER").sort(cond.clone())).await.unwrap();
         assert_eq!(out2.items.len(), expected.len(), "GSI2 {cond:?}");
     }
 }
@@ -349,39 +182,21 @@ pub async fn every_sort_key_condition_on_a_gsi(f: Fixture) {
 pub async fn gsi_membership_follows_the_item(f: Fixture) {
     let k = key("ITEM", "PROFILE");
     f.table
-        .put(
-            item(json!({"PK": "ITEM", "SK": "PROFILE", "GSI1PK": "L1", "GSI1SK": "a"})),
-            Condition::Always,
-        )
+        .put(item(json!({"PK": "ITEM", "SK": "PROFILE", "GSI1PK": "L1", "GSI1SK": "a"})), Condition::Always)
         .await
         .unwrap();
     let in_list = |pk: &'static str| {
         let t = f.table.clone();
-        async move {
-            t.query(&Query::partition(Index::Gsi1, pk))
-                .await
-                .unwrap()
-                .items
-                .len()
-        }
+        async move { t.query(&Query::partition(Index::Gsi1, pk)).await.unwrap().items.len() }
     };
     assert_eq!(in_list("L1").await, 1);
     // Moving the index key moves the item between lists.
-    f.table
-        .update(&k, Update::new().set("GSI1PK", "L2"), Condition::Exists)
-        .await
-        .unwrap();
+    f.table.update(&k, Update::new().set("GSI1PK", "L2"), Condition::Exists).await.unwrap();
     assert_eq!((in_list("L1").await, in_list("L2").await), (0, 1));
     // Removing it takes the item out of the sparse index.
-    f.table
-        .update(&k, Update::new().remove("GSI1PK"), Condition::Exists)
-        .await
-        .unwrap();
+    f.table.update(&k, Update::new().remove("GSI1PK"), Condition::Exists).await.unwrap();
     assert_eq!(in_list("L2").await, 0);
-    f.table
-        .update(&k, Update::new().set("GSI1PK", "L2"), Condition::Exists)
-        .await
-        .unwrap();
+    f.table.update(&k, Update::new().set("GSI1PK", "L2"), Condition::Exists).await.unwrap();
     assert_eq!(in_list("L2").await, 1);
     f.table.delete(&k, Condition::Always).await.unwrap();
     assert_eq!(in_list("L2").await, 0);
@@ -389,29 +204,17 @@ pub async fn gsi_membership_follows_the_item(f: Fixture) {
 
 pub async fn queries_read_both_directions(f: Fixture) {
     seed(f.table.as_ref(), "P", &SORT_KEYS).await;
-    let rev = f
-        .table
-        .query(&Query::partition(Index::Main, "P").reverse())
-        .await
-        .unwrap();
+    let rev = f.table.query(&Query::partition(Index::Main, "P").reverse()).await.unwrap();
     let mut expected = SORT_KEYS.to_vec();
     expected.reverse();
     assert_eq!(sks(&rev.items), expected);
     let rev_begins = f
         .table
-        .query(
-            &Query::partition(Index::Main, "P")
-                .sort(KeyCondition::BeginsWith("A#1".into()))
-                .reverse(),
-        )
+        .query(&Query::partition(Index::Main, "P").sort(KeyCondition::BeginsWith("A#1".into())).reverse())
         .await
         .unwrap();
     assert_eq!(sks(&rev_begins.items), vec!["A#10", "A#1"]);
-    let newest = f
-        .table
-        .query(&Query::partition(Index::Main, "P").reverse().limit(2))
-        .await
-        .unwrap();
+    let newest = f.table.query(&Query::partition(Index::Main, "P").reverse().limit(2)).await.unwrap();
     assert_eq!(sks(&newest.items), vec!["C", "B#1"]);
     assert!(newest.last_key.is_some());
 }
@@ -421,10 +224,7 @@ pub async fn pagination_visits_every_item_once_in_order(f: Fixture) {
     let pk = org_pk(&org, "LIST");
     let expected: Vec<String> = (0..25).map(|i| format!("ITEM#{i:03}")).collect();
     for sk in &expected {
-        f.table
-            .put(item(json!({"PK": pk, "SK": sk})), Condition::Always)
-            .await
-            .unwrap();
+        f.table.put(item(json!({"PK": pk, "SK": sk})), Condition::Always).await.unwrap();
     }
     let tenant = TenantTable::new(f.table.clone(), org, codec());
     for forward in [true, false] {
@@ -448,9 +248,7 @@ pub async fn pagination_visits_every_item_once_in_order(f: Fixture) {
         assert_eq!(pages, vec![7, 7, 7, 4], "forward={forward}");
     }
     // An exact multiple of the page size ends without an empty page or a dangling cursor.
-    let q = Query::partition(Index::Main, pk.clone())
-        .sort(KeyCondition::Lt("ITEM#014".into()))
-        .limit(7);
+    let q = Query::partition(Index::Main, pk.clone()).sort(KeyCondition::Lt("ITEM#014".into())).limit(7);
     let p1 = tenant.page(&q, None).await.unwrap();
     let p2 = tenant.page(&q, p1.cursor.as_deref()).await.unwrap();
     assert_eq!((p1.items.len(), p2.items.len(), p2.cursor), (7, 7, None));
@@ -462,75 +260,33 @@ pub async fn tampered_or_foreign_cursors_are_refused(f: Fixture) {
     let theirs = org_pk(&other, "LIST");
     for pk in [&mine, &theirs] {
         for i in 0..5 {
-            f.table
-                .put(
-                    item(json!({"PK": pk, "SK": format!("{i}")})),
-                    Condition::Always,
-                )
-                .await
-                .unwrap();
+            f.table.put(item(json!({"PK": pk, "SK": format!("{i}")})), Condition::Always).await.unwrap();
         }
     }
     let tenant = TenantTable::new(f.table.clone(), org, codec());
     let q = Query::partition(Index::Main, mine.clone()).limit(2);
-    let c = tenant
-        .page(&q, None)
-        .await
-        .unwrap()
-        .cursor
-        .expect("a second page");
+    let c = tenant.page(&q, None).await.unwrap().cursor.expect("a second page");
     assert_eq!(tenant.page(&q, Some(&c)).await.unwrap().items.len(), 2);
     let (payload, tag) = c.split_once('.').unwrap();
     let flipped: String = payload.chars().rev().collect();
-    for bad in [
-        format!("{flipped}.{tag}"),
-        format!("{payload}.{}", &tag[1..]),
-        "garbage".into(),
-        String::new(),
-    ] {
-        assert_eq!(
-            tenant.page(&q, Some(&bad)).await.unwrap_err(),
-            StoreError::InvalidCursor,
-            "{bad}"
-        );
+    for bad in [format!("{flipped}.{tag}"), format!("{payload}.{}", &tag[1..]), "garbage".into(), String::new()] {
+        assert_eq!(tenant.page(&q, Some(&bad)).await.unwrap_err(), StoreError::InvalidCursor, "{bad}");
     }
     // Another query (other sort condition or direction) cannot reuse it.
     let narrowed = q.clone().sort(KeyCondition::Ge("0".into()));
-    assert_eq!(
-        tenant.page(&narrowed, Some(&c)).await.unwrap_err(),
-        StoreError::InvalidCursor
-    );
+    assert_eq!(tenant.page(&narrowed, Some(&c)).await.unwrap_err(), StoreError::InvalidCursor);
     // Another tenant's handle refuses it, and a handle with another secret too.
     let them = TenantTable::new(f.table.clone(), other, codec());
     let their_q = Query::partition(Index::Main, theirs.clone()).limit(2);
-    assert_eq!(
-        them.page(&their_q, Some(&c)).await.unwrap_err(),
-        StoreError::InvalidCursor
-    );
-    let other_secret = TenantTable::new(
-        f.table.clone(),
-        org,
-        CursorCodec::new(b"another-secret".to_vec()),
-    );
-    assert_eq!(
-        other_secret.page(&q, Some(&c)).await.unwrap_err(),
-        StoreError::InvalidCursor
-    );
+    assert_eq!(them.page(&their_q, Some(&c)).await.unwrap_err(), StoreError::InvalidCursor);
+    let other_secret = TenantTable::new(f.table.clone(), org, CursorCodec::new(b"another-secret".to_vec()));
+    assert_eq!(other_secret.page(&q, Some(&c)).await.unwrap_err(), StoreError::InvalidCursor);
 }
 
 pub async fn transactions_fail_as_a_whole_and_name_the_item(f: Fixture) {
-    f.table
-        .put(
-            item(json!({"PK": "P", "SK": "exists", "version": 3})),
-            Condition::Always,
-        )
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": "P", "SK": "exists", "version": 3})), Condition::Always).await.unwrap();
     let ops = vec![
-        TransactOp::Put {
-            item: item(json!({"PK": "P", "SK": "new"})),
-            condition: Condition::NotExists,
-        },
+        TransactOp::Put { item: item(json!({"PK": "P", "SK": "new"})), condition: Condition::NotExists },
         TransactOp::Update {
             key: key("P", "counter"),
             update: Update::new().add("n", 1),
@@ -541,62 +297,28 @@ pub async fn transactions_fail_as_a_whole_and_name_the_item(f: Fixture) {
             update: Update::new().set("x", 1),
             condition: Condition::VersionIs(2),
         },
-        TransactOp::Delete {
-            key: key("P", "other"),
-            condition: Condition::Always,
-        },
+        TransactOp::Delete { key: key("P", "other"), condition: Condition::Always },
     ];
     let err = f.table.transact(ops).await.unwrap_err();
-    assert_eq!(
-        err,
-        StoreError::TransactionConflict {
-            index: 2,
-            key: key("P", "exists")
-        }
-    );
+    assert_eq!(err, StoreError::TransactionConflict { index: 2, key: key("P", "exists") });
     assert_eq!(f.table.get(&key("P", "new")).await.unwrap(), None);
     assert_eq!(f.table.get(&key("P", "counter")).await.unwrap(), None);
-    assert!(
-        !f.table
-            .get(&key("P", "exists"))
-            .await
-            .unwrap()
-            .unwrap()
-            .contains_key("x")
-    );
+    assert!(!f.table.get(&key("P", "exists")).await.unwrap().unwrap().contains_key("x"));
     // A failing check alone cancels the writes beside it.
     let ops = vec![
-        TransactOp::Put {
-            item: item(json!({"PK": "P", "SK": "new"})),
-            condition: Condition::Always,
-        },
-        TransactOp::Check {
-            key: key("P", "absent"),
-            condition: Condition::Exists,
-        },
+        TransactOp::Put { item: item(json!({"PK": "P", "SK": "new"})), condition: Condition::Always },
+        TransactOp::Check { key: key("P", "absent"), condition: Condition::Exists },
     ];
     assert_eq!(
         f.table.transact(ops).await.unwrap_err(),
-        StoreError::TransactionConflict {
-            index: 1,
-            key: key("P", "absent")
-        }
+        StoreError::TransactionConflict { index: 1, key: key("P", "absent") }
     );
     assert_eq!(f.table.get(&key("P", "new")).await.unwrap(), None);
 }
 
 pub async fn transactions_apply_every_operation(f: Fixture) {
-    f.table
-        .put(
-            item(json!({"PK": "P", "SK": "a", "version": 1})),
-            Condition::Always,
-        )
-        .await
-        .unwrap();
-    f.table
-        .put(item(json!({"PK": "P", "SK": "gone"})), Condition::Always)
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": "P", "SK": "a", "version": 1})), Condition::Always).await.unwrap();
+    f.table.put(item(json!({"PK": "P", "SK": "gone"})), Condition::Always).await.unwrap();
     let ops = vec![
         TransactOp::Put {
             item: item(json!({"PK": "P", "SK": "b", "GSI1PK": "L", "GSI1SK": "b"})),
@@ -607,42 +329,19 @@ pub async fn transactions_apply_every_operation(f: Fixture) {
             update: Update::new().add("version", 1),
             condition: Condition::VersionIs(1),
         },
-        TransactOp::Delete {
-            key: key("P", "gone"),
-            condition: Condition::Exists,
-        },
-        TransactOp::Check {
-            key: key("P", "a"),
-            condition: Condition::Always,
-        },
+        TransactOp::Delete { key: key("P", "gone"), condition: Condition::Exists },
+        TransactOp::Check { key: key("P", "a"), condition: Condition::Always },
     ];
     // The check and the update name the same item: that is refused below; here use distinct keys.
     let ops: Vec<TransactOp> = ops.into_iter().take(3).collect();
     f.table.transact(ops).await.unwrap();
     assert!(f.table.get(&key("P", "b")).await.unwrap().is_some());
-    assert_eq!(
-        f.table.get(&key("P", "a")).await.unwrap().unwrap()["version"],
-        json!(2)
-    );
+    assert_eq!(f.table.get(&key("P", "a")).await.unwrap().unwrap()["version"], json!(2));
     assert_eq!(f.table.get(&key("P", "gone")).await.unwrap(), None);
-    assert_eq!(
-        f.table
-            .query(&Query::partition(Index::Gsi1, "L"))
-            .await
-            .unwrap()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(f.table.query(&Query::partition(Index::Gsi1, "L")).await.unwrap().items.len(), 1);
     let check = vec![
-        TransactOp::Check {
-            key: key("P", "a"),
-            condition: Condition::VersionIs(2),
-        },
-        TransactOp::Put {
-            item: item(json!({"PK": "P", "SK": "c"})),
-            condition: Condition::Always,
-        },
+        TransactOp::Check { key: key("P", "a"), condition: Condition::VersionIs(2) },
+        TransactOp::Put { item: item(json!({"PK": "P", "SK": "c"})), condition: Condition::Always },
     ];
     f.table.transact(check).await.unwrap();
     assert!(f.table.get(&key("P", "c")).await.unwrap().is_some());
@@ -650,33 +349,15 @@ pub async fn transactions_apply_every_operation(f: Fixture) {
 
 pub async fn transactions_refuse_one_item_twice(f: Fixture) {
     let twice = vec![
-        TransactOp::Put {
-            item: item(json!({"PK": "P", "SK": "a"})),
-            condition: Condition::Always,
-        },
-        TransactOp::Check {
-            key: key("P", "a"),
-            condition: Condition::Always,
-        },
+        TransactOp::Put { item: item(json!({"PK": "P", "SK": "a"})), condition: Condition::Always },
+        TransactOp::Check { key: key("P", "a"), condition: Condition::Always },
     ];
-    assert!(matches!(
-        f.table.transact(twice).await,
-        Err(StoreError::InvalidRequest(_))
-    ));
-    assert!(matches!(
-        f.table.transact(vec![]).await,
-        Err(StoreError::InvalidRequest(_))
-    ));
+    assert!(matches!(f.table.transact(twice).await, Err(StoreError::InvalidRequest(_))));
+    assert!(matches!(f.table.transact(vec![]).await, Err(StoreError::InvalidRequest(_))));
     let too_many: Vec<TransactOp> = (0..=MAX_TRANSACT_ITEMS)
-        .map(|i| TransactOp::Put {
-            item: item(json!({"PK": "P", "SK": format!("{i}")})),
-            condition: Condition::Always,
-        })
+        .map(|i| TransactOp::Put { item: item(json!({"PK": "P", "SK": format!("{i}")})), condition: Condition::Always })
         .collect();
-    assert!(matches!(
-        f.table.transact(too_many).await,
-        Err(StoreError::InvalidRequest(_))
-    ));
+    assert!(matches!(f.table.transact(too_many).await, Err(StoreError::InvalidRequest(_))));
     assert_eq!(f.table.get(&key("P", "a")).await.unwrap(), None);
 }
 
@@ -695,33 +376,17 @@ pub async fn counters_lose_no_increment_under_concurrency(f: Fixture) {
             seen
         })
     });
-    let mut all: Vec<i64> = join_all(runs)
-        .await
-        .into_iter()
-        .flat_map(|r| r.expect("task"))
-        .collect();
+    let mut all: Vec<i64> = join_all(runs).await.into_iter().flat_map(|r| r.expect("task")).collect();
     all.sort_unstable();
     // Every increment returned a distinct value: no two callers got the same invoice number.
     assert_eq!(all, (1..=i64::from(tasks * per_task)).collect::<Vec<_>>());
-    assert_eq!(
-        f.table.get(&k).await.unwrap().unwrap()["next"],
-        json!(tasks * per_task)
-    );
-    assert_eq!(
-        f.table.increment(&k, "next", -10).await.unwrap(),
-        i64::from(tasks * per_task) - 10
-    );
+    assert_eq!(f.table.get(&k).await.unwrap().unwrap()["next"], json!(tasks * per_task));
+    assert_eq!(f.table.increment(&k, "next", -10).await.unwrap(), i64::from(tasks * per_task) - 10);
 }
 
 pub async fn batch_get_returns_what_exists(f: Fixture) {
     for i in 0..130 {
-        f.table
-            .put(
-                item(json!({"PK": "B", "SK": format!("{i:03}")})),
-                Condition::Always,
-            )
-            .await
-            .unwrap();
+        f.table.put(item(json!({"PK": "B", "SK": format!("{i:03}")})), Condition::Always).await.unwrap();
     }
     let mut keys: Vec<Key> = (0..140).map(|i| key("B", &format!("{i:03}"))).collect();
     keys.push(key("B", "000"));
@@ -735,102 +400,37 @@ pub async fn tenant_handle_refuses_foreign_keys(f: Fixture) {
     let (org, other) = (OrgId::new(), OrgId::new());
     let mine = org_pk(&org, "CLIENT#1");
     let theirs = org_pk(&other, "CLIENT#1");
-    f.table
-        .put(
-            item(json!({"PK": theirs, "SK": "PROFILE", "secret": "theirs"})),
-            Condition::Always,
-        )
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": theirs, "SK": "PROFILE", "secret": "theirs"})), Condition::Always).await.unwrap();
     let t = TenantTable::new(f.table.clone(), org, codec());
-    let violation = |r: Result<(), StoreError>| {
-        assert!(
-            matches!(r, Err(StoreError::TenantViolation { .. })),
-            "{r:?}"
-        )
-    };
+    let violation = |r: Result<(), StoreError>| assert!(matches!(r, Err(StoreError::TenantViolation { .. })), "{r:?}");
     violation(t.get(&key(&theirs, "PROFILE")).await.map(|_| ()));
-    violation(
-        t.put(
-            item(json!({"PK": theirs, "SK": "PROFILE"})),
-            Condition::Always,
-        )
-        .await,
-    );
-    violation(
-        t.put(
-            item(json!({"PK": "PLATFORM#X", "SK": "S"})),
-            Condition::Always,
-        )
-        .await,
-    );
+    violation(t.put(item(json!({"PK": theirs, "SK": "PROFILE"})), Condition::Always).await);
+    violation(t.put(item(json!({"PK": "PLATFORM#X", "SK": "S"})), Condition::Always).await);
     // A tenant item cannot be slipped into another tenant's list through a GSI key.
-    violation(t.put(item(json!({"PK": mine, "SK": "PROFILE", "GSI1PK": org_pk(&other, "CLIENTS"), "GSI1SK": "x"})), Condition::Always).await);
     violation(
         t.put(
-            item(json!({"PK": mine, "SK": "PROFILE", "GSI2PK": 5, "GSI2SK": "x"})),
+            item(json!({"PK": mine, "SK": "PROFILE", "GSI1PK": org_pk(&other, "CLIENTS"), "GSI1SK": "x"})),
             Condition::Always,
         )
         .await,
     );
+    violation(t.put(item(json!({"PK": mine, "SK": "PROFILE", "GSI2PK": 5, "GSI2SK": "x"})), Condition::Always).await);
     violation(
-        t.update(
-            &key(&mine, "PROFILE"),
-            Update::new().set("GSI1PK", "CLIENTS"),
-            Condition::Always,
-        )
-        .await
-        .map(|_| ()),
+        t.update(&key(&mine, "PROFILE"), Update::new().set("GSI1PK", "CLIENTS"), Condition::Always).await.map(|_| ()),
     );
     violation(
-        t.update(
-            &key(&theirs, "PROFILE"),
-            Update::new().set("secret", "mine"),
-            Condition::Always,
-        )
-        .await
-        .map(|_| ()),
+        t.update(&key(&theirs, "PROFILE"), Update::new().set("secret", "mine"), Condition::Always).await.map(|_| ()),
     );
-    violation(
-        t.delete(&key(&theirs, "PROFILE"), Condition::Always)
-            .await
-            .map(|_| ()),
-    );
-    violation(
-        t.query(&Query::partition(Index::Main, theirs.clone()))
-            .await
-            .map(|_| ()),
-    );
-    violation(
-        t.query(&Query::partition(Index::Gsi1, org_pk(&other, "CLIENTS")))
-            .await
-            .map(|_| ()),
-    );
-    violation(
-        t.page(&Query::partition(Index::Main, theirs.clone()), None)
-            .await
-            .map(|_| ()),
-    );
-    violation(
-        t.batch_get(&[key(&mine, "PROFILE"), key(&theirs, "PROFILE")])
-            .await
-            .map(|_| ()),
-    );
-    violation(
-        t.increment(&key(&theirs, "COUNTER"), "n", 1)
-            .await
-            .map(|_| ()),
-    );
+    violation(t.delete(&key(&theirs, "PROFILE"), Condition::Always).await.map(|_| ()));
+    violation(t.query(&Query::partition(Index::Main, theirs.clone())).await.map(|_| ()));
+    violation(t.query(&Query::partition(Index::Gsi1, org_pk(&other, "CLIENTS"))).await.map(|_| ()));
+    violation(t.page(&Query::partition(Index::Main, theirs.clone()), None).await.map(|_| ()));
+    violation(t.batch_get(&[key(&mine, "PROFILE"), key(&theirs, "PROFILE")]).await.map(|_| ()));
+    violation(t.increment(&key(&theirs, "COUNTER"), "n", 1).await.map(|_| ()));
     violation(
         t.transact(vec![
-            TransactOp::Put {
-                item: item(json!({"PK": mine, "SK": "PROFILE"})),
-                condition: Condition::Always,
-            },
-            TransactOp::Delete {
-                key: key(&theirs, "PROFILE"),
-                condition: Condition::Always,
-            },
+            TransactOp::Put { item: item(json!({"PK": mine, "SK": "PROFILE"})), condition: Condition::Always },
+            TransactOp::Delete { key: key(&theirs, "PROFILE"), condition: Condition::Always },
         ])
         .await,
     );
@@ -838,67 +438,28 @@ pub async fn tenant_handle_refuses_foreign_keys(f: Fixture) {
     let lookalike = format!("ORG#{org}X#CLIENT#1");
     violation(t.get(&key(&lookalike, "PROFILE")).await.map(|_| ()));
     // Nothing of the other tenant changed, and nothing of ours was half-written.
-    assert_eq!(
-        f.table
-            .get(&key(&theirs, "PROFILE"))
-            .await
-            .unwrap()
-            .unwrap()["secret"],
-        json!("theirs")
-    );
+    assert_eq!(f.table.get(&key(&theirs, "PROFILE")).await.unwrap().unwrap()["secret"], json!("theirs"));
     assert_eq!(f.table.get(&key(&mine, "PROFILE")).await.unwrap(), None);
     // Inside the tenant everything works.
     t.put(
-        item(
-            json!({"PK": mine, "SK": "PROFILE", "GSI1PK": org_pk(&org, "CLIENTS"), "GSI1SK": "a"}),
-        ),
+        item(json!({"PK": mine, "SK": "PROFILE", "GSI1PK": org_pk(&org, "CLIENTS"), "GSI1SK": "a"})),
         Condition::NotExists,
     )
     .await
     .unwrap();
-    assert_eq!(
-        t.query(&Query::partition(Index::Gsi1, org_pk(&org, "CLIENTS")))
-            .await
-            .unwrap()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(t.query(&Query::partition(Index::Gsi1, org_pk(&org, "CLIENTS"))).await.unwrap().items.len(), 1);
 }
 
 pub async fn change_feed_records_each_write(f: Fixture) {
     let k = key("FEED", "ITEM");
-    f.table
-        .put(
-            item(json!({"PK": "FEED", "SK": "ITEM", "v": 1})),
-            Condition::NotExists,
-        )
-        .await
-        .unwrap();
-    f.table
-        .update(&k, Update::new().set("v", 2), Condition::Exists)
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": "FEED", "SK": "ITEM", "v": 1})), Condition::NotExists).await.unwrap();
+    f.table.update(&k, Update::new().set("v", 2), Condition::Exists).await.unwrap();
     // A refused write leaves no trace in the feed.
-    let _ = f
-        .table
-        .put(
-            item(json!({"PK": "FEED", "SK": "ITEM", "v": 9})),
-            Condition::NotExists,
-        )
-        .await
-        .unwrap_err();
+    let _ = f.table.put(item(json!({"PK": "FEED", "SK": "ITEM", "v": 9})), Condition::NotExists).await.unwrap_err();
     f.table
         .transact(vec![
-            TransactOp::Put {
-                item: item(json!({"PK": "FEED", "SK": "OTHER"})),
-                condition: Condition::Always,
-            },
-            TransactOp::Update {
-                key: k.clone(),
-                update: Update::new().set("v", 3),
-                condition: Condition::Always,
-            },
+            TransactOp::Put { item: item(json!({"PK": "FEED", "SK": "OTHER"})), condition: Condition::Always },
+            TransactOp::Update { key: k.clone(), update: Update::new().set("v", 3), condition: Condition::Always },
         ])
         .await
         .unwrap();
@@ -916,73 +477,26 @@ pub async fn change_feed_records_each_write(f: Fixture) {
     }
     let of_item: Vec<_> = records.iter().filter(|r| r.key.sk == "ITEM").collect();
     let kinds: Vec<ChangeKind> = of_item.iter().map(|r| r.kind).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            ChangeKind::Insert,
-            ChangeKind::Modify,
-            ChangeKind::Modify,
-            ChangeKind::Remove
-        ]
-    );
+    assert_eq!(kinds, vec![ChangeKind::Insert, ChangeKind::Modify, ChangeKind::Modify, ChangeKind::Remove]);
     let v = |i: &Option<Item>| i.as_ref().map(|i| i["v"].clone());
-    assert_eq!(
-        (v(&of_item[0].old_image), v(&of_item[0].new_image)),
-        (None, Some(json!(1)))
-    );
-    assert_eq!(
-        (v(&of_item[1].old_image), v(&of_item[1].new_image)),
-        (Some(json!(1)), Some(json!(2)))
-    );
-    assert_eq!(
-        (v(&of_item[2].old_image), v(&of_item[2].new_image)),
-        (Some(json!(2)), Some(json!(3)))
-    );
-    assert_eq!(
-        (v(&of_item[3].old_image), v(&of_item[3].new_image)),
-        (Some(json!(3)), None)
-    );
-    assert!(
-        records
-            .iter()
-            .any(|r| r.key.sk == "OTHER" && r.kind == ChangeKind::Insert)
-    );
+    assert_eq!((v(&of_item[0].old_image), v(&of_item[0].new_image)), (None, Some(json!(1))));
+    assert_eq!((v(&of_item[1].old_image), v(&of_item[1].new_image)), (Some(json!(1)), Some(json!(2))));
+    assert_eq!((v(&of_item[2].old_image), v(&of_item[2].new_image)), (Some(json!(2)), Some(json!(3))));
+    assert_eq!((v(&of_item[3].old_image), v(&of_item[3].new_image)), (Some(json!(3)), None));
+    assert!(records.iter().any(|r| r.key.sk == "OTHER" && r.kind == ChangeKind::Insert));
     assert_eq!(records.len(), 5);
     // Sequence numbers grow along one item's history.
-    let seqs: Vec<u128> = of_item
-        .iter()
-        .map(|r| r.sequence.parse().expect("numeric sequence"))
-        .collect();
+    let seqs: Vec<u128> = of_item.iter().map(|r| r.sequence.parse().expect("numeric sequence")).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     // Reading on from the last position yields nothing new.
-    assert!(
-        f.feed
-            .read(position.as_deref(), 100)
-            .await
-            .unwrap()
-            .records
-            .is_empty()
-    );
+    assert!(f.feed.read(position.as_deref(), 100).await.unwrap().records.is_empty());
 }
 
 pub async fn oversized_items_are_refused(f: Fixture) {
     let big = "x".repeat(401 * 1024);
-    let err = f
-        .table
-        .put(
-            item(json!({"PK": "P", "SK": "big", "blob": big})),
-            Condition::Always,
-        )
-        .await
-        .unwrap_err();
+    let err = f.table.put(item(json!({"PK": "P", "SK": "big", "blob": big})), Condition::Always).await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidRequest(_)), "{err:?}");
     assert_eq!(f.table.get(&key("P", "big")).await.unwrap(), None);
     let fits = "x".repeat(300 * 1024);
-    f.table
-        .put(
-            item(json!({"PK": "P", "SK": "fits", "blob": fits})),
-            Condition::Always,
-        )
-        .await
-        .unwrap();
+    f.table.put(item(json!({"PK": "P", "SK": "fits", "blob": fits})), Condition::Always).await.unwrap();
 }

@@ -3,28 +3,7 @@
 
 mod cases;
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::cases::$case(podcastflow_tests::fixture::embedded().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::cases::$case(podcastflow_tests::fixture::dynamodb().await).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+on_both_adapters!(cases:
     put_and_get_round_trip_every_json_type,
     put_if_absent_refuses_an_existing_item,
     delete_is_conditional_and_returns_the_old_item,

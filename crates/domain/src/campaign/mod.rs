@@ -203,10 +203,7 @@ impl Campaign {
 
     /// Key of one history entry.
     pub fn history_key(org: &OrgId, id: &CampaignId, entry: ulid::Ulid) -> Key {
-        Key::new(
-            Self::collection_pk(org, id),
-            format!("{}{entry}", Self::HISTORY_PREFIX),
-        )
+        Key::new(Self::collection_pk(org, id), format!("{}{entry}", Self::HISTORY_PREFIX))
     }
 }
 
@@ -220,15 +217,9 @@ impl Entity for Campaign {
     }
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = format!("{}#{}", Self::start_sk(self.start_date), self.id);
-        let mut keys = vec![(
-            Index::Gsi1,
-            Key::new(Self::list_pk(&self.org_id), sk.clone()),
-        )];
+        let mut keys = vec![(Index::Gsi1, Key::new(Self::list_pk(&self.org_id), sk.clone()))];
         if let Some(client) = &self.client_id {
-            keys.push((
-                Index::Gsi2,
-                Key::new(Self::by_client_pk(&self.org_id, client), sk),
-            ));
+            keys.push((Index::Gsi2, Key::new(Self::by_client_pk(&self.org_id, client), sk)));
         }
         keys
     }

@@ -86,10 +86,7 @@ impl TeamMember {
 
     /// Key of a member item.
     pub fn key_of(org: &OrgId, campaign: &CampaignId, user: &UserId) -> Key {
-        Key::new(
-            Campaign::collection_pk(org, campaign),
-            format!("{}{user}", Self::PREFIX),
-        )
+        Key::new(Campaign::collection_pk(org, campaign), format!("{}{user}", Self::PREFIX))
     }
 
     /// GSI1 partition listing the campaigns a user is on.
@@ -109,10 +106,7 @@ impl Entity for TeamMember {
     fn index_keys(&self) -> Vec<(Index, Key)> {
         vec![(
             Index::Gsi1,
-            Key::new(
-                Self::by_user_pk(&self.org_id, &self.user_id),
-                format!("CAMPAIGN#{}", self.campaign_id),
-            ),
+            Key::new(Self::by_user_pk(&self.org_id, &self.user_id), format!("CAMPAIGN#{}", self.campaign_id)),
         )]
     }
     fn version(&self) -> u64 {

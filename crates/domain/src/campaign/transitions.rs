@@ -68,10 +68,7 @@ impl CampaignStatus {
             CampaignStatus::Proposal => 35,
             CampaignStatus::Negotiation => 65,
             CampaignStatus::PendingApproval => 90,
-            CampaignStatus::Won
-            | CampaignStatus::Live
-            | CampaignStatus::Paused
-            | CampaignStatus::Completed => 100,
+            CampaignStatus::Won | CampaignStatus::Live | CampaignStatus::Paused | CampaignStatus::Completed => 100,
             CampaignStatus::Lost | CampaignStatus::Cancelled => 0,
         }
     }
@@ -94,10 +91,7 @@ impl CampaignStatus {
 
     /// Statuses that hold a client's commitment: a client with such campaigns cannot be archived.
     pub fn is_committed(&self) -> bool {
-        matches!(
-            self,
-            CampaignStatus::Won | CampaignStatus::Live | CampaignStatus::Paused
-        )
+        matches!(self, CampaignStatus::Won | CampaignStatus::Live | CampaignStatus::Paused)
     }
 }
 
@@ -155,20 +149,8 @@ pub struct Edge {
     pub automatic: bool,
 }
 
-const fn edge(
-    from: CampaignStatus,
-    to: CampaignStatus,
-    role: EdgeRole,
-    guard: Guard,
-    automatic: bool,
-) -> Edge {
-    Edge {
-        from,
-        to,
-        role,
-        guard,
-        automatic,
-    }
+const fn edge(from: CampaignStatus, to: CampaignStatus, role: EdgeRole, guard: Guard, automatic: bool) -> Edge {
+    Edge { from, to, role, guard, automatic }
 }
 
 use CampaignStatus as S;
@@ -176,30 +158,12 @@ use EdgeRole::{Admin, Editor};
 
 /// Every allowed edge of the campaign state machine; anything not listed is refused.
 pub const EDGES: &[Edge] = &[
-    edge(
-        S::Draft,
-        S::Proposal,
-        Editor,
-        Guard::ReadyToLeaveDraft,
-        false,
-    ),
+    edge(S::Draft, S::Proposal, Editor, Guard::ReadyToLeaveDraft, false),
     edge(S::Proposal, S::Negotiation, Editor, Guard::None, false),
-    edge(
-        S::Negotiation,
-        S::PendingApproval,
-        Editor,
-        Guard::None,
-        false,
-    ),
+    edge(S::Negotiation, S::PendingApproval, Editor, Guard::None, false),
     edge(S::PendingApproval, S::Won, Admin, Guard::None, false),
     // "reject": back to negotiation.
-    edge(
-        S::PendingApproval,
-        S::Negotiation,
-        Admin,
-        Guard::None,
-        false,
-    ),
+    edge(S::PendingApproval, S::Negotiation, Admin, Guard::None, false),
     edge(S::Won, S::Live, Editor, Guard::Started, true),
     edge(S::Live, S::Completed, Editor, Guard::Ended, true),
     edge(S::Live, S::Paused, Editor, Guard::None, false),
@@ -286,11 +250,7 @@ pub fn edge_between(from: CampaignStatus, to: CampaignStatus) -> Option<&'static
 
 /// The statuses reachable from `from` for an actor (ignoring guards): what a UI offers.
 pub fn next_statuses(from: CampaignStatus, actor: Actor) -> Vec<CampaignStatus> {
-    EDGES
-        .iter()
-        .filter(|e| e.from == from && role_may_take(e, actor))
-        .map(|e| e.to)
-        .collect()
+    EDGES.iter().filter(|e| e.from == from && role_may_take(e, actor)).map(|e| e.to).collect()
 }
 
 fn role_may_take(e: &Edge, actor: Actor) -> bool {
@@ -343,18 +303,14 @@ pub fn check(
             Some(start) if start <= today => {}
             Some(start) => return Err(TransitionError::NotStarted { start }),
             None => {
-                return Err(TransitionError::NotReady {
-                    missing: vec!["startDate"],
-                });
+                return Err(TransitionError::NotReady { missing: vec!["startDate"] });
             }
         },
         Guard::Ended => match facts.end_date {
             Some(end) if end < today => {}
             Some(end) => return Err(TransitionError::NotEnded { end }),
             None => {
-                return Err(TransitionError::NotReady {
-                    missing: vec!["endDate"],
-                });
+                return Err(TransitionError::NotReady { missing: vec!["endDate"] });
             }
         },
         Guard::Reason => {
@@ -367,11 +323,7 @@ pub fn check(
 }
 
 /// What the daily job should do with a campaign today, if anything.
-pub fn automatic_next(
-    status: CampaignStatus,
-    facts: &GuardFacts,
-    today: NaiveDate,
-) -> Option<CampaignStatus> {
+pub fn automatic_next(status: CampaignStatus, facts: &GuardFacts, today: NaiveDate) -> Option<CampaignStatus> {
     EDGES
         .iter()
         .filter(|e| e.from == status && e.automatic)
@@ -405,21 +357,14 @@ mod tests {
         for from in CampaignStatus::ALL {
             for to in CampaignStatus::ALL {
                 let listed = edge_between(from, to).is_some();
-                for actor in [
-                    Actor::User(Role::Master),
-                    Actor::User(Role::Admin),
-                    Actor::User(Role::Seller),
-                    Actor::System,
-                ] {
+                for actor in
+                    [Actor::User(Role::Master), Actor::User(Role::Admin), Actor::User(Role::Seller), Actor::System]
+                {
                     let r = check(from, to, actor, &ready(), Some("why"), d(TODAY));
                     if from == to {
                         assert_eq!(r.unwrap_err(), TransitionError::AlreadyThere(from));
                     } else if !listed {
-                        assert_eq!(
-                            r.unwrap_err(),
-                            TransitionError::NotAllowed { from, to },
-                            "{from}->{to}"
-                        );
+                        assert_eq!(r.unwrap_err(), TransitionError::NotAllowed { from, to }, "{from}->{to}");
                     }
                 }
                 allowed += usize::from(listed);
@@ -434,49 +379,24 @@ mod tests {
     fn every_edge_by_actor() {
         let today = d(TODAY);
         // Use facts under which every guard passes, so only the role decides.
-        let f = GuardFacts {
-            end_date: Some(d("2026-03-10")),
-            ..ready()
-        };
+        let f = GuardFacts { end_date: Some(d("2026-03-10")), ..ready() };
         for e in EDGES {
             for role in Role::ALL {
                 let r = check(e.from, e.to, Actor::User(role), &f, Some("because"), today);
                 let expect_ok = e.role == Editor || role.is_admin_or_master();
-                assert_eq!(
-                    r.is_ok(),
-                    expect_ok,
-                    "{} -> {} as {role}: {r:?}",
-                    e.from,
-                    e.to
-                );
+                assert_eq!(r.is_ok(), expect_ok, "{} -> {} as {role}: {r:?}", e.from, e.to);
                 if !expect_ok {
-                    assert_eq!(
-                        r.unwrap_err(),
-                        TransitionError::AdminOnly {
-                            from: e.from,
-                            to: e.to
-                        }
-                    );
+                    assert_eq!(r.unwrap_err(), TransitionError::AdminOnly { from: e.from, to: e.to });
                 }
             }
             let sys = check(e.from, e.to, Actor::System, &f, Some("because"), today);
-            assert_eq!(
-                sys.is_ok(),
-                e.automatic,
-                "{} -> {} by the system",
-                e.from,
-                e.to
-            );
+            assert_eq!(sys.is_ok(), e.automatic, "{} -> {} by the system", e.from, e.to);
         }
     }
 
     #[test]
     fn admin_only_edges_are_approve_reject_and_cancel() {
-        let admin_only: Vec<_> = EDGES
-            .iter()
-            .filter(|e| e.role == Admin)
-            .map(|e| (e.from, e.to))
-            .collect();
+        let admin_only: Vec<_> = EDGES.iter().filter(|e| e.role == Admin).map(|e| (e.from, e.to)).collect();
         assert_eq!(
             admin_only,
             vec![
@@ -492,61 +412,31 @@ mod tests {
     #[test]
     fn leaving_draft_lists_what_is_missing() {
         let seller = Actor::User(Role::Seller);
-        let empty = GuardFacts {
-            has_client: false,
-            start_date: None,
-            end_date: None,
-            budget_positive: false,
-        };
+        let empty = GuardFacts { has_client: false, start_date: None, end_date: None, budget_positive: false };
         assert_eq!(
             check(S::Draft, S::Proposal, seller, &empty, None, d(TODAY)).unwrap_err(),
-            TransitionError::NotReady {
-                missing: vec!["clientId", "startDate", "endDate", "budget"]
-            }
+            TransitionError::NotReady { missing: vec!["clientId", "startDate", "endDate", "budget"] }
         );
-        let no_budget = GuardFacts {
-            budget_positive: false,
-            ..ready()
-        };
+        let no_budget = GuardFacts { budget_positive: false, ..ready() };
         assert_eq!(
             check(S::Draft, S::Proposal, seller, &no_budget, None, d(TODAY)).unwrap_err(),
-            TransitionError::NotReady {
-                missing: vec!["budget"]
-            }
+            TransitionError::NotReady { missing: vec!["budget"] }
         );
         assert!(check(S::Draft, S::Proposal, seller, &ready(), None, d(TODAY)).is_ok());
         // Losing a draft does not need it to be complete, only a reason.
-        assert!(
-            check(
-                S::Draft,
-                S::Lost,
-                seller,
-                &empty,
-                Some("budget cut"),
-                d(TODAY)
-            )
-            .is_ok()
-        );
+        assert!(check(S::Draft, S::Lost, seller, &empty, Some("budget cut"), d(TODAY)).is_ok());
     }
 
     #[test]
     fn going_live_waits_for_the_start_date() {
         let admin = Actor::User(Role::Admin);
-        let f = GuardFacts {
-            start_date: Some(d("2026-03-16")),
-            ..ready()
-        };
+        let f = GuardFacts { start_date: Some(d("2026-03-16")), ..ready() };
         assert_eq!(
             check(S::Won, S::Live, admin, &f, None, d(TODAY)).unwrap_err(),
-            TransitionError::NotStarted {
-                start: d("2026-03-16")
-            }
+            TransitionError::NotStarted { start: d("2026-03-16") }
         );
         assert!(check(S::Won, S::Live, admin, &f, None, d("2026-03-16")).is_ok());
-        let undated = GuardFacts {
-            start_date: None,
-            ..ready()
-        };
+        let undated = GuardFacts { start_date: None, ..ready() };
         assert!(matches!(
             check(S::Won, S::Live, admin, &undated, None, d(TODAY)),
             Err(TransitionError::NotReady { .. })
@@ -559,15 +449,10 @@ mod tests {
         let f = ready(); // ends 2026-03-31
         assert_eq!(
             check(S::Live, S::Completed, admin, &f, None, d("2026-03-31")).unwrap_err(),
-            TransitionError::NotEnded {
-                end: d("2026-03-31")
-            }
+            TransitionError::NotEnded { end: d("2026-03-31") }
         );
         assert!(check(S::Live, S::Completed, admin, &f, None, d("2026-04-01")).is_ok());
-        let undated = GuardFacts {
-            end_date: None,
-            ..ready()
-        };
+        let undated = GuardFacts { end_date: None, ..ready() };
         assert!(matches!(
             check(S::Live, S::Completed, admin, &undated, None, d(TODAY)),
             Err(TransitionError::NotReady { .. })
@@ -584,17 +469,7 @@ mod tests {
                     TransitionError::ReasonRequired(e.to)
                 );
             }
-            assert!(
-                check(
-                    e.from,
-                    e.to,
-                    admin,
-                    &ready(),
-                    Some("client withdrew"),
-                    d(TODAY)
-                )
-                .is_ok()
-            );
+            assert!(check(e.from, e.to, admin, &ready(), Some("client withdrew"), d(TODAY)).is_ok());
         }
     }
 
@@ -604,47 +479,25 @@ mod tests {
         assert_eq!(automatic_next(S::Won, &f, d("2026-02-28")), None);
         assert_eq!(automatic_next(S::Won, &f, d("2026-03-01")), Some(S::Live));
         assert_eq!(automatic_next(S::Live, &f, d("2026-03-31")), None);
-        assert_eq!(
-            automatic_next(S::Live, &f, d("2026-04-01")),
-            Some(S::Completed)
-        );
-        for s in [
-            S::Draft,
-            S::Proposal,
-            S::Negotiation,
-            S::PendingApproval,
-            S::Paused,
-            S::Completed,
-            S::Lost,
-            S::Cancelled,
-        ] {
+        assert_eq!(automatic_next(S::Live, &f, d("2026-04-01")), Some(S::Completed));
+        for s in
+            [S::Draft, S::Proposal, S::Negotiation, S::PendingApproval, S::Paused, S::Completed, S::Lost, S::Cancelled]
+        {
             assert_eq!(automatic_next(s, &f, d("2030-01-01")), None, "{s}");
         }
     }
 
     #[test]
     fn next_statuses_depend_on_the_actor() {
-        assert_eq!(
-            next_statuses(S::PendingApproval, Actor::User(Role::Seller)),
-            vec![S::Lost]
-        );
-        assert_eq!(
-            next_statuses(S::PendingApproval, Actor::User(Role::Admin)),
-            vec![S::Won, S::Negotiation, S::Lost]
-        );
+        assert_eq!(next_statuses(S::PendingApproval, Actor::User(Role::Seller)), vec![S::Lost]);
+        assert_eq!(next_statuses(S::PendingApproval, Actor::User(Role::Admin)), vec![S::Won, S::Negotiation, S::Lost]);
         assert_eq!(next_statuses(S::Live, Actor::System), vec![S::Completed]);
     }
 
     #[test]
     fn probabilities_follow_the_pipeline() {
-        let p: Vec<u8> = CampaignStatus::ALL
-            .iter()
-            .map(|s| s.probability())
-            .collect();
+        let p: Vec<u8> = CampaignStatus::ALL.iter().map(|s| s.probability()).collect();
         assert_eq!(p, vec![10, 35, 65, 90, 100, 100, 100, 100, 0, 0]);
-        assert_eq!(
-            serde_json::to_string(&S::PendingApproval).unwrap(),
-            "\"pending_approval\""
-        );
+        assert_eq!(serde_json::to_string(&S::PendingApproval).unwrap(), "\"pending_approval\"");
     }
 }

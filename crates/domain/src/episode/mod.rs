@@ -62,26 +62,15 @@ impl Episode {
     pub fn validate(&self, show_talent: &[UserId]) -> Result<(), ValidationErrors> {
         let mut v = ValidationErrors::new();
         v.text("title", &self.title, 300);
-        if self
-            .duration_seconds
-            .is_some_and(|d| d == 0 || d > 24 * 3600)
-        {
-            v.add(
-                "durationSeconds",
-                "out_of_range",
-                "between 1 second and 24 hours",
-            );
+        if self.duration_seconds.is_some_and(|d| d == 0 || d > 24 * 3600) {
+            v.add("durationSeconds", "out_of_range", "between 1 second and 24 hours");
         }
         if self.number == Some(0) {
             v.add("number", "out_of_range", "episode numbers start at 1");
         }
         for (i, t) in self.talent_ids.iter().enumerate() {
             if !show_talent.contains(t) {
-                v.add(
-                    format!("talentIds[{i}]"),
-                    "not_show_talent",
-                    "must be talent of the show",
-                );
+                v.add(format!("talentIds[{i}]"), "not_show_talent", "must be talent of the show");
             }
         }
         if self.status == EpisodeStatus::Scheduled && self.air_date.is_none() {
@@ -115,10 +104,7 @@ impl Episode {
 
     /// The schedule item linking a talent to this episode.
     pub fn talent_key(org: &OrgId, talent: &UserId, episode: &EpisodeId) -> Key {
-        Key::new(
-            org_pk(org, format!("TALENT#{talent}")),
-            format!("EPISODE#{episode}"),
-        )
+        Key::new(org_pk(org, format!("TALENT#{talent}")), format!("EPISODE#{episode}"))
     }
 }
 
@@ -133,10 +119,7 @@ impl Entity for Episode {
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = format!("{}#{}", Self::air_sk(self.air_date), self.id);
         vec![
-            (
-                Index::Gsi1,
-                Key::new(Self::by_show_pk(&self.org_id, &self.show_id), sk.clone()),
-            ),
+            (Index::Gsi1, Key::new(Self::by_show_pk(&self.org_id, &self.show_id), sk.clone())),
             (Index::Gsi2, Key::new(Self::list_pk(&self.org_id), sk)),
         ]
     }

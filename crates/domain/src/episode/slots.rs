@@ -7,34 +7,16 @@ use crate::show::{AdConfig, Slots};
 pub fn default_slots(duration_seconds: Option<u32>) -> Slots {
     let seconds = duration_seconds.unwrap_or(30 * 60);
     match seconds {
-        0..=900 => Slots {
-            pre: 1,
-            mid: 0,
-            post: 0,
-        },
-        901..=1800 => Slots {
-            pre: 1,
-            mid: 1,
-            post: 1,
-        },
-        1801..=3600 => Slots {
-            pre: 1,
-            mid: 2,
-            post: 1,
-        },
-        _ => Slots {
-            pre: 2,
-            mid: 3,
-            post: 1,
-        },
+        0..=900 => Slots { pre: 1, mid: 0, post: 0 },
+        901..=1800 => Slots { pre: 1, mid: 1, post: 1 },
+        1801..=3600 => Slots { pre: 1, mid: 2, post: 1 },
+        _ => Slots { pre: 2, mid: 3, post: 1 },
     }
 }
 
 /// The slots of an episode of a show: the show's configuration wins over the default.
 pub fn episode_slots(config: &AdConfig, duration_seconds: Option<u32>) -> Slots {
-    config
-        .slots
-        .unwrap_or_else(|| default_slots(duration_seconds))
+    config.slots.unwrap_or_else(|| default_slots(duration_seconds))
 }
 
 #[cfg(test)]
@@ -59,14 +41,7 @@ mod tests {
 
     #[test]
     fn the_show_configuration_overrides() {
-        let cfg = AdConfig {
-            slots: Some(Slots {
-                pre: 0,
-                mid: 4,
-                post: 0,
-            }),
-            ..AdConfig::default()
-        };
+        let cfg = AdConfig { slots: Some(Slots { pre: 0, mid: 4, post: 0 }), ..AdConfig::default() };
         assert_eq!(t(episode_slots(&cfg, Some(600))), (0, 4, 0));
         assert_eq!(t(episode_slots(&AdConfig::default(), Some(600))), (1, 0, 0));
     }

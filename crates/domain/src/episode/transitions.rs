@@ -128,11 +128,7 @@ mod tests {
                 } else if EDGES.contains(&(from, to)) {
                     assert_eq!(r, Ok(()), "{from}->{to}");
                 } else {
-                    assert_eq!(
-                        r,
-                        Err(EpisodeTransitionError::NotAllowed { from, to }),
-                        "{from}->{to}"
-                    );
+                    assert_eq!(r, Err(EpisodeTransitionError::NotAllowed { from, to }), "{from}->{to}");
                 }
             }
         }
@@ -148,10 +144,7 @@ mod tests {
 
     #[test]
     fn scheduling_needs_an_air_date() {
-        assert_eq!(
-            check(S::Draft, S::Scheduled, None),
-            Err(EpisodeTransitionError::AirDateRequired)
-        );
+        assert_eq!(check(S::Draft, S::Scheduled, None), Err(EpisodeTransitionError::AirDateRequired));
         assert!(check(S::Editing, S::Recording, None).is_ok());
     }
 }

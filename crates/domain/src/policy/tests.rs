@@ -65,75 +65,43 @@ impl World {
             | BackupManage
             | MonitoringRead => Resource::Org(org),
             // Admins may manage anyone but themselves and masters: the negative case is themselves.
-            UserRead | UserUpdate | UserDisable => Resource::User {
-                org,
-                id: if self.positive {
-                    UserId::new()
-                } else {
-                    self.me
-                },
-                role: Role::Seller,
-            },
-            UserInvite => Resource::Invite {
-                org,
-                role: if self.positive {
-                    Role::Seller
-                } else {
-                    Role::Master
-                },
-            },
+            UserRead | UserUpdate | UserDisable => {
+                Resource::User { org, id: if self.positive { UserId::new() } else { self.me }, role: Role::Seller }
+            }
+            UserInvite => Resource::Invite { org, role: if self.positive { Role::Seller } else { Role::Master } },
             UserChangeRole => Resource::RoleChange {
                 org,
-                id: if self.positive {
-                    UserId::new()
-                } else {
-                    self.me
-                },
+                id: if self.positive { UserId::new() } else { self.me },
                 from: Role::Seller,
                 to: Role::Producer,
             },
             ProfileRead | ProfileUpdate | NotificationsOwn => Resource::OwnedBy(self.subject()),
-            ClientRead | ClientUpdate | ClientArchive => Resource::Client {
-                org,
-                id: self.related_clients[0],
-                assigned_sellers: &self.related_users,
-            },
-            CampaignCreate => Resource::NewCampaign {
-                org,
-                client_sellers: &self.related_users,
-            },
-            CampaignRead | CampaignUpdate | CampaignManageTeam => {
-                Resource::Campaign(CampaignFacts {
-                    org,
-                    owner: self.subject(),
-                    client: Some(self.related_clients[0]),
-                    team: &self.team,
-                    client_sellers: &self.related_users,
-                    show_producers: &self.related_users,
-                })
+            ClientRead | ClientUpdate | ClientArchive => {
+                Resource::Client { org, id: self.related_clients[0], assigned_sellers: &self.related_users }
             }
+            CampaignCreate => Resource::NewCampaign { org, client_sellers: &self.related_users },
+            CampaignRead | CampaignUpdate | CampaignManageTeam => Resource::Campaign(CampaignFacts {
+                org,
+                owner: self.subject(),
+                client: Some(self.related_clients[0]),
+                team: &self.team,
+                client_sellers: &self.related_users,
+                show_producers: &self.related_users,
+            }),
             ShowRead | ShowUpdate | ShowArchive => Resource::Show {
                 org,
                 producers: &self.related_users,
                 talent: &self.related_users,
                 campaign_clients: &self.related_clients,
             },
-            EpisodeCreate | EpisodeRead | EpisodeUpdate | RecordingRead | RecordingWrite => {
-                Resource::Episode {
-                    org,
-                    show_producers: &self.related_users,
-                    show_talent: &self.related_users,
-                    episode_talent: &self.related_users,
-                }
-            }
-            AvailabilityRead | AvailabilityWrite => Resource::Availability {
+            EpisodeCreate | EpisodeRead | EpisodeUpdate | RecordingRead | RecordingWrite => Resource::Episode {
                 org,
-                talent: self.subject(),
+                show_producers: &self.related_users,
+                show_talent: &self.related_users,
+                episode_talent: &self.related_users,
             },
-            ActivityRead => Resource::Activity {
-                org,
-                entity_readable: Some(self.positive),
-            },
+            AvailabilityRead | AvailabilityWrite => Resource::Availability { org, talent: self.subject() },
+            ActivityRead => Resource::Activity { org, entity_readable: Some(self.positive) },
         }
     }
 }
@@ -211,11 +179,7 @@ fn every_cell_of_the_permission_table() {
                     ('-', _) | ('r' | 'c' | 'p', false) => None,
                     _ => unreachable!("bad matrix code {code}"),
                 };
-                assert_eq!(
-                    got.ok(),
-                    expected,
-                    "{action:?} as {role} (positive fixture: {positive}): {got:?}"
-                );
+                assert_eq!(got.ok(), expected, "{action:?} as {role} (positive fixture: {positive}): {got:?}");
             }
             cells += 1;
         }
@@ -279,12 +243,7 @@ fn another_tenant_is_invisible_except_to_master() {
     for role in Role::ALL {
         // The principal acts in a different organization from the resource.
         let p = principal(role, OrgId::new(), world.me, world.my_client);
-        for action in [
-            Action::OrganizationRead,
-            Action::CampaignRead,
-            Action::ShowRead,
-            Action::BackupManage,
-        ] {
+        for action in [Action::OrganizationRead, Action::CampaignRead, Action::ShowRead, Action::BackupManage] {
             let got = authorize(&p, action, &world.resource(action));
             if role == Role::Master {
                 assert!(got.is_ok(), "{action:?}");
@@ -312,58 +271,24 @@ fn refused_writes_are_403_when_readable_and_404_when_not() {
         added_by: other,
         version: 1,
     }];
-    let facts = CampaignFacts {
-        org,
-        owner: other,
-        client: None,
-        team: &team,
-        client_sellers: &[],
-        show_producers: &[],
-    };
+    let facts =
+        CampaignFacts { org, owner: other, client: None, team: &team, client_sellers: &[], show_producers: &[] };
     let c = Resource::Campaign(facts);
     assert_eq!(authorize(&seller, Action::CampaignRead, &c), Ok(View::Full));
-    assert_eq!(
-        authorize(&seller, Action::CampaignUpdate, &c),
-        Err(Denial::Forbidden)
-    );
-    assert_eq!(
-        authorize(&seller, Action::CampaignManageTeam, &c),
-        Err(Denial::Forbidden)
-    );
+    assert_eq!(authorize(&seller, Action::CampaignUpdate, &c), Err(Denial::Forbidden));
+    assert_eq!(authorize(&seller, Action::CampaignManageTeam, &c), Err(Denial::Forbidden));
     // Not on the team at all: the campaign does not exist for them.
     let hidden = Resource::Campaign(CampaignFacts { team: &[], ..facts });
-    assert_eq!(
-        authorize(&seller, Action::CampaignRead, &hidden),
-        Err(Denial::NotFound)
-    );
-    assert_eq!(
-        authorize(&seller, Action::CampaignUpdate, &hidden),
-        Err(Denial::NotFound)
-    );
+    assert_eq!(authorize(&seller, Action::CampaignRead, &hidden), Err(Denial::NotFound));
+    assert_eq!(authorize(&seller, Action::CampaignUpdate, &hidden), Err(Denial::NotFound));
     // Assigned to the client: reads, but only owners and editors edit.
     let sellers = [me];
-    let assigned = Resource::Campaign(CampaignFacts {
-        team: &[],
-        client_sellers: &sellers,
-        ..facts
-    });
-    assert_eq!(
-        authorize(&seller, Action::CampaignRead, &assigned),
-        Ok(View::Full)
-    );
-    assert_eq!(
-        authorize(&seller, Action::CampaignUpdate, &assigned),
-        Err(Denial::Forbidden)
-    );
+    let assigned = Resource::Campaign(CampaignFacts { team: &[], client_sellers: &sellers, ..facts });
+    assert_eq!(authorize(&seller, Action::CampaignRead, &assigned), Ok(View::Full));
+    assert_eq!(authorize(&seller, Action::CampaignUpdate, &assigned), Err(Denial::Forbidden));
     // Creating and listing have nothing to hide: 403.
-    assert_eq!(
-        authorize(&seller, Action::ShowCreate, &Resource::Org(org)),
-        Err(Denial::Forbidden)
-    );
-    assert_eq!(
-        authorize(&seller, Action::BackupManage, &Resource::Org(org)),
-        Err(Denial::Forbidden)
-    );
+    assert_eq!(authorize(&seller, Action::ShowCreate, &Resource::Org(org)), Err(Denial::Forbidden));
+    assert_eq!(authorize(&seller, Action::BackupManage, &Resource::Org(org)), Err(Denial::Forbidden));
 }
 
 #[test]
@@ -372,61 +297,23 @@ fn admins_never_grant_master_nor_change_their_own_role_or_status() {
     let org = OrgId::new();
     let admin = principal(Role::Admin, org, me, ClientId::new());
     let other = UserId::new();
-    let to_master = Resource::RoleChange {
-        org,
-        id: other,
-        from: Role::Seller,
-        to: Role::Master,
-    };
-    let from_master = Resource::RoleChange {
-        org,
-        id: other,
-        from: Role::Master,
-        to: Role::Admin,
-    };
-    let own = Resource::RoleChange {
-        org,
-        id: me,
-        from: Role::Admin,
-        to: Role::Seller,
-    };
+    let to_master = Resource::RoleChange { org, id: other, from: Role::Seller, to: Role::Master };
+    let from_master = Resource::RoleChange { org, id: other, from: Role::Master, to: Role::Admin };
+    let own = Resource::RoleChange { org, id: me, from: Role::Admin, to: Role::Seller };
     for r in [to_master, from_master, own] {
-        assert_eq!(
-            authorize(&admin, Action::UserChangeRole, &r),
-            Err(Denial::Forbidden)
-        );
+        assert_eq!(authorize(&admin, Action::UserChangeRole, &r), Err(Denial::Forbidden));
     }
-    let master_user = Resource::User {
-        org,
-        id: other,
-        role: Role::Master,
-    };
+    let master_user = Resource::User { org, id: other, role: Role::Master };
+    assert_eq!(authorize(&admin, Action::UserDisable, &master_user), Err(Denial::Forbidden));
     assert_eq!(
-        authorize(&admin, Action::UserDisable, &master_user),
-        Err(Denial::Forbidden)
-    );
-    assert_eq!(
-        authorize(
-            &admin,
-            Action::UserDisable,
-            &Resource::User {
-                org,
-                id: me,
-                role: Role::Admin
-            }
-        ),
+        authorize(&admin, Action::UserDisable, &Resource::User { org, id: me, role: Role::Admin }),
         Err(Denial::Forbidden)
     );
     assert!(
         authorize(
             &admin,
             Action::UserChangeRole,
-            &Resource::RoleChange {
-                org,
-                id: other,
-                from: Role::Seller,
-                to: Role::Admin
-            }
+            &Resource::RoleChange { org, id: other, from: Role::Seller, to: Role::Admin }
         )
         .is_ok()
     );
@@ -445,39 +332,14 @@ fn client_users_see_only_their_own_client_in_client_view() {
         client_sellers: &[],
         show_producers: &[],
     };
-    assert_eq!(
-        authorize(&p, Action::CampaignRead, &Resource::Campaign(facts)),
-        Err(Denial::NotFound)
-    );
-    let own = CampaignFacts {
-        client: Some(mine),
-        ..facts
-    };
-    assert_eq!(
-        authorize(&p, Action::CampaignRead, &Resource::Campaign(own)),
-        Ok(View::ClientView)
-    );
-    assert_eq!(
-        authorize(&p, Action::CampaignUpdate, &Resource::Campaign(own)),
-        Err(Denial::Forbidden)
-    );
+    assert_eq!(authorize(&p, Action::CampaignRead, &Resource::Campaign(facts)), Err(Denial::NotFound));
+    let own = CampaignFacts { client: Some(mine), ..facts };
+    assert_eq!(authorize(&p, Action::CampaignRead, &Resource::Campaign(own)), Ok(View::ClientView));
+    assert_eq!(authorize(&p, Action::CampaignUpdate, &Resource::Campaign(own)), Err(Denial::Forbidden));
     // A client user without a client id never matches a campaign without a client.
-    let orphan = Principal {
-        client_id: None,
-        ..p
-    };
-    let no_client = CampaignFacts {
-        client: None,
-        ..facts
-    };
-    assert_eq!(
-        authorize(
-            &orphan,
-            Action::CampaignRead,
-            &Resource::Campaign(no_client)
-        ),
-        Err(Denial::NotFound)
-    );
+    let orphan = Principal { client_id: None, ..p };
+    let no_client = CampaignFacts { client: None, ..facts };
+    assert_eq!(authorize(&orphan, Action::CampaignRead, &Resource::Campaign(no_client)), Err(Denial::NotFound));
 }
 
 #[test]

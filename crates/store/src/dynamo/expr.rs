@@ -19,8 +19,7 @@ pub struct Expr {
 
 /// A JSON value as a DynamoDB attribute value.
 pub fn attribute(v: &Value) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(v)
-        .map_err(|e| StoreError::InvalidRequest(e.to_string()))
+    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(v).map_err(|e| StoreError::InvalidRequest(e.to_string()))
 }
 
 impl Expr {
@@ -64,21 +63,14 @@ impl Expr {
                 // Nothing is in the empty set: a condition that never holds.
                 let _ = a;
                 let pk = self.name(keys::PK);
-                Some(format!(
-                    "(attribute_exists({pk}) AND attribute_not_exists({pk}))"
-                ))
+                Some(format!("(attribute_exists({pk}) AND attribute_not_exists({pk}))"))
             }
             Condition::In(a, vs) => {
                 let n = self.name(a);
-                let ps = vs
-                    .iter()
-                    .map(|v| self.value(v))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let ps = vs.iter().map(|v| self.value(v)).collect::<Result<Vec<_>, _>>()?;
                 Some(format!("{n} IN ({})", ps.join(", ")))
             }
-            Condition::AttributeMissing(a) => {
-                Some(format!("attribute_not_exists({})", self.name(a)))
-            }
+            Condition::AttributeMissing(a) => Some(format!("attribute_not_exists({})", self.name(a))),
             Condition::All(cs) => {
                 let parts: Vec<String> = cs
                     .iter()
@@ -89,13 +81,7 @@ impl Expr {
                     .collect();
                 match parts.len() {
                     0 => None,
-                    _ => Some(
-                        parts
-                            .iter()
-                            .map(|p| format!("({p})"))
-                            .collect::<Vec<_>>()
-                            .join(" AND "),
-                    ),
+                    _ => Some(parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" AND ")),
                 }
             }
         })
@@ -121,13 +107,7 @@ impl Expr {
             let parts = u
                 .add
                 .iter()
-                .map(|(n, by)| {
-                    Ok(format!(
-                        "{} {}",
-                        self.name(n),
-                        self.value(&Value::from(*by))?
-                    ))
-                })
+                .map(|(n, by)| Ok(format!("{} {}", self.name(n), self.value(&Value::from(*by))?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
             clauses.push(format!("ADD {}", parts.join(", ")));
         }
@@ -191,10 +171,7 @@ mod tests {
             Condition::Always,
         ]);
         let s = e.condition(&c).unwrap().unwrap();
-        assert_eq!(
-            s,
-            "(attribute_exists(#n0)) AND (#n1 = :v0) AND (#n2 IN (:v1, :v2))"
-        );
+        assert_eq!(s, "(attribute_exists(#n0)) AND (#n1 = :v0) AND (#n2 IN (:v1, :v2))");
         assert_eq!(e.names().unwrap().len(), 3);
         assert_eq!(e.values().unwrap().len(), 3);
         assert_eq!(Expr::new().condition(&Condition::Always).unwrap(), None);
@@ -204,18 +181,9 @@ mod tests {
     fn updates_and_key_conditions_compile() {
         let mut e = Expr::new();
         let u = Update::new().set("a", 1).remove("b").add("n", 2);
-        assert_eq!(
-            e.update(&u).unwrap(),
-            "SET #n0 = :v0 REMOVE #n1 ADD #n2 :v1"
-        );
+        assert_eq!(e.update(&u).unwrap(), "SET #n0 = :v0 REMOVE #n1 ADD #n2 :v1");
         let mut e = Expr::new();
-        let k = e
-            .key_condition(
-                Index::Gsi1,
-                "P",
-                Some(&KeyCondition::Between("a".into(), "b".into())),
-            )
-            .unwrap();
+        let k = e.key_condition(Index::Gsi1, "P", Some(&KeyCondition::Between("a".into(), "b".into()))).unwrap();
         assert_eq!(k, "#n0 = :v0 AND #n1 BETWEEN :v1 AND :v2");
         assert_eq!(e.names().unwrap()["#n0"], "GSI1PK");
     }

@@ -38,8 +38,7 @@ pub struct DynamoTable {
 }
 
 fn to_av_map(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
-        .map_err(|e| StoreError::InvalidRequest(e.to_string()))
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(item).map_err(|e| StoreError::InvalidRequest(e.to_string()))
 }
 
 fn from_av_map(map: HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
@@ -48,14 +47,8 @@ fn from_av_map(map: HashMap<String, AttributeValue>) -> Result<Item, StoreError>
 
 fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        (
-            podcastflow_domain::keys::PK.to_owned(),
-            AttributeValue::S(key.pk.clone()),
-        ),
-        (
-            podcastflow_domain::keys::SK.to_owned(),
-            AttributeValue::S(key.sk.clone()),
-        ),
+        (podcastflow_domain::keys::PK.to_owned(), AttributeValue::S(key.pk.clone())),
+        (podcastflow_domain::keys::SK.to_owned(), AttributeValue::S(key.sk.clone())),
     ])
 }
 
@@ -70,17 +63,10 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     match (e.code(), key) {
-        (Some("ConditionalCheckFailedException"), Some(k)) => {
-            StoreError::ConditionFailed { key: k.clone() }
+        (Some("ConditionalCheckFailedException"), Some(k)) => StoreError::ConditionFailed { key: k.clone() },
+        (Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"), _) => {
+            StoreError::Throttled
         }
-        (
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded",
-            ),
-            _,
-        ) => StoreError::Throttled,
         (Some("TransactionConflictException" | "TransactionInProgressException"), _) => {
             StoreError::TransactionContention
         }
@@ -94,10 +80,7 @@ where
 impl DynamoTable {
     /// The adapter on a client (built once at init) and a table name.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     /// The table name.
@@ -107,16 +90,8 @@ impl DynamoTable {
 
     /// The ARN of the table's current stream, if streams are enabled.
     pub async fn stream_arn(&self) -> Result<Option<String>, StoreError> {
-        let d = self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map_err(|e| map_err(e, None))?;
-        Ok(d.table()
-            .and_then(|t| t.latest_stream_arn())
-            .map(str::to_owned))
+        let d = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| map_err(e, None))?;
+        Ok(d.table().and_then(|t| t.latest_stream_arn()).map(str::to_owned))
     }
 
     fn transact_item(&self, op: TransactOp) -> Result<TransactWriteItem, StoreError> {
@@ -137,11 +112,7 @@ impl DynamoTable {
                 )
                 .build()
             }
-            TransactOp::Update {
-                key,
-                update,
-                condition,
-            } => {
+            TransactOp::Update { key, update, condition } => {
                 let u = e.update(&update)?;
                 let c = e.condition(&condition)?;
                 b.update(
@@ -225,12 +196,7 @@ impl Table for DynamoTable {
         Ok(())
     }
 
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, StoreError> {
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
         let mut e = Expr::new();
         let u = e.update(&update)?;
         let c = e.condition(&condition)?;
@@ -265,10 +231,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(|e| map_err(e, Some(key)))?;
-        out.attributes
-            .filter(|a| !a.is_empty())
-            .map(from_av_map)
-            .transpose()
+        out.attributes.filter(|a| !a.is_empty()).map(from_av_map).transpose()
     }
 
     async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
@@ -293,36 +256,16 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(|e| map_err(e, None))?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_av_map)
-            .collect::<Result<Vec<_>, _>>()?;
-        let last_key = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .map(from_av_map)
-            .transpose()?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_av_map).collect::<Result<Vec<_>, _>>()?;
+        let last_key = out.last_evaluated_key.filter(|k| !k.is_empty()).map(from_av_map).transpose()?;
         Ok(QueryOutput { items, last_key })
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {
         check_transaction(&ops)?;
-        let keys = ops
-            .iter()
-            .map(TransactOp::key)
-            .collect::<Result<Vec<_>, _>>()?;
-        let items = ops
-            .into_iter()
-            .map(|op| self.transact_item(op))
-            .collect::<Result<Vec<_>, _>>()?;
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let keys = ops.iter().map(TransactOp::key).collect::<Result<Vec<_>, _>>()?;
+        let items = ops.into_iter().map(|op| self.transact_item(op)).collect::<Result<Vec<_>, _>>()?;
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         let err = match result {
             Ok(_) => return Ok(()),
             Err(e) => e,
@@ -331,36 +274,18 @@ impl Table for DynamoTable {
             && let TransactWriteItemsError::TransactionCanceledException(t) = se.err()
         {
             let reasons = t.cancellation_reasons();
-            if let Some(index) = reasons
-                .iter()
-                .position(|r| r.code() == Some("ConditionalCheckFailed"))
-            {
-                return Err(StoreError::TransactionConflict {
-                    index,
-                    key: keys[index].clone(),
-                });
+            if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                return Err(StoreError::TransactionConflict { index, key: keys[index].clone() });
             }
-            if reasons
-                .iter()
-                .any(|r| r.code() == Some("TransactionConflict"))
-            {
+            if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
                 return Err(StoreError::TransactionContention);
             }
-            if reasons.iter().any(|r| {
-                matches!(
-                    r.code(),
-                    Some("ThrottlingError" | "ProvisionedThroughputExceeded")
-                )
-            }) {
+            if reasons.iter().any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded"))) {
                 return Err(StoreError::Throttled);
             }
             return Err(StoreError::InvalidRequest(format!(
                 "transaction cancelled: {}",
-                reasons
-                    .iter()
-                    .map(|r| r.message().unwrap_or(r.code().unwrap_or("?")))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                reasons.iter().map(|r| r.message().unwrap_or(r.code().unwrap_or("?"))).collect::<Vec<_>>().join("; ")
             )));
         }
         Err(map_err(err, None))
@@ -383,19 +308,10 @@ impl Table for DynamoTable {
                     .send()
                     .await
                     .map_err(|e| map_err(e, None))?;
-                for item in resp
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
+                for item in resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
                     out.push(from_av_map(item)?);
                 }
-                match resp
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys().is_empty())
-                {
+                match resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()) {
                     None => break,
                     Some(rest) => {
                         attempt += 1;

@@ -6,9 +6,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
 };
 use podcastflow_domain::keys::{self, Index};
 
@@ -48,11 +47,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
             GlobalSecondaryIndex::builder()
                 .index_name(index.name().unwrap_or_default())
                 .set_key_schema(Some(key_schema(p, s)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .map_err(|e| StoreError::InvalidRequest(e.to_string()))?,
         );
@@ -84,17 +79,9 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
         }
     }
     for _ in 0..120 {
-        let d = client
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "describe table: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                ))
-            })?;
+        let d = client.describe_table().table_name(name).send().await.map_err(|e| {
+            StoreError::Unavailable(format!("describe table: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })?;
         if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             break;
         }
@@ -116,9 +103,8 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
         Ok(_) => Ok(()),
         // Enabling TTL twice is refused; the table is as wanted.
         Err(e) if e.code() == Some("ValidationException") => Ok(()),
-        Err(e) => Err(StoreError::Unavailable(format!(
-            "enable TTL: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-        ))),
+        Err(e) => {
+            Err(StoreError::Unavailable(format!("enable TTL: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e))))
+        }
     }
 }

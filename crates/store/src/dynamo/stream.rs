@@ -38,9 +38,7 @@ fn image(
 
 /// A stream record as the port's change record.
 pub fn to_change(r: &Record) -> Result<ChangeRecord, StoreError> {
-    let sr = r
-        .dynamodb()
-        .ok_or_else(|| StoreError::Corrupt("stream record without data".into()))?;
+    let sr = r.dynamodb().ok_or_else(|| StoreError::Corrupt("stream record without data".into()))?;
     let keys = image(sr.keys())?.unwrap_or_default();
     let key = item::key_of(&keys)?;
     let kind = match r.event_name() {
@@ -48,18 +46,14 @@ pub fn to_change(r: &Record) -> Result<ChangeRecord, StoreError> {
         Some(OperationType::Modify) => ChangeKind::Modify,
         Some(OperationType::Remove) => ChangeKind::Remove,
         other => {
-            return Err(StoreError::Corrupt(format!(
-                "unknown stream event {other:?}"
-            )));
+            return Err(StoreError::Corrupt(format!("unknown stream event {other:?}")));
         }
     };
     let at = sr
         .approximate_creation_date_time()
         .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()))
         .unwrap_or_else(Utc::now);
-    let expired = r
-        .user_identity()
-        .is_some_and(|u| u.principal_id() == Some("dynamodb.amazonaws.com"));
+    let expired = r.user_identity().is_some_and(|u| u.principal_id() == Some("dynamodb.amazonaws.com"));
     Ok(ChangeRecord {
         sequence: sr.sequence_number().unwrap_or_default().to_owned(),
         kind,
@@ -74,10 +68,7 @@ pub fn to_change(r: &Record) -> Result<ChangeRecord, StoreError> {
 impl DynamoStreamFeed {
     /// A reader of the stream with this ARN.
     pub fn new(client: Client, stream_arn: impl Into<String>) -> Self {
-        Self {
-            client,
-            stream_arn: stream_arn.into(),
-        }
+        Self { client, stream_arn: stream_arn.into() }
     }
 }
 
@@ -85,8 +76,7 @@ impl DynamoStreamFeed {
 impl ChangeFeed for DynamoStreamFeed {
     async fn read(&self, position: Option<&str>, limit: usize) -> Result<ChangeBatch, StoreError> {
         let mut seen: BTreeMap<String, String> = match position {
-            Some(p) => serde_json::from_str(p)
-                .map_err(|_| StoreError::InvalidRequest("bad stream position".into()))?,
+            Some(p) => serde_json::from_str(p).map_err(|_| StoreError::InvalidRequest("bad stream position".into()))?,
             None => BTreeMap::new(),
         };
         let desc = self
@@ -98,12 +88,7 @@ impl ChangeFeed for DynamoStreamFeed {
             .map_err(|e| unavailable(DisplayErrorContext(&e)))?;
         let mut shards: Vec<String> = desc
             .stream_description()
-            .map(|d| {
-                d.shards()
-                    .iter()
-                    .filter_map(|s| s.shard_id().map(str::to_owned))
-                    .collect()
-            })
+            .map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect())
             .unwrap_or_default();
         shards.sort();
         let mut records = Vec::new();
@@ -111,26 +96,14 @@ impl ChangeFeed for DynamoStreamFeed {
             if records.len() >= limit {
                 break;
             }
-            let mut it = self
-                .client
-                .get_shard_iterator()
-                .stream_arn(&self.stream_arn)
-                .shard_id(&shard);
+            let mut it = self.client.get_shard_iterator().stream_arn(&self.stream_arn).shard_id(&shard);
             it = match seen.get(&shard) {
-                Some(seq) => it
-                    .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                    .sequence_number(seq),
+                Some(seq) => it.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
                 None => it.shard_iterator_type(ShardIteratorType::TrimHorizon),
             };
-            let iterator = it
-                .send()
-                .await
-                .map_err(|e| unavailable(DisplayErrorContext(&e)))?
-                .shard_iterator;
+            let iterator = it.send().await.map_err(|e| unavailable(DisplayErrorContext(&e)))?.shard_iterator;
             let Some(iterator) = iterator else { continue };
-            let want = i32::try_from(limit - records.len())
-                .unwrap_or(1000)
-                .clamp(1, 1000);
+            let want = i32::try_from(limit - records.len()).unwrap_or(1000).clamp(1, 1000);
             let got = self
                 .client
                 .get_records()

@@ -86,18 +86,9 @@ pub fn range(partition: &str, sort: Option<&KeyCondition>) -> (Bound<Vec<u8>>, B
     use Bound::{Excluded, Included};
     match sort {
         None => (Included(base.clone()), Excluded(end)),
-        Some(KeyCondition::Eq(s)) => (
-            Included(with(s, true, false)),
-            Excluded(with(s, true, true)),
-        ),
-        Some(KeyCondition::BeginsWith(s)) => (
-            Included(with(s, false, false)),
-            Excluded(with(s, false, true)),
-        ),
-        Some(KeyCondition::Between(a, b)) => (
-            Included(with(a, true, false)),
-            Excluded(with(b, true, true)),
-        ),
+        Some(KeyCondition::Eq(s)) => (Included(with(s, true, false)), Excluded(with(s, true, true))),
+        Some(KeyCondition::BeginsWith(s)) => (Included(with(s, false, false)), Excluded(with(s, false, true))),
+        Some(KeyCondition::Between(a, b)) => (Included(with(a, true, false)), Excluded(with(b, true, true))),
         Some(KeyCondition::Lt(s)) => (Included(base.clone()), Excluded(with(s, true, false))),
         Some(KeyCondition::Le(s)) => (Included(base.clone()), Excluded(with(s, true, true))),
         Some(KeyCondition::Gt(s)) => (Included(with(s, true, true)), Excluded(end)),
@@ -141,20 +132,11 @@ mod tests {
         let cases: Vec<(Option<KeyCondition>, Vec<&str>)> = vec![
             (None, keys.to_vec()),
             (Some(KeyCondition::Eq("A#1".into())), vec!["A#1"]),
-            (
-                Some(KeyCondition::BeginsWith("A#1".into())),
-                vec!["A#1", "A#10"],
-            ),
-            (
-                Some(KeyCondition::Between("A#1".into(), "A#2".into())),
-                vec!["A#1", "A#10", "A#2"],
-            ),
+            (Some(KeyCondition::BeginsWith("A#1".into())), vec!["A#1", "A#10"]),
+            (Some(KeyCondition::Between("A#1".into(), "A#2".into())), vec!["A#1", "A#10", "A#2"]),
             (Some(KeyCondition::Lt("A#1".into())), vec!["A#0", ""]),
             (Some(KeyCondition::Le("A#1".into())), vec!["A#0", "A#1", ""]),
-            (
-                Some(KeyCondition::Gt("A#1".into())),
-                vec!["A#10", "A#2", "B#1"],
-            ),
+            (Some(KeyCondition::Gt("A#1".into())), vec!["A#10", "A#2", "B#1"]),
             (Some(KeyCondition::Ge("A#2".into())), vec!["A#2", "B#1"]),
         ];
         for (cond, expected) in cases {

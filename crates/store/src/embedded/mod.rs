@@ -88,9 +88,8 @@ fn start_position(index: Index, start: &Item) -> Result<Vec<u8>, StoreError> {
     Ok(match index {
         Index::Main => main_key(&key),
         _ => {
-            let ik = item::index_key_of(start, index).ok_or_else(|| {
-                StoreError::InvalidRequest("start key lacks the index's key attributes".into())
-            })?;
+            let ik = item::index_key_of(start, index)
+                .ok_or_else(|| StoreError::InvalidRequest("start key lacks the index's key attributes".into()))?;
             index_entry(&ik, &key)
         }
     })
@@ -111,10 +110,7 @@ impl<'t> Writer<'t> {
     fn open(txn: &'t redb::WriteTransaction) -> Result<Self, StoreError> {
         let seq = {
             let meta = txn.open_table(META).map_err(unavailable)?;
-            meta.get(SEQ)
-                .map_err(unavailable)?
-                .map(|g| g.value())
-                .unwrap_or(0)
+            meta.get(SEQ).map_err(unavailable)?.map(|g| g.value()).unwrap_or(0)
         };
         Ok(Self {
             items: txn.open_table(ITEMS).map_err(unavailable)?,
@@ -128,36 +124,24 @@ impl<'t> Writer<'t> {
     }
 
     fn current(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        match self
-            .items
-            .get(main_key(key).as_slice())
-            .map_err(unavailable)?
-        {
+        match self.items.get(main_key(key).as_slice()).map_err(unavailable)? {
             Some(g) => parse(g.value()).map(Some),
             None => Ok(None),
         }
     }
 
     fn gsi(&mut self, index: Index) -> &mut redb::Table<'t, &'static [u8], &'static [u8]> {
-        if index == Index::Gsi1 {
-            &mut self.gsi1
-        } else {
-            &mut self.gsi2
-        }
+        if index == Index::Gsi1 { &mut self.gsi1 } else { &mut self.gsi2 }
     }
 
     fn unindex(&mut self, key: &Key, item: &Item) -> Result<(), StoreError> {
         for index in [Index::Gsi1, Index::Gsi2] {
             if let Some(ik) = item::index_key_of(item, index) {
-                self.gsi(index)
-                    .remove(index_entry(&ik, key).as_slice())
-                    .map_err(unavailable)?;
+                self.gsi(index).remove(index_entry(&ik, key).as_slice()).map_err(unavailable)?;
             }
         }
         if let Some(exp) = expires_of(item) {
-            self.ttl
-                .remove(ttl_entry(exp, key).as_slice())
-                .map_err(unavailable)?;
+            self.ttl.remove(ttl_entry(exp, key).as_slice()).map_err(unavailable)?;
         }
         Ok(())
     }
@@ -166,27 +150,17 @@ impl<'t> Writer<'t> {
         let mk = main_key(key);
         for index in [Index::Gsi1, Index::Gsi2] {
             if let Some(ik) = item::index_key_of(item, index) {
-                self.gsi(index)
-                    .insert(index_entry(&ik, key).as_slice(), mk.as_slice())
-                    .map_err(unavailable)?;
+                self.gsi(index).insert(index_entry(&ik, key).as_slice(), mk.as_slice()).map_err(unavailable)?;
             }
         }
         if let Some(exp) = expires_of(item) {
-            self.ttl
-                .insert(ttl_entry(exp, key).as_slice(), ())
-                .map_err(unavailable)?;
+            self.ttl.insert(ttl_entry(exp, key).as_slice(), ()).map_err(unavailable)?;
         }
         Ok(())
     }
 
     /// Replaces what is stored under `key` (`new: None` deletes) and records the change.
-    fn write(
-        &mut self,
-        key: &Key,
-        old: Option<Item>,
-        new: Option<Item>,
-        expired: bool,
-    ) -> Result<(), StoreError> {
+    fn write(&mut self, key: &Key, old: Option<Item>, new: Option<Item>, expired: bool) -> Result<(), StoreError> {
         if old.is_none() && new.is_none() {
             return Ok(());
         }
@@ -196,17 +170,11 @@ impl<'t> Writer<'t> {
         let mk = main_key(key);
         match &new {
             Some(n) => {
-                let bytes =
-                    serde_json::to_vec(n).map_err(|e| StoreError::InvalidRequest(e.to_string()))?;
+                let bytes = serde_json::to_vec(n).map_err(|e| StoreError::InvalidRequest(e.to_string()))?;
                 if bytes.len() > MAX_ITEM_BYTES {
-                    return Err(StoreError::InvalidRequest(format!(
-                        "item of {} bytes exceeds 400 KB",
-                        bytes.len()
-                    )));
+                    return Err(StoreError::InvalidRequest(format!("item of {} bytes exceeds 400 KB", bytes.len())));
                 }
-                self.items
-                    .insert(mk.as_slice(), bytes.as_slice())
-                    .map_err(unavailable)?;
+                self.items.insert(mk.as_slice(), bytes.as_slice()).map_err(unavailable)?;
                 self.index(key, n)?;
             }
             None => {
@@ -229,9 +197,7 @@ impl<'t> Writer<'t> {
             expired,
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.changes
-            .insert(self.seq, bytes.as_slice())
-            .map_err(unavailable)?;
+        self.changes.insert(self.seq, bytes.as_slice()).map_err(unavailable)?;
         Ok(())
     }
 
@@ -257,17 +223,11 @@ impl EmbeddedTable {
             txn.open_table(TTL).map_err(unavailable)?;
             txn.open_table(CHANGES).map_err(unavailable)?;
             let meta = txn.open_table(META).map_err(unavailable)?;
-            meta.get(SEQ)
-                .map_err(unavailable)?
-                .map(|g| g.value())
-                .unwrap_or(0)
+            meta.get(SEQ).map_err(unavailable)?.map(|g| g.value()).unwrap_or(0)
         };
         txn.commit().map_err(unavailable)?;
         let (latest, _) = watch::channel(seq);
-        Ok(Self {
-            db: Arc::new(db),
-            latest: Arc::new(latest),
-        })
+        Ok(Self { db: Arc::new(db), latest: Arc::new(latest) })
     }
 
     /// A receiver told the latest change sequence after every commit (for feed consumers).
@@ -277,9 +237,7 @@ impl EmbeddedTable {
 
     /// A reader of this table's change feed.
     pub fn feed(&self) -> EmbeddedFeed {
-        EmbeddedFeed {
-            table: self.clone(),
-        }
+        EmbeddedFeed { table: self.clone() }
     }
 
     /// Runs a closure on the blocking pool with the database.
@@ -289,9 +247,7 @@ impl EmbeddedTable {
         F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db))
-            .await
-            .map_err(unavailable)?
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(unavailable)?
     }
 
     /// Runs one write transaction: `f` decides and writes; commit only if it returns Ok.
@@ -331,14 +287,9 @@ impl EmbeddedTable {
         self.write_txn(move |w| {
             let mut due = Vec::new();
             let upper = (cutoff + 1).to_be_bytes();
-            for entry in w
-                .ttl
-                .range::<&[u8]>(..upper.as_slice())
-                .map_err(unavailable)?
-            {
+            for entry in w.ttl.range::<&[u8]>(..upper.as_slice()).map_err(unavailable)? {
                 let (k, _) = entry.map_err(unavailable)?;
-                let parts = encoding::decode(&k.value()[8..])
-                    .ok_or_else(|| StoreError::Corrupt("ttl index".into()))?;
+                let parts = encoding::decode(&k.value()[8..]).ok_or_else(|| StoreError::Corrupt("ttl index".into()))?;
                 if let [pk, sk] = parts.as_slice() {
                     due.push(Key::new(pk.clone(), sk.clone()));
                 }
@@ -350,8 +301,8 @@ impl EmbeddedTable {
             let mut stale = Vec::new();
             for entry in w.changes.iter().map_err(unavailable)? {
                 let (seq, bytes) = entry.map_err(unavailable)?;
-                let rec: ChangeRecord = serde_json::from_slice(bytes.value())
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let rec: ChangeRecord =
+                    serde_json::from_slice(bytes.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 if rec.at >= feed_cutoff {
                     break;
                 }
@@ -393,12 +344,7 @@ impl Table for EmbeddedTable {
         .await
     }
 
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Condition,
-    ) -> Result<Item, StoreError> {
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
         update.check()?;
         let key = key.clone();
         self.write_txn(move |w| {
@@ -452,11 +398,8 @@ impl Table for EmbeddedTable {
             match index_table(q.index) {
                 None => {
                     let iter = items.range::<&[u8]>(range).map_err(unavailable)?;
-                    let iter: Box<dyn Iterator<Item = _>> = if q.forward {
-                        Box::new(iter)
-                    } else {
-                        Box::new(iter.rev())
-                    };
+                    let iter: Box<dyn Iterator<Item = _>> =
+                        if q.forward { Box::new(iter) } else { Box::new(iter.rev()) };
                     for entry in iter.take(limit) {
                         let (_, v) = entry.map_err(unavailable)?;
                         out.push(parse(v.value())?);
@@ -465,29 +408,19 @@ impl Table for EmbeddedTable {
                 Some(def) => {
                     let gsi = txn.open_table(def).map_err(unavailable)?;
                     let iter = gsi.range::<&[u8]>(range).map_err(unavailable)?;
-                    let iter: Box<dyn Iterator<Item = _>> = if q.forward {
-                        Box::new(iter)
-                    } else {
-                        Box::new(iter.rev())
-                    };
+                    let iter: Box<dyn Iterator<Item = _>> =
+                        if q.forward { Box::new(iter) } else { Box::new(iter.rev()) };
                     for entry in iter.take(limit) {
                         let (_, mk) = entry.map_err(unavailable)?;
                         let got = items.get(mk.value()).map_err(unavailable)?;
-                        let got = got.ok_or_else(|| {
-                            StoreError::Corrupt("index entry without item".into())
-                        })?;
+                        let got = got.ok_or_else(|| StoreError::Corrupt("index entry without item".into()))?;
                         out.push(parse(got.value())?);
                     }
                 }
             }
             // Like DynamoDB: a full page names its last position, even when nothing follows.
-            let last_key = (out.len() == limit)
-                .then(|| out.last().map(|i| item::position_in(i, q.index)))
-                .flatten();
-            Ok(QueryOutput {
-                items: out,
-                last_key,
-            })
+            let last_key = (out.len() == limit).then(|| out.last().map(|i| item::position_in(i, q.index))).flatten();
+            Ok(QueryOutput { items: out, last_key })
         })
         .await
     }
@@ -546,25 +479,18 @@ impl Table for EmbeddedTable {
 /// The distinct keys of a batch, in first-seen order.
 pub(crate) fn dedupe(keys: &[Key]) -> Vec<Key> {
     let mut seen = HashSet::new();
-    keys.iter()
-        .filter(|k| seen.insert((*k).clone()))
-        .cloned()
-        .collect()
+    keys.iter().filter(|k| seen.insert((*k).clone())).cloned().collect()
 }
 
 /// Refuses transactions DynamoDB refuses: empty, too many items, one key twice, bad updates.
 pub(crate) fn check_transaction(ops: &[TransactOp]) -> Result<(), StoreError> {
     if ops.is_empty() || ops.len() > MAX_TRANSACT_ITEMS {
-        return Err(StoreError::InvalidRequest(format!(
-            "a transaction holds 1 to {MAX_TRANSACT_ITEMS} operations"
-        )));
+        return Err(StoreError::InvalidRequest(format!("a transaction holds 1 to {MAX_TRANSACT_ITEMS} operations")));
     }
     let mut seen = HashSet::new();
     for op in ops {
         if !seen.insert(op.key()?) {
-            return Err(StoreError::InvalidRequest(
-                "a transaction cannot touch one item twice".into(),
-            ));
+            return Err(StoreError::InvalidRequest("a transaction cannot touch one item twice".into()));
         }
         if let TransactOp::Update { update, .. } = op {
             update.check()?;
@@ -596,8 +522,9 @@ fn bound_above(hi: &Bound<Vec<u8>>, pos: &[u8]) -> bool {
 fn is_empty_range(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
     match (lo, hi) {
         (Bound::Included(l), Bound::Included(h)) => l > h,
-        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(h))
-        | (Bound::Excluded(l), Bound::Included(h)) => l >= h,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(h)) | (Bound::Excluded(l), Bound::Included(h)) => {
+            l >= h
+        }
         _ => false,
     }
 }
@@ -613,30 +540,21 @@ impl ChangeFeed for EmbeddedFeed {
     async fn read(&self, position: Option<&str>, limit: usize) -> Result<ChangeBatch, StoreError> {
         let after = match position {
             None => 0,
-            Some(p) => p
-                .parse::<u64>()
-                .map_err(|_| StoreError::InvalidRequest(format!("bad feed position {p}")))?,
+            Some(p) => p.parse::<u64>().map_err(|_| StoreError::InvalidRequest(format!("bad feed position {p}")))?,
         };
         self.table
             .blocking(move |db| {
                 let txn = db.begin_read().map_err(unavailable)?;
                 let changes = txn.open_table(CHANGES).map_err(unavailable)?;
                 let mut records = Vec::new();
-                for entry in changes
-                    .range((after + 1)..)
-                    .map_err(unavailable)?
-                    .take(limit)
-                {
+                for entry in changes.range((after + 1)..).map_err(unavailable)?.take(limit) {
                     let (_, v) = entry.map_err(unavailable)?;
                     records.push(
                         serde_json::from_slice::<ChangeRecord>(v.value())
                             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     );
                 }
-                let position = records
-                    .last()
-                    .map(|r| r.sequence.clone())
-                    .or_else(|| position_str(after));
+                let position = records.last().map(|r| r.sequence.clone()).or_else(|| position_str(after));
                 Ok(ChangeBatch { records, position })
             })
             .await

@@ -1,1 +1,244 @@
-//! repo
+//! Repositories per aggregate on top of the Table port. Each one writes an aggregate's items
+//! (record, relationship items, uniqueness claims) in one transaction, conditional on the version
+//! the caller read, and reads them back through the access patterns documented beside the keys in
+//! the domain crate. None of them scans.
+
+pub mod activities;
+pub mod availability;
+pub mod backups;
+pub mod campaigns;
+pub mod clients;
+pub mod episodes;
+pub mod notifications;
+pub mod organizations;
+pub mod shows;
+pub mod users;
+
+use std::collections::BTreeSet;
+
+use podcastflow_domain::keys::{Entity, Key};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use crate::condition::Condition;
+use crate::cursor::Page;
+use crate::item::{self, Item};
+use crate::table::{StoreError, Table, TransactOp};
+
+/// Why a repository operation failed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum RepoError {
+    /// Nothing stored under that id.
+    #[error("not found")]
+    NotFound,
+    /// Something with that id already exists.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The stored version is not the one the caller read (412 with the current version).
+    #[error("version conflict: the current version is {current}")]
+    VersionConflict {
+        /// The version now stored.
+        current: u64,
+    },
+    /// A unique value (e-mail, slug) is taken.
+    #[error("{0} is already taken")]
+    Taken(&'static str),
+    /// A guard on related data failed (e.g. the status changed meanwhile).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The table failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a failed condition on one write means to the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OnConflict {
+    /// The item should not have existed.
+    AlreadyExists,
+    /// The item should have had the version read by the caller.
+    Version,
+    /// A uniqueness claim is held by someone else.
+    Taken(&'static str),
+    /// The item should have existed.
+    NotFound,
+    /// Another guard.
+    Conflict(&'static str),
+}
+
+/// One write of a repository operation and what its failure means.
+#[derive(Debug, Clone)]
+pub(crate) struct Write {
+    pub op: TransactOp,
+    pub on_conflict: OnConflict,
+}
+
+impl Write {
+    /// Creates an entity that must not exist yet.
+    pub fn create<E: Entity>(e: &E) -> Result<Self, StoreError> {
+        Ok(Self {
+            op: TransactOp::Put { item: item::to_item(e)?, condition: Condition::NotExists },
+            on_conflict: OnConflict::AlreadyExists,
+        })
+    }
+
+    /// Replaces an entity whose stored version must be `expected` (the entity carries `expected + 1`).
+    pub fn replace<E: Entity>(e: &E, expected: u64) -> Result<Self, StoreError> {
+        if e.version() != expected + 1 {
+            return Err(StoreError::InvalidRequest(format!(
+                "{} must be written with version {}",
+                E::TYPE,
+                expected + 1
+            )));
+        }
+        Ok(Self {
+            op: TransactOp::Put { item: item::to_item(e)?, condition: Condition::VersionIs(expected) },
+            on_conflict: OnConflict::Version,
+        })
+    }
+
+    /// Puts an item unconditionally (relationship and projection items).
+    pub fn put(item: Item) -> Self {
+        Self {
+            op: TransactOp::Put { item, condition: Condition::Always },
+            on_conflict: OnConflict::Conflict("unexpected"),
+        }
+    }
+
+    /// Claims a unique value: the claim item must not exist.
+    pub fn claim(item: Item, what: &'static str) -> Self {
+        Self { op: TransactOp::Put { item, condition: Condition::NotExists }, on_conflict: OnConflict::Taken(what) }
+    }
+
+    /// Deletes an item whatever its state.
+    pub fn delete(key: Key) -> Self {
+        Self {
+            op: TransactOp::Delete { key, condition: Condition::Always },
+            on_conflict: OnConflict::Conflict("unexpected"),
+        }
+    }
+
+    /// Deletes an entity whose stored version must be `expected`.
+    pub fn delete_versioned(key: Key, expected: u64) -> Self {
+        Self {
+            op: TransactOp::Delete { key, condition: Condition::VersionIs(expected) },
+            on_conflict: OnConflict::Version,
+        }
+    }
+
+    /// Requires a condition on another item, meaning `on_conflict` when it fails.
+    pub fn check(key: Key, condition: Condition, on_conflict: OnConflict) -> Self {
+        Self { op: TransactOp::Check { key, condition }, on_conflict }
+    }
+}
+
+/// Applies the writes atomically (a single write without a transaction, which costs half) and
+/// turns a failed condition into what it means.
+pub(crate) async fn commit(table: &dyn Table, mut writes: Vec<Write>) -> Result<(), RepoError> {
+    let (failed, key) = if writes.len() == 1 {
+        let w = writes.remove(0);
+        let key = w.op.key()?;
+        let result = match w.op {
+            TransactOp::Put { item, condition } => table.put(item, condition).await,
+            TransactOp::Update { key, update, condition } => table.update(&key, update, condition).await.map(|_| ()),
+            TransactOp::Delete { key, condition } => table.delete(&key, condition).await.map(|_| ()),
+            TransactOp::Check { key, condition } => match table.get(&key).await? {
+                current if condition.holds(current.as_ref()) => Ok(()),
+                _ => Err(StoreError::ConditionFailed { key: key.clone() }),
+            },
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => (w.on_conflict, key),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        let meanings: Vec<OnConflict> = writes.iter().map(|w| w.on_conflict.clone()).collect();
+        match table.transact(writes.into_iter().map(|w| w.op).collect()).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::TransactionConflict { index, key }) => (meanings[index].clone(), key),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Err(match failed {
+        OnConflict::AlreadyExists => RepoError::AlreadyExists,
+        OnConflict::Taken(what) => RepoError::Taken(what),
+        OnConflict::NotFound => RepoError::NotFound,
+        OnConflict::Conflict(what) => RepoError::Conflict(what),
+        OnConflict::Version => match table.get(&key).await? {
+            Some(current) => RepoError::VersionConflict { current: item::version_of(&current) },
+            None => RepoError::NotFound,
+        },
+    })
+}
+
+/// Reads one entity.
+pub(crate) async fn get<E: DeserializeOwned>(table: &dyn Table, key: &Key) -> Result<Option<E>, RepoError> {
+    match table.get(key).await? {
+        Some(i) => Ok(Some(item::from_item(i)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads one entity that must exist.
+pub(crate) async fn require<E: DeserializeOwned>(table: &dyn Table, key: &Key) -> Result<E, RepoError> {
+    get(table, key).await?.ok_or(RepoError::NotFound)
+}
+
+/// A page of entities for a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityPage<E> {
+    /// The entities.
+    pub items: Vec<E>,
+    /// Cursor of the next page, if any.
+    pub cursor: Option<String>,
+}
+
+impl<E: DeserializeOwned> EntityPage<E> {
+    /// Decodes a page of items.
+    pub(crate) fn decode(page: Page) -> Result<Self, RepoError> {
+        let items = page.items.into_iter().map(item::from_item).collect::<Result<Vec<E>, _>>()?;
+        Ok(Self { items, cursor: page.cursor })
+    }
+}
+
+/// The ids added and removed between two lists.
+pub(crate) fn link_diff<T: Ord + Clone>(before: &[T], after: &[T]) -> (Vec<T>, Vec<T>) {
+    let b: BTreeSet<&T> = before.iter().collect();
+    let a: BTreeSet<&T> = after.iter().collect();
+    (a.difference(&b).map(|t| (*t).clone()).collect(), b.difference(&a).map(|t| (*t).clone()).collect())
+}
+
+/// A small relationship item (`entity` = `kind`) under a key, carrying a few attributes.
+pub(crate) fn link_item(key: &Key, kind: &str, attrs: serde_json::Value) -> Result<Item, StoreError> {
+    item::value_item(key, kind, &attrs)
+}
+
+/// Every item of a query, across pages (for bounded relationship partitions only).
+pub(crate) async fn all_items(t: &crate::tenant::TenantTable, q: &crate::table::Query) -> Result<Vec<Item>, RepoError> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = t.page(q, cursor.as_deref()).await?;
+        items.extend(page.items);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Reads many entities by key, leaving out missing ones, in the order of `keys`.
+pub(crate) async fn get_many<E: Entity + DeserializeOwned>(
+    table: &dyn Table,
+    keys: &[Key],
+) -> Result<Vec<E>, RepoError> {
+    let mut found: Vec<E> = table.batch_get(keys).await?.into_iter().map(item::from_item).collect::<Result<_, _>>()?;
+    found.sort_by_key(|e| keys.iter().position(|k| *k == e.key()));
+    Ok(found)
+}
+
+/// One string attribute of each item, parsed (relationship items name their target this way).
+pub(crate) fn ids_in<T: std::str::FromStr>(items: &[Item], attribute: &str) -> Vec<T> {
+    items.iter().filter_map(|i| item::str_attr(i, attribute)).filter_map(|s| s.parse().ok()).collect()
+}

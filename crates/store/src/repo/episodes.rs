@@ -1,0 +1,127 @@
+//! Episodes and the schedule items of their talent.
+
+use chrono::NaiveDate;
+use podcastflow_domain::episode::Episode;
+use podcastflow_domain::keys::{Index, org_pk};
+use podcastflow_domain::{EpisodeId, ShowId, UserId};
+use serde::{Deserialize, Serialize};
+
+use super::{EntityPage, RepoError, Write, all_items, commit, get, link_diff};
+use crate::item;
+use crate::table::{KeyCondition, Query};
+use crate::tenant::TenantTable;
+
+/// One line of a talent's schedule: an episode they are on, with its dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleEntry {
+    /// The episode.
+    pub episode_id: EpisodeId,
+    /// Its show.
+    pub show_id: ShowId,
+    /// Its title.
+    pub title: String,
+    /// When it is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_date: Option<NaiveDate>,
+    /// When it airs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub air_date: Option<NaiveDate>,
+}
+
+/// Reads and writes one tenant's episodes.
+pub struct EpisodeRepo<'a> {
+    t: &'a TenantTable,
+}
+
+/// A sort key above every episode id after a date prefix.
+const AFTER_IDS: &str = "~";
+
+impl<'a> EpisodeRepo<'a> {
+    /// A repository on one tenant.
+    pub fn new(t: &'a TenantTable) -> Self {
+        Self { t }
+    }
+
+    fn schedule_writes(&self, before: Option<&Episode>, e: &Episode) -> Result<Vec<Write>, RepoError> {
+        let (_, removed) = link_diff(before.map_or(&[][..], |b| &b.talent_ids), &e.talent_ids);
+        let entry = ScheduleEntry {
+            episode_id: e.id,
+            show_id: e.show_id,
+            title: e.title.clone(),
+            recording_date: e.recording_date,
+            air_date: e.air_date,
+        };
+        let mut writes = Vec::new();
+        // Every current talent's entry is rewritten so its dates follow the episode.
+        for talent in &e.talent_ids {
+            let key = Episode::talent_key(self.t.org(), talent, &e.id);
+            writes.push(Write::put(item::value_item(&key, "scheduleEntry", &entry)?));
+        }
+        for talent in &removed {
+            writes.push(Write::delete(Episode::talent_key(self.t.org(), talent, &e.id)));
+        }
+        Ok(writes)
+    }
+
+    /// Creates an episode with its talent's schedule entries.
+    pub async fn create(&self, e: &Episode) -> Result<(), RepoError> {
+        let mut writes = vec![Write::create(e)?];
+        writes.extend(self.schedule_writes(None, e)?);
+        commit(self.t, writes).await
+    }
+
+    /// Reads an episode.
+    pub async fn get(&self, id: &EpisodeId) -> Result<Option<Episode>, RepoError> {
+        get(self.t, &Episode::key_of(self.t.org(), id)).await
+    }
+
+    /// Replaces an episode read at version `expected`, keeping schedules in step.
+    pub async fn update(&self, e: &Episode, expected: u64) -> Result<(), RepoError> {
+        let before = self.get(&e.id).await?.ok_or(RepoError::NotFound)?;
+        let mut writes = vec![Write::replace(e, expected)?];
+        writes.extend(self.schedule_writes(Some(&before), e)?);
+        commit(self.t, writes).await
+    }
+
+    fn ranged(q: Query, range: Option<(NaiveDate, NaiveDate)>) -> Query {
+        match range {
+            Some((from, to)) => q.sort(KeyCondition::Between(
+                Episode::air_sk(Some(from)),
+                format!("{}#{AFTER_IDS}", Episode::air_sk(Some(to))),
+            )),
+            None => q,
+        }
+    }
+
+    /// A show's episodes by air date, optionally within `[from, to]`.
+    pub async fn list_by_show(
+        &self,
+        show: &ShowId,
+        range: Option<(NaiveDate, NaiveDate)>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<EntityPage<Episode>, RepoError> {
+        let q =
+            Self::ranged(Query::partition(Index::Gsi1, Episode::by_show_pk(self.t.org(), show)).limit(limit), range);
+        EntityPage::decode(self.t.page(&q, cursor).await?)
+    }
+
+    /// All episodes by air date, optionally within `[from, to]`.
+    pub async fn list(
+        &self,
+        range: Option<(NaiveDate, NaiveDate)>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<EntityPage<Episode>, RepoError> {
+        let q = Self::ranged(Query::partition(Index::Gsi2, Episode::list_pk(self.t.org())).limit(limit), range);
+        EntityPage::decode(self.t.page(&q, cursor).await?)
+    }
+
+    /// A talent's schedule entries, in episode order.
+    pub async fn schedule(&self, talent: &UserId) -> Result<Vec<ScheduleEntry>, RepoError> {
+        let q = Query::partition(Index::Main, org_pk(self.t.org(), format!("TALENT#{talent}")))
+            .sort(KeyCondition::BeginsWith("EPISODE#".into()));
+        all_items(self.t, &q).await?.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
+    }
+}

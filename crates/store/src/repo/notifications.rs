@@ -1,0 +1,97 @@
+//! A user's notifications: newest first, unread through a sparse index.
+
+use chrono::{DateTime, Utc};
+use podcastflow_domain::keys::{Index, Key};
+use podcastflow_domain::notification::Notification;
+use podcastflow_domain::{NotificationId, UserId};
+use serde_json::Value;
+
+use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit};
+use crate::condition::{Condition, Update};
+use crate::table::{Query, Table, TransactOp};
+use crate::tenant::TenantTable;
+
+/// Reads and writes one tenant's notifications.
+pub struct NotificationRepo<'a> {
+    t: &'a TenantTable,
+}
+
+impl<'a> NotificationRepo<'a> {
+    /// A repository on one tenant.
+    pub fn new(t: &'a TenantTable) -> Self {
+        Self { t }
+    }
+
+    fn key(&self, user: &UserId, id: &NotificationId) -> Key {
+        Key::new(Notification::inbox_pk(self.t.org(), user), id.to_string())
+    }
+
+    /// Stores a new notification.
+    pub async fn create(&self, n: &Notification) -> Result<(), RepoError> {
+        commit(self.t, vec![Write::create(n)?]).await
+    }
+
+    /// A user's notifications, newest first; only unread ones if asked.
+    pub async fn list(
+        &self,
+        user: &UserId,
+        unread_only: bool,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<EntityPage<Notification>, RepoError> {
+        let q = if unread_only {
+            Query::partition(Index::Gsi1, Notification::unread_pk(self.t.org(), user))
+        } else {
+            Query::partition(Index::Main, Notification::inbox_pk(self.t.org(), user))
+        }
+        .reverse()
+        .limit(limit);
+        EntityPage::decode(self.t.page(&q, cursor).await?)
+    }
+
+    /// How many unread notifications a user has.
+    pub async fn unread_count(&self, user: &UserId) -> Result<usize, RepoError> {
+        let q = Query::partition(Index::Gsi1, Notification::unread_pk(self.t.org(), user)).limit(1000);
+        Ok(all_items(self.t, &q).await?.len())
+    }
+
+    fn mark_read_op(&self, user: &UserId, id: &NotificationId, at: DateTime<Utc>) -> TransactOp {
+        // Removing the GSI1 keys takes it out of the unread index.
+        let update = Update::new()
+            .set("readAt", Value::String(at.to_rfc3339()))
+            .remove("GSI1PK")
+            .remove("GSI1SK")
+            .add("version", 1);
+        TransactOp::Update { key: self.key(user, id), update, condition: Condition::Exists }
+    }
+
+    /// Marks one notification read (idempotent).
+    pub async fn mark_read(&self, user: &UserId, id: &NotificationId, at: DateTime<Utc>) -> Result<(), RepoError> {
+        commit(self.t, vec![Write { op: self.mark_read_op(user, id, at), on_conflict: OnConflict::NotFound }]).await
+    }
+
+    /// Marks unread notifications read: the listed ones, or all created before `before`.
+    /// Returns how many were marked.
+    pub async fn mark_many_read(
+        &self,
+        user: &UserId,
+        ids: Option<&[NotificationId]>,
+        before: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, RepoError> {
+        let q = Query::partition(Index::Gsi1, Notification::unread_pk(self.t.org(), user));
+        let unread: Vec<Notification> =
+            all_items(self.t, &q).await?.into_iter().map(crate::item::from_item).collect::<Result<_, _>>()?;
+        let chosen: Vec<NotificationId> = unread
+            .iter()
+            .filter(|n| ids.is_none_or(|ids| ids.contains(&n.id)))
+            .filter(|n| before.is_none_or(|b| n.created_at < b))
+            .map(|n| n.id)
+            .collect();
+        for chunk in chosen.chunks(25) {
+            let ops: Vec<TransactOp> = chunk.iter().map(|id| self.mark_read_op(user, id, at)).collect();
+            self.t.transact(ops).await?;
+        }
+        Ok(chosen.len())
+    }
+}

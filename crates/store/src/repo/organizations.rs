@@ -1,0 +1,94 @@
+//! Organizations: the tenant record, its entry in the platform list, and its slug claim, always
+//! written together. Used by master's organization management; not tenant-scoped.
+
+use podcastflow_domain::keys::{Index, platform};
+use podcastflow_domain::organization::{OrgStatus, Organization};
+use podcastflow_domain::{OrgId, Stamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{EntityPage, RepoError, Write, commit, get};
+use crate::cursor::{self, CursorCodec};
+use crate::item;
+use crate::table::{Query, Table};
+
+/// An organization's entry in the platform list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgSummary {
+    /// Its id.
+    pub id: OrgId,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Status.
+    pub status: OrgStatus,
+    /// Plan.
+    pub plan: String,
+    /// Bookkeeping of the organization record.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+impl From<&Organization> for OrgSummary {
+    fn from(o: &Organization) -> Self {
+        Self {
+            id: o.id,
+            name: o.name.clone(),
+            slug: o.slug.clone(),
+            status: o.status,
+            plan: o.plan.clone(),
+            stamp: o.stamp.clone(),
+        }
+    }
+}
+
+/// Reads and writes organizations.
+pub struct OrganizationRepo<'a> {
+    table: &'a dyn Table,
+    cursors: &'a CursorCodec,
+}
+
+fn entry(o: &Organization) -> Result<crate::item::Item, RepoError> {
+    Ok(item::value_item(&platform::organization_entry(&o.id), "organizationEntry", &OrgSummary::from(o))?)
+}
+
+fn slug_claim(o: &Organization) -> Result<crate::item::Item, RepoError> {
+    Ok(item::value_item(&platform::slug(&o.slug), "slugClaim", &json!({"orgId": o.id}))?)
+}
+
+impl<'a> OrganizationRepo<'a> {
+    /// A repository on the whole table.
+    pub fn new(table: &'a dyn Table, cursors: &'a CursorCodec) -> Self {
+        Self { table, cursors }
+    }
+
+    /// Creates an organization; its slug must be free.
+    pub async fn create(&self, org: &Organization) -> Result<(), RepoError> {
+        commit(self.table, vec![Write::create(org)?, Write::put(entry(org)?), Write::claim(slug_claim(org)?, "slug")])
+            .await
+    }
+
+    /// Reads an organization.
+    pub async fn get(&self, id: &OrgId) -> Result<Option<Organization>, RepoError> {
+        get(self.table, &Organization::key_of(id)).await
+    }
+
+    /// Replaces an organization read at version `expected` (moving the slug claim if it changed).
+    pub async fn update(&self, org: &Organization, expected: u64) -> Result<(), RepoError> {
+        let before: Organization = super::require(self.table, &Organization::key_of(&org.id)).await?;
+        let mut writes = vec![Write::replace(org, expected)?, Write::put(entry(org)?)];
+        if before.slug != org.slug {
+            writes.push(Write::claim(slug_claim(org)?, "slug"));
+            writes.push(Write::delete(platform::slug(&before.slug)));
+        }
+        commit(self.table, writes).await
+    }
+
+    /// Lists every organization, oldest first.
+    pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EntityPage<OrgSummary>, RepoError> {
+        let q = Query::partition(Index::Main, platform::ORGANIZATIONS).limit(limit);
+        EntityPage::decode(cursor::page(self.table, self.cursors, &q, cursor).await?)
+    }
+}

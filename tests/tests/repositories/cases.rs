@@ -1,0 +1,444 @@
+//! Repository cases: each aggregate's items stay in step, conflicts mean what they say.
+
+use chrono::{Duration, Utc};
+use podcastflow_domain::activity::Activity;
+use podcastflow_domain::availability::{AvailabilityWindow, WindowKind};
+use podcastflow_domain::backup::{Backup, BackupKind, BackupStatus};
+use podcastflow_domain::campaign::team::{TeamPermission, TeamRole};
+use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
+use podcastflow_domain::client::ClientStatus;
+use podcastflow_domain::notification::{EntityRef, Notification, Priority};
+use podcastflow_domain::*;
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::activities::ActivityRepo;
+use podcastflow_store::repo::availability::AvailabilityRepo;
+use podcastflow_store::repo::backups::BackupRepo;
+use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::repo::clients::{ClientFilter, ClientRepo};
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::notifications::NotificationRepo;
+use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::{CursorCodec, TenantTable};
+use podcastflow_tests::fixture::Fixture;
+
+use super::build::*;
+
+fn codec() -> CursorCodec {
+    CursorCodec::new(b"repository-suite-cursor-secret".to_vec())
+}
+
+fn tenant(f: &Fixture, org: OrgId) -> TenantTable {
+    TenantTable::new(f.table.clone(), org, codec())
+}
+
+pub async fn organizations_claim_unique_slugs_and_list(f: Fixture) {
+    let c = codec();
+    let repo = OrganizationRepo::new(f.table.as_ref(), &c);
+    let acme = organization("acme");
+    repo.create(&acme).await.unwrap();
+    assert_eq!(repo.create(&organization("acme")).await, Err(RepoError::Taken("slug")));
+    assert_eq!(repo.create(&acme).await, Err(RepoError::AlreadyExists));
+    assert_eq!(repo.get(&acme.id).await.unwrap(), Some(acme.clone()));
+
+    // Renaming the slug frees the old one; a stale write is refused with the current version.
+    let mut renamed = acme.clone();
+    renamed.slug = "acme-media".into();
+    renamed.stamp = touched(&acme.stamp);
+    repo.update(&renamed, 1).await.unwrap();
+    assert_eq!(repo.update(&renamed, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    repo.create(&organization("acme")).await.unwrap();
+    assert_eq!(repo.create(&organization("acme-media")).await, Err(RepoError::Taken("slug")));
+
+    let mut slugs = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = repo.list(cursor.as_deref(), 1).await.unwrap();
+        slugs.extend(page.items.into_iter().map(|o| o.slug));
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    slugs.sort();
+    assert_eq!(slugs, vec!["acme", "acme-media"]);
+}
+
+pub async fn users_claim_emails_and_keep_membership_in_step(f: Fixture) {
+    let c = codec();
+    let repo = UserRepo::new(f.table.as_ref(), &c);
+    let org = OrgId::new();
+    let ada = user(org, "Ada@Example.com", Role::Seller);
+    repo.create(&ada).await.unwrap();
+    // E-mails are unique across the platform, whatever the case and the organization.
+    assert_eq!(repo.create(&user(OrgId::new(), "ada@example.COM", Role::Admin)).await, Err(RepoError::Taken("email")));
+    let claim = repo.find_by_email("ADA@example.com").await.unwrap().unwrap();
+    assert_eq!((claim.user_id, claim.org_id), (ada.id, org));
+    assert_eq!(repo.membership(&ada.id).await.unwrap().unwrap().role, Role::Seller);
+
+    let revoked = Utc::now();
+    let mut promoted = ada.clone();
+    promoted.role = Role::Admin;
+    promoted.email = "ada@new.example".into();
+    promoted.stamp = touched(&ada.stamp);
+    repo.update(&promoted, 1, Some(revoked)).await.unwrap();
+    let m = repo.membership(&ada.id).await.unwrap().unwrap();
+    assert_eq!((m.role, m.version, m.tokens_valid_after), (Role::Admin, 2, Some(revoked)));
+    assert!(repo.find_by_email("ada@example.com").await.unwrap().is_none());
+    assert_eq!(repo.find_by_email("ada@new.example").await.unwrap().unwrap().user_id, ada.id);
+    // A later update without a revocation keeps the earlier one.
+    let mut renamed = promoted.clone();
+    renamed.name = "Ada L.".into();
+    renamed.stamp = touched(&promoted.stamp);
+    repo.update(&renamed, 2, None).await.unwrap();
+    assert_eq!(repo.membership(&ada.id).await.unwrap().unwrap().tokens_valid_after, Some(revoked));
+    assert_eq!(repo.update(&renamed, 2, None).await, Err(RepoError::VersionConflict { current: 3 }));
+
+    repo.create(&user(org, "bob@example.com", Role::Seller)).await.unwrap();
+    repo.create(&user(org, "cy@example.com", Role::Producer)).await.unwrap();
+    assert_eq!(repo.list(&org, None, None, 10).await.unwrap().items.len(), 3);
+    let sellers = repo.list(&org, Some(Role::Seller), None, 10).await.unwrap().items;
+    assert_eq!(sellers.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), vec!["bob@example.com"]);
+    assert!(repo.list(&OrgId::new(), None, None, 10).await.unwrap().items.is_empty());
+}
+
+pub async fn clients_track_seller_assignments_and_filter(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = ClientRepo::new(&t);
+    let (s1, s2) = (UserId::new(), UserId::new());
+    let acme = client(org, "Acme", vec![s1, s2]);
+    let beta = client(org, "beta foods", vec![s1]);
+    let mut gone = client(org, "Acorn", vec![]);
+    gone.status = ClientStatus::Archived;
+    for c in [&acme, &beta, &gone] {
+        repo.create(c).await.unwrap();
+    }
+    let mut assigned = repo.assigned_to(&s1).await.unwrap();
+    assigned.sort();
+    let mut want = vec![acme.id, beta.id];
+    want.sort();
+    assert_eq!(assigned, want);
+
+    let mut moved = acme.clone();
+    moved.assigned_seller_ids = vec![s2];
+    moved.stamp = touched(&acme.stamp);
+    repo.update(&moved, 1).await.unwrap();
+    assert_eq!(repo.assigned_to(&s1).await.unwrap(), vec![beta.id]);
+    assert_eq!(repo.update(&moved, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+
+    let by_prefix =
+        repo.list(&ClientFilter { name_prefix: Some("AC".into()), ..Default::default() }, None, 10).await.unwrap();
+    assert_eq!(by_prefix.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["Acme", "Acorn"]);
+    let active = ClientFilter { status: Some(ClientStatus::Active), name_prefix: Some("a".into()) };
+    assert_eq!(repo.list(&active, None, 10).await.unwrap().items.len(), 1);
+    let all = repo.list(&ClientFilter::default(), None, 10).await.unwrap();
+    assert_eq!(all.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["Acme", "Acorn", "beta foods"]);
+    let many = repo.get_many(&[beta.id, ClientId::new(), acme.id]).await.unwrap();
+    assert_eq!(many.iter().map(|c| c.id).collect::<Vec<_>>(), vec![beta.id, acme.id]);
+    // Another tenant sees none of it.
+    let other = tenant(&f, OrgId::new());
+    assert!(ClientRepo::new(&other).get(&acme.id).await.unwrap().is_none());
+}
+
+pub async fn campaigns_keep_team_and_history_with_their_record(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = CampaignRepo::new(&t);
+    let owner = UserId::new();
+    let c = campaign(org, ClientId::new(), owner, "2026-03-01");
+    repo.create(&c, &member(&c, owner, TeamRole::Owner, &TeamPermission::ALL)).await.unwrap();
+    let helper = UserId::new();
+    repo.add_member(&member(&c, helper, TeamRole::Seller, &[TeamPermission::View])).await.unwrap();
+    assert_eq!(repo.add_member(&member(&c, helper, TeamRole::Seller, &[])).await, Err(RepoError::AlreadyExists));
+    let ghost = campaign(org, ClientId::new(), owner, "2026-01-01");
+    assert_eq!(repo.add_member(&member(&ghost, helper, TeamRole::Seller, &[])).await, Err(RepoError::NotFound));
+    assert_eq!(repo.team(&c.id).await.unwrap().len(), 2);
+    assert_eq!(repo.ids_for_member(&helper).await.unwrap(), vec![c.id]);
+
+    let mut upgraded = member(&c, helper, TeamRole::Seller, &[TeamPermission::View, TeamPermission::Edit]);
+    upgraded.version = 2;
+    repo.update_member(&upgraded, 1).await.unwrap();
+    assert!(repo.team(&c.id).await.unwrap().iter().any(|m| m.user_id == helper && m.has(TeamPermission::Edit)));
+    repo.remove_member(&c.id, &helper).await.unwrap();
+    assert_eq!(repo.remove_member(&c.id, &helper).await, Err(RepoError::NotFound));
+    assert!(repo.ids_for_member(&helper).await.unwrap().is_empty());
+
+    // A transition writes the record and its history entry together, from the status read.
+    let mut moved = c.clone();
+    moved.status = CampaignStatus::Proposal;
+    moved.probability = 35;
+    moved.stamp = touched(&c.stamp);
+    let entry = HistoryEntry {
+        campaign_id: c.id,
+        org_id: org,
+        id: ulid::Ulid::new(),
+        by: Some(owner),
+        at: Utc::now(),
+        from: CampaignStatus::Draft,
+        to: CampaignStatus::Proposal,
+        reason: None,
+    };
+    repo.transition(&moved, 1, &entry).await.unwrap();
+    let again = HistoryEntry { id: ulid::Ulid::new(), ..entry.clone() };
+    assert_eq!(repo.transition(&moved, 1, &again).await, Err(RepoError::VersionConflict { current: 2 }));
+    let history = repo.history(&c.id, None, 10).await.unwrap().items;
+    assert_eq!(history, vec![entry]);
+    assert_eq!(repo.get(&c.id).await.unwrap().unwrap().status, CampaignStatus::Proposal);
+
+    // Lists by start date, in a range, both directions.
+    for start in ["2026-01-15", "2026-02-01", "2026-04-01"] {
+        let other = campaign(org, ClientId::new(), owner, start);
+        repo.create(&other, &member(&other, owner, TeamRole::Owner, &[])).await.unwrap();
+    }
+    let march = repo.list(Some((date("2026-02-01"), date("2026-03-01"))), false, None, 10).await.unwrap();
+    let starts: Vec<String> =
+        march.items.iter().map(|c| c.start_date.map(|d| d.to_string()).unwrap_or_default()).collect();
+    assert_eq!(starts, vec!["2026-02-01", "2026-03-01"]);
+    let newest = repo.list(None, true, None, 2).await.unwrap();
+    assert_eq!(newest.items[0].start_date, Some(date("2026-04-01")));
+    assert!(newest.cursor.is_some());
+}
+
+pub async fn campaign_updates_never_change_status_or_lose_writes(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = CampaignRepo::new(&t);
+    let owner = UserId::new();
+    let c = campaign(org, ClientId::new(), owner, "2026-03-01");
+    repo.create(&c, &member(&c, owner, TeamRole::Owner, &[])).await.unwrap();
+    let mut a = c.clone();
+    a.name = "First editor".into();
+    a.stamp = touched(&c.stamp);
+    let mut b = c.clone();
+    b.name = "Second editor".into();
+    b.stamp = touched(&c.stamp);
+    repo.update(&a, 1).await.unwrap();
+    assert_eq!(repo.update(&b, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    assert_eq!(repo.get(&c.id).await.unwrap().unwrap().name, "First editor");
+    // A plain update carrying another status is refused.
+    let mut sneaky = a.clone();
+    sneaky.status = CampaignStatus::Won;
+    sneaky.stamp = touched(&a.stamp);
+    assert!(repo.update(&sneaky, 2).await.is_err());
+    assert_eq!(repo.get(&c.id).await.unwrap().unwrap().status, CampaignStatus::Draft);
+    // A write claiming the wrong next version is refused before it reaches the table.
+    assert!(repo.update(&a, 2).await.is_err());
+}
+
+pub async fn client_with_committed_campaigns_is_detected(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = CampaignRepo::new(&t);
+    let (owner, client_id) = (UserId::new(), ClientId::new());
+    let mut c = campaign(org, client_id, owner, "2026-03-01");
+    repo.create(&c, &member(&c, owner, TeamRole::Owner, &[])).await.unwrap();
+    assert!(!repo.client_has_committed(&client_id).await.unwrap());
+    c.status = CampaignStatus::Paused;
+    c.probability = 100;
+    c.stamp = touched(&c.stamp);
+    let entry = HistoryEntry {
+        campaign_id: c.id,
+        org_id: org,
+        id: ulid::Ulid::new(),
+        by: None,
+        at: Utc::now(),
+        from: CampaignStatus::Draft,
+        to: CampaignStatus::Paused,
+        reason: None,
+    };
+    repo.transition(&c, 1, &entry).await.unwrap();
+    assert!(repo.client_has_committed(&client_id).await.unwrap());
+    assert!(!repo.client_has_committed(&ClientId::new()).await.unwrap());
+    assert_eq!(repo.list_by_client(&client_id, None, 10).await.unwrap().items.len(), 1);
+}
+
+pub async fn shows_track_producers_and_talent(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = ShowRepo::new(&t);
+    let (p, both, host) = (UserId::new(), UserId::new(), UserId::new());
+    // One person may produce and host the same show.
+    let s = show(org, "Morning Brief", vec![p, both], vec![both, host]);
+    repo.create(&s).await.unwrap();
+    assert_eq!(repo.assigned_to(&both).await.unwrap(), vec![s.id]);
+    let mut changed = s.clone();
+    changed.talent_ids = vec![host];
+    changed.producer_ids = vec![p];
+    changed.stamp = touched(&s.stamp);
+    repo.update(&changed, 1).await.unwrap();
+    assert!(repo.assigned_to(&both).await.unwrap().is_empty());
+    assert_eq!(repo.assigned_to(&host).await.unwrap(), vec![s.id]);
+    let other = show(org, "Evening Wrap", vec![], vec![]);
+    repo.create(&other).await.unwrap();
+    let names: Vec<String> = repo.list(None, None, 10).await.unwrap().items.into_iter().map(|s| s.name).collect();
+    assert_eq!(names, vec!["Evening Wrap", "Morning Brief"]);
+    assert_eq!(repo.list(Some("morn"), None, 10).await.unwrap().items.len(), 1);
+    assert_eq!(repo.get_many(&[other.id, s.id]).await.unwrap().len(), 2);
+}
+
+pub async fn episodes_keep_talent_schedules_current(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = EpisodeRepo::new(&t);
+    let (a, b) = (UserId::new(), UserId::new());
+    let s = show(org, "Show", vec![], vec![a, b]);
+    let e1 = episode(&s, "One", Some("2026-05-01"), vec![a, b]);
+    let e2 = episode(&s, "Two", Some("2026-05-08"), vec![a]);
+    let e3 = episode(&s, "Unscheduled", None, vec![]);
+    for e in [&e1, &e2, &e3] {
+        repo.create(e).await.unwrap();
+    }
+    assert_eq!(repo.schedule(&a).await.unwrap().len(), 2);
+    let mut moved = e1.clone();
+    moved.air_date = Some(date("2026-05-15"));
+    moved.talent_ids = vec![a];
+    moved.stamp = touched(&e1.stamp);
+    repo.update(&moved, 1).await.unwrap();
+    assert!(repo.schedule(&b).await.unwrap().is_empty());
+    let of_a = repo.schedule(&a).await.unwrap();
+    assert!(of_a.iter().any(|s| s.episode_id == e1.id && s.air_date == Some(date("2026-05-15"))));
+    let may = repo.list_by_show(&s.id, Some((date("2026-05-01"), date("2026-05-10"))), None, 10).await.unwrap();
+    assert_eq!(may.items.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(), vec!["Two"]);
+    let all = repo.list(None, None, 10).await.unwrap();
+    assert_eq!(all.items.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(), vec!["Two", "One", "Unscheduled"]);
+}
+
+pub async fn availability_is_replaced_as_a_set(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = AvailabilityRepo::new(&t);
+    let talent = UserId::new();
+    let window = |from: &str, days: i64| AvailabilityWindow {
+        id: WindowId::new(),
+        org_id: org,
+        talent_id: talent,
+        from: from.parse().expect("a timestamp"),
+        to: from.parse::<chrono::DateTime<Utc>>().expect("a timestamp") + Duration::days(days),
+        kind: WindowKind::Unavailable,
+        note: None,
+        version: 1,
+    };
+    let (w1, w2, w3) =
+        (window("2026-06-01T00:00:00Z", 2), window("2026-06-10T00:00:00Z", 1), window("2026-07-01T00:00:00Z", 5));
+    repo.replace(&talent, &[w2.clone(), w1.clone()]).await.unwrap();
+    assert_eq!(repo.windows(&talent).await.unwrap(), vec![w1.clone(), w2.clone()]);
+    repo.replace(&talent, &[w2.clone(), w3.clone()]).await.unwrap();
+    assert_eq!(repo.windows(&talent).await.unwrap(), vec![w2, w3]);
+    repo.replace(&talent, &[]).await.unwrap();
+    assert!(repo.windows(&talent).await.unwrap().is_empty());
+    let foreign = AvailabilityWindow { talent_id: UserId::new(), ..w1 };
+    assert!(repo.replace(&talent, &[foreign]).await.is_err());
+}
+
+pub async fn notifications_list_newest_first_and_track_unread(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = NotificationRepo::new(&t);
+    let user = UserId::new();
+    let base = Utc::now() - Duration::hours(10);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let at = base + Duration::hours(i);
+        let n = Notification {
+            id: NotificationId::from(ulid::Ulid::from_parts(
+                u64::try_from(at.timestamp_millis()).unwrap_or(0),
+                u128::from(i as u32),
+            )),
+            org_id: org,
+            user_id: user,
+            kind: "campaign.transitioned".into(),
+            title: format!("n{i}"),
+            body: "body".into(),
+            priority: Priority::Normal,
+            entity: Some(EntityRef { kind: "campaign".into(), id: CampaignId::new().to_string() }),
+            read_at: None,
+            created_at: at,
+            expires_at: Notification::expiry(at),
+            version: 1,
+        };
+        repo.create(&n).await.unwrap();
+        ids.push(n.id);
+    }
+    let titles = |p: Vec<Notification>| p.into_iter().map(|n| n.title).collect::<Vec<_>>();
+    assert_eq!(titles(repo.list(&user, false, None, 10).await.unwrap().items), vec!["n4", "n3", "n2", "n1", "n0"]);
+    assert_eq!(repo.unread_count(&user).await.unwrap(), 5);
+    repo.mark_read(&user, &ids[4], Utc::now()).await.unwrap();
+    repo.mark_read(&user, &ids[4], Utc::now()).await.unwrap();
+    assert_eq!(repo.mark_read(&user, &NotificationId::new(), Utc::now()).await, Err(RepoError::NotFound));
+    assert_eq!(titles(repo.list(&user, true, None, 10).await.unwrap().items), vec!["n3", "n2", "n1", "n0"]);
+    assert_eq!(repo.mark_many_read(&user, None, Some(base + Duration::minutes(90)), Utc::now()).await.unwrap(), 2);
+    assert_eq!(repo.mark_many_read(&user, Some(&[ids[3]]), None, Utc::now()).await.unwrap(), 1);
+    assert_eq!(titles(repo.list(&user, true, None, 10).await.unwrap().items), vec!["n2"]);
+    assert_eq!(repo.unread_count(&user).await.unwrap(), 1);
+    assert!(repo.list(&user, false, None, 10).await.unwrap().items.iter().filter(|n| n.read_at.is_some()).count() == 4);
+}
+
+pub async fn activity_is_listed_by_entity_actor_and_timeline(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = ActivityRepo::new(&t);
+    let (alice, bob) = (UserId::new(), UserId::new());
+    let campaign = EntityRef { kind: "campaign".into(), id: CampaignId::new().to_string() };
+    let show = EntityRef { kind: "show".into(), id: ShowId::new().to_string() };
+    let mut recorded = Vec::new();
+    for (actor, entity) in [(alice, &campaign), (bob, &campaign), (alice, &show)] {
+        let at = Utc::now();
+        let a = Activity {
+            id: ActivityId::new(),
+            org_id: org,
+            actor_id: Some(actor),
+            action: format!("{}.updated", entity.kind),
+            entity: entity.clone(),
+            changes: Default::default(),
+            request_id: Some("req-1".into()),
+            at,
+            expires_at: Activity::expiry(at),
+        };
+        repo.record(&a).await.unwrap();
+        repo.record(&a).await.unwrap();
+        recorded.push(a.id);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(repo.of_entity(&campaign, None, 10).await.unwrap().items.len(), 2);
+    let timeline: Vec<ActivityId> = repo.timeline(None, 10).await.unwrap().items.into_iter().map(|a| a.id).collect();
+    assert_eq!(timeline, recorded.iter().rev().copied().collect::<Vec<_>>());
+    assert_eq!(repo.of_actor(&alice, None, 10).await.unwrap().items.len(), 2);
+    assert_eq!(repo.of_actor(&bob, None, 10).await.unwrap().items.len(), 1);
+}
+
+pub async fn backups_are_listed_newest_first_and_deleted_by_version(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = BackupRepo::new(&t);
+    let mk = |kind| Backup {
+        id: BackupId::new(),
+        org_id: org,
+        kind,
+        status: BackupStatus::Queued,
+        progress: 0,
+        counts: Default::default(),
+        size_bytes: None,
+        sha256: None,
+        error: None,
+        expires_at: Backup::expiry(kind, Utc::now()),
+        stamp: stamp(),
+    };
+    let first = mk(BackupKind::Manual);
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let second = mk(BackupKind::Daily);
+    repo.create(&first).await.unwrap();
+    repo.create(&second).await.unwrap();
+    let ids: Vec<BackupId> = repo.list(None, 10).await.unwrap().items.into_iter().map(|b| b.id).collect();
+    assert_eq!(ids, vec![second.id, first.id]);
+    let mut done = first.clone();
+    done.status = BackupStatus::Completed;
+    done.progress = 100;
+    done.stamp = touched(&first.stamp);
+    repo.update(&done, 1).await.unwrap();
+    assert_eq!(repo.delete(&first.id, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    repo.delete(&first.id, 2).await.unwrap();
+    assert!(repo.get(&first.id).await.unwrap().is_none());
+    assert_eq!(repo.delete(&first.id, 2).await, Err(RepoError::NotFound));
+}

@@ -1,0 +1,19 @@
+//! The repositories per aggregate, the same cases on each adapter.
+
+mod build;
+mod cases;
+
+on_both_adapters!(cases:
+    organizations_claim_unique_slugs_and_list,
+    users_claim_emails_and_keep_membership_in_step,
+    clients_track_seller_assignments_and_filter,
+    campaigns_keep_team_and_history_with_their_record,
+    campaign_updates_never_change_status_or_lose_writes,
+    client_with_committed_campaigns_is_detected,
+    shows_track_producers_and_talent,
+    episodes_keep_talent_schedules_current,
+    availability_is_replaced_as_a_set,
+    notifications_list_newest_first_and_track_unread,
+    activity_is_listed_by_entity_actor_and_timeline,
+    backups_are_listed_newest_first_and_deleted_by_version,
+);
