@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of PodcastFlow: formatting, lints, unit tests, and the Table contract suite
-# against the embedded adapter and against DynamoDB (moto). Installs what it needs (scripts/tools.sh)
+# Runs every test of PodcastFlow: formatting, lints, template checks, unit tests, and the suites
+# in tests/ against the embedded adapter and against DynamoDB (moto). Installs what it needs (scripts/tools.sh)
 # and cleans up what it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,11 @@ cargo fmt --all -- --check
 step "lints (cargo clippy -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "template (cfn-lint, sam validate --lint)"
+scripts/check-template.sh
+
 step "test tools (Python virtualenv)"
-venv=$(scripts/tools.sh)
+venv=$(scripts/tools.sh test)
 
 step "starting moto (DynamoDB) on loopback"
 moto_log=$(mktemp)
