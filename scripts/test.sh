@@ -26,15 +26,22 @@ trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
 export PODCASTFLOW_DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port"
 echo "moto pid $moto_pid on $PODCASTFLOW_DYNAMODB_ENDPOINT"
 
-step "tests (unit, contract on embedded and DynamoDB)"
-cargo test --workspace --locked
+step "tests (unit, contract and repositories on embedded and DynamoDB)"
+test_log=$(mktemp)
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$test_log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$test_log"
 
-step "contract cases per adapter"
+step "cases per adapter"
 listing=$(cargo test -p podcastflow-tests --test suite --locked -- --list 2>/dev/null)
-embedded=$(grep -c '^contract::embedded::.*: test$' <<<"$listing" || true)
-dynamodb=$(grep -c '^contract::dynamodb::.*: test$' <<<"$listing" || true)
-echo "contract cases: embedded=$embedded dynamodb=$dynamodb"
-if [ "$embedded" -eq 0 ] || [ "$embedded" -ne "$dynamodb" ]; then
-  echo "the two adapters must run the same, non-zero number of contract cases" >&2
-  exit 1
-fi
+for suite in contract repositories; do
+  embedded=$(grep -c "^$suite::embedded::.*: test\$" <<<"$listing" || true)
+  dynamodb=$(grep -c "^$suite::dynamodb::.*: test\$" <<<"$listing" || true)
+  echo "$suite cases: embedded=$embedded dynamodb=$dynamodb"
+  if [ "$embedded" -eq 0 ] || [ "$embedded" -ne "$dynamodb" ]; then
+    echo "the two adapters must run the same, non-zero number of $suite cases" >&2
+    exit 1
+  fi
+done
+
+# One closing line for the whole run (cargo prints one per test binary, the last often empty).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$test_log"

@@ -133,3 +133,17 @@ pub fn episode(s: &Show, title: &str, air: Option<&str>, talent: Vec<UserId>) ->
 pub fn touched(s: &Stamp) -> Stamp {
     s.touched(UserId::new(), Utc::now())
 }
+
+/// The history entry of moving `c` from `from` to its current status.
+pub fn history(c: &Campaign, from: CampaignStatus, by: Option<UserId>) -> podcastflow_domain::campaign::HistoryEntry {
+    podcastflow_domain::campaign::HistoryEntry {
+        campaign_id: c.id,
+        org_id: c.org_id,
+        id: ulid::Ulid::new(),
+        by,
+        at: Utc::now(),
+        from,
+        to: c.status,
+        reason: None,
+    }
+}

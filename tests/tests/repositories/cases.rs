@@ -170,16 +170,7 @@ pub async fn campaigns_keep_team_and_history_with_their_record(f: Fixture) {
     moved.status = CampaignStatus::Proposal;
     moved.probability = 35;
     moved.stamp = touched(&c.stamp);
-    let entry = HistoryEntry {
-        campaign_id: c.id,
-        org_id: org,
-        id: ulid::Ulid::new(),
-        by: Some(owner),
-        at: Utc::now(),
-        from: CampaignStatus::Draft,
-        to: CampaignStatus::Proposal,
-        reason: None,
-    };
+    let entry = history(&moved, CampaignStatus::Draft, Some(owner));
     repo.transition(&moved, 1, &entry).await.unwrap();
     let again = HistoryEntry { id: ulid::Ulid::new(), ..entry.clone() };
     assert_eq!(repo.transition(&moved, 1, &again).await, Err(RepoError::VersionConflict { current: 2 }));
@@ -238,16 +229,7 @@ pub async fn client_with_committed_campaigns_is_detected(f: Fixture) {
     c.status = CampaignStatus::Paused;
     c.probability = 100;
     c.stamp = touched(&c.stamp);
-    let entry = HistoryEntry {
-        campaign_id: c.id,
-        org_id: org,
-        id: ulid::Ulid::new(),
-        by: None,
-        at: Utc::now(),
-        from: CampaignStatus::Draft,
-        to: CampaignStatus::Paused,
-        reason: None,
-    };
+    let entry = history(&c, CampaignStatus::Draft, None);
     repo.transition(&c, 1, &entry).await.unwrap();
     assert!(repo.client_has_committed(&client_id).await.unwrap());
     assert!(!repo.client_has_committed(&ClientId::new()).await.unwrap());

@@ -39,11 +39,8 @@ impl<'a> CampaignRepo<'a> {
 
     /// Replaces a campaign's fields (not its status) read at version `expected`.
     pub async fn update(&self, c: &Campaign, expected: u64) -> Result<(), RepoError> {
-        let mut w = Write::replace(c, expected)?;
         // The status moves only through transition(): refuse a write that would change it.
-        if let crate::table::TransactOp::Put { condition, .. } = &mut w.op {
-            *condition = Condition::All(vec![condition.clone(), Condition::Equals("status".into(), json!(c.status))]);
-        }
+        let w = Write::replace_if(c, expected, Condition::Equals("status".into(), json!(c.status)))?;
         commit(self.t, vec![w]).await
     }
 
@@ -52,10 +49,7 @@ impl<'a> CampaignRepo<'a> {
         if entry.to != c.status || entry.campaign_id != c.id {
             return Err(RepoError::Conflict("history entry does not match the campaign"));
         }
-        let mut w = Write::replace(c, expected)?;
-        if let crate::table::TransactOp::Put { condition, .. } = &mut w.op {
-            *condition = Condition::All(vec![condition.clone(), Condition::Equals("status".into(), json!(entry.from))]);
-        }
+        let w = Write::replace_if(c, expected, Condition::Equals("status".into(), json!(entry.from)))?;
         commit(self.t, vec![w, Write::create(entry)?]).await
     }
 

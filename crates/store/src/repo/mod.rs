@@ -97,6 +97,15 @@ impl Write {
         })
     }
 
+    /// Like [`Write::replace`], and `also` must hold on the stored item too.
+    pub fn replace_if<E: Entity>(e: &E, expected: u64, also: Condition) -> Result<Self, StoreError> {
+        let mut w = Self::replace(e, expected)?;
+        if let TransactOp::Put { condition, .. } = &mut w.op {
+            *condition = Condition::All(vec![Condition::VersionIs(expected), also]);
+        }
+        Ok(w)
+    }
+
     /// Puts an item unconditionally (relationship and projection items).
     pub fn put(item: Item) -> Self {
         Self {
