@@ -1,3 +1,5 @@
-//! Shared helpers of the black-box suites: fixtures that stand up each Table adapter.
+//! Shared helpers of the black-box suites: fixtures that stand up each Table adapter, and the
+//! local stack on free ports.
 
 pub mod fixture;
+pub mod stack;

@@ -2,6 +2,7 @@
 //!
 //! - `contract::{embedded,dynamodb}::*`: the Table port contract, the same cases on each adapter.
 //! - `repositories::{embedded,dynamodb}::*`: the repositories per aggregate, likewise.
+//! - `e2e::*`: the local stack driven over HTTP.
 
 /// Runs each named case of `$cases` once per adapter: `embedded::<case>` and `dynamodb::<case>`.
 macro_rules! on_both_adapters {
@@ -26,4 +27,5 @@ macro_rules! on_both_adapters {
 }
 
 mod contract;
+mod e2e;
 mod repositories;

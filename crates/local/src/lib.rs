@@ -1,0 +1,14 @@
+//! The local stack: PodcastFlow in one process, the same handler code as in AWS behind faithful
+//! stand-ins for what AWS provides (ARCHITECTURE.md section 2).
+//!
+//! - [`template`]: what template.yaml deploys (routes today; schedules, buckets as they arrive).
+//! - [`routes`]: API Gateway's route matching (literal over `{param}` over `{proxy+}`).
+//! - [`rest`]: the REST gateway: genuine REST v1 proxy events to in-process handlers.
+//! - [`functions`]: the registry of in-process handlers by template logical id.
+//! - [`stack`]: starting and stopping the whole, and `endpoints.json`.
+
+pub mod functions;
+pub mod rest;
+pub mod routes;
+pub mod stack;
+pub mod template;

@@ -1,0 +1,42 @@
+//! `podcastflow-local`: runs PodcastFlow on this machine until Ctrl-C.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use podcastflow_local::stack::{StackConfig, start};
+
+/// Runs the whole of PodcastFlow in one process on embedded stand-ins for AWS.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Where all state lives; it survives restarts.
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// Port of the REST API on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// A template other than the bundled template.yaml.
+    #[arg(long)]
+    template: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let mut config = StackConfig::new(&args.data_dir, args.port);
+    if let Some(path) = &args.template {
+        config.template = std::fs::read_to_string(path)?;
+    }
+    let stack = start(config).await?;
+    println!("PodcastFlow local stack is up (data in {}).", args.data_dir.display());
+    println!("  api: {}", stack.endpoints.api);
+    println!("  try: curl {}/monitoring/health", stack.endpoints.api);
+    println!("Endpoints written to {}. Ctrl-C stops.", args.data_dir.join("endpoints.json").display());
+    tokio::signal::ctrl_c().await?;
+    println!("Stopping...");
+    stack.shutdown().await;
+    Ok(())
+}

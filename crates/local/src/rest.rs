@@ -1,0 +1,175 @@
+//! The REST gateway: matches a request to a template route, builds the REST v1 proxy event API
+//! Gateway would send (no stage in `path`, the stage in `requestContext.path`, multi-value headers
+//! and query strings, base64 for non-UTF-8 bodies), turns it into the handler's request through
+//! lambda_http's own conversion, calls the handler in process and maps the response.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body as AxumBody, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chrono::Utc;
+use podcastflow_platform::Problem;
+use serde_json::{Value, json};
+
+use crate::functions::HttpHandler;
+use crate::routes::{Matched, RouteTable};
+
+/// Largest request body API Gateway accepts (10 MB).
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// What the gateway serves.
+pub struct Gateway {
+    /// The routes of the template.
+    pub routes: RouteTable,
+    /// The handlers by logical id.
+    pub functions: HashMap<String, HttpHandler>,
+    /// The stage name placed in the request context.
+    pub stage: String,
+}
+
+fn problem(p: &Problem, rid: &str) -> Response {
+    let mut resp = (
+        StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_GATEWAY),
+        serde_json::to_string(p).unwrap_or_default(),
+    )
+        .into_response();
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/problem+json"));
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        h.insert("x-request-id", v.clone());
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// An HTTP request as the gateway received it.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// Method.
+    pub method: &'a Method,
+    /// Path and query.
+    pub uri: &'a Uri,
+    /// Headers.
+    pub headers: &'a HeaderMap,
+    /// Body bytes.
+    pub body: &'a [u8],
+    /// The client's address.
+    pub source_ip: &'a str,
+}
+
+/// The REST v1 proxy event for a request matched to a route.
+pub fn proxy_event(stage: &str, m: &Matched<'_>, req: &Incoming<'_>, request_id: &str) -> Value {
+    let Incoming { method, uri, headers, body, source_ip } = *req;
+    let mut single = BTreeMap::new();
+    let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        single.insert(name.as_str().to_owned(), v.clone());
+        multi.entry(name.as_str().to_owned()).or_default().push(v);
+    }
+    let mut query_single = BTreeMap::new();
+    let mut query_multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        query_single.insert(k.to_string(), v.to_string());
+        query_multi.entry(k.into_owned()).or_default().push(v.into_owned());
+    }
+    let (body, base64) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (Value::Null, false),
+        Ok(text) => (Value::String(text.to_owned()), false),
+        Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true),
+    };
+    let null_if_empty = |v: Value| if v.as_object().is_some_and(|o| o.is_empty()) { Value::Null } else { v };
+    let now = Utc::now();
+    let path = uri.path();
+    json!({
+        "resource": m.route.path,
+        "path": path,
+        "httpMethod": method.as_str(),
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": null_if_empty(json!(query_single)),
+        "multiValueQueryStringParameters": null_if_empty(json!(query_multi)),
+        "pathParameters": null_if_empty(json!(m.params)),
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "resourceId": "local",
+            "stage": stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "requestTimeEpoch": now.timestamp_millis(),
+            "path": format!("/{stage}{path}"),
+            "resourcePath": m.route.path,
+            "httpMethod": method.as_str(),
+            "protocol": "HTTP/1.1",
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()),
+            },
+        },
+        "body": body,
+        "isBase64Encoded": base64,
+    })
+}
+
+/// Serves one request.
+pub async fn serve(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rid = ulid::Ulid::new().to_string().to_lowercase();
+    let Some(m) = gw.routes.find(method.as_str(), uri.path()) else {
+        return problem(&Problem::route_not_found(method.as_str(), uri.path()), &rid);
+    };
+    let Some(handler) = gw.functions.get(m.route.function.as_str()).cloned() else {
+        let p = Problem::new("function-missing", StatusCode::BAD_GATEWAY, "Function not available locally")
+            .detail(format!("{} is not registered with the local stack", m.route.function));
+        return problem(&p, &rid);
+    };
+    let ip = peer.ip().to_string();
+    let incoming = Incoming { method: &method, uri: &uri, headers: &headers, body: &body, source_ip: &ip };
+    let event = proxy_event(&gw.stage, &m, &incoming, &rid);
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(r) => r,
+        Err(e) => {
+            let p =
+                Problem::new("bad-event", StatusCode::BAD_GATEWAY, "Event could not be built").detail(e.to_string());
+            return problem(&p, &rid);
+        }
+    };
+    match handler(request).await {
+        Ok(resp) => {
+            let (parts, body) = resp.into_parts();
+            let bytes: Vec<u8> = match body {
+                lambda_http::Body::Empty => Vec::new(),
+                lambda_http::Body::Text(t) => t.into_bytes(),
+                lambda_http::Body::Binary(b) => b,
+                _ => Vec::new(),
+            };
+            let mut out = Response::new(AxumBody::from(bytes));
+            *out.status_mut() = parts.status;
+            *out.headers_mut() = parts.headers;
+            if let Ok(v) = HeaderValue::from_str(&rid) {
+                out.headers_mut().insert("x-amzn-requestid", v.clone());
+                out.headers_mut().entry("x-request-id").or_insert(v);
+            }
+            out
+        }
+        Err(e) => {
+            // In AWS a function error becomes API Gateway's 502 "Internal server error".
+            tracing::error!(function = %m.route.function, error = %e, request_id = %rid, "function failed");
+            problem(&Problem::new("function-error", StatusCode::BAD_GATEWAY, "Internal server error"), &rid)
+        }
+    }
+}

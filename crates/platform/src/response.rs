@@ -1,0 +1,41 @@
+//! JSON responses and the request id every response carries.
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+/// Header carrying the request id on every response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The API Gateway request id of a request (empty outside API Gateway).
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => c.request_id.clone().unwrap_or_default(),
+        Some(RequestContext::WebSocket(c)) => c.request_id.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn set_headers(resp: &mut Response<Body>, content_type: &'static str, request_id: &str) {
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert(REQUEST_ID, v);
+    }
+}
+
+/// A JSON response with a status, tagged with the request id.
+pub fn json<T: Serialize>(status: StatusCode, body: &T, request_id: &str) -> Response<Body> {
+    match serde_json::to_string(body) {
+        Ok(text) => {
+            let mut resp = Response::new(Body::Text(text));
+            *resp.status_mut() = status;
+            set_headers(&mut resp, "application/json", request_id);
+            resp
+        }
+        Err(e) => crate::Problem::new("internal", StatusCode::INTERNAL_SERVER_ERROR, "Response could not be encoded")
+            .detail(e.to_string())
+            .response(request_id),
+    }
+}

@@ -1,0 +1,3 @@
+//! End to end through the local stack over real HTTP.
+
+mod gateway;
