@@ -3,3 +3,4 @@
 
 pub mod fixture;
 pub mod stack;
+pub mod wait;

@@ -37,6 +37,16 @@ impl TestStack {
         s
     }
 
+    /// A stack on a configuration of the test's own, in a fresh data dir it owns.
+    pub async fn with_config(configure: impl FnOnce(&mut StackConfig)) -> Self {
+        let dir = tempfile::tempdir().expect("temporary data dir");
+        let mut config = StackConfig::new(dir.path(), 0);
+        configure(&mut config);
+        let mut s = Self::start_in(config).await;
+        s.dir = Some(dir);
+        s
+    }
+
     /// A stack on a given configuration (its data dir is the caller's).
     pub async fn start_in(config: StackConfig) -> Self {
         let stack = start(config).await.expect("the local stack starts");

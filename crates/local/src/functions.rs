@@ -23,3 +23,36 @@ where
 pub fn http_functions() -> HashMap<&'static str, HttpHandler> {
     HashMap::from([("MonitoringFunction", http(podcastflow_monitoring::handle))])
 }
+
+/// An event-triggered function (stream, schedule): JSON payload in, JSON result out, as the
+/// Lambda runtime passes them.
+pub type EventHandler =
+    Arc<dyn Fn(serde_json::Value) -> BoxFuture<'static, Result<serde_json::Value, Error>> + Send + Sync>;
+
+/// Wraps a `LambdaEvent<T>` handler as an [`EventHandler`]: the payload is deserialized into `T`
+/// (a payload that does not fit is an error, as in the runtime) and the result serialized.
+pub fn event<T, R, F, Fut>(f: F) -> EventHandler
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(lambda_http::LambdaEvent<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, Error>> + Send + 'static,
+{
+    let f = Arc::new(f);
+    Arc::new(move |payload| {
+        let f = f.clone();
+        Box::pin(async move {
+            let typed: T = serde_json::from_value(payload)?;
+            let mut context = lambda_http::Context::default();
+            context.request_id = ulid::Ulid::new().to_string().to_lowercase();
+            let out = f(lambda_http::LambdaEvent::new(typed, context)).await?;
+            Ok(serde_json::to_value(out)?)
+        })
+    })
+}
+
+/// Every event function by logical id (none in the template yet; the stream function and the
+/// scheduled jobs register here as they arrive).
+pub fn event_functions() -> HashMap<&'static str, EventHandler> {
+    HashMap::new()
+}

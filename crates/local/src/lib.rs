@@ -5,10 +5,15 @@
 //! - [`routes`]: API Gateway's route matching (literal over `{param}` over `{proxy+}`).
 //! - [`rest`]: the REST gateway: genuine REST v1 proxy events to in-process handlers.
 //! - [`functions`]: the registry of in-process handlers by template logical id.
+//! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
+//! - [`delivery`]: the table's change feed delivered to stream functions like Lambda's event
+//!   source mapping.
 //! - [`stack`]: starting and stopping the whole, and `endpoints.json`.
 
+pub mod delivery;
 pub mod functions;
 pub mod rest;
 pub mod routes;
+pub mod schedule;
 pub mod stack;
 pub mod template;

@@ -13,9 +13,11 @@ use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::functions::{HttpHandler, http_functions};
+use crate::delivery::Delivery;
+use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions};
 use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
+use crate::schedule::{Schedule, ScheduleError, Scheduled};
 use crate::template::{Template, TemplateError};
 
 /// How often expired items are swept, as DynamoDB's TTL would.
@@ -35,6 +37,12 @@ pub struct StackConfig {
     /// The HTTP functions by logical id (every function of the template by default; tests may
     /// add their own beside a template of their own).
     pub functions: std::collections::HashMap<String, HttpHandler>,
+    /// The event functions (stream, schedules) by logical id, likewise.
+    pub event_functions: std::collections::HashMap<String, EventHandler>,
+    /// Added to the system clock wherever the stack tells time (schedules), to rehearse a date.
+    pub clock_offset: chrono::Duration,
+    /// Region named in ARNs and events.
+    pub region: String,
 }
 
 impl StackConfig {
@@ -46,6 +54,9 @@ impl StackConfig {
             template: crate::template::BUNDLED.to_owned(),
             stage: "local".into(),
             functions: http_functions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            event_functions: event_functions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            clock_offset: chrono::Duration::zero(),
+            region: "us-east-1".into(),
         }
     }
 }
@@ -73,6 +84,17 @@ pub enum StackError {
         /// The function's logical id.
         function: String,
     },
+    /// A stream or schedule names a function the stack does not have.
+    #[error("template event {event} names {function}, which the local stack does not run")]
+    MissingEventFunction {
+        /// The event's name.
+        event: String,
+        /// The function's logical id.
+        function: String,
+    },
+    /// A schedule expression is invalid.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
     /// The store could not be opened.
     #[error("store: {0}")]
     Store(#[from] podcastflow_store::StoreError),
@@ -113,6 +135,19 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             function: r.function.clone(),
         });
     }
+    let events = config.event_functions;
+    let event_targets = template.streams.iter().map(|s| (&s.name, &s.function));
+    let schedule_targets = template.schedules.iter().map(|s| (&s.name, &s.function));
+    if let Some((event, function)) =
+        event_targets.chain(schedule_targets).find(|(_, f)| !events.contains_key(f.as_str()))
+    {
+        return Err(StackError::MissingEventFunction { event: event.clone(), function: function.clone() });
+    }
+    let schedules = template
+        .schedules
+        .iter()
+        .map(|s| Ok((s.clone(), s.expression.parse::<Schedule>()?)))
+        .collect::<Result<Vec<_>, ScheduleError>>()?;
     std::fs::create_dir_all(&config.data_dir)?;
     let table = EmbeddedTable::open(&config.data_dir.join("dynamodb"))?;
     let gateway =
@@ -148,8 +183,39 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         }
     });
 
+    let mut tasks = vec![http, sweeper];
+    let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);
+    for source in &template.streams {
+        let Some(handler) = events.get(&source.function).cloned() else { continue };
+        let delivery = Delivery {
+            table: table.clone(),
+            source: source.clone(),
+            handler,
+            checkpoint: config.data_dir.join(format!("stream-{}-{}.position", source.function, source.name)),
+            stream_arn: stream_arn.clone(),
+            region: config.region.clone(),
+        };
+        tasks.push(tokio::spawn(delivery.run(stopped.clone())));
+    }
+    for (source, schedule) in schedules {
+        let Some(handler) = events.get(&source.function).cloned() else { continue };
+        let rule = format!(
+            "arn:aws:events:{}:000000000000:rule/podcastflow-{}-{}",
+            config.region, source.function, source.name
+        );
+        let scheduled = Scheduled {
+            source,
+            schedule,
+            handler,
+            rule_arn: rule,
+            region: config.region.clone(),
+            clock_offset: config.clock_offset,
+        };
+        tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
+    }
+
     let endpoints = Endpoints { api: format!("http://{addr}") };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
     std::fs::write(config.data_dir.join("endpoints.json"), json)?;
-    Ok(RunningStack { endpoints, table, stop, tasks: vec![http, sweeper] })
+    Ok(RunningStack { endpoints, table, stop, tasks })
 }

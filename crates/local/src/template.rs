@@ -41,6 +41,47 @@ pub struct TableDef {
     pub ttl: Option<String>,
 }
 
+/// Where a new stream subscription starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartingPosition {
+    /// The oldest record retained.
+    TrimHorizon,
+    /// Only records written after the subscription starts.
+    Latest,
+}
+
+/// A `DynamoDB` event of a function: the table's stream delivered in batches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSource {
+    /// Logical id of the function.
+    pub function: String,
+    /// Name of the event in the template.
+    pub name: String,
+    /// Records per invocation (`BatchSize`, default 100).
+    pub batch_size: usize,
+    /// Where a new subscription starts.
+    pub starting_position: StartingPosition,
+    /// Retries of a failing batch before it is skipped (`MaximumRetryAttempts`; `None` retries
+    /// until the records expire).
+    pub max_retries: Option<u32>,
+    /// Whether the function reports partial failures (`FunctionResponseTypes:
+    /// [ReportBatchItemFailures]`).
+    pub report_failures: bool,
+}
+
+/// A `Schedule` or `ScheduleV2` event of a function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleSource {
+    /// Logical id of the function.
+    pub function: String,
+    /// Name of the event in the template.
+    pub name: String,
+    /// `rate(...)` or `cron(...)`.
+    pub expression: String,
+    /// A fixed input that replaces the scheduled event, when given.
+    pub input: Option<serde_json::Value>,
+}
+
 /// What the local stack needs to know of the template.
 #[derive(Debug, Clone, Default)]
 pub struct Template {
@@ -48,6 +89,10 @@ pub struct Template {
     pub routes: Vec<ApiRoute>,
     /// Every DynamoDB table.
     pub tables: Vec<TableDef>,
+    /// Every stream subscription.
+    pub streams: Vec<StreamSource>,
+    /// Every schedule.
+    pub schedules: Vec<ScheduleSource>,
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -66,6 +111,58 @@ fn key_schema(v: &Value) -> Option<(String, String)> {
     Some((find("HASH")?.to_owned(), find("RANGE")?.to_owned()))
 }
 
+fn stream_source(function: &str, name: &str, ev: &Value) -> Result<StreamSource, TemplateError> {
+    let p = ev
+        .get("Properties")
+        .ok_or_else(|| TemplateError::Shape(format!("{function}.Events.{name} has no Properties")))?;
+    let starting_position = match str_at(p, &["StartingPosition"]) {
+        Some("LATEST") => StartingPosition::Latest,
+        Some("TRIM_HORIZON") | None => StartingPosition::TrimHorizon,
+        Some(other) => return Err(TemplateError::Shape(format!("{function}.Events.{name}: StartingPosition {other}"))),
+    };
+    let batch_size = p.get("BatchSize").and_then(Value::as_u64).unwrap_or(100).clamp(1, 10_000) as usize;
+    let max_retries = p.get("MaximumRetryAttempts").and_then(Value::as_i64).and_then(|n| u32::try_from(n).ok());
+    let report_failures = p
+        .get("FunctionResponseTypes")
+        .and_then(Value::as_sequence)
+        .is_some_and(|s| s.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures")));
+    Ok(StreamSource {
+        function: function.to_owned(),
+        name: name.to_owned(),
+        batch_size,
+        starting_position,
+        max_retries,
+        report_failures,
+    })
+}
+
+fn schedule_source(function: &str, name: &str, ev: &Value) -> Result<Option<ScheduleSource>, TemplateError> {
+    let p = ev
+        .get("Properties")
+        .ok_or_else(|| TemplateError::Shape(format!("{function}.Events.{name} has no Properties")))?;
+    let disabled =
+        p.get("Enabled").and_then(Value::as_bool) == Some(false) || str_at(p, &["State"]) == Some("DISABLED");
+    if disabled {
+        return Ok(None);
+    }
+    let expression = str_at(p, &["Schedule"])
+        .or_else(|| str_at(p, &["ScheduleExpression"]))
+        .ok_or_else(|| TemplateError::Shape(format!("{function}.Events.{name} has no schedule expression")))?;
+    let input = match str_at(p, &["Input"]) {
+        Some(text) => Some(
+            serde_json::from_str(text)
+                .map_err(|e| TemplateError::Shape(format!("{function}.Events.{name}: Input is not JSON: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Some(ScheduleSource {
+        function: function.to_owned(),
+        name: name.to_owned(),
+        expression: expression.to_owned(),
+        input,
+    }))
+}
+
 impl Template {
     /// Parses a template's text.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
@@ -81,10 +178,22 @@ impl Template {
                 Some("AWS::Serverless::Function") => {
                     let events = res.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping);
                     for (name, ev) in events.into_iter().flatten() {
-                        if str_at(ev, &["Type"]) != Some("Api") {
-                            continue;
+                        let name = name.as_str().unwrap_or("?");
+                        match str_at(ev, &["Type"]) {
+                            Some("DynamoDB") => {
+                                t.streams.push(stream_source(id, name, ev)?);
+                                continue;
+                            }
+                            Some("Schedule" | "ScheduleV2") => {
+                                if let Some(s) = schedule_source(id, name, ev)? {
+                                    t.schedules.push(s);
+                                }
+                                continue;
+                            }
+                            Some("Api") => {}
+                            _ => continue,
                         }
-                        let what = || format!("{id}.Events.{}", name.as_str().unwrap_or("?"));
+                        let what = || format!("{id}.Events.{name}");
                         let path = str_at(ev, &["Properties", "Path"])
                             .ok_or_else(|| TemplateError::Shape(format!("{} has no Path", what())))?;
                         let method = str_at(ev, &["Properties", "Method"])
@@ -172,6 +281,50 @@ Resources:
         .unwrap();
         let routes: Vec<(String, String)> = t.routes.into_iter().map(|r| (r.method, r.path)).collect();
         assert_eq!(routes, vec![("GET".into(), "/a/{id}".into()), ("ANY".into(), "/b/{proxy+}".into())]);
+    }
+
+    #[test]
+    fn stream_and_schedule_events_are_read() {
+        let t = Template::parse(
+            r#"
+Resources:
+  Stream:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Changes:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Table.StreamArn
+            StartingPosition: LATEST
+            BatchSize: 25
+            MaximumRetryAttempts: 3
+            FunctionResponseTypes: [ReportBatchItemFailures]
+  Job:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Hourly: { Type: Schedule, Properties: { Schedule: rate(1 hour), Input: '{"kind": "hourly"}' } }
+        Nightly: { Type: ScheduleV2, Properties: { ScheduleExpression: "cron(0 2 * * ? *)" } }
+        Off: { Type: Schedule, Properties: { Schedule: rate(1 day), Enabled: false } }
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t.streams,
+            vec![StreamSource {
+                function: "Stream".into(),
+                name: "Changes".into(),
+                batch_size: 25,
+                starting_position: StartingPosition::Latest,
+                max_retries: Some(3),
+                report_failures: true,
+            }]
+        );
+        let schedules: Vec<(&str, &str)> =
+            t.schedules.iter().map(|s| (s.name.as_str(), s.expression.as_str())).collect();
+        assert_eq!(schedules, vec![("Hourly", "rate(1 hour)"), ("Nightly", "cron(0 2 * * ? *)")]);
+        assert_eq!(t.schedules[0].input, Some(serde_json::json!({"kind": "hourly"})));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - [`table`]: the [`Table`] port: get, put, update, delete, query, transact, batch get,
 //!   atomic counters, with typed [`Condition`]s and [`Update`]s (no expression strings here).
-//! - [`feed`]: the change feed (insert, modify, remove with old and new images).
+//! - [`feed`]: the change feed (insert, modify, remove with old and new images), and
+//!   [`lambda_event`]: the same records as the DynamoDB stream events Lambda delivers.
 //! - [`cursor`]: opaque, signed pagination cursors bound to the query they came from.
 //! - [`tenant`]: [`TenantTable`], a handle that refuses any key outside one organization.
 //! - [`embedded`]: the redb adapter (local stack, unit tests): ACID, crash-safe, in-process feed.
@@ -15,6 +16,7 @@ pub mod dynamo;
 pub mod embedded;
 pub mod feed;
 pub mod item;
+pub mod lambda_event;
 pub mod repo;
 pub mod table;
 pub mod tenant;

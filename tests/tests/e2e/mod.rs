@@ -1,3 +1,5 @@
 //! End to end through the local stack over real HTTP.
 
 mod gateway;
+mod schedules;
+mod stream;
