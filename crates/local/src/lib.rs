@@ -6,6 +6,7 @@
 //! - [`rest`]: the REST gateway: genuine REST v1 proxy events to in-process handlers.
 //! - [`functions`]: the registry of in-process handlers by template logical id.
 //! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
+//! - [`s3`]: the S3 endpoint (s3s over the data dir, SigV4 enforced).
 //! - [`delivery`]: the table's change feed delivered to stream functions like Lambda's event
 //!   source mapping.
 //! - [`stack`]: starting and stopping the whole, and `endpoints.json`.
@@ -14,6 +15,7 @@ pub mod delivery;
 pub mod functions;
 pub mod rest;
 pub mod routes;
+pub mod s3;
 pub mod schedule;
 pub mod stack;
 pub mod template;

@@ -17,6 +17,7 @@ use crate::delivery::Delivery;
 use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions};
 use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
+use crate::s3::{self, S3Credentials};
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
 use crate::template::{Template, TemplateError};
 
@@ -30,6 +31,8 @@ pub struct StackConfig {
     pub data_dir: PathBuf,
     /// Port of the REST API on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Port of the S3 endpoint (the API's port + 2 by default; 0 picks a free one).
+    pub s3_port: u16,
     /// The template's text (the bundled one by default).
     pub template: String,
     /// Stage name in request contexts.
@@ -51,6 +54,7 @@ impl StackConfig {
         Self {
             data_dir: data_dir.into(),
             port,
+            s3_port: if port == 0 { 0 } else { port.saturating_add(2) },
             template: crate::template::BUNDLED.to_owned(),
             stage: "local".into(),
             functions: http_functions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
@@ -66,6 +70,8 @@ impl StackConfig {
 pub struct Endpoints {
     /// Base URL of the REST API.
     pub api: String,
+    /// Base URL of the S3 endpoint (path-style; SigV4 with the data dir's credentials).
+    pub s3: String,
 }
 
 /// Why the stack did not start.
@@ -109,6 +115,10 @@ pub struct RunningStack {
     pub endpoints: Endpoints,
     /// Its table (for tests and tools in the same process).
     pub table: EmbeddedTable,
+    /// The credentials its S3 endpoint accepts.
+    pub s3_credentials: S3Credentials,
+    /// The buckets of the template: (logical id, local name).
+    pub buckets: Vec<(String, String)>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -183,7 +193,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         }
     });
 
-    let mut tasks = vec![http, sweeper];
+    let s3_root = config.data_dir.join("s3");
+    std::fs::create_dir_all(&s3_root)?;
+    let bucket_names: Vec<String> = template.buckets.iter().map(|(_, n)| n.clone()).collect();
+    s3::create_buckets(&s3_root, &bucket_names)?;
+    let s3_credentials = S3Credentials::load_or_create(&config.data_dir)?;
+    let s3_listener = tokio::net::TcpListener::bind(("127.0.0.1", config.s3_port)).await?;
+    let s3_addr = s3_listener.local_addr()?;
+    let s3_task = s3::serve(s3_root, &s3_credentials, s3_listener, stopped.clone())?;
+
+    let mut tasks = vec![http, sweeper, s3_task];
     let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);
     for source in &template.streams {
         let Some(handler) = events.get(&source.function).cloned() else { continue };
@@ -214,8 +233,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
     }
 
-    let endpoints = Endpoints { api: format!("http://{addr}") };
+    let endpoints = Endpoints { api: format!("http://{addr}"), s3: format!("http://{s3_addr}") };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
     std::fs::write(config.data_dir.join("endpoints.json"), json)?;
-    Ok(RunningStack { endpoints, table, stop, tasks })
+    Ok(RunningStack { endpoints, table, s3_credentials, buckets: template.buckets, stop, tasks })
 }

@@ -93,6 +93,47 @@ pub struct Template {
     pub streams: Vec<StreamSource>,
     /// Every schedule.
     pub schedules: Vec<ScheduleSource>,
+    /// Every S3 bucket: (logical id, name as deployed locally).
+    pub buckets: Vec<(String, String)>,
+}
+
+/// The values of parameters and pseudo parameters when resolving `!Sub` and `!Ref` locally.
+#[derive(Debug, Clone)]
+pub struct Resolve<'a> {
+    /// `Stage` (and any other parameter by name).
+    pub parameters: &'a [(&'a str, &'a str)],
+    /// `AWS::Region`.
+    pub region: &'a str,
+}
+
+impl Resolve<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        match name {
+            "AWS::AccountId" => Some("000000000000".into()),
+            "AWS::Region" => Some(self.region.to_owned()),
+            "AWS::Partition" => Some("aws".into()),
+            "AWS::URLSuffix" => Some("amazonaws.com".into()),
+            _ => self.parameters.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()),
+        }
+    }
+
+    /// A string property: plain, `!Sub "...${Var}..."` or `!Ref Param`, if it resolves.
+    pub fn string(&self, v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Tagged(t) if t.tag == "Sub" => {
+                let mut text = t.value.as_str()?.to_owned();
+                while let Some(start) = text.find("${") {
+                    let end = start + text[start..].find('}')?;
+                    let value = self.var(&text[start + 2..end])?;
+                    text.replace_range(start..=end, &value);
+                }
+                Some(text)
+            }
+            Value::Tagged(t) if t.tag == "Ref" => self.var(t.value.as_str()?),
+            _ => None,
+        }
+    }
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -164,8 +205,13 @@ fn schedule_source(function: &str, name: &str, ev: &Value) -> Result<Option<Sche
 }
 
 impl Template {
-    /// Parses a template's text.
+    /// Parses a template's text, resolving names for the stage `local` in `us-east-1`.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        Self::parse_with(text, &Resolve { parameters: &[("Stage", "local")], region: "us-east-1" })
+    }
+
+    /// Parses a template's text, resolving names with `resolve`.
+    pub fn parse_with(text: &str, resolve: &Resolve<'_>) -> Result<Self, TemplateError> {
         let doc: Value = serde_yaml_ng::from_str(text)?;
         let resources = doc
             .get("Resources")
@@ -204,6 +250,15 @@ impl Template {
                             path: path.to_owned(),
                         });
                     }
+                }
+                Some("AWS::S3::Bucket") => {
+                    let name = match res.get("Properties").and_then(|p| p.get("BucketName")) {
+                        Some(v) => resolve
+                            .string(v)
+                            .ok_or_else(|| TemplateError::Shape(format!("{id}.BucketName does not resolve locally")))?,
+                        None => id.to_ascii_lowercase(),
+                    };
+                    t.buckets.push((id.to_owned(), name));
                 }
                 Some("AWS::DynamoDB::Table") => {
                     let props =
@@ -325,6 +380,24 @@ Resources:
             t.schedules.iter().map(|s| (s.name.as_str(), s.expression.as_str())).collect();
         assert_eq!(schedules, vec![("Hourly", "rate(1 hour)"), ("Nightly", "cron(0 2 * * ? *)")]);
         assert_eq!(t.schedules[0].input, Some(serde_json::json!({"kind": "hourly"})));
+    }
+
+    #[test]
+    fn bucket_names_resolve_sub_and_ref() {
+        let t = Template::parse(
+            r#"
+Parameters: { Stage: { Type: String } }
+Resources:
+  Backups: { Type: AWS::S3::Bucket, Properties: { BucketName: !Sub "podcastflow-${Stage}-backups-${AWS::AccountId}" } }
+  Plain: { Type: AWS::S3::Bucket }
+"#,
+        )
+        .unwrap();
+        let mut names: Vec<String> = t.buckets.into_iter().map(|(_, n)| n).collect();
+        names.sort();
+        assert_eq!(names, vec!["plain", "podcastflow-local-backups-000000000000"]);
+        let unknown = "Resources:\n  B: { Type: AWS::S3::Bucket, Properties: { BucketName: !Sub \"x-${Nope}\" } }\n";
+        assert!(Template::parse(unknown).is_err());
     }
 
     #[test]
