@@ -9,6 +9,7 @@
 //! - [`s3`]: the S3 endpoint (s3s over the data dir, SigV4 enforced).
 //! - [`delivery`]: the table's change feed delivered to stream functions like Lambda's event
 //!   source mapping.
+//! - [`websocket`]: the WebSocket gateway and its `@connections` management API.
 //! - [`stack`]: starting and stopping the whole, and `endpoints.json`.
 
 pub mod delivery;
@@ -19,3 +20,4 @@ pub mod s3;
 pub mod schedule;
 pub mod stack;
 pub mod template;
+pub mod websocket;

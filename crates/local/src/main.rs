@@ -33,6 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stack = start(config).await?;
     println!("PodcastFlow local stack is up (data in {}).", args.data_dir.display());
     println!("  api: {}", stack.endpoints.api);
+    println!("  websocket: {} (management: {})", stack.endpoints.websocket, stack.endpoints.connections);
     println!("  s3:  {} (credentials in {})", stack.endpoints.s3, args.data_dir.join("s3-credentials.json").display());
     println!("  try: curl {}/monitoring/health", stack.endpoints.api);
     println!("Endpoints written to {}. Ctrl-C stops.", args.data_dir.join("endpoints.json").display());

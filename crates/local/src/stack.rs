@@ -20,6 +20,7 @@ use crate::routes::RouteTable;
 use crate::s3::{self, S3Credentials};
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
 use crate::template::{Template, TemplateError};
+use crate::websocket::{self, WsGateway};
 
 /// How often expired items are swept, as DynamoDB's TTL would.
 const TTL_SWEEP: Duration = Duration::from_secs(60);
@@ -31,6 +32,8 @@ pub struct StackConfig {
     pub data_dir: PathBuf,
     /// Port of the REST API on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Port of the WebSocket API and its management API (the API's port + 1 by default).
+    pub websocket_port: u16,
     /// Port of the S3 endpoint (the API's port + 2 by default; 0 picks a free one).
     pub s3_port: u16,
     /// The template's text (the bundled one by default).
@@ -54,6 +57,7 @@ impl StackConfig {
         Self {
             data_dir: data_dir.into(),
             port,
+            websocket_port: if port == 0 { 0 } else { port.saturating_add(1) },
             s3_port: if port == 0 { 0 } else { port.saturating_add(2) },
             template: crate::template::BUNDLED.to_owned(),
             stage: "local".into(),
@@ -70,6 +74,10 @@ impl StackConfig {
 pub struct Endpoints {
     /// Base URL of the REST API.
     pub api: String,
+    /// URL of the WebSocket API.
+    pub websocket: String,
+    /// Endpoint of the WebSocket management API (for aws-sdk-apigatewaymanagement).
+    pub connections: String,
     /// Base URL of the S3 endpoint (path-style; SigV4 with the data dir's credentials).
     pub s3: String,
 }
@@ -160,6 +168,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         .collect::<Result<Vec<_>, ScheduleError>>()?;
     std::fs::create_dir_all(&config.data_dir)?;
     let table = EmbeddedTable::open(&config.data_dir.join("dynamodb"))?;
+    let ws_listener = tokio::net::TcpListener::bind(("127.0.0.1", config.websocket_port)).await?;
+    let ws_addr = ws_listener.local_addr()?;
+    let ws_gateway =
+        Arc::new(WsGateway::new(&template.websocket_routes, functions.clone(), &config.stage, ws_addr.to_string()));
     let gateway =
         Arc::new(Gateway { routes: RouteTable::new(&template.routes), functions, stage: config.stage.clone() });
     let app = Router::new().fallback(serve).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(gateway);
@@ -202,7 +214,19 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let s3_addr = s3_listener.local_addr()?;
     let s3_task = s3::serve(s3_root, &s3_credentials, s3_listener, stopped.clone())?;
 
-    let mut tasks = vec![http, sweeper, s3_task];
+    let ws_app = websocket::router(ws_gateway);
+    let mut stop_ws = stopped.clone();
+    let ws_task = tokio::spawn(async move {
+        let server = axum::serve(ws_listener, ws_app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = stop_ws.changed().await;
+            });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "WebSocket gateway stopped");
+        }
+    });
+
+    let mut tasks = vec![http, sweeper, s3_task, ws_task];
     let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);
     for source in &template.streams {
         let Some(handler) = events.get(&source.function).cloned() else { continue };
@@ -233,7 +257,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
     }
 
-    let endpoints = Endpoints { api: format!("http://{addr}"), s3: format!("http://{s3_addr}") };
+    let endpoints = Endpoints {
+        api: format!("http://{addr}"),
+        websocket: format!("ws://{ws_addr}/{}", config.stage),
+        connections: format!("http://{ws_addr}/{}", config.stage),
+        s3: format!("http://{s3_addr}"),
+    };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
     std::fs::write(config.data_dir.join("endpoints.json"), json)?;
     Ok(RunningStack { endpoints, table, s3_credentials, buckets: template.buckets, stop, tasks })

@@ -95,6 +95,40 @@ pub struct Template {
     pub schedules: Vec<ScheduleSource>,
     /// Every S3 bucket: (logical id, name as deployed locally).
     pub buckets: Vec<(String, String)>,
+    /// Every WebSocket route: route key (`$connect`, `$disconnect`, `$default` or an action)
+    /// and the logical id of its function.
+    pub websocket_routes: Vec<(String, String)>,
+}
+
+/// The logical id named by `!Ref X`, `!GetAtt X.Arn`, or the first `${X.Arn}` / `${X}` of a
+/// `!Sub`, `!Join` or plain string.
+fn referenced(v: &Value, prefer_arn: bool) -> Option<String> {
+    match v {
+        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str().map(str::to_owned),
+        Value::Tagged(t) if t.tag == "GetAtt" => t
+            .value
+            .as_str()
+            .map(|s| s.split('.').next().unwrap_or(s).to_owned())
+            .or_else(|| t.value.as_sequence().and_then(|s| s.first()).and_then(Value::as_str).map(str::to_owned)),
+        Value::Tagged(t) if t.tag == "Sub" => referenced(&t.value, prefer_arn),
+        Value::Tagged(t) if t.tag == "Join" => {
+            let parts = t.value.as_sequence()?.get(1)?.as_sequence()?;
+            parts.iter().find_map(|p| referenced(p, prefer_arn))
+        }
+        Value::String(s) => {
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                let end = start + rest[start..].find('}')?;
+                let name = &rest[start + 2..end];
+                if !name.starts_with("AWS::") && (!prefer_arn || name.ends_with(".Arn")) {
+                    return Some(name.trim_end_matches(".Arn").to_owned());
+                }
+                rest = &rest[end + 1..];
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// The values of parameters and pseudo parameters when resolving `!Sub` and `!Ref` locally.
@@ -218,6 +252,8 @@ impl Template {
             .and_then(Value::as_mapping)
             .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
         let mut t = Template::default();
+        let mut integrations = std::collections::HashMap::new();
+        let mut ws_routes = Vec::new();
         for (id, res) in resources {
             let id = id.as_str().ok_or_else(|| TemplateError::Shape("a resource id is not a string".into()))?;
             match str_at(res, &["Type"]) {
@@ -249,6 +285,22 @@ impl Template {
                             method: method.to_ascii_uppercase(),
                             path: path.to_owned(),
                         });
+                    }
+                }
+                Some("AWS::ApiGatewayV2::Integration") => {
+                    if let Some(f) =
+                        res.get("Properties").and_then(|p| p.get("IntegrationUri")).and_then(|u| referenced(u, true))
+                    {
+                        integrations.insert(id.to_owned(), f);
+                    }
+                }
+                Some("AWS::ApiGatewayV2::Route") => {
+                    let props = res.get("Properties");
+                    let key = props.and_then(|p| str_at(p, &["RouteKey"]));
+                    let target = props.and_then(|p| p.get("Target")).and_then(|t| referenced(t, false));
+                    match (key, target) {
+                        (Some(k), Some(target)) => ws_routes.push((id.to_owned(), k.to_owned(), target)),
+                        _ => return Err(TemplateError::Shape(format!("{id} needs a RouteKey and a Target"))),
                     }
                 }
                 Some("AWS::S3::Bucket") => {
@@ -286,6 +338,12 @@ impl Template {
                 }
                 _ => {}
             }
+        }
+        for (id, key, integration) in ws_routes {
+            let function = integrations
+                .get(&integration)
+                .ok_or_else(|| TemplateError::Shape(format!("{id} targets {integration}, not a Lambda integration")))?;
+            t.websocket_routes.push((key, function.clone()));
         }
         Ok(t)
     }
@@ -398,6 +456,31 @@ Resources:
         assert_eq!(names, vec!["plain", "podcastflow-local-backups-000000000000"]);
         let unknown = "Resources:\n  B: { Type: AWS::S3::Bucket, Properties: { BucketName: !Sub \"x-${Nope}\" } }\n";
         assert!(Template::parse(unknown).is_err());
+    }
+
+    #[test]
+    fn websocket_routes_follow_their_integrations_to_functions() {
+        let t = Template::parse(
+            r#"
+Resources:
+  WsApi: { Type: AWS::ApiGatewayV2::Api, Properties: { ProtocolType: WEBSOCKET, RouteSelectionExpression: "$request.body.action" } }
+  WsIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref WsApi
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${WebSocketFunction.Arn}/invocations
+  ConnectRoute: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref WsApi, RouteKey: $connect, Target: !Join [/, [integrations, !Ref WsIntegration]] } }
+  PingRoute: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref WsApi, RouteKey: ping, Target: !Sub "integrations/${WsIntegration}" } }
+"#,
+        )
+        .unwrap();
+        let mut routes = t.websocket_routes;
+        routes.sort();
+        assert_eq!(
+            routes,
+            vec![("$connect".into(), "WebSocketFunction".into()), ("ping".into(), "WebSocketFunction".into())]
+        );
     }
 
     #[test]

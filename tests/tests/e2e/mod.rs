@@ -4,3 +4,4 @@ mod gateway;
 mod s3;
 mod schedules;
 mod stream;
+mod websocket;
