@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Starts moto's server on a free loopback port in the background and prints "PID PORT".
+# Starts moto on a free loopback port in the background and prints "PID PORT". Requests are
+# applied one at a time (scripts/moto_server.py), as DynamoDB applies each atomically.
 # Usage: scripts/moto.sh VENV LOGFILE
 set -euo pipefail
 venv=$1
 log=$2
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+"$venv/bin/python" "$(dirname "$0")/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   if "$venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/', timeout=1)" 2>/dev/null; then

@@ -4,6 +4,7 @@
 //! - [`template`]: what template.yaml deploys (routes today; schedules, buckets as they arrive).
 //! - [`routes`]: API Gateway's route matching (literal over `{param}` over `{proxy+}`).
 //! - [`rest`]: the REST gateway: genuine REST v1 proxy events to in-process handlers.
+//! - [`authorizer`]: Lambda REQUEST authorizers run and cached as API Gateway does.
 //! - [`functions`]: the registry of in-process handlers by template logical id.
 //! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
 //! - [`s3`]: the S3 endpoint (s3s over the data dir, SigV4 enforced).
@@ -12,6 +13,7 @@
 //! - [`websocket`]: the WebSocket gateway and its `@connections` management API.
 //! - [`stack`]: starting and stopping the whole, and `endpoints.json`.
 
+pub mod authorizer;
 pub mod delivery;
 pub mod functions;
 pub mod rest;

@@ -16,8 +16,10 @@ use chrono::Utc;
 use podcastflow_platform::Problem;
 use serde_json::{Value, json};
 
-use crate::functions::HttpHandler;
+use crate::authorizer::{AuthOutcome, AuthorizerCache};
+use crate::functions::{EventHandler, HttpHandler};
 use crate::routes::{Matched, RouteTable};
+use crate::template::Cors;
 
 /// Largest request body API Gateway accepts (10 MB).
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -30,6 +32,35 @@ pub struct Gateway {
     pub functions: HashMap<String, HttpHandler>,
     /// The stage name placed in the request context.
     pub stage: String,
+    /// Authorizer functions by logical id.
+    pub authorizers: HashMap<String, EventHandler>,
+    /// Authorizer decisions per identity.
+    pub auth_cache: AuthorizerCache,
+    /// CORS of the API, answered on preflight requests.
+    pub cors: Option<Cors>,
+    /// Region in method ARNs.
+    pub region: String,
+}
+
+fn preflight(cors: &Cors) -> Response {
+    let mut resp = StatusCode::OK.into_response();
+    let h = resp.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    set("access-control-allow-origin", &cors.allow_origin);
+    if let Some(v) = &cors.allow_headers {
+        set("access-control-allow-headers", v);
+    }
+    if let Some(v) = &cors.allow_methods {
+        set("access-control-allow-methods", v);
+    }
+    if let Some(v) = &cors.max_age {
+        set("access-control-max-age", v);
+    }
+    resp
 }
 
 fn problem(p: &Problem, rid: &str) -> Response {
@@ -129,6 +160,9 @@ pub async fn serve(
     body: Bytes,
 ) -> Response {
     let rid = ulid::Ulid::new().to_string().to_lowercase();
+    if let Some(cors) = gw.cors.as_ref().filter(|_| method == Method::OPTIONS && gw.routes.serves_path(uri.path())) {
+        return preflight(cors);
+    }
     let Some(m) = gw.routes.find(method.as_str(), uri.path()) else {
         return problem(&Problem::route_not_found(method.as_str(), uri.path()), &rid);
     };
@@ -139,7 +173,33 @@ pub async fn serve(
     };
     let ip = peer.ip().to_string();
     let incoming = Incoming { method: &method, uri: &uri, headers: &headers, body: &body, source_ip: &ip };
-    let event = proxy_event(&gw.stage, &m, &incoming, &rid);
+    let mut event = proxy_event(&gw.stage, &m, &incoming, &rid);
+    if let Some(def) = &m.route.authorizer {
+        let Some(handler) = gw.authorizers.get(&def.function) else {
+            return problem(
+                &Problem::new("function-missing", StatusCode::BAD_GATEWAY, "Authorizer not available locally"),
+                &rid,
+            );
+        };
+        let method_arn =
+            format!("arn:aws:execute-api:{}:000000000000:local/{}/{}{}", gw.region, gw.stage, method, uri.path());
+        match gw.auth_cache.authorize(def, handler, &event, &method_arn).await {
+            AuthOutcome::Allowed(context) => event["requestContext"]["authorizer"] = context,
+            AuthOutcome::Unauthorized => {
+                return problem(&Problem::new("unauthorized", StatusCode::UNAUTHORIZED, "Unauthorized"), &rid);
+            }
+            AuthOutcome::Forbidden => {
+                let p = Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                    .detail("the authorizer's policy does not allow this request");
+                return problem(&p, &rid);
+            }
+            AuthOutcome::Failed(e) => {
+                tracing::error!(authorizer = %def.name, error = %e, request_id = %rid, "authorizer failed");
+                let p = Problem::new("authorizer-error", StatusCode::INTERNAL_SERVER_ERROR, "Authorizer failed");
+                return problem(&p, &rid);
+            }
+        }
+    }
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
         Err(e) => {

@@ -86,6 +86,12 @@ impl RouteTable {
         Self { routes: routes.iter().map(|r| (parse(&r.path), r.clone())).collect() }
     }
 
+    /// Whether some route (any method) serves this path: where CORS preflights are answered.
+    pub fn serves_path(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.routes.iter().any(|(pattern, _)| match_segments(pattern, &parts).is_some())
+    }
+
     /// The route serving `method path`, if any.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -115,7 +121,7 @@ mod tests {
     use super::*;
 
     fn r(method: &str, path: &str) -> ApiRoute {
-        ApiRoute { function: format!("{method} {path}"), method: method.into(), path: path.into() }
+        ApiRoute { function: format!("{method} {path}"), method: method.into(), path: path.into(), authorizer: None }
     }
 
     fn table() -> RouteTable {

@@ -161,6 +161,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     {
         return Err(StackError::MissingEventFunction { event: event.clone(), function: function.clone() });
     }
+    let missing_authorizer =
+        template.routes.iter().filter_map(|r| r.authorizer.as_ref()).find(|a| !events.contains_key(&a.function));
+    if let Some(a) = missing_authorizer {
+        return Err(StackError::MissingEventFunction {
+            event: format!("authorizer {}", a.name),
+            function: a.function.clone(),
+        });
+    }
     let schedules = template
         .schedules
         .iter()
@@ -172,8 +180,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let ws_addr = ws_listener.local_addr()?;
     let ws_gateway =
         Arc::new(WsGateway::new(&template.websocket_routes, functions.clone(), &config.stage, ws_addr.to_string()));
-    let gateway =
-        Arc::new(Gateway { routes: RouteTable::new(&template.routes), functions, stage: config.stage.clone() });
+    let gateway = Arc::new(Gateway {
+        routes: RouteTable::new(&template.routes),
+        functions,
+        stage: config.stage.clone(),
+        authorizers: events.clone(),
+        auth_cache: Default::default(),
+        cors: template.cors.clone(),
+        region: config.region.clone(),
+    });
     let app = Router::new().fallback(serve).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(gateway);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     let addr = listener.local_addr()?;

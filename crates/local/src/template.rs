@@ -17,6 +17,34 @@ pub enum TemplateError {
     Shape(String),
 }
 
+/// A Lambda REQUEST authorizer of the REST API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerDef {
+    /// Its name in the API's `Auth.Authorizers`.
+    pub name: String,
+    /// Logical id of its function.
+    pub function: String,
+    /// Identity source headers (all must be present, or the request is 401 without a call).
+    pub headers: Vec<String>,
+    /// Identity source query strings.
+    pub query_strings: Vec<String>,
+    /// How long a decision is cached per identity (`ReauthorizeEvery`, default 300 s; 0 = never).
+    pub ttl_seconds: u64,
+}
+
+/// CORS settings of the REST API (`Cors`), header values as the template quotes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// `Access-Control-Allow-Origin`.
+    pub allow_origin: String,
+    /// `Access-Control-Allow-Headers`.
+    pub allow_headers: Option<String>,
+    /// `Access-Control-Allow-Methods`.
+    pub allow_methods: Option<String>,
+    /// `Access-Control-Max-Age`.
+    pub max_age: Option<String>,
+}
+
 /// One REST route: an `Api` event of a function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiRoute {
@@ -26,6 +54,8 @@ pub struct ApiRoute {
     pub method: String,
     /// Resource path with `{param}` and `{proxy+}` segments.
     pub path: String,
+    /// The authorizer guarding it (the API's default unless the event says otherwise).
+    pub authorizer: Option<AuthorizerDef>,
 }
 
 /// A DynamoDB table of the template with its key schema.
@@ -95,6 +125,8 @@ pub struct Template {
     pub schedules: Vec<ScheduleSource>,
     /// Every S3 bucket: (logical id, name as deployed locally).
     pub buckets: Vec<(String, String)>,
+    /// CORS of the REST API, if configured.
+    pub cors: Option<Cors>,
     /// Every WebSocket route: route key (`$connect`, `$disconnect`, `$default` or an action)
     /// and the logical id of its function.
     pub websocket_routes: Vec<(String, String)>,
@@ -186,6 +218,75 @@ fn key_schema(v: &Value) -> Option<(String, String)> {
     Some((find("HASH")?.to_owned(), find("RANGE")?.to_owned()))
 }
 
+/// A REST API's authorizers and CORS.
+#[derive(Debug, Default)]
+struct RestApiDef {
+    default_authorizer: Option<String>,
+    authorizers: std::collections::HashMap<String, AuthorizerDef>,
+    cors: Option<Cors>,
+}
+
+/// Strips the single quotes SAM wants around CORS header values.
+fn unquote(s: &str) -> String {
+    s.trim().trim_matches('\'').to_owned()
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_sequence).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+}
+
+fn rest_apis(
+    resources: &serde_yaml_ng::Mapping,
+) -> Result<std::collections::HashMap<String, RestApiDef>, TemplateError> {
+    let mut apis = std::collections::HashMap::new();
+    for (id, res) in resources {
+        let Some(id) = id.as_str() else { continue };
+        if str_at(res, &["Type"]) != Some("AWS::Serverless::Api") {
+            continue;
+        }
+        let mut def = RestApiDef::default();
+        let props = res.get("Properties");
+        if let Some(auth) = props.and_then(|p| p.get("Auth")) {
+            def.default_authorizer = str_at(auth, &["DefaultAuthorizer"]).filter(|d| *d != "NONE").map(str::to_owned);
+            for (name, a) in auth.get("Authorizers").and_then(Value::as_mapping).into_iter().flatten() {
+                let name = name.as_str().unwrap_or_default().to_owned();
+                let function = a
+                    .get("FunctionArn")
+                    .and_then(|f| referenced(f, true))
+                    .ok_or_else(|| TemplateError::Shape(format!("{id} authorizer {name} has no FunctionArn")))?;
+                if str_at(a, &["FunctionPayloadType"]).unwrap_or("TOKEN") != "REQUEST" {
+                    return Err(TemplateError::Shape(format!(
+                        "{id} authorizer {name}: only REQUEST authorizers are supported"
+                    )));
+                }
+                let identity = a.get("Identity");
+                let def_auth = AuthorizerDef {
+                    name: name.clone(),
+                    function,
+                    headers: strings(identity.and_then(|i| i.get("Headers"))),
+                    query_strings: strings(identity.and_then(|i| i.get("QueryStrings"))),
+                    ttl_seconds: identity
+                        .and_then(|i| i.get("ReauthorizeEvery"))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(300),
+                };
+                def.authorizers.insert(name, def_auth);
+            }
+        }
+        if let Some(cors) = props.and_then(|p| p.get("Cors")) {
+            let origin = cors.as_str().or_else(|| str_at(cors, &["AllowOrigin"]));
+            def.cors = origin.map(|o| Cors {
+                allow_origin: unquote(o),
+                allow_headers: str_at(cors, &["AllowHeaders"]).map(unquote),
+                allow_methods: str_at(cors, &["AllowMethods"]).map(unquote),
+                max_age: str_at(cors, &["MaxAge"]).map(unquote),
+            });
+        }
+        apis.insert(id.to_owned(), def);
+    }
+    Ok(apis)
+}
+
 fn stream_source(function: &str, name: &str, ev: &Value) -> Result<StreamSource, TemplateError> {
     let p = ev
         .get("Properties")
@@ -252,6 +353,8 @@ impl Template {
             .and_then(Value::as_mapping)
             .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
         let mut t = Template::default();
+        let apis = rest_apis(resources)?;
+        t.cors = apis.values().find_map(|a| a.cors.clone());
         let mut integrations = std::collections::HashMap::new();
         let mut ws_routes = Vec::new();
         for (id, res) in resources {
@@ -280,10 +383,24 @@ impl Template {
                             .ok_or_else(|| TemplateError::Shape(format!("{} has no Path", what())))?;
                         let method = str_at(ev, &["Properties", "Method"])
                             .ok_or_else(|| TemplateError::Shape(format!("{} has no Method", what())))?;
+                        let api =
+                            ev.get("Properties").and_then(|p| p.get("RestApiId")).and_then(|r| referenced(r, false));
+                        let api = api.and_then(|a| apis.get(&a));
+                        let chosen = str_at(ev, &["Properties", "Auth", "Authorizer"]);
+                        let authorizer = match (api, chosen) {
+                            (_, Some("NONE")) | (None, _) => None,
+                            (Some(api), Some(name)) => Some(api.authorizers.get(name).cloned().ok_or_else(|| {
+                                TemplateError::Shape(format!("{} names authorizer {name}, which the API lacks", what()))
+                            })?),
+                            (Some(api), None) => {
+                                api.default_authorizer.as_ref().and_then(|d| api.authorizers.get(d)).cloned()
+                            }
+                        };
                         t.routes.push(ApiRoute {
                             function: id.to_owned(),
                             method: method.to_ascii_uppercase(),
                             path: path.to_owned(),
+                            authorizer,
                         });
                     }
                 }
@@ -360,7 +477,8 @@ mod tests {
         assert!(t.routes.contains(&ApiRoute {
             function: "MonitoringFunction".into(),
             method: "GET".into(),
-            path: "/monitoring/health".into()
+            path: "/monitoring/health".into(),
+            authorizer: None,
         }));
         // The table in template.yaml is the one the store's key builders and schema.rs assume.
         assert_eq!(t.tables.len(), 1);
@@ -481,6 +599,41 @@ Resources:
             routes,
             vec![("$connect".into(), "WebSocketFunction".into()), ("ping".into(), "WebSocketFunction".into())]
         );
+    }
+
+    #[test]
+    fn routes_take_the_default_authorizer_unless_they_opt_out() {
+        let t = Template::parse(
+            r#"
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      Cors: { AllowOrigin: "'*'", AllowHeaders: "'Authorization,Content-Type'", MaxAge: "'600'" }
+      Auth:
+        DefaultAuthorizer: Lambda
+        Authorizers:
+          Lambda:
+            FunctionArn: !GetAtt AuthFn.Arn
+            FunctionPayloadType: REQUEST
+            Identity: { Headers: [Authorization], ReauthorizeEvery: 60 }
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Guarded: { Type: Api, Properties: { RestApiId: !Ref Api, Path: /a, Method: get } }
+        Open: { Type: Api, Properties: { RestApiId: !Ref Api, Path: /b, Method: get, Auth: { Authorizer: NONE } } }
+"#,
+        )
+        .unwrap();
+        let a = t.routes.iter().find(|r| r.path == "/a").unwrap().authorizer.clone().unwrap();
+        assert_eq!(
+            (a.function.as_str(), a.headers.clone(), a.ttl_seconds),
+            ("AuthFn", vec!["Authorization".to_owned()], 60)
+        );
+        assert!(t.routes.iter().find(|r| r.path == "/b").unwrap().authorizer.is_none());
+        let cors = t.cors.unwrap();
+        assert_eq!((cors.allow_origin.as_str(), cors.max_age.as_deref()), ("*", Some("600")));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! End to end through the local stack over real HTTP.
 
+mod authorizer;
 mod gateway;
 mod s3;
 mod schedules;
