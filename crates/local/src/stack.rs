@@ -178,8 +178,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let table = EmbeddedTable::open(&config.data_dir.join("dynamodb"))?;
     let ws_listener = tokio::net::TcpListener::bind(("127.0.0.1", config.websocket_port)).await?;
     let ws_addr = ws_listener.local_addr()?;
-    let ws_gateway =
-        Arc::new(WsGateway::new(&template.websocket_routes, functions.clone(), &config.stage, ws_addr.to_string()));
+    let ws_gateway = Arc::new(WsGateway::new(
+        &template.websocket_routes,
+        functions.clone(),
+        events.clone(),
+        &config.stage,
+        ws_addr.to_string(),
+        &config.region,
+    ));
     let gateway = Arc::new(Gateway {
         routes: RouteTable::new(&template.routes),
         functions,

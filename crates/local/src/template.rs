@@ -127,9 +127,19 @@ pub struct Template {
     pub buckets: Vec<(String, String)>,
     /// CORS of the REST API, if configured.
     pub cors: Option<Cors>,
-    /// Every WebSocket route: route key (`$connect`, `$disconnect`, `$default` or an action)
-    /// and the logical id of its function.
-    pub websocket_routes: Vec<(String, String)>,
+    /// Every WebSocket route.
+    pub websocket_routes: Vec<WsRoute>,
+}
+
+/// A route of the WebSocket API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsRoute {
+    /// `$connect`, `$disconnect`, `$default` or an action.
+    pub key: String,
+    /// Logical id of its function.
+    pub function: String,
+    /// The REQUEST authorizer guarding it (`$connect` only, as in API Gateway).
+    pub authorizer: Option<AuthorizerDef>,
 }
 
 /// The logical id named by `!Ref X`, `!GetAtt X.Arn`, or the first `${X.Arn}` / `${X}` of a
@@ -356,6 +366,7 @@ impl Template {
         let apis = rest_apis(resources)?;
         t.cors = apis.values().find_map(|a| a.cors.clone());
         let mut integrations = std::collections::HashMap::new();
+        let mut ws_authorizers = std::collections::HashMap::new();
         let mut ws_routes = Vec::new();
         for (id, res) in resources {
             let id = id.as_str().ok_or_else(|| TemplateError::Shape("a resource id is not a string".into()))?;
@@ -411,12 +422,38 @@ impl Template {
                         integrations.insert(id.to_owned(), f);
                     }
                 }
+                Some("AWS::ApiGatewayV2::Authorizer") => {
+                    let props = res.get("Properties");
+                    let function = props
+                        .and_then(|p| p.get("AuthorizerUri"))
+                        .and_then(|u| referenced(u, true))
+                        .ok_or_else(|| TemplateError::Shape(format!("{id} has no Lambda AuthorizerUri")))?;
+                    let (mut headers, mut query_strings) = (Vec::new(), Vec::new());
+                    for source in strings(props.and_then(|p| p.get("IdentitySource"))) {
+                        if let Some(h) = source.strip_prefix("route.request.header.") {
+                            headers.push(h.to_owned());
+                        } else if let Some(q) = source.strip_prefix("route.request.querystring.") {
+                            query_strings.push(q.to_owned());
+                        } else {
+                            return Err(TemplateError::Shape(format!(
+                                "{id}: identity source {source} is not supported"
+                            )));
+                        }
+                    }
+                    // WebSocket APIs do not cache authorizer results.
+                    let def = AuthorizerDef { name: id.to_owned(), function, headers, query_strings, ttl_seconds: 0 };
+                    ws_authorizers.insert(id.to_owned(), def);
+                }
                 Some("AWS::ApiGatewayV2::Route") => {
                     let props = res.get("Properties");
                     let key = props.and_then(|p| str_at(p, &["RouteKey"]));
                     let target = props.and_then(|p| p.get("Target")).and_then(|t| referenced(t, false));
+                    let custom = props.and_then(|p| str_at(p, &["AuthorizationType"])) == Some("CUSTOM");
+                    let authorizer = props.and_then(|p| p.get("AuthorizerId")).and_then(|a| referenced(a, false));
                     match (key, target) {
-                        (Some(k), Some(target)) => ws_routes.push((id.to_owned(), k.to_owned(), target)),
+                        (Some(k), Some(target)) => {
+                            ws_routes.push((id.to_owned(), k.to_owned(), target, authorizer.filter(|_| custom)))
+                        }
                         _ => return Err(TemplateError::Shape(format!("{id} needs a RouteKey and a Target"))),
                     }
                 }
@@ -456,11 +493,22 @@ impl Template {
                 _ => {}
             }
         }
-        for (id, key, integration) in ws_routes {
+        for (id, key, integration, authorizer) in ws_routes {
             let function = integrations
                 .get(&integration)
                 .ok_or_else(|| TemplateError::Shape(format!("{id} targets {integration}, not a Lambda integration")))?;
-            t.websocket_routes.push((key, function.clone()));
+            let authorizer = match authorizer {
+                Some(a) if key != "$connect" => {
+                    return Err(TemplateError::Shape(format!(
+                        "{id}: only $connect takes an authorizer, not {key} ({a})"
+                    )));
+                }
+                Some(a) => Some(ws_authorizers.get(&a).cloned().ok_or_else(|| {
+                    TemplateError::Shape(format!("{id} names authorizer {a}, which is not in the template"))
+                })?),
+                None => None,
+            };
+            t.websocket_routes.push(WsRoute { key, function: function.clone(), authorizer });
         }
         Ok(t)
     }
@@ -593,7 +641,7 @@ Resources:
 "#,
         )
         .unwrap();
-        let mut routes = t.websocket_routes;
+        let mut routes: Vec<(String, String)> = t.websocket_routes.into_iter().map(|r| (r.key, r.function)).collect();
         routes.sort();
         assert_eq!(
             routes,

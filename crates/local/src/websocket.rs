@@ -22,7 +22,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::functions::HttpHandler;
+use crate::authorizer::{AuthOutcome, AuthorizerCache};
+use crate::functions::{EventHandler, HttpHandler};
+use crate::template::{AuthorizerDef, WsRoute};
 
 /// A connection closes after this long without a message either way.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -54,6 +56,13 @@ pub struct WsGateway {
     pub stage: String,
     /// `host:port` the gateway listens on (the events' `domainName`).
     pub domain: String,
+    /// The `$connect` authorizer, if any.
+    pub connect_authorizer: Option<AuthorizerDef>,
+    /// Authorizer functions by logical id.
+    pub authorizers: HashMap<String, EventHandler>,
+    /// Region in method ARNs.
+    pub region: String,
+    auth: AuthorizerCache,
     connections: Mutex<HashMap<String, Connection>>,
 }
 
@@ -71,16 +80,22 @@ fn now_ms() -> i64 {
 impl WsGateway {
     /// A gateway for these routes and functions.
     pub fn new(
-        routes: &[(String, String)],
+        routes: &[WsRoute],
         functions: HashMap<String, HttpHandler>,
+        authorizers: HashMap<String, EventHandler>,
         stage: &str,
         domain: String,
+        region: &str,
     ) -> Self {
         Self {
-            routes: routes.iter().cloned().collect(),
+            routes: routes.iter().map(|r| (r.key.clone(), r.function.clone())).collect(),
             functions,
             stage: stage.to_owned(),
             domain,
+            connect_authorizer: routes.iter().find(|r| r.key == "$connect").and_then(|r| r.authorizer.clone()),
+            authorizers,
+            region: region.to_owned(),
+            auth: AuthorizerCache::default(),
             connections: Mutex::new(HashMap::new()),
         }
     }
@@ -273,7 +288,22 @@ async fn upgrade(
         "queryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(query) },
         "multiValueQueryStringParameters": if multi_query.is_empty() { Value::Null } else { json!(multi_query) },
     });
-    let event = gw.event("$connect", "CONNECT", &id, &peer, connected_at.timestamp_millis(), extra);
+    let mut event = gw.event("$connect", "CONNECT", &id, &peer, connected_at.timestamp_millis(), extra);
+    if let Some(def) = &gw.connect_authorizer {
+        let Some(handler) = gw.authorizers.get(&def.function) else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        let arn = format!("arn:aws:execute-api:{}:000000000000:local/{}/$connect", gw.region, gw.stage);
+        match gw.auth.authorize(def, handler, &event, &arn).await {
+            AuthOutcome::Allowed(context) => event["requestContext"]["authorizer"] = context,
+            AuthOutcome::Unauthorized => return StatusCode::UNAUTHORIZED.into_response(),
+            AuthOutcome::Forbidden => return StatusCode::FORBIDDEN.into_response(),
+            AuthOutcome::Failed(e) => {
+                tracing::warn!(error = %e, "$connect authorizer failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    }
     match gw.invoke("$connect", event).await {
         None => {}
         Some(Ok(r)) if r.status().is_success() => {}

@@ -161,3 +161,75 @@ async fn a_refusing_connect_route_refuses_the_handshake() {
     assert!(!log.lock().unwrap().iter().any(|e| e.0 == "$disconnect"), "no connection, no $disconnect");
     s.stop().await;
 }
+
+/// The template with a REQUEST authorizer on `$connect` reading `?token=`.
+fn guarded_template() -> String {
+    TEMPLATE.replace(
+        "  Connect: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref WsApi, RouteKey: $connect, Target:",
+        r#"  WsAuthorizer:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref WsApi
+      Name: token
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthFunction.Arn}/invocations
+      IdentitySource: [route.request.querystring.token]
+  AuthFunction: { Type: AWS::Serverless::Function, Properties: {} }
+  Connect: { Type: AWS::ApiGatewayV2::Route, Properties: { ApiId: !Ref WsApi, RouteKey: $connect, AuthorizationType: CUSTOM, AuthorizerId: !Ref WsAuthorizer, Target:"#,
+    )
+}
+
+#[tokio::test]
+async fn the_connect_authorizer_reads_the_query_token_and_passes_its_context() {
+    let log: Log = Arc::default();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    let authorizer = podcastflow_local::functions::event(move |e: lambda_http::LambdaEvent<Value>| {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let token = e.payload["queryStringParameters"]["token"].as_str().unwrap_or_default().to_owned();
+            if token != "good" {
+                return Err(lambda_http::Error::from("Unauthorized"));
+            }
+            Ok(json!({"principalId": "u-1", "context": {"userId": "u-1", "orgId": "o-1"},
+                      "policyDocument": {"Version": "2012-10-17", "Statement": [
+                          {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": e.payload["methodArn"]}]}}))
+        }
+    });
+    let seen_context: Arc<Mutex<Option<Value>>> = Arc::default();
+    let sink = seen_context.clone();
+    let inner = function(log.clone(), Arc::default());
+    let connect = http(move |req: Request| {
+        let (sink, inner) = (sink.clone(), inner.clone());
+        async move {
+            if let RequestContext::WebSocket(ctx) = req.request_context()
+                && ctx.route_key.as_deref() == Some("$connect")
+            {
+                *sink.lock().map_err(|_| "poisoned")? = Some(serde_json::to_value(&ctx.authorizer.fields)?);
+            }
+            inner(req).await
+        }
+    });
+    let template = guarded_template();
+    let s = TestStack::with_config(move |c: &mut StackConfig| {
+        c.template = template;
+        c.functions = HashMap::from([("WebSocketFunction".to_owned(), connect)]);
+        c.event_functions.insert("AuthFunction".into(), authorizer);
+    })
+    .await;
+    let ws = &s.stack.endpoints.websocket;
+    for (url, status) in [(ws.clone(), 401), (format!("{ws}?token=nope"), 401)] {
+        match tokio_tungstenite::connect_async(&url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), status, "{url}"),
+            other => panic!("expected {status} for {url}, got {other:?}"),
+        }
+    }
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "no token, no call");
+    assert!(log.lock().unwrap().is_empty(), "refused connections never reach $connect");
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{ws}?token=good")).await.unwrap();
+    let ctx = seen_context.lock().unwrap().clone().expect("$connect ran");
+    assert_eq!((ctx["principalId"].clone(), ctx["userId"].clone()), (json!("u-1"), json!("u-1")));
+    socket.close(None).await.unwrap();
+    s.stop().await;
+}
