@@ -1,8 +1,19 @@
 //! What every PodcastFlow function shares at the edge: RFC 9457 problem responses, JSON
-//! responses carrying the request id, and reading the request id from the proxy event.
+//! responses carrying the request id, the verified principal, JSON bodies, If-Match and ETags,
+//! paging, and repository failures as responses.
 
+pub mod body;
+pub mod conditional;
+pub mod errors;
+pub mod paging;
+pub mod principal;
 pub mod problem;
 pub mod response;
 
+pub use body::json_body;
+pub use conditional::{etag, if_match};
+pub use errors::{Outage, repo_problem};
+pub use paging::{Paging, paging};
+pub use principal::principal;
 pub use problem::Problem;
 pub use response::{json, request_id};

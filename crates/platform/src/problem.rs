@@ -8,9 +8,27 @@ use serde::Serialize;
 /// Base of the stable problem `type` URIs.
 pub const TYPE_BASE: &str = "https://podcastflow.dev/problems/";
 
-/// A problem response body.
+/// A problem response: boxed, so a `Result<_, Problem>` stays one pointer wide.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
+#[serde(transparent)]
+pub struct Problem(Box<ProblemBody>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemBody;
+    fn deref(&self) -> &ProblemBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemBody {
+        &mut self.0
+    }
+}
+
+/// The fields of a problem response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProblemBody {
     /// Stable URI naming the kind of problem, e.g. `https://podcastflow.dev/problems/not-found`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -27,19 +45,23 @@ pub struct Problem {
     /// Field-level validation errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For 412: the version now stored.
+    #[serde(rename = "currentVersion", skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
 }
 
 impl Problem {
     /// A problem of a kind (the last segment of its type URI) with a status and title.
     pub fn new(kind: &str, status: StatusCode, title: &str) -> Self {
-        Self {
+        Self(Box::new(ProblemBody {
             kind: format!("{TYPE_BASE}{kind}"),
             title: title.into(),
             status: status.as_u16(),
             detail: None,
             instance: None,
             errors: Vec::new(),
-        }
+            current_version: None,
+        }))
     }
 
     /// 404 for a path no route serves.
@@ -61,9 +83,20 @@ impl Problem {
         self
     }
 
+    /// Adds the field errors of a failed validation.
+    pub fn fields(mut self, v: podcastflow_domain::ValidationErrors) -> Self {
+        self.errors = v.errors;
+        self
+    }
+
+    /// 400 for field-level validation errors.
+    pub fn validation(v: podcastflow_domain::ValidationErrors) -> Self {
+        Self::new("validation", StatusCode::BAD_REQUEST, "Invalid request body").fields(v)
+    }
+
     /// The response carrying this problem, tagged with the request id.
     pub fn response(&self, request_id: &str) -> Response<Body> {
-        let body = serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"));
+        let body = serde_json::to_string(&self.0).unwrap_or_else(|_| String::from("{}"));
         let mut resp = Response::new(Body::Text(body));
         *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         crate::response::set_headers(&mut resp, "application/problem+json", request_id);

@@ -1,0 +1,56 @@
+//! Optimistic concurrency over HTTP: the ETag of a version, and the version a write expects from
+//! `If-Match` (428 without it, 400 when it is not one of ours, 412 when it is stale).
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+
+use crate::Problem;
+
+/// The ETag of an entity version.
+pub fn etag(version: u64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version named by an ETag of ours (weak or strong).
+pub fn parse_etag(value: &str) -> Option<u64> {
+    let v = value.trim();
+    let v = v.strip_prefix("W/").unwrap_or(v);
+    v.strip_prefix("\"v")?.strip_suffix('"')?.parse().ok()
+}
+
+/// The version the client read, from `If-Match`; required on every update.
+pub fn if_match(req: &Request) -> Result<u64, Problem> {
+    let Some(h) = req.headers().get("if-match") else {
+        return Err(Problem::new("precondition-required", StatusCode::PRECONDITION_REQUIRED, "If-Match required")
+            .detail("send the ETag you read in If-Match, so concurrent edits are not lost"));
+    };
+    h.to_str().ok().and_then(parse_etag).ok_or_else(|| {
+        Problem::new("invalid-header", StatusCode::BAD_REQUEST, "Invalid header")
+            .detail("If-Match must be an ETag of this API, e.g. \"v3\"")
+    })
+}
+
+/// 412: the entity changed since the client read it.
+pub fn stale(current: u64) -> Problem {
+    let mut p = Problem::new("version-conflict", StatusCode::PRECONDITION_FAILED, "The entity changed")
+        .detail(format!("the current version is {current}; read it again and retry"));
+    p.current_version = Some(current);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_round_trip() {
+        assert_eq!(etag(7), "\"v7\"");
+        assert_eq!(parse_etag("\"v7\""), Some(7));
+        assert_eq!(parse_etag("W/\"v7\""), Some(7));
+        for bad in ["v7", "\"7\"", "\"vx\"", "*", ""] {
+            assert_eq!(parse_etag(bad), None, "{bad}");
+        }
+        assert_eq!(stale(4).status, 412);
+        assert_eq!(stale(4).current_version, Some(4));
+    }
+}

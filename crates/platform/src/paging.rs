@@ -1,0 +1,70 @@
+//! Paging parameters of list routes: `limit` (1..=100, default 25) and an opaque `cursor`.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Request, RequestExt};
+
+use crate::Problem;
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u32 = 25;
+/// Largest page.
+pub const MAX_LIMIT: u32 = 100;
+
+/// One list request's paging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    /// Items per page.
+    pub limit: u32,
+    /// Where to continue.
+    pub cursor: Option<String>,
+}
+
+/// The paging of a request, or 400.
+pub fn paging(req: &Request) -> Result<Paging, Problem> {
+    let q = req.query_string_parameters_ref();
+    let limit = match q.and_then(|q| q.first("limit")) {
+        None => DEFAULT_LIMIT,
+        Some(v) => v.parse::<u32>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            let mut p = Problem::new("validation", StatusCode::BAD_REQUEST, "Invalid query")
+                .detail(format!("limit must be 1 to {MAX_LIMIT}"));
+            p.errors.push(podcastflow_domain::FieldError {
+                field: "limit".into(),
+                code: "out_of_range",
+                message: format!("limit must be 1 to {MAX_LIMIT}"),
+            });
+            p
+        })?,
+    };
+    let cursor = q.and_then(|q| q.first("cursor")).filter(|c| !c.is_empty()).map(str::to_owned);
+    Ok(Paging { limit, cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn req(query: serde_json::Value) -> Request {
+        let raw = json!({
+            "resource": "/x", "path": "/x", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+            "queryStringParameters": query, "multiValueQueryStringParameters": null,
+            "requestContext": {"requestId": "r", "stage": "dev", "httpMethod": "GET", "resourcePath": "/x",
+                               "path": "/dev/x", "accountId": "1", "apiId": "a", "identity": {}},
+            "body": null, "isBase64Encoded": false
+        });
+        lambda_http::request::from_str(&raw.to_string()).unwrap()
+    }
+
+    #[test]
+    fn limits_default_and_are_bounded() {
+        assert_eq!(paging(&req(serde_json::Value::Null)).unwrap(), Paging { limit: DEFAULT_LIMIT, cursor: None });
+        assert_eq!(
+            paging(&req(json!({"limit": "100", "cursor": "abc"}))).unwrap(),
+            Paging { limit: 100, cursor: Some("abc".into()) }
+        );
+        for bad in ["0", "101", "-1", "ten", ""] {
+            let p = paging(&req(json!({ "limit": bad }))).unwrap_err();
+            assert_eq!((p.status, p.errors[0].field.as_str()), (400, "limit"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The verified principal of a request, read only from the authorizer's context (REST v1 and
+//! WebSocket shapes alike). The tenant never comes from the path, query or body; the one
+//! exception is master's explicit `X-Org-Id`, honoured for master alone.
+
+use lambda_http::http::StatusCode;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use podcastflow_domain::{Principal, PrincipalKind, Role};
+use serde_json::Value;
+
+use crate::Problem;
+
+/// Header with which master chooses the organization to act in.
+pub const ORG_HEADER: &str = "x-org-id";
+
+fn unauthenticated(detail: &str) -> Problem {
+    Problem::new("unauthenticated", StatusCode::UNAUTHORIZED, "Not signed in").detail(detail)
+}
+
+/// The principal the authorizer verified for this request.
+pub fn principal(req: &Request) -> Result<Principal, Problem> {
+    let fields = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => &c.authorizer.fields,
+        Some(RequestContext::WebSocket(c)) => &c.authorizer.fields,
+        _ => return Err(unauthenticated("the request carries no authorizer context")),
+    };
+    let text = |name: &str| fields.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let parse = |name: &str| text(name).ok_or_else(|| unauthenticated(&format!("the authorizer context lacks {name}")));
+    let bad = |name: &str| unauthenticated(&format!("the authorizer context has an invalid {name}"));
+    let user_id = parse("userId")?.parse().map_err(|_| bad("userId"))?;
+    let role: Role = parse("role")?.parse().map_err(|_| bad("role"))?;
+    let mut org_id = parse("orgId")?.parse().map_err(|_| bad("orgId"))?;
+    let client_id = match text("clientId") {
+        Some(c) => Some(c.parse().map_err(|_| bad("clientId"))?),
+        None => None,
+    };
+    let kind = match text("principalType") {
+        Some("apiKey") => PrincipalKind::ApiKey,
+        Some("system") => PrincipalKind::System,
+        _ => PrincipalKind::User,
+    };
+    if let Some(h) = req.headers().get(ORG_HEADER).filter(|_| role == Role::Master) {
+        org_id = h.to_str().ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
+            Problem::new("invalid-header", StatusCode::BAD_REQUEST, "Invalid header")
+                .detail(format!("{ORG_HEADER} must be an organization id"))
+        })?;
+    }
+    Ok(Principal { user_id, org_id, role, client_id, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use podcastflow_domain::{OrgId, UserId};
+    use serde_json::json;
+
+    fn request(authorizer: Value, headers: Value) -> Request {
+        let raw = json!({
+            "resource": "/x", "path": "/x", "httpMethod": "GET", "headers": headers, "multiValueHeaders": {},
+            "requestContext": {"requestId": "r", "stage": "dev", "httpMethod": "GET", "resourcePath": "/x",
+                               "path": "/dev/x", "accountId": "1", "apiId": "a", "identity": {}, "authorizer": authorizer},
+            "body": null, "isBase64Encoded": false
+        });
+        lambda_http::request::from_str(&raw.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_principal_comes_from_the_authorizer_context() {
+        let (u, o) = (UserId::new(), OrgId::new());
+        let p = principal(&request(
+            json!({"principalId": u.to_string(), "userId": u.to_string(), "orgId": o.to_string(), "role": "seller"}),
+            json!({}),
+        ))
+        .unwrap();
+        assert_eq!((p.user_id, p.org_id, p.role, p.client_id, p.kind), (u, o, Role::Seller, None, PrincipalKind::User));
+    }
+
+    #[test]
+    fn only_master_chooses_the_organization() {
+        let (u, own, other) = (UserId::new(), OrgId::new(), OrgId::new());
+        let ctx = |role: &str| json!({"userId": u.to_string(), "orgId": own.to_string(), "role": role});
+        let header = json!({"x-org-id": other.to_string()});
+        assert_eq!(principal(&request(ctx("master"), header.clone())).unwrap().org_id, other);
+        // An admin naming another organization stays in their own.
+        assert_eq!(principal(&request(ctx("admin"), header)).unwrap().org_id, own);
+        assert_eq!(principal(&request(ctx("master"), json!({"x-org-id": "nope"}))).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn missing_or_malformed_context_is_401() {
+        let u = UserId::new().to_string();
+        for ctx in [
+            json!({}),
+            json!({"userId": u, "role": "admin"}),
+            json!({"userId": "x", "orgId": OrgId::new().to_string(), "role": "admin"}),
+            json!({"userId": u, "orgId": OrgId::new().to_string(), "role": "emperor"}),
+        ] {
+            assert_eq!(principal(&request(ctx.clone(), json!({}))).unwrap_err().status, 401, "{ctx}");
+        }
+    }
+}
