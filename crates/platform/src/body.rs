@@ -66,7 +66,6 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
 mod tests {
     use super::*;
     use serde::Deserialize;
-    use serde_json::json;
 
     #[derive(Debug, Deserialize, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -82,14 +81,7 @@ mod tests {
     }
 
     fn req(content_type: &str, body: &str) -> Request {
-        let raw = json!({
-            "resource": "/x", "path": "/x", "httpMethod": "POST", "headers": {"content-type": content_type},
-            "multiValueHeaders": {"content-type": [content_type]},
-            "requestContext": {"requestId": "r", "stage": "dev", "httpMethod": "POST", "resourcePath": "/x",
-                               "path": "/dev/x", "accountId": "1", "apiId": "a", "identity": {}},
-            "body": body, "isBase64Encoded": false
-        });
-        lambda_http::request::from_str(&raw.to_string()).unwrap()
+        crate::testing::TestRequest::new("POST", "/x").header("content-type", content_type).body(body).build()
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod paging;
 pub mod principal;
 pub mod problem;
 pub mod response;
+pub mod testing;
 
 pub use body::json_body;
 pub use conditional::{etag, if_match};

@@ -45,14 +45,7 @@ mod tests {
     use serde_json::json;
 
     fn req(query: serde_json::Value) -> Request {
-        let raw = json!({
-            "resource": "/x", "path": "/x", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
-            "queryStringParameters": query, "multiValueQueryStringParameters": null,
-            "requestContext": {"requestId": "r", "stage": "dev", "httpMethod": "GET", "resourcePath": "/x",
-                               "path": "/dev/x", "accountId": "1", "apiId": "a", "identity": {}},
-            "body": null, "isBase64Encoded": false
-        });
-        lambda_http::request::from_str(&raw.to_string()).unwrap()
+        crate::testing::TestRequest::new("GET", "/x").query(query).build()
     }
 
     #[test]

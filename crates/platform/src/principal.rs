@@ -55,13 +55,11 @@ mod tests {
     use serde_json::json;
 
     fn request(authorizer: Value, headers: Value) -> Request {
-        let raw = json!({
-            "resource": "/x", "path": "/x", "httpMethod": "GET", "headers": headers, "multiValueHeaders": {},
-            "requestContext": {"requestId": "r", "stage": "dev", "httpMethod": "GET", "resourcePath": "/x",
-                               "path": "/dev/x", "accountId": "1", "apiId": "a", "identity": {}, "authorizer": authorizer},
-            "body": null, "isBase64Encoded": false
-        });
-        lambda_http::request::from_str(&raw.to_string()).unwrap()
+        let mut r = crate::testing::TestRequest::new("GET", "/x").authorizer(authorizer);
+        for (k, v) in headers.as_object().into_iter().flatten() {
+            r = r.header(k, v.as_str().unwrap_or_default());
+        }
+        r.build()
     }
 
     #[test]
