@@ -1,5 +1,7 @@
 //! The Table port: what every adapter of the single table provides.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use podcastflow_domain::keys::{Index, Key};
 use thiserror::Error;
@@ -203,4 +205,27 @@ pub trait Table: Send + Sync {
             .and_then(serde_json::Value::as_i64)
             .ok_or_else(|| StoreError::Corrupt(format!("counter {attribute} is not an integer")))
     }
+}
+
+/// The distinct keys of a batch, in first-seen order.
+pub(crate) fn dedupe(keys: &[Key]) -> Vec<Key> {
+    let mut seen = HashSet::new();
+    keys.iter().filter(|k| seen.insert((*k).clone())).cloned().collect()
+}
+
+/// Refuses transactions DynamoDB refuses: empty, too many items, one key twice, bad updates.
+pub(crate) fn check_transaction(ops: &[TransactOp]) -> Result<(), StoreError> {
+    if ops.is_empty() || ops.len() > MAX_TRANSACT_ITEMS {
+        return Err(StoreError::InvalidRequest(format!("a transaction holds 1 to {MAX_TRANSACT_ITEMS} operations")));
+    }
+    let mut seen = HashSet::new();
+    for op in ops {
+        if !seen.insert(op.key()?) {
+            return Err(StoreError::InvalidRequest("a transaction cannot touch one item twice".into()));
+        }
+        if let TransactOp::Update { update, .. } = op {
+            update.check()?;
+        }
+    }
+    Ok(())
 }

@@ -20,9 +20,8 @@ use aws_sdk_dynamodb::types::{
 use podcastflow_domain::keys::{Index, Key};
 
 use crate::condition::{Condition, Update};
-use crate::embedded::{check_transaction, dedupe};
 use crate::item::{self, Item};
-use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp};
+use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp, check_transaction, dedupe};
 use expr::Expr;
 
 /// Most keys one BatchGetItem call takes.

@@ -7,7 +7,6 @@
 
 pub mod encoding;
 
-use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use tokio::sync::watch;
 use crate::condition::{Condition, Update};
 use crate::feed::{ChangeBatch, ChangeFeed, ChangeKind, ChangeRecord};
 use crate::item::{self, Item, MAX_ITEM_BYTES};
-use crate::table::{MAX_TRANSACT_ITEMS, Query, QueryOutput, StoreError, Table, TransactOp};
+use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp, check_transaction, dedupe};
 
 /// Items: encode(PK, SK) -> JSON.
 const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
@@ -474,29 +473,6 @@ impl Table for EmbeddedTable {
         })
         .await
     }
-}
-
-/// The distinct keys of a batch, in first-seen order.
-pub(crate) fn dedupe(keys: &[Key]) -> Vec<Key> {
-    let mut seen = HashSet::new();
-    keys.iter().filter(|k| seen.insert((*k).clone())).cloned().collect()
-}
-
-/// Refuses transactions DynamoDB refuses: empty, too many items, one key twice, bad updates.
-pub(crate) fn check_transaction(ops: &[TransactOp]) -> Result<(), StoreError> {
-    if ops.is_empty() || ops.len() > MAX_TRANSACT_ITEMS {
-        return Err(StoreError::InvalidRequest(format!("a transaction holds 1 to {MAX_TRANSACT_ITEMS} operations")));
-    }
-    let mut seen = HashSet::new();
-    for op in ops {
-        if !seen.insert(op.key()?) {
-            return Err(StoreError::InvalidRequest("a transaction cannot touch one item twice".into()));
-        }
-        if let TransactOp::Update { update, .. } = op {
-            update.check()?;
-        }
-    }
-    Ok(())
 }
 
 fn as_slice(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
