@@ -1,5 +1,6 @@
 //! Starting and stopping the local stack as a whole.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,34 +142,76 @@ impl RunningStack {
     }
 }
 
+/// Refuses a template whose routes, streams, schedules or authorizers name a function the stack
+/// does not run, so a mistake shows at start-up rather than as a 5xx later.
+fn check_functions(
+    template: &Template,
+    functions: &HashMap<String, HttpHandler>,
+    events: &HashMap<String, EventHandler>,
+) -> Result<(), StackError> {
+    if let Some(r) = template.routes.iter().find(|r| !functions.contains_key(&r.function)) {
+        let (method, path, function) = (r.method.clone(), r.path.clone(), r.function.clone());
+        return Err(StackError::MissingFunction { method, path, function });
+    }
+    if let Some(r) = template.websocket_routes.iter().find(|r| !functions.contains_key(&r.function)) {
+        let (path, function) = (r.key.clone(), r.function.clone());
+        return Err(StackError::MissingFunction { method: "WEBSOCKET".into(), path, function });
+    }
+    let streams = template.streams.iter().map(|s| (s.name.clone(), &s.function));
+    let schedules = template.schedules.iter().map(|s| (s.name.clone(), &s.function));
+    let authorizers = template
+        .routes
+        .iter()
+        .filter_map(|r| r.authorizer.as_ref())
+        .chain(template.websocket_routes.iter().filter_map(|r| r.authorizer.as_ref()))
+        .map(|a| (format!("authorizer {}", a.name), &a.function));
+    match streams.chain(schedules).chain(authorizers).find(|(_, f)| !events.contains_key(*f)) {
+        Some((event, function)) => Err(StackError::MissingEventFunction { event, function: function.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// Serves an axum app until `stop` turns true, finishing requests in flight.
+fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+    name: &'static str,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "{name} stopped");
+        }
+    })
+}
+
+/// Deletes expired items now and then, as DynamoDB's TTL process does.
+fn spawn_ttl_sweeper(table: EmbeddedTable, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(TTL_SWEEP) => {
+                    if let Err(e) = table.sweep_expired(chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "TTL sweep failed");
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
+
 /// Starts the stack: opens the store, checks the template against the functions it runs, serves
-/// the REST API and writes `endpoints.json`.
+/// the REST and WebSocket APIs and S3, delivers the stream, fires the schedules and writes
+/// `endpoints.json`.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let template = Template::parse(&config.template)?;
-    let functions = config.functions;
-    if let Some(r) = template.routes.iter().find(|r| !functions.contains_key(r.function.as_str())) {
-        return Err(StackError::MissingFunction {
-            method: r.method.clone(),
-            path: r.path.clone(),
-            function: r.function.clone(),
-        });
-    }
-    let events = config.event_functions;
-    let event_targets = template.streams.iter().map(|s| (&s.name, &s.function));
-    let schedule_targets = template.schedules.iter().map(|s| (&s.name, &s.function));
-    if let Some((event, function)) =
-        event_targets.chain(schedule_targets).find(|(_, f)| !events.contains_key(f.as_str()))
-    {
-        return Err(StackError::MissingEventFunction { event: event.clone(), function: function.clone() });
-    }
-    let missing_authorizer =
-        template.routes.iter().filter_map(|r| r.authorizer.as_ref()).find(|a| !events.contains_key(&a.function));
-    if let Some(a) = missing_authorizer {
-        return Err(StackError::MissingEventFunction {
-            event: format!("authorizer {}", a.name),
-            function: a.function.clone(),
-        });
-    }
+    let (functions, events) = (config.functions, config.event_functions);
+    check_functions(&template, &functions, &events)?;
     let schedules = template
         .schedules
         .iter()
@@ -176,8 +219,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         .collect::<Result<Vec<_>, ScheduleError>>()?;
     std::fs::create_dir_all(&config.data_dir)?;
     let table = EmbeddedTable::open(&config.data_dir.join("dynamodb"))?;
-    let ws_listener = tokio::net::TcpListener::bind(("127.0.0.1", config.websocket_port)).await?;
+    let (stop, stopped) = watch::channel(false);
+    let bind = |port: u16| tokio::net::TcpListener::bind(("127.0.0.1", port));
+
+    let listener = bind(config.port).await?;
+    let addr = listener.local_addr()?;
+    let ws_listener = bind(config.websocket_port).await?;
     let ws_addr = ws_listener.local_addr()?;
+    let s3_listener = bind(config.s3_port).await?;
+    let s3_addr = s3_listener.local_addr()?;
+
     let ws_gateway = Arc::new(WsGateway::new(
         &template.websocket_routes,
         functions.clone(),
@@ -196,58 +247,19 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         region: config.region.clone(),
     });
     let app = Router::new().fallback(serve).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(gateway);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = watch::channel(false);
-
-    let mut stop_http = stopped.clone();
-    let http = tokio::spawn(async move {
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stop_http.wait_for(|s| *s).await;
-            });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "REST gateway stopped");
-        }
-    });
-
-    let sweeper_table = table.clone();
-    let mut stop_sweep = stopped.clone();
-    let sweeper = tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(TTL_SWEEP) => {
-                    if let Err(e) = sweeper_table.sweep_expired(chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, "TTL sweep failed");
-                    }
-                }
-                _ = stop_sweep.changed() => break,
-            }
-        }
-    });
 
     let s3_root = config.data_dir.join("s3");
     std::fs::create_dir_all(&s3_root)?;
     let bucket_names: Vec<String> = template.buckets.iter().map(|(_, n)| n.clone()).collect();
     s3::create_buckets(&s3_root, &bucket_names)?;
     let s3_credentials = S3Credentials::load_or_create(&config.data_dir)?;
-    let s3_listener = tokio::net::TcpListener::bind(("127.0.0.1", config.s3_port)).await?;
-    let s3_addr = s3_listener.local_addr()?;
-    let s3_task = s3::serve(s3_root, &s3_credentials, s3_listener, stopped.clone())?;
 
-    let ws_app = websocket::router(ws_gateway);
-    let mut stop_ws = stopped.clone();
-    let ws_task = tokio::spawn(async move {
-        let server = axum::serve(ws_listener, ws_app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stop_ws.changed().await;
-            });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "WebSocket gateway stopped");
-        }
-    });
-
-    let mut tasks = vec![http, sweeper, s3_task, ws_task];
+    let mut tasks = vec![
+        serve_http(listener, app, stopped.clone(), "REST gateway"),
+        serve_http(ws_listener, websocket::router(ws_gateway), stopped.clone(), "WebSocket gateway"),
+        s3::serve(s3_root, &s3_credentials, s3_listener, stopped.clone())?,
+        spawn_ttl_sweeper(table.clone(), stopped.clone()),
+    ];
     let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);
     for source in &template.streams {
         let Some(handler) = events.get(&source.function).cloned() else { continue };
@@ -263,18 +275,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     }
     for (source, schedule) in schedules {
         let Some(handler) = events.get(&source.function).cloned() else { continue };
-        let rule = format!(
+        let rule_arn = format!(
             "arn:aws:events:{}:000000000000:rule/podcastflow-{}-{}",
             config.region, source.function, source.name
         );
-        let scheduled = Scheduled {
-            source,
-            schedule,
-            handler,
-            rule_arn: rule,
-            region: config.region.clone(),
-            clock_offset: config.clock_offset,
-        };
+        let region = config.region.clone();
+        let scheduled = Scheduled { source, schedule, handler, rule_arn, region, clock_offset: config.clock_offset };
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
     }
 

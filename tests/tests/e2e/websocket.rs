@@ -233,3 +233,18 @@ async fn the_connect_authorizer_reads_the_query_token_and_passes_its_context() {
     socket.close(None).await.unwrap();
     s.stop().await;
 }
+
+#[tokio::test]
+async fn websocket_routes_and_authorizers_without_a_local_function_stop_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StackConfig::new(dir.path(), 0);
+    config.template = TEMPLATE.to_owned();
+    let err = podcastflow_local::stack::start(config).await.err().expect("no WebSocketFunction: refused");
+    assert!(err.to_string().contains("WebSocketFunction"), "{err}");
+
+    let mut config = StackConfig::new(dir.path(), 0);
+    config.template = guarded_template();
+    config.functions.insert("WebSocketFunction".into(), function(Log::default(), Arc::default()));
+    let err = podcastflow_local::stack::start(config).await.err().expect("no AuthFunction: refused");
+    assert!(err.to_string().contains("AuthFunction"), "{err}");
+}
