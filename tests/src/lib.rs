@@ -2,5 +2,6 @@
 //! local stack on free ports.
 
 pub mod fixture;
+pub mod identity;
 pub mod stack;
 pub mod wait;

@@ -3,6 +3,7 @@
 //! - `contract::{embedded,dynamodb}::*`: the Table port contract, the same cases on each adapter.
 //! - `repositories::{embedded,dynamodb}::*`: the repositories per aggregate, likewise.
 //! - `e2e::*`: the local stack driven over HTTP.
+//! - `identity::{local,cognito}::*`: the identity port, the same cases on each adapter.
 //! - `consistency::*`: template.yaml and infra/openapi.yaml describe the same API.
 
 /// Runs each named case of `$cases` once per adapter: `embedded::<case>` and `dynamodb::<case>`.
@@ -30,4 +31,5 @@ macro_rules! on_both_adapters {
 mod consistency;
 mod contract;
 mod e2e;
+mod identity;
 mod repositories;

@@ -1,0 +1,139 @@
+//! The mail port: what sends e-mail (invitations, password reset codes, notifications). In AWS
+//! the adapter is SES (arrives with the notifications issue); locally it is [`Outbox`], a folder
+//! of `.eml` files a developer can open, and tests can read.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+/// One plain-text message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// Why a message was not sent. Always an outage of the mail service, never the caller's input.
+#[derive(Debug, Error)]
+#[error("mail unavailable: {0}")]
+pub struct MailError(pub String);
+
+/// Sends e-mail.
+#[async_trait]
+pub trait Mail: Send + Sync {
+    /// Sends one message.
+    async fn send(&self, message: &Message) -> Result<(), MailError>;
+}
+
+/// The local adapter: every message becomes `<dir>/<ulid>.eml` (RFC 5322 text).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    dir: PathBuf,
+    from: String,
+}
+
+/// Header values must not smuggle in more headers.
+fn header_value(v: &str) -> String {
+    v.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
+}
+
+impl Outbox {
+    /// An outbox writing into `dir` (created when needed), sending as `from`.
+    pub fn new(dir: impl Into<PathBuf>, from: impl Into<String>) -> Self {
+        Self { dir: dir.into(), from: from.into() }
+    }
+
+    /// The folder the messages land in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The messages sent so far, oldest first (for tests and the developer's eyes).
+    pub fn messages(&self) -> Result<Vec<Message>, MailError> {
+        let mut names: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(MailError(e.to_string())),
+        };
+        names.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+        names.sort();
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).map_err(|e| MailError(e.to_string())).map(|t| parse(&t)))
+            .collect()
+    }
+}
+
+/// Reads back a message this outbox wrote.
+fn parse(text: &str) -> Message {
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
+    let field = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Message { to: field("To"), subject: field("Subject"), body: body.replace("\r\n", "\n") }
+}
+
+#[async_trait]
+impl Mail for Outbox {
+    async fn send(&self, m: &Message) -> Result<(), MailError> {
+        let id = ulid::Ulid::new();
+        let text = format!(
+            "Message-ID: <{id}@podcastflow.local>\r\nDate: {}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
+            chrono::Utc::now().to_rfc2822(),
+            header_value(&self.from),
+            header_value(&m.to),
+            header_value(&m.subject),
+            m.body.replace("\r\n", "\n").replace('\n', "\r\n"),
+        );
+        let err = |e: std::io::Error| MailError(e.to_string());
+        tokio::fs::create_dir_all(&self.dir).await.map_err(err)?;
+        // Written under a temporary name and renamed, so a reader never sees half a message.
+        let tmp = self.dir.join(format!("{id}.tmp"));
+        tokio::fs::write(&tmp, text).await.map_err(err)?;
+        tokio::fs::rename(&tmp, self.dir.join(format!("{id}.eml"))).await.map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn messages_land_as_eml_files_in_order_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"), "PodcastFlow <no-reply@podcastflow.local>");
+        assert!(outbox.messages().unwrap().is_empty());
+        for n in 1..=3 {
+            let m =
+                Message { to: format!("u{n}@example.com"), subject: format!("s{n}"), body: "line 1\nline 2".into() };
+            outbox.send(&m).await.unwrap();
+        }
+        let got = outbox.messages().unwrap();
+        assert_eq!(
+            got.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(),
+            ["u1@example.com", "u2@example.com", "u3@example.com"]
+        );
+        assert_eq!(got[0].body, "line 1\nline 2");
+    }
+
+    #[tokio::test]
+    async fn header_injection_is_neutralised() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path(), "a@b.c");
+        let m =
+            Message { to: "x@example.com\r\nBcc: evil@example.com".into(), subject: "hi".into(), body: String::new() };
+        outbox.send(&m).await.unwrap();
+        let raw = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        let text = std::fs::read_to_string(raw).unwrap();
+        assert!(!text.contains("\r\nBcc:"), "{text}");
+    }
+}
