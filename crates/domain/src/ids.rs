@@ -106,6 +106,10 @@ ulid_id!(
     /// An uploaded media object (recording, artwork, document).
     MediaId
 );
+ulid_id!(
+    /// An API key of an organization.
+    ApiKeyId
+);
 
 #[cfg(test)]
 mod tests {

@@ -116,6 +116,16 @@ pub mod platform {
         Key::new(format!("EMAIL#{}", email.to_lowercase()), "EMAIL")
     }
 
+    /// An API key's grant by the SHA-256 (hex) of its secret, read by the authorizer.
+    pub fn api_key(secret_digest: &str) -> Key {
+        Key::new(format!("APIKEY#{secret_digest}"), "APIKEY")
+    }
+
+    /// Failed sign-ins of one account (by a digest of its e-mail) or one client IP, for throttling.
+    pub fn login_failures(subject: &str) -> Key {
+        Key::new(format!("THROTTLE#LOGIN#{subject}"), "FAILURES")
+    }
+
     /// A user's membership (org, role, status, tokens-valid-after), read by the authorizer.
     pub fn membership(user: &UserId) -> Key {
         Key::new(format!("USER#{user}"), "MEMBERSHIP")
@@ -166,6 +176,8 @@ mod tests {
             platform::slug("acme"),
             platform::email("A@B.co"),
             platform::membership(&crate::UserId::new()),
+            platform::api_key("ab12"),
+            platform::login_failures("ip#127.0.0.1"),
         ];
         for k in keys {
             assert!(!k.pk.starts_with("ORG#"), "{k}");

@@ -5,12 +5,13 @@
 //! - [`role`]: roles and the verified [`role::Principal`] a request acts as.
 //! - [`policy`]: the permission table of DOMAIN.md as data, and [`policy::authorize`].
 //! - one module per entity ([`organization`], [`user`], [`client`], [`campaign`], [`show`],
-//!   [`episode`], [`availability`], [`notification`], [`activity`], [`backup`]), each owning its
+//!   [`episode`], [`availability`], [`notification`], [`activity`], [`backup`], [`api_key`]), each owning its
 //!   fields, validation and key builders with the access patterns beside them.
 //! - [`campaign::transitions`] and [`episode::transitions`]: the state machines.
 //! - [`keys`]: the single-table key shape and the tenant prefix rule.
 
 pub mod activity;
+pub mod api_key;
 pub mod availability;
 pub mod backup;
 pub mod campaign;

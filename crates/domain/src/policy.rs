@@ -83,11 +83,13 @@ pub enum Action {
     BackupManage,
     /// Read monitoring metrics and alerts.
     MonitoringRead,
+    /// Create, list and revoke the organization's API keys.
+    ApiKeyManage,
 }
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -125,6 +127,7 @@ impl Action {
         Action::ActivityRecord,
         Action::BackupManage,
         Action::MonitoringRead,
+        Action::ApiKeyManage,
     ];
 
     /// The read action guarding the same entity: refusing a write on something the principal
@@ -400,6 +403,7 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::ActivityRecord, [ALLOW, ALLOW, ALLOW, ALLOW, ALLOW, Deny]),
     (Action::BackupManage, ADMINS),
     (Action::MonitoringRead, ADMINS),
+    (Action::ApiKeyManage, ADMINS),
 ];
 
 /// The rule for one action and role; `Deny` when the table has no row (deny by default).

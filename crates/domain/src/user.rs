@@ -73,6 +73,46 @@ pub struct Membership {
     pub version: u64,
 }
 
+/// A user's own preferences (`GET/PUT /users/me/preferences`).
+///
+/// Key: `ORG#<o>#USER#<u>` / `PREFERENCES`, beside the user record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preferences {
+    /// Per notification type (e.g. `campaign.transitioned`): whether to e-mail it. Types not
+    /// named follow the default: e-mail for high and urgent priority.
+    #[serde(default)]
+    pub email: std::collections::BTreeMap<String, bool>,
+    /// A daily digest of unread notifications instead of single e-mails.
+    #[serde(default)]
+    pub daily_digest: bool,
+}
+
+/// Most notification types a preference list may name.
+pub const MAX_PREFERENCE_TYPES: usize = 64;
+
+impl Preferences {
+    /// Field errors, if any.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut v = ValidationErrors::new();
+        if self.email.len() > MAX_PREFERENCE_TYPES {
+            v.add("email", "too_many", format!("at most {MAX_PREFERENCE_TYPES} notification types"));
+        }
+        for t in self.email.keys() {
+            let ok = (1..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
+            if !ok {
+                v.add(format!("email.{t}"), "invalid", "a notification type such as campaign.transitioned");
+            }
+        }
+        v.into_result()
+    }
+
+    /// The key of a user's preferences.
+    pub fn key_of(org: &OrgId, user: &UserId) -> Key {
+        Key::new(org_pk(org, format!("USER#{user}")), "PREFERENCES")
+    }
+}
+
 impl User {
     /// Field errors, if any.
     pub fn validate(&self) -> Result<(), ValidationErrors> {

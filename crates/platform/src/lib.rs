@@ -4,7 +4,9 @@
 
 pub mod body;
 pub mod conditional;
+pub mod context;
 pub mod errors;
+pub mod outcome;
 pub mod paging;
 pub mod principal;
 pub mod problem;
@@ -13,7 +15,9 @@ pub mod testing;
 
 pub use body::json_body;
 pub use conditional::{etag, if_match};
+pub use context::AppContext;
 pub use errors::{Outage, repo_problem};
+pub use outcome::{Failure, Outcome, respond};
 pub use paging::{Paging, paging};
 pub use principal::principal;
 pub use problem::Problem;

@@ -63,7 +63,8 @@ impl World {
             | ShowCreate
             | ActivityRecord
             | BackupManage
-            | MonitoringRead => Resource::Org(org),
+            | MonitoringRead
+            | ApiKeyManage => Resource::Org(org),
             // Admins may manage anyone but themselves and masters: the negative case is themselves.
             UserRead | UserUpdate | UserDisable => {
                 Resource::User { org, id: if self.positive { UserId::new() } else { self.me }, role: Role::Seller }
@@ -148,6 +149,7 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::ActivityRecord, "FFFFF-"),
     (Action::BackupManage, "FF----"),
     (Action::MonitoringRead, "FF----"),
+    (Action::ApiKeyManage, "FF----"),
 ];
 
 fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
@@ -232,7 +234,8 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::ActivityRead
             | Action::ActivityRecord
             | Action::BackupManage
-            | Action::MonitoringRead => {}
+            | Action::MonitoringRead
+            | Action::ApiKeyManage => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the domain crate. None of them scans.
 
 pub mod activities;
+pub mod api_keys;
 pub mod availability;
 pub mod backups;
 pub mod campaigns;
@@ -12,6 +13,7 @@ pub mod episodes;
 pub mod notifications;
 pub mod organizations;
 pub mod shows;
+pub mod throttle;
 pub mod users;
 
 use std::collections::BTreeSet;

@@ -3,6 +3,7 @@
 
 use podcastflow_domain::keys::{Index, platform};
 use podcastflow_domain::organization::{OrgStatus, Organization};
+use podcastflow_domain::user::User;
 use podcastflow_domain::{OrgId, Stamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -68,6 +69,40 @@ impl<'a> OrganizationRepo<'a> {
     pub async fn create(&self, org: &Organization) -> Result<(), RepoError> {
         commit(self.table, vec![Write::create(org)?, Write::put(entry(org)?), Write::claim(slug_claim(org)?, "slug")])
             .await
+    }
+
+    /// Creates an organization and its first admin in one transaction: either both exist
+    /// afterwards or neither (slug or e-mail taken).
+    pub async fn create_with_admin(&self, org: &Organization, admin: &User) -> Result<(), RepoError> {
+        commit(
+            self.table,
+            vec![
+                Write::create(org)?,
+                Write::put(entry(org)?),
+                Write::claim(slug_claim(org)?, "slug"),
+                Write::create(admin)?,
+                Write::claim(super::users::claim_item(admin)?, "email"),
+                Write::put(super::users::membership_item(admin, None)?),
+            ],
+        )
+        .await
+    }
+
+    /// Removes an organization created with [`Self::create_with_admin`] whose other half (the
+    /// admin's identity) could not be made.
+    pub async fn undo_create_with_admin(&self, org: &Organization, admin: &User) -> Result<(), RepoError> {
+        commit(
+            self.table,
+            vec![
+                Write::delete(Organization::key_of(&org.id)),
+                Write::delete(platform::organization_entry(&org.id)),
+                Write::delete(platform::slug(&org.slug)),
+                Write::delete(User::key_of(&admin.org_id, &admin.id)),
+                Write::delete(platform::email(&admin.email)),
+                Write::delete(platform::membership(&admin.id)),
+            ],
+        )
+        .await
     }
 
     /// Reads an organization.

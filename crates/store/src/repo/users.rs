@@ -2,15 +2,16 @@
 //! membership the authorizer reads, always written together.
 
 use chrono::{DateTime, Utc};
-use podcastflow_domain::keys::{Index, platform};
-use podcastflow_domain::user::{Membership, User};
+use podcastflow_domain::keys::{self, Index, platform};
+use podcastflow_domain::user::{Membership, Preferences, User};
 use podcastflow_domain::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::{EntityPage, RepoError, Write, commit, get};
+use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec};
 use crate::item::{self, Item};
-use crate::table::{Query, Table};
+use crate::table::{Query, StoreError, Table};
 
 /// Who holds an e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,11 +29,11 @@ pub struct UserRepo<'a> {
     cursors: &'a CursorCodec,
 }
 
-fn claim_item(u: &User) -> Result<Item, RepoError> {
+pub(crate) fn claim_item(u: &User) -> Result<Item, RepoError> {
     Ok(item::value_item(&platform::email(&u.email), "emailClaim", &EmailClaim { user_id: u.id, org_id: u.org_id })?)
 }
 
-fn membership_item(u: &User, tokens_valid_after: Option<DateTime<Utc>>) -> Result<Item, RepoError> {
+pub(crate) fn membership_item(u: &User, tokens_valid_after: Option<DateTime<Utc>>) -> Result<Item, RepoError> {
     Ok(item::value_item(&platform::membership(&u.id), "membership", &u.membership(tokens_valid_after))?)
 }
 
@@ -50,6 +51,19 @@ impl<'a> UserRepo<'a> {
                 Write::create(user)?,
                 Write::claim(claim_item(user)?, "email"),
                 Write::put(membership_item(user, None)?),
+            ],
+        )
+        .await
+    }
+
+    /// Removes a user created with [`Self::create`] whose identity could not be made.
+    pub async fn undo_create(&self, user: &User) -> Result<(), RepoError> {
+        commit(
+            self.table,
+            vec![
+                Write::delete(User::key_of(&user.org_id, &user.id)),
+                Write::delete(platform::email(&user.email)),
+                Write::delete(platform::membership(&user.id)),
             ],
         )
         .await
@@ -87,6 +101,53 @@ impl<'a> UserRepo<'a> {
             writes.push(Write::delete(platform::email(&before.email)));
         }
         commit(self.table, writes).await
+    }
+
+    /// Refuses the user's tokens issued at or before `at` (sign-out, password reset), without
+    /// touching the user record.
+    pub async fn revoke_tokens(&self, id: &UserId, at: DateTime<Utc>) -> Result<(), RepoError> {
+        let update = Update::new().set("tokensValidAfter", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        match self.table.update(&platform::membership(id), update, Condition::Exists).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A user's preferences (the defaults when never saved) and their version (0: never saved).
+    pub async fn preferences(&self, org: &OrgId, id: &UserId) -> Result<(Preferences, u64), RepoError> {
+        match self.table.get(&Preferences::key_of(org, id)).await? {
+            Some(i) => {
+                let version = item::version_of(&i);
+                let mut i = i;
+                for k in [keys::PK, keys::SK, keys::ENTITY, keys::VERSION] {
+                    i.remove(k);
+                }
+                Ok((item::from_item(i)?, version))
+            }
+            None => Ok((Preferences::default(), 0)),
+        }
+    }
+
+    /// Saves preferences read at version `expected` (0: never saved); returns the new version.
+    pub async fn save_preferences(
+        &self,
+        org: &OrgId,
+        id: &UserId,
+        prefs: &Preferences,
+        expected: u64,
+    ) -> Result<u64, RepoError> {
+        let mut it = item::value_item(&Preferences::key_of(org, id), "preferences", prefs)?;
+        it.insert(keys::VERSION.into(), serde_json::Value::from(expected + 1));
+        let condition = if expected == 0 { Condition::NotExists } else { Condition::VersionIs(expected) };
+        match self.table.put(it, condition).await {
+            Ok(()) => Ok(expected + 1),
+            Err(StoreError::ConditionFailed { key }) => match self.table.get(&key).await? {
+                Some(current) => Err(RepoError::VersionConflict { current: item::version_of(&current) }),
+                None => Err(RepoError::VersionConflict { current: 0 }),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Lists an organization's users by name, optionally of one role.

@@ -1,0 +1,44 @@
+//! What a function builds once at init and shares across requests: the table and the cursor
+//! codec. In AWS from the environment (`TABLE_NAME`, `CURSOR_SECRET`); locally the stack hands
+//! in its embedded table.
+
+use std::sync::Arc;
+
+use podcastflow_store::dynamo::DynamoTable;
+use podcastflow_store::{CursorCodec, Table};
+use thiserror::Error;
+
+/// Shared state of a function.
+#[derive(Clone)]
+pub struct AppContext {
+    /// The single table.
+    pub table: Arc<dyn Table>,
+    /// Signs and checks pagination cursors.
+    pub cursors: Arc<CursorCodec>,
+}
+
+/// A setting the function cannot start without.
+#[derive(Debug, Error)]
+#[error("environment variable {0} is not set")]
+pub struct MissingSetting(pub &'static str);
+
+/// A required environment variable.
+pub fn setting(name: &'static str) -> Result<String, MissingSetting> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(MissingSetting(name))
+}
+
+impl AppContext {
+    /// A context on a table, with cursors signed by `cursor_secret`.
+    pub fn new(table: Arc<dyn Table>, cursor_secret: impl Into<Vec<u8>>) -> Self {
+        Self { table, cursors: Arc::new(CursorCodec::new(cursor_secret)) }
+    }
+
+    /// The context in AWS: DynamoDB table `TABLE_NAME`, cursors signed with `CURSOR_SECRET`.
+    pub async fn from_env() -> Result<Self, MissingSetting> {
+        let name = setting("TABLE_NAME")?;
+        let secret = setting("CURSOR_SECRET")?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), name);
+        Ok(Self::new(Arc::new(table), secret))
+    }
+}

@@ -1,0 +1,213 @@
+//! `authorizer`: the Lambda REQUEST authorizer of the REST API and of WebSocket `$connect`.
+//!
+//! Credentials, in this order: `Authorization: Bearer <access token>`, `Authorization: ApiKey
+//! <key>` (or a bearer value starting with `pfk_`), `x-api-key: <key>`, and for browsers'
+//! WebSocket connections the `token` query parameter. A token must verify (signature by the
+//! issuer's JWKS, `exp`, `iss`, client id, `token_use`); the user's membership must exist, not be
+//! disabled, and not have revoked tokens issued at or before the token's `iat`; the organization
+//! must not be suspended. An API key must match a stored grant (by SHA-256).
+//!
+//! Answers: `Unauthorized` (API Gateway's 401) for missing, invalid or revoked credentials; a
+//! Deny policy (403) for a suspended organization; otherwise an Allow policy for the whole stage,
+//! so API Gateway may cache the decision per credential for every route, with the context
+//! `{userId, orgId, role, clientId, principalType}` the handlers read through
+//! `podcastflow_platform::principal`.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use lambda_http::{Error, LambdaEvent};
+use podcastflow_domain::api_key::SECRET_PREFIX;
+use podcastflow_domain::organization::{OrgStatus, Organization};
+use podcastflow_domain::user::UserStatus;
+use podcastflow_domain::{OrgId, Role, UserId};
+use podcastflow_identity::tokens::digest;
+use podcastflow_identity::{TokenVerifier, VerifyError};
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::api_keys::ApiKeyRepo;
+use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::{CursorCodec, Table};
+use serde_json::{Value, json};
+
+/// What the authorizer needs, built once at init.
+pub struct Authorizer {
+    /// Verifies access tokens.
+    pub verifier: Arc<TokenVerifier>,
+    /// The single table (memberships, organizations, API key grants).
+    pub table: Arc<dyn Table>,
+}
+
+/// A presented credential.
+#[derive(Debug, PartialEq, Eq)]
+enum Credential {
+    Token(String),
+    ApiKey(String),
+}
+
+/// Who the credential belongs to, once checked.
+struct Grant {
+    principal_id: String,
+    user_id: String,
+    org_id: OrgId,
+    role: Role,
+    client_id: Option<String>,
+    kind: &'static str,
+}
+
+enum Decision {
+    Unauthorized(&'static str),
+    Deny(String, &'static str),
+    Allow(Grant),
+}
+
+fn credential(event: &ApiGatewayCustomAuthorizerRequestTypeRequest) -> Option<Credential> {
+    let header = |name: &str| event.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(auth) = header("authorization").filter(|v| !v.is_empty()) {
+        let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
+        let value = value.trim().to_owned();
+        return match scheme.to_ascii_lowercase().as_str() {
+            "bearer" if value.starts_with(SECRET_PREFIX) => Some(Credential::ApiKey(value)),
+            "bearer" if !value.is_empty() => Some(Credential::Token(value)),
+            "apikey" if !value.is_empty() => Some(Credential::ApiKey(value)),
+            _ => None,
+        };
+    }
+    if let Some(key) = header("x-api-key").filter(|v| !v.is_empty()) {
+        return Some(Credential::ApiKey(key.to_owned()));
+    }
+    event.query_string_parameters.first("token").filter(|t| !t.is_empty()).map(|t| Credential::Token(t.to_owned()))
+}
+
+/// `arn:aws:execute-api:region:account:api/stage/...` -> the same ARN for every route of the stage.
+fn stage_wildcard(method_arn: &str) -> String {
+    let mut parts = method_arn.splitn(6, ':');
+    let head: Vec<&str> = parts.by_ref().take(5).collect();
+    match (head.len(), parts.next()) {
+        (5, Some(path)) => {
+            let mut segments = path.split('/');
+            let (api, stage) = (segments.next().unwrap_or("*"), segments.next().unwrap_or("*"));
+            format!("{}:{api}/{stage}/*", head.join(":"))
+        }
+        _ => method_arn.to_owned(),
+    }
+}
+
+fn policy(principal_id: &str, effect: &str, resource: &str, context: Value) -> Value {
+    json!({
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+        "context": context,
+    })
+}
+
+fn outage(e: impl std::fmt::Display) -> Error {
+    format!("authorizer outage: {e}").into()
+}
+
+fn repo_outage(e: RepoError) -> Error {
+    outage(e)
+}
+
+impl Authorizer {
+    async fn org_active(&self, org: &OrgId) -> Result<bool, Error> {
+        let org: Option<Organization> = match self.table.get(&Organization::key_of(org)).await.map_err(outage)? {
+            Some(i) => Some(podcastflow_store::item::from_item(i).map_err(outage)?),
+            None => None,
+        };
+        Ok(org.is_some_and(|o| o.status == OrgStatus::Active))
+    }
+
+    async fn token(&self, token: &str) -> Result<Decision, Error> {
+        let claims = match self.verifier.verify(token).await {
+            Ok(c) => c,
+            Err(VerifyError::Keys(e)) => return Err(outage(e)),
+            Err(_) => return Ok(Decision::Unauthorized("invalid token")),
+        };
+        let Ok(user) = claims.username.parse::<UserId>() else {
+            return Ok(Decision::Unauthorized("token names no PodcastFlow user"));
+        };
+        // Memberships are platform items: no cursor is ever made here.
+        let codec = CursorCodec::new(Vec::new());
+        let Some(m) = UserRepo::new(self.table.as_ref(), &codec).membership(&user).await.map_err(repo_outage)? else {
+            return Ok(Decision::Unauthorized("no membership"));
+        };
+        if m.status == UserStatus::Disabled {
+            return Ok(Decision::Unauthorized("user disabled"));
+        }
+        if m.tokens_valid_after.is_some_and(|t| claims.iat <= t.timestamp()) {
+            return Ok(Decision::Unauthorized("token revoked"));
+        }
+        if !self.org_active(&m.org_id).await? {
+            return Ok(Decision::Deny(user.to_string(), "organization suspended"));
+        }
+        Ok(Decision::Allow(Grant {
+            principal_id: user.to_string(),
+            user_id: user.to_string(),
+            org_id: m.org_id,
+            role: m.role,
+            client_id: m.client_id.map(|c| c.to_string()),
+            kind: "user",
+        }))
+    }
+
+    async fn api_key(&self, secret: &str) -> Result<Decision, Error> {
+        if !secret.starts_with(SECRET_PREFIX) {
+            return Ok(Decision::Unauthorized("not an API key"));
+        }
+        let codec = CursorCodec::new(Vec::new());
+        let Some(g) = ApiKeyRepo::new(self.table.as_ref(), &codec).grant(&digest(secret)).await.map_err(repo_outage)?
+        else {
+            return Ok(Decision::Unauthorized("unknown API key"));
+        };
+        if !self.org_active(&g.org_id).await? {
+            return Ok(Decision::Deny(g.key_id.to_string(), "organization suspended"));
+        }
+        Ok(Decision::Allow(Grant {
+            principal_id: format!("apikey:{}", g.key_id),
+            user_id: g.key_id.to_string(),
+            org_id: g.org_id,
+            role: g.role,
+            client_id: None,
+            kind: "apiKey",
+        }))
+    }
+}
+
+/// Handles one authorizer event: a policy, or the `Unauthorized` error API Gateway turns into 401.
+pub async fn handle(
+    authorizer: &Authorizer,
+    event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>,
+) -> Result<Value, Error> {
+    let request = event.payload;
+    let method_arn = request.method_arn.clone().unwrap_or_default();
+    let decision = match credential(&request) {
+        None => Decision::Unauthorized("no credentials"),
+        Some(Credential::Token(t)) => authorizer.token(&t).await?,
+        Some(Credential::ApiKey(k)) => authorizer.api_key(&k).await?,
+    };
+    match decision {
+        Decision::Unauthorized(why) => {
+            tracing::info!(reason = why, "unauthorized");
+            Err("Unauthorized".into())
+        }
+        Decision::Deny(principal, why) => {
+            tracing::info!(reason = why, principal, "denied");
+            Ok(policy(&principal, "Deny", &stage_wildcard(&method_arn), json!({"reason": why})))
+        }
+        Decision::Allow(g) => {
+            let mut context = json!({
+                "userId": g.user_id, "orgId": g.org_id.to_string(), "role": g.role.to_string(), "principalType": g.kind,
+            });
+            if let Some(c) = g.client_id {
+                context["clientId"] = Value::from(c);
+            }
+            Ok(policy(&g.principal_id, "Allow", &stage_wildcard(&method_arn), context))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,23 @@
+//! The authorizer Lambda: builds the token verifier (JWKS of `TOKEN_ISSUER`, or `JWKS_URL`) and
+//! the table once, then answers authorizer events.
+
+use std::sync::Arc;
+
+use podcastflow_authorizer::{Authorizer, handle};
+use podcastflow_identity::{HttpKeySource, TokenVerifier};
+use podcastflow_platform::context::{AppContext, setting};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let issuer = setting("TOKEN_ISSUER")?;
+    let client_id = setting("TOKEN_CLIENT_ID")?;
+    let jwks = std::env::var("JWKS_URL").unwrap_or_else(|_| format!("{issuer}/.well-known/jwks.json"));
+    let verifier = Arc::new(TokenVerifier::new(issuer, client_id, Arc::new(HttpKeySource::new(jwks))));
+    let context = AppContext::from_env().await?;
+    let authorizer = Arc::new(Authorizer { verifier, table: context.table });
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(|event| {
+        let authorizer = authorizer.clone();
+        async move { handle(&authorizer, event).await }
+    }))
+    .await
+}

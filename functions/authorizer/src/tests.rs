@@ -1,0 +1,206 @@
+//! The authorizer against the local identity provider and an embedded table, from the
+//! attacker's side as much as the user's.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use podcastflow_domain::api_key::ApiKey;
+use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
+use podcastflow_domain::user::{User, UserStatus};
+use podcastflow_domain::{ApiKeyId, OrgId, Role, Stamp, UserId};
+use podcastflow_identity::local::LocalIdentity;
+use podcastflow_identity::tokens::{SigningKey, digest};
+use podcastflow_identity::{Identity, SignIn, StaticKeys};
+use podcastflow_mail::Outbox;
+use podcastflow_store::embedded::EmbeddedTable;
+use podcastflow_store::repo::api_keys::ApiKeyRepo;
+use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::users::UserRepo;
+
+use super::*;
+
+const ISSUER: &str = "http://127.0.0.1/identity";
+const PASSWORD: &str = "a long enough password";
+
+struct World {
+    authorizer: Authorizer,
+    identity: LocalIdentity,
+    table: Arc<dyn Table>,
+    org: Organization,
+    admin: User,
+    _dir: tempfile::TempDir,
+}
+
+fn sample(auth: Option<&str>) -> ApiGatewayCustomAuthorizerRequestTypeRequest {
+    let mut raw: Value = serde_json::from_str(include_str!("../../../events/authorizer/request.json")).unwrap();
+    match auth {
+        Some(a) => raw["headers"]["Authorization"] = Value::from(a),
+        None => {
+            raw["headers"].as_object_mut().unwrap().remove("Authorization");
+        }
+    }
+    serde_json::from_value(raw).unwrap()
+}
+
+async fn ask(w: &World, auth: Option<&str>) -> Result<Value, String> {
+    handle(&w.authorizer, LambdaEvent::new(sample(auth), Default::default())).await.map_err(|e| e.to_string())
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::open(&dir.path().join("table")).unwrap());
+    let idp_table = Arc::new(EmbeddedTable::open(&dir.path().join("idp")).unwrap());
+    let key = SigningKey::generate().unwrap();
+    let jwks = key.jwks();
+    let mail = Arc::new(Outbox::new(dir.path().join("outbox"), "x@y.z"));
+    let identity = LocalIdentity::new(idp_table, key, ISSUER, "app", mail);
+    let verifier = Arc::new(TokenVerifier::new(ISSUER, "app", Arc::new(StaticKeys(jwks))));
+    let now = Utc::now();
+    let org_id = OrgId::new();
+    let admin_id = UserId::new();
+    let stamp = Stamp::created(admin_id, now);
+    let org = Organization {
+        id: org_id,
+        name: "Acme".into(),
+        slug: format!("acme-{}", org_id.to_string().to_lowercase()),
+        status: OrgStatus::Active,
+        plan: "standard".into(),
+        settings: OrgSettings::default(),
+        stamp: stamp.clone(),
+    };
+    let admin = User {
+        id: admin_id,
+        org_id,
+        email: format!("{}@example.com", admin_id.to_string().to_lowercase()),
+        name: "Ada".into(),
+        role: Role::Admin,
+        status: UserStatus::Active,
+        client_id: None,
+        timezone: "UTC".into(),
+        stamp,
+    };
+    let codec = CursorCodec::new(b"k".to_vec());
+    OrganizationRepo::new(table.as_ref(), &codec).create_with_admin(&org, &admin).await.unwrap();
+    identity.admin_create_user(&admin.id.to_string(), &admin.email, Some(PASSWORD)).await.unwrap();
+    let authorizer = Authorizer { verifier, table: table.clone() };
+    World { authorizer, identity, table, org, admin, _dir: dir }
+}
+
+async fn token(w: &World) -> String {
+    let id = w.admin.id.to_string();
+    let session = match w.identity.sign_in(&id, PASSWORD).await.unwrap() {
+        SignIn::Challenge { session, .. } => session,
+        SignIn::Tokens(t) => return t.access_token,
+    };
+    match w.identity.respond_new_password(&id, &session, "the admin's own password").await.unwrap() {
+        SignIn::Tokens(t) => t.access_token,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_valid_token_is_allowed_for_the_whole_stage_with_the_membership_as_context() {
+    let w = world().await;
+    let answer = ask(&w, Some(&format!("Bearer {}", token(&w).await))).await.unwrap();
+    assert_eq!(answer["principalId"], w.admin.id.to_string());
+    let st = &answer["policyDocument"]["Statement"][0];
+    assert_eq!(st["Effect"], "Allow");
+    assert_eq!(st["Resource"], "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*");
+    assert_eq!(
+        answer["context"],
+        json!({"userId": w.admin.id.to_string(), "orgId": w.org.id.to_string(), "role": "admin", "principalType": "user"})
+    );
+}
+
+#[tokio::test]
+async fn missing_malformed_and_foreign_credentials_are_unauthorized() {
+    let w = world().await;
+    let other_key = SigningKey::generate().unwrap();
+    let now = Utc::now().timestamp();
+    let forged = other_key
+        .sign(&json!({"sub": w.admin.id.to_string(), "username": w.admin.id.to_string(), "iss": ISSUER,
+            "client_id": "app", "token_use": "access", "auth_time": now, "iat": now, "exp": now + 600, "jti": "x"}))
+        .unwrap();
+    for auth in
+        [None, Some("Bearer"), Some("Basic dXNlcjpwYXNz"), Some("Bearer not.a.jwt"), Some(&*format!("Bearer {forged}"))]
+    {
+        assert_eq!(ask(&w, auth).await, Err("Unauthorized".into()), "{auth:?}");
+    }
+}
+
+#[tokio::test]
+async fn disabled_users_and_revoked_tokens_are_unauthorized_and_suspended_orgs_denied() {
+    let w = world().await;
+    let t = format!("Bearer {}", token(&w).await);
+    let codec = CursorCodec::new(b"k".to_vec());
+    let users = UserRepo::new(w.table.as_ref(), &codec);
+    // Revoked: tokens issued at or before the revocation instant are refused.
+    users.revoke_tokens(&w.admin.id, Utc::now()).await.unwrap();
+    assert_eq!(ask(&w, Some(&t)).await, Err("Unauthorized".into()));
+    // A token issued after the revocation's second works again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let fresh = format!(
+        "Bearer {}",
+        w.identity
+            .sign_in(&w.admin.id.to_string(), "the admin's own password")
+            .await
+            .map(|s| match s {
+                SignIn::Tokens(t) => t.access_token,
+                other => panic!("{other:?}"),
+            })
+            .unwrap()
+    );
+    assert!(ask(&w, Some(&fresh)).await.is_ok());
+    // Suspended organization: an explicit Deny.
+    let orgs = OrganizationRepo::new(w.table.as_ref(), &codec);
+    let mut org = w.org.clone();
+    org.status = OrgStatus::Suspended;
+    org.stamp = org.stamp.touched(w.admin.id, Utc::now());
+    orgs.update(&org, 1).await.unwrap();
+    let answer = ask(&w, Some(&fresh)).await.unwrap();
+    assert_eq!(answer["policyDocument"]["Statement"][0]["Effect"], "Deny");
+    // Disabled user.
+    let mut admin = w.admin.clone();
+    admin.status = UserStatus::Disabled;
+    admin.stamp = admin.stamp.touched(w.admin.id, Utc::now());
+    users.update(&admin, 1, None).await.unwrap();
+    assert_eq!(ask(&w, Some(&fresh)).await, Err("Unauthorized".into()));
+}
+
+#[tokio::test]
+async fn api_keys_are_allowed_by_their_grant_and_refused_once_revoked() {
+    let w = world().await;
+    let codec = CursorCodec::new(b"k".to_vec());
+    let repo = ApiKeyRepo::new(w.table.as_ref(), &codec);
+    let secret = format!("{SECRET_PREFIX}{}", "s3cr3t".repeat(6));
+    let key = ApiKey {
+        id: ApiKeyId::new(),
+        org_id: w.org.id,
+        name: "export".into(),
+        role: Role::Seller,
+        hint: secret[..8].into(),
+        stamp: Stamp::created(w.admin.id, Utc::now()),
+    };
+    repo.create(&key, &digest(&secret)).await.unwrap();
+    for auth in [format!("ApiKey {secret}"), format!("Bearer {secret}")] {
+        let answer = ask(&w, Some(&auth)).await.unwrap();
+        assert_eq!(answer["context"]["principalType"], "apiKey");
+        assert_eq!(answer["context"]["role"], "seller");
+        assert_eq!(answer["context"]["orgId"], w.org.id.to_string());
+    }
+    assert_eq!(ask(&w, Some(&format!("ApiKey {secret}x"))).await, Err("Unauthorized".into()));
+    repo.revoke(&w.org.id, &key.id).await.unwrap();
+    assert_eq!(ask(&w, Some(&format!("ApiKey {secret}"))).await, Err("Unauthorized".into()));
+}
+
+#[test]
+fn the_policy_covers_every_route_of_the_stage() {
+    assert_eq!(
+        stage_wildcard("arn:aws:execute-api:eu-west-1:1:api/dev/POST/a/b"),
+        "arn:aws:execute-api:eu-west-1:1:api/dev/*"
+    );
+    assert_eq!(
+        stage_wildcard("arn:aws:execute-api:eu-west-1:1:ws/local/$connect"),
+        "arn:aws:execute-api:eu-west-1:1:ws/local/*"
+    );
+}
