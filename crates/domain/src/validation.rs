@@ -43,6 +43,19 @@ impl ValidationErrors {
         self.errors.iter().any(|e| e.field == field)
     }
 
+    /// Adds another set of errors.
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.errors.extend(other.errors);
+    }
+
+    /// Adds another set of errors with `prefix` before each field name (nested objects).
+    pub fn extend_prefixed(&mut self, prefix: &str, other: ValidationErrors) {
+        self.errors.extend(other.errors.into_iter().map(|mut e| {
+            e.field = format!("{prefix}{}", e.field);
+            e
+        }));
+    }
+
     /// `Ok(())` when empty, otherwise the collected errors.
     pub fn into_result(self) -> Result<(), ValidationErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }

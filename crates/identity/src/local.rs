@@ -588,6 +588,13 @@ impl Identity for LocalIdentity {
         Ok(())
     }
 
+    async fn admin_set_password(&self, username: &str, pw: &str) -> Result<(), IdentityError> {
+        let mut u = self.user(username).await?;
+        u.password_hash = hash_password(pw).await?;
+        u.temporary_until = None;
+        self.save(u).await
+    }
+
     async fn admin_delete_user(&self, username: &str) -> Result<(), IdentityError> {
         match self.table.delete(&user_key(username), Condition::Exists).await {
             Ok(_) => Ok(()),

@@ -124,6 +124,8 @@ pub trait Identity: Send + Sync {
         email: &str,
         temporary_password: Option<&str>,
     ) -> Result<(), IdentityError>;
+    /// Sets a permanent password (bootstrap of the platform operator from configuration).
+    async fn admin_set_password(&self, username: &str, password: &str) -> Result<(), IdentityError>;
     /// Deletes an identity (undoing a creation whose other half failed).
     async fn admin_delete_user(&self, username: &str) -> Result<(), IdentityError>;
     /// Refuses the user's sign-ins and refreshes.

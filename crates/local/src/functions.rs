@@ -1,10 +1,17 @@
-//! The functions the local stack runs in process, by their logical id in template.yaml.
+//! The functions the local stack runs in process, by their logical id in template.yaml, each
+//! built once on the stack's [`Services`] as its `main` would build it in AWS.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use lambda_http::{Body, BoxFuture, Error, Request, Response};
+use podcastflow_auth::AuthApp;
+use podcastflow_authorizer::Authorizer;
+use podcastflow_organizations::OrganizationsApp;
+use podcastflow_users::UsersApp;
+
+use crate::services::Services;
 
 /// An HTTP-triggered function: what `lambda_http::run` would call in AWS.
 pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Result<Response<Body>, Error>> + Send + Sync>;
@@ -18,14 +25,41 @@ where
     Arc::new(move |req| Box::pin(f(req)))
 }
 
-/// Every HTTP function by logical id. A template route whose function is missing here stops the
+/// Every HTTP function of the template. A template route whose function is missing stops the
 /// stack at start-up rather than answering 404 later.
-pub fn http_functions() -> HashMap<&'static str, HttpHandler> {
-    HashMap::from([("MonitoringFunction", http(podcastflow_monitoring::handle))])
+pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
+    let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
+    let auth = Arc::new(AuthApp { ctx: s.ctx.clone(), identity: identity.clone() });
+    let users = Arc::new(UsersApp { ctx: s.ctx.clone(), identity: identity.clone() });
+    let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
+    HashMap::from([
+        ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
+        (
+            "AuthFunction".to_owned(),
+            http(move |req| {
+                let app = auth.clone();
+                async move { podcastflow_auth::handle(&app, req).await }
+            }),
+        ),
+        (
+            "UsersFunction".to_owned(),
+            http(move |req| {
+                let app = users.clone();
+                async move { podcastflow_users::handle(&app, req).await }
+            }),
+        ),
+        (
+            "OrganizationsFunction".to_owned(),
+            http(move |req| {
+                let app = orgs.clone();
+                async move { podcastflow_organizations::handle(&app, req).await }
+            }),
+        ),
+    ])
 }
 
-/// An event-triggered function (stream, schedule): JSON payload in, JSON result out, as the
-/// Lambda runtime passes them.
+/// An event-triggered function (authorizer, stream, schedule): JSON payload in, JSON result out,
+/// as the Lambda runtime passes them.
 pub type EventHandler =
     Arc<dyn Fn(serde_json::Value) -> BoxFuture<'static, Result<serde_json::Value, Error>> + Send + Sync>;
 
@@ -51,8 +85,15 @@ where
     })
 }
 
-/// Every event function by logical id (none in the template yet; the stream function and the
-/// scheduled jobs register here as they arrive).
-pub fn event_functions() -> HashMap<&'static str, EventHandler> {
-    HashMap::new()
+/// Every event function of the template (the stream function and the scheduled jobs register
+/// here as they arrive).
+pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
+    let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
+    HashMap::from([(
+        "AuthorizerFunction".to_owned(),
+        event(move |e| {
+            let a = authorizer.clone();
+            async move { podcastflow_authorizer::handle(&a, e).await }
+        }),
+    )])
 }

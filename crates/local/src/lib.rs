@@ -20,6 +20,7 @@ pub mod rest;
 pub mod routes;
 pub mod s3;
 pub mod schedule;
+pub mod services;
 pub mod stack;
 pub mod template;
 pub mod websocket;

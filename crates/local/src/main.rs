@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use podcastflow_local::services::{MASTER_EMAIL_VAR, MASTER_PASSWORD_VAR};
 use podcastflow_local::stack::{StackConfig, start};
 
 /// Runs the whole of PodcastFlow in one process on embedded stand-ins for AWS.
@@ -27,6 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = Args::parse();
     let mut config = StackConfig::new(&args.data_dir, args.port);
+    config.master_email = std::env::var(MASTER_EMAIL_VAR).ok().filter(|v| !v.is_empty());
+    config.master_password = std::env::var(MASTER_PASSWORD_VAR).ok().filter(|v| !v.is_empty());
     if let Some(path) = &args.template {
         config.template = std::fs::read_to_string(path)?;
     }
@@ -35,7 +38,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  api: {}", stack.endpoints.api);
     println!("  websocket: {} (management: {})", stack.endpoints.websocket, stack.endpoints.connections);
     println!("  s3:  {} (credentials in {})", stack.endpoints.s3, args.data_dir.join("s3-credentials.json").display());
+    println!("  mail: {}", stack.services.outbox.dir().display());
+    if let Some((email, password)) = &stack.master_created {
+        println!("Created the platform operator (master): {email} / {password}");
+        println!("  (shown once; set {MASTER_EMAIL_VAR} and {MASTER_PASSWORD_VAR} to choose them)");
+    }
     println!("  try: curl {}/monitoring/health", stack.endpoints.api);
+    println!(
+        "  sign in: curl -X POST {}/auth/login -H 'content-type: application/json' -d '{{\"email\":\"...\",\"password\":\"...\"}}'",
+        stack.endpoints.api
+    );
     println!("Endpoints written to {}. Ctrl-C stops.", args.data_dir.join("endpoints.json").display());
     tokio::signal::ctrl_c().await?;
     println!("Stopping...");

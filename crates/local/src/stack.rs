@@ -20,6 +20,7 @@ use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
 use crate::s3::{self, S3Credentials};
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
+use crate::services::{Services, ServicesError};
 use crate::template::{Template, TemplateError};
 use crate::websocket::{self, WsGateway};
 
@@ -41,11 +42,19 @@ pub struct StackConfig {
     pub template: String,
     /// Stage name in request contexts.
     pub stage: String,
-    /// The HTTP functions by logical id (every function of the template by default; tests may
-    /// add their own beside a template of their own).
+    /// HTTP functions by logical id in addition to (or instead of) the template's own, which the
+    /// stack builds on its services; tests add theirs beside a template of their own.
     pub functions: std::collections::HashMap<String, HttpHandler>,
-    /// The event functions (stream, schedules) by logical id, likewise.
+    /// Event functions (authorizers, stream, schedules) likewise.
     pub event_functions: std::collections::HashMap<String, EventHandler>,
+    /// The platform operator to create on first start: e-mail (default
+    /// `master@podcastflow.local`) and password (generated when unset).
+    pub master_email: Option<String>,
+    /// See `master_email`.
+    pub master_password: Option<String>,
+    /// Whether to create the platform operator at all (tests of the stream's mechanics start
+    /// from an empty table so they see only their own records).
+    pub create_master: bool,
     /// Added to the system clock wherever the stack tells time (schedules), to rehearse a date.
     pub clock_offset: chrono::Duration,
     /// Region named in ARNs and events.
@@ -62,8 +71,11 @@ impl StackConfig {
             s3_port: if port == 0 { 0 } else { port.saturating_add(2) },
             template: crate::template::BUNDLED.to_owned(),
             stage: "local".into(),
-            functions: http_functions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-            event_functions: event_functions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            functions: HashMap::new(),
+            event_functions: HashMap::new(),
+            master_email: None,
+            master_password: None,
+            create_master: true,
             clock_offset: chrono::Duration::zero(),
             region: "us-east-1".into(),
         }
@@ -113,6 +125,9 @@ pub enum StackError {
     /// The store could not be opened.
     #[error("store: {0}")]
     Store(#[from] podcastflow_store::StoreError),
+    /// The functions' services could not be made.
+    #[error(transparent)]
+    Services(#[from] ServicesError),
     /// A socket or file failed.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
@@ -128,6 +143,10 @@ pub struct RunningStack {
     pub s3_credentials: S3Credentials,
     /// The buckets of the template: (logical id, local name).
     pub buckets: Vec<(String, String)>,
+    /// What the functions run on (identity provider, outbox), for tests and tools.
+    pub services: Services,
+    /// The platform operator's e-mail and password when created by this start (shown once).
+    pub master_created: Option<(String, String)>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -210,15 +229,12 @@ fn spawn_ttl_sweeper(table: EmbeddedTable, mut stop: watch::Receiver<bool>) -> J
 /// `endpoints.json`.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let template = Template::parse(&config.template)?;
-    let (functions, events) = (config.functions, config.event_functions);
-    check_functions(&template, &functions, &events)?;
     let schedules = template
         .schedules
         .iter()
         .map(|s| Ok((s.clone(), s.expression.parse::<Schedule>()?)))
         .collect::<Result<Vec<_>, ScheduleError>>()?;
     std::fs::create_dir_all(&config.data_dir)?;
-    let table = EmbeddedTable::open(&config.data_dir.join("dynamodb"))?;
     let (stop, stopped) = watch::channel(false);
     let bind = |port: u16| tokio::net::TcpListener::bind(("127.0.0.1", port));
 
@@ -228,6 +244,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let ws_addr = ws_listener.local_addr()?;
     let s3_listener = bind(config.s3_port).await?;
     let s3_addr = s3_listener.local_addr()?;
+
+    let api = format!("http://{addr}");
+    let services = Services::open(&config.data_dir, &api, config.clock_offset)?;
+    let table = services.table.clone();
+    let mut functions = http_functions(&services);
+    functions.extend(config.functions);
+    let mut events = event_functions(&services);
+    events.extend(config.event_functions);
+    check_functions(&template, &functions, &events)?;
 
     let ws_gateway = Arc::new(WsGateway::new(
         &template.websocket_routes,
@@ -246,7 +271,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         cors: template.cors.clone(),
         region: config.region.clone(),
     });
-    let app = Router::new().fallback(serve).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(gateway);
+    let identity = services.identity.clone();
+    let jwks = axum::routing::get(move || {
+        let body = serde_json::to_string(&identity.jwks()).unwrap_or_else(|_| "{\"keys\":[]}".into());
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+    });
+    let app = Router::new()
+        .route("/identity/.well-known/jwks.json", jwks)
+        .fallback(serve)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(gateway);
 
     let s3_root = config.data_dir.join("s3");
     std::fs::create_dir_all(&s3_root)?;
@@ -284,13 +318,26 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
     }
 
+    let master_created = match config.create_master {
+        true => services.ensure_master(config.master_email, config.master_password).await?,
+        false => None,
+    };
     let endpoints = Endpoints {
-        api: format!("http://{addr}"),
+        api,
         websocket: format!("ws://{ws_addr}/{}", config.stage),
         connections: format!("http://{ws_addr}/{}", config.stage),
         s3: format!("http://{s3_addr}"),
     };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
     std::fs::write(config.data_dir.join("endpoints.json"), json)?;
-    Ok(RunningStack { endpoints, table, s3_credentials, buckets: template.buckets, stop, tasks })
+    Ok(RunningStack {
+        endpoints,
+        table,
+        s3_credentials,
+        buckets: template.buckets,
+        services,
+        master_created,
+        stop,
+        tasks,
+    })
 }

@@ -2,6 +2,7 @@
 //! responses carrying the request id, the verified principal, JSON bodies, If-Match and ETags,
 //! paging, and repository failures as responses.
 
+pub mod access;
 pub mod body;
 pub mod conditional;
 pub mod context;
@@ -13,12 +14,13 @@ pub mod problem;
 pub mod response;
 pub mod testing;
 
+pub use access::{allow, denied, not_found};
 pub use body::json_body;
 pub use conditional::{etag, if_match};
 pub use context::AppContext;
 pub use errors::{Outage, repo_problem};
 pub use outcome::{Failure, Outcome, respond};
-pub use paging::{Paging, paging};
+pub use paging::{PageBody, Paging, paging};
 pub use principal::principal;
 pub use problem::Problem;
-pub use response::{json, request_id};
+pub use response::{json, json_with_etag, no_content, request_id};

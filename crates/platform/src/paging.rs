@@ -61,3 +61,14 @@ mod tests {
         }
     }
 }
+
+/// One page of a list as clients get it: `{items, nextCursor}`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageBody<T: serde::Serialize> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

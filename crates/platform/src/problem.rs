@@ -48,6 +48,9 @@ pub struct ProblemBody {
     /// For 412: the version now stored.
     #[serde(rename = "currentVersion", skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// For 429 and 503: seconds to wait, also sent as the `Retry-After` header.
+    #[serde(rename = "retryAfter", skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -61,6 +64,7 @@ impl Problem {
             instance: None,
             errors: Vec::new(),
             current_version: None,
+            retry_after: None,
         }))
     }
 
@@ -100,6 +104,9 @@ impl Problem {
         let mut resp = Response::new(Body::Text(body));
         *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         crate::response::set_headers(&mut resp, "application/problem+json", request_id);
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut().insert("retry-after", lambda_http::http::HeaderValue::from(seconds));
+        }
         resp
     }
 }

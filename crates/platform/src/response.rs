@@ -39,3 +39,22 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T, request_id: &str) -> Res
             .response(request_id),
     }
 }
+
+/// A JSON response carrying the entity's version as its `ETag`, for the next `If-Match`.
+pub fn json_with_etag<T: Serialize>(status: StatusCode, body: &T, version: u64, request_id: &str) -> Response<Body> {
+    let mut resp = json(status, body, request_id);
+    if let Ok(v) = HeaderValue::from_str(&crate::etag(version)) {
+        resp.headers_mut().insert("etag", v);
+    }
+    resp
+}
+
+/// 204 without a body.
+pub fn no_content(request_id: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::Empty);
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    resp
+}

@@ -39,7 +39,6 @@ fn public_routes_are_public_in_both() {
     for r in &template.routes {
         let op = &doc["paths"][r.path.as_str()][r.method.to_ascii_lowercase().as_str()];
         let public_in_openapi = op.get("security").and_then(Value::as_sequence).is_some_and(|s| s.is_empty());
-        // Until the authorizer lands (issue 4) no route has one; public ones must say so.
         assert_eq!(public_in_openapi, r.authorizer.is_none(), "{} {}", r.method, r.path);
     }
 }

@@ -62,6 +62,7 @@ async fn stack(seen: &Seen, extra: &str, answer: fn(usize, &[ChangeRecord]) -> R
     let t = template(extra);
     TestStack::with_config(move |c: &mut StackConfig| {
         c.template = t;
+        c.create_master = false;
         c.event_functions.insert("StreamFunction".into(), handler);
     })
     .await
@@ -179,6 +180,7 @@ async fn the_position_survives_a_restart() {
     let again_seen = Seen::default();
     let handler = recorder(again_seen.clone(), ok);
     let mut config = StackConfig::new(dir.path(), 0);
+    config.create_master = false;
     config.template = template("");
     config.event_functions.insert("StreamFunction".into(), handler);
     let again = TestStack::start_in(config).await;

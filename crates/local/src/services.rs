@@ -1,0 +1,114 @@
+//! The stand-ins the functions are built on locally, made once when the stack starts: the
+//! application table, the identity provider (its own table, a signing key kept in the data dir,
+//! mail into the outbox), the cursor secret, and the platform operator.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use podcastflow_identity::local::{LocalIdentity, generate_password};
+use podcastflow_identity::provisioning::{ProvisionError, ensure_master};
+use podcastflow_identity::tokens::SigningKey;
+use podcastflow_identity::{HttpKeySource, Identity, TokenVerifier};
+use podcastflow_mail::Outbox;
+use podcastflow_platform::AppContext;
+use podcastflow_store::embedded::EmbeddedTable;
+use thiserror::Error;
+
+/// The app client id the local provider issues tokens to.
+pub const CLIENT_ID: &str = "podcastflow-local";
+
+/// Environment variables naming the platform operator (master) to create on first start.
+pub const MASTER_EMAIL_VAR: &str = "PODCASTFLOW_MASTER_EMAIL";
+/// Its password (at least 12 characters); generated and printed once when unset.
+pub const MASTER_PASSWORD_VAR: &str = "PODCASTFLOW_MASTER_PASSWORD";
+/// The master's e-mail when none is configured.
+pub const DEFAULT_MASTER_EMAIL: &str = "master@podcastflow.local";
+
+/// Why the services could not be made.
+#[derive(Debug, Error)]
+pub enum ServicesError {
+    /// A file of the data dir.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// The embedded store.
+    #[error("store: {0}")]
+    Store(#[from] podcastflow_store::StoreError),
+    /// The signing key on disk is unusable.
+    #[error("identity signing key: {0}")]
+    Key(#[from] podcastflow_identity::tokens::KeyError),
+    /// The platform operator could not be created.
+    #[error("creating the platform operator: {0}")]
+    Master(#[from] ProvisionError),
+}
+
+/// Everything the local functions share.
+#[derive(Clone)]
+pub struct Services {
+    /// The application table and cursors.
+    pub ctx: AppContext,
+    /// The embedded table behind `ctx` (for the stream, TTL sweeps, tests).
+    pub table: EmbeddedTable,
+    /// The local identity provider.
+    pub identity: Arc<LocalIdentity>,
+    /// The authorizer's verifier (fetching the provider's JWKS over HTTP, as in AWS).
+    pub verifier: Arc<TokenVerifier>,
+    /// Where mail lands.
+    pub outbox: Outbox,
+}
+
+/// Reads a secret file of the data dir, or creates it with `make` (readable by the owner only).
+fn secret_file(path: &Path, make: impl FnOnce() -> Result<Vec<u8>, ServicesError>) -> Result<Vec<u8>, ServicesError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let bytes = make()?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::io::Write::write_all(&mut options.open(path)?, &bytes)?;
+            Ok(bytes)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl Services {
+    /// Opens (or creates) the services in `data_dir`; tokens are issued by `api/identity`.
+    pub fn open(data_dir: &Path, api: &str, clock_offset: chrono::Duration) -> Result<Self, ServicesError> {
+        let table = EmbeddedTable::open(&data_dir.join("dynamodb"))?;
+        let cursor_secret = secret_file(&data_dir.join("cursor-secret"), || {
+            Ok(podcastflow_identity::tokens::random_token(32)?.into_bytes())
+        })?;
+        let ctx = AppContext::new(Arc::new(table.clone()), cursor_secret);
+        let key_der = secret_file(&data_dir.join("identity-key.der"), || Ok(SigningKey::generate()?.pkcs8().to_vec()))?;
+        let key = SigningKey::from_pkcs8(&key_der)?;
+        let outbox = Outbox::new(data_dir.join("outbox"), "PodcastFlow <no-reply@podcastflow.local>");
+        let issuer = format!("{api}/identity");
+        let idp_table = EmbeddedTable::open(&data_dir.join("identity"))?;
+        let identity =
+            LocalIdentity::new(Arc::new(idp_table), key, issuer.clone(), CLIENT_ID, Arc::new(outbox.clone()))
+                .with_clock_offset(clock_offset);
+        let jwks = HttpKeySource::new(format!("{issuer}/.well-known/jwks.json"));
+        let verifier = Arc::new(TokenVerifier::new(issuer, CLIENT_ID, Arc::new(jwks)));
+        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox })
+    }
+
+    /// Creates the platform operator on first start: e-mail and password from the environment,
+    /// or the default e-mail with a generated password. Returns the credentials when it was
+    /// created now (to show once), `None` when it already existed.
+    pub async fn ensure_master(
+        &self,
+        email: Option<String>,
+        password: Option<String>,
+    ) -> Result<Option<(String, String)>, ServicesError> {
+        let email = email.unwrap_or_else(|| DEFAULT_MASTER_EMAIL.into());
+        let password = match password {
+            Some(p) => p,
+            None => generate_password().map_err(ProvisionError::from)?,
+        };
+        let identity: &dyn Identity = self.identity.as_ref();
+        let created = ensure_master(self.ctx.table.as_ref(), &self.ctx.cursors, identity, &email, &password).await?;
+        Ok(created.map(|_| (email, password)))
+    }
+}

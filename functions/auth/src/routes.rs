@@ -1,0 +1,424 @@
+//! The routes of `auth`.
+
+use chrono::Utc;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use podcastflow_domain::organization::OrgStatus;
+use podcastflow_domain::user::{User, UserStatus};
+use podcastflow_domain::{Principal, PrincipalKind, UserId};
+use podcastflow_identity::tokens::digest;
+use podcastflow_identity::{IdentityError, SignIn, Tokens, totp};
+use podcastflow_platform::{Failure, Outage, Outcome, Problem, json, json_body, no_content, principal, request_id};
+use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::throttle::{Limit, LoginThrottle};
+use podcastflow_store::repo::users::UserRepo;
+use serde::{Deserialize, Serialize};
+
+use crate::AuthApp;
+
+/// Failed sign-ins one account may have in 15 minutes (DOMAIN.md).
+pub const ACCOUNT_LIMIT: Limit = Limit { max: 10, window_seconds: 900 };
+/// Failed sign-ins one client IP may have in 15 minutes (offices share addresses).
+pub const IP_LIMIT: Limit = Limit { max: 50, window_seconds: 900 };
+/// Reset mails one account may ask for in 15 minutes.
+pub const RESET_LIMIT: Limit = Limit { max: 5, window_seconds: 900 };
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Challenge {
+    challenge: podcastflow_identity::ChallengeName,
+    session: String,
+    #[serde(default)]
+    new_password: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Refresh {
+    refresh_token: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Logout {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Forgot {
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Confirm {
+    email: String,
+    code: String,
+    new_password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Code {
+    code: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChallengeAnswer {
+    challenge: podcastflow_identity::ChallengeName,
+    session: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Me {
+    id: UserId,
+    email: String,
+    name: String,
+    role: podcastflow_domain::Role,
+    org_id: podcastflow_domain::OrgId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<podcastflow_domain::ClientId>,
+    timezone: String,
+    status: UserStatus,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Enrolment {
+    secret: String,
+    otpauth_uri: String,
+}
+
+fn invalid_credentials() -> Problem {
+    Problem::new("invalid-credentials", StatusCode::UNAUTHORIZED, "Sign-in failed")
+        .detail("incorrect e-mail or password")
+}
+
+fn field_problem(field: &str, code: &'static str, message: &str) -> Problem {
+    let mut v = podcastflow_domain::ValidationErrors::new();
+    v.add(field, code, message.to_owned());
+    Problem::validation(v)
+}
+
+/// What an identity failure means to the client.
+fn identity_failure(e: IdentityError, password_field: &str) -> Failure {
+    match e {
+        IdentityError::NotAuthorized | IdentityError::UserNotFound => Failure::Client(invalid_credentials()),
+        IdentityError::InvalidPassword(why) => Failure::Client(field_problem(password_field, "weak_password", &why)),
+        IdentityError::CodeMismatch => Failure::Client(field_problem("code", "mismatch", "the code is not right")),
+        IdentityError::Expired => Failure::Client(
+            Problem::new("expired", StatusCode::UNAUTHORIZED, "Expired")
+                .detail("the session or code has expired or was used; start again"),
+        ),
+        IdentityError::InvalidState(why) => {
+            Failure::Client(Problem::new("invalid-state", StatusCode::CONFLICT, "Not possible now").detail(why))
+        }
+        IdentityError::TooManyAttempts => Failure::Client(too_many(60)),
+        IdentityError::UserExists => Failure::Client(Problem::new("conflict", StatusCode::CONFLICT, "Conflict")),
+        IdentityError::Unavailable(why) => Failure::Outage(Outage(why)),
+    }
+}
+
+fn too_many(retry_after: i64) -> Problem {
+    let mut p = Problem::new("too-many-attempts", StatusCode::TOO_MANY_REQUESTS, "Too many attempts")
+        .detail(format!("try again in {retry_after} seconds"));
+    p.retry_after = Some(retry_after.max(1) as u64);
+    p
+}
+
+fn source_ip(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+fn account_subject(email: &str) -> String {
+    format!("account#{}", digest(&email.trim().to_lowercase()))
+}
+
+/// The access token the request was authorized with.
+fn bearer(req: &Request) -> Result<String, Problem> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned())
+        .ok_or_else(|| {
+            Problem::new("unauthenticated", StatusCode::UNAUTHORIZED, "Not signed in")
+                .detail("send the access token as a bearer token")
+        })
+}
+
+/// A signed-in user (not an API key).
+fn user_principal(req: &Request) -> Result<Principal, Problem> {
+    let p = principal(req)?;
+    if p.kind != PrincipalKind::User {
+        return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden").detail("only users have a profile"));
+    }
+    Ok(p)
+}
+
+/// Our session handle: the user id and the provider's session, so the answer needs no e-mail.
+fn wrap_session(user: &UserId, session: &str) -> String {
+    format!("{user}.{session}")
+}
+
+fn unwrap_session(s: &str) -> Option<(UserId, &str)> {
+    let (u, rest) = s.split_once('.')?;
+    Some((u.parse().ok()?, rest))
+}
+
+impl AuthApp {
+    fn users(&self) -> UserRepo<'_> {
+        UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
+    }
+
+    fn throttle(&self) -> LoginThrottle<'_> {
+        LoginThrottle::new(self.ctx.table.as_ref())
+    }
+
+    /// Turns a sign-in step into the answer; tokens mark an invited user active.
+    async fn answer(&self, user: &UserId, step: SignIn, rid: &str) -> Outcome {
+        match step {
+            SignIn::Tokens(t) => {
+                self.activate(user).await?;
+                Ok(json(StatusCode::OK, &t, rid))
+            }
+            SignIn::Challenge { name, session } => {
+                let body = ChallengeAnswer { challenge: name, session: wrap_session(user, &session) };
+                Ok(json(StatusCode::OK, &body, rid))
+            }
+        }
+    }
+
+    /// The first completed sign-in turns an invitation into an active user.
+    async fn activate(&self, id: &UserId) -> Result<(), Failure> {
+        let Some(m) = self.users().membership(id).await? else { return Ok(()) };
+        if m.status != UserStatus::Invited {
+            return Ok(());
+        }
+        if let Some(u) = self.users().get(&m.org_id, id).await? {
+            let mut next: User = u.clone();
+            next.status = UserStatus::Active;
+            next.stamp = u.stamp.touched(*id, Utc::now());
+            self.users().update(&next, u.stamp.version, None).await?;
+        }
+        Ok(())
+    }
+
+    async fn login(&self, req: &Request, rid: &str) -> Outcome {
+        let body: Login = json_body(req)?;
+        let (account, ip) = (account_subject(&body.email), format!("ip#{}", source_ip(req)));
+        let now = Utc::now();
+        for (subject, limit) in [(&account, ACCOUNT_LIMIT), (&ip, IP_LIMIT)] {
+            if let Some(wait) = self.throttle().retry_after(subject, limit, now).await? {
+                return Err(too_many(wait).into());
+            }
+        }
+        // Unknown e-mails go through the same password work under a name nobody has.
+        let claim = self.users().find_by_email(body.email.trim()).await?;
+        let user = claim.as_ref().map_or_else(UserId::new, |c| c.user_id);
+        match self.identity.sign_in(&user.to_string(), &body.password).await {
+            Ok(step) => {
+                self.throttle().clear(&account).await?;
+                if let Some(c) = &claim {
+                    let org = OrganizationRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors).get(&c.org_id).await?;
+                    if org.is_some_and(|o| o.status == OrgStatus::Suspended) {
+                        return Err(Problem::new(
+                            "organization-suspended",
+                            StatusCode::FORBIDDEN,
+                            "Organization suspended",
+                        )
+                        .detail("your organization's access is suspended; contact the platform operator")
+                        .into());
+                    }
+                }
+                self.answer(&user, step, rid).await
+            }
+            Err(IdentityError::NotAuthorized | IdentityError::UserNotFound) => {
+                self.throttle().record_failure(&account, ACCOUNT_LIMIT, now).await?;
+                self.throttle().record_failure(&ip, IP_LIMIT, now).await?;
+                Err(invalid_credentials().into())
+            }
+            Err(e) => Err(identity_failure(e, "password")),
+        }
+    }
+
+    async fn challenge(&self, req: &Request, rid: &str) -> Outcome {
+        let body: Challenge = json_body(req)?;
+        let Some((user, session)) = unwrap_session(&body.session) else {
+            return Err(identity_failure(IdentityError::Expired, "newPassword"));
+        };
+        let username = user.to_string();
+        let step = match body.challenge {
+            podcastflow_identity::ChallengeName::NewPasswordRequired => {
+                let pw =
+                    body.new_password.ok_or_else(|| field_problem("newPassword", "required", "the new password"))?;
+                self.identity.respond_new_password(&username, session, &pw).await
+            }
+            podcastflow_identity::ChallengeName::SoftwareTokenMfa => {
+                let code = body
+                    .code
+                    .ok_or_else(|| field_problem("code", "required", "the code from the authenticator app"))?;
+                self.identity.respond_mfa(&username, session, &code).await
+            }
+        };
+        match step {
+            Ok(step) => self.answer(&user, step, rid).await,
+            Err(e) => Err(identity_failure(e, "newPassword")),
+        }
+    }
+
+    async fn refresh(&self, req: &Request, rid: &str) -> Outcome {
+        let body: Refresh = json_body(req)?;
+        let tokens: Tokens =
+            self.identity.refresh(&body.refresh_token).await.map_err(|e| identity_failure(e, "refreshToken"))?;
+        Ok(json(StatusCode::OK, &tokens, rid))
+    }
+
+    async fn logout(&self, req: &Request, rid: &str) -> Outcome {
+        let p = user_principal(req)?;
+        let body: Logout = if req.body().is_empty() { Logout::default() } else { json_body(req)? };
+        // The membership first: from this second on the authorizer refuses the user's tokens.
+        self.users().revoke_tokens(&p.user_id, Utc::now()).await?;
+        let token = bearer(req)?;
+        match self.identity.sign_out(&token).await {
+            Ok(()) | Err(IdentityError::NotAuthorized) => {}
+            Err(e) => return Err(identity_failure(e, "refreshToken")),
+        }
+        if let Some(r) = body.refresh_token {
+            self.identity.revoke(&r).await.map_err(|e| identity_failure(e, "refreshToken"))?;
+        }
+        Ok(no_content(rid))
+    }
+
+    async fn change_password(&self, req: &Request, rid: &str) -> Outcome {
+        user_principal(req)?;
+        let body: ChangePassword = json_body(req)?;
+        match self.identity.change_password(&bearer(req)?, &body.current_password, &body.new_password).await {
+            Ok(()) => Ok(no_content(rid)),
+            Err(IdentityError::NotAuthorized) => {
+                Err(field_problem("currentPassword", "incorrect", "the current password is not right").into())
+            }
+            Err(e) => Err(identity_failure(e, "newPassword")),
+        }
+    }
+
+    async fn forgot(&self, req: &Request, rid: &str) -> Outcome {
+        let body: Forgot = json_body(req)?;
+        let subject = format!("reset#{}", account_subject(&body.email));
+        let now = Utc::now();
+        // Always the same answer; a flood of requests for one address is quietly dropped.
+        if self.throttle().retry_after(&subject, RESET_LIMIT, now).await?.is_none() {
+            self.throttle().record_failure(&subject, RESET_LIMIT, now).await?;
+            if let Some(c) = self.users().find_by_email(body.email.trim()).await? {
+                match self.identity.forgot_password(&c.user_id.to_string()).await {
+                    Ok(()) | Err(IdentityError::UserNotFound | IdentityError::NotAuthorized) => {}
+                    Err(e) => return Err(identity_failure(e, "email")),
+                }
+            }
+        }
+        Ok(json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({"status": "if the address is known, a code is on its way"}),
+            rid,
+        ))
+    }
+
+    async fn confirm(&self, req: &Request, rid: &str) -> Outcome {
+        let body: Confirm = json_body(req)?;
+        let Some(c) = self.users().find_by_email(body.email.trim()).await? else {
+            return Err(identity_failure(IdentityError::CodeMismatch, "newPassword"));
+        };
+        let username = c.user_id.to_string();
+        self.identity
+            .confirm_forgot_password(&username, &body.code, &body.new_password)
+            .await
+            .map_err(|e| identity_failure(e, "newPassword"))?;
+        self.users().revoke_tokens(&c.user_id, Utc::now()).await?;
+        self.activate(&c.user_id).await?;
+        Ok(no_content(rid))
+    }
+
+    async fn mfa_setup(&self, req: &Request, rid: &str) -> Outcome {
+        let p = user_principal(req)?;
+        let enrolment = self.identity.associate_totp(&bearer(req)?).await.map_err(|e| identity_failure(e, "code"))?;
+        let account = match self.users().membership(&p.user_id).await? {
+            Some(m) => self.users().get(&m.org_id, &p.user_id).await?.map(|u| u.email).unwrap_or_default(),
+            None => String::new(),
+        };
+        let secret = totp::decode_secret(&enrolment.secret)
+            .ok_or_else(|| Outage("provider sent a secret that is not base32".into()))?;
+        let body = Enrolment {
+            otpauth_uri: totp::provisioning_uri("PodcastFlow", &account, &secret),
+            secret: enrolment.secret,
+        };
+        Ok(json(StatusCode::OK, &body, rid))
+    }
+
+    async fn mfa_verify(&self, req: &Request, rid: &str) -> Outcome {
+        user_principal(req)?;
+        let body: Code = json_body(req)?;
+        self.identity.verify_totp(&bearer(req)?, &body.code).await.map_err(|e| identity_failure(e, "code"))?;
+        Ok(no_content(rid))
+    }
+
+    async fn me(&self, req: &Request, rid: &str) -> Outcome {
+        let p = user_principal(req)?;
+        // The home organization, not one master chose with X-Org-Id.
+        let m = self.users().membership(&p.user_id).await?.ok_or_else(invalid_credentials)?;
+        let u = self.users().get(&m.org_id, &p.user_id).await?.ok_or_else(invalid_credentials)?;
+        let me = Me {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            org_id: u.org_id,
+            client_id: u.client_id,
+            timezone: u.timezone,
+            status: u.status,
+        };
+        Ok(json(StatusCode::OK, &me, rid))
+    }
+}
+
+/// Dispatches a request to its route.
+pub(crate) async fn route(app: &AuthApp, req: &Request) -> Outcome {
+    let rid = request_id(req);
+    match (req.method(), req.raw_http_path()) {
+        (&Method::POST, "/auth/login") => app.login(req, &rid).await,
+        (&Method::POST, "/auth/challenge") => app.challenge(req, &rid).await,
+        (&Method::POST, "/auth/refresh") => app.refresh(req, &rid).await,
+        (&Method::POST, "/auth/logout") => app.logout(req, &rid).await,
+        (&Method::POST, "/auth/password") => app.change_password(req, &rid).await,
+        (&Method::POST, "/auth/password/forgot") => app.forgot(req, &rid).await,
+        (&Method::POST, "/auth/password/confirm") => app.confirm(req, &rid).await,
+        (&Method::POST, "/auth/mfa/setup") => app.mfa_setup(req, &rid).await,
+        (&Method::POST, "/auth/mfa/verify") => app.mfa_verify(req, &rid).await,
+        (&Method::GET, "/auth/me") => app.me(req, &rid).await,
+        (m, p) => Err(Problem::route_not_found(m.as_str(), p).into()),
+    }
+}

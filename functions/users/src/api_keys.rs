@@ -1,0 +1,71 @@
+//! The API key routes of `users`: admins create (the secret shown once), list and revoke keys.
+
+use chrono::Utc;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use podcastflow_domain::api_key::{ApiKey, SECRET_PREFIX};
+use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::{ApiKeyId, Role, Stamp};
+use podcastflow_identity::tokens::{digest, random_token};
+use podcastflow_platform::{
+    Outage, Outcome, PageBody, Problem, allow, json, json_body, no_content, not_found, paging, principal,
+};
+use podcastflow_store::repo::api_keys::ApiKeyRepo;
+use serde::{Deserialize, Serialize};
+
+use crate::UsersApp;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewKey {
+    name: String,
+    role: Role,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedKey {
+    api_key: ApiKey,
+    /// Shown once; only its digest is stored.
+    secret: String,
+}
+
+impl UsersApp {
+    fn keys(&self) -> ApiKeyRepo<'_> {
+        ApiKeyRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
+    }
+
+    pub(crate) async fn create_key(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        allow(&p, Action::ApiKeyManage, &Resource::Org(p.org_id))?;
+        let body: NewKey = json_body(req)?;
+        let secret = format!("{SECRET_PREFIX}{}", random_token(32).map_err(|e| Outage(e.to_string()))?);
+        let key = ApiKey {
+            id: ApiKeyId::new(),
+            org_id: p.org_id,
+            name: body.name.trim().to_owned(),
+            role: body.role,
+            hint: secret.chars().take(SECRET_PREFIX.len() + 4).collect(),
+            stamp: Stamp::created(p.user_id, Utc::now()),
+        };
+        key.validate().map_err(Problem::validation)?;
+        self.keys().create(&key, &digest(&secret)).await?;
+        Ok(json(StatusCode::CREATED, &CreatedKey { api_key: key, secret }, rid))
+    }
+
+    pub(crate) async fn list_keys(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        allow(&p, Action::ApiKeyManage, &Resource::Org(p.org_id))?;
+        let paging = paging(req)?;
+        let page = self.keys().list(&p.org_id, paging.cursor.as_deref(), paging.limit).await?;
+        Ok(json(StatusCode::OK, &PageBody { items: page.items, next_cursor: page.cursor }, rid))
+    }
+
+    pub(crate) async fn revoke_key(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        allow(&p, Action::ApiKeyManage, &Resource::Org(p.org_id))?;
+        let id: ApiKeyId = id.parse().map_err(|_| not_found())?;
+        self.keys().revoke(&p.org_id, &id).await?;
+        Ok(no_content(rid))
+    }
+}
