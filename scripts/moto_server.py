@@ -5,6 +5,8 @@ concurrent UpdateItem ADDs can read the same value and one increment is lost (se
 contract suite's counter case). Real DynamoDB never does that. Connections are still served on
 threads; only the application calls are serialized.
 
+JWKS requests (GET /<pool>/.well-known/jwks.json) are sent to moto's Cognito.
+
 Usage: python moto_server.py HOST PORT
 """
 
@@ -25,6 +27,14 @@ def main() -> None:
     lock = threading.Lock()
 
     def app(environ, start_response):
+        # A JWKS fetch carries no AWS signature from which moto could tell the service (the
+        # real issuer URL names it by host, which moto's dispatcher ignores): name it as a
+        # signature's credential scope would.
+        if environ.get("PATH_INFO", "").endswith("/.well-known/jwks.json"):
+            environ["HTTP_AUTHORIZATION"] = (
+                "AWS4-HMAC-SHA256 Credential=jwks/20200101/us-east-1/cognito-idp/aws4_request, "
+                "SignedHeaders=host, Signature=none"
+            )
         with lock:
             # Materialize the body inside the lock: the backend work happens while iterating.
             return list(inner(environ, start_response))

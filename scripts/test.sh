@@ -19,14 +19,15 @@ scripts/check-template.sh
 step "test tools (Python virtualenv)"
 venv=$(scripts/tools.sh test)
 
-step "starting moto (DynamoDB) on loopback"
+step "starting moto (DynamoDB and Cognito) on loopback"
 moto_log=$(mktemp)
 read -r moto_pid moto_port < <(scripts/moto.sh "$venv" "$moto_log")
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
 export PODCASTFLOW_DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port"
+export PODCASTFLOW_COGNITO_ENDPOINT="http://127.0.0.1:$moto_port"
 echo "moto pid $moto_pid on $PODCASTFLOW_DYNAMODB_ENDPOINT"
 
-step "tests (unit, contract and repositories on embedded and DynamoDB)"
+step "tests (unit; contract and repositories on embedded and DynamoDB; identity on local and Cognito)"
 test_log=$(mktemp)
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log" "$test_log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$test_log"
@@ -42,6 +43,13 @@ for suite in contract repositories; do
     exit 1
   fi
 done
+local_cases=$(grep -c "^identity::local::.*: test\$" <<<"$listing" || true)
+cognito_cases=$(grep -c "^identity::cognito::.*: test\$" <<<"$listing" || true)
+echo "identity cases: local=$local_cases cognito=$cognito_cases (the rest need what moto lacks)"
+if [ "$cognito_cases" -eq 0 ]; then
+  echo "the Cognito adapter must run the identity suite" >&2
+  exit 1
+fi
 
 # One closing line for the whole run (cargo prints one per test binary, the last often empty).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$test_log"

@@ -4,6 +4,7 @@
 //! provider's signing key and JWKS ([`tokens`]), password policy and argon2id hashing
 //! ([`password`]) and RFC 6238 one-time codes ([`totp`]).
 
+pub mod cognito;
 pub mod local;
 pub mod password;
 pub mod port;

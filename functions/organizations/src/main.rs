@@ -1,1 +1,19 @@
-fn main() {}
+//! The organizations Lambda: builds the table and the Cognito identity adapter once, then serves requests.
+
+use std::sync::Arc;
+
+use podcastflow_identity::cognito::CognitoIdentity;
+use podcastflow_organizations::{OrganizationsApp, handle};
+use podcastflow_platform::AppContext;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let ctx = AppContext::from_env().await?;
+    let identity = Arc::new(CognitoIdentity::from_env().await?);
+    let app = Arc::new(OrganizationsApp { ctx, identity });
+    lambda_http::run(lambda_http::service_fn(|req| {
+        let app = app.clone();
+        async move { handle(&app, req).await }
+    }))
+    .await
+}

@@ -2,6 +2,8 @@
 
 mod cases;
 
+/// Cases that need what moto's Cognito lacks (rotation, real TOTP and reset-code checks) run on
+/// the local provider only; the rest run on both.
 macro_rules! on_local {
     ($($case:ident),* $(,)?) => {
         mod local {
@@ -26,4 +28,25 @@ on_local!(
     a_reused_refresh_token_revokes_its_family,
     forgot_password_mails_a_single_use_code,
     a_totp_code_is_good_once,
+);
+
+macro_rules! on_cognito {
+    ($($case:ident),* $(,)?) => {
+        mod cognito {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::cases::$case(podcastflow_tests::identity::cognito().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_cognito!(
+    a_temporary_password_forces_a_new_one,
+    wrong_password_unknown_and_disabled_users_are_refused_alike,
+    refresh_issues_tokens_and_sign_out_ends_every_sign_in,
+    change_password_needs_the_current_one,
+    admin_create_refuses_duplicates_and_weak_passwords,
 );
