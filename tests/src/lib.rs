@@ -1,7 +1,9 @@
 //! Shared helpers of the black-box suites: fixtures that stand up each Table adapter, and the
 //! local stack on free ports.
 
+pub mod client;
 pub mod fixture;
 pub mod identity;
+pub mod org;
 pub mod stack;
 pub mod wait;

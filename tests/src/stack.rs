@@ -48,7 +48,9 @@ impl TestStack {
     }
 
     /// A stack on a given configuration (its data dir is the caller's).
-    pub async fn start_in(config: StackConfig) -> Self {
+    pub async fn start_in(mut config: StackConfig) -> Self {
+        config.master_email.get_or_insert_with(|| Self::MASTER.0.to_owned());
+        config.master_password.get_or_insert_with(|| Self::MASTER.1.to_owned());
         let stack = start(config).await.expect("the local stack starts");
         let api = stack.endpoints.api.clone();
         Self { stack, api, http: reqwest::Client::new(), dir: None }
@@ -57,6 +59,27 @@ impl TestStack {
     /// The data dir this stack owns.
     pub fn stack_data_dir(&self) -> std::path::PathBuf {
         self.dir.as_ref().map(|d| d.path().to_owned()).unwrap_or_default()
+    }
+
+    /// The platform operator's credentials (tests start stacks with these).
+    pub const MASTER: (&'static str, &'static str) = ("master@podcastflow.test", "the master's passphrase");
+
+    /// The whole stack with the authorizer's cache shortened to `ttl_seconds` (revocation tests).
+    pub async fn with_authorizer_ttl(ttl_seconds: u32) -> Self {
+        Self::with_config(|c| {
+            c.template = c.template.replace("ReauthorizeEvery: 60", &format!("ReauthorizeEvery: {ttl_seconds}"));
+        })
+        .await
+    }
+
+    /// A client of this stack's REST API.
+    pub fn api(&self) -> crate::client::Api {
+        crate::client::Api::new(&self.api)
+    }
+
+    /// A client signed in as the platform operator.
+    pub async fn master(&self) -> crate::client::Api {
+        self.api().signed_in(Self::MASTER.0, Self::MASTER.1, Self::MASTER.1).await
     }
 
     /// The URL of a path on the REST API.

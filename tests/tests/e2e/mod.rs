@@ -2,6 +2,7 @@
 
 mod authorizer;
 mod gateway;
+mod identity;
 mod s3;
 mod schedules;
 mod stream;

@@ -1,0 +1,226 @@
+//! Identity and access end to end through the local stack: organizations and their first
+//! admins, invitations, sign-in with challenges, refresh rotation and reuse detection, sign-out,
+//! disabling, TOTP, throttling, and every kind of bad token.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use podcastflow_identity::totp;
+use podcastflow_tests::org::{self, CHOSEN, TEMPORARY};
+use podcastflow_tests::stack::TestStack;
+use serde_json::{Value, json};
+
+/// The authorizer cache in these tests: short, so revocations show within a test.
+const TTL: u32 = 1;
+
+async fn after_cache_ttl() {
+    tokio::time::sleep(Duration::from_millis(u64::from(TTL) * 1000 + 300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_is_born_and_each_role_signs_in() {
+    let s = TestStack::with_authorizer_ttl(TTL).await;
+    let master = s.master().await;
+    let me = master.get("/auth/me").await;
+    assert_eq!((me.status.as_u16(), me.body["role"].clone()), (200, json!("master")));
+    let o = org::create(&s, &master).await;
+    for (m, role) in [
+        (&o.admin, "admin"),
+        (&o.seller, "seller"),
+        (&o.producer, "producer"),
+        (&o.talent, "talent"),
+        (&o.client, "client"),
+    ] {
+        let me = m.api.get("/auth/me").await;
+        assert_eq!(me.status, 200, "{role}");
+        assert_eq!(me.body["role"], role);
+        assert_eq!(me.body["orgId"], o.id.as_str());
+        assert_eq!(me.body["status"], "active", "the first sign-in activates the invitation");
+    }
+    assert_eq!(o.client.api.get("/auth/me").await.body["clientId"], o.client_id.as_str());
+    // A failed half leaves nothing: a taken admin e-mail makes no organization.
+    let taken = json!({"name": "Twin", "slug": "twin-org", "admin": {"email": o.admin.email, "name": "Twin"}});
+    assert_eq!(master.post("/organizations", taken).await.status, 409);
+    let list = master.get("/organizations?limit=100").await;
+    assert!(!list.body["items"].as_array().unwrap().iter().any(|i| i["slug"] == "twin-org"), "no half-made org");
+    let retry = json!({"name": "Twin", "slug": "twin-org", "admin": {"email": "twin@example.com", "name": "Twin", "temporaryPassword": TEMPORARY}});
+    assert_eq!(master.post("/organizations", retry).await.status, 201, "the slug is free again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_without_a_password_mails_one() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let email = "mailed@example.com";
+    let created = o.admin.api.post("/users", json!({"email": email, "name": "Mailed", "role": "seller"})).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let mail = s.stack.services.outbox.messages().unwrap().into_iter().rfind(|m| m.to == email).expect("an invitation");
+    let temporary =
+        mail.body.lines().map(str::trim).find(|l| l.len() == 16 && !l.contains(' ')).expect("a password line");
+    let api = s.api().signed_in(email, temporary, CHOSEN).await;
+    assert_eq!(api.get("/auth/me").await.body["email"], email);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_a_reused_token_revokes_the_sign_in() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let first = s.api().sign_in(&o.seller.email, CHOSEN, CHOSEN).await;
+    let r1 = first["refreshToken"].clone();
+    let second = s.api().post("/auth/refresh", json!({"refreshToken": r1})).await;
+    assert_eq!(second.status, 200);
+    let r2 = second.body["refreshToken"].clone();
+    assert_ne!(r1, r2, "rotated");
+    assert!(s.api().with_token(second.body["accessToken"].as_str().unwrap()).get("/auth/me").await.status == 200);
+    let reuse = s.api().post("/auth/refresh", json!({"refreshToken": r1})).await;
+    assert_eq!(reuse.status, 401);
+    assert_eq!(reuse.headers["content-type"], "application/problem+json");
+    assert_eq!(s.api().post("/auth/refresh", json!({"refreshToken": r2})).await.status, 401, "the family is revoked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_and_disabling_refuse_existing_tokens_after_the_cache_ttl() {
+    let s = TestStack::with_authorizer_ttl(TTL).await;
+    let o = org::create(&s, &s.master().await).await;
+    // Sign-out: the access token and the refresh token stop working.
+    let tokens = s.api().sign_in(&o.producer.email, CHOSEN, CHOSEN).await;
+    let producer = s.api().with_token(tokens["accessToken"].as_str().unwrap());
+    assert_eq!(producer.get("/auth/me").await.status, 200);
+    assert_eq!(producer.post("/auth/logout", json!({"refreshToken": tokens["refreshToken"]})).await.status, 204);
+    after_cache_ttl().await;
+    assert_eq!(producer.get("/auth/me").await.status, 401);
+    assert_eq!(s.api().post("/auth/refresh", json!({"refreshToken": tokens["refreshToken"]})).await.status, 401);
+    // Signing in again works at once.
+    assert_eq!(s.api().signed_in(&o.producer.email, CHOSEN, CHOSEN).await.get("/auth/me").await.status, 200);
+    // Disabling: the talent's token is refused, and so is signing in.
+    assert_eq!(o.talent.api.get("/auth/me").await.status, 200);
+    assert_eq!(o.admin.api.send("DELETE", &format!("/users/{}", o.talent.id), None, None).await.status, 204);
+    after_cache_ttl().await;
+    assert_eq!(o.talent.api.get("/auth/me").await.status, 401);
+    let again = s.api().post("/auth/login", json!({"email": o.talent.email, "password": CHOSEN})).await;
+    assert_eq!(again.status, 401);
+    // The record stays, disabled.
+    assert_eq!(o.admin.api.get(&format!("/users/{}", o.talent.id)).await.body["status"], "disabled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_enrolment_and_an_mfa_sign_in() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let setup = o.seller.api.post("/auth/mfa/setup", json!({})).await;
+    assert_eq!(setup.status, 200, "{:?}", setup.body);
+    assert!(setup.body["otpauthUri"].as_str().unwrap().starts_with("otpauth://totp/PodcastFlow:"));
+    let secret = totp::decode_secret(setup.body["secret"].as_str().unwrap()).unwrap();
+    let now = || chrono::Utc::now().timestamp() as u64;
+    let bad = o.seller.api.post("/auth/mfa/verify", json!({"code": "12345x"})).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(o.seller.api.post("/auth/mfa/verify", json!({"code": totp::code_at(&secret, now())})).await.status, 204);
+    let login = s.api().post("/auth/login", json!({"email": o.seller.email, "password": CHOSEN})).await;
+    assert_eq!(login.body["challenge"], "SOFTWARE_TOKEN_MFA");
+    let answer =
+        |code: String| json!({"challenge": "SOFTWARE_TOKEN_MFA", "session": login.body["session"], "code": code});
+    // A code no step around now produces.
+    let near: Vec<String> = (0..3).map(|d| totp::code_at(&secret, now() + d * totp::STEP - totp::STEP)).collect();
+    let wrong_code =
+        ["000000", "000001", "000002", "000003"].into_iter().find(|c| !near.iter().any(|n| n == c)).unwrap();
+    let wrong = s.api().post("/auth/challenge", answer(wrong_code.into())).await;
+    assert_eq!(wrong.status, 400, "a wrong code is refused: {:?}", wrong.body);
+    let ok = s.api().post("/auth/challenge", answer(totp::code_at(&secret, now() + totp::STEP))).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(s.api().with_token(ok.body["accessToken"].as_str().unwrap()).get("/auth/me").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_are_throttled_and_unknown_emails_look_the_same() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let unknown =
+        s.api().post("/auth/login", json!({"email": "nobody@example.com", "password": "whatever it is"})).await;
+    let wrong = s.api().post("/auth/login", json!({"email": o.seller.email, "password": "not the password"})).await;
+    assert_eq!((unknown.status, wrong.status), (reqwest::StatusCode::UNAUTHORIZED, reqwest::StatusCode::UNAUTHORIZED));
+    assert_eq!(unknown.body, wrong.body, "no difference between unknown and known e-mails");
+    for _ in 0..9 {
+        s.api().post("/auth/login", json!({"email": o.seller.email, "password": "not the password"})).await;
+    }
+    let blocked = s.api().post("/auth/login", json!({"email": o.seller.email, "password": CHOSEN})).await;
+    assert_eq!(blocked.status, 429, "even the right password waits");
+    let retry: u64 = blocked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // Other accounts are not affected.
+    assert_eq!(s.api().post("/auth/login", json!({"email": o.producer.email, "password": CHOSEN})).await.status, 200);
+    // Reset requests always look accepted.
+    for email in ["nobody@example.com", o.producer.email.as_str()] {
+        assert_eq!(s.api().post("/auth/password/forgot", json!({"email": email})).await.status, 202);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_reset_by_mailed_code() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    assert_eq!(s.api().post("/auth/password/forgot", json!({"email": o.talent.email})).await.status, 202);
+    let mail = s.stack.services.outbox.messages().unwrap().into_iter().rfind(|m| m.to == o.talent.email).unwrap();
+    let code = mail.body.lines().find_map(|l| l.strip_prefix("Your code: ")).unwrap().to_owned();
+    let next = "a brand new passphrase";
+    let body = json!({"email": o.talent.email, "code": code, "newPassword": next});
+    assert_eq!(s.api().post("/auth/password/confirm", body.clone()).await.status, 204);
+    assert_eq!(s.api().post("/auth/password/confirm", body).await.status, 401, "a code works once");
+    s.api().signed_in(&o.talent.email, next, next).await;
+}
+
+fn forge(header: Value, claims: Value) -> String {
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.{}", part(&header), part(&claims), URL_SAFE_NO_PAD.encode(b"not a signature"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_expired_foreign_and_unsigned_tokens_are_401() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let real = o.admin.api.authorization.clone().unwrap();
+    let token = real.trim_start_matches("Bearer ");
+    let parts: Vec<&str> = token.split('.').collect();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let with = |k: &str, v: Value| {
+        let mut c = claims.clone();
+        c[k] = v;
+        c
+    };
+    // Claims altered under the real signature.
+    let mut tampered = with("username", json!(o.seller.id));
+    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(tampered.take().to_string()), parts[2]);
+    // Signed by another key that claims the real key id.
+    let other = podcastflow_identity::tokens::SigningKey::generate().unwrap();
+    let resign = |c: &Value| {
+        let t = other.sign(c).unwrap();
+        let p: Vec<&str> = t.split('.').collect();
+        format!("{}.{}.{}", parts[0], p[1], p[2])
+    };
+    // The stack's own signing key, from its data dir: tokens it signs differ from a real one
+    // only in the claim under test.
+    let der = std::fs::read(s.stack_data_dir().join("identity-key.der")).unwrap();
+    let real_key = podcastflow_identity::tokens::SigningKey::from_pkcs8(&der).unwrap();
+    assert_eq!(s.api().with_token(&real_key.sign(&claims).unwrap()).get("/auth/me").await.status, 200, "control");
+    let now = chrono::Utc::now().timestamp();
+    let cases = [
+        ("tampered claims", tampered),
+        ("wrong key", resign(&claims)),
+        ("own key, other kid", other.sign(&claims).unwrap()),
+        ("expired", real_key.sign(&with("exp", json!(now - 60))).unwrap()),
+        ("wrong issuer, right key", real_key.sign(&with("iss", json!("https://evil.example.com"))).unwrap()),
+        ("other app client", real_key.sign(&with("client_id", json!("someone-else"))).unwrap()),
+        ("an id token", real_key.sign(&with("token_use", json!("id"))).unwrap()),
+        ("unknown user", real_key.sign(&with("username", json!(ulid::Ulid::new().to_string()))).unwrap()),
+        ("alg none", forge(json!({"alg": "none", "kid": header["kid"]}), claims.clone())),
+        ("alg HS256", forge(json!({"alg": "HS256", "kid": header["kid"]}), claims.clone())),
+        ("wrong issuer, wrong key", resign(&with("iss", json!("https://evil.example.com")))),
+        ("garbage", "a.b.c".to_owned()),
+    ];
+    for (what, t) in cases {
+        assert_eq!(s.api().with_token(&t).get("/auth/me").await.status, 401, "{what}");
+    }
+    assert_eq!(s.api().get("/auth/me").await.status, 401, "no token");
+    assert_eq!(s.api().with_token(token).get("/auth/me").await.status, 200, "the real one");
+}
