@@ -9,6 +9,7 @@ pub mod local;
 pub mod password;
 pub mod port;
 pub mod provisioning;
+pub mod testing;
 pub mod tokens;
 pub mod totp;
 pub mod verifier;

@@ -216,3 +216,6 @@ pub async fn handle(app: &OrganizationsApp, req: Request) -> Result<Response<Bod
     };
     respond(outcome, &rid)
 }
+
+#[cfg(test)]
+mod tests;

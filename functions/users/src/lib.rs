@@ -30,3 +30,6 @@ pub async fn handle(app: &UsersApp, req: Request) -> Result<Response<Body>, Erro
     let rid = request_id(&req);
     respond(routes::route(app, &req).await, &rid)
 }
+
+#[cfg(test)]
+mod tests;

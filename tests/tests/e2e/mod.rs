@@ -3,6 +3,7 @@
 mod authorizer;
 mod gateway;
 mod identity;
+mod roles;
 mod s3;
 mod schedules;
 mod stream;

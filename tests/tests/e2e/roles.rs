@@ -1,0 +1,231 @@
+//! The role matrix of DOMAIN.md for every route so far, driven through the local stack with a
+//! user of every role and an admin of another organization: allowed, 403, or 404 for what the
+//! caller may not see. Plus the guardrails on users and API keys from the attacker's side.
+
+use podcastflow_tests::client::{Answer, Api};
+use podcastflow_tests::org::{self, CHOSEN, TestOrg};
+use podcastflow_tests::stack::TestStack;
+use serde_json::{Value, json};
+
+/// The callers, in the order of each expectation row.
+const WHO: [&str; 7] = ["master", "admin", "seller", "producer", "talent", "client", "outsider"];
+
+struct World {
+    s: TestStack,
+    a: TestOrg,
+    b: TestOrg,
+    master: Api,
+}
+
+impl World {
+    async fn new() -> Self {
+        let s = TestStack::with_authorizer_ttl(1).await;
+        let root = s.master().await;
+        let a = org::create(&s, &root).await;
+        let b = org::create(&s, &root).await;
+        // Master acts in organization A, chosen explicitly.
+        let master = root.with_header("x-org-id", &a.id);
+        Self { s, a, b, master }
+    }
+
+    fn caller(&self, who: &str) -> &Api {
+        match who {
+            "master" => &self.master,
+            "admin" => &self.a.admin.api,
+            "seller" => &self.a.seller.api,
+            "producer" => &self.a.producer.api,
+            "talent" => &self.a.talent.api,
+            "client" => &self.a.client.api,
+            _ => &self.b.admin.api,
+        }
+    }
+
+    /// A fresh seller of A to act on (so one caller's change does not affect the next).
+    async fn target(&self) -> String {
+        org::invite(&self.s, &self.a.admin.api, "seller", json!({})).await.id
+    }
+
+    /// A fresh API key of A.
+    async fn key(&self) -> String {
+        let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
+        k.body["apiKey"]["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+fn check(route: &str, who: &str, got: &Answer, expected: u16) {
+    assert_eq!(got.status.as_u16(), expected, "{route} as {who}: {:?}", got.body);
+    if expected >= 400 {
+        assert_eq!(got.headers["content-type"], "application/problem+json", "{route} as {who}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_with_every_role_matches_the_permission_table() {
+    let w = World::new().await;
+    let a = w.a.id.clone();
+    let seller = w.a.seller.id.clone();
+    let rows: [(&str, [u16; 7]); 17] = [
+        ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
+        ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
+        ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
+        ("GET /organization", [200, 200, 200, 200, 200, 200, 200]),
+        ("PUT /organization", [200, 200, 403, 403, 403, 403, 200]),
+        ("GET /users", [200, 200, 200, 200, 200, 403, 200]),
+        ("GET /users/{seller}", [200, 200, 200, 200, 200, 404, 404]),
+        ("POST /users", [201, 201, 403, 403, 403, 403, 201]),
+        ("PUT /users/{target}", [200, 200, 403, 403, 403, 404, 404]),
+        ("DELETE /users/{target}", [204, 204, 403, 403, 403, 404, 404]),
+        ("GET /users/me/preferences", [200, 200, 200, 200, 200, 200, 200]),
+        ("PUT /users/me/preferences", [200, 200, 200, 200, 200, 200, 200]),
+        ("POST /api-keys", [201, 201, 403, 403, 403, 403, 201]),
+        ("GET /api-keys", [200, 200, 403, 403, 403, 403, 200]),
+        ("DELETE /api-keys/{key}", [204, 204, 403, 403, 403, 403, 404]),
+        ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
+        ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
+    ];
+    for (route, expected) in rows {
+        for (who, want) in WHO.iter().zip(expected) {
+            let api = w.caller(who);
+            let got = match route {
+                "GET /organizations" => api.get("/organizations").await,
+                "POST /organizations" => {
+                    let slug = unique("m");
+                    let admin = json!({"email": format!("{slug}@example.com"), "name": "A", "temporaryPassword": org::TEMPORARY});
+                    api.post("/organizations", json!({"name": "M", "slug": slug, "admin": admin})).await
+                }
+                "PUT /organizations/{a}" => {
+                    let etag = w.master.get("/organization").await.etag();
+                    api.send("PUT", &format!("/organizations/{a}"), Some(json!({"status": "active"})), Some(&etag))
+                        .await
+                }
+                "GET /organization" => api.get("/organization").await,
+                "PUT /organization" => {
+                    let etag = api.get("/organization").await.etag();
+                    api.send("PUT", "/organization", Some(json!({"name": format!("Renamed by {who}")})), Some(&etag))
+                        .await
+                }
+                "GET /users" => {
+                    let got = api.get("/users").await;
+                    if ["seller", "producer", "talent"].contains(who) {
+                        let items = got.body["items"].as_array().unwrap();
+                        assert!(
+                            !items.is_empty() && items.iter().all(|u| u.get("email").is_none()),
+                            "names and roles only"
+                        );
+                    }
+                    got
+                }
+                "GET /users/{seller}" => api.get(&format!("/users/{seller}")).await,
+                "POST /users" => {
+                    let email = format!("{}@example.com", unique("p"));
+                    api.post("/users", json!({"email": email, "name": "P", "role": "producer"})).await
+                }
+                "PUT /users/{target}" => {
+                    let t = w.target().await;
+                    let etag = w.a.admin.api.get(&format!("/users/{t}")).await.etag();
+                    api.send("PUT", &format!("/users/{t}"), Some(json!({"name": "Renamed"})), Some(&etag)).await
+                }
+                "DELETE /users/{target}" => {
+                    api.send("DELETE", &format!("/users/{}", w.target().await), None, None).await
+                }
+                "GET /users/me/preferences" => api.get("/users/me/preferences").await,
+                "PUT /users/me/preferences" => {
+                    let etag = api.get("/users/me/preferences").await.etag();
+                    let body = json!({"email": {"campaign.transitioned": true}, "dailyDigest": false});
+                    api.send("PUT", "/users/me/preferences", Some(body), Some(&etag)).await
+                }
+                "POST /api-keys" => api.post("/api-keys", json!({"name": "export", "role": "seller"})).await,
+                "GET /api-keys" => api.get("/api-keys").await,
+                "DELETE /api-keys/{key}" => {
+                    api.send("DELETE", &format!("/api-keys/{}", w.key().await), None, None).await
+                }
+                "GET /auth/me" => api.get("/auth/me").await,
+                "GET /monitoring/health" => api.get("/monitoring/health").await,
+                other => panic!("no driver for {other}"),
+            };
+            check(route, who, &got, want);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_guardrails_hold_from_the_attackers_side() {
+    let w = World::new().await;
+    let admin = &w.a.admin.api;
+    let me = w.a.admin.id.clone();
+    let invite = |role: &str| json!({"email": format!("{}@example.com", unique(role)), "name": "X", "role": role});
+    // Nobody but master grants master.
+    assert_eq!(admin.post("/users", invite("master")).await.status, 403);
+    assert_eq!(w.master.post("/users", invite("master")).await.status, 201);
+    // Nobody changes their own role or status, or disables themselves.
+    let etag = admin.get(&format!("/users/{me}")).await.etag();
+    for change in [json!({"role": "seller"}), json!({"status": "disabled"})] {
+        assert_eq!(admin.send("PUT", &format!("/users/{me}"), Some(change), Some(&etag)).await.status, 403);
+    }
+    assert_eq!(admin.send("DELETE", &format!("/users/{me}"), None, None).await.status, 403);
+    // An admin cannot promote anyone to master.
+    let t = w.target().await;
+    let etag = admin.get(&format!("/users/{t}")).await.etag();
+    assert_eq!(
+        admin.send("PUT", &format!("/users/{t}"), Some(json!({"role": "master"})), Some(&etag)).await.status,
+        403
+    );
+    // A client user needs a client, and one of this organization.
+    let mut c = invite("client");
+    assert_eq!(admin.post("/users", c.clone()).await.status, 400);
+    c["clientId"] = Value::from(w.b.client_id.clone());
+    assert_eq!(admin.post("/users", c.clone()).await.status, 400, "another organization's client");
+    c["clientId"] = Value::from(w.a.client_id.clone());
+    assert_eq!(admin.post("/users", c).await.status, 201);
+    // Writes without If-Match are refused; stale ones get 412 with the current version.
+    assert_eq!(admin.send("PUT", &format!("/users/{t}"), Some(json!({"name": "N"})), None).await.status, 428);
+    let fresh = admin.get(&format!("/users/{t}")).await.etag();
+    assert_eq!(admin.send("PUT", &format!("/users/{t}"), Some(json!({"name": "N1"})), Some(&fresh)).await.status, 200);
+    let stale = admin.send("PUT", &format!("/users/{t}"), Some(json!({"name": "N2"})), Some(&fresh)).await;
+    assert_eq!((stale.status.as_u16(), stale.body["currentVersion"].clone()), (412, json!(3)));
+    // Bad input is a 4xx problem, never a 5xx.
+    for body in
+        [json!({"email": "nope", "name": "", "role": "seller"}), json!({"role": "emperor"}), json!({"unknown": 1})]
+    {
+        let got = admin.post("/users", body.clone()).await;
+        assert!(got.status.is_client_error(), "{body}: {:?}", got.body);
+    }
+    // The tenant comes from the token: an admin naming another organization stays in their own.
+    let foreign = admin.with_header("x-org-id", &w.b.id).get(&format!("/users/{}", w.b.seller.id)).await;
+    assert_eq!(foreign.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_ends_the_old_tokens_and_api_keys_act_with_their_role_until_revoked() {
+    let w = World::new().await;
+    let admin = &w.a.admin.api;
+    let t = org::invite(&w.s, admin, "seller", json!({})).await;
+    let etag = admin.get(&format!("/users/{}", t.id)).await.etag();
+    let changed = admin.send("PUT", &format!("/users/{}", t.id), Some(json!({"role": "producer"})), Some(&etag)).await;
+    assert_eq!(changed.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert_eq!(t.api.get("/auth/me").await.status, 401, "tokens of the old role are refused");
+    let again = w.s.api().signed_in(&t.email, CHOSEN, CHOSEN).await;
+    assert_eq!(again.get("/auth/me").await.body["role"], "producer");
+
+    let created = admin.post("/api-keys", json!({"name": "reporting", "role": "seller"})).await;
+    assert_eq!(created.status, 201);
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    let listed = admin.get("/api-keys").await;
+    assert!(listed.body.to_string().find(&secret).is_none(), "the secret is shown once only");
+    let mut key = w.s.api();
+    key.authorization = Some(format!("ApiKey {secret}"));
+    let users = key.get("/users").await;
+    assert_eq!(users.status, 200);
+    assert!(users.body["items"][0].get("email").is_none(), "acts as a seller");
+    assert_eq!(key.get("/api-keys").await.status, 403);
+    assert_eq!(key.get("/auth/me").await.status, 403, "a key has no profile");
+    let id = created.body["apiKey"]["id"].as_str().unwrap();
+    assert_eq!(admin.send("DELETE", &format!("/api-keys/{id}"), None, None).await.status, 204);
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    assert_eq!(key.get("/users").await.status, 401);
+}
