@@ -5,30 +5,28 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use podcastflow_domain::api_key::ApiKey;
-use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
+use podcastflow_domain::organization::{OrgStatus, Organization};
 use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::{ApiKeyId, OrgId, Role, Stamp, UserId};
 use podcastflow_identity::local::LocalIdentity;
+use podcastflow_identity::testing::{self, TestWorld};
 use podcastflow_identity::tokens::{SigningKey, digest};
 use podcastflow_identity::{Identity, SignIn, StaticKeys};
-use podcastflow_mail::Outbox;
-use podcastflow_store::embedded::EmbeddedTable;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::users::UserRepo;
 
 use super::*;
 
-const ISSUER: &str = "http://127.0.0.1/identity";
 const PASSWORD: &str = "a long enough password";
 
 struct World {
     authorizer: Authorizer,
-    identity: LocalIdentity,
+    identity: Arc<LocalIdentity>,
     table: Arc<dyn Table>,
     org: Organization,
     admin: User,
-    _dir: tempfile::TempDir,
+    _w: TestWorld,
 }
 
 fn sample(auth: Option<&str>) -> ApiGatewayCustomAuthorizerRequestTypeRequest {
@@ -47,43 +45,14 @@ async fn ask(w: &World, auth: Option<&str>) -> Result<Value, String> {
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let table: Arc<dyn Table> = Arc::new(EmbeddedTable::open(&dir.path().join("table")).unwrap());
-    let idp_table = Arc::new(EmbeddedTable::open(&dir.path().join("idp")).unwrap());
-    let key = SigningKey::generate().unwrap();
-    let jwks = key.jwks();
-    let mail = Arc::new(Outbox::new(dir.path().join("outbox"), "x@y.z"));
-    let identity = LocalIdentity::new(idp_table, key, ISSUER, "app", mail);
-    let verifier = Arc::new(TokenVerifier::new(ISSUER, "app", Arc::new(StaticKeys(jwks))));
-    let now = Utc::now();
-    let org_id = OrgId::new();
+    let w = testing::world();
     let admin_id = UserId::new();
-    let stamp = Stamp::created(admin_id, now);
-    let org = Organization {
-        id: org_id,
-        name: "Acme".into(),
-        slug: format!("acme-{}", org_id.to_string().to_lowercase()),
-        status: OrgStatus::Active,
-        plan: "standard".into(),
-        settings: OrgSettings::default(),
-        stamp: stamp.clone(),
-    };
-    let admin = User {
-        id: admin_id,
-        org_id,
-        email: format!("{}@example.com", admin_id.to_string().to_lowercase()),
-        name: "Ada".into(),
-        role: Role::Admin,
-        status: UserStatus::Active,
-        client_id: None,
-        timezone: "UTC".into(),
-        stamp,
-    };
-    let codec = CursorCodec::new(b"k".to_vec());
-    OrganizationRepo::new(table.as_ref(), &codec).create_with_admin(&org, &admin).await.unwrap();
-    identity.admin_create_user(&admin.id.to_string(), &admin.email, Some(PASSWORD)).await.unwrap();
-    let authorizer = Authorizer { verifier, table: table.clone() };
-    World { authorizer, identity, table, org, admin, _dir: dir }
+    let email = format!("{}@example.com", admin_id.to_string().to_lowercase());
+    let (org, admin) = w.organization(OrgId::new(), admin_id, &email, PASSWORD).await;
+    let keys = Arc::new(StaticKeys(w.identity.jwks()));
+    let verifier = Arc::new(TokenVerifier::new(w.identity.issuer(), w.identity.client_id(), keys));
+    let authorizer = Authorizer { verifier, table: w.table.clone() };
+    World { authorizer, identity: w.identity.clone(), table: w.table.clone(), org, admin, _w: w }
 }
 
 async fn token(w: &World) -> String {
@@ -118,8 +87,8 @@ async fn missing_malformed_and_foreign_credentials_are_unauthorized() {
     let other_key = SigningKey::generate().unwrap();
     let now = Utc::now().timestamp();
     let forged = other_key
-        .sign(&json!({"sub": w.admin.id.to_string(), "username": w.admin.id.to_string(), "iss": ISSUER,
-            "client_id": "app", "token_use": "access", "auth_time": now, "iat": now, "exp": now + 600, "jti": "x"}))
+        .sign(&json!({"sub": w.admin.id.to_string(), "username": w.admin.id.to_string(), "iss": w.identity.issuer(),
+            "client_id": w.identity.client_id(), "token_use": "access", "auth_time": now, "iat": now, "exp": now + 600, "jti": "x"}))
         .unwrap();
     for auth in
         [None, Some("Bearer"), Some("Basic dXNlcjpwYXNz"), Some("Bearer not.a.jwt"), Some(&*format!("Bearer {forged}"))]
