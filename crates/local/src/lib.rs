@@ -15,6 +15,7 @@
 
 pub mod authorizer;
 pub mod delivery;
+pub mod demo;
 pub mod functions;
 pub mod rest;
 pub mod routes;

@@ -19,6 +19,9 @@ struct Args {
     /// A template other than the bundled template.yaml.
     #[arg(long)]
     template: Option<PathBuf>,
+    /// Also create a demonstration organization with one user per role (once).
+    #[arg(long)]
+    demo: bool,
 }
 
 #[tokio::main]
@@ -42,6 +45,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some((email, password)) = &stack.master_created {
         println!("Created the platform operator (master): {email} / {password}");
         println!("  (shown once; set {MASTER_EMAIL_VAR} and {MASTER_PASSWORD_VAR} to choose them)");
+    }
+    if args.demo {
+        let created = podcastflow_local::demo::seed(&stack.services).await?;
+        if !created.is_empty() {
+            println!(
+                "Created the demo organization '{}'; password of every user: {}",
+                podcastflow_local::demo::SLUG,
+                podcastflow_local::demo::PASSWORD
+            );
+            for email in created {
+                println!("  {email}");
+            }
+        } else {
+            println!(
+                "Demo organization '{}': users <role>@demo.podcastflow.local, password {}",
+                podcastflow_local::demo::SLUG,
+                podcastflow_local::demo::PASSWORD
+            );
+        }
     }
     println!("  try: curl {}/monitoring/health", stack.endpoints.api);
     println!(

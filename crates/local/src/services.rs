@@ -36,9 +36,12 @@ pub enum ServicesError {
     /// The signing key on disk is unusable.
     #[error("identity signing key: {0}")]
     Key(#[from] podcastflow_identity::tokens::KeyError),
-    /// The platform operator could not be created.
-    #[error("creating the platform operator: {0}")]
+    /// The platform operator or the demo users could not be created.
+    #[error("creating users: {0}")]
     Master(#[from] ProvisionError),
+    /// The demo data could not be written.
+    #[error("demo data: {0}")]
+    Demo(String),
 }
 
 /// Everything the local functions share.

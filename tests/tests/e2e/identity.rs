@@ -224,3 +224,54 @@ async fn forged_expired_foreign_and_unsigned_tokens_are_401() {
     assert_eq!(s.api().get("/auth/me").await.status, 401, "no token");
     assert_eq!(s.api().with_token(token).get("/auth/me").await.status, 200, "the real one");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_organization_is_denied_until_reactivated() {
+    let s = TestStack::with_authorizer_ttl(TTL).await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let set = |status: &'static str| {
+        let (master, id) = (master.clone(), o.id.clone());
+        async move {
+            let etag = master.with_header("x-org-id", &id).get("/organization").await.etag();
+            master.send("PUT", &format!("/organizations/{id}"), Some(json!({"status": status})), Some(&etag)).await
+        }
+    };
+    assert_eq!(set("suspended").await.status, 200);
+    after_cache_ttl().await;
+    let denied = o.seller.api.get("/auth/me").await;
+    assert_eq!(denied.status, 403, "{:?}", denied.body);
+    let login = s.api().post("/auth/login", json!({"email": o.seller.email, "password": CHOSEN})).await;
+    assert_eq!(
+        (login.status.as_u16(), login.body["type"].clone()),
+        (403, json!("https://podcastflow.dev/problems/organization-suspended"))
+    );
+    // Master still acts in it, and reactivates it.
+    assert_eq!(master.with_header("x-org-id", &o.id).get("/users").await.status, 200);
+    assert_eq!(set("active").await.status, 200);
+    after_cache_ttl().await;
+    assert_eq!(o.seller.api.get("/auth/me").await.status, 200);
+    // The platform organization itself cannot be suspended.
+    let platform = master.get("/organization").await;
+    let id = platform.body["id"].as_str().unwrap().to_owned();
+    let refused = master
+        .send("PUT", &format!("/organizations/{id}"), Some(json!({"status": "suspended"})), Some(&platform.etag()))
+        .await;
+    assert_eq!(refused.status, 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_organization_signs_in_at_once_with_every_role() {
+    let s = TestStack::start().await;
+    let created = podcastflow_local::demo::seed(&s.stack.services).await.unwrap();
+    assert_eq!(created.len(), 5);
+    assert!(podcastflow_local::demo::seed(&s.stack.services).await.unwrap().is_empty(), "created once");
+    for role in ["admin", "seller", "producer", "talent", "client"] {
+        let email = format!("{role}@demo.podcastflow.local");
+        let login =
+            s.api().post("/auth/login", json!({"email": email, "password": podcastflow_local::demo::PASSWORD})).await;
+        assert!(login.body["accessToken"].is_string(), "{role} signs in without a challenge: {:?}", login.body);
+        let me = s.api().with_token(login.body["accessToken"].as_str().unwrap()).get("/auth/me").await;
+        assert_eq!(me.body["role"], role);
+    }
+}

@@ -1,0 +1,89 @@
+//! `--demo`: a demonstration organization to explore the API with, one user per role, all with
+//! the same password. Created once; later starts find it and leave it alone. Grows with the
+//! resources (clients, campaigns, shows arrive with issue 5).
+
+use chrono::Utc;
+use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType};
+use podcastflow_domain::keys::platform;
+use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
+use podcastflow_domain::user::{User, UserStatus};
+use podcastflow_domain::{ClientId, OrgId, Role, Stamp, UserId};
+use podcastflow_identity::Identity;
+use podcastflow_identity::provisioning::{create_organization, create_user};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::clients::ClientRepo;
+
+use crate::services::{Services, ServicesError};
+
+/// The demo organization's slug.
+pub const SLUG: &str = "demo";
+/// Every demo user's password.
+pub const PASSWORD: &str = "podcastflow-demo";
+
+fn user(org: OrgId, role: Role, client_id: Option<ClientId>, by: UserId) -> User {
+    User {
+        id: UserId::new(),
+        org_id: org,
+        email: format!("{role}@demo.podcastflow.local"),
+        name: format!("Demo {role}"),
+        role,
+        status: UserStatus::Active,
+        client_id,
+        timezone: "America/New_York".into(),
+        stamp: Stamp::created(by, Utc::now()),
+    }
+}
+
+/// Creates the demo organization unless it exists; returns the e-mails created now.
+pub async fn seed(s: &Services) -> Result<Vec<String>, ServicesError> {
+    let table = s.ctx.table.as_ref();
+    let store = |e: podcastflow_store::StoreError| ServicesError::Store(e);
+    if table.get(&platform::slug(SLUG)).await.map_err(store)?.is_some() {
+        return Ok(Vec::new());
+    }
+    let org_id = OrgId::new();
+    let admin = user(org_id, Role::Admin, None, UserId::new());
+    let org = Organization {
+        id: org_id,
+        name: "Demo Network".into(),
+        slug: SLUG.into(),
+        status: OrgStatus::Active,
+        plan: "demo".into(),
+        settings: OrgSettings { timezone: "America/New_York".into(), ..OrgSettings::default() },
+        stamp: Stamp::created(admin.id, Utc::now()),
+    };
+    let identity: &dyn Identity = s.identity.as_ref();
+    create_organization(table, &s.ctx.cursors, identity, &org, &admin, Some(PASSWORD)).await?;
+    let client = Client {
+        id: ClientId::new(),
+        org_id,
+        name: "Fizzy Cola".into(),
+        kind: ClientType::Advertiser,
+        agency_id: None,
+        industry: Some("beverages".into()),
+        competitive_category: Some("soft drinks".into()),
+        contacts: Vec::new(),
+        assigned_seller_ids: Vec::new(),
+        billing: Billing::default(),
+        status: ClientStatus::Active,
+        stamp: Stamp::created(admin.id, Utc::now()),
+    };
+    let tenant = TenantTable::new(s.ctx.table.clone(), org_id, s.ctx.cursors.as_ref().clone());
+    ClientRepo::new(&tenant).create(&client).await.map_err(|e| ServicesError::Demo(e.to_string()))?;
+    let mut users = vec![admin];
+    for (role, client_id) in
+        [(Role::Seller, None), (Role::Producer, None), (Role::Talent, None), (Role::Client, Some(client.id))]
+    {
+        let u = user(org_id, role, client_id, users[0].id);
+        create_user(table, &s.ctx.cursors, identity, &u, Some(PASSWORD)).await?;
+        users.push(u);
+    }
+    // Demo users sign straight in: their password is permanent, not temporary.
+    for u in &users {
+        identity
+            .admin_set_password(&u.id.to_string(), PASSWORD)
+            .await
+            .map_err(|e| ServicesError::Demo(e.to_string()))?;
+    }
+    Ok(users.into_iter().map(|u| u.email).collect())
+}
