@@ -90,6 +90,12 @@ pub fn org_pk(org: &OrgId, rest: impl fmt::Display) -> String {
     format!("ORG#{org}#{rest}")
 }
 
+/// The remembered first answer to a create sent with an `Idempotency-Key`, per tenant and
+/// principal (`key_digest`: SHA-256 of the header value). Kept 24 hours by TTL.
+pub fn idempotency(org: &OrgId, principal: &str, key_digest: &str) -> Key {
+    Key::new(org_pk(org, format!("IDEMPOTENCY#{principal}#{key_digest}")), "RESPONSE")
+}
+
 /// Sort key of an entity's own record inside its item collection.
 pub const PROFILE: &str = "PROFILE";
 

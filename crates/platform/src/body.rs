@@ -11,7 +11,7 @@ use crate::Problem;
 /// Largest JSON body accepted by default.
 pub const MAX_JSON_BODY: usize = 256 * 1024;
 
-fn bytes(body: &Body) -> &[u8] {
+pub(crate) fn bytes(body: &Body) -> &[u8] {
     match body {
         Body::Empty => &[],
         Body::Text(t) => t.as_bytes(),

@@ -7,6 +7,7 @@ pub mod body;
 pub mod conditional;
 pub mod context;
 pub mod errors;
+pub mod idempotency;
 pub mod outcome;
 pub mod paging;
 pub mod principal;

@@ -13,9 +13,10 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
 use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::user::{User, UserStatus};
-use podcastflow_domain::{OrgId, Role, Stamp, UserId};
+use podcastflow_domain::{OrgId, Principal, Role, Stamp, UserId};
 use podcastflow_identity::provisioning::{PLATFORM_SLUG, ProvisionError, create_organization};
 use podcastflow_identity::{Identity, IdentityError};
+use podcastflow_platform::idempotency;
 use podcastflow_platform::{
     AppContext, Failure, Outage, Outcome, PageBody, Problem, allow, if_match, json, json_body, json_with_etag,
     not_found, paging, principal, request_id, respond,
@@ -98,6 +99,10 @@ impl OrganizationsApp {
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         allow(&p, Action::OrganizationCreate, &Resource::Platform)?;
+        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+    }
+
+    async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
         let body: NewOrganization = json_body(req)?;
         let (now, org_id, admin_id) = (Utc::now(), OrgId::new(), UserId::new());
         let org = Organization {

@@ -8,6 +8,7 @@ use podcastflow_domain::user::{Preferences, User, UserStatus};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_identity::IdentityError;
 use podcastflow_identity::provisioning::{ProvisionError, create_user};
+use podcastflow_platform::idempotency;
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, allow, if_match, json, json_body, json_with_etag, no_content,
     not_found, paging, principal, request_id,
@@ -154,6 +155,11 @@ impl UsersApp {
 
     async fn invite(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
+        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.invite_once(req, &p, rid)).await
+    }
+
+    async fn invite_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
+        let p = p.clone();
         let body: Invite = json_body(req)?;
         allow(&p, Action::UserInvite, &Resource::Invite { org: p.org_id, role: body.role })?;
         let now = Utc::now();

@@ -275,3 +275,29 @@ async fn the_demo_organization_signs_in_at_once_with_every_role() {
         assert_eq!(me.body["role"], role);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_create_with_an_idempotency_key_creates_once() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let admin = o.admin.api.with_header("idempotency-key", "invite-42");
+    let body = json!({"email": "once@example.com", "name": "Once", "role": "seller", "temporaryPassword": TEMPORARY});
+    let first = admin.post("/users", body.clone()).await;
+    let second = admin.post("/users", body.clone()).await;
+    assert_eq!((first.status.as_u16(), second.status.as_u16()), (201, 201));
+    assert_eq!(first.body["id"], second.body["id"], "the same user, not a second one");
+    assert_eq!(second.headers["idempotent-replayed"], "true");
+    assert_eq!(second.headers["location"], first.headers["location"]);
+    let other = admin.post("/users", json!({"email": "twice@example.com", "name": "Twice", "role": "seller"})).await;
+    assert_eq!(other.status, 422, "the same key with another body");
+    // Another principal's identical key is theirs alone.
+    let seller_try = o.seller.api.with_header("idempotency-key", "invite-42").post("/users", body).await;
+    assert_eq!(seller_try.status, 403);
+    // A failed create frees the key for a corrected retry.
+    let retry = o.admin.api.with_header("idempotency-key", "k2");
+    assert_eq!(retry.post("/users", json!({"email": "bad", "name": "B", "role": "seller"})).await.status, 400);
+    assert_eq!(
+        retry.post("/users", json!({"email": "fixed@example.com", "name": "B", "role": "seller"})).await.status,
+        201
+    );
+}
