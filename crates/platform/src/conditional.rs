@@ -18,16 +18,42 @@ pub fn parse_etag(value: &str) -> Option<u64> {
     v.strip_prefix("\"v")?.strip_suffix('"')?.parse().ok()
 }
 
-/// The version the client read, from `If-Match`; required on every update.
-pub fn if_match(req: &Request) -> Result<u64, Problem> {
+/// What `If-Match` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: whatever version is current (the entity must exist).
+    Any,
+    /// The version the client read.
+    Version(u64),
+}
+
+impl IfMatch {
+    /// The version the write must find, given the one just read.
+    pub fn expected(self, current: u64) -> u64 {
+        match self {
+            IfMatch::Any => current,
+            IfMatch::Version(v) => v,
+        }
+    }
+}
+
+/// The version the client read, from `If-Match` (`*` for any); required on every update.
+pub fn if_match(req: &Request) -> Result<IfMatch, Problem> {
     let Some(h) = req.headers().get("if-match") else {
         return Err(Problem::new("precondition-required", StatusCode::PRECONDITION_REQUIRED, "If-Match required")
             .detail("send the ETag you read in If-Match, so concurrent edits are not lost"));
     };
-    h.to_str().ok().and_then(parse_etag).ok_or_else(|| {
-        Problem::new("invalid-header", StatusCode::BAD_REQUEST, "Invalid header")
-            .detail("If-Match must be an ETag of this API, e.g. \"v3\"")
-    })
+    match h.to_str().map(str::trim) {
+        Ok("*") => Ok(IfMatch::Any),
+        Ok(v) => parse_etag(v).map(IfMatch::Version).ok_or_else(|| {
+            Problem::new("invalid-header", StatusCode::BAD_REQUEST, "Invalid header")
+                .detail("If-Match must be an ETag of this API, e.g. \"v3\", or *")
+        }),
+        Err(_) => {
+            Err(Problem::new("invalid-header", StatusCode::BAD_REQUEST, "Invalid header")
+                .detail("If-Match must be ASCII"))
+        }
+    }
 }
 
 /// 412: the entity changed since the client read it.
@@ -52,5 +78,21 @@ mod tests {
         }
         assert_eq!(stale(4).status, 412);
         assert_eq!(stale(4).current_version, Some(4));
+    }
+
+    #[test]
+    fn if_match_takes_an_etag_or_a_star_and_is_required() {
+        let req = |v: Option<&str>| {
+            let r = crate::testing::TestRequest::new("PUT", "/x");
+            match v {
+                Some(v) => r.header("if-match", v).build(),
+                None => r.build(),
+            }
+        };
+        assert_eq!(if_match(&req(Some("\"v3\""))).unwrap(), IfMatch::Version(3));
+        assert_eq!(if_match(&req(Some("*"))).unwrap().expected(9), 9);
+        assert_eq!(IfMatch::Version(3).expected(9), 3);
+        assert_eq!(if_match(&req(None)).unwrap_err().status, 428);
+        assert_eq!(if_match(&req(Some("v3"))).unwrap_err().status, 400);
     }
 }

@@ -17,7 +17,7 @@ pub mod testing;
 
 pub use access::{allow, denied, not_found};
 pub use body::json_body;
-pub use conditional::{etag, if_match};
+pub use conditional::{IfMatch, etag, if_match};
 pub use context::AppContext;
 pub use errors::{Outage, repo_problem};
 pub use outcome::{Failure, Outcome, respond};

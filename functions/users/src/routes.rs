@@ -238,6 +238,7 @@ impl UsersApp {
             self.check_client(&p, next.role, next.client_id).await?;
         }
         next.stamp = u.stamp.touched(p.user_id, Utc::now());
+        let expected = expected.expected(u.stamp.version);
         next.stamp.version = expected + 1;
         let revoke = changes_role || next.status == UserStatus::Disabled && changes_status;
         self.users().update(&next, expected, revoke.then(Utc::now)).await?;
@@ -291,6 +292,7 @@ impl UsersApp {
         let expected = if_match(req)?;
         let prefs: Preferences = json_body(req)?;
         prefs.validate().map_err(Problem::validation)?;
+        let expected = expected.expected(self.users().preferences(&p.org_id, &p.user_id).await?.1);
         let version = self.users().save_preferences(&p.org_id, &p.user_id, &prefs, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &prefs, version, rid))
     }

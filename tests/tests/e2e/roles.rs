@@ -187,6 +187,8 @@ async fn the_user_guardrails_hold_from_the_attackers_side() {
     assert_eq!(admin.send("PUT", &format!("/users/{t}"), Some(json!({"name": "N1"})), Some(&fresh)).await.status, 200);
     let stale = admin.send("PUT", &format!("/users/{t}"), Some(json!({"name": "N2"})), Some(&fresh)).await;
     assert_eq!((stale.status.as_u16(), stale.body["currentVersion"].clone()), (412, json!(3)));
+    let any = admin.send("PUT", &format!("/users/{t}"), Some(json!({"name": "N3"})), Some("*")).await;
+    assert_eq!((any.status.as_u16(), any.etag()), (200, "\"v4\"".to_owned()), "If-Match: * takes the current version");
     // Bad input is a 4xx problem, never a 5xx.
     for body in
         [json!({"email": "nope", "name": "", "role": "seller"}), json!({"role": "emperor"}), json!({"unknown": 1})]
