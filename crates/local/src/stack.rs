@@ -125,6 +125,9 @@ pub enum StackError {
     /// The store could not be opened.
     #[error("store: {0}")]
     Store(#[from] podcastflow_store::StoreError),
+    /// The bundled OpenAPI document does not parse.
+    #[error("infra/openapi.yaml: {0}")]
+    OpenApi(String),
     /// The functions' services could not be made.
     #[error(transparent)]
     Services(#[from] ServicesError),
@@ -276,8 +279,20 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         let body = serde_json::to_string(&identity.jwks()).unwrap_or_else(|_| "{\"keys\":[]}".into());
         async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
     });
+    let openapi = crate::docs::openapi_json().map_err(StackError::OpenApi)?;
+    let docs = crate::docs::docs_html().map_err(StackError::OpenApi)?;
+    let openapi = axum::routing::get(move || {
+        let body = openapi.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+    });
+    let docs = axum::routing::get(move || {
+        let body = docs.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], body) }
+    });
     let app = Router::new()
         .route("/identity/.well-known/jwks.json", jwks)
+        .route("/openapi.json", openapi)
+        .route("/docs", docs)
         .fallback(serve)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(gateway);

@@ -166,3 +166,14 @@ async fn data_survives_a_restart_and_endpoints_are_written() {
     assert_eq!(again.http.get(again.url("/monitoring/health")).send().await.unwrap().status(), 200);
     again.stop().await;
 }
+
+#[tokio::test]
+async fn the_stack_serves_its_openapi_document_and_a_docs_page() {
+    let s = TestStack::start().await;
+    let doc: serde_json::Value = s.http.get(s.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/auth/login"]["post"].is_object());
+    let page = s.http.get(s.url("/docs")).send().await.unwrap();
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("/organizations"));
+}
