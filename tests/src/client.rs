@@ -40,6 +40,11 @@ impl Api {
         Self { http: reqwest::Client::new(), base: base.to_owned(), authorization: None, headers: Vec::new() }
     }
 
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The same client with a bearer access token.
     pub fn with_token(&self, token: &str) -> Self {
         Self { authorization: Some(format!("Bearer {token}")), ..self.clone() }

@@ -3,6 +3,7 @@
 mod authorizer;
 mod gateway;
 mod identity;
+mod robustness;
 mod roles;
 mod s3;
 mod schedules;

@@ -1,0 +1,79 @@
+//! Client input never makes a 5xx: every route of template.yaml, as master, an admin and
+//! anonymously, with missing, malformed, wrongly shaped, unknown-field, oversized and
+//! wrong-media-type bodies and made-up path ids. Every answer must be 2xx or a 4xx problem+json.
+
+use podcastflow_local::template::{BUNDLED, Template};
+use podcastflow_tests::client::Api;
+use podcastflow_tests::org;
+use podcastflow_tests::stack::TestStack;
+
+async fn raw(
+    http: &reqwest::Client,
+    api: &Api,
+    method: &str,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, String) {
+    let mut req =
+        http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", api.base()));
+    if let Some(a) = &api.authorization {
+        req = req.header("authorization", a);
+    }
+    for (k, v) in &api.headers {
+        req = req.header(k, v);
+    }
+    req = req.header("if-match", "\"v1\"");
+    if let Some((content_type, b)) = body {
+        req = req.header("content-type", content_type).body(b);
+    }
+    let resp = req.send().await.expect("an answer");
+    let status = resp.status().as_u16();
+    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, ct)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_client_input_makes_a_server_error() {
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let template = Template::parse(BUNDLED).unwrap();
+    let mut routes: Vec<_> = template.routes.iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+    // Signing out would end the callers' sessions: last.
+    routes.sort_by_key(|(_, p)| p == "/auth/logout");
+    let bodies: Vec<Option<(&str, String)>> = vec![
+        None,
+        Some(("application/json", "{".into())),
+        Some(("application/json", "[]".into())),
+        Some(("application/json", "null".into())),
+        Some(("application/json", r#"{"unexpected": true}"#.into())),
+        Some(("application/json", r#"{"email": 7, "name": [], "role": {}, "status": 1, "settings": "x"}"#.into())),
+        Some(("application/json", format!(r#"{{"name": "{}"}}"#, "x".repeat(300 * 1024)))),
+        Some(("text/plain", "hello".into())),
+    ];
+    let callers =
+        [("master", master.with_header("x-org-id", &o.id)), ("admin", o.admin.api.clone()), ("anonymous", s.api())];
+    let mut requests = 0;
+    let http = reqwest::Client::new();
+    for (method, path) in &routes {
+        for id in ["01JD0000000000000000000000", "not-an-id"] {
+            let concrete =
+                path.split('/').map(|seg| if seg.starts_with('{') { id } else { seg }).collect::<Vec<_>>().join("/");
+            for (who, api) in &callers {
+                for body in &bodies {
+                    let (status, ct) = raw(&http, api, method, &concrete, body.clone()).await;
+                    requests += 1;
+                    assert!(
+                        status < 500,
+                        "{method} {concrete} as {who} with {:?}: {status}",
+                        body.as_ref().map(|b| &b.1[..b.1.len().min(60)])
+                    );
+                    if status >= 400 {
+                        assert_eq!(ct, "application/problem+json", "{method} {concrete} as {who}: {status}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(requests > 1000, "{requests} requests");
+}
