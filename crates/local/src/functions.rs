@@ -8,6 +8,7 @@ use std::sync::Arc;
 use lambda_http::{Body, BoxFuture, Error, Request, Response};
 use podcastflow_auth::AuthApp;
 use podcastflow_authorizer::Authorizer;
+use podcastflow_clients::ClientsApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_users::UsersApp;
 
@@ -32,6 +33,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let auth = Arc::new(AuthApp { ctx: s.ctx.clone(), identity: identity.clone() });
     let users = Arc::new(UsersApp { ctx: s.ctx.clone(), identity: identity.clone() });
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
+    let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
         (
@@ -53,6 +55,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = orgs.clone();
                 async move { podcastflow_organizations::handle(&app, req).await }
+            }),
+        ),
+        (
+            "ClientsFunction".to_owned(),
+            http(move |req| {
+                let app = clients.clone();
+                async move { podcastflow_clients::handle(&app, req).await }
             }),
         ),
     ])

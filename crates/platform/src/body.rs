@@ -50,6 +50,11 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
             e.column()
         ))
     })?;
+    from_value(value)
+}
+
+/// A JSON value as `T`, or 400 naming the field of the wrong shape.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Problem> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -60,6 +65,38 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
         p.errors.push(podcastflow_domain::FieldError { field, code, message: inner });
         p
     })
+}
+
+/// PUT with merge semantics: the fields present in `patch` (only those in `allowed`) replace the
+/// entity's, `null` clears an optional one (a required one set to `null` is a 400), the rest stay.
+pub fn merge<T: serde::Serialize + DeserializeOwned>(
+    current: &T,
+    patch: serde_json::Value,
+    allowed: &[&str],
+) -> Result<T, Problem> {
+    let serde_json::Value::Object(patch) = patch else {
+        return Err(Problem::new("validation", StatusCode::BAD_REQUEST, "Invalid request body")
+            .detail("the body must be a JSON object of the fields to change"));
+    };
+    let mut unknown = podcastflow_domain::ValidationErrors::new();
+    for k in patch.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        unknown.add(k.clone(), "unknown_field", "this field cannot be changed here");
+    }
+    if !unknown.is_empty() {
+        return Err(Problem::validation(unknown));
+    }
+    let mut value = serde_json::to_value(current).map_err(|e| {
+        Problem::new("internal", StatusCode::INTERNAL_SERVER_ERROR, "Entity could not be encoded").detail(e.to_string())
+    })?;
+    if let Some(obj) = value.as_object_mut() {
+        for (k, v) in patch {
+            match v {
+                serde_json::Value::Null => obj.remove(&k),
+                v => obj.insert(k, v),
+            };
+        }
+    }
+    from_value(value)
 }
 
 #[cfg(test)]
@@ -109,5 +146,38 @@ mod tests {
         assert_eq!((wrong.errors[0].field.as_str(), wrong.errors[0].code), ("budget.amount", "invalid"));
         let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(MAX_JSON_BODY));
         assert_eq!(json_body::<Create>(&req("application/json", &big)).unwrap_err().status, 413);
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+
+    use super::merge;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct Thing {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        count: u32,
+    }
+
+    #[test]
+    fn present_fields_replace_null_clears_and_the_rest_stay() {
+        let t = Thing { name: "a".into(), note: Some("n".into()), count: 1 };
+        let got = merge(&t, json!({"name": "b", "note": null}), &["name", "note", "count"]).unwrap();
+        assert_eq!(got, Thing { name: "b".into(), note: None, count: 1 });
+    }
+
+    #[test]
+    fn unknown_fields_required_nulls_and_wrong_shapes_are_400() {
+        let t = Thing { name: "a".into(), note: None, count: 1 };
+        assert!(merge(&t, json!({"id": "x"}), &["name"]).unwrap_err().errors.iter().any(|e| e.field == "id"));
+        assert_eq!(merge(&t, json!({"name": null}), &["name"]).unwrap_err().status, 400);
+        assert_eq!(merge(&t, json!({"count": "many"}), &["count"]).unwrap_err().errors[0].field, "count");
+        assert_eq!(merge(&t, json!([1]), &["count"]).unwrap_err().status, 400);
     }
 }

@@ -16,7 +16,7 @@ pub mod response;
 pub mod testing;
 
 pub use access::{allow, denied, not_found};
-pub use body::json_body;
+pub use body::{json_body, merge};
 pub use conditional::{IfMatch, etag, if_match};
 pub use context::AppContext;
 pub use errors::{Outage, repo_problem};

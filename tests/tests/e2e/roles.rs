@@ -45,6 +45,13 @@ impl World {
         org::invite(&self.s, &self.a.admin.api, "seller", json!({})).await.id
     }
 
+    /// A fresh client of A, assigned to A's seller.
+    async fn client(&self) -> String {
+        let body = json!({"name": unique("client"), "type": "advertiser", "assignedSellerIds": [self.a.seller.id]});
+        let c = self.a.admin.api.post("/clients", body).await;
+        c.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -68,7 +75,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 17] = [
+    let rows: [(&str, [u16; 7]); 22] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -84,6 +91,11 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("POST /api-keys", [201, 201, 403, 403, 403, 403, 201]),
         ("GET /api-keys", [200, 200, 403, 403, 403, 403, 200]),
         ("DELETE /api-keys/{key}", [204, 204, 403, 403, 403, 403, 404]),
+        ("GET /clients", [200, 200, 200, 403, 403, 200, 200]),
+        ("POST /clients", [201, 201, 201, 403, 403, 403, 201]),
+        ("GET /clients/{client}", [200, 200, 200, 404, 404, 404, 404]),
+        ("PUT /clients/{client}", [200, 200, 200, 404, 404, 404, 404]),
+        ("DELETE /clients/{client}", [204, 204, 403, 404, 404, 404, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -142,6 +154,16 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "GET /api-keys" => api.get("/api-keys").await,
                 "DELETE /api-keys/{key}" => {
                     api.send("DELETE", &format!("/api-keys/{}", w.key().await), None, None).await
+                }
+                "GET /clients" => api.get("/clients").await,
+                "POST /clients" => api.post("/clients", json!({"name": unique("c"), "type": "advertiser"})).await,
+                "GET /clients/{client}" => api.get(&format!("/clients/{}", w.client().await)).await,
+                "PUT /clients/{client}" => {
+                    let c = w.client().await;
+                    api.send("PUT", &format!("/clients/{c}"), Some(json!({"industry": "audio"})), Some("*")).await
+                }
+                "DELETE /clients/{client}" => {
+                    api.send("DELETE", &format!("/clients/{}", w.client().await), None, Some("*")).await
                 }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,

@@ -1,6 +1,6 @@
 //! The repositories per aggregate, the same cases on each adapter.
 
-mod build;
+pub(crate) mod build;
 mod cases;
 
 on_both_adapters!(cases:

@@ -81,6 +81,22 @@ impl<'a> ClientRepo<'a> {
         EntityPage::decode(self.t.page(&q, cursor).await?)
     }
 
+    /// One page of the clients a seller is assigned to (by client id), for lists narrowed to a
+    /// seller: a Query on the seller's assignments, then one batch read of that page's clients.
+    pub async fn list_assigned(
+        &self,
+        seller: &UserId,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<EntityPage<Client>, RepoError> {
+        let q = Query::partition(Index::Main, org_pk(self.t.org(), format!("SELLER#{seller}")))
+            .sort(KeyCondition::BeginsWith("CLIENT#".into()))
+            .limit(limit);
+        let page = self.t.page(&q, cursor).await?;
+        let ids: Vec<ClientId> = ids_in(&page.items, "clientId");
+        Ok(EntityPage { items: self.get_many(&ids).await?, cursor: page.cursor })
+    }
+
     /// The ids of the clients a seller is assigned to.
     pub async fn assigned_to(&self, seller: &UserId) -> Result<Vec<ClientId>, RepoError> {
         let q = Query::partition(Index::Main, org_pk(self.t.org(), format!("SELLER#{seller}")))

@@ -1,0 +1,245 @@
+//! The routes of `clients`.
+
+use chrono::Utc;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Request, RequestExt};
+use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
+use podcastflow_domain::policy::{Action, Resource, Rule, rule};
+use podcastflow_domain::user::UserStatus;
+use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
+use podcastflow_platform::{
+    Failure, Outcome, PageBody, Problem, allow, idempotency, if_match, json, json_body, json_with_etag, merge,
+    no_content, not_found, paging, principal, request_id,
+};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::EntityPage;
+use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::repo::clients::{ClientFilter, ClientRepo};
+use podcastflow_store::repo::users::UserRepo;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ClientsApp;
+
+/// The fields a PUT may change.
+const CHANGEABLE: [&str; 8] =
+    ["name", "type", "agencyId", "industry", "competitiveCategory", "contacts", "billing", "assignedSellerIds"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewClient {
+    name: String,
+    #[serde(rename = "type")]
+    kind: ClientType,
+    #[serde(default)]
+    agency_id: Option<ClientId>,
+    #[serde(default)]
+    industry: Option<String>,
+    #[serde(default)]
+    competitive_category: Option<String>,
+    #[serde(default)]
+    contacts: Vec<Contact>,
+    #[serde(default)]
+    billing: Option<Billing>,
+    #[serde(default)]
+    assigned_seller_ids: Vec<UserId>,
+}
+
+fn field_problem(field: &str, code: &'static str, message: &str) -> Problem {
+    let mut v = ValidationErrors::new();
+    v.add(field, code, message.to_owned());
+    Problem::validation(v)
+}
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned).filter(|v| !v.is_empty())
+}
+
+fn parse_query<T: serde::de::DeserializeOwned>(req: &Request, name: &str, what: &str) -> Result<Option<T>, Problem> {
+    match query(req, name) {
+        Some(v) => serde_json::from_value(Value::from(v)).map(Some).map_err(|_| field_problem(name, "invalid", what)),
+        None => Ok(None),
+    }
+}
+
+impl ClientsApp {
+    fn tenant(&self, p: &Principal) -> TenantTable {
+        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
+    }
+
+    /// A client of the principal's organization that they may read, or 404.
+    async fn readable(&self, p: &Principal, t: &TenantTable, id: &str, action: Action) -> Result<Client, Failure> {
+        let id: ClientId = id.parse().map_err(|_| not_found())?;
+        let c = ClientRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
+        allow(p, action, &Resource::Client { org: c.org_id, id: c.id, assigned_sellers: &c.assigned_seller_ids })?;
+        Ok(c)
+    }
+
+    /// Agencies must be agency clients of the organization; assigned sellers its active sellers.
+    async fn check_links(&self, t: &TenantTable, c: &Client) -> Result<(), Failure> {
+        let mut v = ValidationErrors::new();
+        if let Some(a) = c.agency_id {
+            match ClientRepo::new(t).get(&a).await? {
+                Some(agency) if agency.kind == ClientType::Agency => {}
+                _ => v.add("agencyId", "unknown", "no agency client with this id in this organization"),
+            }
+        }
+        let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        for (i, s) in c.assigned_seller_ids.iter().enumerate() {
+            match users.get(&c.org_id, s).await? {
+                Some(u) if u.role == Role::Seller && u.status != UserStatus::Disabled => {}
+                _ => v.add(format!("assignedSellerIds[{i}]"), "unknown", "not an active seller of this organization"),
+            }
+        }
+        v.into_result().map_err(|e| Problem::validation(e).into())
+    }
+
+    async fn list(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let paging = paging(req)?;
+        let status = parse_query::<ClientStatus>(req, "status", "active or archived")?.unwrap_or(ClientStatus::Active);
+        let kind = parse_query::<ClientType>(req, "type", "advertiser or agency")?;
+        let seller = match query(req, "assignedSeller") {
+            Some(s) => Some(s.parse::<UserId>().map_err(|_| field_problem("assignedSeller", "invalid", "a user id"))?),
+            None => None,
+        };
+        let prefix = query(req, "q");
+        let t = self.tenant(&p);
+        let repo = ClientRepo::new(&t);
+        let cursor = paging.cursor.as_deref();
+        let page: EntityPage<Client> = match rule(Action::ClientRead, p.role) {
+            Rule::Deny => {
+                return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                    .detail("your role does not read clients")
+                    .into());
+            }
+            // Client users see their own client only.
+            Rule::OwnClient => {
+                let own = match p.client_id {
+                    Some(c) => repo.get(&c).await?.into_iter().collect(),
+                    None => Vec::new(),
+                };
+                EntityPage { items: own, cursor: None }
+            }
+            // Sellers see the clients assigned to them.
+            Rule::AssignedSeller => repo.list_assigned(&p.user_id, cursor, paging.limit).await?,
+            _ => match seller {
+                Some(s) => repo.list_assigned(&s, cursor, paging.limit).await?,
+                None => {
+                    let filter = ClientFilter { status: Some(status), name_prefix: prefix.clone() };
+                    repo.list(&filter, cursor, paging.limit).await?
+                }
+            },
+        };
+        // Filters the chosen Query could not apply narrow the page (it may hold fewer items).
+        let prefix = prefix.map(|q| q.trim().to_lowercase());
+        let items: Vec<Client> = page
+            .items
+            .into_iter()
+            .filter(|c| c.status == status)
+            .filter(|c| kind.is_none_or(|k| c.kind == k))
+            .filter(|c| prefix.as_deref().is_none_or(|q| c.name.trim().to_lowercase().starts_with(q)))
+            .collect();
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor: page.cursor }, rid))
+    }
+
+    async fn create(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        allow(&p, Action::ClientCreate, &Resource::Org(p.org_id))?;
+        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+    }
+
+    async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
+        let body: NewClient = json_body(req)?;
+        let mut sellers = body.assigned_seller_ids;
+        if p.role == Role::Seller && !sellers.contains(&p.user_id) {
+            sellers.push(p.user_id);
+        }
+        let c = Client {
+            id: ClientId::new(),
+            org_id: p.org_id,
+            name: body.name.trim().to_owned(),
+            kind: body.kind,
+            agency_id: body.agency_id,
+            industry: body.industry,
+            competitive_category: body.competitive_category,
+            contacts: body.contacts,
+            billing: body.billing.unwrap_or_default(),
+            assigned_seller_ids: sellers,
+            status: ClientStatus::Active,
+            stamp: Stamp::created(p.user_id, Utc::now()),
+        };
+        c.validate().map_err(Problem::validation)?;
+        let t = self.tenant(p);
+        self.check_links(&t, &c).await?;
+        ClientRepo::new(&t).create(&c).await?;
+        let mut r = json_with_etag(StatusCode::CREATED, &c, c.stamp.version, rid);
+        if let Ok(v) = format!("/clients/{}", c.id).parse() {
+            r.headers_mut().insert("location", v);
+        }
+        Ok(r)
+    }
+
+    async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let c = self.readable(&p, &self.tenant(&p), id, Action::ClientRead).await?;
+        Ok(json_with_etag(StatusCode::OK, &c, c.stamp.version, rid))
+    }
+
+    async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.tenant(&p);
+        let c = self.readable(&p, &t, id, Action::ClientUpdate).await?;
+        let expected = if_match(req)?.expected(c.stamp.version);
+        let patch: Value = json_body(req)?;
+        let mut next: Client = merge(&c, patch, &CHANGEABLE)?;
+        next.validate().map_err(Problem::validation)?;
+        if next.agency_id != c.agency_id || next.assigned_seller_ids != c.assigned_seller_ids {
+            self.check_links(&t, &next).await?;
+        }
+        next.stamp = c.stamp.touched(p.user_id, Utc::now());
+        next.stamp.version = expected + 1;
+        ClientRepo::new(&t).update(&next, expected).await?;
+        Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
+    }
+
+    async fn archive(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.tenant(&p);
+        let c = self.readable(&p, &t, id, Action::ClientArchive).await?;
+        let expected = if_match(req)?.expected(c.stamp.version);
+        if c.status == ClientStatus::Archived {
+            return Ok(no_content(rid));
+        }
+        if CampaignRepo::new(&t).client_has_committed(&c.id).await? {
+            return Err(Problem::new(
+                "client-has-committed-campaigns",
+                StatusCode::CONFLICT,
+                "Client has committed campaigns",
+            )
+            .detail("a client with campaigns that are won, live or paused cannot be archived")
+            .into());
+        }
+        let mut next = c.clone();
+        next.status = ClientStatus::Archived;
+        next.stamp = c.stamp.touched(p.user_id, Utc::now());
+        next.stamp.version = expected + 1;
+        ClientRepo::new(&t).update(&next, expected).await?;
+        Ok(no_content(rid))
+    }
+}
+
+/// Dispatches a request to its route.
+pub(crate) async fn route(app: &ClientsApp, req: &Request) -> Outcome {
+    let rid = request_id(req);
+    let path = req.raw_http_path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (&Method::GET, ["clients"]) => app.list(req, &rid).await,
+        (&Method::POST, ["clients"]) => app.create(req, &rid).await,
+        (&Method::GET, ["clients", id]) => app.get(req, id, &rid).await,
+        (&Method::PUT, ["clients", id]) => app.update(req, id, &rid).await,
+        (&Method::DELETE, ["clients", id]) => app.archive(req, id, &rid).await,
+        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+    }
+}
