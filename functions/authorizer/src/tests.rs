@@ -173,3 +173,23 @@ fn the_policy_covers_every_route_of_the_stage() {
         "arn:aws:execute-api:eu-west-1:1:ws/local/*"
     );
 }
+
+#[tokio::test]
+async fn a_websocket_connect_is_authorized_by_the_token_in_the_query_string() {
+    let w = world().await;
+    let token = token(&w).await;
+    let mut raw: Value =
+        serde_json::from_str(include_str!("../../../events/authorizer/websocket-connect.json")).unwrap();
+    raw["queryStringParameters"]["token"] = Value::from(token);
+    let event: ApiGatewayCustomAuthorizerRequestTypeRequest = serde_json::from_value(raw.clone()).unwrap();
+    let answer = handle(&w.authorizer, LambdaEvent::new(event, Default::default())).await.unwrap();
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Resource"],
+        "arn:aws:execute-api:us-east-1:123456789012:wsapi12345/prod/*"
+    );
+    assert_eq!(answer["context"]["userId"], w.admin.id.to_string());
+    raw["queryStringParameters"]["token"] = Value::from("forged");
+    let event: ApiGatewayCustomAuthorizerRequestTypeRequest = serde_json::from_value(raw).unwrap();
+    let refused = handle(&w.authorizer, LambdaEvent::new(event, Default::default())).await;
+    assert_eq!(refused.map_err(|e| e.to_string()), Err("Unauthorized".into()));
+}
