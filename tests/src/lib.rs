@@ -2,6 +2,7 @@
 //! local stack on free ports.
 
 pub mod client;
+pub mod counting;
 pub mod fixture;
 pub mod identity;
 pub mod org;

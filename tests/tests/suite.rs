@@ -4,6 +4,7 @@
 //! - `repositories::{embedded,dynamodb}::*`: the repositories per aggregate, likewise.
 //! - `e2e::*`: the local stack driven over HTTP.
 //! - `identity::{local,cognito}::*`: the identity port, the same cases on each adapter.
+//! - `costs::*`: store calls per request stay bounded whatever the data.
 //! - `consistency::*`: template.yaml and infra/openapi.yaml describe the same API.
 
 /// Runs each named case of `$cases` once per adapter: `embedded::<case>` and `dynamodb::<case>`.
@@ -30,6 +31,7 @@ macro_rules! on_both_adapters {
 
 mod consistency;
 mod contract;
+mod costs;
 mod e2e;
 mod identity;
 mod repositories;
