@@ -3,6 +3,7 @@
 //! of `.eml` files a developer can open, and tests can read.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use thiserror::Error;
@@ -31,10 +32,12 @@ pub trait Mail: Send + Sync {
 }
 
 /// The local adapter: every message becomes `<dir>/<ulid>.eml` (RFC 5322 text).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Outbox {
     dir: PathBuf,
     from: String,
+    /// Monotonic, so names sort in sending order even within one millisecond.
+    ids: Arc<Mutex<ulid::Generator>>,
 }
 
 /// Header values must not smuggle in more headers.
@@ -42,10 +45,16 @@ fn header_value(v: &str) -> String {
     v.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
 }
 
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").field("dir", &self.dir).field("from", &self.from).finish_non_exhaustive()
+    }
+}
+
 impl Outbox {
     /// An outbox writing into `dir` (created when needed), sending as `from`.
     pub fn new(dir: impl Into<PathBuf>, from: impl Into<String>) -> Self {
-        Self { dir: dir.into(), from: from.into() }
+        Self { dir: dir.into(), from: from.into(), ids: Arc::new(Mutex::new(ulid::Generator::new())) }
     }
 
     /// The folder the messages land in.
@@ -84,7 +93,11 @@ fn parse(text: &str) -> Message {
 #[async_trait]
 impl Mail for Outbox {
     async fn send(&self, m: &Message) -> Result<(), MailError> {
-        let id = ulid::Ulid::new();
+        let id = {
+            let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+            // Past 2^80 messages in one millisecond the generator gives up; a fresh id still works.
+            ids.generate().unwrap_or_else(|_| ulid::Ulid::new())
+        };
         let text = format!(
             "Message-ID: <{id}@podcastflow.local>\r\nDate: {}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\n\
              MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
@@ -112,16 +125,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Outbox::new(dir.path().join("outbox"), "PodcastFlow <no-reply@podcastflow.local>");
         assert!(outbox.messages().unwrap().is_empty());
-        for n in 1..=3 {
+        for n in 1..=50 {
             let m =
                 Message { to: format!("u{n}@example.com"), subject: format!("s{n}"), body: "line 1\nline 2".into() };
             outbox.send(&m).await.unwrap();
         }
         let got = outbox.messages().unwrap();
-        assert_eq!(
-            got.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(),
-            ["u1@example.com", "u2@example.com", "u3@example.com"]
-        );
+        let expected: Vec<String> = (1..=50).map(|n| format!("u{n}@example.com")).collect();
+        let sent: Vec<String> = got.iter().map(|m| m.to.clone()).collect();
+        assert_eq!(sent, expected, "sending order, within one millisecond too");
         assert_eq!(got[0].body, "line 1\nline 2");
     }
 
