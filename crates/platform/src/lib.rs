@@ -24,4 +24,4 @@ pub use outcome::{Failure, Outcome, respond};
 pub use paging::{PageBody, Paging, paging};
 pub use principal::principal;
 pub use problem::Problem;
-pub use response::{json, json_with_etag, no_content, request_id};
+pub use response::{created, json, json_with_etag, no_content, request_id};

@@ -54,6 +54,13 @@ pub struct ProblemBody {
 }
 
 impl Problem {
+    /// 400 with one field-level error.
+    pub fn field(field: &str, code: &'static str, message: &str) -> Self {
+        let mut v = podcastflow_domain::ValidationErrors::new();
+        v.add(field, code, message.to_owned());
+        Self::validation(v)
+    }
+
     /// A problem of a kind (the last segment of its type URI) with a status and title.
     pub fn new(kind: &str, status: StatusCode, title: &str) -> Self {
         Self(Box::new(ProblemBody {

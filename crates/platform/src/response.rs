@@ -58,3 +58,15 @@ pub fn no_content(request_id: &str) -> Response<Body> {
     }
     resp
 }
+
+/// 201 for a new entity at `location`, with its ETag when it has a version of its own.
+pub fn created<T: Serialize>(body: &T, version: Option<u64>, location: &str, request_id: &str) -> Response<Body> {
+    let mut resp = match version {
+        Some(v) => json_with_etag(StatusCode::CREATED, body, v, request_id),
+        None => json(StatusCode::CREATED, body, request_id),
+    };
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert("location", v);
+    }
+    resp
+}

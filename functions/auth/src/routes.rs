@@ -115,18 +115,12 @@ fn invalid_credentials() -> Problem {
         .detail("incorrect e-mail or password")
 }
 
-fn field_problem(field: &str, code: &'static str, message: &str) -> Problem {
-    let mut v = podcastflow_domain::ValidationErrors::new();
-    v.add(field, code, message.to_owned());
-    Problem::validation(v)
-}
-
 /// What an identity failure means to the client.
 fn identity_failure(e: IdentityError, password_field: &str) -> Failure {
     match e {
         IdentityError::NotAuthorized | IdentityError::UserNotFound => Failure::Client(invalid_credentials()),
-        IdentityError::InvalidPassword(why) => Failure::Client(field_problem(password_field, "weak_password", &why)),
-        IdentityError::CodeMismatch => Failure::Client(field_problem("code", "mismatch", "the code is not right")),
+        IdentityError::InvalidPassword(why) => Failure::Client(Problem::field(password_field, "weak_password", &why)),
+        IdentityError::CodeMismatch => Failure::Client(Problem::field("code", "mismatch", "the code is not right")),
         IdentityError::Expired => Failure::Client(
             Problem::new("expired", StatusCode::UNAUTHORIZED, "Expired")
                 .detail("the session or code has expired or was used; start again"),
@@ -276,13 +270,13 @@ impl AuthApp {
         let step = match body.challenge {
             podcastflow_identity::ChallengeName::NewPasswordRequired => {
                 let pw =
-                    body.new_password.ok_or_else(|| field_problem("newPassword", "required", "the new password"))?;
+                    body.new_password.ok_or_else(|| Problem::field("newPassword", "required", "the new password"))?;
                 self.identity.respond_new_password(&username, session, &pw).await
             }
             podcastflow_identity::ChallengeName::SoftwareTokenMfa => {
                 let code = body
                     .code
-                    .ok_or_else(|| field_problem("code", "required", "the code from the authenticator app"))?;
+                    .ok_or_else(|| Problem::field("code", "required", "the code from the authenticator app"))?;
                 self.identity.respond_mfa(&username, session, &code).await
             }
         };
@@ -321,7 +315,7 @@ impl AuthApp {
         match self.identity.change_password(&bearer(req)?, &body.current_password, &body.new_password).await {
             Ok(()) => Ok(no_content(rid)),
             Err(IdentityError::NotAuthorized) => {
-                Err(field_problem("currentPassword", "incorrect", "the current password is not right").into())
+                Err(Problem::field("currentPassword", "incorrect", "the current password is not right").into())
             }
             Err(e) => Err(identity_failure(e, "newPassword")),
         }

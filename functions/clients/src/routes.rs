@@ -8,7 +8,7 @@ use podcastflow_domain::policy::{Action, Resource, Rule, rule};
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, allow, idempotency, if_match, json, json_body, json_with_etag, merge,
+    Failure, Outcome, PageBody, Problem, allow, created, idempotency, if_match, json, json_body, json_with_etag, merge,
     no_content, not_found, paging, principal, request_id,
 };
 use podcastflow_store::TenantTable;
@@ -45,19 +45,13 @@ struct NewClient {
     assigned_seller_ids: Vec<UserId>,
 }
 
-fn field_problem(field: &str, code: &'static str, message: &str) -> Problem {
-    let mut v = ValidationErrors::new();
-    v.add(field, code, message.to_owned());
-    Problem::validation(v)
-}
-
 fn query(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned).filter(|v| !v.is_empty())
 }
 
 fn parse_query<T: serde::de::DeserializeOwned>(req: &Request, name: &str, what: &str) -> Result<Option<T>, Problem> {
     match query(req, name) {
-        Some(v) => serde_json::from_value(Value::from(v)).map(Some).map_err(|_| field_problem(name, "invalid", what)),
+        Some(v) => serde_json::from_value(Value::from(v)).map(Some).map_err(|_| Problem::field(name, "invalid", what)),
         None => Ok(None),
     }
 }
@@ -100,7 +94,7 @@ impl ClientsApp {
         let status = parse_query::<ClientStatus>(req, "status", "active or archived")?.unwrap_or(ClientStatus::Active);
         let kind = parse_query::<ClientType>(req, "type", "advertiser or agency")?;
         let seller = match query(req, "assignedSeller") {
-            Some(s) => Some(s.parse::<UserId>().map_err(|_| field_problem("assignedSeller", "invalid", "a user id"))?),
+            Some(s) => Some(s.parse::<UserId>().map_err(|_| Problem::field("assignedSeller", "invalid", "a user id"))?),
             None => None,
         };
         let prefix = query(req, "q");
@@ -173,11 +167,7 @@ impl ClientsApp {
         let t = self.tenant(p);
         self.check_links(&t, &c).await?;
         ClientRepo::new(&t).create(&c).await?;
-        let mut r = json_with_etag(StatusCode::CREATED, &c, c.stamp.version, rid);
-        if let Ok(v) = format!("/clients/{}", c.id).parse() {
-            r.headers_mut().insert("location", v);
-        }
-        Ok(r)
+        Ok(created(&c, Some(c.stamp.version), &format!("/clients/{}", c.id), rid))
     }
 
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {

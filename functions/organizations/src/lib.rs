@@ -18,7 +18,7 @@ use podcastflow_identity::provisioning::{PLATFORM_SLUG, ProvisionError, create_o
 use podcastflow_identity::{Identity, IdentityError};
 use podcastflow_platform::idempotency;
 use podcastflow_platform::{
-    AppContext, Failure, Outage, Outcome, PageBody, Problem, allow, if_match, json, json_body, json_with_etag,
+    AppContext, Failure, Outage, Outcome, PageBody, Problem, allow, created, if_match, json, json_body, json_with_etag,
     not_found, paging, principal, request_id, respond,
 };
 use podcastflow_store::repo::organizations::OrganizationRepo;
@@ -142,11 +142,7 @@ impl OrganizationsApp {
         create_organization(self.ctx.table.as_ref(), &self.ctx.cursors, self.identity.as_ref(), &org, &admin, temp)
             .await
             .map_err(provision_failure)?;
-        let mut r = json(StatusCode::CREATED, &Created { organization: &org, admin: &admin }, rid);
-        if let Ok(v) = format!("/organizations/{org_id}").parse() {
-            r.headers_mut().insert("location", v);
-        }
-        Ok(r)
+        Ok(created(&Created { organization: &org, admin: &admin }, None, &format!("/organizations/{org_id}"), rid))
     }
 
     async fn list(&self, req: &Request, rid: &str) -> Outcome {

@@ -5,12 +5,12 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Request, RequestExt};
 use podcastflow_domain::policy::{Action, Resource, View};
 use podcastflow_domain::user::{Preferences, User, UserStatus};
-use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
+use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId};
 use podcastflow_identity::IdentityError;
 use podcastflow_identity::provisioning::{ProvisionError, create_user};
 use podcastflow_platform::idempotency;
 use podcastflow_platform::{
-    Failure, Outage, Outcome, PageBody, Problem, allow, if_match, json, json_body, json_with_etag, no_content,
+    Failure, Outage, Outcome, PageBody, Problem, allow, created, if_match, json, json_body, json_with_etag, no_content,
     not_found, paging, principal, request_id,
 };
 use podcastflow_store::TenantTable;
@@ -77,12 +77,6 @@ fn view_of(u: &User, view: View) -> Value {
     .unwrap_or(Value::Null)
 }
 
-fn field_problem(field: &str, code: &'static str, message: &str) -> Problem {
-    let mut v = ValidationErrors::new();
-    v.add(field, code, message.to_owned());
-    Problem::validation(v)
-}
-
 fn identity_outage(e: IdentityError) -> Failure {
     match e {
         // The identity is already gone or never existed: nothing to revoke.
@@ -113,12 +107,12 @@ impl UsersApp {
                 let tenant = TenantTable::new(self.ctx.table.clone(), p.org_id, (*self.ctx.cursors).clone());
                 match ClientRepo::new(&tenant).get(&c).await? {
                     Some(_) => Ok(()),
-                    None => Err(field_problem("clientId", "unknown", "no such client in this organization").into()),
+                    None => Err(Problem::field("clientId", "unknown", "no such client in this organization").into()),
                 }
             }
-            (Role::Client, None) => Err(field_problem("clientId", "required", "required for role client").into()),
+            (Role::Client, None) => Err(Problem::field("clientId", "required", "required for role client").into()),
             (_, Some(_)) => {
-                Err(field_problem("clientId", "not_allowed", "only users with role client belong to a client").into())
+                Err(Problem::field("clientId", "not_allowed", "only users with role client belong to a client").into())
             }
             _ => Ok(()),
         }
@@ -129,13 +123,13 @@ impl UsersApp {
         let view = allow(&p, Action::UserList, &Resource::Org(p.org_id))?;
         let paging = paging(req)?;
         let role = match query(req, "role") {
-            Some(r) => Some(r.parse::<Role>().map_err(|_| field_problem("role", "invalid", "one of the six roles"))?),
+            Some(r) => Some(r.parse::<Role>().map_err(|_| Problem::field("role", "invalid", "one of the six roles"))?),
             None => None,
         };
         let status = match query(req, "status") {
             Some(s) => Some(
                 serde_json::from_value::<UserStatus>(Value::from(s))
-                    .map_err(|_| field_problem("status", "invalid", "invited, active or disabled"))?,
+                    .map_err(|_| Problem::field("status", "invalid", "invited, active or disabled"))?,
             ),
             None => None,
         };
@@ -181,7 +175,7 @@ impl UsersApp {
             |e| match e {
                 ProvisionError::Repo(r) => Failure::from(r),
                 ProvisionError::Identity(IdentityError::InvalidPassword(why)) => {
-                    field_problem("temporaryPassword", "weak_password", &why).into()
+                    Problem::field("temporaryPassword", "weak_password", &why).into()
                 }
                 ProvisionError::Identity(IdentityError::UserExists) => {
                     Problem::new("taken", StatusCode::CONFLICT, "Already taken")
@@ -191,11 +185,7 @@ impl UsersApp {
                 ProvisionError::Identity(other) => Outage(other.to_string()).into(),
             },
         )?;
-        let mut r = json_with_etag(StatusCode::CREATED, &user, user.stamp.version, rid);
-        if let Ok(v) = format!("/users/{}", user.id).parse() {
-            r.headers_mut().insert("location", v);
-        }
-        Ok(r)
+        Ok(created(&user, Some(user.stamp.version), &format!("/users/{}", user.id), rid))
     }
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
@@ -219,7 +209,7 @@ impl UsersApp {
         if let Some(status) = body.status.filter(|_| changes_status) {
             allow(&p, Action::UserDisable, &Resource::User { org: u.org_id, id: u.id, role: u.role })?;
             if status == UserStatus::Invited {
-                return Err(field_problem("status", "invalid", "a user can be made active or disabled").into());
+                return Err(Problem::field("status", "invalid", "a user can be made active or disabled").into());
             }
             next.status = status;
         }
