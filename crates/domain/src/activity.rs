@@ -71,7 +71,22 @@ pub fn is_secret_field(name: &str) -> bool {
 /// The field changes between two JSON objects, secrets redacted. Bookkeeping fields are skipped.
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, FieldChange> {
     use crate::keys::{ENTITY, PK, SK, VERSION};
-    const SKIP: &[&str] = &[VERSION, "updatedAt", "updatedBy", PK, SK, "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", ENTITY];
+    const SKIP: &[&str] = &[
+        VERSION,
+        "updatedAt",
+        "updatedBy",
+        PK,
+        SK,
+        "GSI1PK",
+        "GSI1SK",
+        "GSI2PK",
+        "GSI2SK",
+        "GSI3PK",
+        "GSI3SK",
+        "GSI4PK",
+        "GSI4SK",
+        ENTITY,
+    ];
     let empty = serde_json::Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);
     let a = after.and_then(Value::as_object).unwrap_or(&empty);

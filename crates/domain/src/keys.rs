@@ -1,6 +1,6 @@
 //! The single-table key shape and the tenant rule.
 //!
-//! Attributes: `PK`, `SK`, `GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`, `entityType`, `version`, `expiresAt`.
+//! Attributes: `PK`, `SK`, `GSI1PK`..`GSI4SK` (four GSIs), `entityType`, `version`, `expiresAt`.
 //! Every item of an organization has a partition key starting with `ORG#<orgId>#`, and so does every
 //! GSI partition key of that item. Tenant keys are built only through [`org_pk`], which takes an
 //! [`OrgId`]; platform items use the prefixes in [`platform`]. Each entity module documents its own
@@ -33,11 +33,19 @@ pub enum Index {
     Gsi1,
     /// `GSI2PK`/`GSI2SK`: secondary lists (by owner, parent or status).
     Gsi2,
+    /// `GSI3PK`/`GSI3SK`: lists by status (campaigns and episodes per status, the daily job's
+    /// due campaigns).
+    Gsi3,
+    /// `GSI4PK`/`GSI4SK`: lists by last update (most recently changed first).
+    Gsi4,
 }
 
 impl Index {
     /// Every index, main first.
-    pub const ALL: [Index; 3] = [Index::Main, Index::Gsi1, Index::Gsi2];
+    pub const ALL: [Index; 5] = [Index::Main, Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4];
+
+    /// The global secondary indexes.
+    pub const SECONDARY: [Index; 4] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4];
 
     /// The index's name in DynamoDB (`None` for the table itself).
     pub fn name(&self) -> Option<&'static str> {
@@ -45,6 +53,8 @@ impl Index {
             Index::Main => None,
             Index::Gsi1 => Some("GSI1"),
             Index::Gsi2 => Some("GSI2"),
+            Index::Gsi3 => Some("GSI3"),
+            Index::Gsi4 => Some("GSI4"),
         }
     }
 
@@ -54,6 +64,8 @@ impl Index {
             Index::Main => (PK, SK),
             Index::Gsi1 => ("GSI1PK", "GSI1SK"),
             Index::Gsi2 => ("GSI2PK", "GSI2SK"),
+            Index::Gsi3 => ("GSI3PK", "GSI3SK"),
+            Index::Gsi4 => ("GSI4PK", "GSI4SK"),
         }
     }
 }

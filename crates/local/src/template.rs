@@ -532,7 +532,7 @@ mod tests {
         assert_eq!(t.tables.len(), 1);
         let table = &t.tables[0];
         assert_eq!(table.key, (keys::PK.to_owned(), keys::SK.to_owned()));
-        let expected: Vec<(String, (String, String))> = [Index::Gsi1, Index::Gsi2]
+        let expected: Vec<(String, (String, String))> = Index::SECONDARY
             .iter()
             .map(|i| {
                 let (p, s) = i.attributes();

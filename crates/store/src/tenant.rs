@@ -43,7 +43,7 @@ impl TenantTable {
 
     fn check_item(&self, item: &Item) -> Result<(), StoreError> {
         self.check_pk(&item::key_of(item)?.pk)?;
-        for index in [Index::Gsi1, Index::Gsi2] {
+        for index in Index::SECONDARY {
             let (p, _) = index.attributes();
             if let Some(v) = item.get(p) {
                 // A non-string GSI key would keep the item out of the index; refuse it too.
@@ -56,7 +56,7 @@ impl TenantTable {
     fn check_update(&self, key: &Key, update: &Update) -> Result<(), StoreError> {
         self.check_pk(&key.pk)?;
         for (name, value) in &update.set {
-            if [Index::Gsi1, Index::Gsi2].iter().any(|i| i.attributes().0 == name) {
+            if Index::SECONDARY.iter().any(|i| i.attributes().0 == name) {
                 self.check_pk(value.as_str().unwrap_or_default())?;
             }
         }

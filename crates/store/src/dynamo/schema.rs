@@ -41,7 +41,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
         }
     }
     let mut gsis = Vec::new();
-    for index in [Index::Gsi1, Index::Gsi2] {
+    for index in Index::SECONDARY {
         let (p, s) = index.attributes();
         gsis.push(
             GlobalSecondaryIndex::builder()

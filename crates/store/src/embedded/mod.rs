@@ -1,7 +1,7 @@
 //! The embedded adapter: the single table in a redb file under a data directory.
 //!
 //! redb gives ACID, crash-safe transactions (copy-on-write B-trees, fsync on commit). Each write
-//! runs in one redb write transaction that also maintains both GSIs, the TTL index and the change
+//! runs in one redb write transaction that also maintains the GSIs, the TTL index and the change
 //! feed, so an item, its index entries and its change record are committed together or not at
 //! all. redb is synchronous; every call runs on tokio's blocking pool.
 
@@ -29,6 +29,10 @@ const ITEMS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("items");
 const GSI1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi1");
 /// GSI2: encode(GSI2PK, GSI2SK, PK, SK) -> encode(PK, SK).
 const GSI2: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi2");
+/// GSI3: encode(GSI3PK, GSI3SK, PK, SK) -> encode(PK, SK).
+const GSI3: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi3");
+/// GSI4: encode(GSI4PK, GSI4SK, PK, SK) -> encode(PK, SK).
+const GSI4: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi4");
 /// TTL index: big-endian expiresAt ++ encode(PK, SK) -> ().
 const TTL: TableDefinition<&[u8], ()> = TableDefinition::new("ttl");
 /// Change feed: sequence -> JSON change record.
@@ -56,7 +60,14 @@ fn index_table(index: Index) -> Option<TableDefinition<'static, &'static [u8], &
         Index::Main => None,
         Index::Gsi1 => Some(GSI1),
         Index::Gsi2 => Some(GSI2),
+        Index::Gsi3 => Some(GSI3),
+        Index::Gsi4 => Some(GSI4),
     }
+}
+
+/// Every secondary index with its redb table.
+fn secondary_tables() -> impl Iterator<Item = (Index, TableDefinition<'static, &'static [u8], &'static [u8]>)> {
+    Index::SECONDARY.into_iter().filter_map(|i| index_table(i).map(|def| (i, def)))
 }
 
 fn main_key(k: &Key) -> Vec<u8> {
@@ -94,11 +105,14 @@ fn start_position(index: Index, start: &Item) -> Result<Vec<u8>, StoreError> {
     })
 }
 
+/// An open secondary-index table: index entry -> main key.
+type IndexTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
+
 /// One redb write transaction's view of all tables, keeping items, indexes and feed in step.
 struct Writer<'t> {
     items: redb::Table<'t, &'static [u8], &'static [u8]>,
-    gsi1: redb::Table<'t, &'static [u8], &'static [u8]>,
-    gsi2: redb::Table<'t, &'static [u8], &'static [u8]>,
+    /// The secondary indexes' tables, in [`Index::SECONDARY`] order.
+    gsis: Vec<(Index, IndexTable<'t>)>,
     ttl: redb::Table<'t, &'static [u8], ()>,
     changes: redb::Table<'t, u64, &'static [u8]>,
     seq: u64,
@@ -113,8 +127,9 @@ impl<'t> Writer<'t> {
         };
         Ok(Self {
             items: txn.open_table(ITEMS).map_err(unavailable)?,
-            gsi1: txn.open_table(GSI1).map_err(unavailable)?,
-            gsi2: txn.open_table(GSI2).map_err(unavailable)?,
+            gsis: secondary_tables()
+                .map(|(index, def)| Ok((index, txn.open_table(def).map_err(unavailable)?)))
+                .collect::<Result<_, StoreError>>()?,
             ttl: txn.open_table(TTL).map_err(unavailable)?,
             changes: txn.open_table(CHANGES).map_err(unavailable)?,
             seq,
@@ -129,14 +144,10 @@ impl<'t> Writer<'t> {
         }
     }
 
-    fn gsi(&mut self, index: Index) -> &mut redb::Table<'t, &'static [u8], &'static [u8]> {
-        if index == Index::Gsi1 { &mut self.gsi1 } else { &mut self.gsi2 }
-    }
-
     fn unindex(&mut self, key: &Key, item: &Item) -> Result<(), StoreError> {
-        for index in [Index::Gsi1, Index::Gsi2] {
-            if let Some(ik) = item::index_key_of(item, index) {
-                self.gsi(index).remove(index_entry(&ik, key).as_slice()).map_err(unavailable)?;
+        for (index, gsi) in &mut self.gsis {
+            if let Some(ik) = item::index_key_of(item, *index) {
+                gsi.remove(index_entry(&ik, key).as_slice()).map_err(unavailable)?;
             }
         }
         if let Some(exp) = expires_of(item) {
@@ -147,9 +158,9 @@ impl<'t> Writer<'t> {
 
     fn index(&mut self, key: &Key, item: &Item) -> Result<(), StoreError> {
         let mk = main_key(key);
-        for index in [Index::Gsi1, Index::Gsi2] {
-            if let Some(ik) = item::index_key_of(item, index) {
-                self.gsi(index).insert(index_entry(&ik, key).as_slice(), mk.as_slice()).map_err(unavailable)?;
+        for (index, gsi) in &mut self.gsis {
+            if let Some(ik) = item::index_key_of(item, *index) {
+                gsi.insert(index_entry(&ik, key).as_slice(), mk.as_slice()).map_err(unavailable)?;
             }
         }
         if let Some(exp) = expires_of(item) {
@@ -217,8 +228,9 @@ impl EmbeddedTable {
         let txn = db.begin_write().map_err(unavailable)?;
         let seq = {
             txn.open_table(ITEMS).map_err(unavailable)?;
-            txn.open_table(GSI1).map_err(unavailable)?;
-            txn.open_table(GSI2).map_err(unavailable)?;
+            for (_, def) in secondary_tables() {
+                txn.open_table(def).map_err(unavailable)?;
+            }
             txn.open_table(TTL).map_err(unavailable)?;
             txn.open_table(CHANGES).map_err(unavailable)?;
             let meta = txn.open_table(META).map_err(unavailable)?;
