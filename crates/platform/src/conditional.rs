@@ -56,6 +56,11 @@ pub fn if_match(req: &Request) -> Result<IfMatch, Problem> {
     }
 }
 
+/// The `If-Match` of a write where it is optional (transitions): absent means the current version.
+pub fn optional_if_match(req: &Request) -> Result<IfMatch, Problem> {
+    if req.headers().contains_key("if-match") { if_match(req) } else { Ok(IfMatch::Any) }
+}
+
 /// 412: the entity changed since the client read it.
 pub fn stale(current: u64) -> Problem {
     let mut p = Problem::new("version-conflict", StatusCode::PRECONDITION_FAILED, "The entity changed")

@@ -9,7 +9,7 @@ use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, allow, created, idempotency, if_match, json, json_body, json_with_etag, merge,
-    no_content, not_found, paging, principal, request_id,
+    no_content, not_found, paging, principal, query_as, query_param, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::EntityPage;
@@ -43,17 +43,6 @@ struct NewClient {
     billing: Option<Billing>,
     #[serde(default)]
     assigned_seller_ids: Vec<UserId>,
-}
-
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned).filter(|v| !v.is_empty())
-}
-
-fn parse_query<T: serde::de::DeserializeOwned>(req: &Request, name: &str, what: &str) -> Result<Option<T>, Problem> {
-    match query(req, name) {
-        Some(v) => serde_json::from_value(Value::from(v)).map(Some).map_err(|_| Problem::field(name, "invalid", what)),
-        None => Ok(None),
-    }
 }
 
 impl ClientsApp {
@@ -91,13 +80,13 @@ impl ClientsApp {
     async fn list(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         let paging = paging(req)?;
-        let status = parse_query::<ClientStatus>(req, "status", "active or archived")?.unwrap_or(ClientStatus::Active);
-        let kind = parse_query::<ClientType>(req, "type", "advertiser or agency")?;
-        let seller = match query(req, "assignedSeller") {
+        let status = query_as::<ClientStatus>(req, "status", "active or archived")?.unwrap_or(ClientStatus::Active);
+        let kind = query_as::<ClientType>(req, "type", "advertiser or agency")?;
+        let seller = match query_param(req, "assignedSeller") {
             Some(s) => Some(s.parse::<UserId>().map_err(|_| Problem::field("assignedSeller", "invalid", "a user id"))?),
             None => None,
         };
-        let prefix = query(req, "q");
+        let prefix = query_param(req, "q");
         let t = self.tenant(&p);
         let repo = ClientRepo::new(&t);
         let cursor = paging.cursor.as_deref();

@@ -11,7 +11,7 @@ use podcastflow_identity::provisioning::{ProvisionError, create_user};
 use podcastflow_platform::idempotency;
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, allow, created, if_match, json, json_body, json_with_etag, no_content,
-    not_found, paging, principal, request_id,
+    not_found, paging, principal, query_as, query_parsed, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::clients::ClientRepo;
@@ -85,10 +85,6 @@ fn identity_outage(e: IdentityError) -> Failure {
     }
 }
 
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
-}
-
 impl UsersApp {
     pub(crate) fn users(&self) -> UserRepo<'_> {
         UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
@@ -122,17 +118,8 @@ impl UsersApp {
         let p = principal(req)?;
         let view = allow(&p, Action::UserList, &Resource::Org(p.org_id))?;
         let paging = paging(req)?;
-        let role = match query(req, "role") {
-            Some(r) => Some(r.parse::<Role>().map_err(|_| Problem::field("role", "invalid", "one of the six roles"))?),
-            None => None,
-        };
-        let status = match query(req, "status") {
-            Some(s) => Some(
-                serde_json::from_value::<UserStatus>(Value::from(s))
-                    .map_err(|_| Problem::field("status", "invalid", "invited, active or disabled"))?,
-            ),
-            None => None,
-        };
+        let role = query_parsed::<Role>(req, "role", "one of the six roles")?;
+        let status = query_as::<UserStatus>(req, "status", "invited, active or disabled")?;
         let page = self.users().list(&p.org_id, role, paging.cursor.as_deref(), paging.limit).await?;
         // The status filter applies within the page: a page may hold fewer items; follow the cursor.
         let items =
