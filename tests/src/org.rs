@@ -1,11 +1,6 @@
 //! An organization with one signed-in user per role, built through the API as its people would:
 //! master creates the organization and its admin, the admin invites the others, each signs in.
 
-use chrono::Utc;
-use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType};
-use podcastflow_domain::{ClientId, OrgId, Stamp, UserId};
-use podcastflow_store::TenantTable;
-use podcastflow_store::repo::clients::ClientRepo;
 use serde_json::{Value, json};
 
 use crate::client::Api;
@@ -78,29 +73,9 @@ pub async fn create(stack: &TestStack, master: &Api) -> TestOrg {
         email: admin_email,
         api: admin_api,
     };
-    // Clients get their API with the core resources (issue 5); until then the test writes one.
-    let org: OrgId = id.parse().expect("an org id");
-    let client = Client {
-        id: ClientId::new(),
-        org_id: org,
-        name: "Acme Soda".into(),
-        kind: ClientType::Advertiser,
-        agency_id: None,
-        industry: None,
-        competitive_category: None,
-        contacts: Vec::new(),
-        assigned_seller_ids: Vec::new(),
-        billing: Billing::default(),
-        status: ClientStatus::Active,
-        stamp: Stamp::created(UserId::new(), Utc::now()),
-    };
-    let tenant = TenantTable::new(
-        std::sync::Arc::new(stack.stack.table.clone()),
-        org,
-        stack.stack.services.ctx.cursors.as_ref().clone(),
-    );
-    ClientRepo::new(&tenant).create(&client).await.expect("create client");
-    let client_id = client.id.to_string();
+    let client = admin.api.post("/clients", json!({"name": "Acme Soda", "type": "advertiser"})).await;
+    assert_eq!(client.status, 201, "create client: {:?}", client.body);
+    let client_id = client.body["id"].as_str().unwrap_or_default().to_owned();
     let seller = invite(stack, &admin.api, "seller", json!({})).await;
     let producer = invite(stack, &admin.api, "producer", json!({})).await;
     let talent = invite(stack, &admin.api, "talent", json!({})).await;

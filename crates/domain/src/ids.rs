@@ -111,6 +111,12 @@ ulid_id!(
     ApiKeyId
 );
 
+impl UserId {
+    /// The author of changes made by the platform itself (the daily campaign job): the nil ULID,
+    /// which no user is ever given.
+    pub const SYSTEM: UserId = UserId(Ulid::nil());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,9 +207,15 @@ impl Show {
         }
     }
 
+    /// The partition of this show's item collection (the record and the links of the campaigns
+    /// targeting it).
+    pub fn collection_pk(org: &OrgId, id: &ShowId) -> String {
+        org_pk(org, format!("SHOW#{id}"))
+    }
+
     /// The record's key.
     pub fn key_of(org: &OrgId, id: &ShowId) -> Key {
-        Key::new(org_pk(org, format!("SHOW#{id}")), PROFILE)
+        Key::new(Self::collection_pk(org, id), PROFILE)
     }
 
     /// GSI1 partition listing all shows by name.

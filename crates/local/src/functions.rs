@@ -8,6 +8,8 @@ use std::sync::Arc;
 use lambda_http::{Body, BoxFuture, Error, Request, Response};
 use podcastflow_auth::AuthApp;
 use podcastflow_authorizer::Authorizer;
+use podcastflow_campaign_job::CampaignJob;
+use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_users::UsersApp;
@@ -34,6 +36,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let users = Arc::new(UsersApp { ctx: s.ctx.clone(), identity: identity.clone() });
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
     let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
+    let campaigns = Arc::new(CampaignsApp { ctx: s.ctx.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
         (
@@ -62,6 +65,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = clients.clone();
                 async move { podcastflow_clients::handle(&app, req).await }
+            }),
+        ),
+        (
+            "CampaignsFunction".to_owned(),
+            http(move |req| {
+                let app = campaigns.clone();
+                async move { podcastflow_campaigns::handle(&app, req).await }
             }),
         ),
     ])
@@ -98,11 +108,21 @@ where
 /// here as they arrive).
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
-    HashMap::from([(
-        "AuthorizerFunction".to_owned(),
-        event(move |e| {
-            let a = authorizer.clone();
-            async move { podcastflow_authorizer::handle(&a, e).await }
-        }),
-    )])
+    let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
+    HashMap::from([
+        (
+            "AuthorizerFunction".to_owned(),
+            event(move |e| {
+                let a = authorizer.clone();
+                async move { podcastflow_authorizer::handle(&a, e).await }
+            }),
+        ),
+        (
+            "CampaignJobFunction".to_owned(),
+            event(move |e| {
+                let job = campaign_job.clone();
+                async move { podcastflow_campaign_job::handle(&job, e).await }
+            }),
+        ),
+    ])
 }

@@ -1,6 +1,7 @@
 //! End to end through the local stack over real HTTP.
 
 mod authorizer;
+mod campaigns;
 mod clients;
 mod gateway;
 mod identity;

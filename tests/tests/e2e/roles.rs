@@ -52,6 +52,17 @@ impl World {
         c.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A fresh campaign of A for A's client, owned by A's seller, with A's talent on its team.
+    async fn campaign(&self) -> String {
+        let body = json!({"name": unique("campaign"), "clientId": self.a.client_id, "ownerId": self.a.seller.id});
+        let c = self.a.admin.api.post("/campaigns", body).await;
+        assert_eq!(c.status, 201, "{:?}", c.body);
+        let id = c.body["id"].as_str().unwrap().to_owned();
+        let member = json!({"userId": self.a.talent.id, "role": "talent"});
+        let _ = self.a.admin.api.post(&format!("/campaigns/{id}/team"), member).await;
+        id
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -75,7 +86,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 22] = [
+    let rows: [(&str, [u16; 7]); 32] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -96,6 +107,16 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /clients/{client}", [200, 200, 200, 404, 404, 404, 404]),
         ("PUT /clients/{client}", [200, 200, 200, 404, 404, 404, 404]),
         ("DELETE /clients/{client}", [204, 204, 403, 404, 404, 404, 404]),
+        ("GET /campaigns", [200, 200, 200, 200, 200, 200, 200]),
+        ("POST /campaigns", [201, 201, 201, 403, 403, 403, 400]),
+        ("GET /campaigns/{campaign}", [200, 200, 200, 404, 200, 200, 404]),
+        ("PUT /campaigns/{campaign}", [200, 200, 200, 404, 403, 403, 404]),
+        ("DELETE /campaigns/{campaign}", [204, 204, 204, 404, 403, 403, 404]),
+        ("POST /campaigns/{campaign}/transitions", [200, 200, 200, 404, 403, 403, 404]),
+        ("GET /campaigns/{campaign}/history", [200, 200, 200, 404, 200, 200, 404]),
+        ("POST /campaigns/{campaign}/team", [201, 201, 201, 404, 403, 403, 404]),
+        ("PUT /campaigns/{campaign}/team/{talent}", [200, 200, 200, 404, 403, 403, 404]),
+        ("DELETE /campaigns/{campaign}/team/{talent}", [204, 204, 204, 404, 403, 403, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -164,6 +185,40 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 }
                 "DELETE /clients/{client}" => {
                     api.send("DELETE", &format!("/clients/{}", w.client().await), None, Some("*")).await
+                }
+                "GET /campaigns" => api.get("/campaigns").await,
+                "POST /campaigns" => {
+                    // The client is assigned to A's seller, so A's seller may sell to it.
+                    let body = json!({"name": unique("c"), "clientId": w.client().await});
+                    api.post("/campaigns", body).await
+                }
+                "GET /campaigns/{campaign}" => api.get(&format!("/campaigns/{}", w.campaign().await)).await,
+                "PUT /campaigns/{campaign}" => {
+                    let c = w.campaign().await;
+                    api.send("PUT", &format!("/campaigns/{c}"), Some(json!({"name": "Renamed"})), Some("*")).await
+                }
+                "DELETE /campaigns/{campaign}" => {
+                    api.send("DELETE", &format!("/campaigns/{}", w.campaign().await), None, Some("*")).await
+                }
+                "POST /campaigns/{campaign}/transitions" => {
+                    let c = w.campaign().await;
+                    api.post(&format!("/campaigns/{c}/transitions"), json!({"to": "lost", "reason": "test"})).await
+                }
+                "GET /campaigns/{campaign}/history" => {
+                    api.get(&format!("/campaigns/{}/history", w.campaign().await)).await
+                }
+                "POST /campaigns/{campaign}/team" => {
+                    let c = w.campaign().await;
+                    api.post(&format!("/campaigns/{c}/team"), json!({"userId": w.a.producer.id, "role": "producer"}))
+                        .await
+                }
+                "PUT /campaigns/{campaign}/team/{talent}" => {
+                    let path = format!("/campaigns/{}/team/{}", w.campaign().await, w.a.talent.id);
+                    api.send("PUT", &path, Some(json!({"permissions": ["view", "approve"]})), Some("*")).await
+                }
+                "DELETE /campaigns/{campaign}/team/{talent}" => {
+                    let path = format!("/campaigns/{}/team/{}", w.campaign().await, w.a.talent.id);
+                    api.send("DELETE", &path, None, Some("*")).await
                 }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,

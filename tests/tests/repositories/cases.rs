@@ -13,7 +13,7 @@ use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::repo::availability::AvailabilityRepo;
 use podcastflow_store::repo::backups::BackupRepo;
-use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::clients::{ClientFilter, ClientRepo};
 use podcastflow_store::repo::episodes::EpisodeRepo;
 use podcastflow_store::repo::notifications::NotificationRepo;
@@ -155,15 +155,17 @@ pub async fn campaigns_keep_team_and_history_with_their_record(f: Fixture) {
     let ghost = campaign(org, ClientId::new(), owner, "2026-01-01");
     assert_eq!(repo.add_member(&member(&ghost, helper, TeamRole::Seller, &[])).await, Err(RepoError::NotFound));
     assert_eq!(repo.team(&c.id).await.unwrap().len(), 2);
-    assert_eq!(repo.ids_for_member(&helper).await.unwrap(), vec![c.id]);
+    let mine: Vec<_> = repo.memberships(&helper).await.unwrap().iter().map(|m| m.campaign_id).collect();
+    assert_eq!(mine, vec![c.id]);
 
     let mut upgraded = member(&c, helper, TeamRole::Seller, &[TeamPermission::View, TeamPermission::Edit]);
     upgraded.version = 2;
     repo.update_member(&upgraded, 1).await.unwrap();
     assert!(repo.team(&c.id).await.unwrap().iter().any(|m| m.user_id == helper && m.has(TeamPermission::Edit)));
-    repo.remove_member(&c.id, &helper).await.unwrap();
-    assert_eq!(repo.remove_member(&c.id, &helper).await, Err(RepoError::NotFound));
-    assert!(repo.ids_for_member(&helper).await.unwrap().is_empty());
+    assert_eq!(repo.remove_member(&c.id, &helper, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    repo.remove_member(&c.id, &helper, 2).await.unwrap();
+    assert_eq!(repo.remove_member(&c.id, &helper, 2).await, Err(RepoError::NotFound));
+    assert!(repo.memberships(&helper).await.unwrap().is_empty());
 
     // A transition writes the record and its history entry together, from the status read.
     let mut moved = c.clone();
@@ -183,13 +185,49 @@ pub async fn campaigns_keep_team_and_history_with_their_record(f: Fixture) {
         let other = campaign(org, ClientId::new(), owner, start);
         repo.create(&other, &member(&other, owner, TeamRole::Owner, &[])).await.unwrap();
     }
-    let march = repo.list(Some((date("2026-02-01"), date("2026-03-01"))), false, None, 10).await.unwrap();
+    let by_start = |source, start_range, descending| CampaignList { source, start_range, descending };
+    let range = Some((date("2026-02-01"), date("2026-03-01")));
+    let march = repo.list(&by_start(ListSource::All, range, false), None, 10).await.unwrap();
     let starts: Vec<String> =
         march.items.iter().map(|c| c.start_date.map(|d| d.to_string()).unwrap_or_default()).collect();
     assert_eq!(starts, vec!["2026-02-01", "2026-03-01"]);
-    let newest = repo.list(None, true, None, 2).await.unwrap();
+    let newest = repo.list(&by_start(ListSource::All, None, true), None, 2).await.unwrap();
     assert_eq!(newest.items[0].start_date, Some(date("2026-04-01")));
     assert!(newest.cursor.is_some());
+
+    // By status (the transition moved it between status lists), by client, by last update.
+    let drafts = repo.list(&by_start(ListSource::Status(CampaignStatus::Draft), None, false), None, 10).await.unwrap();
+    assert_eq!(drafts.items.len(), 3);
+    let proposals = repo.list(&by_start(ListSource::Status(CampaignStatus::Proposal), range, false), None, 10).await;
+    assert_eq!(proposals.unwrap().items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id]);
+    let of_client = repo.list(&by_start(ListSource::Client(c.client_id.unwrap()), None, false), None, 10).await;
+    assert_eq!(of_client.unwrap().items.len(), 1);
+    let recent = repo.list(&by_start(ListSource::Updated, None, true), None, 10).await.unwrap();
+    assert_eq!(recent.items.len(), 4);
+    assert!(recent.items.windows(2).all(|w| w[0].stamp.updated_at >= w[1].stamp.updated_at));
+}
+
+pub async fn campaign_show_links_follow_targeting_and_drafts_delete_whole(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = CampaignRepo::new(&t);
+    let owner = UserId::new();
+    let (a, b, c) = (ShowId::new(), ShowId::new(), ShowId::new());
+    let mut draft = campaign(org, ClientId::new(), owner, "2026-03-01");
+    draft.targeting.show_ids = vec![a, b];
+    repo.create(&draft, &member(&draft, owner, TeamRole::Owner, &[])).await.unwrap();
+    assert_eq!(repo.ids_for_show(&a).await.unwrap(), vec![draft.id]);
+    let mut next = draft.clone();
+    next.targeting.show_ids = vec![b, c];
+    next.stamp = touched(&draft.stamp);
+    repo.update(&draft, &next, 1).await.unwrap();
+    assert!(repo.ids_for_show(&a).await.unwrap().is_empty());
+    assert_eq!(repo.ids_for_show(&c).await.unwrap(), vec![draft.id]);
+    assert_eq!(repo.delete_draft(&next, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    repo.delete_draft(&next, 2).await.unwrap();
+    assert!(repo.get(&draft.id).await.unwrap().is_none());
+    assert!(repo.team(&draft.id).await.unwrap().is_empty() && repo.memberships(&owner).await.unwrap().is_empty());
+    assert!(repo.ids_for_show(&b).await.unwrap().is_empty() && repo.ids_for_show(&c).await.unwrap().is_empty());
 }
 
 pub async fn campaign_updates_never_change_status_or_lose_writes(f: Fixture) {
@@ -205,17 +243,17 @@ pub async fn campaign_updates_never_change_status_or_lose_writes(f: Fixture) {
     let mut b = c.clone();
     b.name = "Second editor".into();
     b.stamp = touched(&c.stamp);
-    repo.update(&a, 1).await.unwrap();
-    assert_eq!(repo.update(&b, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    repo.update(&c, &a, 1).await.unwrap();
+    assert_eq!(repo.update(&c, &b, 1).await, Err(RepoError::VersionConflict { current: 2 }));
     assert_eq!(repo.get(&c.id).await.unwrap().unwrap().name, "First editor");
     // A plain update carrying another status is refused.
     let mut sneaky = a.clone();
     sneaky.status = CampaignStatus::Won;
     sneaky.stamp = touched(&a.stamp);
-    assert!(repo.update(&sneaky, 2).await.is_err());
+    assert!(repo.update(&a, &sneaky, 2).await.is_err());
     assert_eq!(repo.get(&c.id).await.unwrap().unwrap().status, CampaignStatus::Draft);
     // A write claiming the wrong next version is refused before it reaches the table.
-    assert!(repo.update(&a, 2).await.is_err());
+    assert!(repo.update(&a, &a, 2).await.is_err());
 }
 
 pub async fn client_with_committed_campaigns_is_detected(f: Fixture) {
@@ -233,7 +271,8 @@ pub async fn client_with_committed_campaigns_is_detected(f: Fixture) {
     repo.transition(&c, 1, &entry).await.unwrap();
     assert!(repo.client_has_committed(&client_id).await.unwrap());
     assert!(!repo.client_has_committed(&ClientId::new()).await.unwrap());
-    assert_eq!(repo.list_by_client(&client_id, None, 10).await.unwrap().items.len(), 1);
+    let list = CampaignList { source: ListSource::Client(client_id), start_range: None, descending: false };
+    assert_eq!(repo.list(&list, None, 10).await.unwrap().items.len(), 1);
 }
 
 pub async fn shows_track_producers_and_talent(f: Fixture) {

@@ -9,6 +9,7 @@ on_both_adapters!(cases:
     clients_track_seller_assignments_and_filter,
     campaigns_keep_team_and_history_with_their_record,
     campaign_updates_never_change_status_or_lose_writes,
+    campaign_show_links_follow_targeting_and_drafts_delete_whole,
     client_with_committed_campaigns_is_detected,
     shows_track_producers_and_talent,
     episodes_keep_talent_schedules_current,

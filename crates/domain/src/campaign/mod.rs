@@ -8,12 +8,22 @@
 //! - list all campaigns by start date (date-range filter, newest or oldest first):
 //!   GSI1 `ORG#<o>#CAMPAIGNS` / `START#<startDate|0000-00-00>#<c>`;
 //! - list a client's campaigns (client users, archive guard): GSI2 `ORG#<o>#CLIENT#<cl>#CAMPAIGNS` /
-//!   `START#<startDate>#<c>`.
+//!   `START#<startDate>#<c>`;
+//! - list the campaigns in one status by start date (status filter; the daily job's won campaigns
+//!   that have started and live ones that have ended): GSI3 `ORG#<o>#CAMPAIGNS#STATUS#<status>` /
+//!   `START#<startDate>#<c>`;
+//! - list campaigns by last update (`sort=updated`): GSI4 `ORG#<o>#CAMPAIGNS#UPDATED` /
+//!   `UPDATED#<updatedAt>#<c>`;
+//! - the campaigns targeting a show (producers read those of their shows): link items in the show's
+//!   collection, `ORG#<o>#SHOW#<s>` / `CAMPAIGN#<c>` ([`Campaign::show_link_key`]), written with the
+//!   campaign in one transaction.
 //!
-//! Status rules live in [`transitions`]; the team model in [`team`].
+//! Status rules live in [`transitions`]; the team model in [`team`]; what each reader sees in
+//! [`view`].
 
 pub mod team;
 pub mod transitions;
+pub mod view;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,8 +159,12 @@ impl Campaign {
         if self.agency_id.is_some() && self.agency_id == self.client_id {
             v.add("agencyId", "invalid", "must differ from clientId");
         }
-        if self.targeting.show_ids.len() > 500 {
-            v.add("targeting.showIds", "too_many", "at most 500 shows");
+        if self.targeting.show_ids.len() > Self::MAX_SHOWS {
+            v.add("targeting.showIds", "too_many", "at most 50 shows");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if self.targeting.show_ids.iter().any(|s| !seen.insert(s)) {
+            v.add("targeting.showIds", "duplicate", "each show at most once");
         }
         v.opt_text("targeting.notes", self.targeting.notes.as_deref(), 5000);
         v.opt_text("internalNotes", self.internal_notes.as_deref(), 10_000);
@@ -198,6 +212,33 @@ impl Campaign {
         }
     }
 
+    /// At most this many targeted shows: each one is a link item written with the campaign in
+    /// one transaction (100 items at most).
+    pub const MAX_SHOWS: usize = 50;
+
+    /// GSI3 partition listing the campaigns in one status.
+    pub fn by_status_pk(org: &OrgId, status: CampaignStatus) -> String {
+        org_pk(org, format!("CAMPAIGNS#STATUS#{status}"))
+    }
+
+    /// GSI4 partition listing campaigns by last update.
+    pub fn by_update_pk(org: &OrgId) -> String {
+        org_pk(org, "CAMPAIGNS#UPDATED")
+    }
+
+    /// Sort key of a campaign in the by-update list (microseconds, so the order is the update order).
+    pub fn updated_sk(&self) -> String {
+        format!("UPDATED#{}#{}", self.stamp.updated_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"), self.id)
+    }
+
+    /// Key of the link item saying that a campaign targets a show (in the show's collection).
+    pub fn show_link_key(org: &OrgId, show: &ShowId, campaign: &CampaignId) -> Key {
+        Key::new(org_pk(org, format!("SHOW#{show}")), format!("{}{campaign}", Self::SHOW_LINK_PREFIX))
+    }
+
+    /// Sort key prefix of the campaign links in a show's collection.
+    pub const SHOW_LINK_PREFIX: &'static str = "CAMPAIGN#";
+
     /// Sort key prefix of the history entries in the collection.
     pub const HISTORY_PREFIX: &'static str = "HISTORY#";
 
@@ -217,7 +258,11 @@ impl Entity for Campaign {
     }
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = format!("{}#{}", Self::start_sk(self.start_date), self.id);
-        let mut keys = vec![(Index::Gsi1, Key::new(Self::list_pk(&self.org_id), sk.clone()))];
+        let mut keys = vec![
+            (Index::Gsi1, Key::new(Self::list_pk(&self.org_id), sk.clone())),
+            (Index::Gsi3, Key::new(Self::by_status_pk(&self.org_id, self.status), sk.clone())),
+            (Index::Gsi4, Key::new(Self::by_update_pk(&self.org_id), self.updated_sk())),
+        ];
         if let Some(client) = &self.client_id {
             keys.push((Index::Gsi2, Key::new(Self::by_client_pk(&self.org_id, client), sk)));
         }
@@ -286,13 +331,15 @@ pub(crate) mod tests {
     fn list_keys_sort_by_start_date_and_include_the_client_index() {
         let c = campaign();
         let keys = c.index_keys();
-        assert_eq!(keys.len(), 2);
+        assert_eq!(keys.len(), 4);
         assert!(keys[0].1.sk.starts_with("START#2026-03-01#"));
-        assert!(keys[1].1.pk.ends_with("#CAMPAIGNS"));
+        assert!(keys[1].1.pk.ends_with("#CAMPAIGNS#STATUS#draft"));
+        assert!(keys[2].1.sk.starts_with("UPDATED#"));
+        assert!(keys[3].1.pk.ends_with("#CAMPAIGNS"));
         let mut undated = campaign();
         undated.start_date = None;
         undated.client_id = None;
-        assert_eq!(undated.index_keys().len(), 1);
+        assert_eq!(undated.index_keys().len(), 3);
         assert!(undated.index_keys()[0].1.sk < keys[0].1.sk);
     }
 }

@@ -81,6 +81,10 @@ impl TeamMember {
         self.role == TeamRole::Owner || self.permissions.contains(&p)
     }
 
+    /// Largest team: a draft's delete removes the record, the team and the show links in one
+    /// transaction of at most 100 items.
+    pub const MAX_MEMBERS: usize = 40;
+
     /// Sort key prefix of member items in the campaign's collection.
     pub const PREFIX: &'static str = "MEMBER#";
 

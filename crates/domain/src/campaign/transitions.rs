@@ -243,6 +243,25 @@ pub enum TransitionError {
     ReasonRequired(CampaignStatus),
 }
 
+/// Whether a campaign has what leaving draft needs (client, both dates, a positive budget); a
+/// campaign past draft must keep it.
+pub fn ready_to_leave_draft(facts: &GuardFacts) -> Result<(), TransitionError> {
+    let mut missing = Vec::new();
+    if !facts.has_client {
+        missing.push("clientId");
+    }
+    if facts.start_date.is_none() {
+        missing.push("startDate");
+    }
+    if facts.end_date.is_none() {
+        missing.push("endDate");
+    }
+    if !facts.budget_positive {
+        missing.push("budget");
+    }
+    if missing.is_empty() { Ok(()) } else { Err(TransitionError::NotReady { missing }) }
+}
+
 /// The edge from one status to another, if there is one.
 pub fn edge_between(from: CampaignStatus, to: CampaignStatus) -> Option<&'static Edge> {
     EDGES.iter().find(|e| e.from == from && e.to == to)
@@ -281,24 +300,7 @@ pub fn check(
     }
     match e.guard {
         Guard::None => {}
-        Guard::ReadyToLeaveDraft => {
-            let mut missing = Vec::new();
-            if !facts.has_client {
-                missing.push("clientId");
-            }
-            if facts.start_date.is_none() {
-                missing.push("startDate");
-            }
-            if facts.end_date.is_none() {
-                missing.push("endDate");
-            }
-            if !facts.budget_positive {
-                missing.push("budget");
-            }
-            if !missing.is_empty() {
-                return Err(TransitionError::NotReady { missing });
-            }
-        }
+        Guard::ReadyToLeaveDraft => ready_to_leave_draft(facts)?,
         Guard::Started => match facts.start_date {
             Some(start) if start <= today => {}
             Some(start) => return Err(TransitionError::NotStarted { start }),

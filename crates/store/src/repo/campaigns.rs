@@ -2,12 +2,13 @@
 
 use chrono::NaiveDate;
 use podcastflow_domain::campaign::team::TeamMember;
-use podcastflow_domain::campaign::{Campaign, HistoryEntry};
+use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
 use podcastflow_domain::keys::Index;
-use podcastflow_domain::{CampaignId, ClientId, UserId};
+use podcastflow_domain::show::Show;
+use podcastflow_domain::{CampaignId, ClientId, ShowId, UserId};
 use serde_json::json;
 
-use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit, get, get_many, ids_in};
+use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
 use crate::condition::Condition;
 use crate::item;
 use crate::table::{KeyCondition, Query, Table};
@@ -21,15 +22,59 @@ pub struct CampaignRepo<'a> {
 /// A sort key above every campaign id after a date prefix.
 const AFTER_IDS: &str = "~";
 
+/// Which index partition a campaign list reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListSource {
+    /// Every campaign, by start date.
+    All,
+    /// One client's, by start date.
+    Client(ClientId),
+    /// One status's, by start date.
+    Status(CampaignStatus),
+    /// Every campaign, by last update.
+    Updated,
+}
+
+/// A campaign list: its source, a start-date range (ignored by [`ListSource::Updated`]) and order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CampaignList {
+    /// The partition read.
+    pub source: ListSource,
+    /// Start dates within `[from, to]`, both inclusive.
+    pub start_range: Option<(NaiveDate, NaiveDate)>,
+    /// Latest first.
+    pub descending: bool,
+}
+
 impl<'a> CampaignRepo<'a> {
     /// A repository on one tenant.
     pub fn new(t: &'a TenantTable) -> Self {
         Self { t }
     }
 
-    /// Creates a campaign with its owner as the first team member.
+    fn show_link(&self, c: &CampaignId, show: &ShowId) -> Result<Write, RepoError> {
+        let key = Campaign::show_link_key(self.t.org(), show, c);
+        Ok(Write::put(link_item(&key, "campaignShow", json!({"campaignId": c, "showId": show}))?))
+    }
+
+    /// The link writes that take a campaign's targeted shows from `before` to `after`.
+    fn show_link_changes(&self, id: &CampaignId, before: &[ShowId], after: &[ShowId]) -> Result<Vec<Write>, RepoError> {
+        let (added, removed) = link_diff(before, after);
+        let mut writes = Vec::new();
+        for s in &added {
+            writes.push(self.show_link(id, s)?);
+        }
+        for s in &removed {
+            writes.push(Write::delete(Campaign::show_link_key(self.t.org(), s, id)));
+        }
+        Ok(writes)
+    }
+
+    /// Creates a campaign with its owner as the first team member and its show links.
     pub async fn create(&self, c: &Campaign, owner: &TeamMember) -> Result<(), RepoError> {
-        commit(self.t, vec![Write::create(c)?, Write::create(owner)?]).await
+        let mut writes = vec![Write::create(c)?, Write::create(owner)?];
+        writes.extend(self.show_link_changes(&c.id, &[], &c.targeting.show_ids)?);
+        commit(self.t, writes).await
     }
 
     /// Reads a campaign.
@@ -37,11 +82,33 @@ impl<'a> CampaignRepo<'a> {
         get(self.t, &Campaign::key_of(self.t.org(), id)).await
     }
 
-    /// Replaces a campaign's fields (not its status) read at version `expected`.
-    pub async fn update(&self, c: &Campaign, expected: u64) -> Result<(), RepoError> {
+    /// Replaces a campaign's fields (not its status), as read in `before`, conditional on version
+    /// `expected`; its show links follow its targeting.
+    pub async fn update(&self, before: &Campaign, c: &Campaign, expected: u64) -> Result<(), RepoError> {
         // The status moves only through transition(): refuse a write that would change it.
         let w = Write::replace_if(c, expected, Condition::Equals("status".into(), json!(c.status)))?;
-        commit(self.t, vec![w]).await
+        let mut writes = vec![w];
+        writes.extend(self.show_link_changes(&c.id, &before.targeting.show_ids, &c.targeting.show_ids)?);
+        commit(self.t, writes).await
+    }
+
+    /// Deletes a draft campaign read at version `expected`, with its team and show links (drafts
+    /// have no history: no edge leads back to draft).
+    pub async fn delete_draft(&self, c: &Campaign, expected: u64) -> Result<(), RepoError> {
+        let org = self.t.org();
+        let guard = Condition::All(vec![
+            Condition::VersionIs(expected),
+            Condition::Equals("status".into(), json!(CampaignStatus::Draft)),
+        ]);
+        let record = crate::table::TransactOp::Delete { key: Campaign::key_of(org, &c.id), condition: guard };
+        let mut writes = vec![Write { op: record, on_conflict: OnConflict::Version }];
+        for m in self.team(&c.id).await? {
+            writes.push(Write::delete(TeamMember::key_of(org, &c.id, &m.user_id)));
+        }
+        for s in &c.targeting.show_ids {
+            writes.push(Write::delete(Campaign::show_link_key(org, s, &c.id)));
+        }
+        commit(self.t, writes).await
     }
 
     /// Writes a status change and its history entry together.
@@ -85,47 +152,49 @@ impl<'a> CampaignRepo<'a> {
         commit(self.t, vec![Write::replace(m, expected)?]).await
     }
 
-    /// Removes a member.
-    pub async fn remove_member(&self, campaign: &CampaignId, user: &UserId) -> Result<(), RepoError> {
+    /// Removes a member read at version `expected`.
+    pub async fn remove_member(&self, campaign: &CampaignId, user: &UserId, expected: u64) -> Result<(), RepoError> {
         let key = TeamMember::key_of(self.t.org(), campaign, user);
-        let op = crate::table::TransactOp::Delete { key, condition: Condition::Exists };
-        commit(self.t, vec![Write { op, on_conflict: OnConflict::NotFound }]).await
+        commit(self.t, vec![Write::delete_versioned(key, expected)]).await
     }
 
-    /// Lists campaigns by start date, optionally within `[from, to]`.
+    /// Lists campaigns in the order of `list`: by start date (optionally within a range of start
+    /// dates) over all campaigns, one client's or one status's, or by last update.
     pub async fn list(
         &self,
-        range: Option<(NaiveDate, NaiveDate)>,
-        newest_first: bool,
+        list: &CampaignList,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<EntityPage<Campaign>, RepoError> {
-        let mut q = Query::partition(Index::Gsi1, Campaign::list_pk(self.t.org())).limit(limit);
-        if let Some((from, to)) = range {
+        let org = self.t.org();
+        let (index, pk) = match list.source {
+            ListSource::All => (Index::Gsi1, Campaign::list_pk(org)),
+            ListSource::Client(c) => (Index::Gsi2, Campaign::by_client_pk(org, &c)),
+            ListSource::Status(s) => (Index::Gsi3, Campaign::by_status_pk(org, s)),
+            ListSource::Updated => (Index::Gsi4, Campaign::by_update_pk(org)),
+        };
+        let mut q = Query::partition(index, pk).limit(limit);
+        if let (Some((from, to)), false) = (list.start_range, matches!(list.source, ListSource::Updated)) {
             q = q.sort(KeyCondition::Between(
                 Campaign::start_sk(Some(from)),
                 format!("{}#{AFTER_IDS}", Campaign::start_sk(Some(to))),
             ));
         }
-        q.forward = !newest_first;
+        q.forward = !list.descending;
         EntityPage::decode(self.t.page(&q, cursor).await?)
     }
 
-    /// Lists one client's campaigns by start date.
-    pub async fn list_by_client(
-        &self,
-        client: &ClientId,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<EntityPage<Campaign>, RepoError> {
-        let q = Query::partition(Index::Gsi2, Campaign::by_client_pk(self.t.org(), client)).limit(limit);
-        EntityPage::decode(self.t.page(&q, cursor).await?)
-    }
-
-    /// The ids of the campaigns a user is on the team of.
-    pub async fn ids_for_member(&self, user: &UserId) -> Result<Vec<CampaignId>, RepoError> {
-        let q = Query::partition(Index::Gsi1, TeamMember::by_user_pk(self.t.org(), user));
+    /// The ids of the campaigns targeting a show.
+    pub async fn ids_for_show(&self, show: &ShowId) -> Result<Vec<CampaignId>, RepoError> {
+        let q = Query::partition(Index::Main, Show::collection_pk(self.t.org(), show))
+            .sort(KeyCondition::BeginsWith(Campaign::SHOW_LINK_PREFIX.into()));
         Ok(ids_in(&all_items(self.t, &q).await?, "campaignId"))
+    }
+
+    /// A user's memberships of campaign teams (with their team role and permissions).
+    pub async fn memberships(&self, user: &UserId) -> Result<Vec<TeamMember>, RepoError> {
+        let q = Query::partition(Index::Gsi1, TeamMember::by_user_pk(self.t.org(), user));
+        all_items(self.t, &q).await?.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
     }
 
     /// Whether a client has campaigns that hold a commitment (won, live, paused): such a client

@@ -1,0 +1,138 @@
+//! `campaign-job`: the daily EventBridge schedule that moves campaigns along by the calendar.
+//!
+//! For every organization: won campaigns whose start date has come go live, live campaigns whose
+//! end date has passed complete (the automatic edges of
+//! `podcastflow_domain::campaign::transitions`). Each move is the same conditional write as an
+//! API transition, with a history entry by the system, so running twice (or alongside a person)
+//! moves each campaign once. "Today" is the UTC date of the event's scheduled time.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lambda_http::{Error, LambdaEvent};
+use podcastflow_domain::campaign::transitions::automatic_next;
+use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
+use podcastflow_domain::{OrgId, UserId};
+use podcastflow_platform::AppContext;
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
+use podcastflow_store::repo::organizations::OrganizationRepo;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What the job needs, built once at init.
+pub struct CampaignJob {
+    /// Table and cursors.
+    pub ctx: AppContext,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobReport {
+    /// The day the run acted for.
+    pub date: Option<NaiveDate>,
+    /// Organizations visited.
+    pub organizations: u32,
+    /// Campaigns moved from won to live.
+    pub started: u32,
+    /// Campaigns moved from live to completed.
+    pub completed: u32,
+    /// Campaigns another writer moved first.
+    pub skipped: u32,
+}
+
+/// The day a scheduled event acts for: its `time`, or now when invoked by hand without one.
+fn today_of(event: &Value) -> NaiveDate {
+    event
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+        .unwrap_or_else(Utc::now)
+        .date_naive()
+}
+
+/// Handles one scheduled event.
+pub async fn handle(job: &CampaignJob, event: LambdaEvent<Value>) -> Result<JobReport, Error> {
+    let today = today_of(&event.payload);
+    let report = run(job, today).await?;
+    tracing::info!(?report, "campaign job done");
+    Ok(report)
+}
+
+/// Moves every organization's due campaigns for `today`.
+pub async fn run(job: &CampaignJob, today: NaiveDate) -> Result<JobReport, RepoError> {
+    let mut report = JobReport { date: Some(today), ..JobReport::default() };
+    let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors);
+    let mut cursor = None;
+    loop {
+        let page = orgs.list(cursor.as_deref(), 100).await?;
+        for org in &page.items {
+            report.organizations += 1;
+            advance_org(job, org.id, today, &mut report).await?;
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(report),
+        }
+    }
+}
+
+/// Every campaign of one status whose start date is at most `until` (all of them without one).
+async fn in_status(
+    repo: &CampaignRepo<'_>,
+    status: CampaignStatus,
+    until: Option<NaiveDate>,
+) -> Result<Vec<Campaign>, RepoError> {
+    let range = until.and_then(|u| NaiveDate::from_ymd_opt(1, 1, 1).map(|first| (first, u)));
+    let list = CampaignList { source: ListSource::Status(status), start_range: range, descending: false };
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = repo.list(&list, cursor.as_deref(), 100).await?;
+        out.extend(page.items);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+async fn advance_org(job: &CampaignJob, org: OrgId, today: NaiveDate, report: &mut JobReport) -> Result<(), RepoError> {
+    let t = TenantTable::new(job.ctx.table.clone(), org, job.ctx.cursors.as_ref().clone());
+    let repo = CampaignRepo::new(&t);
+    // Won campaigns can only have started if their start date is today or earlier; every live one
+    // is looked at, since the index orders them by start, not end.
+    let mut due = in_status(&repo, CampaignStatus::Won, Some(today)).await?;
+    due.extend(in_status(&repo, CampaignStatus::Live, None).await?);
+    let now = Utc::now();
+    for c in due.into_iter().filter(|c| !c.archived) {
+        let Some(to) = automatic_next(c.status, &c.guard_facts(), today) else { continue };
+        let mut next = c.clone();
+        next.status = to;
+        next.probability = to.probability();
+        next.stamp = c.stamp.touched(UserId::SYSTEM, now);
+        let entry = HistoryEntry {
+            campaign_id: c.id,
+            org_id: c.org_id,
+            id: ulid::Ulid::new(),
+            by: None,
+            at: now,
+            from: c.status,
+            to,
+            reason: None,
+        };
+        match repo.transition(&next, c.stamp.version, &entry).await {
+            Ok(()) if to == CampaignStatus::Live => report.started += 1,
+            Ok(()) => report.completed += 1,
+            // Someone else moved or edited it since it was read: the next run looks again.
+            Err(RepoError::VersionConflict { .. } | RepoError::NotFound | RepoError::Conflict(_)) => {
+                report.skipped += 1
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,250 @@
+//! `GET /campaigns`: the campaigns a principal may read, filtered, sorted and paged.
+//!
+//! Two ways to read them, both Queries only:
+//! - **indexed** (admins, master, client users): one index partition read page by page (all
+//!   campaigns, one client's or one status's by start date, or all by last update); the filters the
+//!   partition cannot apply narrow each page, so a page may hold fewer than `limit` items.
+//! - **visible set** (sellers, producers, talent, and the `ownerId` filter): the campaigns the
+//!   principal is related to (team memberships; an assigned client's campaigns; the campaigns on
+//!   a produced show), gathered whole and paged in memory. Its cost follows the principal's own
+//!   relationships, never the size of the organization.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use podcastflow_domain::campaign::team::{TeamMember, TeamRole};
+use podcastflow_domain::campaign::view::{CampaignView, render};
+use podcastflow_domain::campaign::{Campaign, CampaignStatus};
+use podcastflow_domain::policy::View;
+use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
+use podcastflow_platform::{
+    Failure, Outcome, PageBody, Paging, Problem, json, paging, principal, query_as, query_parsed,
+};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
+use podcastflow_store::repo::clients::ClientRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::CampaignsApp;
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Sort {
+    /// By start date (undated campaigns first), then id.
+    StartDate,
+    /// By last update.
+    Updated,
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Order {
+    Asc,
+    Desc,
+}
+
+/// The filters and order of one list request.
+struct Filters {
+    status: Option<CampaignStatus>,
+    client: Option<ClientId>,
+    owner: Option<UserId>,
+    range: Option<(NaiveDate, NaiveDate)>,
+    sort: Sort,
+    descending: bool,
+    archived: bool,
+}
+
+impl Filters {
+    fn parse(req: &Request) -> Result<Self, Problem> {
+        let status = query_as(req, "status", "a campaign status such as draft or live")?;
+        let client = query_parsed(req, "clientId", "a client id")?;
+        let owner = query_parsed(req, "ownerId", "a user id")?;
+        let from: Option<NaiveDate> = query_parsed(req, "from", "a date, YYYY-MM-DD")?;
+        let to: Option<NaiveDate> = query_parsed(req, "to", "a date, YYYY-MM-DD")?;
+        let range = match (from, to) {
+            (None, None) => None,
+            (f, t) => {
+                let f = f.or(NaiveDate::from_ymd_opt(1, 1, 1)).unwrap_or_default();
+                let t = t.or(NaiveDate::from_ymd_opt(9999, 12, 31)).unwrap_or(NaiveDate::MAX);
+                if t < f {
+                    return Err(Problem::field("to", "before_from", "must not be before from"));
+                }
+                Some((f, t))
+            }
+        };
+        let sort = query_as(req, "sort", "startDate or updated")?.unwrap_or(Sort::StartDate);
+        let order: Option<Order> = query_as(req, "order", "asc or desc")?;
+        let descending = order.map_or(sort == Sort::Updated, |o| o == Order::Desc);
+        let archived = query_parsed(req, "archived", "true or false")?.unwrap_or(false);
+        Ok(Self { status, client, owner, range, sort, descending, archived })
+    }
+
+    fn admits(&self, c: &Campaign) -> bool {
+        (self.archived || !c.archived)
+            && self.status.is_none_or(|s| c.status == s)
+            && self.client.is_none_or(|cl| c.client_id == Some(cl))
+            && self.owner.is_none_or(|o| c.owner_id == o)
+            && self.range.is_none_or(|(f, t)| c.start_date.is_some_and(|d| f <= d && d <= t))
+    }
+
+    /// The position of a campaign in this list's order.
+    fn sort_key(&self, c: &Campaign) -> String {
+        match self.sort {
+            Sort::StartDate => format!("{}#{}", Campaign::start_sk(c.start_date), c.id),
+            Sort::Updated => c.updated_sk(),
+        }
+    }
+}
+
+fn invalid_cursor() -> Failure {
+    Problem::new("invalid-cursor", StatusCode::BAD_REQUEST, "Invalid cursor")
+        .detail("start again without a cursor")
+        .into()
+}
+
+/// One page of `items` (already filtered) in the order of `f`, after the cursor's position.
+fn page_in_memory(
+    mut items: Vec<Campaign>,
+    f: &Filters,
+    paging: &Paging,
+) -> Result<(Vec<Campaign>, Option<String>), Failure> {
+    items.sort_by_cached_key(|c| f.sort_key(c));
+    if f.descending {
+        items.reverse();
+    }
+    let after = match &paging.cursor {
+        Some(c) => {
+            let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| invalid_cursor())?;
+            Some(String::from_utf8(raw).map_err(|_| invalid_cursor())?)
+        }
+        None => None,
+    };
+    let rest: Vec<Campaign> = match &after {
+        Some(a) => items
+            .into_iter()
+            .filter(|c| {
+                let k = f.sort_key(c);
+                if f.descending { k < *a } else { k > *a }
+            })
+            .collect(),
+        None => items,
+    };
+    let limit = paging.limit as usize;
+    let more = rest.len() > limit;
+    let page: Vec<Campaign> = rest.into_iter().take(limit).collect();
+    let next = match (more, page.last()) {
+        (true, Some(last)) => Some(URL_SAFE_NO_PAD.encode(f.sort_key(last))),
+        _ => None,
+    };
+    Ok((page, next))
+}
+
+impl CampaignsApp {
+    /// Every campaign the principal is related to (see the module's documentation), with their
+    /// own memberships.
+    async fn visible_set(
+        &self,
+        p: &Principal,
+        t: &TenantTable,
+        f: &Filters,
+    ) -> Result<(Vec<Campaign>, Vec<TeamMember>), Failure> {
+        let repo = CampaignRepo::new(t);
+        let mut found: BTreeMap<CampaignId, Campaign> = BTreeMap::new();
+        let mut ids: Vec<CampaignId> = Vec::new();
+        let (mine, owned_only) = match (p.role, f.owner) {
+            (Role::Master | Role::Admin, Some(owner)) => (repo.memberships(&owner).await?, true),
+            _ => (repo.memberships(&p.user_id).await?, false),
+        };
+        ids.extend(mine.iter().filter(|m| !owned_only || m.role == TeamRole::Owner).map(|m| m.campaign_id));
+        match p.role {
+            Role::Seller => {
+                let assigned = ClientRepo::new(t).assigned_to(&p.user_id).await?;
+                for client in assigned.into_iter().filter(|c| f.client.is_none_or(|want| want == *c)) {
+                    let list =
+                        CampaignList { source: ListSource::Client(client), start_range: f.range, descending: false };
+                    let mut cursor = None;
+                    loop {
+                        let page = repo.list(&list, cursor.as_deref(), 100).await?;
+                        found.extend(page.items.into_iter().map(|c| (c.id, c)));
+                        match page.cursor {
+                            Some(c) => cursor = Some(c),
+                            None => break,
+                        }
+                    }
+                }
+            }
+            Role::Producer => {
+                for show in ShowRepo::new(t).assigned_to(&p.user_id).await? {
+                    ids.extend(repo.ids_for_show(&show).await?);
+                }
+            }
+            _ => {}
+        }
+        ids.retain(|id| !found.contains_key(id));
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(100) {
+            found.extend(repo.get_many(chunk).await?.into_iter().map(|c| (c.id, c)));
+        }
+        let mine = if owned_only { Vec::new() } else { mine };
+        Ok((found.into_values().collect(), mine))
+    }
+
+    pub(crate) async fn list(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let paging = paging(req)?;
+        let f = Filters::parse(req)?;
+        let t = self.tenant(&p);
+        let indexed = match p.role {
+            Role::Client => true,
+            Role::Master | Role::Admin => f.owner.is_none(),
+            _ => false,
+        };
+        let (items, next, mine) = match indexed {
+            true => {
+                let source = match (p.role, f.client, f.status, f.sort) {
+                    (Role::Client, ..) => match p.client_id {
+                        Some(own) => ListSource::Client(own),
+                        None => {
+                            return Ok(json(
+                                StatusCode::OK,
+                                &PageBody::<Value> { items: vec![], next_cursor: None },
+                                rid,
+                            ));
+                        }
+                    },
+                    (_, Some(client), ..) => ListSource::Client(client),
+                    (_, None, _, Sort::Updated) => ListSource::Updated,
+                    (_, None, Some(status), Sort::StartDate) => ListSource::Status(status),
+                    (_, None, None, Sort::StartDate) => ListSource::All,
+                };
+                let list = CampaignList { source, start_range: f.range, descending: f.descending };
+                let page = CampaignRepo::new(&t).list(&list, paging.cursor.as_deref(), paging.limit).await?;
+                (page.items.into_iter().filter(|c| f.admits(c)).collect(), page.cursor, Vec::new())
+            }
+            false => {
+                let (all, mine) = self.visible_set(&p, &t, &f).await?;
+                let admitted = all.into_iter().filter(|c| f.admits(c)).collect();
+                let (items, next) = page_in_memory(admitted, &f, &paging)?;
+                (items, next, mine)
+            }
+        };
+        let items: Vec<Value> = items
+            .iter()
+            .map(|c| {
+                let on_this: Vec<TeamMember> = mine.iter().filter(|m| m.campaign_id == c.id).cloned().collect();
+                let granted = if p.role == Role::Client { View::ClientView } else { View::Full };
+                render(c, CampaignView::of(granted, p.role, p.user_id, &on_this), None)
+            })
+            .collect();
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
+    }
+}

@@ -1,0 +1,119 @@
+//! `POST /campaigns/{id}/transitions` and `GET /campaigns/{id}/history`: the HTTP face of the state
+//! machine in `podcastflow_domain::campaign::transitions`, which holds every rule.
+
+use chrono::Utc;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use podcastflow_domain::campaign::transitions::{Actor, TransitionError, check, next_statuses};
+use podcastflow_domain::campaign::view::CampaignView;
+use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
+use podcastflow_domain::policy::Action;
+use podcastflow_domain::{ValidationErrors, campaign::Campaign};
+use podcastflow_platform::{Outcome, PageBody, Problem, json, json_body, optional_if_match, paging, principal};
+use podcastflow_store::repo::campaigns::CampaignRepo;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::CampaignsApp;
+use crate::routes::campaign_response;
+
+/// Longest reason kept in the history.
+const MAX_REASON: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TransitionRequest {
+    to: CampaignStatus,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The problem answering a refused transition: its reason in `detail`, what is allowed instead.
+fn refused(e: &TransitionError, c: &Campaign, actor: Actor) -> Problem {
+    let next: Vec<&str> = next_statuses(c.status, actor).iter().map(CampaignStatus::as_str).collect();
+    let allowed = if next.is_empty() { "none".to_owned() } else { next.join(", ") };
+    let detail = format!("{e}; from {} the next statuses are: {allowed}", c.status);
+    match e {
+        TransitionError::NotReady { missing } => {
+            let mut v = ValidationErrors::new();
+            for f in missing {
+                v.add(*f, "required", format!("required to leave {}", c.status));
+            }
+            Problem::new("transition-not-ready", StatusCode::UNPROCESSABLE_ENTITY, "Campaign not ready")
+                .detail(detail)
+                .fields(v)
+        }
+        TransitionError::ReasonRequired(_) => {
+            Problem::new("transition-reason-required", StatusCode::UNPROCESSABLE_ENTITY, "Reason required")
+                .detail(detail)
+                .fields({
+                    let mut v = ValidationErrors::new();
+                    v.add("reason", "required", e.to_string());
+                    v
+                })
+        }
+        TransitionError::AdminOnly { .. } => {
+            Problem::new("transition-admin-only", StatusCode::FORBIDDEN, "Admins only").detail(detail)
+        }
+        _ => Problem::new("transition-not-allowed", StatusCode::CONFLICT, "Transition not allowed").detail(detail),
+    }
+}
+
+impl CampaignsApp {
+    pub(crate) async fn transition(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.tenant(&p);
+        let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
+        let c = &l.campaign;
+        let expected = optional_if_match(req)?.expected(c.stamp.version);
+        let body: TransitionRequest = json_body(req)?;
+        let reason = body.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+        if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON) {
+            return Err(Problem::field("reason", "too_long", "at most 1000 characters").into());
+        }
+        if c.archived {
+            return Err(Problem::new("campaign-archived", StatusCode::CONFLICT, "Campaign archived")
+                .detail("an archived campaign keeps its status")
+                .into());
+        }
+        let actor = Actor::User(p.role);
+        let now = Utc::now();
+        check(c.status, body.to, actor, &c.guard_facts(), reason.as_deref(), now.date_naive())
+            .map_err(|e| refused(&e, c, actor))?;
+        let mut next = c.clone();
+        next.status = body.to;
+        next.probability = body.to.probability();
+        next.stamp = c.stamp.touched(p.user_id, now);
+        next.stamp.version = expected + 1;
+        let entry = HistoryEntry {
+            campaign_id: c.id,
+            org_id: c.org_id,
+            id: ulid::Ulid::new(),
+            by: Some(p.user_id),
+            at: now,
+            from: c.status,
+            to: body.to,
+            reason,
+        };
+        CampaignRepo::new(&t).transition(&next, expected, &entry).await?;
+        Ok(campaign_response(&next, l.view, Some(&l.team), StatusCode::OK, rid))
+    }
+
+    pub(crate) async fn history(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let paging = paging(req)?;
+        let t = self.tenant(&p);
+        let l = self.authorized(&p, &t, id, Action::CampaignRead).await?;
+        let page = CampaignRepo::new(&t).history(&l.campaign.id, paging.cursor.as_deref(), paging.limit).await?;
+        let items: Vec<Value> = page
+            .items
+            .iter()
+            .map(|e| match l.view {
+                // Who moved it and why stay inside the organization.
+                CampaignView::Client => json!({"id": e.id, "at": e.at, "from": e.from, "to": e.to}),
+                _ => serde_json::to_value(e).unwrap_or(Value::Null),
+            })
+            .collect();
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor: page.cursor }, rid))
+    }
+}
