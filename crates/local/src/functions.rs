@@ -12,6 +12,7 @@ use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
 use podcastflow_organizations::OrganizationsApp;
+use podcastflow_shows::ShowsApp;
 use podcastflow_users::UsersApp;
 
 use crate::services::Services;
@@ -37,6 +38,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
     let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
     let campaigns = Arc::new(CampaignsApp { ctx: s.ctx.clone() });
+    let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
         (
@@ -72,6 +74,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = campaigns.clone();
                 async move { podcastflow_campaigns::handle(&app, req).await }
+            }),
+        ),
+        (
+            "ShowsFunction".to_owned(),
+            http(move |req| {
+                let app = shows.clone();
+                async move { podcastflow_shows::handle(&app, req).await }
             }),
         ),
     ])

@@ -22,7 +22,7 @@ pub use conditional::{IfMatch, etag, if_match, optional_if_match};
 pub use context::AppContext;
 pub use errors::{Outage, repo_problem};
 pub use outcome::{Failure, Outcome, respond};
-pub use paging::{PageBody, Paging, paging};
+pub use paging::{PageBody, Paging, page_in_memory, paging};
 pub use principal::principal;
 pub use problem::Problem;
 pub use query::{query_as, query_param, query_parsed};

@@ -11,8 +11,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
@@ -22,7 +20,7 @@ use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::policy::View;
 use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Paging, Problem, json, paging, principal, query_as, query_parsed,
+    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_parsed,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
@@ -102,49 +100,6 @@ impl Filters {
             Sort::Updated => c.updated_sk(),
         }
     }
-}
-
-fn invalid_cursor() -> Failure {
-    Problem::new("invalid-cursor", StatusCode::BAD_REQUEST, "Invalid cursor")
-        .detail("start again without a cursor")
-        .into()
-}
-
-/// One page of `items` (already filtered) in the order of `f`, after the cursor's position.
-fn page_in_memory(
-    mut items: Vec<Campaign>,
-    f: &Filters,
-    paging: &Paging,
-) -> Result<(Vec<Campaign>, Option<String>), Failure> {
-    items.sort_by_cached_key(|c| f.sort_key(c));
-    if f.descending {
-        items.reverse();
-    }
-    let after = match &paging.cursor {
-        Some(c) => {
-            let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| invalid_cursor())?;
-            Some(String::from_utf8(raw).map_err(|_| invalid_cursor())?)
-        }
-        None => None,
-    };
-    let rest: Vec<Campaign> = match &after {
-        Some(a) => items
-            .into_iter()
-            .filter(|c| {
-                let k = f.sort_key(c);
-                if f.descending { k < *a } else { k > *a }
-            })
-            .collect(),
-        None => items,
-    };
-    let limit = paging.limit as usize;
-    let more = rest.len() > limit;
-    let page: Vec<Campaign> = rest.into_iter().take(limit).collect();
-    let next = match (more, page.last()) {
-        (true, Some(last)) => Some(URL_SAFE_NO_PAD.encode(f.sort_key(last))),
-        _ => None,
-    };
-    Ok((page, next))
 }
 
 impl CampaignsApp {
@@ -233,7 +188,7 @@ impl CampaignsApp {
             false => {
                 let (all, mine) = self.visible_set(&p, &t, &f).await?;
                 let admitted = all.into_iter().filter(|c| f.admits(c)).collect();
-                let (items, next) = page_in_memory(admitted, &f, &paging)?;
+                let (items, next) = page_in_memory(admitted, |c| f.sort_key(c), f.descending, &paging)?;
                 (items, next, mine)
             }
         };

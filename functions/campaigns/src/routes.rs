@@ -10,6 +10,7 @@ use podcastflow_domain::campaign::view::{CampaignView, render};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, Targeting};
 use podcastflow_domain::client::{ClientStatus, ClientType};
 use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::show::ShowStatus;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{CampaignId, ClientId, Money, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
@@ -105,10 +106,20 @@ impl CampaignsApp {
         }
         let shows = &c.targeting.show_ids;
         if before.is_none_or(|b| &b.targeting.show_ids != shows) && !shows.is_empty() {
-            let found: BTreeSet<_> = ShowRepo::new(t).get_many(shows).await?.into_iter().map(|s| s.id).collect();
+            let found: BTreeSet<_> = ShowRepo::new(t)
+                .get_many(shows)
+                .await?
+                .into_iter()
+                .filter(|s| s.status == ShowStatus::Active)
+                .map(|s| s.id)
+                .collect();
             for (i, s) in shows.iter().enumerate() {
                 if !found.contains(s) {
-                    v.add(format!("targeting.showIds[{i}]"), "unknown", "no show with this id in this organization");
+                    v.add(
+                        format!("targeting.showIds[{i}]"),
+                        "unknown",
+                        "no active show with this id in this organization",
+                    );
                 }
             }
         }

@@ -9,5 +9,6 @@ mod robustness;
 mod roles;
 mod s3;
 mod schedules;
+mod shows;
 mod stream;
 mod websocket;

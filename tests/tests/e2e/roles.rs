@@ -63,6 +63,15 @@ impl World {
         id
     }
 
+    /// A fresh show of A, produced by A's producer and hosted by A's talent.
+    async fn show(&self) -> String {
+        let body = json!({"name": unique("show"), "releaseFrequency": "weekly",
+            "producerIds": [self.a.producer.id], "talentIds": [self.a.talent.id]});
+        let c = self.a.admin.api.post("/shows", body).await;
+        assert_eq!(c.status, 201, "{:?}", c.body);
+        c.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -86,7 +95,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 32] = [
+    let rows: [(&str, [u16; 7]); 38] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -117,6 +126,12 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("POST /campaigns/{campaign}/team", [201, 201, 201, 404, 403, 403, 404]),
         ("PUT /campaigns/{campaign}/team/{talent}", [200, 200, 200, 404, 403, 403, 404]),
         ("DELETE /campaigns/{campaign}/team/{talent}", [204, 204, 204, 404, 403, 403, 404]),
+        ("GET /shows", [200, 200, 200, 200, 200, 200, 200]),
+        ("POST /shows", [201, 201, 403, 201, 403, 403, 201]),
+        ("GET /shows/{show}", [200, 200, 200, 200, 200, 404, 404]),
+        ("PUT /shows/{show}", [200, 200, 403, 200, 403, 404, 404]),
+        ("DELETE /shows/{show}", [204, 204, 403, 403, 403, 404, 404]),
+        ("PUT /shows/{show}/assignments", [200, 200, 403, 200, 403, 404, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -219,6 +234,20 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "DELETE /campaigns/{campaign}/team/{talent}" => {
                     let path = format!("/campaigns/{}/team/{}", w.campaign().await, w.a.talent.id);
                     api.send("DELETE", &path, None, Some("*")).await
+                }
+                "GET /shows" => api.get("/shows").await,
+                "POST /shows" => api.post("/shows", json!({"name": unique("s"), "releaseFrequency": "daily"})).await,
+                "GET /shows/{show}" => api.get(&format!("/shows/{}", w.show().await)).await,
+                "PUT /shows/{show}" => {
+                    let path = format!("/shows/{}", w.show().await);
+                    api.send("PUT", &path, Some(json!({"category": "comedy"})), Some("*")).await
+                }
+                "DELETE /shows/{show}" => {
+                    api.send("DELETE", &format!("/shows/{}", w.show().await), None, Some("*")).await
+                }
+                "PUT /shows/{show}/assignments" => {
+                    let path = format!("/shows/{}/assignments", w.show().await);
+                    api.send("PUT", &path, Some(json!({"talentIds": [w.a.talent.id]})), Some("*")).await
                 }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use podcastflow_domain::keys::{self, Index, platform};
-use podcastflow_domain::user::{Membership, Preferences, User};
+use podcastflow_domain::user::{Membership, Preferences, User, UserStatus};
 use podcastflow_domain::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +72,12 @@ impl<'a> UserRepo<'a> {
     /// Reads a user of an organization.
     pub async fn get(&self, org: &OrgId, id: &UserId) -> Result<Option<User>, RepoError> {
         get(self.table, &User::key_of(org, id)).await
+    }
+
+    /// Whether a user of the organization is not disabled and holds one of `roles` (links to people:
+    /// assigned sellers, owners, team members, a show's producers and talent).
+    pub async fn has_active_role(&self, org: &OrgId, id: &UserId, roles: &[Role]) -> Result<bool, RepoError> {
+        Ok(self.get(org, id).await?.is_some_and(|u| u.status != UserStatus::Disabled && roles.contains(&u.role)))
     }
 
     /// The membership the authorizer checks.

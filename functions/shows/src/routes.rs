@@ -1,0 +1,304 @@
+//! The routes of `shows`.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Request, RequestExt};
+use podcastflow_domain::policy::{Action, Resource, Rule, View, rule};
+use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
+use podcastflow_domain::{Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
+use podcastflow_platform::{
+    Failure, Outcome, PageBody, Problem, allow, created, idempotency, if_match, json, json_body, json_with_etag, merge,
+    no_content, not_found, page_in_memory, paging, principal, query_as, query_param, request_id,
+};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
+use podcastflow_store::repo::shows::ShowRepo;
+use podcastflow_store::repo::users::UserRepo;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ShowsApp;
+
+/// The fields a PUT may change (people change through `/assignments`, the status through DELETE).
+const CHANGEABLE: [&str; 6] = ["name", "description", "category", "artwork", "releaseFrequency", "adConfig"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewShow {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    artwork: Option<String>,
+    release_frequency: ReleaseFrequency,
+    #[serde(default)]
+    ad_config: AdConfig,
+    #[serde(default)]
+    producer_ids: Vec<UserId>,
+    #[serde(default)]
+    talent_ids: Vec<UserId>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Assignments {
+    #[serde(default)]
+    producer_ids: Option<Vec<UserId>>,
+    #[serde(default)]
+    talent_ids: Option<Vec<UserId>>,
+}
+
+/// A show as a reader with `view` sees it.
+fn rendered(s: &Show, view: View) -> Value {
+    match view {
+        View::PublicFields => serde_json::to_value(s.public()),
+        _ => serde_json::to_value(s),
+    }
+    .unwrap_or(Value::Null)
+}
+
+/// Ids listed twice collapse to one, in their first order.
+fn distinct(ids: Vec<UserId>) -> Vec<UserId> {
+    let mut seen = BTreeSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+impl ShowsApp {
+    fn tenant(&self, p: &Principal) -> TenantTable {
+        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
+    }
+
+    /// The clients whose campaigns target a show (what a client user's access to it rests on).
+    async fn campaign_clients(
+        &self,
+        t: &TenantTable,
+        show: &ShowId,
+    ) -> Result<Vec<podcastflow_domain::ClientId>, Failure> {
+        let repo = CampaignRepo::new(t);
+        let ids = repo.ids_for_show(show).await?;
+        let mut clients = Vec::new();
+        for chunk in ids.chunks(100) {
+            clients.extend(repo.get_many(chunk).await?.into_iter().filter_map(|c| c.client_id));
+        }
+        Ok(clients)
+    }
+
+    /// A show the principal may apply `action` to, with their view of it, or 404/403.
+    async fn authorized(
+        &self,
+        p: &Principal,
+        t: &TenantTable,
+        id: &str,
+        action: Action,
+    ) -> Result<(Show, View), Failure> {
+        let id: ShowId = id.parse().map_err(|_| not_found())?;
+        let show = ShowRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
+        let clients = match p.role {
+            Role::Client => self.campaign_clients(t, &show.id).await?,
+            _ => Vec::new(),
+        };
+        let resource = Resource::Show {
+            org: show.org_id,
+            producers: &show.producer_ids,
+            talent: &show.talent_ids,
+            campaign_clients: &clients,
+        };
+        let view = allow(p, action, &resource)?;
+        Ok((show, view))
+    }
+
+    /// Field errors unless every producer is an active producer and every talent active talent.
+    async fn check_people(&self, s: &Show, before: Option<&Show>) -> Result<(), Failure> {
+        let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let mut v = ValidationErrors::new();
+        for (field, ids, old, role) in [
+            ("producerIds", &s.producer_ids, before.map(|b| &b.producer_ids), Role::Producer),
+            ("talentIds", &s.talent_ids, before.map(|b| &b.talent_ids), Role::Talent),
+        ] {
+            for (i, id) in ids.iter().enumerate() {
+                // People already assigned stay valid even if they were disabled since.
+                if old.is_some_and(|o| o.contains(id)) {
+                    continue;
+                }
+                if !users.has_active_role(&s.org_id, id, &[role]).await? {
+                    v.add(format!("{field}[{i}]"), "unknown", format!("not an active {role} of this organization"));
+                }
+            }
+        }
+        v.into_result().map_err(|e| Problem::validation(e).into())
+    }
+
+    async fn list(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let paging = paging(req)?;
+        let status = query_as::<ShowStatus>(req, "status", "active or archived")?.unwrap_or(ShowStatus::Active);
+        let prefix = query_param(req, "q").map(|q| q.trim().to_lowercase());
+        let t = self.tenant(&p);
+        let repo = ShowRepo::new(&t);
+        let keep = |s: &Show| {
+            s.status == status && prefix.as_deref().is_none_or(|q| s.name.trim().to_lowercase().starts_with(q))
+        };
+        let name_key = |s: &Show| format!("{}#{}", s.name.trim().to_lowercase(), s.id);
+        let (items, next): (Vec<Value>, Option<String>) = match rule(Action::ShowRead, p.role) {
+            Rule::Allow(view) => {
+                let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
+                (page.items.iter().filter(|s| keep(s)).map(|s| rendered(s, view)).collect(), page.cursor)
+            }
+            // Talent: the shows they are assigned to.
+            Rule::ShowTalent => {
+                let ids = repo.assigned_to(&p.user_id).await?;
+                let shows: Vec<Show> = repo.get_many(&ids).await?.into_iter().filter(|s| keep(s)).collect();
+                let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
+                (page.iter().map(|s| rendered(s, View::Full)).collect(), next)
+            }
+            // Client users: the public fields of the shows their client's campaigns target.
+            Rule::ShowOfOwnCampaigns => {
+                let mut ids = BTreeSet::new();
+                if let Some(client) = p.client_id {
+                    let list =
+                        CampaignList { source: ListSource::Client(client), start_range: None, descending: false };
+                    let campaigns = CampaignRepo::new(&t);
+                    let mut cursor = None;
+                    loop {
+                        let page = campaigns.list(&list, cursor.as_deref(), 100).await?;
+                        ids.extend(page.items.into_iter().flat_map(|c| c.targeting.show_ids));
+                        match page.cursor {
+                            Some(c) => cursor = Some(c),
+                            None => break,
+                        }
+                    }
+                }
+                let ids: Vec<ShowId> = ids.into_iter().collect();
+                let mut shows = Vec::new();
+                for chunk in ids.chunks(100) {
+                    shows.extend(repo.get_many(chunk).await?.into_iter().filter(|s| keep(s)));
+                }
+                let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
+                (page.iter().map(|s| rendered(s, View::PublicFields)).collect(), next)
+            }
+            _ => {
+                return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                    .detail("your role does not read shows")
+                    .into());
+            }
+        };
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
+    }
+
+    async fn create(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        allow(&p, Action::ShowCreate, &Resource::Org(p.org_id))?;
+        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+    }
+
+    async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
+        let body: NewShow = json_body(req)?;
+        let mut producers = body.producer_ids;
+        if p.role == Role::Producer && !producers.contains(&p.user_id) {
+            producers.push(p.user_id);
+        }
+        let s = Show {
+            id: ShowId::new(),
+            org_id: p.org_id,
+            name: body.name.trim().to_owned(),
+            description: body.description,
+            category: body.category,
+            artwork: body.artwork,
+            release_frequency: body.release_frequency,
+            producer_ids: distinct(producers),
+            talent_ids: distinct(body.talent_ids),
+            ad_config: body.ad_config,
+            status: ShowStatus::Active,
+            stamp: Stamp::created(p.user_id, Utc::now()),
+        };
+        s.validate().map_err(Problem::validation)?;
+        self.check_people(&s, None).await?;
+        ShowRepo::new(&self.tenant(p)).create(&s).await?;
+        Ok(created(&s, Some(s.stamp.version), &format!("/shows/{}", s.id), rid))
+    }
+
+    async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let (s, view) = self.authorized(&p, &self.tenant(&p), id, Action::ShowRead).await?;
+        Ok(json_with_etag(StatusCode::OK, &rendered(&s, view), s.stamp.version, rid))
+    }
+
+    /// Writes `next` over `current` read at `expected`, stamped by `p`.
+    async fn save(
+        &self,
+        p: &Principal,
+        t: &TenantTable,
+        current: &Show,
+        mut next: Show,
+        expected: u64,
+        rid: &str,
+    ) -> Outcome {
+        next.stamp = current.stamp.touched(p.user_id, Utc::now());
+        next.stamp.version = expected + 1;
+        ShowRepo::new(t).update(&next, expected).await?;
+        Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
+    }
+
+    async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.tenant(&p);
+        let (s, _) = self.authorized(&p, &t, id, Action::ShowUpdate).await?;
+        let expected = if_match(req)?.expected(s.stamp.version);
+        let patch: Value = json_body(req)?;
+        let mut next: Show = merge(&s, patch, &CHANGEABLE)?;
+        next.name = next.name.trim().to_owned();
+        next.validate().map_err(Problem::validation)?;
+        self.save(&p, &t, &s, next, expected, rid).await
+    }
+
+    async fn assign(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.tenant(&p);
+        let (s, _) = self.authorized(&p, &t, id, Action::ShowUpdate).await?;
+        let expected = if_match(req)?.expected(s.stamp.version);
+        let body: Assignments = json_body(req)?;
+        let mut next = s.clone();
+        if let Some(producers) = body.producer_ids {
+            next.producer_ids = distinct(producers);
+        }
+        if let Some(talent) = body.talent_ids {
+            next.talent_ids = distinct(talent);
+        }
+        next.validate().map_err(Problem::validation)?;
+        self.check_people(&next, Some(&s)).await?;
+        self.save(&p, &t, &s, next, expected, rid).await
+    }
+
+    async fn archive(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.tenant(&p);
+        let (s, _) = self.authorized(&p, &t, id, Action::ShowArchive).await?;
+        let expected = if_match(req)?.expected(s.stamp.version);
+        if s.status != ShowStatus::Archived {
+            let mut next = s.clone();
+            next.status = ShowStatus::Archived;
+            self.save(&p, &t, &s, next, expected, rid).await?;
+        }
+        Ok(no_content(rid))
+    }
+}
+
+/// Dispatches a request to its route.
+pub(crate) async fn route(app: &ShowsApp, req: &Request) -> Outcome {
+    let rid = request_id(req);
+    let path = req.raw_http_path().to_owned();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (&Method::GET, ["shows"]) => app.list(req, &rid).await,
+        (&Method::POST, ["shows"]) => app.create(req, &rid).await,
+        (&Method::GET, ["shows", id]) => app.get(req, id, &rid).await,
+        (&Method::PUT, ["shows", id]) => app.update(req, id, &rid).await,
+        (&Method::DELETE, ["shows", id]) => app.archive(req, id, &rid).await,
+        (&Method::PUT, ["shows", id, "assignments"]) => app.assign(req, id, &rid).await,
+        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+    }
+}
