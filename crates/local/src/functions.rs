@@ -11,8 +11,10 @@ use podcastflow_authorizer::Authorizer;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
+use podcastflow_episodes::EpisodesApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_shows::ShowsApp;
+use podcastflow_talent::TalentApp;
 use podcastflow_users::UsersApp;
 
 use crate::services::Services;
@@ -38,6 +40,8 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
     let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
     let campaigns = Arc::new(CampaignsApp { ctx: s.ctx.clone() });
+    let talent = Arc::new(TalentApp { ctx: s.ctx.clone() });
+    let episodes = Arc::new(EpisodesApp { ctx: s.ctx.clone() });
     let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
@@ -74,6 +78,20 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = campaigns.clone();
                 async move { podcastflow_campaigns::handle(&app, req).await }
+            }),
+        ),
+        (
+            "TalentFunction".to_owned(),
+            http(move |req| {
+                let app = talent.clone();
+                async move { podcastflow_talent::handle(&app, req).await }
+            }),
+        ),
+        (
+            "EpisodesFunction".to_owned(),
+            http(move |req| {
+                let app = episodes.clone();
+                async move { podcastflow_episodes::handle(&app, req).await }
             }),
         ),
         (

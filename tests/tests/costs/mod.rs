@@ -14,6 +14,8 @@ use podcastflow_store::TenantTable;
 use podcastflow_store::embedded::EmbeddedTable;
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::clients::ClientRepo;
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_tests::counting::CountingTable;
 use serde_json::json;
 
@@ -121,4 +123,79 @@ async fn campaign_lists_and_gets_cost_the_same_few_calls_at_any_size() {
     // of assignments), their campaigns in one batch read. Get: the record and its team, plus the
     // client's sellers for a seller.
     assert_eq!(large, [1, 1, 1, 1, 3, 2, 3]);
+}
+
+/// Calls of (shows: admin list, talent list, admin get; episodes: admin list, list by show, talent
+/// list, admin get; talent: availability, schedule) with `n` shows and `n` episodes in the
+/// organization, the talent hosting one other show with two episodes.
+async fn show_calls_with(n: usize) -> [usize; 9] {
+    let dir = tempfile::tempdir().unwrap();
+    let counting = Arc::new(CountingTable::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap())));
+    let ctx = AppContext::new(counting.clone(), b"cost test".to_vec());
+    let (org, admin) = (OrgId::new(), UserId::new());
+    let tenant = TenantTable::new(counting.clone(), org, ctx.cursors.as_ref().clone());
+    let users = podcastflow_store::repo::users::UserRepo::new(counting.as_ref(), &ctx.cursors);
+    let host = build::user(org, &format!("host-{}@example.com", ulid::Ulid::new()), podcastflow_domain::Role::Talent);
+    users.create(&host).await.unwrap();
+    let shows = ShowRepo::new(&tenant);
+    let episodes = EpisodeRepo::new(&tenant);
+    let mut busy = build::show(org, "Busy", vec![], vec![]);
+    for i in 0..n {
+        let s = build::show(org, &format!("Show {i:03}"), vec![], vec![]);
+        shows.create(&s).await.unwrap();
+        if i == 0 {
+            busy = s;
+        }
+    }
+    for i in 0..n {
+        episodes.create(&build::episode(&busy, &format!("E{i}"), Some("2027-01-01"), vec![])).await.unwrap();
+    }
+    let hosted = build::show(org, "Hosted", vec![], vec![host.id]);
+    shows.create(&hosted).await.unwrap();
+    let mut first = None;
+    for title in ["H1", "H2"] {
+        let e = build::episode(&hosted, title, Some("2099-01-01"), vec![host.id]);
+        episodes.create(&e).await.unwrap();
+        first.get_or_insert(e.id);
+    }
+    let talent = |path: &str| request(path, host.id, org, "talent", None);
+    let cases: [(&str, Request); 9] = [
+        ("shows", request("/shows?limit=25", admin, org, "admin", None)),
+        ("shows", talent("/shows")),
+        ("shows", request(&format!("/shows/{}", busy.id), admin, org, "admin", None)),
+        ("episodes", request("/episodes?limit=25", admin, org, "admin", None)),
+        ("episodes", request(&format!("/episodes?showId={}", busy.id), admin, org, "admin", None)),
+        ("episodes", talent("/episodes")),
+        ("episodes", request(&format!("/episodes/{}", first.unwrap()), admin, org, "admin", None)),
+        ("talent", talent(&format!("/talent/{}/availability", host.id))),
+        ("talent", talent(&format!("/talent/{}/schedule?from=2098-01-01", host.id))),
+    ];
+    let shows_app = podcastflow_shows::ShowsApp { ctx: ctx.clone() };
+    let episodes_app = podcastflow_episodes::EpisodesApp { ctx: ctx.clone() };
+    let talent_app = podcastflow_talent::TalentApp { ctx: ctx.clone() };
+    let mut out = [0; 9];
+    for (slot, (function, req)) in out.iter_mut().zip(cases) {
+        counting.take();
+        let r = match function {
+            "shows" => podcastflow_shows::handle(&shows_app, req).await,
+            "episodes" => podcastflow_episodes::handle(&episodes_app, req).await,
+            _ => podcastflow_talent::handle(&talent_app, req).await,
+        }
+        .unwrap();
+        assert_eq!(r.status(), 200, "{function}: {:?}", r.body());
+        *slot = counting.take();
+    }
+    out
+}
+
+#[tokio::test]
+async fn show_episode_and_talent_reads_cost_the_same_few_calls_at_any_size() {
+    let small = show_calls_with(3).await;
+    let large = show_calls_with(150).await;
+    assert_eq!(small, large, "calls must not grow with the organization's shows and episodes");
+    // Shows: one Query (talent: their assignments and one batch read); get: one read. Episodes:
+    // a Query and one batch read of the page's shows (talent: their shows, each show's episodes,
+    // their schedule, the shows); get: the episode and its show. Talent: one Query for the
+    // availability set and the talent's user record; the schedule adds one batch read of shows.
+    assert_eq!(large, [1, 2, 1, 2, 2, 4, 2, 2, 3]);
 }

@@ -3,6 +3,7 @@
 mod authorizer;
 mod campaigns;
 mod clients;
+mod episodes;
 mod gateway;
 mod identity;
 mod robustness;

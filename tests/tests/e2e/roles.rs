@@ -72,6 +72,14 @@ impl World {
         c.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A fresh draft episode of a fresh show of A, with A's talent on it.
+    async fn episode(&self) -> String {
+        let body = json!({"showId": self.show().await, "title": unique("episode"), "talentIds": [self.a.talent.id]});
+        let e = self.a.admin.api.post("/episodes", body).await;
+        assert_eq!(e.status, 201, "{:?}", e.body);
+        e.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -95,7 +103,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 38] = [
+    let rows: [(&str, [u16; 7]); 47] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -132,6 +140,15 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("PUT /shows/{show}", [200, 200, 403, 200, 403, 404, 404]),
         ("DELETE /shows/{show}", [204, 204, 403, 403, 403, 404, 404]),
         ("PUT /shows/{show}/assignments", [200, 200, 403, 200, 403, 404, 404]),
+        ("GET /episodes", [200, 200, 200, 200, 200, 403, 200]),
+        ("POST /episodes", [201, 201, 403, 201, 403, 403, 400]),
+        ("GET /episodes/{episode}", [200, 200, 200, 200, 200, 404, 404]),
+        ("PUT /episodes/{episode}", [200, 200, 403, 200, 403, 404, 404]),
+        ("DELETE /episodes/{episode}", [204, 204, 403, 204, 403, 404, 404]),
+        ("POST /episodes/{episode}/transitions", [200, 200, 403, 200, 403, 404, 404]),
+        ("GET /talent/{talent}/availability", [200, 200, 200, 200, 200, 404, 404]),
+        ("PUT /talent/{talent}/availability", [200, 200, 403, 403, 200, 404, 404]),
+        ("GET /talent/{talent}/schedule", [200, 200, 200, 200, 200, 404, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -249,6 +266,30 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                     let path = format!("/shows/{}/assignments", w.show().await);
                     api.send("PUT", &path, Some(json!({"talentIds": [w.a.talent.id]})), Some("*")).await
                 }
+                "GET /episodes" => api.get("/episodes").await,
+                "POST /episodes" => {
+                    api.post("/episodes", json!({"showId": w.show().await, "title": unique("e")})).await
+                }
+                "GET /episodes/{episode}" => api.get(&format!("/episodes/{}", w.episode().await)).await,
+                "PUT /episodes/{episode}" => {
+                    let path = format!("/episodes/{}", w.episode().await);
+                    api.send("PUT", &path, Some(json!({"durationSeconds": 1800})), Some("*")).await
+                }
+                "DELETE /episodes/{episode}" => {
+                    api.send("DELETE", &format!("/episodes/{}", w.episode().await), None, Some("*")).await
+                }
+                "POST /episodes/{episode}/transitions" => {
+                    let path = format!("/episodes/{}/transitions", w.episode().await);
+                    api.post(&path, json!({"to": "cancelled"})).await
+                }
+                "GET /talent/{talent}/availability" => {
+                    api.get(&format!("/talent/{}/availability", w.a.talent.id)).await
+                }
+                "PUT /talent/{talent}/availability" => {
+                    let path = format!("/talent/{}/availability", w.a.talent.id);
+                    api.send("PUT", &path, Some(json!({"windows": []})), Some("*")).await
+                }
+                "GET /talent/{talent}/schedule" => api.get(&format!("/talent/{}/schedule", w.a.talent.id)).await,
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,
                 other => panic!("no driver for {other}"),

@@ -343,14 +343,21 @@ pub async fn availability_is_replaced_as_a_set(f: Fixture) {
     };
     let (w1, w2, w3) =
         (window("2026-06-01T00:00:00Z", 2), window("2026-06-10T00:00:00Z", 1), window("2026-07-01T00:00:00Z", 5));
-    repo.replace(&talent, &[w2.clone(), w1.clone()]).await.unwrap();
+    assert_eq!(repo.read(&talent).await.unwrap().version, 0);
+    assert_eq!(repo.replace(&talent, &[w2.clone(), w1.clone()], 0).await.unwrap(), 1);
     assert_eq!(repo.windows(&talent).await.unwrap(), vec![w1.clone(), w2.clone()]);
-    repo.replace(&talent, &[w2.clone(), w3.clone()]).await.unwrap();
-    assert_eq!(repo.windows(&talent).await.unwrap(), vec![w2, w3]);
-    repo.replace(&talent, &[]).await.unwrap();
+    assert_eq!(
+        repo.replace(&talent, std::slice::from_ref(&w3), 0).await,
+        Err(RepoError::VersionConflict { current: 1 })
+    );
+    assert_eq!(repo.replace(&talent, &[w2.clone(), w3.clone()], 1).await.unwrap(), 2);
+    let set = repo.read(&talent).await.unwrap();
+    assert_eq!(set.version, 2);
+    assert_eq!(set.windows, vec![AvailabilityWindow { version: 2, ..w2 }, AvailabilityWindow { version: 2, ..w3 }]);
+    repo.replace(&talent, &[], 2).await.unwrap();
     assert!(repo.windows(&talent).await.unwrap().is_empty());
     let foreign = AvailabilityWindow { talent_id: UserId::new(), ..w1 };
-    assert!(repo.replace(&talent, &[foreign]).await.is_err());
+    assert!(repo.replace(&talent, &[foreign], 3).await.is_err());
 }
 
 pub async fn notifications_list_newest_first_and_track_unread(f: Fixture) {

@@ -4,6 +4,7 @@
 //! - the episode record: `ORG#<o>#EPISODE#<e>` / `PROFILE`;
 //! - a show's episodes by air date: GSI1 `ORG#<o>#SHOW#<s>#EPISODES` / `AIR#<airDate|9999-12-31>#<e>`;
 //! - all episodes by air date (date-range filter): GSI2 `ORG#<o>#EPISODES` / `AIR#<airDate>#<e>`;
+//! - the episodes in one status by air date: GSI3 `ORG#<o>#EPISODES#STATUS#<status>` / `AIR#<airDate>#<e>`;
 //! - a talent's schedule: `ORG#<o>#TALENT#<u>` / `EPISODE#<e>` ([`Episode::talent_key`]), written
 //!   with the episode in one transaction.
 //!
@@ -68,6 +69,13 @@ impl Episode {
         if self.number == Some(0) {
             v.add("number", "out_of_range", "episode numbers start at 1");
         }
+        if self.talent_ids.len() > Self::MAX_TALENT {
+            v.add("talentIds", "too_many", format!("at most {} talent per episode", Self::MAX_TALENT));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if self.talent_ids.iter().any(|t| !seen.insert(t)) {
+            v.add("talentIds", "duplicate", "each talent at most once");
+        }
         for (i, t) in self.talent_ids.iter().enumerate() {
             if !show_talent.contains(t) {
                 v.add(format!("talentIds[{i}]"), "not_show_talent", "must be talent of the show");
@@ -87,6 +95,15 @@ impl Episode {
     /// GSI1 partition listing a show's episodes by air date.
     pub fn by_show_pk(org: &OrgId, show: &ShowId) -> String {
         org_pk(org, format!("SHOW#{show}#EPISODES"))
+    }
+
+    /// At most this many talent per episode: their schedule items are written with it in one
+    /// transaction (100 items at most, counting the ones removed).
+    pub const MAX_TALENT: usize = 20;
+
+    /// GSI3 partition listing the episodes in one status.
+    pub fn by_status_pk(org: &OrgId, status: EpisodeStatus) -> String {
+        org_pk(org, format!("EPISODES#STATUS#{status}"))
     }
 
     /// GSI2 partition listing all episodes by air date.
@@ -120,7 +137,8 @@ impl Entity for Episode {
         let sk = format!("{}#{}", Self::air_sk(self.air_date), self.id);
         vec![
             (Index::Gsi1, Key::new(Self::by_show_pk(&self.org_id, &self.show_id), sk.clone())),
-            (Index::Gsi2, Key::new(Self::list_pk(&self.org_id), sk)),
+            (Index::Gsi2, Key::new(Self::list_pk(&self.org_id), sk.clone())),
+            (Index::Gsi3, Key::new(Self::by_status_pk(&self.org_id, self.status), sk)),
         ]
     }
     fn version(&self) -> u64 {

@@ -1,7 +1,7 @@
 //! Episodes and the schedule items of their talent.
 
 use chrono::NaiveDate;
-use podcastflow_domain::episode::Episode;
+use podcastflow_domain::episode::{Episode, EpisodeStatus};
 use podcastflow_domain::keys::{Index, org_pk};
 use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,9 @@ pub struct ScheduleEntry {
     /// When it airs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub air_date: Option<NaiveDate>,
+    /// The episode's status (cancelled episodes leave the upcoming schedule).
+    #[serde(default)]
+    pub status: Option<EpisodeStatus>,
 }
 
 /// Reads and writes one tenant's episodes.
@@ -51,6 +54,7 @@ impl<'a> EpisodeRepo<'a> {
             title: e.title.clone(),
             recording_date: e.recording_date,
             air_date: e.air_date,
+            status: Some(e.status),
         };
         let mut writes = Vec::new();
         // Every current talent's entry is rewritten so its dates follow the episode.
@@ -105,6 +109,33 @@ impl<'a> EpisodeRepo<'a> {
         let q =
             Self::ranged(Query::partition(Index::Gsi1, Episode::by_show_pk(self.t.org(), show)).limit(limit), range);
         EntityPage::decode(self.t.page(&q, cursor).await?)
+    }
+
+    /// Lists the episodes in one status by air date, optionally within `[from, to]`.
+    pub async fn list_by_status(
+        &self,
+        status: EpisodeStatus,
+        range: Option<(NaiveDate, NaiveDate)>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<EntityPage<Episode>, RepoError> {
+        let q = Query::partition(Index::Gsi3, Episode::by_status_pk(self.t.org(), status)).limit(limit);
+        EntityPage::decode(self.t.page(&Self::ranged(q, range), cursor).await?)
+    }
+
+    /// Deletes an episode read at version `expected`, with its talent's schedule items.
+    pub async fn delete(&self, e: &Episode, expected: u64) -> Result<(), RepoError> {
+        let mut writes = vec![Write::delete_versioned(Episode::key_of(self.t.org(), &e.id), expected)];
+        for talent in &e.talent_ids {
+            writes.push(Write::delete(Episode::talent_key(self.t.org(), talent, &e.id)));
+        }
+        commit(self.t, writes).await
+    }
+
+    /// Reads many episodes (missing ones left out), in the order of `ids`.
+    pub async fn get_many(&self, ids: &[EpisodeId]) -> Result<Vec<Episode>, RepoError> {
+        let keys: Vec<_> = ids.iter().map(|id| Episode::key_of(self.t.org(), id)).collect();
+        super::get_many(self.t, &keys).await
     }
 
     /// All episodes by air date, optionally within `[from, to]`.

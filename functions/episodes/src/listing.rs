@@ -1,0 +1,143 @@
+//! `GET /episodes`: episodes by air date (undated ones last), filtered and paged, Queries only.
+//!
+//! Everyone who reads all episodes (admins, sellers, producers) gets one index partition: a show's
+//! (`showId`), a status's (`status`), or the organization's, each ranged by air date; `talentId`
+//! reads that talent's schedule items. Talent read the episodes they are on and those of the shows
+//! they host, gathered whole and paged in memory. Client users read none.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use podcastflow_domain::episode::{Episode, EpisodeStatus};
+use podcastflow_domain::policy::{Action, Rule, rule};
+use podcastflow_domain::show::Show;
+use podcastflow_domain::{EpisodeId, ShowId, UserId};
+use podcastflow_platform::{
+    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_parsed,
+};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::EntityPage;
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use serde_json::Value;
+
+use crate::EpisodesApp;
+use crate::routes::rendered;
+
+/// The filters of one list request.
+struct Filters {
+    show: Option<ShowId>,
+    status: Option<EpisodeStatus>,
+    talent: Option<UserId>,
+    range: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl Filters {
+    fn parse(req: &Request) -> Result<Self, Problem> {
+        let from: Option<NaiveDate> = query_parsed(req, "from", "a date, YYYY-MM-DD")?;
+        let to: Option<NaiveDate> = query_parsed(req, "to", "a date, YYYY-MM-DD")?;
+        let range = match (from, to) {
+            (None, None) => None,
+            (f, t) => {
+                let f = f.or(NaiveDate::from_ymd_opt(1, 1, 1)).unwrap_or_default();
+                let t = t.or(NaiveDate::from_ymd_opt(9999, 12, 30)).unwrap_or_default();
+                if t < f {
+                    return Err(Problem::field("to", "before_from", "must not be before from"));
+                }
+                Some((f, t))
+            }
+        };
+        Ok(Self {
+            show: query_parsed(req, "showId", "a show id")?,
+            status: query_as(req, "status", "an episode status such as scheduled")?,
+            talent: query_parsed(req, "talentId", "a user id")?,
+            range,
+        })
+    }
+
+    fn admits(&self, e: &Episode) -> bool {
+        self.show.is_none_or(|s| e.show_id == s)
+            && self.status.is_none_or(|s| e.status == s)
+            && self.talent.is_none_or(|t| e.talent_ids.contains(&t))
+            && self.range.is_none_or(|(f, t)| e.air_date.is_some_and(|d| f <= d && d <= t))
+    }
+}
+
+/// The position of an episode in the list's order (as in the index: air date, undated last, id).
+fn air_key(e: &Episode) -> String {
+    format!("{}#{}", Episode::air_sk(e.air_date), e.id)
+}
+
+/// Reads episodes by id, in batches.
+async fn episodes_by_id(repo: &EpisodeRepo<'_>, ids: Vec<EpisodeId>) -> Result<Vec<Episode>, Failure> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(100) {
+        out.extend(repo.get_many(chunk).await?);
+    }
+    Ok(out)
+}
+
+impl EpisodesApp {
+    /// Episodes a talent user may read: the ones they are on and those of the shows they host.
+    async fn talent_set(&self, t: &TenantTable, me: &UserId) -> Result<Vec<Episode>, Failure> {
+        let repo = EpisodeRepo::new(t);
+        let mut found: BTreeMap<EpisodeId, Episode> = BTreeMap::new();
+        for show in ShowRepo::new(t).assigned_to(me).await? {
+            let mut cursor = None;
+            loop {
+                let page = repo.list_by_show(&show, None, cursor.as_deref(), 100).await?;
+                found.extend(page.items.into_iter().map(|e| (e.id, e)));
+                match page.cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        let on: Vec<EpisodeId> =
+            repo.schedule(me).await?.into_iter().map(|s| s.episode_id).filter(|id| !found.contains_key(id)).collect();
+        found.extend(episodes_by_id(&repo, on).await?.into_iter().map(|e| (e.id, e)));
+        Ok(found.into_values().collect())
+    }
+
+    pub(crate) async fn list(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let paging = paging(req)?;
+        let f = Filters::parse(req)?;
+        let t = self.tenant(&p);
+        let repo = EpisodeRepo::new(&t);
+        let cursor = paging.cursor.as_deref();
+        let (items, next): (Vec<Episode>, Option<String>) = match rule(Action::EpisodeRead, p.role) {
+            Rule::Allow(_) => {
+                if let Some(talent) = f.talent {
+                    let ids = repo.schedule(&talent).await?.into_iter().map(|s| s.episode_id).collect();
+                    let all = episodes_by_id(&repo, ids).await?.into_iter().filter(|e| f.admits(e)).collect();
+                    page_in_memory(all, air_key, false, &paging)?
+                } else {
+                    let page: EntityPage<Episode> = match (f.show, f.status) {
+                        (Some(show), _) => repo.list_by_show(&show, f.range, cursor, paging.limit).await?,
+                        (None, Some(status)) => repo.list_by_status(status, f.range, cursor, paging.limit).await?,
+                        (None, None) => repo.list(f.range, cursor, paging.limit).await?,
+                    };
+                    (page.items.into_iter().filter(|e| f.admits(e)).collect(), page.cursor)
+                }
+            }
+            Rule::EpisodeTalentReads => {
+                let all = self.talent_set(&t, &p.user_id).await?.into_iter().filter(|e| f.admits(e)).collect();
+                page_in_memory(all, air_key, false, &paging)?
+            }
+            _ => {
+                return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                    .detail("your role does not read episodes")
+                    .into());
+            }
+        };
+        // One batch read of the page's shows gives every episode its ad slots.
+        let show_ids: Vec<ShowId> = items.iter().map(|e| e.show_id).collect::<BTreeSet<_>>().into_iter().collect();
+        let shows: BTreeMap<ShowId, Show> =
+            ShowRepo::new(&t).get_many(&show_ids).await?.into_iter().map(|s| (s.id, s)).collect();
+        let items: Vec<Value> = items.iter().map(|e| rendered(e, shows.get(&e.show_id))).collect();
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
+    }
+}
