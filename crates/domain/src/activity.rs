@@ -70,9 +70,10 @@ pub fn is_secret_field(name: &str) -> bool {
 
 /// The field changes between two JSON objects, secrets redacted. Bookkeeping fields are skipped.
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, FieldChange> {
-    use crate::keys::{ENTITY, PK, SK, VERSION};
+    use crate::keys::{ENTITY, PK, REQUEST_ID, SK, VERSION};
     const SKIP: &[&str] = &[
         VERSION,
+        REQUEST_ID,
         "updatedAt",
         "updatedBy",
         PK,

@@ -23,6 +23,9 @@ pub const ENTITY: &str = "entityType";
 pub const VERSION: &str = "version";
 /// TTL attribute (epoch seconds); the table deletes the item some time after it passes.
 pub const EXPIRES_AT: &str = "expiresAt";
+/// The id of the request whose write produced the item's current image (for the change stream's
+/// audit trail; written by the tenant table handle of that request).
+pub const REQUEST_ID: &str = "requestId";
 
 /// A table index: the main table or one of the two global secondary indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use podcastflow_store::dynamo::DynamoTable;
-use podcastflow_store::{CursorCodec, Table};
+use podcastflow_store::{CursorCodec, Table, TenantTable};
 use thiserror::Error;
 
 /// Shared state of a function.
@@ -31,6 +31,13 @@ impl AppContext {
     /// A context on a table, with cursors signed by `cursor_secret`.
     pub fn new(table: Arc<dyn Table>, cursor_secret: impl Into<Vec<u8>>) -> Self {
         Self { table, cursors: Arc::new(CursorCodec::new(cursor_secret)) }
+    }
+
+    /// The table confined to the principal's organization, stamping the request's id on every
+    /// item it writes (the tenant comes only from the verified principal).
+    pub fn tenant(&self, p: &podcastflow_domain::Principal, req: &lambda_http::Request) -> TenantTable {
+        TenantTable::new(self.table.clone(), p.org_id, self.cursors.as_ref().clone())
+            .with_request_id(crate::request_id(req))
     }
 
     /// The context in AWS: DynamoDB table `TABLE_NAME`, cursors signed with `CURSOR_SECRET`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use podcastflow_domain::OrgId;
-use podcastflow_domain::keys::{Index, Key, tenant_prefix};
+use podcastflow_domain::keys::{self, Index, Key, tenant_prefix};
 
 use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec, Page};
@@ -20,12 +20,35 @@ pub struct TenantTable {
     org: OrgId,
     prefix: String,
     cursors: CursorCodec,
+    /// Written as `requestId` on every item this handle puts or updates.
+    request_id: Option<String>,
 }
 
 impl TenantTable {
     /// A handle on `inner` confined to `org`, signing cursors with `cursors`.
     pub fn new(inner: Arc<dyn Table>, org: OrgId, cursors: CursorCodec) -> Self {
-        Self { inner, prefix: tenant_prefix(&org), org, cursors }
+        Self { inner, prefix: tenant_prefix(&org), org, cursors, request_id: None }
+    }
+
+    /// The same handle, stamping every item it puts or updates with the request that wrote it, so
+    /// the change stream can tie each change to its request.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    fn stamp_item(&self, mut item: Item) -> Item {
+        if let Some(rid) = &self.request_id {
+            item.insert(keys::REQUEST_ID.to_owned(), serde_json::Value::String(rid.clone()));
+        }
+        item
+    }
+
+    fn stamp_update(&self, mut update: Update) -> Update {
+        if let Some(rid) = &self.request_id {
+            update.set.push((keys::REQUEST_ID.to_owned(), serde_json::Value::String(rid.clone())));
+        }
+        update
     }
 
     /// The tenant.
@@ -79,12 +102,12 @@ impl Table for TenantTable {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.check_item(&item)?;
-        self.inner.put(item, condition).await
+        self.inner.put(self.stamp_item(item), condition).await
     }
 
     async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
         self.check_update(key, &update)?;
-        self.inner.update(key, update, condition).await
+        self.inner.update(key, self.stamp_update(update), condition).await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<Option<Item>, StoreError> {
@@ -108,6 +131,16 @@ impl Table for TenantTable {
                 TransactOp::Delete { key, .. } | TransactOp::Check { key, .. } => self.check_pk(&key.pk)?,
             }
         }
+        let ops = ops
+            .into_iter()
+            .map(|op| match op {
+                TransactOp::Put { item, condition } => TransactOp::Put { item: self.stamp_item(item), condition },
+                TransactOp::Update { key, update, condition } => {
+                    TransactOp::Update { key, update: self.stamp_update(update), condition }
+                }
+                other => other,
+            })
+            .collect();
         self.inner.transact(ops).await
     }
 

@@ -54,13 +54,14 @@ fn today_of(event: &Value) -> NaiveDate {
 /// Handles one scheduled event.
 pub async fn handle(job: &CampaignJob, event: LambdaEvent<Value>) -> Result<JobReport, Error> {
     let today = today_of(&event.payload);
-    let report = run(job, today).await?;
+    let report = run(job, today, &event.context.request_id).await?;
     tracing::info!(?report, "campaign job done");
     Ok(report)
 }
 
-/// Moves every organization's due campaigns for `today`.
-pub async fn run(job: &CampaignJob, today: NaiveDate) -> Result<JobReport, RepoError> {
+/// Moves every organization's due campaigns for `today`; `request_id` is written on the items
+/// it changes, as an API request's id would be.
+pub async fn run(job: &CampaignJob, today: NaiveDate, request_id: &str) -> Result<JobReport, RepoError> {
     let mut report = JobReport { date: Some(today), ..JobReport::default() };
     let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors);
     let mut cursor = None;
@@ -68,7 +69,7 @@ pub async fn run(job: &CampaignJob, today: NaiveDate) -> Result<JobReport, RepoE
         let page = orgs.list(cursor.as_deref(), 100).await?;
         for org in &page.items {
             report.organizations += 1;
-            advance_org(job, org.id, today, &mut report).await?;
+            advance_org(job, org.id, today, request_id, &mut report).await?;
         }
         match page.cursor {
             Some(c) => cursor = Some(c),
@@ -97,8 +98,14 @@ async fn in_status(
     }
 }
 
-async fn advance_org(job: &CampaignJob, org: OrgId, today: NaiveDate, report: &mut JobReport) -> Result<(), RepoError> {
-    let t = TenantTable::new(job.ctx.table.clone(), org, job.ctx.cursors.as_ref().clone());
+async fn advance_org(
+    job: &CampaignJob,
+    org: OrgId,
+    today: NaiveDate,
+    request_id: &str,
+    report: &mut JobReport,
+) -> Result<(), RepoError> {
+    let t = TenantTable::new(job.ctx.table.clone(), org, job.ctx.cursors.as_ref().clone()).with_request_id(request_id);
     let repo = CampaignRepo::new(&t);
     // Won campaigns can only have started if their start date is today or earlier; every live one
     // is looked at, since the index orders them by start, not end.

@@ -24,11 +24,6 @@ pub(crate) struct Loaded {
 }
 
 impl CampaignsApp {
-    /// The principal's tenant.
-    pub(crate) fn tenant(&self, p: &Principal) -> TenantTable {
-        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
-    }
-
     /// A campaign the principal may apply `action` to: 404 when they may not read it (or it does
     /// not exist), 403 when they read it but may not do this. Costs one get and one query, plus one
     /// get for a seller (the client's sellers) or one batch get for a producer (the shows' producers).

@@ -157,7 +157,7 @@ impl CampaignsApp {
         let p = principal(req)?;
         let paging = paging(req)?;
         let f = Filters::parse(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let indexed = match p.role {
             Role::Client => true,
             Role::Master | Role::Admin => f.owner.is_none(),

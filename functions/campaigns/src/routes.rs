@@ -133,7 +133,7 @@ impl CampaignsApp {
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
         let body: NewCampaign = json_body(req)?;
-        let t = self.tenant(p);
+        let t = self.ctx.tenant(p, req);
         // Sellers create campaigns for the clients assigned to them: the policy needs those sellers.
         let client_sellers = match body.client_id {
             Some(id) => ClientRepo::new(&t).get(&id).await?.map(|c| c.assigned_seller_ids).unwrap_or_default(),
@@ -186,13 +186,13 @@ impl CampaignsApp {
 
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let l = self.authorized(&p, &self.tenant(&p), id, Action::CampaignRead).await?;
+        let l = self.authorized(&p, &self.ctx.tenant(&p, req), id, Action::CampaignRead).await?;
         Ok(campaign_response(&l.campaign, l.view, Some(&l.team), StatusCode::OK, rid))
     }
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
         let c = &l.campaign;
         let expected = if_match(req)?.expected(c.stamp.version);
@@ -227,7 +227,7 @@ impl CampaignsApp {
 
     async fn delete(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
         let c = l.campaign;
         let expected = if_match(req)?.expected(c.stamp.version);

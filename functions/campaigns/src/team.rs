@@ -86,7 +86,7 @@ impl CampaignsApp {
 
     pub(crate) async fn add_member(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
         let body: NewMember = json_body(req)?;
         let mut permissions = body.permissions;
@@ -111,7 +111,7 @@ impl CampaignsApp {
 
     pub(crate) async fn update_member(&self, req: &Request, id: &str, user: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
         let m = member_of(&l.team, user)?;
         let expected = if_match(req)?.expected(m.version);
@@ -128,7 +128,7 @@ impl CampaignsApp {
 
     pub(crate) async fn remove_member(&self, req: &Request, id: &str, user: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
         let m = member_of(&l.team, user)?;
         let expected = if_match(req)?.expected(m.version);

@@ -62,7 +62,7 @@ fn refused(e: &TransitionError, c: &Campaign, actor: Actor) -> Problem {
 impl CampaignsApp {
     pub(crate) async fn transition(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
         let c = &l.campaign;
         let expected = optional_if_match(req)?.expected(c.stamp.version);
@@ -102,7 +102,7 @@ impl CampaignsApp {
     pub(crate) async fn history(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let paging = paging(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignRead).await?;
         let page = CampaignRepo::new(&t).history(&l.campaign.id, paging.cursor.as_deref(), paging.limit).await?;
         let items: Vec<Value> = page

@@ -46,10 +46,6 @@ struct NewClient {
 }
 
 impl ClientsApp {
-    fn tenant(&self, p: &Principal) -> TenantTable {
-        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
-    }
-
     /// A client of the principal's organization that they may read, or 404.
     async fn readable(&self, p: &Principal, t: &TenantTable, id: &str, action: Action) -> Result<Client, Failure> {
         let id: ClientId = id.parse().map_err(|_| not_found())?;
@@ -87,7 +83,7 @@ impl ClientsApp {
             None => None,
         };
         let prefix = query_param(req, "q");
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let repo = ClientRepo::new(&t);
         let cursor = paging.cursor.as_deref();
         let page: EntityPage<Client> = match rule(Action::ClientRead, p.role) {
@@ -153,7 +149,7 @@ impl ClientsApp {
             stamp: Stamp::created(p.user_id, Utc::now()),
         };
         c.validate().map_err(Problem::validation)?;
-        let t = self.tenant(p);
+        let t = self.ctx.tenant(p, req);
         self.check_links(&t, &c).await?;
         ClientRepo::new(&t).create(&c).await?;
         Ok(created(&c, Some(c.stamp.version), &format!("/clients/{}", c.id), rid))
@@ -161,13 +157,13 @@ impl ClientsApp {
 
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let c = self.readable(&p, &self.tenant(&p), id, Action::ClientRead).await?;
+        let c = self.readable(&p, &self.ctx.tenant(&p, req), id, Action::ClientRead).await?;
         Ok(json_with_etag(StatusCode::OK, &c, c.stamp.version, rid))
     }
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let c = self.readable(&p, &t, id, Action::ClientUpdate).await?;
         let expected = if_match(req)?.expected(c.stamp.version);
         let patch: Value = json_body(req)?;
@@ -184,7 +180,7 @@ impl ClientsApp {
 
     async fn archive(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let c = self.readable(&p, &t, id, Action::ClientArchive).await?;
         let expected = if_match(req)?.expected(c.stamp.version);
         if c.status == ClientStatus::Archived {

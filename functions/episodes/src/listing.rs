@@ -105,7 +105,7 @@ impl EpisodesApp {
         let p = principal(req)?;
         let paging = paging(req)?;
         let f = Filters::parse(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let repo = EpisodeRepo::new(&t);
         let cursor = paging.cursor.as_deref();
         let (items, next): (Vec<Episode>, Option<String>) = match rule(Action::EpisodeRead, p.role) {

@@ -79,10 +79,6 @@ fn take_force(p: &Principal, body: &mut Value) -> Result<bool, Failure> {
 }
 
 impl EpisodesApp {
-    pub(crate) fn tenant(&self, p: &Principal) -> TenantTable {
-        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
-    }
-
     /// An episode and its show that the principal may apply `action` to, or 404/403.
     async fn authorized(
         &self,
@@ -149,7 +145,7 @@ impl EpisodesApp {
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
         let body: NewEpisode = json_body(req)?;
-        let t = self.tenant(p);
+        let t = self.ctx.tenant(p, req);
         let show = ShowRepo::new(&t).get(&body.show_id).await?;
         let (producers, talent) =
             show.as_ref().map_or((&[][..], &[][..]), |s| (&s.producer_ids[..], &s.talent_ids[..]));
@@ -186,13 +182,13 @@ impl EpisodesApp {
 
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let (e, show) = self.authorized(&p, &self.tenant(&p), id, Action::EpisodeRead).await?;
+        let (e, show) = self.authorized(&p, &self.ctx.tenant(&p, req), id, Action::EpisodeRead).await?;
         Ok(json_with_etag(StatusCode::OK, &rendered(&e, Some(&show)), e.stamp.version, rid))
     }
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let (e, show) = self.authorized(&p, &t, id, Action::EpisodeUpdate).await?;
         let expected = if_match(req)?.expected(e.stamp.version);
         let mut patch: Value = json_body(req)?;
@@ -218,7 +214,7 @@ impl EpisodesApp {
 
     async fn delete(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let (e, _) = self.authorized(&p, &t, id, Action::EpisodeUpdate).await?;
         let expected = if_match(req)?.expected(e.stamp.version);
         if !matches!(e.status, EpisodeStatus::Draft | EpisodeStatus::Cancelled) {
@@ -232,7 +228,7 @@ impl EpisodesApp {
 
     async fn transition(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let (e, show) = self.authorized(&p, &t, id, Action::EpisodeUpdate).await?;
         let expected = optional_if_match(req)?.expected(e.stamp.version);
         let body: TransitionRequest = json_body(req)?;

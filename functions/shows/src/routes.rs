@@ -68,10 +68,6 @@ fn distinct(ids: Vec<UserId>) -> Vec<UserId> {
 }
 
 impl ShowsApp {
-    fn tenant(&self, p: &Principal) -> TenantTable {
-        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
-    }
-
     /// The clients whose campaigns target a show (what a client user's access to it rests on).
     async fn campaign_clients(
         &self,
@@ -137,7 +133,7 @@ impl ShowsApp {
         let paging = paging(req)?;
         let status = query_as::<ShowStatus>(req, "status", "active or archived")?.unwrap_or(ShowStatus::Active);
         let prefix = query_param(req, "q").map(|q| q.trim().to_lowercase());
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let repo = ShowRepo::new(&t);
         let keep = |s: &Show| {
             s.status == status && prefix.as_deref().is_none_or(|q| s.name.trim().to_lowercase().starts_with(q))
@@ -217,13 +213,13 @@ impl ShowsApp {
         };
         s.validate().map_err(Problem::validation)?;
         self.check_people(&s, None).await?;
-        ShowRepo::new(&self.tenant(p)).create(&s).await?;
+        ShowRepo::new(&self.ctx.tenant(p, req)).create(&s).await?;
         Ok(created(&s, Some(s.stamp.version), &format!("/shows/{}", s.id), rid))
     }
 
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let (s, view) = self.authorized(&p, &self.tenant(&p), id, Action::ShowRead).await?;
+        let (s, view) = self.authorized(&p, &self.ctx.tenant(&p, req), id, Action::ShowRead).await?;
         Ok(json_with_etag(StatusCode::OK, &rendered(&s, view), s.stamp.version, rid))
     }
 
@@ -245,7 +241,7 @@ impl ShowsApp {
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let (s, _) = self.authorized(&p, &t, id, Action::ShowUpdate).await?;
         let expected = if_match(req)?.expected(s.stamp.version);
         let patch: Value = json_body(req)?;
@@ -257,7 +253,7 @@ impl ShowsApp {
 
     async fn assign(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let (s, _) = self.authorized(&p, &t, id, Action::ShowUpdate).await?;
         let expected = if_match(req)?.expected(s.stamp.version);
         let body: Assignments = json_body(req)?;
@@ -275,7 +271,7 @@ impl ShowsApp {
 
     async fn archive(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let (s, _) = self.authorized(&p, &t, id, Action::ShowArchive).await?;
         let expected = if_match(req)?.expected(s.stamp.version);
         if s.status != ShowStatus::Archived {

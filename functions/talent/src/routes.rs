@@ -14,7 +14,6 @@ use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, allow, if_match, json, json_body, json_with_etag, not_found, page_in_memory,
     paging, principal, query_parsed, request_id,
 };
-use podcastflow_store::TenantTable;
 use podcastflow_store::repo::availability::{AvailabilityRepo, MAX_WINDOWS, WindowSet};
 use podcastflow_store::repo::episodes::{EpisodeRepo, ScheduleEntry};
 use podcastflow_store::repo::shows::ShowRepo;
@@ -57,10 +56,6 @@ fn set_body(talent: &UserId, set: &WindowSet) -> serde_json::Value {
 }
 
 impl TalentApp {
-    fn tenant(&self, p: &Principal) -> TenantTable {
-        TenantTable::new(self.ctx.table.clone(), p.org_id, self.ctx.cursors.as_ref().clone())
-    }
-
     /// The talent user named in the path, if the principal may apply `action` to their
     /// availability; 404 for anyone who is not talent of the organization.
     async fn talent(&self, p: &Principal, id: &str, action: Action) -> Result<UserId, Failure> {
@@ -76,14 +71,14 @@ impl TalentApp {
     async fn availability(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let talent = self.talent(&p, id, Action::AvailabilityRead).await?;
-        let set = AvailabilityRepo::new(&self.tenant(&p)).read(&talent).await?;
+        let set = AvailabilityRepo::new(&self.ctx.tenant(&p, req)).read(&talent).await?;
         Ok(json_with_etag(StatusCode::OK, &set_body(&talent, &set), set.version, rid))
     }
 
     async fn replace(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let talent = self.talent(&p, id, Action::AvailabilityWrite).await?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let repo = AvailabilityRepo::new(&t);
         let current = repo.read(&talent).await?;
         let expected = if_match(req)?.expected(current.version);
@@ -127,7 +122,7 @@ impl TalentApp {
         let from: NaiveDate =
             query_parsed(req, "from", "a date, YYYY-MM-DD")?.unwrap_or_else(|| Utc::now().date_naive());
         let talent = self.talent(&p, id, Action::AvailabilityRead).await?;
-        let t = self.tenant(&p);
+        let t = self.ctx.tenant(&p, req);
         let next_date =
             |e: &ScheduleEntry| [e.recording_date, e.air_date].into_iter().flatten().filter(|d| *d >= from).min();
         let upcoming: Vec<ScheduleEntry> = EpisodeRepo::new(&t)

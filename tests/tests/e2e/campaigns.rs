@@ -7,8 +7,8 @@ use podcastflow_domain::campaign::team::{TeamPermission, TeamRole};
 use podcastflow_domain::campaign::transitions::edge_between;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::{ClientId, OrgId, UserId};
-use podcastflow_store::TenantTable;
 use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::{Table, TenantTable};
 use podcastflow_tests::org::{self, TestOrg};
 use podcastflow_tests::stack::TestStack;
 use serde_json::{Value, json};
@@ -82,6 +82,11 @@ async fn campaigns_are_created_read_updated_deleted_and_archived() {
     let replay = o.seller.api.with_header("idempotency-key", "c-1").post("/campaigns", body).await;
     assert_eq!(replay.body["id"], created.body["id"], "the same key answers the first result");
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // The stored item names the request that wrote it, for the change stream's audit trail.
+    let key = Campaign::key_of(&o.id.parse().unwrap(), &id.parse().unwrap());
+    let stored_item = s.stack.table.get(&key).await.unwrap().expect("the campaign item");
+    assert_eq!(stored_item["requestId"], created.headers["x-request-id"].to_str().unwrap());
+    assert_eq!(stored_item["updatedBy"], o.seller.id.as_str());
 
     // Read: the seller and admins in full; the client user in the client view; others 404.
     let got = admin.get(&format!("/campaigns/{id}")).await;
@@ -309,10 +314,10 @@ async fn the_daily_job_starts_and_completes_campaigns_once() {
     let untouched = stored(&s, &o, CampaignStatus::Negotiation).await;
     let job = CampaignJob { ctx: s.stack.services.ctx.clone() };
     let today = Utc::now().date_naive();
-    let first = run(&job, today).await.unwrap();
+    let first = run(&job, today, "job-1").await.unwrap();
     assert_eq!((first.started, first.completed), (1, 1), "{first:?}");
     assert!(first.organizations >= 1);
-    let again = run(&job, today).await.unwrap();
+    let again = run(&job, today, "job-1").await.unwrap();
     assert_eq!((again.started, again.completed, again.skipped), (0, 0, 0), "idempotent");
     let admin = &o.admin.api;
     assert_eq!(admin.get(&format!("/campaigns/{}", started.id)).await.body["status"], "live");
@@ -322,8 +327,8 @@ async fn the_daily_job_starts_and_completes_campaigns_once() {
     assert_eq!(history.body["items"][0]["to"], "live");
     assert!(history.body["items"][0].get("by").is_none(), "moved by the system");
     // Once its last day has passed, the campaign that went live completes.
-    assert_eq!(run(&job, today + Duration::days(5)).await.unwrap().completed, 0, "its last day");
-    assert_eq!(run(&job, today + Duration::days(6)).await.unwrap().completed, 1);
+    assert_eq!(run(&job, today + Duration::days(5), "job-2").await.unwrap().completed, 0, "its last day");
+    assert_eq!(run(&job, today + Duration::days(6), "job-3").await.unwrap().completed, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
