@@ -1,9 +1,8 @@
 //! `--demo`: a demonstration organization to explore the API with, one user per role, all with
-//! the same password. Created once; later starts find it and leave it alone. Grows with the
-//! resources (clients, campaigns, shows arrive with issue 5).
+//! the same password, and sample data around today ([`crate::demo_data`]). Created once; later
+//! starts find it and leave it alone.
 
 use chrono::Utc;
-use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType};
 use podcastflow_domain::keys::platform;
 use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
 use podcastflow_domain::user::{User, UserStatus};
@@ -11,8 +10,8 @@ use podcastflow_domain::{ClientId, OrgId, Role, Stamp, UserId};
 use podcastflow_identity::Identity;
 use podcastflow_identity::provisioning::{create_organization, create_user};
 use podcastflow_store::TenantTable;
-use podcastflow_store::repo::clients::ClientRepo;
 
+use crate::demo_data::{self, DemoPeople};
 use crate::services::{Services, ServicesError};
 
 /// The demo organization's slug.
@@ -54,25 +53,10 @@ pub async fn seed(s: &Services) -> Result<Vec<String>, ServicesError> {
     };
     let identity: &dyn Identity = s.identity.as_ref();
     create_organization(table, &s.ctx.cursors, identity, &org, &admin, Some(PASSWORD)).await?;
-    let client = Client {
-        id: ClientId::new(),
-        org_id,
-        name: "Fizzy Cola".into(),
-        kind: ClientType::Advertiser,
-        agency_id: None,
-        industry: Some("beverages".into()),
-        competitive_category: Some("soft drinks".into()),
-        contacts: Vec::new(),
-        assigned_seller_ids: Vec::new(),
-        billing: Billing::default(),
-        status: ClientStatus::Active,
-        stamp: Stamp::created(admin.id, Utc::now()),
-    };
-    let tenant = TenantTable::new(s.ctx.table.clone(), org_id, s.ctx.cursors.as_ref().clone());
-    ClientRepo::new(&tenant).create(&client).await.map_err(|e| ServicesError::Demo(e.to_string()))?;
+    let fizzy = ClientId::new();
     let mut users = vec![admin];
     for (role, client_id) in
-        [(Role::Seller, None), (Role::Producer, None), (Role::Talent, None), (Role::Client, Some(client.id))]
+        [(Role::Seller, None), (Role::Producer, None), (Role::Talent, None), (Role::Client, Some(fizzy))]
     {
         let u = user(org_id, role, client_id, users[0].id);
         create_user(table, &s.ctx.cursors, identity, &u, Some(PASSWORD)).await?;
@@ -85,5 +69,15 @@ pub async fn seed(s: &Services) -> Result<Vec<String>, ServicesError> {
             .await
             .map_err(|e| ServicesError::Demo(e.to_string()))?;
     }
+    let people = DemoPeople {
+        admin: users[0].id,
+        seller: users[1].id,
+        producer: users[2].id,
+        talent: users[3].id,
+        client_user: users[4].id,
+    };
+    let tenant = TenantTable::new(s.ctx.table.clone(), org_id, s.ctx.cursors.as_ref().clone())
+        .with_request_id(format!("demo-{}", ulid::Ulid::new()));
+    demo_data::write(&tenant, &people, fizzy).await.map_err(|e| ServicesError::Demo(e.to_string()))?;
     Ok(users.into_iter().map(|u| u.email).collect())
 }

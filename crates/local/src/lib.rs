@@ -16,6 +16,7 @@
 pub mod authorizer;
 pub mod delivery;
 pub mod demo;
+pub mod demo_data;
 pub mod docs;
 pub mod functions;
 pub mod rest;

@@ -271,9 +271,31 @@ async fn the_demo_organization_signs_in_at_once_with_every_role() {
         let login =
             s.api().post("/auth/login", json!({"email": email, "password": podcastflow_local::demo::PASSWORD})).await;
         assert!(login.body["accessToken"].is_string(), "{role} signs in without a challenge: {:?}", login.body);
-        let me = s.api().with_token(login.body["accessToken"].as_str().unwrap()).get("/auth/me").await;
+        let api = s.api().with_token(login.body["accessToken"].as_str().unwrap());
+        let me = api.get("/auth/me").await;
         assert_eq!(me.body["role"], role);
+        // Sample data to explore, as each role sees it.
+        let count = |b: &Value| b["items"].as_array().map_or(0, Vec::len);
+        let campaigns = count(&api.get("/campaigns").await.body);
+        let shows = count(&api.get("/shows").await.body);
+        let expected = match role {
+            "admin" | "seller" => (5, 3),
+            "producer" => (4, 3),
+            "talent" => (1, 2),
+            _ => (3, 2),
+        };
+        assert_eq!((campaigns, shows), expected, "{role}");
+        if role == "talent" {
+            let id = me.body["id"].as_str().unwrap().to_owned();
+            let schedule = api.get(&format!("/talent/{id}/schedule")).await;
+            assert_eq!(count(&schedule.body), 3, "{:?}", schedule.body);
+        }
     }
+    let admin = s.api().signed_in("admin@demo.podcastflow.local", podcastflow_local::demo::PASSWORD, "").await;
+    let live = admin.get("/campaigns?status=live").await;
+    let id = live.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let history = admin.get(&format!("/campaigns/{id}/history")).await;
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 5, "draft to live, step by step");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

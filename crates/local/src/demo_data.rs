@@ -1,0 +1,306 @@
+//! The demo organization's sample data: clients, shows with episodes around today, a talent's
+//! availability, and campaigns at several points of the sales pipeline with their history and
+//! teams. Written through the same repositories and state machines as the API, so every item is
+//! one the API could have produced.
+
+use chrono::{Duration, NaiveDate, Utc};
+use podcastflow_domain::availability::{AvailabilityWindow, WindowKind};
+use podcastflow_domain::campaign::team::{TeamMember, TeamPermission, TeamRole};
+use podcastflow_domain::campaign::transitions::{Actor, check};
+use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, HistoryEntry, Position, Targeting};
+use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
+use podcastflow_domain::episode::{Episode, EpisodeStatus};
+use podcastflow_domain::show::{AdConfig, PositionPrices, ReleaseFrequency, Show, ShowStatus, Slots};
+use podcastflow_domain::{
+    CampaignId, ClientId, Currency, EpisodeId, Money, OrgId, Role, ShowId, Stamp, UserId, WindowId,
+};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::availability::AvailabilityRepo;
+use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::repo::clients::ClientRepo;
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+
+/// The demo users by role.
+pub struct DemoPeople {
+    /// The admin.
+    pub admin: UserId,
+    /// The seller.
+    pub seller: UserId,
+    /// The producer.
+    pub producer: UserId,
+    /// The talent.
+    pub talent: UserId,
+    /// The client user.
+    pub client_user: UserId,
+}
+
+fn usd(dollars: i64) -> Money {
+    Money::new(dollars * 100, Currency::USD)
+}
+
+fn client(org: OrgId, id: ClientId, name: &str, kind: ClientType, seller: UserId, by: UserId) -> Client {
+    Client {
+        id,
+        org_id: org,
+        name: name.into(),
+        kind,
+        agency_id: None,
+        industry: None,
+        competitive_category: None,
+        contacts: Vec::new(),
+        assigned_seller_ids: vec![seller],
+        billing: Billing::default(),
+        status: ClientStatus::Active,
+        stamp: Stamp::created(by, Utc::now()),
+    }
+}
+
+fn show(org: OrgId, name: &str, category: &str, frequency: ReleaseFrequency, people: &DemoPeople) -> Show {
+    Show {
+        id: ShowId::new(),
+        org_id: org,
+        name: name.into(),
+        description: None,
+        category: Some(category.into()),
+        artwork: None,
+        release_frequency: frequency,
+        producer_ids: vec![people.producer],
+        talent_ids: vec![people.talent],
+        ad_config: AdConfig::default(),
+        status: ShowStatus::Active,
+        stamp: Stamp::created(people.admin, Utc::now()),
+    }
+}
+
+/// A campaign walked from draft along `path`, each step checked by the state machine and recorded
+/// in its history, with `team` beside its owner.
+struct CampaignPlan<'a> {
+    name: &'a str,
+    client: ClientId,
+    start: NaiveDate,
+    days: i64,
+    budget: Option<Money>,
+    shows: Vec<ShowId>,
+    path: &'a [(CampaignStatus, Option<&'a str>)],
+    team: Vec<(UserId, TeamRole, &'a [TeamPermission])>,
+    notes: Option<&'a str>,
+}
+
+async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) -> Result<(), RepoError> {
+    let now = Utc::now();
+    let mut c = Campaign {
+        id: CampaignId::new(),
+        org_id: *t.org(),
+        name: plan.name.into(),
+        client_id: Some(plan.client),
+        agency_id: None,
+        owner_id: people.seller,
+        start_date: Some(plan.start),
+        end_date: Some(plan.start + Duration::days(plan.days)),
+        budget: plan.budget,
+        goals: Goals { impressions: plan.budget.map(|b| u64::try_from(b.amount).unwrap_or(0) / 5) },
+        targeting: Targeting { show_ids: plan.shows, positions: vec![Position::Pre, Position::Mid], notes: None },
+        internal_notes: plan.notes.map(str::to_owned),
+        status: CampaignStatus::Draft,
+        probability: CampaignStatus::Draft.probability(),
+        archived: false,
+        stamp: Stamp::created(people.seller, now),
+    };
+    let repo = CampaignRepo::new(t);
+    let owner = TeamMember {
+        campaign_id: c.id,
+        org_id: c.org_id,
+        user_id: people.seller,
+        role: TeamRole::Owner,
+        permissions: TeamPermission::ALL.into_iter().collect(),
+        added_at: now,
+        added_by: people.seller,
+        version: 1,
+    };
+    repo.create(&c, &owner).await?;
+    for (user, role, permissions) in plan.team {
+        let m = TeamMember { user_id: user, role, permissions: permissions.iter().copied().collect(), ..owner.clone() };
+        repo.add_member(&m).await?;
+    }
+    for (to, reason) in plan.path {
+        let by = if matches!(to, CampaignStatus::Won) { people.admin } else { people.seller };
+        let role = if by == people.admin { Role::Admin } else { Role::Seller };
+        if check(c.status, *to, Actor::User(role), &c.guard_facts(), *reason, now.date_naive()).is_err() {
+            return Err(RepoError::Conflict("a demo campaign step is not a transition"));
+        }
+        let mut next = c.clone();
+        next.status = *to;
+        next.probability = to.probability();
+        next.stamp = c.stamp.touched(by, Utc::now());
+        let entry = HistoryEntry {
+            campaign_id: c.id,
+            org_id: c.org_id,
+            id: ulid::Ulid::new(),
+            by: Some(by),
+            at: next.stamp.updated_at,
+            from: c.status,
+            to: *to,
+            reason: reason.map(str::to_owned),
+        };
+        repo.transition(&next, c.stamp.version, &entry).await?;
+        c = next;
+    }
+    Ok(())
+}
+
+/// A sample episode: its show, number, title, status, recording and air dates.
+type EpisodePlan<'a> = (&'a Show, u32, &'a str, EpisodeStatus, Option<NaiveDate>, Option<NaiveDate>);
+
+/// Writes the sample data of the demo organization.
+pub async fn write(t: &TenantTable, people: &DemoPeople, fizzy: ClientId) -> Result<(), RepoError> {
+    let org = *t.org();
+    let today = Utc::now().date_naive();
+    let clients = ClientRepo::new(t);
+    let mut fizzy_client = client(org, fizzy, "Fizzy Cola", ClientType::Advertiser, people.seller, people.admin);
+    fizzy_client.industry = Some("beverages".into());
+    fizzy_client.competitive_category = Some("soft drinks".into());
+    fizzy_client.contacts =
+        vec![Contact { name: "Mia Buyer".into(), email: Some("mia@fizzy.example".into()), phone: None }];
+    let agency = client(org, ClientId::new(), "Northwind Media", ClientType::Agency, people.seller, people.admin);
+    let mut trailhead =
+        client(org, ClientId::new(), "Trailhead Outfitters", ClientType::Advertiser, people.seller, people.admin);
+    trailhead.agency_id = Some(agency.id);
+    trailhead.industry = Some("outdoor retail".into());
+    for c in [&fizzy_client, &agency, &trailhead] {
+        clients.create(c).await?;
+    }
+
+    let mut brew = show(org, "Morning Brew", "news", ReleaseFrequency::Daily, people);
+    brew.description = Some("Coffee and the day's headlines in twenty minutes.".into());
+    brew.ad_config = AdConfig {
+        slots: None,
+        cpm: PositionPrices { pre: Some(usd(25)), mid: Some(usd(30)), post: Some(usd(15)) },
+        flat_spot_price: Some(usd(400)),
+    };
+    let mut run = show(org, "The Long Run", "sports", ReleaseFrequency::Weekly, people);
+    run.ad_config.slots = Some(Slots { pre: 1, mid: 2, post: 1 });
+    let mut cuts = show(org, "Deep Cuts", "music", ReleaseFrequency::Monthly, people);
+    cuts.talent_ids.clear();
+    let shows = ShowRepo::new(t);
+    for s in [&brew, &run, &cuts] {
+        shows.create(s).await?;
+    }
+
+    let episodes = EpisodeRepo::new(t);
+    let day = |d: i64| Some(today + Duration::days(d));
+    let plan: [EpisodePlan<'_>; 6] = [
+        (&brew, 41, "Markets open higher", EpisodeStatus::Published, day(-8), day(-7)),
+        (&brew, 42, "The coffee supply chain", EpisodeStatus::Editing, day(-2), day(2)),
+        (&brew, 43, "Election week", EpisodeStatus::Scheduled, day(1), day(3)),
+        (&brew, 44, "Untitled", EpisodeStatus::Draft, None, None),
+        (&run, 12, "Marathon season", EpisodeStatus::Scheduled, day(6), day(10)),
+        (&run, 13, "Trail running 101", EpisodeStatus::Draft, day(13), day(17)),
+    ];
+    for (s, number, title, status, recording, air) in plan {
+        let now = Utc::now();
+        let e = Episode {
+            id: EpisodeId::new(),
+            org_id: org,
+            show_id: s.id,
+            title: title.into(),
+            number: Some(number),
+            air_date: air,
+            recording_date: recording,
+            duration_seconds: Some(if s.id == brew.id { 1200 } else { 3300 }),
+            talent_ids: if status == EpisodeStatus::Draft { Vec::new() } else { vec![people.talent] },
+            status,
+            published_at: air
+                .filter(|_| status == EpisodeStatus::Published)
+                .and_then(|d| d.and_hms_opt(6, 0, 0))
+                .map(|t| t.and_utc()),
+            stamp: Stamp::created(people.producer, now),
+        };
+        episodes.create(&e).await?;
+    }
+
+    let vacation = today + Duration::days(20);
+    let window = AvailabilityWindow {
+        id: WindowId::new(),
+        org_id: org,
+        talent_id: people.talent,
+        from: vacation.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now),
+        to: (vacation + Duration::days(7)).and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now),
+        kind: WindowKind::Unavailable,
+        note: Some("Vacation".into()),
+        version: 1,
+    };
+    AvailabilityRepo::new(t).replace(&people.talent, &[window], 0).await?;
+
+    use CampaignStatus as S;
+    let to_live: &[(CampaignStatus, Option<&str>)] =
+        &[(S::Proposal, None), (S::Negotiation, None), (S::PendingApproval, None), (S::Won, None), (S::Live, None)];
+    let editor: &[TeamPermission] = &[TeamPermission::View, TeamPermission::Edit];
+    let viewer: &[TeamPermission] = &[TeamPermission::View];
+    let plans = [
+        CampaignPlan {
+            name: "Fizzy Summer Refresh",
+            client: fizzy,
+            start: today - Duration::days(14),
+            days: 44,
+            budget: Some(usd(48_000)),
+            shows: vec![brew.id, run.id],
+            path: to_live,
+            team: vec![
+                (people.producer, TeamRole::Producer, editor),
+                (people.talent, TeamRole::Talent, viewer),
+                (people.client_user, TeamRole::ClientContact, viewer),
+            ],
+            notes: Some("Renewal likely if completion rate stays above 80%."),
+        },
+        CampaignPlan {
+            name: "Fizzy Holiday Sparkle",
+            client: fizzy,
+            start: today + Duration::days(40),
+            days: 30,
+            budget: Some(usd(65_000)),
+            shows: vec![brew.id],
+            path: &[(S::Proposal, None), (S::Negotiation, None)],
+            team: vec![(people.producer, TeamRole::Producer, viewer)],
+            notes: Some("Asked for a 10% discount on mid-rolls."),
+        },
+        CampaignPlan {
+            name: "Trailhead Spring Trails",
+            client: trailhead.id,
+            start: today + Duration::days(90),
+            days: 60,
+            budget: Some(usd(30_000)),
+            shows: vec![run.id],
+            path: &[(S::Proposal, None)],
+            team: Vec::new(),
+            notes: None,
+        },
+        CampaignPlan {
+            name: "Fizzy Q1 test",
+            client: fizzy,
+            start: today + Duration::days(120),
+            days: 14,
+            budget: None,
+            shows: Vec::new(),
+            path: &[],
+            team: Vec::new(),
+            notes: Some("Waiting on a budget."),
+        },
+        CampaignPlan {
+            name: "Trailhead Winter Gear",
+            client: trailhead.id,
+            start: today - Duration::days(60),
+            days: 30,
+            budget: Some(usd(12_000)),
+            shows: vec![cuts.id],
+            path: &[(S::Proposal, None), (S::Lost, Some("Budget moved to paid social"))],
+            team: Vec::new(),
+            notes: None,
+        },
+    ];
+    for plan in plans {
+        campaign(t, people, plan).await?;
+    }
+    Ok(())
+}
