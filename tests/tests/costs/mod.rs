@@ -73,8 +73,8 @@ async fn client_lists_and_gets_cost_the_same_few_calls_at_any_size() {
 }
 
 /// (admin list, admin list by status, admin list by update, client-user list, other seller's list,
-/// admin get, owning seller's get) calls with `n` campaigns of one seller in the organization.
-async fn campaign_calls_with(n: usize) -> [usize; 7] {
+/// admin get, owning seller's get, history) calls with `n` campaigns of one seller in the organization.
+async fn campaign_calls_with(n: usize) -> [usize; 8] {
     let dir = tempfile::tempdir().unwrap();
     let counting = Arc::new(CountingTable::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap())));
     let ctx = AppContext::new(counting.clone(), b"cost test".to_vec());
@@ -94,7 +94,7 @@ async fn campaign_calls_with(n: usize) -> [usize; 7] {
         let c = build::campaign(org, client.id, other_seller, "2027-02-01");
         repo.create(&c, &build::member(&c, other_seller, TeamRole::Owner, &TeamPermission::ALL)).await.unwrap();
     }
-    let mut out = [0; 7];
+    let mut out = [0; 8];
     let get = format!("/campaigns/{}", ids[n / 2]);
     let cases = [
         request("/campaigns?limit=25", admin, org, "admin", None),
@@ -104,6 +104,7 @@ async fn campaign_calls_with(n: usize) -> [usize; 7] {
         request("/campaigns?limit=25", other_seller, org, "seller", None),
         request(&get, admin, org, "admin", None),
         request(&get, seller, org, "seller", None),
+        request(&format!("{get}/history"), admin, org, "admin", None),
     ];
     for (slot, req) in out.iter_mut().zip(cases) {
         counting.take();
@@ -121,8 +122,8 @@ async fn campaign_lists_and_gets_cost_the_same_few_calls_at_any_size() {
     assert_eq!(small, large, "calls must not grow with the organization's campaigns");
     // Indexed lists: one Query. A seller's list: their memberships, their assigned clients (a Query
     // of assignments), their campaigns in one batch read. Get: the record and its team, plus the
-    // client's sellers for a seller.
-    assert_eq!(large, [1, 1, 1, 1, 3, 2, 3]);
+    // client's sellers for a seller; history: the get and one Query.
+    assert_eq!(large, [1, 1, 1, 1, 3, 2, 3, 3]);
 }
 
 /// Calls of (shows: admin list, talent list, admin get; episodes: admin list, list by show, talent

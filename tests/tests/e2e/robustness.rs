@@ -6,6 +6,7 @@ use podcastflow_local::template::{BUNDLED, Template};
 use podcastflow_tests::client::Api;
 use podcastflow_tests::org;
 use podcastflow_tests::stack::TestStack;
+use serde_json::json;
 
 async fn raw(
     http: &reqwest::Client,
@@ -39,8 +40,9 @@ async fn no_client_input_makes_a_server_error() {
     let o = org::create(&s, &master).await;
     let template = Template::parse(BUNDLED).unwrap();
     let mut routes: Vec<_> = template.routes.iter().map(|r| (r.method.clone(), r.path.clone())).collect();
-    // Signing out would end the callers' sessions: last.
-    routes.sort_by_key(|(_, p)| p == "/auth/logout");
+    // Deletes after the rest (they remove the real entities used below); signing out would end
+    // the callers' sessions: last.
+    routes.sort_by_key(|(m, p)| (p == "/auth/logout", m == "DELETE"));
     let bodies: Vec<Option<(&str, String)>> = vec![
         None,
         Some(("application/json", "{".into())),
@@ -48,6 +50,16 @@ async fn no_client_input_makes_a_server_error() {
         Some(("application/json", "null".into())),
         Some(("application/json", r#"{"unexpected": true}"#.into())),
         Some(("application/json", r#"{"email": 7, "name": [], "role": {}, "status": 1, "settings": "x"}"#.into())),
+        Some((
+            "application/json",
+            r#"{"to": 1, "reason": {}, "windows": "x", "talentIds": 3, "permissions": "all", "targeting": [],
+                "budget": {"amount": "1"}, "showId": 5, "force": "yes", "adConfig": {"slots": -1}}"#
+                .into(),
+        )),
+        Some((
+            "application/json",
+            r#"{"to": "nowhere", "windows": [{"from": "x"}], "userId": "x", "role": "boss"}"#.into(),
+        )),
         Some(("application/json", format!(r#"{{"name": "{}"}}"#, "x".repeat(300 * 1024)))),
         Some(("text/plain", "hello".into())),
     ];
@@ -55,10 +67,47 @@ async fn no_client_input_makes_a_server_error() {
         [("master", master.with_header("x-org-id", &o.id)), ("admin", o.admin.api.clone()), ("anonymous", s.api())];
     let mut requests = 0;
     let http = reqwest::Client::new();
+    // Real entities of the organization, so bodies also reach the handlers behind the 404s.
+    let client = o.client_id.clone();
+    let show = o
+        .admin
+        .api
+        .post("/shows", json!({"name": "Fuzzed", "releaseFrequency": "weekly", "talentIds": [o.talent.id]}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let campaign = o.admin.api.post("/campaigns", json!({"name": "Fuzzed", "clientId": client})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let episode = o.admin.api.post("/episodes", json!({"showId": show, "title": "Fuzzed"})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let real = |param: &str| -> String {
+        match param {
+            "{clientId}" => client.clone(),
+            "{campaignId}" => campaign.clone(),
+            "{showId}" => show.clone(),
+            "{episodeId}" => episode.clone(),
+            "{userId}" => o.talent.id.clone(),
+            "{orgId}" => o.id.clone(),
+            _ => "01JD0000000000000000000000".into(),
+        }
+    };
     for (method, path) in &routes {
-        for id in ["01JD0000000000000000000000", "not-an-id"] {
-            let concrete =
-                path.split('/').map(|seg| if seg.starts_with('{') { id } else { seg }).collect::<Vec<_>>().join("/");
+        for id in ["01JD0000000000000000000000", "not-an-id", "real"] {
+            let concrete = path
+                .split('/')
+                .map(|seg| match (seg.starts_with('{'), id) {
+                    (true, "real") => real(seg),
+                    (true, made_up) => made_up.to_owned(),
+                    _ => seg.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
             for (who, api) in &callers {
                 for body in &bodies {
                     let (status, ct) = raw(&http, api, method, &concrete, body.clone()).await;
