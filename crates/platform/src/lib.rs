@@ -14,6 +14,7 @@ pub mod principal;
 pub mod problem;
 pub mod query;
 pub mod response;
+pub mod route;
 pub mod testing;
 
 pub use access::{allow, denied, not_found};
@@ -25,5 +26,6 @@ pub use outcome::{Failure, Outcome, respond};
 pub use paging::{PageBody, Paging, page_in_memory, paging};
 pub use principal::principal;
 pub use problem::Problem;
-pub use query::{query_as, query_param, query_parsed};
+pub use query::{query_as, query_date_range, query_param, query_parsed};
 pub use response::{created, json, json_with_etag, no_content, request_id};
+pub use route::RoutePath;

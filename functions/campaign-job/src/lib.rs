@@ -13,9 +13,9 @@ use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_platform::AppContext;
 use podcastflow_store::TenantTable;
-use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::{RepoError, all_pages};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -64,18 +64,16 @@ pub async fn handle(job: &CampaignJob, event: LambdaEvent<Value>) -> Result<JobR
 pub async fn run(job: &CampaignJob, today: NaiveDate, request_id: &str) -> Result<JobReport, RepoError> {
     let mut report = JobReport { date: Some(today), ..JobReport::default() };
     let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors);
-    let mut cursor = None;
-    loop {
-        let page = orgs.list(cursor.as_deref(), 100).await?;
-        for org in &page.items {
-            report.organizations += 1;
-            advance_org(job, org.id, today, request_id, &mut report).await?;
-        }
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(report),
-        }
+    let orgs = all_pages(|cursor| {
+        let orgs = &orgs;
+        async move { orgs.list(cursor.as_deref(), 100).await }
+    })
+    .await?;
+    for org in &orgs {
+        report.organizations += 1;
+        advance_org(job, org.id, today, request_id, &mut report).await?;
     }
+    Ok(report)
 }
 
 /// Every campaign of one status whose start date is at most `until` (all of them without one).
@@ -86,16 +84,11 @@ async fn in_status(
 ) -> Result<Vec<Campaign>, RepoError> {
     let range = until.and_then(|u| NaiveDate::from_ymd_opt(1, 1, 1).map(|first| (first, u)));
     let list = CampaignList { source: ListSource::Status(status), start_range: range, descending: false };
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = repo.list(&list, cursor.as_deref(), 100).await?;
-        out.extend(page.items);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    all_pages(|cursor| {
+        let list = &list;
+        async move { repo.list(list, cursor.as_deref(), 100).await }
+    })
+    .await
 }
 
 async fn advance_org(

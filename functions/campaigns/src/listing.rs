@@ -20,9 +20,11 @@ use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::policy::View;
 use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_parsed,
+    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
+    query_parsed,
 };
 use podcastflow_store::TenantTable;
+use podcastflow_store::repo::all_pages;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::shows::ShowRepo;
@@ -65,19 +67,7 @@ impl Filters {
         let status = query_as(req, "status", "a campaign status such as draft or live")?;
         let client = query_parsed(req, "clientId", "a client id")?;
         let owner = query_parsed(req, "ownerId", "a user id")?;
-        let from: Option<NaiveDate> = query_parsed(req, "from", "a date, YYYY-MM-DD")?;
-        let to: Option<NaiveDate> = query_parsed(req, "to", "a date, YYYY-MM-DD")?;
-        let range = match (from, to) {
-            (None, None) => None,
-            (f, t) => {
-                let f = f.or(NaiveDate::from_ymd_opt(1, 1, 1)).unwrap_or_default();
-                let t = t.or(NaiveDate::from_ymd_opt(9999, 12, 31)).unwrap_or(NaiveDate::MAX);
-                if t < f {
-                    return Err(Problem::field("to", "before_from", "must not be before from"));
-                }
-                Some((f, t))
-            }
-        };
+        let range = query_date_range(req)?;
         let sort = query_as(req, "sort", "startDate or updated")?.unwrap_or(Sort::StartDate);
         let order: Option<Order> = query_as(req, "order", "asc or desc")?;
         let descending = order.map_or(sort == Sort::Updated, |o| o == Order::Desc);
@@ -125,15 +115,12 @@ impl CampaignsApp {
                 for client in assigned.into_iter().filter(|c| f.client.is_none_or(|want| want == *c)) {
                     let list =
                         CampaignList { source: ListSource::Client(client), start_range: f.range, descending: false };
-                    let mut cursor = None;
-                    loop {
-                        let page = repo.list(&list, cursor.as_deref(), 100).await?;
-                        found.extend(page.items.into_iter().map(|c| (c.id, c)));
-                        match page.cursor {
-                            Some(c) => cursor = Some(c),
-                            None => break,
-                        }
-                    }
+                    let of_client = all_pages(|cursor| {
+                        let (repo, list) = (&repo, &list);
+                        async move { repo.list(list, cursor.as_deref(), 100).await }
+                    })
+                    .await?;
+                    found.extend(of_client.into_iter().map(|c| (c.id, c)));
                 }
             }
             Role::Producer => {

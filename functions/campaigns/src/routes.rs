@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, Utc};
+use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Request, RequestExt};
 use podcastflow_domain::campaign::team::{TeamMember, TeamPermission, TeamRole};
 use podcastflow_domain::campaign::view::{CampaignView, render};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, Targeting};
@@ -14,8 +14,8 @@ use podcastflow_domain::show::ShowStatus;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{CampaignId, ClientId, Money, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
-    Failure, Outcome, Problem, allow, created, idempotency, if_match, json_body, json_with_etag, merge, no_content,
-    principal, request_id,
+    Failure, Outcome, Problem, RoutePath, allow, created, idempotency, if_match, json_body, json_with_etag, merge,
+    no_content, principal, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::campaigns::CampaignRepo;
@@ -248,9 +248,8 @@ impl CampaignsApp {
 /// Dispatches a request to its route.
 pub(crate) async fn route(app: &CampaignsApp, req: &Request) -> Outcome {
     let rid = request_id(req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(req);
+    match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["campaigns"]) => app.list(req, &rid).await,
         (&Method::POST, ["campaigns"]) => app.create(req, &rid).await,
         (&Method::GET, ["campaigns", id]) => app.get(req, id, &rid).await,
@@ -261,6 +260,6 @@ pub(crate) async fn route(app: &CampaignsApp, req: &Request) -> Outcome {
         (&Method::POST, ["campaigns", id, "team"]) => app.add_member(req, id, &rid).await,
         (&Method::PUT, ["campaigns", id, "team", user]) => app.update_member(req, id, user, &rid).await,
         (&Method::DELETE, ["campaigns", id, "team", user]) => app.remove_member(req, id, user, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     }
 }

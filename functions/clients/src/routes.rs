@@ -1,15 +1,15 @@
 //! The routes of `clients`.
 
 use chrono::Utc;
+use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Request, RequestExt};
 use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
 use podcastflow_domain::policy::{Action, Resource, Rule, rule};
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, allow, created, idempotency, if_match, json, json_body, json_with_etag, merge,
-    no_content, not_found, paging, principal, query_as, query_param, request_id,
+    Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
+    json_with_etag, merge, no_content, not_found, paging, principal, query_as, query_param, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::EntityPage;
@@ -207,14 +207,13 @@ impl ClientsApp {
 /// Dispatches a request to its route.
 pub(crate) async fn route(app: &ClientsApp, req: &Request) -> Outcome {
     let rid = request_id(req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(req);
+    match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["clients"]) => app.list(req, &rid).await,
         (&Method::POST, ["clients"]) => app.create(req, &rid).await,
         (&Method::GET, ["clients", id]) => app.get(req, id, &rid).await,
         (&Method::PUT, ["clients", id]) => app.update(req, id, &rid).await,
         (&Method::DELETE, ["clients", id]) => app.archive(req, id, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     }
 }

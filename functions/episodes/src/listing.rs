@@ -15,12 +15,13 @@ use podcastflow_domain::policy::{Action, Rule, rule};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_parsed,
+    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
+    query_parsed,
 };
 use podcastflow_store::TenantTable;
-use podcastflow_store::repo::EntityPage;
 use podcastflow_store::repo::episodes::EpisodeRepo;
 use podcastflow_store::repo::shows::ShowRepo;
+use podcastflow_store::repo::{EntityPage, all_pages};
 use serde_json::Value;
 
 use crate::EpisodesApp;
@@ -36,19 +37,7 @@ struct Filters {
 
 impl Filters {
     fn parse(req: &Request) -> Result<Self, Problem> {
-        let from: Option<NaiveDate> = query_parsed(req, "from", "a date, YYYY-MM-DD")?;
-        let to: Option<NaiveDate> = query_parsed(req, "to", "a date, YYYY-MM-DD")?;
-        let range = match (from, to) {
-            (None, None) => None,
-            (f, t) => {
-                let f = f.or(NaiveDate::from_ymd_opt(1, 1, 1)).unwrap_or_default();
-                let t = t.or(NaiveDate::from_ymd_opt(9999, 12, 30)).unwrap_or_default();
-                if t < f {
-                    return Err(Problem::field("to", "before_from", "must not be before from"));
-                }
-                Some((f, t))
-            }
-        };
+        let range = query_date_range(req)?;
         Ok(Self {
             show: query_parsed(req, "showId", "a show id")?,
             status: query_as(req, "status", "an episode status such as scheduled")?,
@@ -85,15 +74,12 @@ impl EpisodesApp {
         let repo = EpisodeRepo::new(t);
         let mut found: BTreeMap<EpisodeId, Episode> = BTreeMap::new();
         for show in ShowRepo::new(t).assigned_to(me).await? {
-            let mut cursor = None;
-            loop {
-                let page = repo.list_by_show(&show, None, cursor.as_deref(), 100).await?;
-                found.extend(page.items.into_iter().map(|e| (e.id, e)));
-                match page.cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
+            let of_show = all_pages(|cursor| {
+                let (repo, show) = (&repo, &show);
+                async move { repo.list_by_show(show, None, cursor.as_deref(), 100).await }
+            })
+            .await?;
+            found.extend(of_show.into_iter().map(|e| (e.id, e)));
         }
         let on: Vec<EpisodeId> =
             repo.schedule(me).await?.into_iter().map(|s| s.episode_id).filter(|id| !found.contains_key(id)).collect();

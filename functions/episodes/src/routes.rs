@@ -2,8 +2,8 @@
 //! transitions.
 
 use chrono::{NaiveDate, Utc};
+use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Request, RequestExt};
 use podcastflow_domain::availability::conflict;
 use podcastflow_domain::episode::slots::episode_slots;
 use podcastflow_domain::episode::transitions::{EpisodeTransitionError, check};
@@ -12,8 +12,8 @@ use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::show::{Show, ShowStatus};
 use podcastflow_domain::{EpisodeId, Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
-    Failure, Outcome, Problem, allow, created, idempotency, if_match, json_body, json_with_etag, merge, no_content,
-    not_found, optional_if_match, principal, request_id,
+    Failure, Outcome, Problem, RoutePath, allow, created, idempotency, if_match, json_body, json_with_etag, merge,
+    no_content, not_found, optional_if_match, principal, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::availability::AvailabilityRepo;
@@ -264,15 +264,14 @@ impl EpisodesApp {
 /// Dispatches a request to its route.
 pub(crate) async fn route(app: &EpisodesApp, req: &Request) -> Outcome {
     let rid = request_id(req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(req);
+    match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["episodes"]) => app.list(req, &rid).await,
         (&Method::POST, ["episodes"]) => app.create(req, &rid).await,
         (&Method::GET, ["episodes", id]) => app.get(req, id, &rid).await,
         (&Method::PUT, ["episodes", id]) => app.update(req, id, &rid).await,
         (&Method::DELETE, ["episodes", id]) => app.delete(req, id, &rid).await,
         (&Method::POST, ["episodes", id, "transitions"]) => app.transition(req, id, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Error, Request, RequestExt, Response};
+use lambda_http::{Body, Error, Request, Response};
 use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
 use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::user::{User, UserStatus};
@@ -18,8 +18,8 @@ use podcastflow_identity::provisioning::{PLATFORM_SLUG, ProvisionError, create_o
 use podcastflow_identity::{Identity, IdentityError};
 use podcastflow_platform::idempotency;
 use podcastflow_platform::{
-    AppContext, Failure, Outage, Outcome, PageBody, Problem, allow, created, if_match, json, json_body, json_with_etag,
-    not_found, paging, principal, request_id, respond,
+    AppContext, Failure, Outage, Outcome, PageBody, Problem, RoutePath, allow, created, if_match, json, json_body,
+    json_with_etag, not_found, paging, principal, request_id, respond,
 };
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use serde::{Deserialize, Serialize};
@@ -207,15 +207,14 @@ impl OrganizationsApp {
 /// Handles one request.
 pub async fn handle(app: &OrganizationsApp, req: Request) -> Result<Response<Body>, Error> {
     let rid = request_id(&req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let outcome = match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(&req);
+    let outcome = match (req.method(), route.segments().as_slice()) {
         (&Method::POST, ["organizations"]) => app.create(&req, &rid).await,
         (&Method::GET, ["organizations"]) => app.list(&req, &rid).await,
         (&Method::PUT, ["organizations", id]) => app.set_status(&req, id, &rid).await,
         (&Method::GET, ["organization"]) => app.own(&req, &rid).await,
         (&Method::PUT, ["organization"]) => app.update_own(&req, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     };
     respond(outcome, &rid)
 }

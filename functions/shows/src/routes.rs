@@ -3,16 +3,17 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
+use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Request, RequestExt};
 use podcastflow_domain::policy::{Action, Resource, Rule, View, rule};
 use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
 use podcastflow_domain::{Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, allow, created, idempotency, if_match, json, json_body, json_with_etag, merge,
-    no_content, not_found, page_in_memory, paging, principal, query_as, query_param, request_id,
+    Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
+    json_with_etag, merge, no_content, not_found, page_in_memory, paging, principal, query_as, query_param, request_id,
 };
 use podcastflow_store::TenantTable;
+use podcastflow_store::repo::all_pages;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -158,15 +159,12 @@ impl ShowsApp {
                     let list =
                         CampaignList { source: ListSource::Client(client), start_range: None, descending: false };
                     let campaigns = CampaignRepo::new(&t);
-                    let mut cursor = None;
-                    loop {
-                        let page = campaigns.list(&list, cursor.as_deref(), 100).await?;
-                        ids.extend(page.items.into_iter().flat_map(|c| c.targeting.show_ids));
-                        match page.cursor {
-                            Some(c) => cursor = Some(c),
-                            None => break,
-                        }
-                    }
+                    let of_client = all_pages(|cursor| {
+                        let (campaigns, list) = (&campaigns, &list);
+                        async move { campaigns.list(list, cursor.as_deref(), 100).await }
+                    })
+                    .await?;
+                    ids.extend(of_client.into_iter().flat_map(|c| c.targeting.show_ids));
                 }
                 let ids: Vec<ShowId> = ids.into_iter().collect();
                 let mut shows = Vec::new();
@@ -286,15 +284,14 @@ impl ShowsApp {
 /// Dispatches a request to its route.
 pub(crate) async fn route(app: &ShowsApp, req: &Request) -> Outcome {
     let rid = request_id(req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(req);
+    match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["shows"]) => app.list(req, &rid).await,
         (&Method::POST, ["shows"]) => app.create(req, &rid).await,
         (&Method::GET, ["shows", id]) => app.get(req, id, &rid).await,
         (&Method::PUT, ["shows", id]) => app.update(req, id, &rid).await,
         (&Method::DELETE, ["shows", id]) => app.archive(req, id, &rid).await,
         (&Method::PUT, ["shows", id, "assignments"]) => app.assign(req, id, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     }
 }

@@ -3,16 +3,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Request, RequestExt};
 use podcastflow_domain::availability::{AvailabilityWindow, WindowKind};
 use podcastflow_domain::episode::EpisodeStatus;
 use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{Principal, Role, ShowId, UserId, ValidationErrors, WindowId};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, allow, if_match, json, json_body, json_with_etag, not_found, page_in_memory,
-    paging, principal, query_parsed, request_id,
+    Failure, Outcome, PageBody, Problem, RoutePath, allow, if_match, json, json_body, json_with_etag, not_found,
+    page_in_memory, paging, principal, query_parsed, request_id,
 };
 use podcastflow_store::repo::availability::{AvailabilityRepo, MAX_WINDOWS, WindowSet};
 use podcastflow_store::repo::episodes::{EpisodeRepo, ScheduleEntry};
@@ -151,12 +151,11 @@ impl TalentApp {
 /// Dispatches a request to its route.
 pub(crate) async fn route(app: &TalentApp, req: &Request) -> Outcome {
     let rid = request_id(req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(req);
+    match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["talent", id, "availability"]) => app.availability(req, id, &rid).await,
         (&Method::PUT, ["talent", id, "availability"]) => app.replace(req, id, &rid).await,
         (&Method::GET, ["talent", id, "schedule"]) => app.schedule(req, id, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     }
 }

@@ -1,8 +1,8 @@
 //! The user routes of `users`.
 
 use chrono::Utc;
+use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Request, RequestExt};
 use podcastflow_domain::policy::{Action, Resource, View};
 use podcastflow_domain::user::{Preferences, User, UserStatus};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId};
@@ -10,8 +10,8 @@ use podcastflow_identity::IdentityError;
 use podcastflow_identity::provisioning::{ProvisionError, create_user};
 use podcastflow_platform::idempotency;
 use podcastflow_platform::{
-    Failure, Outage, Outcome, PageBody, Problem, allow, created, if_match, json, json_body, json_with_etag, no_content,
-    not_found, paging, principal, query_as, query_parsed, request_id,
+    Failure, Outage, Outcome, PageBody, Problem, RoutePath, allow, created, if_match, json, json_body, json_with_etag,
+    no_content, not_found, paging, principal, query_as, query_parsed, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::clients::ClientRepo;
@@ -278,9 +278,8 @@ impl UsersApp {
 /// Dispatches a request to its route.
 pub(crate) async fn route(app: &UsersApp, req: &Request) -> Outcome {
     let rid = request_id(req);
-    let path = req.raw_http_path().to_owned();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    let route = RoutePath::of(req);
+    match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["users"]) => app.list(req, &rid).await,
         (&Method::POST, ["users"]) => app.invite(req, &rid).await,
         (&Method::GET, ["users", "me", "preferences"]) => app.preferences(req, &rid).await,
@@ -291,6 +290,6 @@ pub(crate) async fn route(app: &UsersApp, req: &Request) -> Outcome {
         (&Method::POST, ["api-keys"]) => app.create_key(req, &rid).await,
         (&Method::GET, ["api-keys"]) => app.list_keys(req, &rid).await,
         (&Method::DELETE, ["api-keys", id]) => app.revoke_key(req, id, &rid).await,
-        (m, _) => Err(Problem::route_not_found(m.as_str(), &path).into()),
+        (m, _) => Err(route.not_found(m)),
     }
 }

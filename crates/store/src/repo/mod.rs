@@ -213,6 +213,26 @@ impl<E: DeserializeOwned> EntityPage<E> {
     }
 }
 
+/// Every item of a paged list, reading page after page with `page(cursor)` (100 at a time is the
+/// callers' usual size): for the places that need a whole, bounded list (a principal's own
+/// relations, a daily job's due items).
+pub async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, RepoError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<EntityPage<T>, RepoError>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = page(cursor.take()).await?;
+        items.extend(p.items);
+        match p.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// The ids added and removed between two lists.
 pub(crate) fn link_diff<T: Ord + Clone>(before: &[T], after: &[T]) -> (Vec<T>, Vec<T>) {
     let b: BTreeSet<&T> = before.iter().collect();
