@@ -1,11 +1,12 @@
 //! `Idempotency-Key` on POST creates (ARCHITECTURE section 6): the first request with a key runs;
-//! a repeat with the same key and body gets the first answer again, without running twice; the
-//! same key with another body is 422; a repeat while the first still runs is 409. Only successful
-//! answers are remembered (24 hours): a failed create may be retried with the same key.
+//! a repeat with the same key, method, path and body gets the first answer again, without running
+//! twice; the same key with another request is 422; a repeat while the first still runs is 409.
+//! Only successful answers are remembered (24 hours): a failed create may be retried with the
+//! same key.
 
 use chrono::Utc;
 use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use podcastflow_domain::Principal;
 use podcastflow_domain::keys::{EXPIRES_AT, idempotency};
 use podcastflow_store::{Condition, StoreError, Table, item};
@@ -58,7 +59,11 @@ where
             .detail(format!("{HEADER} must be 1 to {MAX_KEY} visible characters"))
     })?;
     let at = idempotency(&p.org_id, &p.user_id.to_string(), &hex(key.as_bytes()));
-    let body_hash = hex(crate::body::bytes(req.body()));
+    // The request's method and path count with its body: the same key sent to another route (or
+    // to another campaign's team) is a reuse, not a repeat.
+    let mut fingerprint = format!("{} {}\n", req.method(), req.raw_http_path()).into_bytes();
+    fingerprint.extend_from_slice(crate::body::bytes(req.body()));
+    let body_hash = hex(&fingerprint);
     let expires = Utc::now().timestamp() + KEEP_SECONDS;
     let claim = Remembered { body_hash: body_hash.clone(), status: None, body: String::new(), headers: Vec::new() };
     let mut it = item::value_item(&at, "idempotency", &claim).map_err(outage)?;
@@ -72,7 +77,7 @@ where
             let r: Remembered = item::from_item(stored).map_err(outage)?;
             if r.body_hash != body_hash {
                 return Err(Problem::new("idempotency-key-reused", StatusCode::UNPROCESSABLE_ENTITY, "Key reused")
-                    .detail("this Idempotency-Key was used with another body")
+                    .detail("this Idempotency-Key was used with another request (method, path or body)")
                     .into());
             }
             let Some(status) = r.status else {

@@ -12,7 +12,8 @@ use podcastflow_domain::policy::Action;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{Principal, Role, UserId, ValidationErrors};
 use podcastflow_platform::{
-    Failure, Outcome, Problem, created, if_match, json_body, json_with_etag, merge, no_content, not_found, principal,
+    Failure, Outcome, Problem, created, idempotency, if_match, json_body, json_with_etag, merge, no_content, not_found,
+    principal,
 };
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -86,8 +87,12 @@ impl CampaignsApp {
 
     pub(crate) async fn add_member(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let t = self.ctx.tenant(&p, req);
-        let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
+        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.add_member_once(req, id, &p, rid)).await
+    }
+
+    async fn add_member_once(&self, req: &Request, id: &str, p: &Principal, rid: &str) -> Outcome {
+        let t = self.ctx.tenant(p, req);
+        let l = self.authorized(p, &t, id, Action::CampaignManageTeam).await?;
         let body: NewMember = json_body(req)?;
         let mut permissions = body.permissions;
         if permissions.is_empty() {
@@ -104,7 +109,7 @@ impl CampaignsApp {
                 .into());
         }
         self.check_member(&l.campaign, &body.user_id, body.role, &permissions).await?;
-        let m = new_member(&p, &l.campaign, body.user_id, body.role, permissions);
+        let m = new_member(p, &l.campaign, body.user_id, body.role, permissions);
         CampaignRepo::new(&t).add_member(&m).await?;
         Ok(created(&m, Some(m.version), &format!("/campaigns/{}/team/{}", m.campaign_id, m.user_id), rid))
     }

@@ -6,6 +6,7 @@ mod clients;
 mod episodes;
 mod gateway;
 mod identity;
+mod resources;
 mod robustness;
 mod roles;
 mod s3;
