@@ -14,6 +14,7 @@
 //! - [`stack`]: starting and stopping the whole, and `endpoints.json`.
 
 pub mod authorizer;
+pub mod credentials;
 pub mod delivery;
 pub mod demo;
 pub mod demo_data;
@@ -24,6 +25,7 @@ pub mod routes;
 pub mod s3;
 pub mod schedule;
 pub mod services;
+pub mod sigv4;
 pub mod stack;
 pub mod template;
 pub mod websocket;

@@ -40,7 +40,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("PodcastFlow local stack is up (data in {}).", args.data_dir.display());
     println!("  api: {}", stack.endpoints.api);
     println!("  websocket: {} (management: {})", stack.endpoints.websocket, stack.endpoints.connections);
-    println!("  s3:  {} (credentials in {})", stack.endpoints.s3, args.data_dir.join("s3-credentials.json").display());
+    println!(
+        "  s3:  {} (credentials in {})",
+        stack.endpoints.s3,
+        args.data_dir.join(podcastflow_local::credentials::FILE).display()
+    );
     println!("  mail: {}", stack.services.outbox.dir().display());
     if let Some((email, password)) = &stack.master_created {
         println!("Created the platform operator (master): {email} / {password}");

@@ -1,5 +1,5 @@
 //! The in-process S3 endpoint: s3s over a directory of the data dir (s3s-fs), SigV4 enforced with
-//! credentials generated once per data dir, so aws-sdk-s3 and its presigned URLs work against it.
+//! the data dir's [`LocalCredentials`], so aws-sdk-s3 and its presigned URLs work against it.
 
 use std::path::{Path, PathBuf};
 
@@ -8,47 +8,10 @@ use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// The credentials the local S3 endpoint accepts (a local stand-in for IAM credentials).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct S3Credentials {
-    /// Access key id.
-    pub access_key_id: String,
-    /// Secret access key.
-    pub secret_access_key: String,
-}
-
-impl std::fmt::Debug for S3Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Credentials").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
-    }
-}
-
-impl S3Credentials {
-    /// The data dir's credentials, created on first use and kept beside the data.
-    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
-        let path = data_dir.join("s3-credentials.json");
-        if let Some(c) = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok()) {
-            return Ok(c);
-        }
-        let random = || ulid::Ulid::new().to_string();
-        let creds = Self {
-            access_key_id: format!("LOCAL{}", &random()[10..]),
-            secret_access_key: format!("{}{}", random(), random()),
-        };
-        std::fs::write(&path, serde_json::to_vec_pretty(&creds).map_err(std::io::Error::other)?)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
-        Ok(creds)
-    }
-}
+use crate::credentials::LocalCredentials;
 
 /// Creates the buckets (directories of the S3 root) that do not exist yet.
 pub fn create_buckets(root: &Path, buckets: &[String]) -> std::io::Result<()> {
@@ -61,7 +24,7 @@ pub fn create_buckets(root: &Path, buckets: &[String]) -> std::io::Result<()> {
 /// Serves S3 on `listener` until `stop` turns true, storing objects under `root`.
 pub fn serve(
     root: PathBuf,
-    creds: &S3Credentials,
+    creds: &LocalCredentials,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {

@@ -14,11 +14,12 @@ use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::credentials::LocalCredentials;
 use crate::delivery::Delivery;
 use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions};
 use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
-use crate::s3::{self, S3Credentials};
+use crate::s3;
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
 use crate::services::{Services, ServicesError};
 use crate::template::{Template, TemplateError};
@@ -142,8 +143,8 @@ pub struct RunningStack {
     pub endpoints: Endpoints,
     /// Its table (for tests and tools in the same process).
     pub table: EmbeddedTable,
-    /// The credentials its S3 endpoint accepts.
-    pub s3_credentials: S3Credentials,
+    /// The credentials its S3 endpoint and `@connections` API accept.
+    pub credentials: LocalCredentials,
     /// The buckets of the template: (logical id, local name).
     pub buckets: Vec<(String, String)>,
     /// What the functions run on (identity provider, outbox), for tests and tools.
@@ -257,6 +258,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     events.extend(config.event_functions);
     check_functions(&template, &functions, &events)?;
 
+    let credentials = LocalCredentials::load_or_create(&config.data_dir)?;
     let ws_gateway = Arc::new(WsGateway::new(
         &template.websocket_routes,
         functions.clone(),
@@ -264,6 +266,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         &config.stage,
         ws_addr.to_string(),
         &config.region,
+        credentials.clone(),
     ));
     let gateway = Arc::new(Gateway {
         routes: RouteTable::new(&template.routes),
@@ -301,12 +304,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     std::fs::create_dir_all(&s3_root)?;
     let bucket_names: Vec<String> = template.buckets.iter().map(|(_, n)| n.clone()).collect();
     s3::create_buckets(&s3_root, &bucket_names)?;
-    let s3_credentials = S3Credentials::load_or_create(&config.data_dir)?;
 
     let mut tasks = vec![
         serve_http(listener, app, stopped.clone(), "REST gateway"),
         serve_http(ws_listener, websocket::router(ws_gateway), stopped.clone(), "WebSocket gateway"),
-        s3::serve(s3_root, &s3_credentials, s3_listener, stopped.clone())?,
+        s3::serve(s3_root, &credentials, s3_listener, stopped.clone())?,
         spawn_ttl_sweeper(table.clone(), stopped.clone()),
     ];
     let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);
@@ -345,14 +347,5 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
     std::fs::write(config.data_dir.join("endpoints.json"), json)?;
-    Ok(RunningStack {
-        endpoints,
-        table,
-        s3_credentials,
-        buckets: template.buckets,
-        services,
-        master_created,
-        stop,
-        tasks,
-    })
+    Ok(RunningStack { endpoints, table, credentials, buckets: template.buckets, services, master_created, stop, tasks })
 }

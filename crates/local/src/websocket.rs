@@ -1,8 +1,9 @@
 //! The WebSocket gateway, as API Gateway's WebSocket APIs behave: `$connect` runs before the
 //! handshake completes (a non-2xx answer refuses it), frames are routed by
 //! `$request.body.action` to their route or `$default`, `$disconnect` follows every close, and the
-//! management API (`POST/GET/DELETE /@connections/{id}`) lets aws-sdk-apigatewaymanagement post to
-//! connections, answering 410 Gone for closed ones. Connections close after 10 minutes idle or 2
+//! management API (`POST/GET/DELETE /@connections/{id}`, SigV4-signed with the data dir's
+//! credentials) lets aws-sdk-apigatewaymanagement post to connections, answering 410 Gone for
+//! closed ones. Connections close after 10 minutes idle or 2
 //! hours in all; messages are limited to 128 KB.
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use chrono::{DateTime, Utc};
@@ -23,7 +25,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::authorizer::{AuthOutcome, AuthorizerCache};
+use crate::credentials::LocalCredentials;
 use crate::functions::{EventHandler, HttpHandler};
+use crate::sigv4::{self, Signed};
 use crate::template::{AuthorizerDef, WsRoute};
 
 /// A connection closes after this long without a message either way.
@@ -64,6 +68,8 @@ pub struct WsGateway {
     pub region: String,
     auth: AuthorizerCache,
     connections: Mutex<HashMap<String, Connection>>,
+    /// The key `@connections` callers must sign with (SigV4, service `execute-api`).
+    credentials: LocalCredentials,
 }
 
 /// Who connected: what `$connect` saw, kept for the connection's later events.
@@ -86,6 +92,7 @@ impl WsGateway {
         stage: &str,
         domain: String,
         region: &str,
+        credentials: LocalCredentials,
     ) -> Self {
         Self {
             routes: routes.iter().map(|r| (r.key.clone(), r.function.clone())).collect(),
@@ -97,6 +104,7 @@ impl WsGateway {
             region: region.to_owned(),
             auth: AuthorizerCache::default(),
             connections: Mutex::new(HashMap::new()),
+            credentials,
         }
     }
 
@@ -371,10 +379,35 @@ async fn delete_connection(State(gw): State<Arc<WsGateway>>, Path(params): Path<
 /// stage in the path, as the SDK's endpoint may carry it).
 pub fn router(gw: Arc<WsGateway>) -> Router {
     let manage = || get(get_connection).post(post_to).delete(delete_connection);
-    Router::new()
-        .route("/", any(upgrade))
-        .route("/{stage}", any(upgrade))
+    let management = Router::new()
         .route("/@connections/{id}", manage())
         .route("/{stage}/@connections/{id}", manage())
-        .with_state(gw)
+        .route_layer(middleware::from_fn_with_state(gw.clone(), signed));
+    Router::new().route("/", any(upgrade)).route("/{stage}", any(upgrade)).merge(management).with_state(gw)
+}
+
+/// Lets through only management calls signed with the stack's credentials, as API Gateway
+/// requires IAM-signed calls to `@connections`; others get 403 with AWS's error type.
+async fn signed(State(gw): State<Arc<WsGateway>>, req: axum::extract::Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_MESSAGE + 1).await else {
+        let mut r =
+            (StatusCode::PAYLOAD_TOO_LARGE, json!({"message": "payload too large"}).to_string()).into_response();
+        r.headers_mut().insert("x-amzn-errortype", axum::http::HeaderValue::from_static("PayloadTooLargeException"));
+        return r;
+    };
+    let request = Signed {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &bytes,
+    };
+    if let Err(e) = sigv4::verify(&request, &gw.credentials, "execute-api", Utc::now()) {
+        let mut r = (StatusCode::FORBIDDEN, json!({"message": e.to_string()}).to_string()).into_response();
+        r.headers_mut().insert("x-amzn-errortype", axum::http::HeaderValue::from_static(e.error_type()));
+        r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+        return r;
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }

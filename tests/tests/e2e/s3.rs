@@ -8,7 +8,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use podcastflow_tests::stack::TestStack;
 
 fn client(s: &TestStack, secret: Option<&str>) -> aws_sdk_s3::Client {
-    let c = &s.stack.s3_credentials;
+    let c = &s.stack.credentials;
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -10,6 +10,7 @@ use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::{SinkExt, StreamExt};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use podcastflow_local::credentials::LocalCredentials;
 use podcastflow_local::functions::{HttpHandler, http};
 use podcastflow_local::stack::StackConfig;
 use podcastflow_tests::stack::TestStack;
@@ -32,12 +33,16 @@ Resources:
   WebSocketFunction: { Type: AWS::Serverless::Function, Properties: {} }
 "#;
 
-fn management(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+/// Where the management API is and the key to sign with (known once the stack has started).
+type Management = Arc<OnceLock<(String, LocalCredentials)>>;
+
+fn management(endpoint: &str, key: &LocalCredentials) -> aws_sdk_apigatewaymanagement::Client {
+    let creds = Credentials::new(&key.access_key_id, &key.secret_access_key, None, None, "local-stack");
     let conf = aws_sdk_apigatewaymanagement::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("local", "local", None, None, "local-stack"))
+        .credentials_provider(creds)
         .build();
     aws_sdk_apigatewaymanagement::Client::from_conf(conf)
 }
@@ -45,7 +50,7 @@ fn management(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
 /// What the function saw: (route key, event type, connection id, query token).
 type Log = Arc<Mutex<Vec<(String, String, String, Option<String>)>>>;
 
-fn function(log: Log, endpoint: Arc<OnceLock<String>>) -> HttpHandler {
+fn function(log: Log, endpoint: Management) -> HttpHandler {
     http(move |req: Request| {
         let (log, endpoint) = (log.clone(), endpoint.clone());
         async move {
@@ -68,8 +73,8 @@ fn function(log: Log, endpoint: Arc<OnceLock<String>>) -> HttpHandler {
             if route == "echo" {
                 let body: Value = serde_json::from_slice(req.body().as_ref())?;
                 let reply = json!({"type": "echo", "data": body["data"], "connectionId": id});
-                let ep = endpoint.get().cloned().unwrap_or_default();
-                management(&ep)
+                let (ep, key) = endpoint.get().cloned().ok_or("the stack has not started")?;
+                management(&ep, &key)
                     .post_to_connection()
                     .connection_id(&id)
                     .data(Blob::new(reply.to_string()))
@@ -97,14 +102,14 @@ async fn next_text(
 #[tokio::test]
 async fn connect_route_post_back_close_and_gone() {
     let log: Log = Arc::default();
-    let endpoint: Arc<OnceLock<String>> = Arc::default();
+    let endpoint: Management = Arc::default();
     let handler = function(log.clone(), endpoint.clone());
     let s = TestStack::with_config(move |c: &mut StackConfig| {
         c.template = TEMPLATE.to_owned();
         c.functions = HashMap::from([("WebSocketFunction".to_owned(), handler)]);
     })
     .await;
-    let _ = endpoint.set(s.stack.endpoints.connections.clone());
+    let _ = endpoint.set((s.stack.endpoints.connections.clone(), s.stack.credentials.clone()));
 
     let (mut ws, _) =
         tokio_tungstenite::connect_async(format!("{}?token=t-1", s.stack.endpoints.websocket)).await.unwrap();
@@ -120,7 +125,18 @@ async fn connect_route_post_back_close_and_gone() {
     ws.send(Message::Text(json!({"action": "unknown"}).to_string().into())).await.unwrap();
     assert_eq!(next_text(&mut ws).await["message"], "Forbidden");
 
-    let mgmt = management(&s.stack.endpoints.connections);
+    // As in AWS, the management API wants calls signed by a known key.
+    let stranger = LocalCredentials { access_key_id: "AKIASTRANGER".into(), ..s.stack.credentials.clone() };
+    let refused =
+        management(&s.stack.endpoints.connections, &stranger).get_connection().connection_id(&id).send().await;
+    assert_eq!(refused.unwrap_err().raw_response().map(|r| r.status().as_u16()), Some(403));
+    let forged = LocalCredentials { secret_access_key: "not the secret".into(), ..s.stack.credentials.clone() };
+    let refused = management(&s.stack.endpoints.connections, &forged).get_connection().connection_id(&id).send().await;
+    assert_eq!(refused.unwrap_err().raw_response().map(|r| r.status().as_u16()), Some(403));
+    let unsigned = reqwest::get(format!("{}/@connections/{id}", s.stack.endpoints.connections)).await.unwrap();
+    assert_eq!(unsigned.status(), 403);
+    assert_eq!(unsigned.headers()["x-amzn-errortype"], "MissingAuthenticationTokenException");
+    let mgmt = management(&s.stack.endpoints.connections, &s.stack.credentials);
     let info = mgmt.get_connection().connection_id(&id).send().await.unwrap();
     assert_eq!(info.identity().and_then(|i| i.source_ip()), Some("127.0.0.1"));
     mgmt.delete_connection().connection_id(&id).send().await.unwrap();
