@@ -108,10 +108,87 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, F
     out
 }
 
+/// What a change to an item of `entity_type` is about: the entity it concerns and the noun of its
+/// actions, or `None` for items that are not audited (links, counters, idempotency records,
+/// notifications, the activity log itself).
+pub fn audited(entity_type: &str, image: &Value) -> Option<(EntityRef, &'static str)> {
+    let field = |name: &str| image.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (kind, id_field, noun) = match entity_type {
+        "client" => ("client", "id", "client"),
+        "campaign" => ("campaign", "id", "campaign"),
+        "teamMember" => ("campaign", "campaignId", "campaign.team"),
+        "show" => ("show", "id", "show"),
+        "episode" => ("episode", "id", "episode"),
+        "user" => ("user", "id", "user"),
+        "organization" => ("organization", "id", "organization"),
+        "apiKey" => ("apiKey", "id", "apiKey"),
+        "availabilitySet" => ("talent", "talentId", "availability"),
+        _ => return None,
+    };
+    Some((EntityRef { kind: kind.into(), id: field(id_field)? }, noun))
+}
+
 impl Activity {
+    /// The audit record of one change (`before`/`after` absent for a creation/deletion), or `None`
+    /// when the item is not audited. The actor is the writer named in the new image (`updatedBy`);
+    /// a status change is a `transitioned` action, a team change names the member.
+    pub fn of_change(
+        id: ActivityId,
+        org: OrgId,
+        entity_type: &str,
+        before: Option<&Value>,
+        after: Option<&Value>,
+        at: DateTime<Utc>,
+    ) -> Option<Activity> {
+        let image = after.or(before)?;
+        let (entity, noun) = audited(entity_type, image)?;
+        // The owner joins and leaves the team with the campaign itself: its own entry says it.
+        if noun == "campaign.team" && image.get("role").and_then(Value::as_str) == Some("owner") {
+            return None;
+        }
+        let mut changes = diff(before, after);
+        let verb = match (before, after) {
+            (None, Some(_)) => "created",
+            (Some(_), None) => "deleted",
+            _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode") => "transitioned",
+            _ => "updated",
+        };
+        if noun == "campaign.team"
+            && let Some(member) = image.get("userId")
+        {
+            changes.entry("userId".into()).or_insert(FieldChange { from: None, to: Some(member.clone()) });
+        }
+        // Entities carry `updatedBy`; team members say who added them.
+        let user = |v: Option<&Value>| {
+            let v = v?;
+            v.get("updatedBy").or_else(|| v.get("addedBy")).and_then(Value::as_str)?.parse().ok()
+        };
+        Some(Activity {
+            id,
+            org_id: org,
+            actor_id: user(after).filter(|u: &UserId| *u != UserId::SYSTEM),
+            action: format!("{noun}.{verb}"),
+            entity,
+            changes,
+            request_id: after.and_then(|a| a.get(crate::keys::REQUEST_ID)).and_then(Value::as_str).map(str::to_owned),
+            at,
+            expires_at: Self::expiry(at),
+        })
+    }
+
     /// The TTL for an activity at `at`.
     pub fn expiry(at: DateTime<Utc>) -> i64 {
         (at + Duration::days(RETENTION_DAYS)).timestamp()
+    }
+
+    /// The lowest activity id (sort key) at an instant: ids are ULIDs, ordered by time.
+    pub fn first_id_at(at: DateTime<Utc>) -> String {
+        ulid::Ulid::from_parts(u64::try_from(at.timestamp_millis()).unwrap_or(0), 0).to_string()
+    }
+
+    /// The highest activity id at an instant.
+    pub fn last_id_at(at: DateTime<Utc>) -> String {
+        ulid::Ulid::from_parts(u64::try_from(at.timestamp_millis()).unwrap_or(0), u128::MAX).to_string()
     }
 
     /// Partition of one entity's activity.
@@ -175,5 +252,34 @@ mod tests {
         assert_eq!(created["password"].to, Some(json!(REDACTED)));
         let deleted = diff(Some(&v), None);
         assert_eq!(deleted["name"].to, None);
+    }
+
+    #[test]
+    fn a_change_becomes_an_activity_with_its_actor_action_and_request() {
+        let org = OrgId::new();
+        let actor = UserId::new();
+        let before = json!({"id": "c1", "name": "A", "status": "draft", "updatedBy": actor, "version": 1});
+        let after = json!({"id": "c1", "name": "A", "status": "proposal", "updatedBy": actor, "version": 2,
+            "requestId": "r-1"});
+        let id = ActivityId::new();
+        let a = Activity::of_change(id, org, "campaign", Some(&before), Some(&after), Utc::now()).unwrap();
+        assert_eq!(
+            (a.action.as_str(), a.actor_id, a.request_id.as_deref()),
+            ("campaign.transitioned", Some(actor), Some("r-1"))
+        );
+        assert_eq!(a.entity, EntityRef { kind: "campaign".into(), id: "c1".into() });
+        assert_eq!(a.changes.keys().collect::<Vec<_>>(), vec!["status"]);
+        let member = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "updatedBy": actor});
+        let added = Activity::of_change(id, org, "teamMember", None, Some(&member), Utc::now()).unwrap();
+        assert_eq!((added.action.as_str(), added.entity.id.as_str()), ("campaign.team.created", "c1"));
+        let owner = json!({"campaignId": "c1", "userId": "u1", "role": "owner", "addedBy": actor});
+        assert!(
+            Activity::of_change(id, org, "teamMember", None, Some(&owner), Utc::now()).is_none(),
+            "said by campaign.created"
+        );
+        assert!(Activity::of_change(id, org, "activity", None, Some(&after), Utc::now()).is_none());
+        assert!(Activity::of_change(id, org, "campaignShow", None, Some(&after), Utc::now()).is_none());
+        let gone = Activity::of_change(id, org, "campaign", Some(&before), None, Utc::now()).unwrap();
+        assert_eq!((gone.action.as_str(), gone.actor_id), ("campaign.deleted", None));
     }
 }

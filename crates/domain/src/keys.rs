@@ -100,6 +100,11 @@ pub fn tenant_prefix(org: &OrgId) -> String {
     format!("ORG#{org}#")
 }
 
+/// The organization a tenant partition key belongs to (`ORG#<orgId>#...`), if it is one.
+pub fn org_of_pk(pk: &str) -> Option<OrgId> {
+    pk.strip_prefix("ORG#")?.split('#').next()?.parse().ok()
+}
+
 /// A tenant partition key: `ORG#<orgId>#<rest>`.
 pub fn org_pk(org: &OrgId, rest: impl fmt::Display) -> String {
     format!("ORG#{org}#{rest}")

@@ -117,6 +117,8 @@ async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) 
         permissions: TeamPermission::ALL.into_iter().collect(),
         added_at: now,
         added_by: people.seller,
+        updated_by: None,
+        updated_at: None,
         version: 1,
     };
     repo.create(&c, &owner).await?;

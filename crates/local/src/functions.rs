@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use lambda_http::{Body, BoxFuture, Error, Request, Response};
+use podcastflow_activities::ActivitiesApp;
 use podcastflow_auth::AuthApp;
 use podcastflow_authorizer::Authorizer;
 use podcastflow_campaign_job::CampaignJob;
@@ -14,6 +15,7 @@ use podcastflow_clients::ClientsApp;
 use podcastflow_episodes::EpisodesApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_shows::ShowsApp;
+use podcastflow_stream::StreamApp;
 use podcastflow_talent::TalentApp;
 use podcastflow_users::UsersApp;
 
@@ -40,6 +42,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
     let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
     let campaigns = Arc::new(CampaignsApp { ctx: s.ctx.clone() });
+    let activities = Arc::new(ActivitiesApp { ctx: s.ctx.clone() });
     let talent = Arc::new(TalentApp { ctx: s.ctx.clone() });
     let episodes = Arc::new(EpisodesApp { ctx: s.ctx.clone() });
     let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
@@ -78,6 +81,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = campaigns.clone();
                 async move { podcastflow_campaigns::handle(&app, req).await }
+            }),
+        ),
+        (
+            "ActivitiesFunction".to_owned(),
+            http(move |req| {
+                let app = activities.clone();
+                async move { podcastflow_activities::handle(&app, req).await }
             }),
         ),
         (
@@ -136,12 +146,20 @@ where
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
     let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
+    let stream = Arc::new(StreamApp { ctx: s.ctx.clone() });
     HashMap::from([
         (
             "AuthorizerFunction".to_owned(),
             event(move |e| {
                 let a = authorizer.clone();
                 async move { podcastflow_authorizer::handle(&a, e).await }
+            }),
+        ),
+        (
+            "StreamFunction".to_owned(),
+            event(move |e| {
+                let app = stream.clone();
+                async move { podcastflow_stream::handle(&app, e).await }
             }),
         ),
         (

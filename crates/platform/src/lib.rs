@@ -16,6 +16,7 @@ pub mod query;
 pub mod response;
 pub mod route;
 pub mod testing;
+pub mod visibility;
 
 pub use access::{allow, denied, not_found};
 pub use body::{json_body, merge};

@@ -3,13 +3,12 @@
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::view::CampaignView;
-use podcastflow_domain::policy::{Action, CampaignFacts, Resource};
-use podcastflow_domain::{CampaignId, Principal, Role};
+use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::{CampaignId, Principal};
+use podcastflow_platform::visibility::CampaignRelations;
 use podcastflow_platform::{Failure, allow, not_found};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::campaigns::CampaignRepo;
-use podcastflow_store::repo::clients::ClientRepo;
-use podcastflow_store::repo::shows::ShowRepo;
 
 use crate::CampaignsApp;
 
@@ -37,32 +36,9 @@ impl CampaignsApp {
         let id: CampaignId = id.parse().map_err(|_| not_found())?;
         let repo = CampaignRepo::new(t);
         let campaign = repo.get(&id).await?.ok_or_else(not_found)?;
-        let team = repo.team(&id).await?;
-        let client_sellers = match (p.role, campaign.client_id) {
-            (Role::Seller, Some(client)) => {
-                ClientRepo::new(t).get(&client).await?.map(|c| c.assigned_seller_ids).unwrap_or_default()
-            }
-            _ => Vec::new(),
-        };
-        let show_producers = match p.role {
-            Role::Producer => ShowRepo::new(t)
-                .get_many(&campaign.targeting.show_ids)
-                .await?
-                .into_iter()
-                .flat_map(|s| s.producer_ids)
-                .collect(),
-            _ => Vec::new(),
-        };
-        let facts = CampaignFacts {
-            org: campaign.org_id,
-            owner: campaign.owner_id,
-            client: campaign.client_id,
-            team: &team,
-            client_sellers: &client_sellers,
-            show_producers: &show_producers,
-        };
-        let granted = allow(p, action, &Resource::Campaign(facts))?;
-        let view = CampaignView::of(granted, p.role, p.user_id, &team);
-        Ok(Loaded { campaign, team, view })
+        let rel = CampaignRelations::load(t, p, &campaign).await?;
+        let granted = allow(p, action, &Resource::Campaign(rel.facts(&campaign)))?;
+        let view = CampaignView::of(granted, p.role, p.user_id, &rel.team);
+        Ok(Loaded { campaign, team: rel.team, view })
     }
 }

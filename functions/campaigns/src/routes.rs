@@ -177,6 +177,8 @@ impl CampaignsApp {
             permissions: TeamPermission::ALL.into_iter().collect(),
             added_at: now,
             added_by: p.user_id,
+            updated_by: None,
+            updated_at: None,
             version: 1,
         };
         CampaignRepo::new(&t).create(&c, &member).await?;

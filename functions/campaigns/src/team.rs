@@ -127,6 +127,8 @@ impl CampaignsApp {
         let mut next: TeamMember = merge(m, patch, &CHANGEABLE)?;
         self.check_member(&l.campaign, &next.user_id, next.role, &next.permissions).await?;
         next.version = expected + 1;
+        next.updated_by = Some(p.user_id);
+        next.updated_at = Some(Utc::now());
         CampaignRepo::new(&t).update_member(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &next, next.version, rid))
     }
@@ -160,6 +162,8 @@ fn new_member(
         permissions,
         added_at: Utc::now(),
         added_by: p.user_id,
+        updated_by: None,
+        updated_at: None,
         version: 1,
     }
 }

@@ -82,6 +82,8 @@ async fn the_sample_transition_loses_the_campaign_with_its_reason() {
         permissions: TeamPermission::ALL.into_iter().collect(),
         added_at: Utc::now(),
         added_by: user,
+        updated_by: None,
+        updated_at: None,
         version: 1,
     };
     let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());

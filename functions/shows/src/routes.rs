@@ -8,6 +8,7 @@ use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::policy::{Action, Resource, Rule, View, rule};
 use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
 use podcastflow_domain::{Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
+use podcastflow_platform::visibility::show_campaign_clients;
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
     json_with_etag, merge, no_content, not_found, page_in_memory, paging, principal, query_as, query_param, request_id,
@@ -69,21 +70,6 @@ fn distinct(ids: Vec<UserId>) -> Vec<UserId> {
 }
 
 impl ShowsApp {
-    /// The clients whose campaigns target a show (what a client user's access to it rests on).
-    async fn campaign_clients(
-        &self,
-        t: &TenantTable,
-        show: &ShowId,
-    ) -> Result<Vec<podcastflow_domain::ClientId>, Failure> {
-        let repo = CampaignRepo::new(t);
-        let ids = repo.ids_for_show(show).await?;
-        let mut clients = Vec::new();
-        for chunk in ids.chunks(100) {
-            clients.extend(repo.get_many(chunk).await?.into_iter().filter_map(|c| c.client_id));
-        }
-        Ok(clients)
-    }
-
     /// A show the principal may apply `action` to, with their view of it, or 404/403.
     async fn authorized(
         &self,
@@ -95,7 +81,7 @@ impl ShowsApp {
         let id: ShowId = id.parse().map_err(|_| not_found())?;
         let show = ShowRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
         let clients = match p.role {
-            Role::Client => self.campaign_clients(t, &show.id).await?,
+            Role::Client => show_campaign_clients(t, &show.id).await?,
             _ => Vec::new(),
         };
         let resource = Resource::Show {

@@ -1,5 +1,6 @@
 //! End to end through the local stack over real HTTP.
 
+mod activities;
 mod authorizer;
 mod campaigns;
 mod clients;

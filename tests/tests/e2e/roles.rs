@@ -80,6 +80,14 @@ impl World {
         e.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A fresh client-side activity of A, about a fresh campaign of A.
+    async fn activity(&self) -> String {
+        let entity = json!({"type": "campaign", "id": self.campaign().await});
+        let a = self.a.admin.api.post("/activities", json!({"action": "client.viewed", "entity": entity})).await;
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        a.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -103,7 +111,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 47] = [
+    let rows: [(&str, [u16; 7]); 50] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -149,6 +157,9 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /talent/{talent}/availability", [200, 200, 200, 200, 200, 404, 404]),
         ("PUT /talent/{talent}/availability", [200, 200, 403, 403, 200, 404, 404]),
         ("GET /talent/{talent}/schedule", [200, 200, 200, 200, 200, 404, 404]),
+        ("GET /activities", [200, 200, 403, 403, 403, 403, 200]),
+        ("POST /activities", [201, 201, 201, 404, 201, 403, 404]),
+        ("GET /activities/{activity}", [200, 200, 200, 404, 200, 404, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -290,6 +301,12 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                     api.send("PUT", &path, Some(json!({"windows": []})), Some("*")).await
                 }
                 "GET /talent/{talent}/schedule" => api.get(&format!("/talent/{}/schedule", w.a.talent.id)).await,
+                "GET /activities" => api.get("/activities").await,
+                "POST /activities" => {
+                    let entity = json!({"type": "campaign", "id": w.campaign().await});
+                    api.post("/activities", json!({"action": "client.opened", "entity": entity})).await
+                }
+                "GET /activities/{activity}" => api.get(&format!("/activities/{}", w.activity().await)).await,
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,
                 other => panic!("no driver for {other}"),

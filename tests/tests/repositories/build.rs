@@ -91,6 +91,8 @@ pub fn member(c: &Campaign, user: UserId, role: TeamRole, perms: &[TeamPermissio
         permissions: perms.iter().copied().collect(),
         added_at: Utc::now(),
         added_by: c.owner_id,
+        updated_by: None,
+        updated_at: None,
         version: 1,
     }
 }

@@ -71,6 +71,12 @@ pub struct TeamMember {
     pub added_at: DateTime<Utc>,
     /// Who added them.
     pub added_by: UserId,
+    /// Who last changed their role or permissions (the change stream's actor for that change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<UserId>,
+    /// When their role or permissions last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
     /// Version of this membership.
     pub version: u64,
 }

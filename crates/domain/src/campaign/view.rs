@@ -99,6 +99,8 @@ mod tests {
             permissions: permissions.iter().copied().collect::<BTreeSet<_>>(),
             added_at: Utc::now(),
             added_by: c.owner_id,
+            updated_by: None,
+            updated_at: None,
             version: 1,
         }
     }

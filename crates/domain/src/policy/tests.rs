@@ -33,6 +33,8 @@ impl World {
             permissions: TeamPermission::ALL.into_iter().collect(),
             added_at: Utc::now(),
             added_by: other,
+            updated_by: None,
+            updated_at: None,
             version: 1,
         }];
         World {
@@ -272,6 +274,8 @@ fn refused_writes_are_403_when_readable_and_404_when_not() {
         permissions: BTreeSet::from([TeamPermission::View]),
         added_at: Utc::now(),
         added_by: other,
+        updated_by: None,
+        updated_at: None,
         version: 1,
     }];
     let facts =

@@ -1,14 +1,15 @@
 //! Activity records: by entity, by actor and the organization's timeline, newest first.
 
-use podcastflow_domain::UserId;
+use chrono::{DateTime, Utc};
 use podcastflow_domain::activity::Activity;
 use podcastflow_domain::keys::Index;
 use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::{ActivityId, UserId};
 
 use super::{EntityPage, RepoError, Write, commit};
 use crate::condition::Condition;
 use crate::item;
-use crate::table::{Query, Table};
+use crate::table::{KeyCondition, Query, Table};
 use crate::tenant::TenantTable;
 
 /// Reads and writes one tenant's activity.
@@ -52,6 +53,31 @@ impl<'a> ActivityRepo<'a> {
     /// The organization's timeline.
     pub async fn timeline(&self, cursor: Option<&str>, limit: u32) -> Result<EntityPage<Activity>, RepoError> {
         self.list(Query::partition(Index::Gsi1, Activity::timeline_pk(self.t.org())).limit(limit), cursor).await
+    }
+
+    /// The organization's activity between two instants (both inclusive), newest first: activity
+    /// ids are ULIDs, so a time range is a range of ids.
+    pub async fn timeline_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<EntityPage<Activity>, RepoError> {
+        let (low, high) = (Activity::first_id_at(from), Activity::last_id_at(to));
+        let q = Query::partition(Index::Gsi1, Activity::timeline_pk(self.t.org()))
+            .sort(KeyCondition::Between(low, high))
+            .limit(limit);
+        self.list(q, cursor).await
+    }
+
+    /// One activity of the organization, by id (one Query of the timeline).
+    pub async fn get(&self, id: &ActivityId) -> Result<Option<Activity>, RepoError> {
+        let q = Query::partition(Index::Gsi1, Activity::timeline_pk(self.t.org()))
+            .sort(KeyCondition::Eq(id.to_string()))
+            .limit(1);
+        let page = self.t.page(&q, None).await?;
+        Ok(page.items.into_iter().next().map(item::from_item).transpose()?)
     }
 
     /// One actor's activity.

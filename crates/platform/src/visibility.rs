@@ -1,0 +1,152 @@
+//! Whether a principal may read an entity, loading the relationship facts the policy needs. The
+//! functions that guard an entity and those that only refer to it (activities, later live
+//! updates) ask the same question through the same code.
+
+use podcastflow_domain::campaign::Campaign;
+use podcastflow_domain::campaign::team::TeamMember;
+use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::policy::{Action, CampaignFacts, Resource, authorize};
+use podcastflow_domain::{ClientId, Principal, Role, ShowId, UserId};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::repo::clients::ClientRepo;
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use podcastflow_store::repo::users::UserRepo;
+
+use crate::AppContext;
+
+/// The relationship facts of a campaign that the principal's role makes the policy look at: its
+/// team always; the client's sellers for a seller; the targeted shows' producers for a producer.
+pub struct CampaignRelations {
+    /// The team.
+    pub team: Vec<TeamMember>,
+    /// Sellers assigned to the campaign's client (sellers only).
+    pub client_sellers: Vec<UserId>,
+    /// Producers of the targeted shows (producers only).
+    pub show_producers: Vec<UserId>,
+}
+
+impl CampaignRelations {
+    /// Loads them: one Query, plus one read for a seller or one batch read for a producer.
+    pub async fn load(t: &TenantTable, p: &Principal, c: &Campaign) -> Result<Self, RepoError> {
+        let team = CampaignRepo::new(t).team(&c.id).await?;
+        let client_sellers = match (p.role, c.client_id) {
+            (Role::Seller, Some(client)) => {
+                ClientRepo::new(t).get(&client).await?.map(|c| c.assigned_seller_ids).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let show_producers = match p.role {
+            Role::Producer => ShowRepo::new(t)
+                .get_many(&c.targeting.show_ids)
+                .await?
+                .into_iter()
+                .flat_map(|s| s.producer_ids)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Self { team, client_sellers, show_producers })
+    }
+
+    /// The facts as the policy takes them.
+    pub fn facts<'a>(&'a self, c: &Campaign) -> CampaignFacts<'a> {
+        CampaignFacts {
+            org: c.org_id,
+            owner: c.owner_id,
+            client: c.client_id,
+            team: &self.team,
+            client_sellers: &self.client_sellers,
+            show_producers: &self.show_producers,
+        }
+    }
+}
+
+/// The clients whose campaigns target a show (what a client user's access to the show rests on).
+pub async fn show_campaign_clients(t: &TenantTable, show: &ShowId) -> Result<Vec<ClientId>, RepoError> {
+    let repo = CampaignRepo::new(t);
+    let ids = repo.ids_for_show(show).await?;
+    let mut clients = Vec::new();
+    for chunk in ids.chunks(100) {
+        clients.extend(repo.get_many(chunk).await?.into_iter().filter_map(|c| c.client_id));
+    }
+    Ok(clients)
+}
+
+/// Whether `p` may read the entity `e` of their organization (a missing entity is not readable).
+pub async fn readable(ctx: &AppContext, t: &TenantTable, p: &Principal, e: &EntityRef) -> Result<bool, RepoError> {
+    let org = *t.org();
+    let ok = |action, resource: &Resource<'_>| authorize(p, action, resource).is_ok();
+    Ok(match e.kind.as_str() {
+        "campaign" => match e.id.parse() {
+            Ok(id) => match CampaignRepo::new(t).get(&id).await? {
+                Some(c) => {
+                    let rel = CampaignRelations::load(t, p, &c).await?;
+                    ok(Action::CampaignRead, &Resource::Campaign(rel.facts(&c)))
+                }
+                None => false,
+            },
+            Err(_) => false,
+        },
+        "show" => match e.id.parse() {
+            Ok(id) => match ShowRepo::new(t).get(&id).await? {
+                Some(s) => {
+                    let clients =
+                        if p.role == Role::Client { show_campaign_clients(t, &s.id).await? } else { Vec::new() };
+                    let resource = Resource::Show {
+                        org,
+                        producers: &s.producer_ids,
+                        talent: &s.talent_ids,
+                        campaign_clients: &clients,
+                    };
+                    ok(Action::ShowRead, &resource)
+                }
+                None => false,
+            },
+            Err(_) => false,
+        },
+        "episode" => match e.id.parse() {
+            Ok(id) => match EpisodeRepo::new(t).get(&id).await? {
+                Some(ep) => {
+                    let show = ShowRepo::new(t).get(&ep.show_id).await?;
+                    let (producers, talent) =
+                        show.as_ref().map_or((&[][..], &[][..]), |s| (&s.producer_ids[..], &s.talent_ids[..]));
+                    let resource = Resource::Episode {
+                        org,
+                        show_producers: producers,
+                        show_talent: talent,
+                        episode_talent: &ep.talent_ids,
+                    };
+                    ok(Action::EpisodeRead, &resource)
+                }
+                None => false,
+            },
+            Err(_) => false,
+        },
+        "client" => match e.id.parse() {
+            Ok(id) => match ClientRepo::new(t).get(&id).await? {
+                Some(c) => ok(
+                    Action::ClientRead,
+                    &Resource::Client { org, id: c.id, assigned_sellers: &c.assigned_seller_ids },
+                ),
+                None => false,
+            },
+            Err(_) => false,
+        },
+        "user" => match e.id.parse() {
+            Ok(id) => match UserRepo::new(ctx.table.as_ref(), &ctx.cursors).get(&org, &id).await? {
+                Some(u) => ok(Action::UserRead, &Resource::User { org, id: u.id, role: u.role }),
+                None => false,
+            },
+            Err(_) => false,
+        },
+        "talent" => match e.id.parse() {
+            Ok(talent) => ok(Action::AvailabilityRead, &Resource::Availability { org, talent }),
+            Err(_) => false,
+        },
+        "organization" => e.id == org.to_string() && ok(Action::OrganizationRead, &Resource::Org(org)),
+        "apiKey" => ok(Action::ApiKeyManage, &Resource::Org(org)),
+        _ => false,
+    })
+}

@@ -1,0 +1,79 @@
+//! `stream`: every committed write of the table, as DynamoDB Streams delivers it, through the
+//! change processors (ARCHITECTURE section 5). Handlers never audit inline: this is where it
+//! happens, so it cannot be forgotten.
+//!
+//! Processors so far: **activity** (one audit record per change of an audited entity, actor from
+//! `updatedBy`, changed fields with secrets redacted, request id, 90 days). Each is idempotent: a
+//! record delivered twice yields the same activity id, written once.
+//!
+//! A batch is processed in order; the first record that fails on an outage is reported as the
+//! batch item failure (Lambda's `ReportBatchItemFailures`), so delivery resumes from it and nothing
+//! after it is lost. Records that are not audited are skipped and counted.
+
+mod activity;
+
+use aws_lambda_events::dynamodb::Event;
+use lambda_http::{Error, LambdaEvent};
+use podcastflow_platform::AppContext;
+use podcastflow_store::lambda_event::from_event_record;
+use serde::Serialize;
+
+/// What the function needs, built once at init.
+pub struct StreamApp {
+    /// Table and cursors.
+    pub ctx: AppContext,
+}
+
+/// The partial batch response Lambda reads (`ReportBatchItemFailures`).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    /// The first record to deliver again, when one failed.
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+/// One record to deliver again.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    /// Its sequence number.
+    pub item_identifier: String,
+}
+
+/// What a batch did, for the log line.
+#[derive(Debug, Default)]
+struct Counts {
+    recorded: u32,
+    skipped: u32,
+    unreadable: u32,
+}
+
+/// Processes one batch of stream records.
+pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchResponse, Error> {
+    let mut counts = Counts::default();
+    for r in &event.payload.records {
+        let sequence = r.change.sequence_number.clone().unwrap_or_default();
+        let change = match from_event_record(r) {
+            Ok(c) => c,
+            Err(e) => {
+                // A record this code cannot read will not become readable by retrying it.
+                tracing::warn!(%sequence, error = %e, "unreadable stream record skipped");
+                counts.unreadable += 1;
+                continue;
+            }
+        };
+        match activity::record(app, &change).await {
+            Ok(true) => counts.recorded += 1,
+            Ok(false) => counts.skipped += 1,
+            Err(e) => {
+                tracing::error!(%sequence, error = %e, "activity processor failed; the batch resumes here");
+                return Ok(BatchResponse { batch_item_failures: vec![ItemFailure { item_identifier: sequence }] });
+            }
+        }
+    }
+    tracing::info!(recorded = counts.recorded, skipped = counts.skipped, unreadable = counts.unreadable, "batch done");
+    Ok(BatchResponse::default())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,33 @@
+//! The stream function fed the sample stream event of events/.
+
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::Event;
+use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::{OrgId, UserId};
+use podcastflow_store::TenantTable;
+use podcastflow_store::embedded::EmbeddedTable;
+use podcastflow_store::repo::activities::ActivityRepo;
+
+use super::*;
+
+#[tokio::test]
+async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = StreamApp { ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()) };
+    let event: Event = serde_json::from_str(include_str!("../../../events/stream/campaign-transitioned.json")).unwrap();
+    for _ in 0..2 {
+        let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let org: OrgId = "01JD0000000000000000000001".parse().unwrap();
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let entity = EntityRef { kind: "campaign".into(), id: "01JD0000000000000000000009".into() };
+    let log = ActivityRepo::new(&t).of_entity(&entity, None, 10).await.unwrap().items;
+    assert_eq!(log.len(), 1, "delivered twice, recorded once");
+    let a = &log[0];
+    assert_eq!(a.action, "campaign.transitioned");
+    assert_eq!(a.actor_id, Some("01JD0000000000000000000002".parse::<UserId>().unwrap()));
+    assert_eq!(a.request_id.as_deref(), Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef"));
+    assert_eq!(a.changes.keys().collect::<Vec<_>>(), vec!["probability", "status"]);
+}
