@@ -13,6 +13,7 @@ use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
 use podcastflow_episodes::EpisodesApp;
+use podcastflow_notifications::NotificationsApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_shows::ShowsApp;
 use podcastflow_stream::StreamApp;
@@ -42,6 +43,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
     let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
     let campaigns = Arc::new(CampaignsApp { ctx: s.ctx.clone() });
+    let notifications = Arc::new(NotificationsApp { ctx: s.ctx.clone() });
     let activities = Arc::new(ActivitiesApp { ctx: s.ctx.clone() });
     let talent = Arc::new(TalentApp { ctx: s.ctx.clone() });
     let episodes = Arc::new(EpisodesApp { ctx: s.ctx.clone() });
@@ -81,6 +83,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = campaigns.clone();
                 async move { podcastflow_campaigns::handle(&app, req).await }
+            }),
+        ),
+        (
+            "NotificationsFunction".to_owned(),
+            http(move |req| {
+                let app = notifications.clone();
+                async move { podcastflow_notifications::handle(&app, req).await }
             }),
         ),
         (

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod idempotency;
 pub mod outcome;
 pub mod paging;
+pub mod preferences;
 pub mod principal;
 pub mod problem;
 pub mod query;

@@ -15,7 +15,7 @@ use crate::StreamApp;
 /// When a change happened: the writer's own timestamp in the new image (millisecond precision or
 /// better), else the stream's (whole seconds in DynamoDB Streams), so the log keeps the order of
 /// changes made within one second.
-fn when(change: &ChangeRecord) -> DateTime<Utc> {
+pub(crate) fn when(change: &ChangeRecord) -> DateTime<Utc> {
     let stamp = |name: &str| change.new_image.as_ref()?.get(name)?.as_str()?.parse::<DateTime<Utc>>().ok();
     stamp("updatedAt").or_else(|| stamp("addedAt")).unwrap_or(change.at)
 }

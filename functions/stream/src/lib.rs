@@ -3,14 +3,17 @@
 //! happens, so it cannot be forgotten.
 //!
 //! Processors so far: **activity** (one audit record per change of an audited entity, actor from
-//! `updatedBy`, changed fields with secrets redacted, request id, 90 days). Each is idempotent: a
-//! record delivered twice yields the same activity id, written once.
+//! `updatedBy`, changed fields with secrets redacted, request id, 90 days) and **notifications**
+//! (the rules of `podcastflow_domain::notification::rules`, in-app, never to the actor). Each is
+//! idempotent: a record delivered twice yields the same activity and notification ids, written
+//! once.
 //!
 //! A batch is processed in order; the first record that fails on an outage is reported as the
 //! batch item failure (Lambda's `ReportBatchItemFailures`), so delivery resumes from it and nothing
 //! after it is lost. Records that are not audited are skipped and counted.
 
 mod activity;
+mod notify;
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
@@ -44,6 +47,7 @@ pub struct ItemFailure {
 #[derive(Debug, Default)]
 struct Counts {
     recorded: u32,
+    notified: u32,
     skipped: u32,
     unreadable: u32,
 }
@@ -62,16 +66,31 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
                 continue;
             }
         };
-        match activity::record(app, &change).await {
-            Ok(true) => counts.recorded += 1,
-            Ok(false) => counts.skipped += 1,
+        // Both processors are idempotent, so a record retried after one of them failed is safe.
+        let done = async {
+            let recorded = activity::record(app, &change).await?;
+            let notified = notify::notify(app, &change).await?;
+            Ok::<_, podcastflow_store::repo::RepoError>((recorded, notified))
+        };
+        match done.await {
+            Ok((recorded, notified)) => {
+                counts.recorded += u32::from(recorded);
+                counts.skipped += u32::from(!recorded);
+                counts.notified += notified;
+            }
             Err(e) => {
-                tracing::error!(%sequence, error = %e, "activity processor failed; the batch resumes here");
+                tracing::error!(%sequence, error = %e, "a processor failed; the batch resumes here");
                 return Ok(BatchResponse { batch_item_failures: vec![ItemFailure { item_identifier: sequence }] });
             }
         }
     }
-    tracing::info!(recorded = counts.recorded, skipped = counts.skipped, unreadable = counts.unreadable, "batch done");
+    tracing::info!(
+        recorded = counts.recorded,
+        skipped = counts.skipped,
+        notified = counts.notified,
+        unreadable = counts.unreadable,
+        "batch done"
+    );
     Ok(BatchResponse::default())
 }
 

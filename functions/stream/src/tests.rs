@@ -31,3 +31,40 @@ async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
     assert_eq!(a.request_id.as_deref(), Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef"));
     assert_eq!(a.changes.keys().collect::<Vec<_>>(), vec!["probability", "status"]);
 }
+
+#[tokio::test]
+async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_actor() {
+    use podcastflow_store::feed::ChangeKey;
+    use podcastflow_store::repo::notifications::NotificationRepo;
+    use podcastflow_store::{ChangeKind, ChangeRecord};
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = StreamApp { ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()) };
+    let (org, producer, talent) = (OrgId::new(), UserId::new(), UserId::new());
+    let pk = format!("ORG#{org}#EPISODE#e1");
+    let image = serde_json::json!({"PK": pk, "SK": "PROFILE", "entityType": "episode", "id": "e1", "title": "Pilot",
+        "showId": podcastflow_domain::ShowId::new(), "status": "draft", "talentIds": [talent, producer],
+        "updatedBy": producer, "updatedAt": "2026-11-22T10:00:00.123Z"});
+    let record = ChangeRecord {
+        sequence: "000000000000000000042".into(),
+        kind: ChangeKind::Insert,
+        key: ChangeKey { pk, sk: "PROFILE".into() },
+        old_image: None,
+        new_image: image.as_object().cloned(),
+        at: chrono::Utc::now(),
+        expired: false,
+    };
+    let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
+    let event: Event = serde_json::from_value(raw).unwrap();
+    for _ in 0..2 {
+        handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+    }
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let inbox = NotificationRepo::new(&t).list(&talent, false, None, 10).await.unwrap().items;
+    assert_eq!(inbox.len(), 1, "once, though delivered twice");
+    assert_eq!(inbox[0].kind, "episode.assigned");
+    assert!(
+        NotificationRepo::new(&t).list(&producer, false, None, 10).await.unwrap().items.is_empty(),
+        "not the actor"
+    );
+}

@@ -4,15 +4,15 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::policy::{Action, Resource, View};
-use podcastflow_domain::user::{Preferences, User, UserStatus};
+use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId};
 use podcastflow_identity::IdentityError;
 use podcastflow_identity::provisioning::{ProvisionError, create_user};
-use podcastflow_platform::idempotency;
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, RoutePath, allow, created, if_match, json, json_body, json_with_etag,
     no_content, not_found, paging, principal, query_as, query_parsed, request_id,
 };
+use podcastflow_platform::{idempotency, preferences};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -255,24 +255,6 @@ impl UsersApp {
         }
         Ok(no_content(rid))
     }
-
-    async fn preferences(&self, req: &Request, rid: &str) -> Outcome {
-        let p = principal(req)?;
-        allow(&p, Action::ProfileRead, &Resource::OwnedBy(p.user_id))?;
-        let (prefs, version) = self.users().preferences(&p.org_id, &p.user_id).await?;
-        Ok(json_with_etag(StatusCode::OK, &prefs, version, rid))
-    }
-
-    async fn save_preferences(&self, req: &Request, rid: &str) -> Outcome {
-        let p = principal(req)?;
-        allow(&p, Action::ProfileUpdate, &Resource::OwnedBy(p.user_id))?;
-        let expected = if_match(req)?;
-        let prefs: Preferences = json_body(req)?;
-        prefs.validate().map_err(Problem::validation)?;
-        let expected = expected.expected(self.users().preferences(&p.org_id, &p.user_id).await?.1);
-        let version = self.users().save_preferences(&p.org_id, &p.user_id, &prefs, expected).await?;
-        Ok(json_with_etag(StatusCode::OK, &prefs, version, rid))
-    }
 }
 
 /// Dispatches a request to its route.
@@ -282,8 +264,8 @@ pub(crate) async fn route(app: &UsersApp, req: &Request) -> Outcome {
     match (req.method(), route.segments().as_slice()) {
         (&Method::GET, ["users"]) => app.list(req, &rid).await,
         (&Method::POST, ["users"]) => app.invite(req, &rid).await,
-        (&Method::GET, ["users", "me", "preferences"]) => app.preferences(req, &rid).await,
-        (&Method::PUT, ["users", "me", "preferences"]) => app.save_preferences(req, &rid).await,
+        (&Method::GET, ["users", "me", "preferences"]) => preferences::read(&app.ctx, req, &rid).await,
+        (&Method::PUT, ["users", "me", "preferences"]) => preferences::replace(&app.ctx, req, &rid).await,
         (&Method::GET, ["users", id]) => app.get(req, id, &rid).await,
         (&Method::PUT, ["users", id]) => app.update(req, id, &rid).await,
         (&Method::DELETE, ["users", id]) => app.disable(req, id, &rid).await,

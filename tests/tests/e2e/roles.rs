@@ -111,7 +111,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 50] = [
+    let rows: [(&str, [u16; 7]); 56] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -160,6 +160,12 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /activities", [200, 200, 403, 403, 403, 403, 200]),
         ("POST /activities", [201, 201, 201, 404, 201, 403, 404]),
         ("GET /activities/{activity}", [200, 200, 200, 404, 200, 404, 404]),
+        ("GET /notifications", [200, 200, 200, 200, 200, 200, 200]),
+        ("GET /notifications/unread-count", [200, 200, 200, 200, 200, 200, 200]),
+        ("POST /notifications/{someone's}/read", [404, 404, 404, 404, 404, 404, 404]),
+        ("POST /notifications/batch-read", [200, 200, 200, 200, 200, 200, 200]),
+        ("GET /notifications/preferences", [200, 200, 200, 200, 200, 200, 200]),
+        ("PUT /notifications/preferences", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -307,6 +313,19 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                     api.post("/activities", json!({"action": "client.opened", "entity": entity})).await
                 }
                 "GET /activities/{activity}" => api.get(&format!("/activities/{}", w.activity().await)).await,
+                "GET /notifications" => api.get("/notifications").await,
+                "GET /notifications/unread-count" => api.get("/notifications/unread-count").await,
+                "POST /notifications/{someone's}/read" => {
+                    api.post(&format!("/notifications/{}/read", ulid::Ulid::new()), json!({})).await
+                }
+                "POST /notifications/batch-read" => {
+                    api.post("/notifications/batch-read", json!({"before": "2999-01-01T00:00:00Z"})).await
+                }
+                "GET /notifications/preferences" => api.get("/notifications/preferences").await,
+                "PUT /notifications/preferences" => {
+                    let etag = api.get("/notifications/preferences").await.etag();
+                    api.send("PUT", "/notifications/preferences", Some(json!({"dailyDigest": true})), Some(&etag)).await
+                }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,
                 other => panic!("no driver for {other}"),

@@ -6,6 +6,10 @@
 //! - unread only: GSI1 `ORG#<o>#USER#<u>#UNREAD` / `<notificationId>`, a sparse index: marking read
 //!   removes the GSI1 attributes;
 //! - kept 90 days through `expiresAt`.
+//!
+//! Which changes notify whom: [`rules`].
+
+pub mod rules;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

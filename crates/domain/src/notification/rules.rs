@@ -1,0 +1,247 @@
+//! Which changes notify whom: the rules the stream function applies to every change. Pure: the
+//! recipients that need a lookup (the organization's admins, a show's producers) are named, and
+//! the stream function resolves them.
+//!
+//! | change | who | type | priority |
+//! |---|---|---|---|
+//! | a team member added (not the owner) | the member | `campaign.team.added` | normal |
+//! | a campaign moves to pending_approval | the admins | `campaign.needs_approval` | high |
+//! | pending_approval -> won | the owner | `campaign.approved` | high |
+//! | pending_approval -> negotiation | the owner | `campaign.rejected` | high |
+//! | a campaign moves to lost | the owner | `campaign.lost` | normal |
+//! | talent added to an episode | each added talent | `episode.assigned` | normal |
+//! | an episode moves to scheduled | its talent and its show's producers | `episode.scheduled` | normal |
+//! | a backup completes / fails | the admins | `backup.finished` / `backup.failed` | normal / urgent |
+//! | a user is invited | the admins but the inviter | `user.invited` | low |
+
+use serde_json::Value;
+
+use super::{EntityRef, Priority};
+use crate::{ShowId, UserId};
+
+/// Who a planned notification goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// These users.
+    Users(Vec<UserId>),
+    /// The organization's active admins, but these.
+    AdminsExcept(Vec<UserId>),
+    /// These users and the producers of a show.
+    UsersAndShowProducers(Vec<UserId>, ShowId),
+}
+
+/// A notification to send, before its recipients are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Recipients.
+    pub to: Recipients,
+    /// Its type, e.g. `campaign.approved`.
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Priority.
+    pub priority: Priority,
+    /// What it is about.
+    pub entity: EntityRef,
+}
+
+fn text<'a>(v: Option<&'a Value>, field: &str) -> Option<&'a str> {
+    v?.get(field)?.as_str()
+}
+
+fn user(v: Option<&Value>, field: &str) -> Option<UserId> {
+    text(v, field)?.parse().ok()
+}
+
+fn users(v: Option<&Value>, field: &str) -> Vec<UserId> {
+    v.and_then(|v| v.get(field))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|u| u.as_str()?.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+fn entity(kind: &str, v: Option<&Value>) -> Option<EntityRef> {
+    Some(EntityRef { kind: kind.into(), id: text(v, "id")?.to_owned() })
+}
+
+/// The notifications a change of an item of `entity_type` calls for (`before`/`after` absent for a
+/// creation/deletion).
+pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<Planned> {
+    let status = |v: Option<&Value>| text(v, "status").map(str::to_owned);
+    let (from, to) = (status(before), status(after));
+    let moved = from != to && before.is_some() && after.is_some();
+    let name = text(after, "name").or_else(|| text(after, "title")).unwrap_or("").to_owned();
+    let mut out = Vec::new();
+    match entity_type {
+        "teamMember" if before.is_none() => {
+            let role = text(after, "role").unwrap_or_default();
+            if let (Some(member), Some(campaign)) = (user(after, "userId"), text(after, "campaignId"))
+                && role != "owner"
+            {
+                out.push(Planned {
+                    to: Recipients::Users(vec![member]),
+                    kind: "campaign.team.added",
+                    title: "You were added to a campaign team".into(),
+                    body: format!("You are on the team as {role}."),
+                    priority: Priority::Normal,
+                    entity: EntityRef { kind: "campaign".into(), id: campaign.into() },
+                });
+            }
+        }
+        "campaign" if moved => {
+            let Some(e) = entity("campaign", after) else { return out };
+            let owner = user(after, "ownerId").into_iter().collect::<Vec<_>>();
+            let (to_whom, kind, title, priority) = match (from.as_deref(), to.as_deref()) {
+                (_, Some("pending_approval")) => (
+                    Recipients::AdminsExcept(Vec::new()),
+                    "campaign.needs_approval",
+                    format!("Campaign {name} needs approval"),
+                    Priority::High,
+                ),
+                (Some("pending_approval"), Some("won")) => (
+                    Recipients::Users(owner),
+                    "campaign.approved",
+                    format!("Campaign {name} was approved"),
+                    Priority::High,
+                ),
+                (Some("pending_approval"), Some("negotiation")) => (
+                    Recipients::Users(owner),
+                    "campaign.rejected",
+                    format!("Campaign {name} went back to negotiation"),
+                    Priority::High,
+                ),
+                (_, Some("lost")) => {
+                    (Recipients::Users(owner), "campaign.lost", format!("Campaign {name} was lost"), Priority::Normal)
+                }
+                _ => return out,
+            };
+            out.push(Planned { to: to_whom, kind, title: title.clone(), body: title, priority, entity: e });
+        }
+        "episode" => {
+            let Some(e) = entity("episode", after) else { return out };
+            let now = users(after, "talentIds");
+            let was = users(before, "talentIds");
+            let added: Vec<UserId> = now.iter().filter(|t| !was.contains(t)).copied().collect();
+            if !added.is_empty() {
+                out.push(Planned {
+                    to: Recipients::Users(added),
+                    kind: "episode.assigned",
+                    title: format!("You are on episode {name}"),
+                    body: match text(after, "recordingDate") {
+                        Some(d) => format!("Recording on {d}."),
+                        None => "No recording date yet.".into(),
+                    },
+                    priority: Priority::Normal,
+                    entity: e.clone(),
+                });
+            }
+            if moved
+                && to.as_deref() == Some("scheduled")
+                && let Some(show) = text(after, "showId").and_then(|s| s.parse().ok())
+            {
+                out.push(Planned {
+                    to: Recipients::UsersAndShowProducers(now, show),
+                    kind: "episode.scheduled",
+                    title: format!("Episode {name} is scheduled"),
+                    body: match text(after, "airDate") {
+                        Some(d) => format!("It airs on {d}."),
+                        None => String::new(),
+                    },
+                    priority: Priority::Normal,
+                    entity: e,
+                });
+            }
+        }
+        "backup" if moved => {
+            let Some(e) = entity("backup", after) else { return out };
+            let (kind, title, priority) = match to.as_deref() {
+                Some("completed") => ("backup.finished", "A backup finished".to_owned(), Priority::Normal),
+                Some("failed") => ("backup.failed", "A backup failed".to_owned(), Priority::Urgent),
+                _ => return out,
+            };
+            out.push(Planned {
+                to: Recipients::AdminsExcept(Vec::new()),
+                kind,
+                title: title.clone(),
+                body: title,
+                priority,
+                entity: e,
+            });
+        }
+        "user" if before.is_none() && to.as_deref() == Some("invited") => {
+            let Some(e) = entity("user", after) else { return out };
+            let inviter = user(after, "createdBy").into_iter().collect();
+            let who = text(after, "email").unwrap_or_default();
+            out.push(Planned {
+                to: Recipients::AdminsExcept(inviter),
+                kind: "user.invited",
+                title: format!("{name} was invited"),
+                body: format!("{who} was invited as {}.", text(after, "role").unwrap_or_default()),
+                priority: Priority::Low,
+                entity: e,
+            });
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn campaign_moves_notify_the_admins_or_the_owner() {
+        let owner = UserId::new();
+        let c = |status: &str| json!({"id": "c1", "name": "Spring", "ownerId": owner, "status": status});
+        let needs = plan("campaign", Some(&c("negotiation")), Some(&c("pending_approval")));
+        assert_eq!((needs[0].kind, &needs[0].to), ("campaign.needs_approval", &Recipients::AdminsExcept(vec![])));
+        let won = plan("campaign", Some(&c("pending_approval")), Some(&c("won")));
+        assert_eq!(
+            (won[0].kind, &won[0].to, won[0].priority),
+            ("campaign.approved", &Recipients::Users(vec![owner]), Priority::High)
+        );
+        assert_eq!(
+            plan("campaign", Some(&c("pending_approval")), Some(&c("negotiation")))[0].kind,
+            "campaign.rejected"
+        );
+        assert_eq!(plan("campaign", Some(&c("proposal")), Some(&c("lost")))[0].kind, "campaign.lost");
+        assert!(plan("campaign", Some(&c("draft")), Some(&c("proposal"))).is_empty());
+        assert!(plan("campaign", Some(&c("won")), Some(&c("won"))).is_empty(), "an edit is not a move");
+    }
+
+    #[test]
+    fn episodes_notify_added_talent_and_the_scheduled_crew() {
+        let (a, b) = (UserId::new(), UserId::new());
+        let show = ShowId::new();
+        let before = json!({"id": "e1", "title": "Pilot", "showId": show, "status": "draft", "talentIds": [a]});
+        let after = json!({"id": "e1", "title": "Pilot", "showId": show, "status": "scheduled", "talentIds": [a, b],
+            "airDate": "2027-01-01"});
+        let planned = plan("episode", Some(&before), Some(&after));
+        assert_eq!(planned.len(), 2);
+        assert_eq!((planned[0].kind, &planned[0].to), ("episode.assigned", &Recipients::Users(vec![b])));
+        assert_eq!(
+            (planned[1].kind, &planned[1].to),
+            ("episode.scheduled", &Recipients::UsersAndShowProducers(vec![a, b], show))
+        );
+    }
+
+    #[test]
+    fn team_members_backups_and_invitations() {
+        let m = UserId::new();
+        let member = json!({"campaignId": "c1", "userId": m, "role": "talent"});
+        assert_eq!(plan("teamMember", None, Some(&member))[0].to, Recipients::Users(vec![m]));
+        let owner = json!({"campaignId": "c1", "userId": m, "role": "owner"});
+        assert!(plan("teamMember", None, Some(&owner)).is_empty());
+        let b = |s: &str| json!({"id": "b1", "status": s});
+        assert_eq!(plan("backup", Some(&b("running")), Some(&b("failed")))[0].priority, Priority::Urgent);
+        let inviter = UserId::new();
+        let invited = json!({"id": "u1", "name": "Ada", "email": "ada@x.test", "role": "seller", "status": "invited", "createdBy": inviter});
+        assert_eq!(plan("user", None, Some(&invited))[0].to, Recipients::AdminsExcept(vec![inviter]));
+        assert!(plan("notification", None, Some(&invited)).is_empty());
+    }
+}

@@ -1,0 +1,110 @@
+//! The notifications processor: the rules of `podcastflow_domain::notification::rules` turned into
+//! in-app notifications, one per recipient, never for the person who made the change.
+
+use chrono::{DateTime, Utc};
+use podcastflow_domain::keys::{self, org_of_pk};
+use podcastflow_domain::notification::Notification;
+use podcastflow_domain::notification::rules::{Recipients, plan};
+use podcastflow_domain::user::UserStatus;
+use podcastflow_domain::{NotificationId, OrgId, Role, UserId};
+use podcastflow_store::repo::notifications::NotificationRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::repo::{RepoError, all_pages};
+use podcastflow_store::{ChangeRecord, TenantTable};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::StreamApp;
+use crate::activity::when;
+
+/// The id of the notification of one planned item for one recipient of one change: the same on a
+/// second delivery of the record, so it is created once.
+fn notification_id(change: &ChangeRecord, plan: usize, user: &UserId, at: DateTime<Utc>) -> NotificationId {
+    let seed = format!("{}|{}|{}|{plan}|{user}", change.sequence, change.key.pk, change.key.sk);
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut random = [0u8; 16];
+    random[6..].copy_from_slice(&digest[..10]);
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    NotificationId::from(ulid::Ulid::from_parts(ms, u128::from_be_bytes(random)))
+}
+
+async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients) -> Result<Vec<UserId>, RepoError> {
+    Ok(match to {
+        Recipients::Users(users) => users.clone(),
+        Recipients::AdminsExcept(except) => {
+            let users = UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors);
+            let admins = all_pages(|cursor| {
+                let users = &users;
+                async move { users.list(org, Some(Role::Admin), cursor.as_deref(), 100).await }
+            })
+            .await?;
+            admins
+                .into_iter()
+                .filter(|u| u.status == UserStatus::Active && !except.contains(&u.id))
+                .map(|u| u.id)
+                .collect()
+        }
+        Recipients::UsersAndShowProducers(users, show) => {
+            let mut all = users.clone();
+            if let Some(s) = ShowRepo::new(t).get(show).await? {
+                all.extend(s.producer_ids);
+            }
+            all
+        }
+    })
+}
+
+/// Creates the notifications a change calls for; answers how many were created.
+pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32, RepoError> {
+    if change.expired {
+        return Ok(0);
+    }
+    let Some(org) = org_of_pk(&change.key.pk) else { return Ok(0) };
+    let image = change.new_image.as_ref().or(change.old_image.as_ref());
+    let Some(kind) = image.and_then(|i| i.get(keys::ENTITY)).and_then(Value::as_str) else { return Ok(0) };
+    let before = change.old_image.clone().map(Value::Object);
+    let after = change.new_image.clone().map(Value::Object);
+    let planned = plan(kind, before.as_ref(), after.as_ref());
+    if planned.is_empty() {
+        return Ok(0);
+    }
+    // Nobody is told about what they did themselves.
+    let actor: Option<UserId> = after
+        .as_ref()
+        .and_then(|a| a.get("updatedBy").or_else(|| a.get("addedBy")))
+        .and_then(Value::as_str)
+        .and_then(|u| u.parse().ok());
+    let at = when(change);
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let repo = NotificationRepo::new(&t);
+    let mut created = 0;
+    for (i, p) in planned.iter().enumerate() {
+        let mut recipients = resolve(app, &t, &org, &p.to).await?;
+        recipients.sort();
+        recipients.dedup();
+        for user in recipients.into_iter().filter(|u| Some(*u) != actor) {
+            let n = Notification {
+                id: notification_id(change, i, &user, at),
+                org_id: org,
+                user_id: user,
+                kind: p.kind.to_owned(),
+                title: p.title.clone(),
+                body: p.body.clone(),
+                priority: p.priority,
+                entity: Some(p.entity.clone()),
+                read_at: None,
+                created_at: at,
+                expires_at: Notification::expiry(at),
+                version: 1,
+            };
+            match repo.create(&n).await {
+                Ok(()) => created += 1,
+                // Delivered before: already there.
+                Err(RepoError::AlreadyExists) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(created)
+}

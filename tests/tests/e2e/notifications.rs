@@ -1,0 +1,129 @@
+//! Notifications end to end: changes through the API notify the people the rules name (never the
+//! one who made the change), and each user reads, counts and marks only their own.
+
+use std::time::Duration;
+
+use podcastflow_tests::client::Api;
+use podcastflow_tests::org;
+use podcastflow_tests::stack::TestStack;
+use podcastflow_tests::wait::until_async;
+use serde_json::{Value, json};
+
+/// The caller's notifications once there are at least `n`.
+async fn inbox(api: &Api, n: usize) -> Vec<Value> {
+    until_async(Duration::from_secs(10), "notifications", || async {
+        let page = api.get("/notifications").await;
+        let items = page.body["items"].as_array().cloned().unwrap_or_default();
+        (items.len() >= n).then_some(items)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assignments_and_approvals_notify_the_right_people() {
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let admin = &o.admin.api;
+
+    // Talent assigned to an episode hears about it.
+    let show = admin
+        .post(
+            "/shows",
+            json!({"name": "Notified", "releaseFrequency": "weekly", "talentIds": [o.talent.id],
+            "producerIds": [o.producer.id]}),
+        )
+        .await;
+    let show = show.body["id"].as_str().unwrap().to_owned();
+    let ep = o
+        .producer
+        .api
+        .post(
+            "/episodes",
+            json!({"showId": show, "title": "Pilot", "talentIds": [o.talent.id],
+            "recordingDate": "2027-03-01"}),
+        )
+        .await;
+    assert_eq!(ep.status, 201);
+    let got = inbox(&o.talent.api, 1).await;
+    assert_eq!(got[0]["type"], "episode.assigned");
+    assert_eq!(got[0]["entity"], json!({"type": "episode", "id": ep.body["id"]}));
+    assert!(got[0]["body"].as_str().unwrap().contains("2027-03-01"));
+
+    // A campaign sent for approval tells the admins, not the seller who sent it; approval tells
+    // the owner, not the approving admin.
+    let second_admin = org::invite(&s, admin, "admin", json!({})).await;
+    let c = o.seller.api.post("/campaigns", json!({"name": "Approve me"})).await;
+    assert_eq!(c.status, 403, "the seller needs an assigned client");
+    let c = admin
+        .post(
+            "/campaigns",
+            json!({"name": "Approve me", "clientId": o.client_id, "ownerId": o.seller.id,
+            "startDate": "2027-01-01", "endDate": "2027-01-31", "budget": {"amount": 100000, "currency": "USD"}}),
+        )
+        .await;
+    let path = format!("/campaigns/{}/transitions", c.body["id"].as_str().unwrap());
+    for to in ["proposal", "negotiation", "pending_approval"] {
+        assert_eq!(o.seller.api.post(&path, json!({"to": to})).await.status, 200, "{to}");
+    }
+    for a in [admin, &second_admin.api] {
+        let needs = inbox(a, 1).await;
+        assert!(needs.iter().any(|n| n["type"] == "campaign.needs_approval" && n["priority"] == "high"), "{needs:?}");
+    }
+    assert_eq!(admin.post(&path, json!({"to": "won"})).await.status, 200);
+    let approved = inbox(&o.seller.api, 1).await;
+    assert!(approved.iter().any(|n| n["type"] == "campaign.approved"), "{approved:?}");
+    assert!(!inbox(admin, 1).await.iter().any(|n| n["type"] == "campaign.approved"), "not the approver");
+
+    // Reading: unread count, one read, batch read by ids and by time; only one's own.
+    let count = |api: &Api| {
+        let api = api.clone();
+        async move { api.get("/notifications/unread-count").await.body["count"].as_u64().unwrap() }
+    };
+    let second = &second_admin.api;
+    let mine = inbox(second, 1).await;
+    assert_eq!(count(second).await, 1);
+    let first_id = mine[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        o.talent.api.post(&format!("/notifications/{first_id}/read"), json!({})).await.status,
+        404,
+        "not theirs"
+    );
+    assert_eq!(second.post(&format!("/notifications/{first_id}/read"), json!({})).await.status, 200);
+    assert_eq!(second.post(&format!("/notifications/{first_id}/read"), json!({})).await.status, 200, "idempotent");
+    assert_eq!(count(second).await, 0);
+    assert!(second.get("/notifications").await.body["items"][0]["readAt"].is_string());
+    let unread = admin.get("/notifications?unread=true").await;
+    let ids: Vec<Value> = unread.body["items"].as_array().unwrap().iter().map(|n| n["id"].clone()).collect();
+    assert!(!ids.is_empty());
+    let marked = admin.post("/notifications/batch-read", json!({"ids": ids})).await;
+    assert_eq!(marked.body["marked"].as_u64(), Some(ids.len() as u64));
+    assert_eq!(count(admin).await, 0);
+    assert!(count(&o.seller.api).await > 0);
+    let all = o.seller.api.post("/notifications/batch-read", json!({"before": "2999-01-01T00:00:00Z"})).await;
+    assert!(all.body["marked"].as_u64().unwrap() > 0);
+    assert_eq!(count(&o.seller.api).await, 0);
+    assert_eq!(count(&o.talent.api).await, 1, "untouched by the others");
+    for bad in
+        [json!({}), json!({"ids": []}), json!({"ids": ["x"]}), json!({"ids": [], "before": "2020-01-01T00:00:00Z"})]
+    {
+        assert_eq!(admin.post("/notifications/batch-read", bad.clone()).await.status, 400, "{bad}");
+    }
+    assert_eq!(admin.get("/notifications?unread=maybe").await.status, 400);
+
+    // Preferences are the same as the profile's.
+    let prefs = o.talent.api.get("/notifications/preferences").await;
+    assert_eq!(prefs.status, 200);
+    let saved = o
+        .talent
+        .api
+        .send(
+            "PUT",
+            "/notifications/preferences",
+            Some(json!({"email": {"episode.assigned": false}, "dailyDigest": true})),
+            Some(&prefs.etag()),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(o.talent.api.get("/users/me/preferences").await.body["dailyDigest"], true);
+}
