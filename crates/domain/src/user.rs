@@ -92,6 +92,19 @@ pub struct Preferences {
 pub const MAX_PREFERENCE_TYPES: usize = 64;
 
 impl Preferences {
+    /// Whether a notification of `kind` and `priority` is e-mailed: urgent ones always; a type the
+    /// user named as they chose; otherwise high and urgent ones, unless they take the daily digest.
+    pub fn emails(&self, kind: &str, priority: crate::notification::Priority) -> bool {
+        use crate::notification::Priority;
+        if priority == Priority::Urgent {
+            return true;
+        }
+        match self.email.get(kind) {
+            Some(chosen) => *chosen,
+            None => !self.daily_digest && priority.emailed_by_default(),
+        }
+    }
+
     /// Field errors, if any.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut v = ValidationErrors::new();
@@ -217,5 +230,18 @@ mod tests {
         u.timezone = "Mars".into();
         let e = u.validate().unwrap_err();
         assert!(e.has("email") && e.has("name") && e.has("timezone"));
+    }
+
+    #[test]
+    fn e_mail_follows_priority_unless_the_user_chose() {
+        use crate::notification::Priority;
+        let mut p = Preferences::default();
+        assert!(p.emails("campaign.approved", Priority::High) && !p.emails("episode.assigned", Priority::Normal));
+        p.email.insert("episode.assigned".into(), true);
+        p.email.insert("campaign.approved".into(), false);
+        assert!(p.emails("episode.assigned", Priority::Normal) && !p.emails("campaign.approved", Priority::High));
+        p.daily_digest = true;
+        assert!(!p.emails("campaign.lost", Priority::High), "the digest instead");
+        assert!(p.emails("backup.failed", Priority::Urgent), "urgent always");
     }
 }

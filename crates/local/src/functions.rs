@@ -155,7 +155,7 @@ where
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
     let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
-    let stream = Arc::new(StreamApp { ctx: s.ctx.clone() });
+    let stream = Arc::new(StreamApp { ctx: s.ctx.clone(), mail: Arc::new(s.outbox.clone()) });
     HashMap::from([
         (
             "AuthorizerFunction".to_owned(),

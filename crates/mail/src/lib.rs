@@ -1,6 +1,8 @@
 //! The mail port: what sends e-mail (invitations, password reset codes, notifications). In AWS
-//! the adapter is SES (arrives with the notifications issue); locally it is [`Outbox`], a folder
-//! of `.eml` files a developer can open, and tests can read.
+//! the adapter is SES v2 ([`ses::SesMail`]); locally it is [`Outbox`], a folder of `.eml` files a
+//! developer can open, and tests can read.
+
+pub mod ses;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,8 @@
 //!
 //! Processors so far: **activity** (one audit record per change of an audited entity, actor from
 //! `updatedBy`, changed fields with secrets redacted, request id, 90 days) and **notifications**
-//! (the rules of `podcastflow_domain::notification::rules`, in-app, never to the actor). Each is
+//! (the rules of `podcastflow_domain::notification::rules`, in-app, never to the actor; e-mailed
+//! by priority and preference, at most once per notification). Each is
 //! idempotent: a record delivered twice yields the same activity and notification ids, written
 //! once.
 //!
@@ -25,6 +26,8 @@ use serde::Serialize;
 pub struct StreamApp {
     /// Table and cursors.
     pub ctx: AppContext,
+    /// Where notification e-mail goes (SES in AWS, the outbox locally).
+    pub mail: std::sync::Arc<dyn podcastflow_mail::Mail>,
 }
 
 /// The partial batch response Lambda reads (`ReportBatchItemFailures`).

@@ -7,7 +7,8 @@ use podcastflow_stream::{StreamApp, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = Arc::new(StreamApp { ctx: AppContext::from_env().await? });
+    let mail = Arc::new(podcastflow_mail::ses::SesMail::from_env().await?);
+    let app = Arc::new(StreamApp { ctx: AppContext::from_env().await?, mail });
     lambda_http::lambda_runtime::run(lambda_http::service_fn(|event| {
         let app = app.clone();
         async move { handle(&app, event).await }

@@ -7,6 +7,7 @@ use podcastflow_domain::notification::Notification;
 use podcastflow_domain::notification::rules::{Recipients, plan};
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{NotificationId, OrgId, Role, UserId};
+use podcastflow_mail::Message;
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -55,6 +56,43 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
     })
 }
 
+/// Attempts at sending one e-mail, and the wait before the first retry (quadrupled after each).
+const SEND_ATTEMPTS: u32 = 3;
+const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// E-mails a notification when its priority or the user's preferences ask for it, at most once:
+/// the notification is claimed first; a send that fails after its retries gives the claim back
+/// and fails the record, so the stream's retry sends it later.
+async fn email(app: &StreamApp, repo: &NotificationRepo<'_>, n: &Notification) -> Result<(), RepoError> {
+    let users = UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors);
+    let (prefs, _) = users.preferences(&n.org_id, &n.user_id).await?;
+    if !prefs.emails(&n.kind, n.priority) || !repo.claim_email(&n.user_id, &n.id).await? {
+        return Ok(());
+    }
+    let address = match users.get(&n.org_id, &n.user_id).await? {
+        Some(u) if u.status != UserStatus::Disabled => u.email,
+        _ => return repo.finish_email(&n.user_id, &n.id, "skipped", Utc::now()).await,
+    };
+    let message = Message { to: address, subject: n.title.clone(), body: format!("{}\n\n{}", n.title, n.body) };
+    let mut wait = FIRST_BACKOFF;
+    for attempt in 1..=SEND_ATTEMPTS {
+        match app.mail.send(&message).await {
+            Ok(()) => return repo.finish_email(&n.user_id, &n.id, "sent", Utc::now()).await,
+            Err(e) if attempt < SEND_ATTEMPTS => {
+                tracing::warn!(notification = %n.id, attempt, error = %e, "e-mail failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 4;
+            }
+            Err(e) => {
+                tracing::error!(notification = %n.id, error = %e, "e-mail failed; the record will be retried");
+                repo.release_email(&n.user_id, &n.id).await?;
+                return Err(RepoError::Store(podcastflow_store::StoreError::Unavailable(e.to_string())));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates the notifications a change calls for; answers how many were created.
 pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32, RepoError> {
     if change.expired {
@@ -100,10 +138,11 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
             };
             match repo.create(&n).await {
                 Ok(()) => created += 1,
-                // Delivered before: already there.
+                // Delivered before: already there (its e-mail may still be due, below).
                 Err(RepoError::AlreadyExists) => {}
                 Err(e) => return Err(e),
             }
+            email(app, &repo, &n).await?;
         }
     }
     Ok(created)

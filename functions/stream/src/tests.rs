@@ -14,7 +14,10 @@ use super::*;
 #[tokio::test]
 async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let app = StreamApp { ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()) };
+    let app = StreamApp {
+        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
+        mail: Arc::new(podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test")),
+    };
     let event: Event = serde_json::from_str(include_str!("../../../events/stream/campaign-transitioned.json")).unwrap();
     for _ in 0..2 {
         let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
@@ -39,7 +42,10 @@ async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_ac
     use podcastflow_store::{ChangeKind, ChangeRecord};
 
     let dir = tempfile::tempdir().unwrap();
-    let app = StreamApp { ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()) };
+    let app = StreamApp {
+        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
+        mail: Arc::new(podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test")),
+    };
     let (org, producer, talent) = (OrgId::new(), UserId::new(), UserId::new());
     let pk = format!("ORG#{org}#EPISODE#e1");
     let image = serde_json::json!({"PK": pk, "SK": "PROFILE", "entityType": "episode", "id": "e1", "title": "Pilot",
@@ -67,4 +73,57 @@ async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_ac
         NotificationRepo::new(&t).list(&producer, false, None, 10).await.unwrap().items.is_empty(),
         "not the actor"
     );
+}
+
+#[tokio::test]
+async fn an_urgent_notification_is_e_mailed_once_though_delivered_twice() {
+    use podcastflow_domain::Role;
+    use podcastflow_domain::user::{User, UserStatus};
+    use podcastflow_store::feed::ChangeKey;
+    use podcastflow_store::repo::users::UserRepo;
+    use podcastflow_store::{ChangeKind, ChangeRecord};
+
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test");
+    let app = StreamApp {
+        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
+        mail: Arc::new(outbox.clone()),
+    };
+    let org = OrgId::new();
+    let admin = User {
+        id: UserId::new(),
+        org_id: org,
+        email: "ops@example.com".into(),
+        name: "Ops".into(),
+        role: Role::Admin,
+        status: UserStatus::Active,
+        client_id: None,
+        timezone: "UTC".into(),
+        stamp: podcastflow_domain::Stamp::created(UserId::new(), chrono::Utc::now()),
+    };
+    UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors).create(&admin).await.unwrap();
+    let pk = format!("ORG#{org}#BACKUP#b1");
+    let image = |status: &str| {
+        serde_json::json!({"PK": pk, "SK": "PROFILE", "entityType": "backup", "id": "b1", "status": status})
+            .as_object()
+            .cloned()
+    };
+    let record = ChangeRecord {
+        sequence: "000000000000000000077".into(),
+        kind: ChangeKind::Modify,
+        key: ChangeKey { pk: pk.clone(), sk: "PROFILE".into() },
+        old_image: image("running"),
+        new_image: image("failed"),
+        at: chrono::Utc::now(),
+        expired: false,
+    };
+    let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
+    let event: Event = serde_json::from_value(raw).unwrap();
+    for _ in 0..2 {
+        let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let sent = outbox.messages().unwrap();
+    assert_eq!(sent.len(), 1, "once");
+    assert_eq!((sent[0].to.as_str(), sent[0].subject.as_str()), ("ops@example.com", "A backup failed"));
 }

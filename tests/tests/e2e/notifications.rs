@@ -74,6 +74,17 @@ async fn assignments_and_approvals_notify_the_right_people() {
     let approved = inbox(&o.seller.api, 1).await;
     assert!(approved.iter().any(|n| n["type"] == "campaign.approved"), "{approved:?}");
     assert!(!inbox(admin, 1).await.iter().any(|n| n["type"] == "campaign.approved"), "not the approver");
+    // High priority: e-mailed to the owner, once; normal ones (the talent's assignment) are not.
+    let mails = podcastflow_tests::wait::until(Duration::from_secs(10), "the approval e-mail", || {
+        let all = s.stack.services.outbox.messages().ok()?;
+        let to_seller: Vec<_> =
+            all.into_iter().filter(|m| m.to == o.seller.email && m.subject.contains("approved")).collect();
+        (!to_seller.is_empty()).then_some(to_seller)
+    })
+    .await;
+    assert_eq!(mails.len(), 1);
+    let outbox = s.stack.services.outbox.messages().unwrap();
+    assert!(!outbox.iter().any(|m| m.to == o.talent.email && m.subject.contains("episode")), "normal: in-app only");
 
     // Reading: unread count, one read, batch read by ids and by time; only one's own.
     let count = |api: &Api| {

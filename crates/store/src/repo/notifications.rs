@@ -11,6 +11,9 @@ use crate::condition::{Condition, Update};
 use crate::table::{Query, Table, TransactOp};
 use crate::tenant::TenantTable;
 
+/// Attribute of a notification item saying where its e-mail is: `sending`, `sent` or `skipped`.
+const EMAIL_STATE: &str = "emailState";
+
 /// Reads and writes one tenant's notifications.
 pub struct NotificationRepo<'a> {
     t: &'a TenantTable,
@@ -29,6 +32,40 @@ impl<'a> NotificationRepo<'a> {
     /// Stores a new notification.
     pub async fn create(&self, n: &Notification) -> Result<(), RepoError> {
         commit(self.t, vec![Write::create(n)?]).await
+    }
+
+    /// Claims the e-mail of a notification for one sender: `Ok(false)` when it was claimed (sent,
+    /// being sent or skipped) before, so a notification is never e-mailed twice.
+    pub async fn claim_email(&self, user: &UserId, id: &NotificationId) -> Result<bool, RepoError> {
+        let update = Update::new().set(EMAIL_STATE, Value::String("sending".into()));
+        let condition = Condition::All(vec![Condition::Exists, Condition::AttributeMissing(EMAIL_STATE.into())]);
+        match self.t.update(&self.key(user, id), update, condition).await {
+            Ok(_) => Ok(true),
+            Err(crate::table::StoreError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records how a claimed e-mail ended: `sent` (with the time) or `skipped` (no address).
+    pub async fn finish_email(
+        &self,
+        user: &UserId,
+        id: &NotificationId,
+        state: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let update = Update::new()
+            .set(EMAIL_STATE, Value::String(state.into()))
+            .set("emailedAt", Value::String(at.to_rfc3339()));
+        self.t.update(&self.key(user, id), update, Condition::Exists).await?;
+        Ok(())
+    }
+
+    /// Gives a claimed e-mail back after sending failed, so a retry of the change sends it.
+    pub async fn release_email(&self, user: &UserId, id: &NotificationId) -> Result<(), RepoError> {
+        let update = Update::new().remove(EMAIL_STATE);
+        self.t.update(&self.key(user, id), update, Condition::Exists).await?;
+        Ok(())
     }
 
     /// A user's notifications, newest first; only unread ones if asked.
