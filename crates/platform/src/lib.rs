@@ -16,6 +16,7 @@ pub mod problem;
 pub mod query;
 pub mod response;
 pub mod route;
+pub mod serve;
 pub mod testing;
 pub mod visibility;
 
@@ -31,3 +32,4 @@ pub use problem::Problem;
 pub use query::{query_as, query_date_range, query_param, query_parsed};
 pub use response::{created, json, json_with_etag, no_content, request_id};
 pub use route::RoutePath;
+pub use serve::{serve_events, serve_http};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use podcastflow_authorizer::{Authorizer, handle};
 use podcastflow_identity::{HttpKeySource, TokenVerifier};
 use podcastflow_platform::context::{AppContext, setting};
+use podcastflow_platform::serve_events;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -14,10 +15,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let jwks = std::env::var("JWKS_URL").unwrap_or_else(|_| format!("{issuer}/.well-known/jwks.json"));
     let verifier = Arc::new(TokenVerifier::new(issuer, client_id, Arc::new(HttpKeySource::new(jwks))));
     let context = AppContext::from_env().await?;
-    let authorizer = Arc::new(Authorizer { verifier, table: context.table });
-    lambda_http::lambda_runtime::run(lambda_http::service_fn(|event| {
-        let authorizer = authorizer.clone();
-        async move { handle(&authorizer, event).await }
-    }))
-    .await
+    let app = Authorizer { verifier, table: context.table };
+    serve_events(app, |app, event| async move { handle(&app, event).await }).await
 }

@@ -1,16 +1,10 @@
 //! The shows Lambda: builds the table once, then serves requests.
 
-use std::sync::Arc;
-
-use podcastflow_platform::AppContext;
+use podcastflow_platform::{AppContext, serve_http};
 use podcastflow_shows::{ShowsApp, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = Arc::new(ShowsApp { ctx: AppContext::from_env().await? });
-    lambda_http::run(lambda_http::service_fn(|req| {
-        let app = app.clone();
-        async move { handle(&app, req).await }
-    }))
-    .await
+    let app = ShowsApp { ctx: AppContext::from_env().await? };
+    serve_http(app, |app, req| async move { handle(&app, req).await }).await
 }

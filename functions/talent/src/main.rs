@@ -1,16 +1,10 @@
 //! The talent Lambda: builds the table once, then serves requests.
 
-use std::sync::Arc;
-
-use podcastflow_platform::AppContext;
+use podcastflow_platform::{AppContext, serve_http};
 use podcastflow_talent::{TalentApp, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = Arc::new(TalentApp { ctx: AppContext::from_env().await? });
-    lambda_http::run(lambda_http::service_fn(|req| {
-        let app = app.clone();
-        async move { handle(&app, req).await }
-    }))
-    .await
+    let app = TalentApp { ctx: AppContext::from_env().await? };
+    serve_http(app, |app, req| async move { handle(&app, req).await }).await
 }

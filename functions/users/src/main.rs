@@ -3,17 +3,13 @@
 use std::sync::Arc;
 
 use podcastflow_identity::cognito::CognitoIdentity;
-use podcastflow_platform::AppContext;
+use podcastflow_platform::{AppContext, serve_http};
 use podcastflow_users::{UsersApp, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let ctx = AppContext::from_env().await?;
     let identity = Arc::new(CognitoIdentity::from_env().await?);
-    let app = Arc::new(UsersApp { ctx, identity });
-    lambda_http::run(lambda_http::service_fn(|req| {
-        let app = app.clone();
-        async move { handle(&app, req).await }
-    }))
-    .await
+    let app = UsersApp { ctx, identity };
+    serve_http(app, |app, req| async move { handle(&app, req).await }).await
 }
