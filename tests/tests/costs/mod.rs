@@ -200,3 +200,96 @@ async fn show_episode_and_talent_reads_cost_the_same_few_calls_at_any_size() {
     // availability set and the talent's user record; the schedule adds one batch read of shows.
     assert_eq!(large, [1, 2, 1, 2, 2, 4, 2, 2, 3]);
 }
+
+/// Calls of (activities: admin timeline, a campaign's log as its owner, by actor; notifications:
+/// list, unread count) with `n` activities and `n` notifications in the organization.
+async fn log_calls_with(n: usize) -> [usize; 5] {
+    use podcastflow_domain::activity::Activity;
+    use podcastflow_domain::notification::{EntityRef, Notification, Priority};
+    use podcastflow_store::repo::activities::ActivityRepo;
+    use podcastflow_store::repo::notifications::NotificationRepo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let counting = Arc::new(CountingTable::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap())));
+    let ctx = AppContext::new(counting.clone(), b"cost test".to_vec());
+    let (org, admin, seller) = (OrgId::new(), UserId::new(), UserId::new());
+    let tenant = TenantTable::new(counting.clone(), org, ctx.cursors.as_ref().clone());
+    let client = build::client(org, "Acme", vec![seller]);
+    ClientRepo::new(&tenant).create(&client).await.unwrap();
+    let c = build::campaign(org, client.id, seller, "2027-01-01");
+    CampaignRepo::new(&tenant)
+        .create(&c, &build::member(&c, seller, TeamRole::Owner, &TeamPermission::ALL))
+        .await
+        .unwrap();
+    let entity = EntityRef { kind: "campaign".into(), id: c.id.to_string() };
+    for i in 0..n {
+        let at = chrono::Utc::now();
+        let a = Activity {
+            id: podcastflow_domain::ActivityId::new(),
+            org_id: org,
+            actor_id: Some(seller),
+            action: format!("campaign.updated.{i}"),
+            entity: entity.clone(),
+            changes: Default::default(),
+            request_id: None,
+            at,
+            expires_at: Activity::expiry(at),
+        };
+        ActivityRepo::new(&tenant).record(&a).await.unwrap();
+        let note = Notification {
+            id: podcastflow_domain::NotificationId::new(),
+            org_id: org,
+            user_id: seller,
+            kind: "campaign.approved".into(),
+            title: "t".into(),
+            body: "b".into(),
+            priority: Priority::Normal,
+            entity: None,
+            read_at: None,
+            created_at: at,
+            expires_at: Notification::expiry(at),
+            version: 1,
+        };
+        NotificationRepo::new(&tenant).create(&note).await.unwrap();
+    }
+    let cases = [
+        ("activities", request("/activities?limit=25", admin, org, "admin", None)),
+        (
+            "activities",
+            request(
+                &format!("/activities?entityType=campaign&entityId={}&limit=25", c.id),
+                seller,
+                org,
+                "seller",
+                None,
+            ),
+        ),
+        ("activities", request(&format!("/activities?actorId={seller}&limit=25"), seller, org, "seller", None)),
+        ("notifications", request("/notifications?limit=25", seller, org, "seller", None)),
+        ("notifications", request("/notifications/unread-count", seller, org, "seller", None)),
+    ];
+    let activities = podcastflow_activities::ActivitiesApp { ctx: ctx.clone() };
+    let notifications = podcastflow_notifications::NotificationsApp { ctx: ctx.clone() };
+    let mut out = [0; 5];
+    for (slot, (function, req)) in out.iter_mut().zip(cases) {
+        counting.take();
+        let r = match function {
+            "activities" => podcastflow_activities::handle(&activities, req).await,
+            _ => podcastflow_notifications::handle(&notifications, req).await,
+        }
+        .unwrap();
+        assert_eq!(r.status(), 200, "{function}: {:?}", r.body());
+        *slot = counting.take();
+    }
+    out
+}
+
+#[tokio::test]
+async fn activity_and_notification_reads_cost_a_few_calls() {
+    let small = log_calls_with(3).await;
+    let large = log_calls_with(150).await;
+    // Lists: one Query (a non-admin's entity log first checks the entity: its record, its team,
+    // its client's sellers). The unread count reads the unread index: one Query per 1,000.
+    assert_eq!(small, large, "calls must not grow with the log");
+    assert_eq!(large, [1, 4, 1, 1, 1]);
+}
