@@ -5,7 +5,6 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
 use podcastflow_domain::policy::{Action, Resource, Rule, rule};
-use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
@@ -64,10 +63,10 @@ impl ClientsApp {
             }
         }
         let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let sellers = users.active_with_role(&c.org_id, &c.assigned_seller_ids, &[Role::Seller]).await?;
         for (i, s) in c.assigned_seller_ids.iter().enumerate() {
-            match users.get(&c.org_id, s).await? {
-                Some(u) if u.role == Role::Seller && u.status != UserStatus::Disabled => {}
-                _ => v.add(format!("assignedSellerIds[{i}]"), "unknown", "not an active seller of this organization"),
+            if !sellers.contains(s) {
+                v.add(format!("assignedSellerIds[{i}]"), "unknown", "not an active seller of this organization");
             }
         }
         v.into_result().map_err(|e| Problem::validation(e).into())

@@ -102,12 +102,11 @@ impl ShowsApp {
             ("producerIds", &s.producer_ids, before.map(|b| &b.producer_ids), Role::Producer),
             ("talentIds", &s.talent_ids, before.map(|b| &b.talent_ids), Role::Talent),
         ] {
+            // People already assigned stay valid even if they were disabled since.
+            let new: Vec<UserId> = ids.iter().filter(|id| !old.is_some_and(|o| o.contains(id))).copied().collect();
+            let active = users.active_with_role(&s.org_id, &new, &[role]).await?;
             for (i, id) in ids.iter().enumerate() {
-                // People already assigned stay valid even if they were disabled since.
-                if old.is_some_and(|o| o.contains(id)) {
-                    continue;
-                }
-                if !users.has_active_role(&s.org_id, id, &[role]).await? {
+                if new.contains(id) && !active.contains(id) {
                     v.add(format!("{field}[{i}]"), "unknown", format!("not an active {role} of this organization"));
                 }
             }

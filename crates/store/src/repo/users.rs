@@ -74,10 +74,23 @@ impl<'a> UserRepo<'a> {
         get(self.table, &User::key_of(org, id)).await
     }
 
-    /// Whether a user of the organization is not disabled and holds one of `roles` (links to people:
-    /// assigned sellers, owners, team members, a show's producers and talent).
-    pub async fn has_active_role(&self, org: &OrgId, id: &UserId, roles: &[Role]) -> Result<bool, RepoError> {
-        Ok(self.get(org, id).await?.is_some_and(|u| u.status != UserStatus::Disabled && roles.contains(&u.role)))
+    /// Which of `ids` are not disabled users of the organization holding one of `roles`, in one batch
+    /// read per 100 (links to many people: assigned sellers, a show's producers and talent).
+    pub async fn active_with_role(
+        &self,
+        org: &OrgId,
+        ids: &[UserId],
+        roles: &[Role],
+    ) -> Result<std::collections::BTreeSet<UserId>, RepoError> {
+        let mut found = std::collections::BTreeSet::new();
+        for chunk in ids.chunks(100) {
+            let keys: Vec<_> = chunk.iter().map(|id| User::key_of(org, id)).collect();
+            let users: Vec<User> = super::get_many(self.table, &keys).await?;
+            found.extend(
+                users.into_iter().filter(|u| u.status != UserStatus::Disabled && roles.contains(&u.role)).map(|u| u.id),
+            );
+        }
+        Ok(found)
     }
 
     /// The membership the authorizer checks.
