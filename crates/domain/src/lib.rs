@@ -9,6 +9,7 @@
 //!   fields, validation and key builders with the access patterns beside them.
 //! - [`campaign::transitions`] and [`episode::transitions`]: the state machines.
 //! - [`keys`]: the single-table key shape and the tenant prefix rule.
+//! - [`topic`]: live-update topics and which changes concern them.
 
 pub mod activity;
 pub mod api_key;
@@ -26,6 +27,7 @@ pub mod policy;
 pub mod role;
 pub mod show;
 pub mod stamp;
+pub mod topic;
 pub mod user;
 pub mod validation;
 

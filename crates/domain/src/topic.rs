@@ -1,0 +1,157 @@
+//! Live-update topics: what a WebSocket client subscribes to, and which topics a change of the
+//! table concerns (the realtime fan-out posts each change to the subscribers of its topics).
+//!
+//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>` (one entity), `org:campaigns`,
+//! `org:shows`, `org:episodes` (every entity of a type in the subscriber's organization) and
+//! `user:<id>` (a user's own notifications).
+//!
+//! Keys and access patterns (used by the websocket function and the stream's realtime processor):
+//! - a topic's subscribers: `ORG#<o>#TOPIC#<topic>` / `CONN#<connectionId>` ([`Topic::subscribers_pk`]),
+//!   one Query per topic at fan-out, never a Scan.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::keys::org_pk;
+use crate::notification::EntityRef;
+use crate::{CampaignId, EpisodeId, OrgId, ShowId, UserId};
+
+/// What a client can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    /// One campaign.
+    Campaign(CampaignId),
+    /// One show.
+    Show(ShowId),
+    /// One episode.
+    Episode(EpisodeId),
+    /// Every campaign of the organization.
+    OrgCampaigns,
+    /// Every show of the organization.
+    OrgShows,
+    /// Every episode of the organization.
+    OrgEpisodes,
+    /// A user's own notifications.
+    User(UserId),
+}
+
+/// Why a topic name is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TopicError {
+    /// Not one of the forms above.
+    #[error(
+        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, org:campaigns, org:shows, org:episodes or user:<id>"
+    )]
+    Unknown,
+    /// The id part is not an id.
+    #[error("the topic's id is not a valid id")]
+    BadId,
+}
+
+/// The id part of a topic.
+fn id<T: FromStr>(r: &str) -> Result<T, TopicError> {
+    r.parse().map_err(|_| TopicError::BadId)
+}
+
+impl FromStr for Topic {
+    type Err = TopicError;
+
+    fn from_str(s: &str) -> Result<Self, TopicError> {
+        let (kind, rest) = s.split_once(':').ok_or(TopicError::Unknown)?;
+        Ok(match (kind, rest) {
+            ("org", "campaigns") => Topic::OrgCampaigns,
+            ("org", "shows") => Topic::OrgShows,
+            ("org", "episodes") => Topic::OrgEpisodes,
+            ("campaign", r) => Topic::Campaign(id(r)?),
+            ("show", r) => Topic::Show(id(r)?),
+            ("episode", r) => Topic::Episode(id(r)?),
+            ("user", r) => Topic::User(id(r)?),
+            _ => return Err(TopicError::Unknown),
+        })
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Topic::Campaign(id) => write!(f, "campaign:{id}"),
+            Topic::Show(id) => write!(f, "show:{id}"),
+            Topic::Episode(id) => write!(f, "episode:{id}"),
+            Topic::OrgCampaigns => f.write_str("org:campaigns"),
+            Topic::OrgShows => f.write_str("org:shows"),
+            Topic::OrgEpisodes => f.write_str("org:episodes"),
+            Topic::User(id) => write!(f, "user:{id}"),
+        }
+    }
+}
+
+impl Topic {
+    /// The entity a one-entity topic covers (what a subscriber must be able to read).
+    pub fn entity(&self) -> Option<EntityRef> {
+        let e = |kind: &str, id: String| Some(EntityRef { kind: kind.into(), id });
+        match self {
+            Topic::Campaign(id) => e("campaign", id.to_string()),
+            Topic::Show(id) => e("show", id.to_string()),
+            Topic::Episode(id) => e("episode", id.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The partition listing a topic's subscribed connections in one organization.
+    pub fn subscribers_pk(&self, org: &OrgId) -> String {
+        org_pk(org, format!("TOPIC#{self}"))
+    }
+
+    /// The topics a change of an item of `entity_type` concerns (`image`: its new image, or its
+    /// old one for a deletion); none for items no client follows.
+    pub fn of_change(entity_type: &str, image: &Value) -> Vec<Topic> {
+        fn field<T: FromStr>(image: &Value, name: &str) -> Option<T> {
+            image.get(name)?.as_str()?.parse().ok()
+        }
+        let one = |t: Option<Topic>, all: Option<Topic>| t.into_iter().chain(all).collect();
+        match entity_type {
+            "campaign" => one(field(image, "id").map(Topic::Campaign), Some(Topic::OrgCampaigns)),
+            "teamMember" => one(field(image, "campaignId").map(Topic::Campaign), None),
+            "show" => one(field(image, "id").map(Topic::Show), Some(Topic::OrgShows)),
+            "episode" => one(field(image, "id").map(Topic::Episode), Some(Topic::OrgEpisodes)),
+            "notification" => one(field(image, "userId").map(Topic::User), None),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn topics_round_trip_and_bad_ones_say_why() {
+        let c = CampaignId::new();
+        for t in [Topic::Campaign(c), Topic::OrgCampaigns, Topic::OrgShows, Topic::User(UserId::new())] {
+            assert_eq!(t.to_string().parse::<Topic>(), Ok(t));
+        }
+        assert_eq!("campaign:nope".parse::<Topic>(), Err(TopicError::BadId));
+        for bad in ["", "campaign", "org:users", "billing:1", ":"] {
+            assert_eq!(bad.parse::<Topic>(), Err(TopicError::Unknown), "{bad}");
+        }
+        assert_eq!(Topic::Campaign(c).entity().map(|e| e.kind), Some("campaign".into()));
+        assert!(Topic::OrgShows.entity().is_none());
+        let org = OrgId::new();
+        assert_eq!(Topic::OrgShows.subscribers_pk(&org), format!("ORG#{org}#TOPIC#org:shows"));
+    }
+
+    #[test]
+    fn changes_map_to_the_topics_that_follow_them() {
+        let c = CampaignId::new();
+        assert_eq!(Topic::of_change("campaign", &json!({"id": c})), vec![Topic::Campaign(c), Topic::OrgCampaigns]);
+        assert_eq!(Topic::of_change("teamMember", &json!({"campaignId": c})), vec![Topic::Campaign(c)]);
+        let u = UserId::new();
+        assert_eq!(Topic::of_change("notification", &json!({"userId": u})), vec![Topic::User(u)]);
+        assert!(Topic::of_change("activity", &json!({"id": c})).is_empty());
+    }
+}
