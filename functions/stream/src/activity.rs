@@ -23,11 +23,17 @@ pub(crate) fn when(change: &ChangeRecord) -> DateTime<Utc> {
 /// The activity id of a change: its time and a digest of its position in the stream, so a record
 /// delivered twice maps to the same id (and the second write is a no-op).
 fn activity_id(change: &ChangeRecord) -> ActivityId {
-    let digest = Sha256::digest(format!("{}|{}|{}", change.sequence, change.key.pk, change.key.sk).as_bytes());
+    ActivityId::from(change_ulid(change, "", when(change)))
+}
+
+/// A ULID at `at` whose random part is a digest of the change's place in the stream (and `extra`):
+/// the same for every delivery of one record, so what a processor derives from it is written once.
+pub(crate) fn change_ulid(change: &ChangeRecord, extra: &str, at: DateTime<Utc>) -> ulid::Ulid {
+    let seed = format!("{}|{}|{}|{extra}", change.sequence, change.key.pk, change.key.sk);
+    let digest = Sha256::digest(seed.as_bytes());
     let mut random = [0u8; 16];
     random[6..].copy_from_slice(&digest[..10]);
-    let ms = u64::try_from(when(change).timestamp_millis()).unwrap_or(0);
-    ActivityId::from(ulid::Ulid::from_parts(ms, u128::from_be_bytes(random)))
+    ulid::Ulid::from_parts(u64::try_from(at.timestamp_millis()).unwrap_or(0), u128::from_be_bytes(random))
 }
 
 /// Records the activity of one change; `Ok(false)` when the change is not audited (another kind

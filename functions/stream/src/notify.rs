@@ -14,20 +14,14 @@ use podcastflow_store::repo::users::UserRepo;
 use podcastflow_store::repo::{RepoError, all_pages};
 use podcastflow_store::{ChangeRecord, TenantTable};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::StreamApp;
-use crate::activity::when;
+use crate::activity::{change_ulid, when};
 
 /// The id of the notification of one planned item for one recipient of one change: the same on a
 /// second delivery of the record, so it is created once.
 fn notification_id(change: &ChangeRecord, plan: usize, user: &UserId, at: DateTime<Utc>) -> NotificationId {
-    let seed = format!("{}|{}|{}|{plan}|{user}", change.sequence, change.key.pk, change.key.sk);
-    let digest = Sha256::digest(seed.as_bytes());
-    let mut random = [0u8; 16];
-    random[6..].copy_from_slice(&digest[..10]);
-    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
-    NotificationId::from(ulid::Ulid::from_parts(ms, u128::from_be_bytes(random)))
+    NotificationId::from(change_ulid(change, &format!("{plan}|{user}"), at))
 }
 
 async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients) -> Result<Vec<UserId>, RepoError> {
