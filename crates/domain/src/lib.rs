@@ -10,6 +10,7 @@
 //! - [`campaign::transitions`] and [`episode::transitions`]: the state machines.
 //! - [`keys`]: the single-table key shape and the tenant prefix rule.
 //! - [`topic`]: live-update topics and which changes concern them.
+//! - [`connection`]: WebSocket connections, their subscriptions and presence.
 
 pub mod activity;
 pub mod api_key;
@@ -17,6 +18,7 @@ pub mod availability;
 pub mod backup;
 pub mod campaign;
 pub mod client;
+pub mod connection;
 pub mod episode;
 pub mod ids;
 pub mod keys;

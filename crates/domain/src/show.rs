@@ -196,6 +196,15 @@ impl Show {
         v.into_result()
     }
 
+    /// The show as a reader with `view` sees it (the API and live updates answer this).
+    pub fn render(&self, view: crate::policy::View) -> serde_json::Value {
+        match view {
+            crate::policy::View::PublicFields => serde_json::to_value(self.public()),
+            _ => serde_json::to_value(self),
+        }
+        .unwrap_or(serde_json::Value::Null)
+    }
+
     /// The public projection of this show.
     pub fn public(&self) -> PublicShow<'_> {
         PublicShow {

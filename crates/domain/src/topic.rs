@@ -118,6 +118,8 @@ impl Topic {
             "show" => one(field(image, "id").map(Topic::Show), Some(Topic::OrgShows)),
             "episode" => one(field(image, "id").map(Topic::Episode), Some(Topic::OrgEpisodes)),
             "notification" => one(field(image, "userId").map(Topic::User), None),
+            // Who is on a topic goes to the topic's own subscribers.
+            "presence" => one(field(image, "topic"), None),
             _ => Vec::new(),
         }
     }
@@ -153,5 +155,7 @@ mod tests {
         let u = UserId::new();
         assert_eq!(Topic::of_change("notification", &json!({"userId": u})), vec![Topic::User(u)]);
         assert!(Topic::of_change("activity", &json!({"id": c})).is_empty());
+        let topic = format!("campaign:{c}");
+        assert_eq!(Topic::of_change("presence", &json!({"topic": topic})), vec![Topic::Campaign(c)]);
     }
 }

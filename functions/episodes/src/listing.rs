@@ -25,7 +25,7 @@ use podcastflow_store::repo::{EntityPage, all_pages};
 use serde_json::Value;
 
 use crate::EpisodesApp;
-use crate::routes::rendered;
+use podcastflow_domain::episode::render;
 
 /// The filters of one list request.
 struct Filters {
@@ -123,7 +123,7 @@ impl EpisodesApp {
         let show_ids: Vec<ShowId> = items.iter().map(|e| e.show_id).collect::<BTreeSet<_>>().into_iter().collect();
         let shows: BTreeMap<ShowId, Show> =
             ShowRepo::new(&t).get_many(&show_ids).await?.into_iter().map(|s| (s.id, s)).collect();
-        let items: Vec<Value> = items.iter().map(|e| rendered(e, shows.get(&e.show_id))).collect();
+        let items: Vec<Value> = items.iter().map(|e| render(e, shows.get(&e.show_id))).collect();
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
     }
 }

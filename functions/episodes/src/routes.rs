@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::availability::conflict;
-use podcastflow_domain::episode::slots::episode_slots;
+use podcastflow_domain::episode::render;
 use podcastflow_domain::episode::transitions::{EpisodeTransitionError, check};
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
 use podcastflow_domain::policy::{Action, Resource};
@@ -50,16 +50,6 @@ struct NewEpisode {
 #[serde(deny_unknown_fields)]
 struct TransitionRequest {
     to: EpisodeStatus,
-}
-
-/// An episode as the API answers it: its fields and its ad slots.
-pub(crate) fn rendered(e: &Episode, show: Option<&Show>) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    if let (Value::Object(fields), Some(show)) = (&mut v, show) {
-        let slots = episode_slots(&show.ad_config, e.duration_seconds);
-        fields.insert("adSlots".into(), serde_json::to_value(slots).unwrap_or(Value::Null));
-    }
-    v
 }
 
 /// The `force` flag of a write, taken out of its body: only admins (and master) may override the
@@ -177,13 +167,13 @@ impl EpisodesApp {
         e.validate(&show.talent_ids).map_err(Problem::validation)?;
         self.check_availability(&t, &e, None, body.force).await?;
         EpisodeRepo::new(&t).create(&e).await?;
-        Ok(created(&rendered(&e, Some(&show)), Some(e.stamp.version), &format!("/episodes/{}", e.id), rid))
+        Ok(created(&render(&e, Some(&show)), Some(e.stamp.version), &format!("/episodes/{}", e.id), rid))
     }
 
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let (e, show) = self.authorized(&p, &self.ctx.tenant(&p, req), id, Action::EpisodeRead).await?;
-        Ok(json_with_etag(StatusCode::OK, &rendered(&e, Some(&show)), e.stamp.version, rid))
+        Ok(json_with_etag(StatusCode::OK, &render(&e, Some(&show)), e.stamp.version, rid))
     }
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
@@ -209,7 +199,7 @@ impl EpisodesApp {
         next.stamp = e.stamp.touched(p.user_id, Utc::now());
         next.stamp.version = expected + 1;
         EpisodeRepo::new(&t).update(&next, expected).await?;
-        Ok(json_with_etag(StatusCode::OK, &rendered(&next, Some(&show)), next.stamp.version, rid))
+        Ok(json_with_etag(StatusCode::OK, &render(&next, Some(&show)), next.stamp.version, rid))
     }
 
     async fn delete(&self, req: &Request, id: &str, rid: &str) -> Outcome {
@@ -257,7 +247,7 @@ impl EpisodesApp {
         next.stamp = e.stamp.touched(p.user_id, now);
         next.stamp.version = expected + 1;
         EpisodeRepo::new(&t).update(&next, expected).await?;
-        Ok(json_with_etag(StatusCode::OK, &rendered(&next, Some(&show)), next.stamp.version, rid))
+        Ok(json_with_etag(StatusCode::OK, &render(&next, Some(&show)), next.stamp.version, rid))
     }
 }
 

@@ -54,15 +54,6 @@ struct Assignments {
     talent_ids: Option<Vec<UserId>>,
 }
 
-/// A show as a reader with `view` sees it.
-fn rendered(s: &Show, view: View) -> Value {
-    match view {
-        View::PublicFields => serde_json::to_value(s.public()),
-        _ => serde_json::to_value(s),
-    }
-    .unwrap_or(Value::Null)
-}
-
 /// Ids listed twice collapse to one, in their first order.
 fn distinct(ids: Vec<UserId>) -> Vec<UserId> {
     let mut seen = BTreeSet::new();
@@ -128,14 +119,14 @@ impl ShowsApp {
         let (items, next): (Vec<Value>, Option<String>) = match rule(Action::ShowRead, p.role) {
             Rule::Allow(view) => {
                 let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
-                (page.items.iter().filter(|s| keep(s)).map(|s| rendered(s, view)).collect(), page.cursor)
+                (page.items.iter().filter(|s| keep(s)).map(|s| s.render(view)).collect(), page.cursor)
             }
             // Talent: the shows they are assigned to.
             Rule::ShowTalent => {
                 let ids = repo.assigned_to(&p.user_id).await?;
                 let shows: Vec<Show> = repo.get_many(&ids).await?.into_iter().filter(|s| keep(s)).collect();
                 let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
-                (page.iter().map(|s| rendered(s, View::Full)).collect(), next)
+                (page.iter().map(|s| s.render(View::Full)).collect(), next)
             }
             // Client users: the public fields of the shows their client's campaigns target.
             Rule::ShowOfOwnCampaigns => {
@@ -157,7 +148,7 @@ impl ShowsApp {
                     shows.extend(repo.get_many(chunk).await?.into_iter().filter(|s| keep(s)));
                 }
                 let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
-                (page.iter().map(|s| rendered(s, View::PublicFields)).collect(), next)
+                (page.iter().map(|s| s.render(View::PublicFields)).collect(), next)
             }
             _ => {
                 return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
@@ -203,7 +194,7 @@ impl ShowsApp {
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let (s, view) = self.authorized(&p, &self.ctx.tenant(&p, req), id, Action::ShowRead).await?;
-        Ok(json_with_etag(StatusCode::OK, &rendered(&s, view), s.stamp.version, rid))
+        Ok(json_with_etag(StatusCode::OK, &s.render(view), s.stamp.version, rid))
     }
 
     /// Writes `next` over `current` read at `expected`, stamped by `p`.

@@ -21,6 +21,17 @@ use crate::{EpisodeId, OrgId, ShowId, Stamp, UserId, ValidationErrors};
 
 pub use transitions::EpisodeStatus;
 
+/// An episode as the API answers it (and live updates push it): its fields and, given its show,
+/// its ad slots.
+pub fn render(e: &Episode, show: Option<&crate::show::Show>) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
+    if let (serde_json::Value::Object(fields), Some(show)) = (&mut v, show) {
+        let slots = slots::episode_slots(&show.ad_config, e.duration_seconds);
+        fields.insert("adSlots".into(), serde_json::to_value(slots).unwrap_or(serde_json::Value::Null));
+    }
+    v
+}
+
 /// One episode of a show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,6 +9,7 @@ pub mod availability;
 pub mod backups;
 pub mod campaigns;
 pub mod clients;
+pub mod connections;
 pub mod episodes;
 pub mod notifications;
 pub mod organizations;

@@ -1,0 +1,115 @@
+//! The push port: how the websocket and stream functions talk to connected clients. In AWS and
+//! locally alike it is API Gateway's `@connections` management API ([`ApiGatewayPush`]), so the
+//! local stack exercises the same code path as production.
+
+pub mod apigateway;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+pub use apigateway::ApiGatewayPush;
+
+/// Why a post did not reach its connection.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PushError {
+    /// The connection is closed (410): its items should go.
+    #[error("the connection is gone")]
+    Gone,
+    /// The API asked us to slow down (429); retrying later may succeed.
+    #[error("throttled by the connections API")]
+    Throttled,
+    /// The message is larger than the API accepts (413).
+    #[error("the message is too large")]
+    TooLarge,
+    /// Anything else: an outage or a misconfiguration.
+    #[error("posting failed: {0}")]
+    Failed(String),
+}
+
+/// Sends to WebSocket connections.
+#[async_trait]
+pub trait Push: Send + Sync {
+    /// Posts one message (UTF-8 JSON) to a connection.
+    async fn post(&self, connection: &str, message: &[u8]) -> Result<(), PushError>;
+
+    /// Closes a connection.
+    async fn close(&self, connection: &str) -> Result<(), PushError>;
+}
+
+/// Attempts at one post when throttled, and the wait before the first retry (doubled after each,
+/// with jitter so a fan-out's retries do not arrive together).
+pub const ATTEMPTS: u32 = 4;
+/// See [`ATTEMPTS`].
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(25);
+
+/// Posts with retries on throttling (and on failures that may be transient); a closed connection
+/// or an oversized message is reported at once.
+pub async fn post_with_retry(push: &dyn Push, connection: &str, message: &[u8]) -> Result<(), PushError> {
+    let mut wait = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match push.post(connection, message).await {
+            Err(e @ (PushError::Throttled | PushError::Failed(_))) if attempt < ATTEMPTS => {
+                tracing::debug!(connection, attempt, error = %e, "post retried");
+                tokio::time::sleep(jittered(wait)).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Between half and all of `wait`, varying with the clock (no RNG needed for spreading retries).
+fn jittered(wait: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    wait / 2 + wait.mul_f64(f64::from(nanos % 1000) / 2000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Answers from a script, recording each attempt.
+    struct Scripted(Mutex<Vec<Result<(), PushError>>>, Mutex<u32>);
+
+    #[async_trait]
+    impl Push for Scripted {
+        async fn post(&self, _: &str, _: &[u8]) -> Result<(), PushError> {
+            *self.1.lock().unwrap() += 1;
+            self.0.lock().unwrap().remove(0)
+        }
+        async fn close(&self, _: &str) -> Result<(), PushError> {
+            Ok(())
+        }
+    }
+
+    fn scripted(answers: Vec<Result<(), PushError>>) -> Scripted {
+        Scripted(Mutex::new(answers), Mutex::new(0))
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_and_gone_is_not() {
+        let p = scripted(vec![Err(PushError::Throttled), Err(PushError::Throttled), Ok(())]);
+        assert_eq!(post_with_retry(&p, "c", b"{}").await, Ok(()));
+        assert_eq!(*p.1.lock().unwrap(), 3);
+        let p = scripted(vec![Err(PushError::Gone), Ok(())]);
+        assert_eq!(post_with_retry(&p, "c", b"{}").await, Err(PushError::Gone));
+        assert_eq!(*p.1.lock().unwrap(), 1);
+        let p = scripted((0..ATTEMPTS).map(|_| Err(PushError::Throttled)).collect());
+        assert_eq!(post_with_retry(&p, "c", b"{}").await, Err(PushError::Throttled));
+        assert_eq!(*p.1.lock().unwrap(), ATTEMPTS);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all_of_the_wait() {
+        for _ in 0..100 {
+            let j = jittered(Duration::from_millis(100));
+            assert!(j >= Duration::from_millis(50) && j <= Duration::from_millis(100), "{j:?}");
+        }
+    }
+}
