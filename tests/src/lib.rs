@@ -5,6 +5,7 @@ pub mod client;
 pub mod counting;
 pub mod fixture;
 pub mod identity;
+pub mod live;
 pub mod org;
 pub mod stack;
 pub mod wait;

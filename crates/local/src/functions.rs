@@ -19,6 +19,7 @@ use podcastflow_shows::ShowsApp;
 use podcastflow_stream::StreamApp;
 use podcastflow_talent::TalentApp;
 use podcastflow_users::UsersApp;
+use podcastflow_websocket::WebSocketApp;
 
 use crate::services::Services;
 
@@ -48,6 +49,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let talent = Arc::new(TalentApp { ctx: s.ctx.clone() });
     let episodes = Arc::new(EpisodesApp { ctx: s.ctx.clone() });
     let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
+    let websocket = Arc::new(WebSocketApp { ctx: s.ctx.clone(), push: s.push.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
         (
@@ -114,6 +116,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             }),
         ),
         (
+            "WebSocketFunction".to_owned(),
+            http(move |req| {
+                let app = websocket.clone();
+                async move { podcastflow_websocket::handle(&app, req).await }
+            }),
+        ),
+        (
             "ShowsFunction".to_owned(),
             http(move |req| {
                 let app = shows.clone();
@@ -155,7 +164,7 @@ where
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
     let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
-    let stream = Arc::new(StreamApp { ctx: s.ctx.clone(), mail: Arc::new(s.outbox.clone()) });
+    let stream = Arc::new(StreamApp { ctx: s.ctx.clone(), mail: Arc::new(s.outbox.clone()), push: s.push.clone() });
     HashMap::from([
         (
             "AuthorizerFunction".to_owned(),

@@ -11,8 +11,11 @@ use podcastflow_identity::tokens::SigningKey;
 use podcastflow_identity::{HttpKeySource, Identity, TokenVerifier};
 use podcastflow_mail::Outbox;
 use podcastflow_platform::AppContext;
+use podcastflow_push::{ApiGatewayPush, Push};
 use podcastflow_store::embedded::EmbeddedTable;
 use thiserror::Error;
+
+use crate::credentials::LocalCredentials;
 
 /// The app client id the local provider issues tokens to.
 pub const CLIENT_ID: &str = "podcastflow-local";
@@ -57,6 +60,19 @@ pub struct Services {
     pub verifier: Arc<TokenVerifier>,
     /// Where mail lands.
     pub outbox: Outbox,
+    /// Live updates and WebSocket replies: the local gateway's `@connections` API, signed with the
+    /// data dir's credentials, as the functions reach API Gateway's in AWS.
+    pub push: Arc<dyn Push>,
+}
+
+/// Where the functions find the WebSocket gateway's management API.
+pub struct ConnectionsApi<'a> {
+    /// Its endpoint, `http://<host:port>/<stage>`.
+    pub endpoint: &'a str,
+    /// The region the calls are signed for.
+    pub region: &'a str,
+    /// The key they are signed with.
+    pub credentials: &'a LocalCredentials,
 }
 
 /// Reads a secret file of the data dir, or creates it with `make` (readable by the owner only).
@@ -78,7 +94,12 @@ fn secret_file(path: &Path, make: impl FnOnce() -> Result<Vec<u8>, ServicesError
 
 impl Services {
     /// Opens (or creates) the services in `data_dir`; tokens are issued by `api/identity`.
-    pub fn open(data_dir: &Path, api: &str, clock_offset: chrono::Duration) -> Result<Self, ServicesError> {
+    pub fn open(
+        data_dir: &Path,
+        api: &str,
+        connections: &ConnectionsApi<'_>,
+        clock_offset: chrono::Duration,
+    ) -> Result<Self, ServicesError> {
         let table = EmbeddedTable::open(&data_dir.join("dynamodb"))?;
         let cursor_secret = secret_file(&data_dir.join("cursor-secret"), || {
             Ok(podcastflow_identity::tokens::random_token(32)?.into_bytes())
@@ -94,7 +115,14 @@ impl Services {
                 .with_clock_offset(clock_offset);
         let jwks = HttpKeySource::new(format!("{issuer}/.well-known/jwks.json"));
         let verifier = Arc::new(TokenVerifier::new(issuer, CLIENT_ID, Arc::new(jwks)));
-        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox })
+        let key = connections.credentials;
+        let push = Arc::new(ApiGatewayPush::with_static_key(
+            connections.endpoint,
+            connections.region,
+            &key.access_key_id,
+            &key.secret_access_key,
+        ));
+        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push })
     }
 
     /// Creates the platform operator on first start: e-mail and password from the environment,

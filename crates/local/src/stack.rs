@@ -21,7 +21,7 @@ use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
 use crate::s3;
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
-use crate::services::{Services, ServicesError};
+use crate::services::{ConnectionsApi, Services, ServicesError};
 use crate::template::{Template, TemplateError};
 use crate::websocket::{self, WsGateway};
 
@@ -250,7 +250,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let s3_addr = s3_listener.local_addr()?;
 
     let api = format!("http://{addr}");
-    let services = Services::open(&config.data_dir, &api, config.clock_offset)?;
+    let credentials = LocalCredentials::load_or_create(&config.data_dir)?;
+    let connections_endpoint = format!("http://{ws_addr}/{}", config.stage);
+    let connections =
+        ConnectionsApi { endpoint: &connections_endpoint, region: &config.region, credentials: &credentials };
+    let services = Services::open(&config.data_dir, &api, &connections, config.clock_offset)?;
     let table = services.table.clone();
     let mut functions = http_functions(&services);
     functions.extend(config.functions);
@@ -258,7 +262,6 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     events.extend(config.event_functions);
     check_functions(&template, &functions, &events)?;
 
-    let credentials = LocalCredentials::load_or_create(&config.data_dir)?;
     let ws_gateway = Arc::new(WsGateway::new(
         &template.websocket_routes,
         functions.clone(),
@@ -342,7 +345,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let endpoints = Endpoints {
         api,
         websocket: format!("ws://{ws_addr}/{}", config.stage),
-        connections: format!("http://{ws_addr}/{}", config.stage),
+        connections: connections_endpoint,
         s3: format!("http://{s3_addr}"),
     };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;

@@ -77,6 +77,9 @@ pub struct WsGateway {
 struct Peer {
     ip: String,
     user_agent: Option<String>,
+    /// The `$connect` authorizer's context, which API Gateway passes to every later event of the
+    /// connection.
+    authorizer: Option<Value>,
 }
 
 fn now_ms() -> i64 {
@@ -122,6 +125,7 @@ impl WsGateway {
                 "requestTimeEpoch": now_ms(),
                 "identity": {"sourceIp": peer.ip, "userAgent": peer.user_agent},
                 "requestId": rid,
+                "authorizer": peer.authorizer,
                 "domainName": self.domain,
                 "connectionId": id,
                 "apiId": "local",
@@ -273,9 +277,10 @@ async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let id = ulid::Ulid::new().to_string().to_lowercase();
-    let peer = Peer {
+    let mut peer = Peer {
         ip: addr.ip().to_string(),
         user_agent: headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        authorizer: None,
     };
     let connected_at = Utc::now();
     let mut single = serde_json::Map::new();
@@ -303,7 +308,10 @@ async fn upgrade(
         };
         let arn = format!("arn:aws:execute-api:{}:000000000000:local/{}/$connect", gw.region, gw.stage);
         match gw.auth.authorize(def, handler, &event, &arn).await {
-            AuthOutcome::Allowed(context) => event["requestContext"]["authorizer"] = context,
+            AuthOutcome::Allowed(context) => {
+                event["requestContext"]["authorizer"] = context.clone();
+                peer.authorizer = Some(context);
+            }
             AuthOutcome::Unauthorized => return StatusCode::UNAUTHORIZED.into_response(),
             AuthOutcome::Forbidden => return StatusCode::FORBIDDEN.into_response(),
             AuthOutcome::Failed(e) => {

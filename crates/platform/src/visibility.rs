@@ -31,15 +31,21 @@ pub struct CampaignRelations {
 impl CampaignRelations {
     /// Loads them: one Query, plus one read for a seller or one batch read for a producer.
     pub async fn load(t: &TenantTable, p: &Principal, c: &Campaign) -> Result<Self, RepoError> {
+        Self::load_for(t, c, p.role == Role::Seller, p.role == Role::Producer).await
+    }
+
+    /// Loads the team, and the client's sellers and the shows' producers when asked: what many
+    /// readers of one campaign need at once (the live-update fan-out).
+    pub async fn load_for(t: &TenantTable, c: &Campaign, sellers: bool, producers: bool) -> Result<Self, RepoError> {
         let team = CampaignRepo::new(t).team(&c.id).await?;
-        let client_sellers = match (p.role, c.client_id) {
-            (Role::Seller, Some(client)) => {
+        let client_sellers = match (sellers, c.client_id) {
+            (true, Some(client)) => {
                 ClientRepo::new(t).get(&client).await?.map(|c| c.assigned_seller_ids).unwrap_or_default()
             }
             _ => Vec::new(),
         };
-        let show_producers = match p.role {
-            Role::Producer => ShowRepo::new(t)
+        let show_producers = match producers {
+            true => ShowRepo::new(t)
                 .get_many(&c.targeting.show_ids)
                 .await?
                 .into_iter()

@@ -3,6 +3,7 @@
 //! local stack exercises the same code path as production.
 
 pub mod apigateway;
+pub mod recording;
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub use apigateway::ApiGatewayPush;
+pub use recording::RecordingPush;
 
 /// Why a post did not reach its connection.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -2,7 +2,8 @@
 //! change processors (ARCHITECTURE section 5). Handlers never audit inline: this is where it
 //! happens, so it cannot be forgotten.
 //!
-//! Processors so far: **activity** (one audit record per change of an audited entity, actor from
+//! Processors: **realtime** (each change posted to the connections following its topics, rendered
+//! per reader; see [`realtime`]), **activity** (one audit record per change of an audited entity, actor from
 //! `updatedBy`, changed fields with secrets redacted, request id, 90 days) and **notifications**
 //! (the rules of `podcastflow_domain::notification::rules`, in-app, never to the actor; e-mailed
 //! by priority and preference, at most once per notification). Each is
@@ -15,6 +16,7 @@
 
 mod activity;
 mod notify;
+pub mod realtime;
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
@@ -28,6 +30,8 @@ pub struct StreamApp {
     pub ctx: AppContext,
     /// Where notification e-mail goes (SES in AWS, the outbox locally).
     pub mail: std::sync::Arc<dyn podcastflow_mail::Mail>,
+    /// Live updates go out through the WebSocket API's `@connections`.
+    pub push: std::sync::Arc<dyn podcastflow_push::Push>,
 }
 
 /// The partial batch response Lambda reads (`ReportBatchItemFailures`).
@@ -53,6 +57,9 @@ struct Counts {
     notified: u32,
     skipped: u32,
     unreadable: u32,
+    delivered: u32,
+    gone: u32,
+    undelivered: u32,
 }
 
 /// Processes one batch of stream records.
@@ -70,16 +77,21 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
             }
         };
         // Both processors are idempotent, so a record retried after one of them failed is safe.
+        // Live updates first: they are what a person waits for.
         let done = async {
+            let fanout = realtime::fan_out(app, &change).await?;
             let recorded = activity::record(app, &change).await?;
             let notified = notify::notify(app, &change).await?;
-            Ok::<_, podcastflow_store::repo::RepoError>((recorded, notified))
+            Ok::<_, podcastflow_store::repo::RepoError>((fanout, recorded, notified))
         };
         match done.await {
-            Ok((recorded, notified)) => {
+            Ok((fanout, recorded, notified)) => {
                 counts.recorded += u32::from(recorded);
                 counts.skipped += u32::from(!recorded);
                 counts.notified += notified;
+                counts.delivered += fanout.delivered;
+                counts.gone += fanout.gone;
+                counts.undelivered += fanout.failed;
             }
             Err(e) => {
                 tracing::error!(%sequence, error = %e, "a processor failed; the batch resumes here");
@@ -92,6 +104,9 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
         skipped = counts.skipped,
         notified = counts.notified,
         unreadable = counts.unreadable,
+        delivered = counts.delivered,
+        gone = counts.gone,
+        undelivered = counts.undelivered,
         "batch done"
     );
     Ok(BatchResponse::default())

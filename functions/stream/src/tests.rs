@@ -11,13 +11,22 @@ use podcastflow_store::repo::activities::ActivityRepo;
 
 use super::*;
 
+fn outbox(dir: &tempfile::TempDir) -> podcastflow_mail::Outbox {
+    podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test")
+}
+
+fn app(dir: &tempfile::TempDir, outbox: podcastflow_mail::Outbox) -> StreamApp {
+    StreamApp {
+        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
+        mail: Arc::new(outbox),
+        push: Arc::new(podcastflow_push::RecordingPush::default()),
+    }
+}
+
 #[tokio::test]
 async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let app = StreamApp {
-        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
-        mail: Arc::new(podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test")),
-    };
+    let app = app(&dir, outbox(&dir));
     let event: Event = serde_json::from_str(include_str!("../../../events/stream/campaign-transitioned.json")).unwrap();
     for _ in 0..2 {
         let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
@@ -42,10 +51,7 @@ async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_ac
     use podcastflow_store::{ChangeKind, ChangeRecord};
 
     let dir = tempfile::tempdir().unwrap();
-    let app = StreamApp {
-        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
-        mail: Arc::new(podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test")),
-    };
+    let app = app(&dir, outbox(&dir));
     let (org, producer, talent) = (OrgId::new(), UserId::new(), UserId::new());
     let pk = format!("ORG#{org}#EPISODE#e1");
     let image = serde_json::json!({"PK": pk, "SK": "PROFILE", "entityType": "episode", "id": "e1", "title": "Pilot",
@@ -84,11 +90,8 @@ async fn an_urgent_notification_is_e_mailed_once_though_delivered_twice() {
     use podcastflow_store::{ChangeKind, ChangeRecord};
 
     let dir = tempfile::tempdir().unwrap();
-    let outbox = podcastflow_mail::Outbox::new(dir.path().join("outbox"), "test@podcastflow.test");
-    let app = StreamApp {
-        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
-        mail: Arc::new(outbox.clone()),
-    };
+    let outbox = outbox(&dir);
+    let app = app(&dir, outbox.clone());
     let org = OrgId::new();
     let admin = User {
         id: UserId::new(),
@@ -126,4 +129,73 @@ async fn an_urgent_notification_is_e_mailed_once_though_delivered_twice() {
     let sent = outbox.messages().unwrap();
     assert_eq!(sent.len(), 1, "once");
     assert_eq!((sent[0].to.as_str(), sent[0].subject.as_str()), ("ops@example.com", "A backup failed"));
+}
+
+#[tokio::test]
+async fn a_notification_is_pushed_to_its_user_only_and_gone_connections_are_removed() {
+    use podcastflow_domain::connection::{Connection, Subscription};
+    use podcastflow_domain::topic::Topic;
+    use podcastflow_domain::{Principal, PrincipalKind, Role};
+    use podcastflow_push::RecordingPush;
+    use podcastflow_store::feed::ChangeKey;
+    use podcastflow_store::repo::connections::ConnectionRepo;
+    use podcastflow_store::{ChangeKind, ChangeRecord};
+
+    let dir = tempfile::tempdir().unwrap();
+    let push = Arc::new(RecordingPush::default());
+    let app = StreamApp { push: push.clone(), ..app(&dir, outbox(&dir)) };
+    let (org, me) = (OrgId::new(), UserId::new());
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let repo = ConnectionRepo::new(&t);
+    let p = Principal { user_id: me, org_id: org, role: Role::Talent, client_id: None, kind: PrincipalKind::User };
+    let topic = Topic::User(me);
+    for id in ["tab-1", "tab-2"] {
+        let c = Connection::open(id, &p, chrono::Utc::now());
+        repo.open(&c).await.unwrap();
+        repo.subscribe(&c, std::slice::from_ref(&topic)).await.unwrap();
+    }
+    push.close_connection("tab-2");
+    assert_eq!(repo.subscribers(&topic, chrono::Utc::now()).await.unwrap().len(), 2);
+
+    let id = podcastflow_domain::NotificationId::new();
+    let pk = podcastflow_domain::notification::Notification::inbox_pk(&org, &me);
+    let image = serde_json::json!({"PK": pk, "SK": id.to_string(), "entityType": "notification", "id": id,
+        "orgId": org, "userId": me, "type": "episode.assigned", "title": "Assigned", "body": "Pilot",
+        "priority": "normal", "createdAt": "2026-11-22T10:00:00Z", "expiresAt": 1_900_000_000, "version": 1});
+    let record = ChangeRecord {
+        sequence: "000000000000000000077".into(),
+        kind: ChangeKind::Insert,
+        key: ChangeKey { pk, sk: id.to_string() },
+        old_image: None,
+        new_image: image.as_object().cloned(),
+        at: chrono::Utc::now(),
+        expired: false,
+    };
+    let out = crate::realtime::fan_out(&app, &record).await.unwrap();
+    assert_eq!((out.delivered, out.gone, out.failed), (1, 1, 0));
+    let posts = push.take();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].0, "tab-1");
+    let m: serde_json::Value = serde_json::from_slice(&posts[0].1).unwrap();
+    assert_eq!((m["type"].as_str(), m["version"].as_u64()), (Some("notification.created"), Some(1)));
+    assert_eq!(m["data"]["title"], "Assigned");
+    // The gone tab's items went with it.
+    assert!(repo.get("tab-2", chrono::Utc::now()).await.unwrap().is_none());
+    assert_eq!(repo.subscribers(&topic, chrono::Utc::now()).await.unwrap().len(), 1);
+    let gone = Subscription::key_of(&org, &topic, "tab-2");
+    assert!(app.ctx.table.get(&gone).await.unwrap().is_none());
+
+    // A bookkeeping-only change (its e-mail state) tells no one anything.
+    let mut after = image.clone();
+    after["emailState"] = "sent".into();
+    let modify = ChangeRecord {
+        kind: ChangeKind::Modify,
+        old_image: image.as_object().cloned(),
+        new_image: after.as_object().cloned(),
+        sequence: "000000000000000000078".into(),
+        ..record
+    };
+    let out = crate::realtime::fan_out(&app, &modify).await.unwrap();
+    assert_eq!(out.delivered, 0);
+    assert!(push.take().is_empty());
 }

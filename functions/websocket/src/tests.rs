@@ -1,42 +1,25 @@
 //! Unit tests of the websocket function: events as API Gateway sends them, replies captured.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_platform::AppContext;
-use podcastflow_push::{Push, PushError};
+use podcastflow_push::RecordingPush;
 use podcastflow_store::embedded::EmbeddedTable;
 use serde_json::{Value, json};
 
 use super::*;
 
-/// Keeps what was posted; connections in `gone` answer 410.
-#[derive(Default)]
-struct Captured {
-    posts: Mutex<Vec<(String, Value)>>,
-    gone: Mutex<Vec<String>>,
-}
-
-#[async_trait]
-impl Push for Captured {
-    async fn post(&self, connection: &str, message: &[u8]) -> Result<(), PushError> {
-        if self.gone.lock().unwrap().iter().any(|g| g == connection) {
-            return Err(PushError::Gone);
-        }
-        let v = serde_json::from_slice(message).map_err(|e| PushError::Failed(e.to_string()))?;
-        self.posts.lock().unwrap().push((connection.to_owned(), v));
-        Ok(())
-    }
-    async fn close(&self, _: &str) -> Result<(), PushError> {
-        Ok(())
-    }
-}
-
-fn app(dir: &tempfile::TempDir) -> (WebSocketApp, Arc<Captured>) {
+fn app(dir: &tempfile::TempDir) -> (WebSocketApp, Arc<RecordingPush>) {
     let table = EmbeddedTable::open(&dir.path().join("t")).unwrap();
-    let push = Arc::new(Captured::default());
+    let push = Arc::new(RecordingPush::default());
     (WebSocketApp { ctx: AppContext::new(Arc::new(table), b"secret".to_vec()), push: push.clone() }, push)
+}
+
+/// The last message posted, parsed.
+fn last(push: &RecordingPush) -> (String, Value) {
+    let (to, bytes) = push.take().pop().expect("a reply");
+    (to, serde_json::from_slice(&bytes).unwrap())
 }
 
 fn ws_event(kind: &str, route: &str, connection: &str, auth: &Value, body: Option<&str>) -> Request {
@@ -72,7 +55,7 @@ async fn connect_message_and_disconnect_keep_the_connection_record() {
     let other = format!("user:{}", UserId::new());
     let body = json!({"action": "subscribe", "topics": [own, other, "org:campaigns", "bogus", format!("campaign:{}", podcastflow_domain::CampaignId::new())], "id": 7});
     handle(&app, ws_event("MESSAGE", "$default", "c1", &auth, Some(&body.to_string()))).await.unwrap();
-    let (to, reply) = push.posts.lock().unwrap().pop().unwrap();
+    let (to, reply) = last(&push);
     assert_eq!(to, "c1");
     assert_eq!(reply["type"], "subscribe.result");
     assert_eq!(reply["replyTo"], 7);
@@ -91,14 +74,14 @@ async fn connect_message_and_disconnect_keep_the_connection_record() {
         (json!({"action": "unsubscribe", "topics": ["org:campaigns"]}).to_string(), "unsubscribe.result"),
     ] {
         handle(&app, ws_event("MESSAGE", "$default", "c1", &auth, Some(&body))).await.unwrap();
-        let (_, reply) = push.posts.lock().unwrap().pop().unwrap();
+        let (_, reply) = last(&push);
         assert_eq!(reply["type"], kind, "{body}: {reply}");
     }
 
     handle(&app, ws_event("DISCONNECT", "$disconnect", "c1", &auth, None)).await.unwrap();
     let body = json!({"action": "subscribe", "topics": [own]}).to_string();
     handle(&app, ws_event("MESSAGE", "$default", "c1", &auth, Some(&body))).await.unwrap();
-    let (_, reply) = push.posts.lock().unwrap().pop().unwrap();
+    let (_, reply) = last(&push);
     assert_eq!(reply["code"], "unknown-connection");
 }
 
@@ -117,9 +100,27 @@ async fn a_reply_to_a_gone_connection_removes_it() {
     let (org, me) = (OrgId::new(), UserId::new());
     let auth = who("seller", org, me);
     handle(&app, ws_event("CONNECT", "$connect", "c2", &auth, None)).await.unwrap();
-    push.gone.lock().unwrap().push("c2".into());
+    push.close_connection("c2");
     let body = json!({"action": "subscribe", "topics": [format!("user:{me}")]}).to_string();
     handle(&app, ws_event("MESSAGE", "$default", "c2", &auth, Some(&body))).await.unwrap();
     let t = podcastflow_store::TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
     assert!(ConnectionRepo::new(&t).get("c2", Utc::now()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_sample_events_connect_subscribe_and_disconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, push) = app(&dir);
+    let event = |text: &str| lambda_http::request::from_str(text).unwrap();
+    let r = handle(&app, event(include_str!("../../../events/websocket/connect.json"))).await.unwrap();
+    assert_eq!(r.status(), 200);
+    handle(&app, event(include_str!("../../../events/websocket/subscribe.json"))).await.unwrap();
+    let (to, reply) = last(&push);
+    assert_eq!(to, "ABCDEFGHIJKLMNO=");
+    assert_eq!(reply["accepted"], json!(["org:campaigns", "user:01JD0000000000000000000002"]), "{reply}");
+    assert_eq!(reply["replyTo"], 1);
+    handle(&app, event(include_str!("../../../events/websocket/disconnect.json"))).await.unwrap();
+    let org: OrgId = "01JD0000000000000000000001".parse().unwrap();
+    let t = podcastflow_store::TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    assert!(ConnectionRepo::new(&t).get("ABCDEFGHIJKLMNO=", Utc::now()).await.unwrap().is_none());
 }

@@ -7,6 +7,7 @@ mod clients;
 mod episodes;
 mod gateway;
 mod identity;
+mod live;
 mod notifications;
 mod resources;
 mod robustness;

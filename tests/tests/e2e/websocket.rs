@@ -254,9 +254,9 @@ async fn the_connect_authorizer_reads_the_query_token_and_passes_its_context() {
 async fn websocket_routes_and_authorizers_without_a_local_function_stop_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = StackConfig::new(dir.path(), 0);
-    config.template = TEMPLATE.to_owned();
-    let err = podcastflow_local::stack::start(config).await.err().expect("no WebSocketFunction: refused");
-    assert!(err.to_string().contains("WebSocketFunction"), "{err}");
+    config.template = TEMPLATE.replace("WebSocketFunction", "EchoFunction");
+    let err = podcastflow_local::stack::start(config).await.err().expect("no EchoFunction: refused");
+    assert!(err.to_string().contains("EchoFunction"), "{err}");
 
     let mut config = StackConfig::new(dir.path(), 0);
     config.template = guarded_template();

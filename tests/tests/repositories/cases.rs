@@ -470,3 +470,70 @@ pub async fn backups_are_listed_newest_first_and_deleted_by_version(f: Fixture) 
     assert!(repo.get(&first.id).await.unwrap().is_none());
     assert_eq!(repo.delete(&first.id, 2).await, Err(RepoError::NotFound));
 }
+
+pub async fn connections_fan_out_by_topic_and_close_whole(f: Fixture) {
+    use podcastflow_domain::connection::{Connection, MAX_TOPICS, Presence, PresenceState};
+    use podcastflow_domain::topic::Topic;
+    use podcastflow_store::repo::connections::ConnectionRepo;
+
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = ConnectionRepo::new(&t);
+    let now = Utc::now();
+    let p = |role| Principal { user_id: UserId::new(), org_id: org, role, client_id: None, kind: PrincipalKind::User };
+    let campaign = Topic::Campaign(CampaignId::new());
+    let mut conns = Vec::new();
+    for (i, role) in [Role::Admin, Role::Seller, Role::Client].into_iter().enumerate() {
+        let c = Connection::open(&format!("conn-{i}"), &p(role), now);
+        repo.open(&c).await.unwrap();
+        assert_eq!(repo.open(&c).await, Err(RepoError::AlreadyExists), "a connection id is recorded once");
+        let c = repo.subscribe(&c, &[campaign, Topic::OrgCampaigns]).await.unwrap();
+        assert_eq!(c.topics, vec![campaign.to_string(), "org:campaigns".to_owned()]);
+        conns.push(c);
+    }
+    let subs = repo.subscribers(&campaign, now).await.unwrap();
+    assert_eq!(subs.len(), 3);
+    assert!(subs.iter().any(|s| s.reader.role == Role::Client), "each subscriber carries its reader");
+    // Another tenant sees none of them.
+    let other = tenant(&f, OrgId::new());
+    assert!(ConnectionRepo::new(&other).subscribers(&campaign, now).await.unwrap().is_empty());
+
+    // A stale copy of the connection cannot overwrite a newer one.
+    let stale = conns[0].clone();
+    repo.subscribe(&conns[0], &[Topic::OrgShows]).await.unwrap();
+    assert!(matches!(repo.subscribe(&stale, &[Topic::OrgEpisodes]).await, Err(RepoError::VersionConflict { .. })));
+    let fresh = repo.get("conn-0", now).await.unwrap().unwrap();
+    assert_eq!(fresh.topics.len(), 3);
+    let fresh = repo.unsubscribe(&fresh, &[campaign]).await.unwrap();
+    assert_eq!(repo.subscribers(&campaign, now).await.unwrap().len(), 2);
+    assert!(!fresh.topics.contains(&campaign.to_string()));
+    let many: Vec<Topic> = (0..MAX_TOPICS).map(|_| Topic::Show(ShowId::new())).collect();
+    assert_eq!(repo.subscribe(&fresh, &many).await, Err(RepoError::Conflict("too many topics")));
+
+    // Presence lists the live ones; an expired one is left out before the table deletes it.
+    for (c, state, ttl) in [(&conns[1], PresenceState::Viewing, 120), (&conns[2], PresenceState::Editing, -1)] {
+        let presence = Presence {
+            topic: campaign.to_string(),
+            org_id: org,
+            connection_id: c.id.clone(),
+            user_id: c.reader.user_id,
+            state,
+            since: now,
+            expires_at: now.timestamp() + ttl,
+            version: 1,
+        };
+        repo.set_presence(&presence).await.unwrap();
+    }
+    let present = repo.presence(&campaign, now).await.unwrap();
+    assert_eq!(present.iter().map(|p| p.connection_id.as_str()).collect::<Vec<_>>(), vec!["conn-1"]);
+
+    // Closing deletes the record, every subscription and the presence.
+    repo.close("conn-1").await.unwrap();
+    assert!(repo.get("conn-1", now).await.unwrap().is_none());
+    assert_eq!(repo.subscribers(&campaign, now).await.unwrap().len(), 1);
+    assert!(repo.subscribers(&Topic::OrgCampaigns, now).await.unwrap().iter().all(|s| s.connection_id != "conn-1"));
+    assert!(repo.presence(&campaign, now).await.unwrap().is_empty());
+    repo.close("conn-1").await.unwrap();
+    // An expired connection reads as gone.
+    assert!(repo.get("conn-2", now + Duration::hours(3)).await.unwrap().is_none());
+}

@@ -17,4 +17,5 @@ on_both_adapters!(cases:
     notifications_list_newest_first_and_track_unread,
     activity_is_listed_by_entity_actor_and_timeline,
     backups_are_listed_newest_first_and_deleted_by_version,
+    connections_fan_out_by_topic_and_close_whole,
 );

@@ -1,0 +1,305 @@
+//! The realtime processor: each change goes to the connections subscribed to its topics, rendered
+//! for each reader as a GET by that reader would show it (the client view, the budget only with
+//! `viewFinancials`, nothing they cannot read). A reader who sees no difference gets nothing; one
+//! who lost access is told to drop the entity.
+//!
+//! Messages: `{"type": "<entity>.created|updated|deleted|removed", "topic", "entity": {type, id},
+//! "version", "data"}` with `version` the entity's own (growing with every write, so clients drop
+//! stale ones); `removed` means the reader may no longer read it. Presence changes go out as
+//! `{"type": "presence", "topic", "version", "data": {userId, connectionId, state, since}}`.
+//!
+//! Posts run with bounded concurrency; a connection found gone is deleted with its items; a post
+//! that still fails after its retries is counted, never fatal to the batch.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use futures_util::stream::{self, StreamExt};
+use podcastflow_domain::campaign::Campaign;
+use podcastflow_domain::campaign::team::TeamMember;
+use podcastflow_domain::campaign::view::{CampaignView, render};
+use podcastflow_domain::connection::{Presence, PresenceState, Reader, Subscription};
+use podcastflow_domain::episode::Episode;
+use podcastflow_domain::keys::{self, org_of_pk};
+use podcastflow_domain::notification::Notification;
+use podcastflow_domain::policy::{Action, Resource, authorize};
+use podcastflow_domain::show::Show;
+use podcastflow_domain::topic::Topic;
+use podcastflow_domain::{ClientId, OrgId, Role};
+use podcastflow_platform::visibility::{CampaignRelations, show_campaign_clients};
+use podcastflow_push::{PushError, post_with_retry};
+use podcastflow_store::item::{Item, from_item, version_of};
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::campaigns::CampaignRepo;
+use podcastflow_store::repo::connections::ConnectionRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use podcastflow_store::{ChangeKind, ChangeRecord, TenantTable};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::StreamApp;
+
+/// Posts in flight at once for one change.
+pub const CONCURRENCY: usize = 32;
+
+/// What one change's fan-out did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fanout {
+    /// Messages delivered.
+    pub delivered: u32,
+    /// Connections found gone (and deleted).
+    pub gone: u32,
+    /// Posts that failed after their retries.
+    pub failed: u32,
+}
+
+/// The entity of a change before and after it.
+struct Sides<T> {
+    before: Option<T>,
+    after: Option<T>,
+}
+
+fn decode<T: DeserializeOwned>(image: Option<&Item>) -> Option<T> {
+    from_item(image?.clone()).ok()
+}
+
+impl<T: DeserializeOwned> Sides<T> {
+    fn of(change: &ChangeRecord) -> Self {
+        Self { before: decode(change.old_image.as_ref()), after: decode(change.new_image.as_ref()) }
+    }
+
+    fn side(&self, after: bool) -> Option<&T> {
+        if after { self.after.as_ref() } else { self.before.as_ref() }
+    }
+}
+
+/// A change with what its readers' views depend on, loaded once for all of them.
+enum Subject {
+    Campaign(Sides<Campaign>, CampaignRelations),
+    Team(Campaign, CampaignRelations, Sides<TeamMember>),
+    Show(Sides<Show>, Vec<ClientId>),
+    Episode(Sides<Episode>, Option<Show>),
+    Notification(Sides<Notification>),
+    Presence(Sides<Presence>),
+}
+
+impl Subject {
+    /// Loads what the readers need (`readers`: who will be asked), or `None` for a change no one
+    /// follows or whose entity is gone.
+    async fn load(
+        t: &TenantTable,
+        kind: &str,
+        change: &ChangeRecord,
+        readers: &[&Reader],
+    ) -> Result<Option<Self>, RepoError> {
+        let any = |role: Role| readers.iter().any(|r| r.role == role);
+        Ok(match kind {
+            "campaign" => {
+                let sides = Sides::<Campaign>::of(change);
+                let Some(c) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                let rel = CampaignRelations::load_for(t, c, any(Role::Seller), any(Role::Producer)).await?;
+                Some(Subject::Campaign(sides, rel))
+            }
+            "teamMember" => {
+                let sides = Sides::<TeamMember>::of(change);
+                let Some(m) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                // A team removed with its draft campaign: the campaign's deletion says it all.
+                let Some(c) = CampaignRepo::new(t).get(&m.campaign_id).await? else { return Ok(None) };
+                let rel = CampaignRelations::load_for(t, &c, any(Role::Seller), any(Role::Producer)).await?;
+                Some(Subject::Team(c, rel, sides))
+            }
+            "show" => {
+                let sides = Sides::<Show>::of(change);
+                let Some(s) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                let clients = if any(Role::Client) { show_campaign_clients(t, &s.id).await? } else { Vec::new() };
+                Some(Subject::Show(sides, clients))
+            }
+            "episode" => {
+                let sides = Sides::<Episode>::of(change);
+                let Some(e) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                let show = ShowRepo::new(t).get(&e.show_id).await?;
+                Some(Subject::Episode(sides, show))
+            }
+            "notification" => Some(Subject::Notification(Sides::of(change))),
+            "presence" => Some(Subject::Presence(Sides::of(change))),
+            _ => None,
+        })
+    }
+
+    /// The message type's prefix and the entity's reference.
+    fn entity(&self) -> (&'static str, &'static str, String) {
+        fn id<T>(s: &Sides<T>, f: impl Fn(&T) -> String) -> String {
+            s.after.as_ref().or(s.before.as_ref()).map(f).unwrap_or_default()
+        }
+        match self {
+            Subject::Campaign(s, _) => ("campaign", "campaign", id(s, |c| c.id.to_string())),
+            Subject::Team(c, _, _) => ("campaign.team", "campaign", c.id.to_string()),
+            Subject::Show(s, _) => ("show", "show", id(s, |x| x.id.to_string())),
+            Subject::Episode(s, _) => ("episode", "episode", id(s, |e| e.id.to_string())),
+            Subject::Notification(s) => ("notification", "notification", id(s, |n| n.id.to_string())),
+            Subject::Presence(s) => ("presence", "presence", id(s, |p| p.topic.clone())),
+        }
+    }
+
+    /// What `reader` sees of one side of the change (`None`: absent, or not readable by them).
+    fn data(&self, reader: &Reader, org: OrgId, after: bool) -> Option<Value> {
+        let p = reader.principal(org);
+        match self {
+            Subject::Campaign(sides, rel) => {
+                let c = sides.side(after)?;
+                let view = authorize(&p, Action::CampaignRead, &Resource::Campaign(rel.facts(c))).ok()?;
+                Some(render(c, CampaignView::of(view, p.role, p.user_id, &rel.team), None))
+            }
+            Subject::Team(c, rel, sides) => {
+                let m = sides.side(after)?;
+                let view = authorize(&p, Action::CampaignRead, &Resource::Campaign(rel.facts(c))).ok()?;
+                let shown =
+                    render(c, CampaignView::of(view, p.role, p.user_id, &rel.team), Some(std::slice::from_ref(m)));
+                shown.get("team")?.get(0).cloned()
+            }
+            Subject::Show(sides, clients) => {
+                let s = sides.side(after)?;
+                let resource = Resource::Show {
+                    org: s.org_id,
+                    producers: &s.producer_ids,
+                    talent: &s.talent_ids,
+                    campaign_clients: clients,
+                };
+                authorize(&p, Action::ShowRead, &resource).ok().map(|view| s.render(view))
+            }
+            Subject::Episode(sides, show) => {
+                let e = sides.side(after)?;
+                let (producers, talent) =
+                    show.as_ref().map_or((&[][..], &[][..]), |s| (&s.producer_ids[..], &s.talent_ids[..]));
+                let resource = Resource::Episode {
+                    org: e.org_id,
+                    show_producers: producers,
+                    show_talent: talent,
+                    episode_talent: &e.talent_ids,
+                };
+                authorize(&p, Action::EpisodeRead, &resource).ok()?;
+                Some(podcastflow_domain::episode::render(e, show.as_ref()))
+            }
+            Subject::Notification(sides) => {
+                let n = sides.side(after)?;
+                (n.user_id == reader.user_id).then(|| serde_json::to_value(n).unwrap_or(Value::Null))
+            }
+            Subject::Presence(sides) => {
+                let x = sides.side(after)?;
+                Some(json!({"userId": x.user_id, "connectionId": x.connection_id, "state": x.state, "since": x.since}))
+            }
+        }
+    }
+}
+
+/// Fields that change with every write and say nothing new to a reader.
+const BOOKKEEPING: [&str; 3] = ["version", "updatedAt", "updatedBy"];
+
+fn without_bookkeeping(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Value::Object(fields) = &mut v {
+        for f in BOOKKEEPING {
+            fields.remove(f);
+        }
+    }
+    v
+}
+
+/// The message for one reader, or `None` when the change shows them nothing new.
+fn message(subject: &Subject, change: &ChangeRecord, reader: &Reader, org: OrgId, topic: &str) -> Option<Value> {
+    let before = subject.data(reader, org, false);
+    let after = subject.data(reader, org, true);
+    let version = match (&change.new_image, &change.old_image) {
+        (Some(i), _) => version_of(i),
+        (None, Some(i)) => version_of(i) + 1,
+        (None, None) => 0,
+    };
+    let (prefix, entity_type, id) = subject.entity();
+    if let Subject::Presence(_) = subject {
+        let mut data = after.or(before)?;
+        if change.new_image.is_none() {
+            data["state"] = json!(PresenceState::Left);
+        }
+        return Some(json!({"type": "presence", "topic": topic, "version": version, "data": data}));
+    }
+    let verb = match (&before, &after) {
+        (Some(b), Some(a)) if without_bookkeeping(b) == without_bookkeeping(a) => return None,
+        (None, None) => return None,
+        (_, Some(_)) if change.kind == ChangeKind::Insert => "created",
+        (_, Some(_)) => "updated",
+        (Some(_), None) if change.kind == ChangeKind::Remove => "deleted",
+        (Some(_), None) => "removed",
+    };
+    Some(json!({
+        "type": format!("{prefix}.{verb}"),
+        "topic": topic,
+        "entity": {"type": entity_type, "id": id},
+        "version": version,
+        "data": after,
+    }))
+}
+
+/// Posts one change to its subscribers.
+pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fanout, RepoError> {
+    let Some(org) = org_of_pk(&change.key.pk) else { return Ok(Fanout::default()) };
+    let Some(image) = change.new_image.as_ref().or(change.old_image.as_ref()) else { return Ok(Fanout::default()) };
+    let Some(kind) = image.get(keys::ENTITY).and_then(Value::as_str) else { return Ok(Fanout::default()) };
+    let topics = Topic::of_change(kind, &Value::Object(image.clone()));
+    if topics.is_empty() {
+        return Ok(Fanout::default());
+    }
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let repo = ConnectionRepo::new(&t);
+    let now = Utc::now();
+    // One message per connection, under the most specific topic it follows.
+    let mut seen = HashSet::new();
+    let mut subs: Vec<Subscription> = Vec::new();
+    for topic in &topics {
+        subs.extend(repo.subscribers(topic, now).await?.into_iter().filter(|s| seen.insert(s.connection_id.clone())));
+    }
+    if subs.is_empty() {
+        return Ok(Fanout::default());
+    }
+    let readers: Vec<&Reader> = subs.iter().map(|s| &s.reader).collect();
+    let Some(subject) = Subject::load(&t, kind, change, &readers).await? else { return Ok(Fanout::default()) };
+    let own_connection = match &subject {
+        Subject::Presence(s) => s.after.as_ref().or(s.before.as_ref()).map(|p| p.connection_id.clone()),
+        _ => None,
+    };
+    let outgoing: Vec<(String, Vec<u8>)> = subs
+        .iter()
+        .filter(|s| own_connection.as_deref() != Some(s.connection_id.as_str()))
+        .filter_map(|s| {
+            let m = message(&subject, change, &s.reader, org, &s.topic)?;
+            Some((s.connection_id.clone(), m.to_string().into_bytes()))
+        })
+        .collect();
+    let push = app.push.clone();
+    let results: Vec<(String, Result<(), PushError>)> = stream::iter(outgoing)
+        .map(|(connection, bytes)| {
+            let push: Arc<dyn podcastflow_push::Push> = push.clone();
+            async move {
+                let r = post_with_retry(push.as_ref(), &connection, &bytes).await;
+                (connection, r)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = Fanout::default();
+    for (connection, r) in results {
+        match r {
+            Ok(()) => out.delivered += 1,
+            Err(PushError::Gone) => {
+                out.gone += 1;
+                repo.close(&connection).await?;
+            }
+            Err(e) => {
+                out.failed += 1;
+                tracing::warn!(connection, error = %e, "live update not delivered");
+            }
+        }
+    }
+    Ok(out)
+}
