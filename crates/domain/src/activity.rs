@@ -86,6 +86,8 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, F
         "GSI3SK",
         "GSI4PK",
         "GSI4SK",
+        "GSI5PK",
+        "GSI5SK",
         ENTITY,
     ];
     let empty = serde_json::Map::new();

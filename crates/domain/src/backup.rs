@@ -86,6 +86,113 @@ impl BackupSchedule {
     }
 }
 
+/// Version of the backup file format written now.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Item types a backup leaves out: its own records (a restore must not rewrite the list of
+/// backups) besides the ephemeral ones the tenant index never holds.
+pub const NOT_BACKED_UP: [&str; 1] = ["backup"];
+
+/// What a restore may bring back, each with the item types that make it up (an entity and the
+/// items that hang off it). Users, API keys and the organization itself are not restorable: they
+/// are bound to identities and credentials outside the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RestoreGroup {
+    /// Clients and their seller assignments.
+    Clients,
+    /// Campaigns with their team, history and show links.
+    Campaigns,
+    /// Shows and their assignments.
+    Shows,
+    /// Episodes and their talent schedule entries.
+    Episodes,
+    /// Talent availability.
+    Availability,
+    /// Notifications.
+    Notifications,
+    /// The activity log.
+    Activities,
+}
+
+impl RestoreGroup {
+    /// The item types (`entityType`) of the group.
+    pub fn entity_types(&self) -> &'static [&'static str] {
+        match self {
+            RestoreGroup::Clients => &["client", "sellerAssignment"],
+            RestoreGroup::Campaigns => &["campaign", "teamMember", "campaignHistory", "campaignShow"],
+            RestoreGroup::Shows => &["show", "showAssignment"],
+            RestoreGroup::Episodes => &["episode", "scheduleEntry"],
+            RestoreGroup::Availability => &["availability", "availabilitySet"],
+            RestoreGroup::Notifications => &["notification"],
+            RestoreGroup::Activities => &["activity"],
+        }
+    }
+}
+
+/// How a restore treats what is there now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestoreMode {
+    /// Put back every backed-up item, leaving others alone.
+    Merge,
+    /// The chosen types become exactly the backup's: items created since are deleted.
+    Replace,
+}
+
+/// A restore of a backup, kept on the backup's record while it runs and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Restore {
+    /// What it brings back.
+    pub entities: Vec<RestoreGroup>,
+    /// Merge or replace.
+    pub mode: RestoreMode,
+    /// Queued, running, completed or failed.
+    pub status: BackupStatus,
+    /// Percent done.
+    pub progress: u8,
+    /// Items written per type.
+    #[serde(default)]
+    pub restored: BTreeMap<String, u64>,
+    /// Items deleted per type (replace).
+    #[serde(default)]
+    pub deleted: BTreeMap<String, u64>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Who asked for it.
+    pub requested_by: crate::UserId,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+}
+
+/// The manifest written beside a backup's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The organization.
+    pub org_id: OrgId,
+    /// The backup.
+    pub backup_id: BackupId,
+    /// When the export finished.
+    pub created_at: DateTime<Utc>,
+    /// Items per type.
+    pub counts: BTreeMap<String, u64>,
+    /// Items in all.
+    pub items: u64,
+    /// SHA-256 (hex) of the data object as stored.
+    pub sha256: String,
+    /// Size of the data object in bytes.
+    pub size_bytes: u64,
+    /// The data object's encoding: gzip JSON Lines, one stored item per line.
+    pub encoding: String,
+    /// The key attributes of the items (`PK`, `SK`, the GSIs'), for tools reading the file.
+    pub key_schema: Vec<String>,
+}
+
 /// One backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -115,6 +222,9 @@ pub struct Backup {
     /// When it is deleted (epoch seconds), if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The latest restore from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Restore>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
@@ -129,6 +239,16 @@ impl Backup {
     /// The S3 key prefix of an organization's backups.
     pub fn s3_prefix(org: &OrgId) -> String {
         format!("backups/{org}/")
+    }
+
+    /// The data object's key: gzip JSON Lines.
+    pub fn data_key(org: &OrgId, id: &BackupId) -> String {
+        format!("{}{id}/data.jsonl.gz", Self::s3_prefix(org))
+    }
+
+    /// The manifest's key.
+    pub fn manifest_key(org: &OrgId, id: &BackupId) -> String {
+        format!("{}{id}/manifest.json", Self::s3_prefix(org))
     }
 
     /// The record's key.

@@ -1,6 +1,7 @@
 //! The single-table key shape and the tenant rule.
 //!
-//! Attributes: `PK`, `SK`, `GSI1PK`..`GSI4SK` (four GSIs), `entityType`, `version`, `expiresAt`.
+//! Attributes: `PK`, `SK`, `GSI1PK`..`GSI5SK` (five GSIs, the fifth the tenant index every
+//! adapter maintains itself), `entityType`, `version`, `expiresAt`.
 //! Every item of an organization has a partition key starting with `ORG#<orgId>#`, and so does every
 //! GSI partition key of that item. Tenant keys are built only through [`org_pk`], which takes an
 //! [`OrgId`]; platform items use the prefixes in [`platform`]. Each entity module documents its own
@@ -27,7 +28,7 @@ pub const EXPIRES_AT: &str = "expiresAt";
 /// audit trail; written by the tenant table handle of that request).
 pub const REQUEST_ID: &str = "requestId";
 
-/// A table index: the main table or one of the two global secondary indexes.
+/// A table index: the main table or one of the global secondary indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Index {
     /// The table itself (`PK`, `SK`).
@@ -41,14 +42,17 @@ pub enum Index {
     Gsi3,
     /// `GSI4PK`/`GSI4SK`: lists by last update (most recently changed first).
     Gsi4,
+    /// `GSI5PK`/`GSI5SK`: the tenant index, every lasting item of an organization spread over
+    /// [`TENANT_SHARDS`] partitions, so an export reads just that tenant ([`tenant_index_key`]).
+    Gsi5,
 }
 
 impl Index {
     /// Every index, main first.
-    pub const ALL: [Index; 5] = [Index::Main, Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4];
+    pub const ALL: [Index; 6] = [Index::Main, Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4, Index::Gsi5];
 
     /// The global secondary indexes.
-    pub const SECONDARY: [Index; 4] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4];
+    pub const SECONDARY: [Index; 5] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4, Index::Gsi5];
 
     /// The index's name in DynamoDB (`None` for the table itself).
     pub fn name(&self) -> Option<&'static str> {
@@ -58,6 +62,7 @@ impl Index {
             Index::Gsi2 => Some("GSI2"),
             Index::Gsi3 => Some("GSI3"),
             Index::Gsi4 => Some("GSI4"),
+            Index::Gsi5 => Some("GSI5"),
         }
     }
 
@@ -69,6 +74,7 @@ impl Index {
             Index::Gsi2 => ("GSI2PK", "GSI2SK"),
             Index::Gsi3 => ("GSI3PK", "GSI3SK"),
             Index::Gsi4 => ("GSI4PK", "GSI4SK"),
+            Index::Gsi5 => ("GSI5PK", "GSI5SK"),
         }
     }
 }
@@ -103,6 +109,29 @@ pub fn tenant_prefix(org: &OrgId) -> String {
 /// The organization a tenant partition key belongs to (`ORG#<orgId>#...`), if it is one.
 pub fn org_of_pk(pk: &str) -> Option<OrgId> {
     pk.strip_prefix("ORG#")?.split('#').next()?.parse().ok()
+}
+
+/// Partitions of the tenant index per organization: a large tenant's writes spread over them,
+/// and an export reads them side by side.
+pub const TENANT_SHARDS: u32 = 8;
+
+/// Item types that live minutes or hours and are never exported or restored, so they stay out of
+/// the tenant index (and cost no index write).
+pub const EPHEMERAL: [&str; 4] = ["connection", "subscription", "presence", "idempotency"];
+
+/// A tenant index partition: `ORG#<o>#ITEMS#<shard>`.
+pub fn tenant_index_pk(org: &OrgId, shard: u32) -> String {
+    org_pk(org, format!("ITEMS#{shard}"))
+}
+
+/// Where an item of a tenant sits in the tenant index: the shard follows a hash of its partition
+/// key (so an item collection stays in one shard), the sort key is `<PK>|<SK>`. `None` for
+/// platform items.
+pub fn tenant_index_key(pk: &str, sk: &str) -> Option<Key> {
+    let org = org_of_pk(pk)?;
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = pk.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    Some(Key::new(tenant_index_pk(&org, hash % TENANT_SHARDS), format!("{pk}|{sk}")))
 }
 
 /// A tenant partition key: `ORG#<orgId>#<rest>`.
@@ -186,6 +215,20 @@ pub fn sortable_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tenant_index_keeps_a_collection_in_one_shard_of_its_tenant() {
+        let org = OrgId::new();
+        let pk = org_pk(&org, "CAMPAIGN#c1");
+        let (a, b) = (tenant_index_key(&pk, "PROFILE").unwrap(), tenant_index_key(&pk, "MEMBER#u").unwrap());
+        assert_eq!(a.pk, b.pk);
+        assert!(a.pk.starts_with(&tenant_prefix(&org)) && a.pk.contains("#ITEMS#"));
+        assert_eq!(a.sk, format!("{pk}|PROFILE"));
+        assert!(tenant_index_key("PLATFORM#ORGS", "x").is_none());
+        let shards: std::collections::BTreeSet<String> =
+            (0..200).filter_map(|i| tenant_index_key(&org_pk(&org, format!("X#{i}")), "S")).map(|k| k.pk).collect();
+        assert_eq!(shards.len(), TENANT_SHARDS as usize, "spread over every shard");
+    }
 
     #[test]
     fn tenant_keys_carry_the_prefix() {

@@ -2,7 +2,7 @@
 //! table concerns (the realtime fan-out posts each change to the subscribers of its topics).
 //!
 //! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>` (one entity), `org:campaigns`,
-//! `org:shows`, `org:episodes` (every entity of a type in the subscriber's organization) and
+//! `org:shows`, `org:episodes`, `org:backups` (every entity of a type in the subscriber's organization) and
 //! `user:<id>` (a user's own notifications).
 //!
 //! Keys and access patterns (used by the websocket function and the stream's realtime processor):
@@ -34,6 +34,8 @@ pub enum Topic {
     OrgShows,
     /// Every episode of the organization.
     OrgEpisodes,
+    /// The organization's backups and restores (admins).
+    OrgBackups,
     /// A user's own notifications.
     User(UserId),
 }
@@ -43,7 +45,7 @@ pub enum Topic {
 pub enum TopicError {
     /// Not one of the forms above.
     #[error(
-        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, org:campaigns, org:shows, org:episodes or user:<id>"
+        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, org:campaigns, org:shows, org:episodes, org:backups or user:<id>"
     )]
     Unknown,
     /// The id part is not an id.
@@ -65,6 +67,7 @@ impl FromStr for Topic {
             ("org", "campaigns") => Topic::OrgCampaigns,
             ("org", "shows") => Topic::OrgShows,
             ("org", "episodes") => Topic::OrgEpisodes,
+            ("org", "backups") => Topic::OrgBackups,
             ("campaign", r) => Topic::Campaign(id(r)?),
             ("show", r) => Topic::Show(id(r)?),
             ("episode", r) => Topic::Episode(id(r)?),
@@ -83,6 +86,7 @@ impl fmt::Display for Topic {
             Topic::OrgCampaigns => f.write_str("org:campaigns"),
             Topic::OrgShows => f.write_str("org:shows"),
             Topic::OrgEpisodes => f.write_str("org:episodes"),
+            Topic::OrgBackups => f.write_str("org:backups"),
             Topic::User(id) => write!(f, "user:{id}"),
         }
     }
@@ -105,8 +109,9 @@ impl Topic {
         org_pk(org, format!("TOPIC#{self}"))
     }
 
-    /// The topics a change of an item of `entity_type` concerns (`image`: its new image, or its
-    /// old one for a deletion); none for items no client follows.
+    /// The topics a change of an item of `entity_type` concerns, most specific first: the
+    /// entity's own, its parent's, its type's in the organization, the user it is for (`image`:
+    /// its new image, or its old one for a deletion); none for items no client follows.
     pub fn of_change(entity_type: &str, image: &Value) -> Vec<Topic> {
         fn field<T: FromStr>(image: &Value, name: &str) -> Option<T> {
             image.get(name)?.as_str()?.parse().ok()
@@ -116,7 +121,14 @@ impl Topic {
             "campaign" => one(field(image, "id").map(Topic::Campaign), Some(Topic::OrgCampaigns)),
             "teamMember" => one(field(image, "campaignId").map(Topic::Campaign), None),
             "show" => one(field(image, "id").map(Topic::Show), Some(Topic::OrgShows)),
-            "episode" => one(field(image, "id").map(Topic::Episode), Some(Topic::OrgEpisodes)),
+            // An episode also concerns its show's followers (its parent).
+            "episode" => field(image, "id")
+                .map(Topic::Episode)
+                .into_iter()
+                .chain(field(image, "showId").map(Topic::Show))
+                .chain([Topic::OrgEpisodes])
+                .collect(),
+            "backup" => vec![Topic::OrgBackups],
             "notification" => one(field(image, "userId").map(Topic::User), None),
             // Who is on a topic goes to the topic's own subscribers.
             "presence" => one(field(image, "topic"), None),
@@ -155,6 +167,11 @@ mod tests {
         let u = UserId::new();
         assert_eq!(Topic::of_change("notification", &json!({"userId": u})), vec![Topic::User(u)]);
         assert!(Topic::of_change("activity", &json!({"id": c})).is_empty());
+        let (e, show) = (EpisodeId::new(), ShowId::new());
+        assert_eq!(
+            Topic::of_change("episode", &json!({"id": e, "showId": show})),
+            vec![Topic::Episode(e), Topic::Show(show), Topic::OrgEpisodes]
+        );
         let topic = format!("campaign:{c}");
         assert_eq!(Topic::of_change("presence", &json!({"topic": topic})), vec![Topic::Campaign(c)]);
     }

@@ -9,6 +9,8 @@ use lambda_http::{Body, BoxFuture, Error, Request, Response};
 use podcastflow_activities::ActivitiesApp;
 use podcastflow_auth::AuthApp;
 use podcastflow_authorizer::Authorizer;
+use podcastflow_backup_job::BackupJobApp;
+use podcastflow_backups::BackupsApp;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
@@ -50,6 +52,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let episodes = Arc::new(EpisodesApp { ctx: s.ctx.clone() });
     let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
     let websocket = Arc::new(WebSocketApp { ctx: s.ctx.clone(), push: s.push.clone() });
+    let backups = Arc::new(BackupsApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
         (
@@ -116,6 +119,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             }),
         ),
         (
+            "BackupsFunction".to_owned(),
+            http(move |req| {
+                let app = backups.clone();
+                async move { podcastflow_backups::handle(&app, req).await }
+            }),
+        ),
+        (
             "WebSocketFunction".to_owned(),
             http(move |req| {
                 let app = websocket.clone();
@@ -164,6 +174,7 @@ where
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
     let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
+    let backup_job = Arc::new(BackupJobApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
     let stream = Arc::new(StreamApp { ctx: s.ctx.clone(), mail: Arc::new(s.outbox.clone()), push: s.push.clone() });
     HashMap::from([
         (
@@ -178,6 +189,13 @@ pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
             event(move |e| {
                 let app = stream.clone();
                 async move { podcastflow_stream::handle(&app, e).await }
+            }),
+        ),
+        (
+            "BackupJobFunction".to_owned(),
+            event(move |e| {
+                let app = backup_job.clone();
+                async move { podcastflow_backup_job::handle(&app, e).await }
             }),
         ),
         (

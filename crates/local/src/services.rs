@@ -10,6 +10,7 @@ use podcastflow_identity::provisioning::{ProvisionError, ensure_master};
 use podcastflow_identity::tokens::SigningKey;
 use podcastflow_identity::{HttpKeySource, Identity, TokenVerifier};
 use podcastflow_mail::Outbox;
+use podcastflow_objects::Objects;
 use podcastflow_platform::AppContext;
 use podcastflow_push::{ApiGatewayPush, Push};
 use podcastflow_store::embedded::EmbeddedTable;
@@ -63,12 +64,18 @@ pub struct Services {
     /// Live updates and WebSocket replies: the local gateway's `@connections` API, signed with the
     /// data dir's credentials, as the functions reach API Gateway's in AWS.
     pub push: Arc<dyn Push>,
+    /// The backups bucket on the stack's S3.
+    pub backups: Objects,
 }
 
-/// Where the functions find the WebSocket gateway's management API.
-pub struct ConnectionsApi<'a> {
-    /// Its endpoint, `http://<host:port>/<stage>`.
-    pub endpoint: &'a str,
+/// Where the functions find the stack's AWS stand-ins, and the key they sign calls with.
+pub struct LocalAws<'a> {
+    /// The WebSocket management API, `http://<host:port>/<stage>`.
+    pub connections: &'a str,
+    /// The S3 endpoint, `http://<host:port>`.
+    pub s3: &'a str,
+    /// The local name of the template's `BackupsBucket`.
+    pub backups_bucket: &'a str,
     /// The region the calls are signed for.
     pub region: &'a str,
     /// The key they are signed with.
@@ -97,7 +104,7 @@ impl Services {
     pub fn open(
         data_dir: &Path,
         api: &str,
-        connections: &ConnectionsApi<'_>,
+        aws: &LocalAws<'_>,
         clock_offset: chrono::Duration,
     ) -> Result<Self, ServicesError> {
         let table = EmbeddedTable::open(&data_dir.join("dynamodb"))?;
@@ -115,14 +122,16 @@ impl Services {
                 .with_clock_offset(clock_offset);
         let jwks = HttpKeySource::new(format!("{issuer}/.well-known/jwks.json"));
         let verifier = Arc::new(TokenVerifier::new(issuer, CLIENT_ID, Arc::new(jwks)));
-        let key = connections.credentials;
+        let key = aws.credentials;
         let push = Arc::new(ApiGatewayPush::with_static_key(
-            connections.endpoint,
-            connections.region,
+            aws.connections,
+            aws.region,
             &key.access_key_id,
             &key.secret_access_key,
         ));
-        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push })
+        let backups =
+            Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, aws.backups_bucket);
+        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups })
     }
 
     /// Creates the platform operator on first start: e-mail and password from the environment,

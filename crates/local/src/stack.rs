@@ -21,7 +21,7 @@ use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
 use crate::s3;
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
-use crate::services::{ConnectionsApi, Services, ServicesError};
+use crate::services::{LocalAws, Services, ServicesError};
 use crate::template::{Template, TemplateError};
 use crate::websocket::{self, WsGateway};
 
@@ -252,9 +252,20 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let api = format!("http://{addr}");
     let credentials = LocalCredentials::load_or_create(&config.data_dir)?;
     let connections_endpoint = format!("http://{ws_addr}/{}", config.stage);
-    let connections =
-        ConnectionsApi { endpoint: &connections_endpoint, region: &config.region, credentials: &credentials };
-    let services = Services::open(&config.data_dir, &api, &connections, config.clock_offset)?;
+    let s3_endpoint = format!("http://{s3_addr}");
+    let backups_bucket = template
+        .buckets
+        .iter()
+        .find(|(id, _)| id == "BackupsBucket")
+        .map_or_else(|| "podcastflow-local-backups".to_owned(), |(_, name)| name.clone());
+    let aws = LocalAws {
+        connections: &connections_endpoint,
+        s3: &s3_endpoint,
+        backups_bucket: &backups_bucket,
+        region: &config.region,
+        credentials: &credentials,
+    };
+    let services = Services::open(&config.data_dir, &api, &aws, config.clock_offset)?;
     let table = services.table.clone();
     let mut functions = http_functions(&services);
     functions.extend(config.functions);
@@ -346,7 +357,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         api,
         websocket: format!("ws://{ws_addr}/{}", config.stage),
         connections: connections_endpoint,
-        s3: format!("http://{s3_addr}"),
+        s3: s3_endpoint,
     };
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
     std::fs::write(config.data_dir.join("endpoints.json"), json)?;

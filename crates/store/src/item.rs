@@ -65,6 +65,38 @@ pub fn key_item(key: &Key) -> Item {
     m
 }
 
+/// The item with its place in the tenant index (`GSI5PK`/`GSI5SK`), which both adapters add to
+/// every item they put whole, so no repository can forget it; platform items and
+/// [`keys::EPHEMERAL`] types are left out. Items that only updates ever create (none today) would
+/// be missing from it.
+pub fn with_tenant_index(mut item: Item) -> Item {
+    let ephemeral = str_attr(&item, keys::ENTITY).is_some_and(|t| keys::EPHEMERAL.contains(&t));
+    let at = match (str_attr(&item, keys::PK), str_attr(&item, keys::SK)) {
+        (Some(pk), Some(sk)) if !ephemeral => keys::tenant_index_key(pk, sk),
+        _ => None,
+    };
+    if let Some(k) = at {
+        let (p, s) = Index::Gsi5.attributes();
+        item.insert(p.into(), Value::String(k.pk));
+        item.insert(s.into(), Value::String(k.sk));
+    }
+    item
+}
+
+/// The item without its table bookkeeping (keys of every index, type, version, request id), for
+/// values stored as items and read back into types that refuse unknown fields.
+pub fn without_bookkeeping(mut item: Item) -> Item {
+    for index in Index::ALL {
+        let (p, s) = index.attributes();
+        item.remove(p);
+        item.remove(s);
+    }
+    for k in [keys::ENTITY, keys::VERSION, keys::REQUEST_ID] {
+        item.remove(k);
+    }
+    item
+}
+
 /// The `version` attribute of an item (0 when absent).
 pub fn version_of(item: &Item) -> u64 {
     item.get(keys::VERSION).and_then(Value::as_u64).unwrap_or(0)

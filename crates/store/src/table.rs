@@ -198,6 +198,19 @@ pub trait Table: Send + Sync {
     /// Reads many items by key; missing ones are left out, order is not kept.
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError>;
 
+    /// Puts and deletes many items unconditionally, each on its own (not a transaction): bulk
+    /// work such as restores. Items are written exactly as given. Adapters retry what the
+    /// backend leaves unprocessed, with backoff; `Throttled` when it stays so.
+    async fn batch_write(&self, puts: Vec<Item>, deletes: Vec<Key>) -> Result<(), StoreError> {
+        for item in puts {
+            self.put(item, Condition::Always).await?;
+        }
+        for key in deletes {
+            self.delete(&key, Condition::Always).await?;
+        }
+        Ok(())
+    }
+
     /// Atomically adds to a numeric attribute (creating the item if needed); returns the new value.
     async fn increment(&self, key: &Key, attribute: &str, by: i64) -> Result<i64, StoreError> {
         let item = self.update(key, Update::new().add(attribute, by), Condition::Always).await?;

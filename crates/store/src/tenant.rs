@@ -150,4 +150,16 @@ impl Table for TenantTable {
         }
         self.inner.batch_get(keys).await
     }
+
+    /// Writes exactly the items given (no request id stamped: a restore puts back what was
+    /// backed up), each checked to be inside the tenant, index keys included.
+    async fn batch_write(&self, puts: Vec<Item>, deletes: Vec<Key>) -> Result<(), StoreError> {
+        for item in &puts {
+            self.check_item(item)?;
+        }
+        for k in &deletes {
+            self.check_pk(&k.pk)?;
+        }
+        self.inner.batch_write(puts, deletes).await
+    }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
+use podcastflow_domain::backup::Backup;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::view::{CampaignView, render};
@@ -82,6 +83,7 @@ enum Subject {
     Episode(Sides<Episode>, Option<Show>),
     Notification(Sides<Notification>),
     Presence(Sides<Presence>),
+    Backup(Sides<Backup>),
 }
 
 impl Subject {
@@ -123,6 +125,7 @@ impl Subject {
             }
             "notification" => Some(Subject::Notification(Sides::of(change))),
             "presence" => Some(Subject::Presence(Sides::of(change))),
+            "backup" => Some(Subject::Backup(Sides::of(change))),
             _ => None,
         })
     }
@@ -139,6 +142,7 @@ impl Subject {
             Subject::Episode(s, _) => ("episode", "episode", id(s, |e| e.id.to_string())),
             Subject::Notification(s) => ("notification", "notification", id(s, |n| n.id.to_string())),
             Subject::Presence(s) => ("presence", "presence", id(s, |p| p.topic.clone())),
+            Subject::Backup(s) => ("backup", "backup", id(s, |b| b.id.to_string())),
         }
     }
 
@@ -184,6 +188,11 @@ impl Subject {
             Subject::Notification(sides) => {
                 let n = sides.side(after)?;
                 (n.user_id == reader.user_id).then(|| serde_json::to_value(n).unwrap_or(Value::Null))
+            }
+            Subject::Backup(sides) => {
+                let b = sides.side(after)?;
+                authorize(&p, Action::BackupManage, &Resource::Org(b.org_id)).ok()?;
+                serde_json::to_value(b).ok()
             }
             Subject::Presence(sides) => {
                 let x = sides.side(after)?;

@@ -500,3 +500,60 @@ pub async fn oversized_items_are_refused(f: Fixture) {
     let fits = "x".repeat(300 * 1024);
     f.table.put(item(json!({"PK": "P", "SK": "fits", "blob": fits})), Condition::Always).await.unwrap();
 }
+
+pub async fn batch_writes_put_and_delete_many(f: Fixture) {
+    let puts: Vec<Item> = (0..60).map(|i| item(json!({"PK": "BATCH", "SK": format!("{i:03}"), "n": i}))).collect();
+    f.table.batch_write(puts.clone(), Vec::new()).await.unwrap();
+    let all = f.table.query(&Query::partition(Index::Main, "BATCH")).await.unwrap().items;
+    assert_eq!(all, puts, "written exactly as given");
+    let gone: Vec<Key> = (0..30).map(|i| key("BATCH", &format!("{i:03}"))).chain([key("BATCH", "missing")]).collect();
+    let replaced = item(json!({"PK": "BATCH", "SK": "059", "n": "new"}));
+    f.table.batch_write(vec![replaced.clone()], gone).await.unwrap();
+    let all = f.table.query(&Query::partition(Index::Main, "BATCH")).await.unwrap().items;
+    assert_eq!(all.len(), 30);
+    assert_eq!(all.last(), Some(&replaced));
+    // Through a tenant handle, nothing outside the tenant goes in.
+    let org = OrgId::new();
+    let t = TenantTable::new(f.table.clone(), org, CursorCodec::new(b"c".to_vec()));
+    let foreign = item(json!({"PK": org_pk(&OrgId::new(), "X"), "SK": "S"}));
+    let own = item(json!({"PK": org_pk(&org, "X"), "SK": "S"}));
+    assert!(matches!(t.batch_write(vec![own, foreign], Vec::new()).await, Err(StoreError::TenantViolation { .. })));
+    assert_eq!(f.table.get(&key(&org_pk(&org, "X"), "S")).await.unwrap(), None, "refused before writing");
+}
+
+pub async fn tenant_items_are_indexed_for_export(f: Fixture) {
+    use podcastflow_domain::keys::{TENANT_SHARDS, tenant_index_pk};
+    let org = OrgId::new();
+    let other = OrgId::new();
+    let mut expected = Vec::new();
+    for i in 0..40 {
+        let it = item(json!({"PK": org_pk(&org, format!("THING#{i}")), "SK": "PROFILE", "entityType": "thing"}));
+        f.table.put(it, Condition::Always).await.unwrap();
+        expected.push(format!("{}|PROFILE", org_pk(&org, format!("THING#{i}"))));
+    }
+    let batch = vec![item(json!({"PK": org_pk(&org, "BATCHED"), "SK": "S"}))];
+    f.table.batch_write(batch, Vec::new()).await.unwrap();
+    expected.push(format!("{}|S", org_pk(&org, "BATCHED")));
+    let ops = vec![TransactOp::Put {
+        item: item(json!({"PK": org_pk(&org, "TX"), "SK": "S"})),
+        condition: Condition::Always,
+    }];
+    f.table.transact(ops).await.unwrap();
+    expected.push(format!("{}|S", org_pk(&org, "TX")));
+    // Ephemeral items, platform items and other tenants stay out.
+    let ephemeral = item(json!({"PK": org_pk(&org, "CONN#c"), "SK": "CONNECTION", "entityType": "connection"}));
+    f.table.put(ephemeral, Condition::Always).await.unwrap();
+    f.table.put(item(json!({"PK": "PLATFORM#X", "SK": "S"})), Condition::Always).await.unwrap();
+    f.table.put(item(json!({"PK": org_pk(&other, "THING#1"), "SK": "PROFILE"})), Condition::Always).await.unwrap();
+
+    let mut seen = Vec::new();
+    for shard in 0..TENANT_SHARDS {
+        let q = Query::partition(Index::Gsi5, tenant_index_pk(&org, shard));
+        for it in f.table.query(&q).await.unwrap().items {
+            seen.push(it["GSI5SK"].as_str().unwrap().to_owned());
+        }
+    }
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+}

@@ -24,4 +24,6 @@ on_both_adapters!(cases:
     tenant_handle_refuses_foreign_keys,
     change_feed_records_each_write,
     oversized_items_are_refused,
+    batch_writes_put_and_delete_many,
+    tenant_items_are_indexed_for_export,
 );

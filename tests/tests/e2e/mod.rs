@@ -2,6 +2,7 @@
 
 mod activities;
 mod authorizer;
+mod backups;
 mod campaigns;
 mod clients;
 mod episodes;

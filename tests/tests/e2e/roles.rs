@@ -111,7 +111,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 56] = [
+    let rows: [(&str, [u16; 7]); 59] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -166,6 +166,9 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("POST /notifications/batch-read", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /notifications/preferences", [200, 200, 200, 200, 200, 200, 200]),
         ("PUT /notifications/preferences", [200, 200, 200, 200, 200, 200, 200]),
+        ("GET /backups", [200, 200, 403, 403, 403, 403, 200]),
+        ("POST /backups", [202, 202, 403, 403, 403, 403, 202]),
+        ("GET /backups/schedule", [200, 200, 403, 403, 403, 403, 200]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -174,6 +177,9 @@ async fn every_route_with_every_role_matches_the_permission_table() {
             let api = w.caller(who);
             let got = match route {
                 "GET /organizations" => api.get("/organizations").await,
+                "GET /backups" => api.get("/backups").await,
+                "POST /backups" => api.post("/backups", json!({})).await,
+                "GET /backups/schedule" => api.get("/backups/schedule").await,
                 "POST /organizations" => {
                     let slug = unique("m");
                     let admin = json!({"email": format!("{slug}@example.com"), "name": "A", "temporaryPassword": org::TEMPORARY});

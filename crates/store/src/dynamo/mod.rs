@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
-    Update as DynamoUpdate,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest, ReturnValue,
+    TransactWriteItem, Update as DynamoUpdate, WriteRequest,
 };
 use podcastflow_domain::keys::{Index, Key};
 
@@ -26,6 +26,8 @@ use expr::Expr;
 
 /// Most keys one BatchGetItem call takes.
 const BATCH_GET_MAX: usize = 100;
+/// Most writes per BatchWriteItem.
+const BATCH_WRITE_MAX: usize = 25;
 /// Attempts at unprocessed batch keys before giving up as throttled.
 const BATCH_RETRIES: u32 = 8;
 
@@ -102,7 +104,7 @@ impl DynamoTable {
                 b.put(
                     Put::builder()
                         .table_name(&self.table)
-                        .set_item(Some(to_av_map(&item)?))
+                        .set_item(Some(to_av_map(&item::with_tenant_index(item))?))
                         .set_condition_expression(c)
                         .set_expression_attribute_names(e.names())
                         .set_expression_attribute_values(e.values())
@@ -180,6 +182,7 @@ impl Table for DynamoTable {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         let key = item::key_of(&item)?;
+        let item = item::with_tenant_index(item);
         let mut e = Expr::new();
         let c = e.condition(&condition)?;
         self.client
@@ -288,6 +291,46 @@ impl Table for DynamoTable {
             )));
         }
         Err(map_err(err, None))
+    }
+
+    async fn batch_write(&self, puts: Vec<Item>, deletes: Vec<Key>) -> Result<(), StoreError> {
+        let mut requests = Vec::with_capacity(puts.len() + deletes.len());
+        for item in puts {
+            let put = PutRequest::builder()
+                .set_item(Some(to_av_map(&item::with_tenant_index(item))?))
+                .build()
+                .map_err(build_err)?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for key in &deletes {
+            let delete = DeleteRequest::builder().set_key(Some(key_map(key))).build().map_err(build_err)?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            loop {
+                let resp = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| map_err(e, None))?;
+                match resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|r| !r.is_empty()) {
+                    None => break,
+                    Some(rest) => {
+                        attempt += 1;
+                        if attempt > BATCH_RETRIES {
+                            return Err(StoreError::Throttled);
+                        }
+                        tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
+                        pending = rest;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {

@@ -33,6 +33,8 @@ const GSI2: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi2");
 const GSI3: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi3");
 /// GSI4: encode(GSI4PK, GSI4SK, PK, SK) -> encode(PK, SK).
 const GSI4: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi4");
+/// GSI5 (the tenant index): encode(GSI5PK, GSI5SK, PK, SK) -> encode(PK, SK).
+const GSI5: TableDefinition<&[u8], &[u8]> = TableDefinition::new("gsi5");
 /// TTL index: big-endian expiresAt ++ encode(PK, SK) -> ().
 const TTL: TableDefinition<&[u8], ()> = TableDefinition::new("ttl");
 /// Change feed: sequence -> JSON change record.
@@ -62,6 +64,7 @@ fn index_table(index: Index) -> Option<TableDefinition<'static, &'static [u8], &
         Index::Gsi2 => Some(GSI2),
         Index::Gsi3 => Some(GSI3),
         Index::Gsi4 => Some(GSI4),
+        Index::Gsi5 => Some(GSI5),
     }
 }
 
@@ -345,6 +348,7 @@ impl Table for EmbeddedTable {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         let key = item::key_of(&item)?;
+        let item = item::with_tenant_index(item);
         self.write_txn(move |w| {
             let old = w.current(&key)?;
             if !condition.holds(old.as_ref()) {
@@ -366,6 +370,28 @@ impl Table for EmbeddedTable {
             let new = update.apply(&key, old.as_ref())?;
             w.write(&key, old, Some(new.clone()), false)?;
             Ok(new)
+        })
+        .await
+    }
+
+    async fn batch_write(&self, puts: Vec<Item>, deletes: Vec<Key>) -> Result<(), StoreError> {
+        // One redb transaction per call, as one BatchWriteItem per 25 items in DynamoDB.
+        let puts = puts
+            .into_iter()
+            .map(|i| Ok((item::key_of(&i)?, item::with_tenant_index(i))))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.write_txn(move |w| {
+            for (key, item) in puts {
+                let old = w.current(&key)?;
+                w.write(&key, old, Some(item), false)?;
+            }
+            for key in deletes {
+                let old = w.current(&key)?;
+                if old.is_some() {
+                    w.write(&key, old, None, false)?;
+                }
+            }
+            Ok(())
         })
         .await
     }
@@ -456,7 +482,7 @@ impl Table for EmbeddedTable {
             }
             for (op, (key, old)) in ops.into_iter().zip(current) {
                 match op {
-                    TransactOp::Put { item, .. } => w.write(&key, old, Some(item), false)?,
+                    TransactOp::Put { item, .. } => w.write(&key, old, Some(item::with_tenant_index(item)), false)?,
                     TransactOp::Update { update, .. } => {
                         let new = update.apply(&key, old.as_ref())?;
                         w.write(&key, old, Some(new), false)?;

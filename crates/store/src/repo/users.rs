@@ -138,11 +138,7 @@ impl<'a> UserRepo<'a> {
         match self.table.get(&Preferences::key_of(org, id)).await? {
             Some(i) => {
                 let version = item::version_of(&i);
-                let mut i = i;
-                for k in [keys::PK, keys::SK, keys::ENTITY, keys::VERSION] {
-                    i.remove(k);
-                }
-                Ok((item::from_item(i)?, version))
+                Ok((item::from_item(item::without_bookkeeping(i))?, version))
             }
             None => Ok((Preferences::default(), 0)),
         }

@@ -1,0 +1,148 @@
+//! The restore: the backup's checksum is verified before anything is written; then its items of
+//! the chosen types go back in batches (retried by the store when left unprocessed), each checked
+//! to lie inside the organization; in replace mode the items of those types that the backup does
+//! not hold are deleted; finally the counts written must equal the manifest's.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode};
+use podcastflow_domain::keys::{self, Index, Key, TENANT_SHARDS, tenant_index_pk, tenant_prefix};
+use podcastflow_domain::{BackupId, OrgId};
+use podcastflow_store::item::{Item, key_of};
+use podcastflow_store::repo::backups::BackupRepo;
+use podcastflow_store::{Query, Table, TenantTable};
+use serde_json::Value;
+
+use crate::lines::{LineReader, checksum};
+use crate::{BackupJobApp, JobError, save, tenant};
+
+/// Items per batch write.
+const BATCH: usize = 25;
+
+/// Why a restore was refused or did not add up: the client's backup, not an outage.
+fn refused(why: impl Into<String>) -> JobError {
+    JobError::Data(why.into())
+}
+
+fn kind(item: &Item) -> &str {
+    item.get(keys::ENTITY).and_then(Value::as_str).unwrap_or("untyped")
+}
+
+/// The keys (with their types) of the tenant's current items of `types`, from the tenant index.
+async fn current_keys(t: &TenantTable, types: &HashSet<&str>) -> Result<HashMap<Key, String>, JobError> {
+    let mut keys = HashMap::new();
+    for shard in 0..TENANT_SHARDS {
+        let mut q = Query::partition(Index::Gsi5, tenant_index_pk(t.org(), shard)).limit(500);
+        loop {
+            let out = t.query(&q).await?;
+            for item in &out.items {
+                if types.contains(kind(item)) {
+                    keys.insert(key_of(item)?, kind(item).to_owned());
+                }
+            }
+            match out.last_key {
+                Some(last) => q.start_after = Some(last),
+                None => break,
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// What a restore did.
+#[derive(Debug, Default)]
+struct Outcome {
+    restored: BTreeMap<String, u64>,
+    deleted: BTreeMap<String, u64>,
+}
+
+async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Restore) -> Result<Outcome, JobError> {
+    let org = *t.org();
+    let manifest: Manifest = serde_json::from_slice(&app.objects.read_all(&Backup::manifest_key(&org, &b.id)).await?)
+        .map_err(|e| refused(format!("the manifest does not parse: {e}")))?;
+    if manifest.org_id != org || manifest.backup_id != b.id {
+        return Err(refused("the manifest belongs to another backup"));
+    }
+    let data = Backup::data_key(&org, &b.id);
+    let (sha, size) = checksum(&app.objects, &data).await?;
+    if Some(&sha) != b.sha256.as_ref() || sha != manifest.sha256 || size != manifest.size_bytes {
+        return Err(refused("the backup file does not match its checksum; it was changed after the backup"));
+    }
+    let types: HashSet<&str> = r.entities.iter().flat_map(|g| g.entity_types().iter().copied()).collect();
+    let mut stale = match r.mode {
+        RestoreMode::Replace => current_keys(t, &types).await?,
+        RestoreMode::Merge => HashMap::new(),
+    };
+    let prefix = tenant_prefix(&org);
+    let mut out = Outcome::default();
+    let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
+    let mut lines = LineReader::open(&app.objects, &data).await?;
+    while let Some(line) = lines.next_line().await? {
+        let item: Item =
+            serde_json::from_slice(&line).map_err(|e| refused(format!("a line of the backup does not parse: {e}")))?;
+        if !types.contains(kind(&item)) {
+            continue;
+        }
+        let key = key_of(&item)?;
+        if !key.pk.starts_with(&prefix) {
+            return Err(refused("the backup holds an item of another organization"));
+        }
+        stale.remove(&key);
+        *out.restored.entry(kind(&item).to_owned()).or_default() += 1;
+        batch.push(item);
+        if batch.len() == BATCH {
+            t.batch_write(std::mem::take(&mut batch), Vec::new()).await?;
+        }
+    }
+    t.batch_write(batch, Vec::new()).await?;
+    let stale: Vec<(Key, String)> = stale.into_iter().collect();
+    for chunk in stale.chunks(BATCH) {
+        t.batch_write(Vec::new(), chunk.iter().map(|(k, _)| k.clone()).collect()).await?;
+        for (_, ty) in chunk {
+            *out.deleted.entry(ty.clone()).or_default() += 1;
+        }
+    }
+    for ty in &types {
+        let expected = manifest.counts.get(*ty).copied().unwrap_or(0);
+        let got = out.restored.get(*ty).copied().unwrap_or(0);
+        if expected != got {
+            return Err(refused(format!("restored {got} {ty} items where the manifest lists {expected}")));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs a queued restore: claims it, restores, and records the outcome on the backup.
+pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), JobError> {
+    let t = tenant(app, org);
+    let Some(b) = BackupRepo::new(&t).get(&id).await? else { return Ok(()) };
+    let Some(r) = b.restore.clone().filter(|r| r.status == BackupStatus::Queued) else { return Ok(()) };
+    let running = |b: &mut Backup| {
+        if let Some(r) = &mut b.restore {
+            r.status = BackupStatus::Running;
+            r.progress = 10;
+        }
+    };
+    let Some(b) = save(&t, &b, running).await? else { return Ok(()) };
+    let outcome = restore_items(app, &t, &b, &r).await;
+    let current = BackupRepo::new(&t).get(&id).await?.unwrap_or(b);
+    save(&t, &current, |b| {
+        if let Some(r) = &mut b.restore {
+            match outcome {
+                Ok(o) => {
+                    r.status = BackupStatus::Completed;
+                    r.progress = 100;
+                    r.restored = o.restored;
+                    r.deleted = o.deleted;
+                }
+                Err(e) => {
+                    tracing::error!(backup = %b.id, error = %e, "restore failed");
+                    r.status = BackupStatus::Failed;
+                    r.error = Some(e.to_string());
+                }
+            }
+        }
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Backups end to end: an organization's items exported through the tenant index to S3 by the
+//! backup-job (driven by the stream), downloaded through a presigned URL, restored in merge and
+//! replace mode item by item, never touching another organization, and refused when tampered.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::time::Duration;
+
+use podcastflow_domain::OrgId;
+use podcastflow_domain::backup::Backup;
+use podcastflow_domain::keys::{Index, TENANT_SHARDS, org_pk, tenant_index_pk};
+use podcastflow_store::{Item, Query, Table};
+use podcastflow_tests::client::Api;
+use podcastflow_tests::org::{self, TestOrg};
+use podcastflow_tests::stack::TestStack;
+use podcastflow_tests::wait::until_async;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+/// Every item of an organization by key, from the tenant index.
+async fn tenant_items(s: &TestStack, org: &OrgId) -> BTreeMap<String, Item> {
+    let mut all = BTreeMap::new();
+    for shard in 0..TENANT_SHARDS {
+        let mut q = Query::partition(Index::Gsi5, tenant_index_pk(org, shard));
+        loop {
+            let out = s.stack.table.query(&q).await.unwrap();
+            for it in out.items {
+                all.insert(it["GSI5SK"].as_str().unwrap().to_owned(), it);
+            }
+            match out.last_key {
+                Some(k) => q.start_after = Some(k),
+                None => break,
+            }
+        }
+    }
+    all
+}
+
+fn of_types(items: &BTreeMap<String, Item>, types: &[&str]) -> BTreeMap<String, Item> {
+    items
+        .iter()
+        .filter(|(_, i)| types.contains(&i.get("entityType").and_then(Value::as_str).unwrap_or_default()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+const CAMPAIGN_TYPES: [&str; 4] = ["campaign", "teamMember", "campaignHistory", "campaignShow"];
+
+async fn campaign(o: &TestOrg, name: &str) -> String {
+    let c = o.admin.api.post("/campaigns", json!({"name": name, "clientId": o.client_id})).await;
+    assert_eq!(c.status, 201, "{:?}", c.body);
+    c.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Polls a backup until `done` says so.
+async fn backup_until(api: &Api, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    until_async(Duration::from_secs(120), what, || async {
+        let b = api.get(&format!("/backups/{id}")).await.body;
+        done(&b).then_some(b)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_backs_up_downloads_and_restores_only_itself() {
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let other = org::create(&s, &master).await;
+    let org: OrgId = o.id.parse().unwrap();
+    let other_org: OrgId = other.id.parse().unwrap();
+    let admin = &o.admin.api;
+
+    // Roles: only admins (and master) manage backups.
+    for api in [&o.seller.api, &o.producer.api, &o.client.api] {
+        assert_eq!(api.post("/backups", json!({})).await.status, 403);
+        assert_eq!(api.get("/backups").await.status, 403);
+    }
+
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(campaign(&o, &format!("Backed up {i}")).await);
+    }
+    campaign(&other, "The other org's").await;
+    // Ten thousand items of the log, written as the stream would have.
+    let items: Vec<Item> = (0..10_000)
+        .map(|i| {
+            json!({"PK": org_pk(&org, format!("ACTIVITY#{i:05}")), "SK": "PROFILE", "entityType": "activity",
+                "id": format!("a{i:05}"), "action": "report.viewed", "at": "2026-11-22T10:00:00Z", "version": 1})
+            .as_object()
+            .cloned()
+            .unwrap()
+        })
+        .collect();
+    for chunk in items.chunks(500) {
+        s.stack.table.batch_write(chunk.to_vec(), Vec::new()).await.unwrap();
+    }
+
+    let started = admin.post("/backups", json!({})).await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    assert_eq!(started.body["status"], "queued");
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let b =
+        backup_until(admin, &id, "the backup to finish", |b| b["status"] != "queued" && b["status"] != "running").await;
+    assert_eq!(b["status"], "completed", "{b}");
+    // The bulk log plus what the stream recorded of the campaigns' creation.
+    assert!(b["counts"]["activity"].as_u64().unwrap() >= 10_000, "{b}");
+    assert_eq!(b["counts"]["campaign"], 5, "{b}");
+    assert!(b["counts"].get("backup").is_none(), "backups do not contain backup records");
+    let before = tenant_items(&s, &org).await;
+    let total: u64 = b["counts"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+
+    // The manifest agrees; the download is the file it describes.
+    let bid = id.parse().unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&s.stack.services.backups.read_all(&Backup::manifest_key(&org, &bid)).await.unwrap())
+            .unwrap();
+    assert_eq!(manifest["counts"], b["counts"]);
+    assert_eq!(manifest["sha256"], b["sha256"]);
+    let link = admin.get(&format!("/backups/{id}/download")).await;
+    assert_eq!(link.status, 200, "{:?}", link.body);
+    let file = reqwest::get(link.body["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(file.status(), 200);
+    let bytes = file.bytes().await.unwrap();
+    assert_eq!(format!("{:x}", sha2::Sha256::digest(&bytes)), b["sha256"].as_str().unwrap());
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+    assert_eq!(text.lines().count() as u64, total);
+    assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+
+    // Merge: deleted campaigns come back byte for byte; one created since stays.
+    let campaigns_then = of_types(&before, &CAMPAIGN_TYPES);
+    let others_then = tenant_items(&s, &other_org).await;
+    for id in &ids[..2] {
+        assert_eq!(admin.send("DELETE", &format!("/campaigns/{id}"), None, Some("*")).await.status, 204);
+    }
+    let newer = campaign(&o, "Created after the backup").await;
+    let restore = json!({"backupId": id, "entities": ["campaigns"], "mode": "merge"});
+    assert_eq!(admin.post("/backups/restore", restore).await.status, 202);
+    let b = backup_until(admin, &id, "the merge restore", |b| {
+        matches!(b["restore"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(b["restore"]["status"], "completed", "{b}");
+    let now = of_types(&tenant_items(&s, &org).await, &CAMPAIGN_TYPES);
+    for (k, item) in &campaigns_then {
+        assert_eq!(now.get(k), Some(item), "{k} restored as it was");
+    }
+    assert!(now.keys().any(|k| k.contains(&newer)), "merge keeps what is newer");
+
+    // Replace: the campaigns become exactly the backup's.
+    let restore = json!({"backupId": id, "entities": ["campaigns"], "mode": "replace"});
+    assert_eq!(admin.post("/backups/restore", restore).await.status, 202);
+    let b = backup_until(admin, &id, "the replace restore", |b| {
+        b["restore"]["mode"] == "replace" && matches!(b["restore"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(b["restore"]["status"], "completed", "{b}");
+    assert_eq!(of_types(&tenant_items(&s, &org).await, &CAMPAIGN_TYPES), campaigns_then);
+    assert_eq!(admin.get(&format!("/campaigns/{newer}")).await.status, 404);
+    // The other organization did not change, item by item.
+    assert_eq!(tenant_items(&s, &other_org).await, others_then);
+    // Nor can its admin see or restore this organization's backup.
+    assert_eq!(other.admin.api.get(&format!("/backups/{id}")).await.status, 404);
+    let theirs = json!({"backupId": id, "entities": ["campaigns"], "mode": "merge"});
+    assert_eq!(other.admin.api.post("/backups/restore", theirs).await.status, 400);
+
+    // A file changed after the backup is refused before anything is written.
+    let data_key = Backup::data_key(&org, &bid);
+    let mut tampered = bytes.to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    s.stack.services.backups.put(&data_key, tampered, "application/gzip").await.unwrap();
+    assert_eq!(admin.send("DELETE", &format!("/campaigns/{}", ids[2]), None, Some("*")).await.status, 204);
+    let restore = json!({"backupId": id, "entities": ["campaigns"], "mode": "merge"});
+    assert_eq!(admin.post("/backups/restore", restore).await.status, 202);
+    let b = backup_until(admin, &id, "the refused restore", |b| b["restore"]["status"] == "failed").await;
+    assert!(b["restore"]["error"].as_str().unwrap().contains("checksum"), "{b}");
+    assert_eq!(admin.get(&format!("/campaigns/{}", ids[2])).await.status, 404, "nothing written");
+
+    // Deleting the backup takes its files.
+    assert_eq!(admin.send("DELETE", &format!("/backups/{id}"), None, None).await.status, 204);
+    until_async(Duration::from_secs(10), "the backup's objects deleted", || async {
+        s.stack.services.backups.size(&data_key).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    assert_eq!(admin.get(&format!("/backups/{id}")).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_requests_are_checked() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let admin = &o.admin.api;
+    for bad in [
+        json!({"backupId": "nope", "entities": ["campaigns"], "mode": "merge"}),
+        json!({"backupId": podcastflow_domain::BackupId::new(), "entities": [], "mode": "merge"}),
+        json!({"backupId": podcastflow_domain::BackupId::new(), "entities": ["users"], "mode": "merge"}),
+        json!({"backupId": podcastflow_domain::BackupId::new(), "entities": ["campaigns"], "mode": "overwrite"}),
+    ] {
+        assert_eq!(admin.post("/backups/restore", bad.clone()).await.status, 400, "{bad}");
+    }
+    assert_eq!(admin.post("/backups", json!({"kind": "daily"})).await.status, 400);
+    assert_eq!(admin.get("/backups/nope").await.status, 404);
+    assert_eq!(admin.get(&format!("/backups/{}/download", podcastflow_domain::BackupId::new())).await.status, 404);
+
+    // The schedule is the organization's, with its ETag.
+    let got = admin.get("/backups/schedule").await;
+    assert_eq!(got.status, 200);
+    let etag = got.etag();
+    let schedule = json!({"enabled": true, "frequency": "weekly", "hour": 3});
+    assert_eq!(admin.send("PUT", "/backups/schedule", Some(schedule.clone()), None).await.status, 428);
+    let bad = json!({"enabled": true, "frequency": "weekly", "hour": 24});
+    assert_eq!(admin.send("PUT", "/backups/schedule", Some(bad), Some(&etag)).await.status, 400);
+    let put = admin.send("PUT", "/backups/schedule", Some(schedule.clone()), Some(&etag)).await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    assert_eq!(admin.get("/backups/schedule").await.body["schedule"], schedule);
+    assert_eq!(admin.send("PUT", "/backups/schedule", Some(schedule), Some(&etag)).await.status, 412);
+}
