@@ -78,6 +78,34 @@ pub struct BackupSchedule {
 }
 
 impl BackupSchedule {
+    /// The scheduled backup due at local time `local` (the organization's time zone): its kind
+    /// and the period it stands for (`2026-11-22`, `2026-W47`, `2026-11`), once the period's
+    /// hour has come. The job claims each period once, so a run that missed the hour catches up
+    /// later in the period instead of skipping it.
+    pub fn due(&self, local: chrono::NaiveDateTime) -> Option<(BackupKind, String)> {
+        use chrono::{Datelike, Timelike};
+        if !self.enabled {
+            return None;
+        }
+        let hour_passed = local.hour() >= u32::from(self.hour);
+        match self.frequency {
+            Frequency::Daily => hour_passed.then(|| (BackupKind::Daily, local.date().to_string())),
+            Frequency::Weekly => {
+                let w = local.iso_week();
+                let monday = local.weekday() == chrono::Weekday::Mon;
+                (!monday || hour_passed).then(|| (BackupKind::Weekly, format!("{}-W{:02}", w.year(), w.week())))
+            }
+            Frequency::Monthly => (local.day() > 1 || hour_passed)
+                .then(|| (BackupKind::Monthly, format!("{}-{:02}", local.year(), local.month()))),
+        }
+    }
+
+    /// The key claiming a scheduled period, so each runs once.
+    pub fn period_key(org: &OrgId, kind: BackupKind, period: &str) -> Key {
+        let kind = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        Key::new(org_pk(org, "BACKUPRUNS"), format!("{kind}#{period}"))
+    }
+
     /// Field errors, with `prefix` before each field name.
     pub fn check(&self, prefix: &str, v: &mut ValidationErrors) {
         if self.hour > 23 {
@@ -289,6 +317,26 @@ mod tests {
         assert_eq!(Backup::expiry(BackupKind::Daily, at), Some(at.timestamp() + 7 * 86_400));
         assert_eq!(Backup::expiry(BackupKind::Weekly, at), Some(at.timestamp() + 30 * 86_400));
         assert_eq!(Backup::expiry(BackupKind::Monthly, at), Some(at.timestamp() + 365 * 86_400));
+    }
+
+    #[test]
+    fn schedules_are_due_once_their_hour_has_come_in_each_period() {
+        let at = |s: &str| s.parse::<chrono::NaiveDateTime>().unwrap();
+        let daily = BackupSchedule { enabled: true, frequency: Frequency::Daily, hour: 3 };
+        assert_eq!(daily.due(at("2026-11-22T02:59:00")), None);
+        assert_eq!(daily.due(at("2026-11-22T03:00:00")), Some((BackupKind::Daily, "2026-11-22".into())));
+        assert_eq!(daily.due(at("2026-11-22T23:00:00")), Some((BackupKind::Daily, "2026-11-22".into())));
+        let weekly = BackupSchedule { frequency: Frequency::Weekly, ..daily };
+        // 2026-11-23 is a Monday.
+        assert_eq!(weekly.due(at("2026-11-23T01:00:00")), None);
+        assert_eq!(weekly.due(at("2026-11-23T03:00:00")), Some((BackupKind::Weekly, "2026-W48".into())));
+        assert_eq!(weekly.due(at("2026-11-25T00:00:00")), Some((BackupKind::Weekly, "2026-W48".into())));
+        let monthly = BackupSchedule { frequency: Frequency::Monthly, ..daily };
+        assert_eq!(monthly.due(at("2026-12-01T02:00:00")), None);
+        assert_eq!(monthly.due(at("2026-12-01T03:00:00")), Some((BackupKind::Monthly, "2026-12".into())));
+        assert_eq!(BackupSchedule { enabled: false, ..daily }.due(at("2026-11-22T12:00:00")), None);
+        let org = OrgId::new();
+        assert!(BackupSchedule::period_key(&org, BackupKind::Weekly, "2026-W48").sk.starts_with("weekly#"));
     }
 
     #[test]

@@ -175,6 +175,7 @@ pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
     let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
     let backup_job = Arc::new(BackupJobApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
+    let backup_schedule = backup_job.clone();
     let stream = Arc::new(StreamApp { ctx: s.ctx.clone(), mail: Arc::new(s.outbox.clone()), push: s.push.clone() });
     HashMap::from([
         (
@@ -196,6 +197,13 @@ pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
             event(move |e| {
                 let app = backup_job.clone();
                 async move { podcastflow_backup_job::handle(&app, e).await }
+            }),
+        ),
+        (
+            "BackupScheduleFunction".to_owned(),
+            event(move |e| {
+                let app = backup_schedule.clone();
+                async move { podcastflow_backup_job::handle_schedule(&app, e).await }
             }),
         ),
         (

@@ -16,6 +16,7 @@ pub mod problem;
 pub mod query;
 pub mod response;
 pub mod route;
+pub mod scheduled;
 pub mod serve;
 pub mod testing;
 pub mod visibility;

@@ -1,4 +1,6 @@
-//! `backup-job`: runs what happens to backups outside a request, driven by the table's stream
+//! `backup-job`: runs what happens to backups outside a request. Hourly ([`schedule`], the
+//! `podcastflow-backup-schedule` binary) it starts due scheduled backups and deletes expired
+//! ones. The rest is driven by the table's stream
 //! (filtered in template.yaml to backup records): a record created `queued` is exported
 //! ([`export`]), a restore set `queued` on a record is run ([`restore`]), and a removed record
 //! (deleted by an admin, or expired by its TTL under the retention rules) takes its objects in S3
@@ -11,6 +13,7 @@
 pub mod export;
 mod lines;
 pub mod restore;
+pub mod schedule;
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
@@ -121,6 +124,14 @@ pub async fn handle(app: &BackupJobApp, event: LambdaEvent<Event>) -> Result<Bat
         }
     }
     Ok(BatchResponse::default())
+}
+
+/// Handles the hourly scheduled event (the `BackupScheduleFunction` binary).
+pub async fn handle_schedule(app: &BackupJobApp, event: LambdaEvent<Value>) -> Result<schedule::ScheduleReport, Error> {
+    let now = podcastflow_platform::scheduled::event_time(&event.payload);
+    let report = schedule::run(app, now).await?;
+    tracing::info!(?report, "backup schedule done");
+    Ok(report)
 }
 
 /// Deletes a removed backup's objects (missing ones are fine: a failed export left none).

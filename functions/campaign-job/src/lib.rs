@@ -6,7 +6,7 @@
 //! API transition, with a history entry by the system, so running twice (or alongside a person)
 //! moves each campaign once. "Today" is the UTC date of the event's scheduled time.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use lambda_http::{Error, LambdaEvent};
 use podcastflow_domain::campaign::transitions::automatic_next;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
@@ -43,12 +43,7 @@ pub struct JobReport {
 
 /// The day a scheduled event acts for: its `time`, or now when invoked by hand without one.
 fn today_of(event: &Value) -> NaiveDate {
-    event
-        .get("time")
-        .and_then(Value::as_str)
-        .and_then(|t| t.parse::<DateTime<Utc>>().ok())
-        .unwrap_or_else(Utc::now)
-        .date_naive()
+    podcastflow_platform::scheduled::event_time(event).date_naive()
 }
 
 /// Handles one scheduled event.

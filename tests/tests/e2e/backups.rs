@@ -217,3 +217,53 @@ async fn backup_requests_are_checked() {
     assert_eq!(admin.get("/backups/schedule").await.body["schedule"], schedule);
     assert_eq!(admin.send("PUT", "/backups/schedule", Some(schedule), Some(&etag)).await.status, 412);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_schedule_fires_once_per_period_and_expired_backups_disappear() {
+    use podcastflow_backup_job::{BackupJobApp, schedule};
+
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let admin = &o.admin.api;
+    // Daily at 03:00 in Berlin (UTC+1 in November): due from 02:00 UTC.
+    let current = admin.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["timezone"] = json!("Europe/Berlin");
+    let tz = admin.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(tz.status, 200, "{:?}", tz.body);
+    let etag = admin.get("/backups/schedule").await.etag();
+    let schedule = json!({"enabled": true, "frequency": "daily", "hour": 3});
+    assert_eq!(admin.send("PUT", "/backups/schedule", Some(schedule), Some(&etag)).await.status, 200);
+
+    let app = BackupJobApp { ctx: s.stack.services.ctx.clone(), objects: s.stack.services.backups.clone() };
+    let at = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let mine = |r: &schedule::ScheduleReport| r.started;
+    assert_eq!(mine(&schedule::run(&app, at("2026-11-22T01:30:00Z")).await.unwrap()), 0, "02:30 in Berlin: not yet");
+    assert_eq!(mine(&schedule::run(&app, at("2026-11-22T02:00:00Z")).await.unwrap()), 1, "03:00 in Berlin");
+    assert_eq!(mine(&schedule::run(&app, at("2026-11-22T03:00:00Z")).await.unwrap()), 0, "once per day");
+    assert_eq!(mine(&schedule::run(&app, at("2026-11-23T05:00:00Z")).await.unwrap()), 1, "the next day catches up");
+
+    let listed = until_async(Duration::from_secs(60), "both scheduled backups completed", || async {
+        let items = admin.get("/backups").await.body["items"].as_array().cloned().unwrap_or_default();
+        (items.len() == 2 && items.iter().all(|b| b["status"] == "completed")).then_some(items)
+    })
+    .await;
+    assert!(listed.iter().all(|b| b["kind"] == "daily" && b["expiresAt"].is_i64()), "{listed:?}");
+    let manual = admin.post("/backups", json!({})).await.body["id"].as_str().unwrap().to_owned();
+    backup_until(admin, &manual, "the manual backup", |b| b["status"] == "completed").await;
+
+    // Eight days on, the daily ones have passed their retention; the manual one stays.
+    let later = schedule::run(&app, at("2026-12-01T12:00:00Z")).await.unwrap();
+    assert_eq!(later.expired, 2, "{later:?}");
+    let org: OrgId = o.id.parse().unwrap();
+    for b in &listed {
+        let key = Backup::data_key(&org, &b["id"].as_str().unwrap().parse().unwrap());
+        until_async(Duration::from_secs(10), "an expired backup's file deleted", || async {
+            s.stack.services.backups.size(&key).await.unwrap().is_none().then_some(())
+        })
+        .await;
+    }
+    let left = admin.get("/backups").await.body["items"].as_array().cloned().unwrap();
+    let kinds: Vec<&str> = left.iter().filter_map(|b| b["kind"].as_str()).collect();
+    assert!(kinds.contains(&"manual") && kinds.iter().filter(|k| **k == "daily").count() == 1, "{kinds:?}");
+}

@@ -2,9 +2,11 @@
 
 use podcastflow_domain::BackupId;
 use podcastflow_domain::backup::Backup;
-use podcastflow_domain::keys::Index;
+use podcastflow_domain::keys::{Index, Key};
+use serde_json::json;
 
 use super::{EntityPage, RepoError, Write, commit, get};
+use crate::item;
 use crate::table::Query;
 use crate::tenant::TenantTable;
 
@@ -22,6 +24,18 @@ impl<'a> BackupRepo<'a> {
     /// Stores a new backup record.
     pub async fn create(&self, b: &Backup) -> Result<(), RepoError> {
         commit(self.t, vec![Write::create(b)?]).await
+    }
+
+    /// Stores a scheduled backup together with the claim on its period; `Taken` when the period
+    /// was claimed before (its backup exists or existed), so each period runs once.
+    pub async fn create_for_period(&self, b: &Backup, period: &Key) -> Result<(), RepoError> {
+        // The claim outlives the longest retention, so a period is never run twice.
+        let claim = item::value_item(
+            period,
+            "backupRun",
+            &json!({"backupId": b.id, "expiresAt": b.stamp.created_at.timestamp() + 400 * 86_400}),
+        )?;
+        commit(self.t, vec![Write::claim(claim, "backup period"), Write::create(b)?]).await
     }
 
     /// Reads a backup record.
