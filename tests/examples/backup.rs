@@ -5,8 +5,9 @@
 //! Writes ITEMS (default 100,000) items of one organization (about 300 bytes each, spread over the
 //! tenant index's shards like real data), then times the export (tenant index pages -> gzip JSON
 //! Lines -> multipart upload to the local S3, manifest) and a merge restore of all of it (checksum
-//! pass, decode, batch writes). Peak memory is the process's high-water RSS over each phase, reset
-//! before it (`/proc/self/clear_refs`), so it includes the local S3 and the table around the job.
+//! pass, decode, batch writes). Memory: the process's RSS before each phase and its high-water RSS
+//! during it (reset with `/proc/self/clear_refs`); the process also holds the local S3, the table
+//! and the stream function working through the bulk write, so the job's own share is the growth.
 
 use std::time::Instant;
 
@@ -19,14 +20,23 @@ use podcastflow_store::{Item, Table, TenantTable};
 use podcastflow_tests::stack::TestStack;
 use serde_json::json;
 
-fn peak_rss_mb() -> f64 {
+/// A memory figure of this process from `/proc/self/status`, in MB.
+fn status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .unwrap_or(0.0);
     kb / 1024.0
+}
+
+fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
 }
 
 fn reset_peak() {
@@ -75,6 +85,7 @@ async fn main() {
     };
     BackupRepo::new(&t).create(&b).await.expect("backup record");
     reset_peak();
+    let export_base = rss_mb();
     let t1 = Instant::now();
     export::run(&app, org, b.id).await.expect("export");
     let export_s = t1.elapsed().as_secs_f64();
@@ -97,6 +108,7 @@ async fn main() {
     queued.stamp = done.stamp.touched(UserId::SYSTEM, chrono::Utc::now());
     BackupRepo::new(&t).update(&queued, done.stamp.version).await.expect("queue restore");
     reset_peak();
+    let restore_base = rss_mb();
     let t2 = Instant::now();
     restore::run(&app, org, b.id).await.expect("restore");
     let restore_s = t2.elapsed().as_secs_f64();
@@ -106,12 +118,15 @@ async fn main() {
     assert_eq!(r.status, BackupStatus::Completed, "{:?}", r.error);
 
     let size_mb = done.size_bytes.unwrap_or(0) as f64 / 1_048_576.0;
-    println!("| phase | items | seconds | items/s | file | peak RSS |");
-    println!("|---|---|---|---|---|---|");
+    println!("| phase | items | seconds | items/s | file | RSS before | peak RSS |");
+    println!("|---|---|---|---|---|---|---|");
     println!(
-        "| export | {n} | {export_s:.2} | {:.0} | {size_mb:.1} MB gzip | {export_peak:.0} MB |",
+        "| export | {n} | {export_s:.2} | {:.0} | {size_mb:.1} MB gzip | {export_base:.0} MB | {export_peak:.0} MB |",
         n as f64 / export_s
     );
-    println!("| restore (merge) | {n} | {restore_s:.2} | {:.0} | | {restore_peak:.0} MB |", n as f64 / restore_s);
+    println!(
+        "| restore (merge) | {n} | {restore_s:.2} | {:.0} | | {restore_base:.0} MB | {restore_peak:.0} MB |",
+        n as f64 / restore_s
+    );
     s.stop().await;
 }
