@@ -22,6 +22,7 @@ pub mod connection;
 pub mod episode;
 pub mod ids;
 pub mod keys;
+pub mod media;
 pub mod money;
 pub mod notification;
 pub mod organization;

@@ -15,6 +15,7 @@ use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
 use podcastflow_episodes::EpisodesApp;
+use podcastflow_media::MediaApp;
 use podcastflow_notifications::NotificationsApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_shows::ShowsApp;
@@ -53,6 +54,7 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
     let websocket = Arc::new(WebSocketApp { ctx: s.ctx.clone(), push: s.push.clone() });
     let backups = Arc::new(BackupsApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
+    let media = Arc::new(MediaApp { ctx: s.ctx.clone(), objects: s.media.clone() });
     HashMap::from([
         ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
         (
@@ -116,6 +118,13 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
             http(move |req| {
                 let app = episodes.clone();
                 async move { podcastflow_episodes::handle(&app, req).await }
+            }),
+        ),
+        (
+            "MediaFunction".to_owned(),
+            http(move |req| {
+                let app = media.clone();
+                async move { podcastflow_media::handle(&app, req).await }
             }),
         ),
         (

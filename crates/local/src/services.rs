@@ -66,6 +66,8 @@ pub struct Services {
     pub push: Arc<dyn Push>,
     /// The backups bucket on the stack's S3.
     pub backups: Objects,
+    /// The media bucket on the stack's S3.
+    pub media: Objects,
 }
 
 /// Where the functions find the stack's AWS stand-ins, and the key they sign calls with.
@@ -76,6 +78,8 @@ pub struct LocalAws<'a> {
     pub s3: &'a str,
     /// The local name of the template's `BackupsBucket`.
     pub backups_bucket: &'a str,
+    /// The local name of the template's `MediaBucket`.
+    pub media_bucket: &'a str,
     /// The region the calls are signed for.
     pub region: &'a str,
     /// The key they are signed with.
@@ -129,9 +133,9 @@ impl Services {
             &key.access_key_id,
             &key.secret_access_key,
         ));
-        let backups =
-            Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, aws.backups_bucket);
-        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups })
+        let bucket = |name| Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, name);
+        let (backups, media) = (bucket(aws.backups_bucket), bucket(aws.media_bucket));
+        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups, media })
     }
 
     /// Creates the platform operator on first start: e-mail and password from the environment,

@@ -253,15 +253,16 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let credentials = LocalCredentials::load_or_create(&config.data_dir)?;
     let connections_endpoint = format!("http://{ws_addr}/{}", config.stage);
     let s3_endpoint = format!("http://{s3_addr}");
-    let backups_bucket = template
-        .buckets
-        .iter()
-        .find(|(id, _)| id == "BackupsBucket")
-        .map_or_else(|| "podcastflow-local-backups".to_owned(), |(_, name)| name.clone());
+    let bucket = |logical: &str, fallback: &str| {
+        template.buckets.iter().find(|(id, _)| id == logical).map_or_else(|| fallback.to_owned(), |(_, n)| n.clone())
+    };
+    let backups_bucket = bucket("BackupsBucket", "podcastflow-local-backups");
+    let media_bucket = bucket("MediaBucket", "podcastflow-local-media");
     let aws = LocalAws {
         connections: &connections_endpoint,
         s3: &s3_endpoint,
         backups_bucket: &backups_bucket,
+        media_bucket: &media_bucket,
         region: &config.region,
         credentials: &credentials,
     };

@@ -80,16 +80,17 @@ pub async fn show_campaign_clients(t: &TenantTable, show: &ShowId) -> Result<Vec
     Ok(clients)
 }
 
-/// Whether `p` may read the entity `e` of their organization (a missing entity is not readable).
-pub async fn readable(ctx: &AppContext, t: &TenantTable, p: &Principal, e: &EntityRef) -> Result<bool, RepoError> {
+/// Whether `p` may take `action` on the campaign, show or episode `e` of their organization,
+/// loading the facts the policy needs (a missing entity, or another kind, is not permitted).
+pub async fn permitted(t: &TenantTable, p: &Principal, e: &EntityRef, action: Action) -> Result<bool, RepoError> {
     let org = *t.org();
-    let ok = |action, resource: &Resource<'_>| authorize(p, action, resource).is_ok();
+    let ok = |resource: &Resource<'_>| authorize(p, action, resource).is_ok();
     Ok(match e.kind.as_str() {
         "campaign" => match e.id.parse() {
             Ok(id) => match CampaignRepo::new(t).get(&id).await? {
                 Some(c) => {
                     let rel = CampaignRelations::load(t, p, &c).await?;
-                    ok(Action::CampaignRead, &Resource::Campaign(rel.facts(&c)))
+                    ok(&Resource::Campaign(rel.facts(&c)))
                 }
                 None => false,
             },
@@ -100,13 +101,12 @@ pub async fn readable(ctx: &AppContext, t: &TenantTable, p: &Principal, e: &Enti
                 Some(s) => {
                     let clients =
                         if p.role == Role::Client { show_campaign_clients(t, &s.id).await? } else { Vec::new() };
-                    let resource = Resource::Show {
+                    ok(&Resource::Show {
                         org,
                         producers: &s.producer_ids,
                         talent: &s.talent_ids,
                         campaign_clients: &clients,
-                    };
-                    ok(Action::ShowRead, &resource)
+                    })
                 }
                 None => false,
             },
@@ -118,18 +118,29 @@ pub async fn readable(ctx: &AppContext, t: &TenantTable, p: &Principal, e: &Enti
                     let show = ShowRepo::new(t).get(&ep.show_id).await?;
                     let (producers, talent) =
                         show.as_ref().map_or((&[][..], &[][..]), |s| (&s.producer_ids[..], &s.talent_ids[..]));
-                    let resource = Resource::Episode {
+                    ok(&Resource::Episode {
                         org,
                         show_producers: producers,
                         show_talent: talent,
                         episode_talent: &ep.talent_ids,
-                    };
-                    ok(Action::EpisodeRead, &resource)
+                    })
                 }
                 None => false,
             },
             Err(_) => false,
         },
+        _ => false,
+    })
+}
+
+/// Whether `p` may read the entity `e` of their organization (a missing entity is not readable).
+pub async fn readable(ctx: &AppContext, t: &TenantTable, p: &Principal, e: &EntityRef) -> Result<bool, RepoError> {
+    let org = *t.org();
+    let ok = |action, resource: &Resource<'_>| authorize(p, action, resource).is_ok();
+    Ok(match e.kind.as_str() {
+        "campaign" => permitted(t, p, e, Action::CampaignRead).await?,
+        "show" => permitted(t, p, e, Action::ShowRead).await?,
+        "episode" => permitted(t, p, e, Action::EpisodeRead).await?,
         "client" => match e.id.parse() {
             Ok(id) => match ClientRepo::new(t).get(&id).await? {
                 Some(c) => ok(

@@ -9,6 +9,7 @@ mod episodes;
 mod gateway;
 mod identity;
 mod live;
+mod media;
 mod notifications;
 mod resources;
 mod robustness;
