@@ -80,6 +80,7 @@ async fn main() {
         sha256: None,
         error: None,
         expires_at: None,
+        checkpoint: None,
         restore: None,
         stamp: Stamp::created(UserId::SYSTEM, chrono::Utc::now()),
     };
@@ -87,7 +88,7 @@ async fn main() {
     reset_peak();
     let export_base = rss_mb();
     let t1 = Instant::now();
-    export::run(&app, org, b.id).await.expect("export");
+    export::run(&app, org, b.id, export::Deadline(None)).await.expect("export");
     let export_s = t1.elapsed().as_secs_f64();
     let export_peak = peak_rss_mb();
     let done = BackupRepo::new(&t).get(&b.id).await.expect("read").expect("record");

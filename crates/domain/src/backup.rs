@@ -195,6 +195,26 @@ pub struct Restore {
     pub requested_at: DateTime<Utc>,
 }
 
+/// Where an export that ran out of time stopped, kept on the record so the next invocation goes on
+/// from there (at a part boundary: every uploaded part is a complete gzip member).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportCheckpoint {
+    /// The multipart upload under way.
+    pub upload_id: String,
+    /// Its parts so far: (number, ETag).
+    pub parts: Vec<(i32, String)>,
+    /// The tenant index shard being read.
+    pub shard: u32,
+    /// The last item read in it (its key attributes), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Items per type so far.
+    pub counts: BTreeMap<String, u64>,
+    /// Invocations the export has taken so far.
+    pub invocations: u32,
+}
+
 /// The manifest written beside a backup's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -250,6 +270,9 @@ pub struct Backup {
     /// When it is deleted (epoch seconds), if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Where a long export paused, while it is between invocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<ExportCheckpoint>,
     /// The latest restore from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<Restore>,

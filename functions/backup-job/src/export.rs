@@ -1,29 +1,34 @@
 //! The export: every lasting item of the tenant, read shard by shard from the tenant index (cost
 //! in proportion to the tenant, never a Scan), written as gzip JSON Lines with a multipart upload.
-//! Memory stays bounded whatever the tenant's size: one page of items and one part (each part is
-//! a complete gzip member, so the file is a valid multi-member gzip stream).
+//! Memory stays bounded whatever the tenant's size: one page of items and one part. Each part is
+//! a complete gzip member (the file is a valid multi-member gzip stream), so an export that runs
+//! short of time stops after a part, leaves an [`ExportCheckpoint`] on the record, and the record's
+//! change brings the next invocation, which goes on from there.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use podcastflow_domain::backup::{Backup, BackupStatus, FORMAT_VERSION, Manifest, NOT_BACKED_UP};
+use podcastflow_domain::backup::{Backup, BackupStatus, ExportCheckpoint, FORMAT_VERSION, Manifest, NOT_BACKED_UP};
 use podcastflow_domain::keys::{self, Index, TENANT_SHARDS, tenant_index_pk};
 use podcastflow_domain::{BackupId, OrgId};
 use podcastflow_objects::Objects;
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Query, Table, TenantTable};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
+use crate::lines::checksum;
 use crate::{BackupJobApp, JobError, save, tenant};
 
 /// Compressed bytes per uploaded part (S3 wants at least 5 MiB for all but the last).
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// Items per page read from the tenant index.
 const PAGE: u32 = 500;
+/// Time kept in hand when pausing: enough to write one more part and the checkpoint.
+pub const MARGIN: Duration = Duration::from_secs(120);
 
 /// What an export produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,34 +41,27 @@ pub struct Exported {
     pub size_bytes: u64,
 }
 
-/// Compressed data on its way to S3 in parts.
-struct Upload<'a> {
-    objects: &'a Objects,
-    key: String,
-    id: String,
-    parts: Vec<(i32, String)>,
-    encoder: GzEncoder<Vec<u8>>,
-    hasher: Sha256,
-    size: u64,
+/// How an export invocation ended.
+#[derive(Debug)]
+pub enum Step {
+    /// The file is complete.
+    Done(Exported),
+    /// Out of time: go on from here in the next invocation.
+    Paused(ExportCheckpoint),
 }
 
-impl Upload<'_> {
-    fn write_item(&mut self, item: &podcastflow_store::Item) -> Result<(), JobError> {
-        let data = |e: std::io::Error| JobError::Data(e.to_string());
-        serde_json::to_writer(&mut self.encoder, item).map_err(|e| JobError::Data(e.to_string()))?;
-        self.encoder.write_all(b"\n").map_err(data)
+/// When the invocation must hand over (Lambda's deadline less [`MARGIN`]); `None`: no limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Option<SystemTime>);
+
+impl Deadline {
+    /// From the Lambda context's deadline in epoch milliseconds (0 when there is none).
+    pub fn from_epoch_ms(ms: u64) -> Self {
+        Self((ms > 0).then(|| UNIX_EPOCH + Duration::from_millis(ms)))
     }
 
-    /// Ends the current gzip member and uploads it as the next part.
-    async fn flush_part(&mut self) -> Result<(), JobError> {
-        let encoder = std::mem::replace(&mut self.encoder, GzEncoder::new(Vec::new(), Compression::default()));
-        let bytes = encoder.finish().map_err(|e| JobError::Data(e.to_string()))?;
-        self.hasher.update(&bytes);
-        self.size += bytes.len() as u64;
-        let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
-        let etag = self.objects.upload_part(&self.key, &self.id, number, bytes).await?;
-        self.parts.push((number, etag));
-        Ok(())
+    fn near(&self) -> bool {
+        self.0.is_some_and(|d| SystemTime::now() + MARGIN >= d)
     }
 }
 
@@ -84,108 +82,147 @@ impl Progress<'_> {
     }
 }
 
-/// Streams the tenant's items into the data object, reporting each shard done.
+fn new_encoder() -> GzEncoder<Vec<u8>> {
+    GzEncoder::new(Vec::new(), Compression::default())
+}
+
+/// Streams the tenant's items into the data object from `from` (a checkpoint, or the start),
+/// until done or until `deadline` is near at a part boundary. `part_size` is [`PART_SIZE`]
+/// outside tests.
 pub async fn export_items(
     t: &TenantTable,
     objects: &Objects,
     key: &str,
     progress: &mut Progress<'_>,
-) -> Result<Exported, JobError> {
-    let id = objects.start_upload(key, "application/gzip").await?;
-    let mut up = Upload {
-        objects,
-        key: key.to_owned(),
-        id,
-        parts: Vec::new(),
-        encoder: GzEncoder::new(Vec::new(), Compression::default()),
-        hasher: Sha256::new(),
-        size: 0,
+    from: Option<ExportCheckpoint>,
+    deadline: Deadline,
+    part_size: usize,
+) -> Result<Step, JobError> {
+    let mut at = match from {
+        Some(c) => c,
+        None => ExportCheckpoint {
+            upload_id: objects.start_upload(key, "application/gzip").await?,
+            parts: Vec::new(),
+            shard: 0,
+            start_after: None,
+            counts: BTreeMap::new(),
+            invocations: 0,
+        },
     };
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    at.invocations += 1;
+    let upload = at.upload_id.clone();
     let result = async {
-        for shard in 0..TENANT_SHARDS {
-            let mut q = Query::partition(Index::Gsi5, tenant_index_pk(t.org(), shard)).limit(PAGE);
-            loop {
-                let out = t.query(&q).await?;
-                for item in &out.items {
-                    let kind = item.get(keys::ENTITY).and_then(Value::as_str).unwrap_or("untyped");
-                    if NOT_BACKED_UP.contains(&kind) {
-                        continue;
-                    }
-                    up.write_item(item)?;
-                    *counts.entry(kind.to_owned()).or_default() += 1;
+        let mut encoder = new_encoder();
+        while at.shard < TENANT_SHARDS {
+            let mut q = Query::partition(Index::Gsi5, tenant_index_pk(t.org(), at.shard)).limit(PAGE);
+            q.start_after = at.start_after.clone();
+            let out = t.query(&q).await?;
+            for item in &out.items {
+                let kind = item.get(keys::ENTITY).and_then(Value::as_str).unwrap_or("untyped");
+                if NOT_BACKED_UP.contains(&kind) {
+                    continue;
                 }
-                if up.encoder.get_ref().len() >= PART_SIZE {
-                    up.flush_part().await?;
-                }
-                match out.last_key {
-                    Some(last) => q.start_after = Some(last),
-                    None => break,
+                serde_json::to_writer(&mut encoder, item).map_err(|e| JobError::Data(e.to_string()))?;
+                encoder.write_all(b"\n").map_err(|e| JobError::Data(e.to_string()))?;
+                *at.counts.entry(kind.to_owned()).or_default() += 1;
+            }
+            match out.last_key {
+                Some(last) => at.start_after = Some(last),
+                None => {
+                    at.shard += 1;
+                    at.start_after = None;
+                    progress.shards_done(at.shard).await?;
                 }
             }
-            progress.shards_done(shard + 1).await?;
+            if encoder.get_ref().len() >= part_size {
+                let bytes = std::mem::replace(&mut encoder, new_encoder())
+                    .finish()
+                    .map_err(|e| JobError::Data(e.to_string()))?;
+                let number = i32::try_from(at.parts.len() + 1).unwrap_or(i32::MAX);
+                let etag = objects.upload_part(key, &upload, number, bytes).await?;
+                at.parts.push((number, etag));
+                if at.shard < TENANT_SHARDS && deadline.near() {
+                    return Ok(Step::Paused(at.clone()));
+                }
+            }
         }
-        up.flush_part().await?;
-        objects.complete_upload(&up.key, &up.id, &up.parts).await?;
-        Ok::<_, JobError>(())
+        let bytes = encoder.finish().map_err(|e| JobError::Data(e.to_string()))?;
+        let number = i32::try_from(at.parts.len() + 1).unwrap_or(i32::MAX);
+        let etag = objects.upload_part(key, &upload, number, bytes).await?;
+        at.parts.push((number, etag));
+        objects.complete_upload(key, &upload, &at.parts).await?;
+        // The checksum is read back from the stored file, so it covers every invocation's parts.
+        let (sha256, size_bytes) = checksum(objects, key).await?;
+        Ok(Step::Done(Exported { counts: at.counts.clone(), sha256, size_bytes }))
     }
     .await;
-    if let Err(e) = result {
-        if let Err(abort) = objects.abort_upload(&up.key, &up.id).await {
-            tracing::warn!(error = %abort, "aborting the upload failed");
-        }
-        return Err(e);
+    if result.is_err()
+        && let Err(abort) = objects.abort_upload(key, &upload).await
+    {
+        tracing::warn!(error = %abort, "aborting the upload failed");
     }
-    let sha256 = format!("{:x}", up.hasher.finalize());
-    Ok(Exported { counts, sha256, size_bytes: up.size })
+    result
 }
 
-/// Runs a queued backup: claims it, exports, writes the manifest, and records the outcome.
-pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), JobError> {
+fn manifest(org: OrgId, id: BackupId, x: &Exported) -> Manifest {
+    Manifest {
+        format_version: FORMAT_VERSION,
+        org_id: org,
+        backup_id: id,
+        created_at: Utc::now(),
+        counts: x.counts.clone(),
+        items: x.counts.values().sum(),
+        sha256: x.sha256.clone(),
+        size_bytes: x.size_bytes,
+        encoding: "gzip JSON Lines".into(),
+        key_schema: Index::ALL
+            .iter()
+            .flat_map(|i| {
+                let (p, s) = i.attributes();
+                [p.to_owned(), s.to_owned()]
+            })
+            .collect(),
+    }
+}
+
+/// Runs a queued backup, or goes on with a paused one: claims it, exports, writes the manifest,
+/// and records the outcome (or the checkpoint to go on from).
+pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId, deadline: Deadline) -> Result<(), JobError> {
+    run_with(app, org, id, deadline, PART_SIZE).await
+}
+
+/// [`run`] with a part size of the caller's (tests pause after small parts).
+pub async fn run_with(
+    app: &BackupJobApp,
+    org: OrgId,
+    id: BackupId,
+    deadline: Deadline,
+    part_size: usize,
+) -> Result<(), JobError> {
     let t = tenant(app, org);
     let Some(b) = BackupRepo::new(&t).get(&id).await? else { return Ok(()) };
-    if b.status != BackupStatus::Queued {
-        return Ok(());
-    }
-    let Some(b) = save(&t, &b, |b| b.status = BackupStatus::Running).await? else { return Ok(()) };
+    // Claiming takes the checkpoint off the record, so only one invocation goes on from it.
+    let (claimed, from) = match (b.status, b.checkpoint.clone()) {
+        (BackupStatus::Queued, _) => (save(&t, &b, |b| b.status = BackupStatus::Running).await?, None),
+        (BackupStatus::Running, Some(c)) => (save(&t, &b, |b| b.checkpoint = None).await?, Some(c)),
+        _ => return Ok(()),
+    };
+    let Some(b) = claimed else { return Ok(()) };
     let key = Backup::data_key(&org, &id);
     let mut progress = Progress { t: &t, backup: b };
-    let exported = export_items(&t, &app.objects, &key, &mut progress).await;
-    let b = progress.backup;
-    let outcome = match exported {
-        Ok(x) => {
-            let total = x.counts.values().sum();
-            let manifest = Manifest {
-                format_version: FORMAT_VERSION,
-                org_id: org,
-                backup_id: id,
-                created_at: Utc::now(),
-                counts: x.counts.clone(),
-                items: total,
-                sha256: x.sha256.clone(),
-                size_bytes: x.size_bytes,
-                encoding: "gzip JSON Lines".into(),
-                key_schema: Index::ALL
-                    .iter()
-                    .flat_map(|i| {
-                        let (p, s) = i.attributes();
-                        [p.to_owned(), s.to_owned()]
-                    })
-                    .collect(),
-            };
-            let json = serde_json::to_vec_pretty(&manifest).map_err(|e| JobError::Data(e.to_string()))?;
-            app.objects
-                .put(&Backup::manifest_key(&org, &id), json, "application/json")
-                .await
-                .map(|()| x)
-                .map_err(JobError::from)
+    let step = export_items(&t, &app.objects, &key, &mut progress, from, deadline, part_size).await;
+    let step = match step {
+        Ok(Step::Done(x)) => {
+            let json = serde_json::to_vec_pretty(&manifest(org, id, &x)).map_err(|e| JobError::Data(e.to_string()))?;
+            let put = app.objects.put(&Backup::manifest_key(&org, &id), json, "application/json").await;
+            put.map(|()| Step::Done(x)).map_err(JobError::from)
         }
-        Err(e) => Err(e),
+        other => other,
     };
     // The outcome is recorded on whatever version is current now.
-    let current = BackupRepo::new(&t).get(&id).await?.unwrap_or(b);
-    match outcome {
-        Ok(x) => {
+    let current = BackupRepo::new(&t).get(&id).await?.unwrap_or(progress.backup);
+    match step {
+        Ok(Step::Done(x)) => {
             save(&t, &current, |b| {
                 b.status = BackupStatus::Completed;
                 b.progress = 100;
@@ -195,7 +232,10 @@ pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), Job
             })
             .await?;
             tracing::info!(%org, backup = %id, "backup completed");
-            Ok(())
+        }
+        Ok(Step::Paused(c)) => {
+            tracing::info!(%org, backup = %id, invocations = c.invocations, "backup paused; the next invocation goes on");
+            save(&t, &current, |b| b.checkpoint = Some(c)).await?;
         }
         // Whatever went wrong, the record says so (a store outage here fails the record instead,
         // and the stream delivers it again).
@@ -206,7 +246,7 @@ pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), Job
                 b.error = Some(e.to_string());
             })
             .await?;
-            Ok(())
         }
     }
+    Ok(())
 }

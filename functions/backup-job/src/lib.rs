@@ -2,7 +2,8 @@
 //! `podcastflow-backup-schedule` binary) it starts due scheduled backups and deletes expired
 //! ones. The rest is driven by the table's stream
 //! (filtered in template.yaml to backup records): a record created `queued` is exported
-//! ([`export`]), a restore set `queued` on a record is run ([`restore`]), and a removed record
+//! ([`export`]; one that runs short of time leaves a checkpoint on the record, whose change brings
+//! the next invocation), a restore set `queued` on a record is run ([`restore`]), and a removed record
 //! (deleted by an admin, or expired by its TTL under the retention rules) takes its objects in S3
 //! with it.
 //!
@@ -100,6 +101,14 @@ fn work(change: &ChangeRecord) -> Option<Work> {
     match (backup_of(change.old_image.as_ref()), backup_of(change.new_image.as_ref())) {
         (Some(old), None) => Some(Work::DeleteObjects(old.org_id, old.id)),
         (_, Some(new)) if new.status == BackupStatus::Queued => Some(Work::Export(new.org_id, new.id)),
+        // A paused export: its checkpoint was just written.
+        (old, Some(new))
+            if new.status == BackupStatus::Running
+                && new.checkpoint.is_some()
+                && old.as_ref().and_then(|o| o.checkpoint.as_ref()) != new.checkpoint.as_ref() =>
+        {
+            Some(Work::Export(new.org_id, new.id))
+        }
         (_, Some(new)) if new.restore.as_ref().is_some_and(|r| r.status == BackupStatus::Queued) => {
             Some(Work::Restore(new.org_id, new.id))
         }
@@ -109,12 +118,23 @@ fn work(change: &ChangeRecord) -> Option<Work> {
 
 /// Handles one batch of stream records.
 pub async fn handle(app: &BackupJobApp, event: LambdaEvent<Event>) -> Result<BatchResponse, Error> {
+    let deadline = export::Deadline::from_epoch_ms(event.context.deadline);
+    handle_with(app, event, deadline, export::PART_SIZE).await
+}
+
+/// [`handle`] with the deadline and part size given (tests make an export pause after a part).
+pub async fn handle_with(
+    app: &BackupJobApp,
+    event: LambdaEvent<Event>,
+    deadline: export::Deadline,
+    part_size: usize,
+) -> Result<BatchResponse, Error> {
     for r in &event.payload.records {
         let sequence = r.change.sequence_number.clone().unwrap_or_default();
         let Ok(change) = from_event_record(r) else { continue };
         let done = match work(&change) {
             None => Ok(()),
-            Some(Work::Export(org, id)) => export::run(app, org, id).await,
+            Some(Work::Export(org, id)) => export::run_with(app, org, id, deadline, part_size).await,
             Some(Work::Restore(org, id)) => restore::run(app, org, id).await,
             Some(Work::DeleteObjects(org, id)) => delete_objects(app, org, id).await,
         };

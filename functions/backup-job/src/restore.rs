@@ -5,10 +5,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode};
 use podcastflow_domain::keys::{self, Index, Key, TENANT_SHARDS, tenant_index_pk, tenant_prefix};
-use podcastflow_domain::{BackupId, OrgId};
+use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::{ActivityId, BackupId, OrgId};
 use podcastflow_store::item::{Item, key_of};
+use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Query, Table, TenantTable};
 use serde_json::Value;
@@ -112,6 +115,45 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
     Ok(out)
 }
 
+/// The restore in the activity log, as the person who asked for it: what came back per type (and
+/// what was deleted), or why it failed.
+async fn record_activity(
+    t: &TenantTable,
+    b: &Backup,
+    r: &Restore,
+    outcome: &Result<Outcome, JobError>,
+) -> Result<(), JobError> {
+    let at = chrono::Utc::now();
+    let change = |to: Value| FieldChange { from: None, to: Some(to) };
+    let mut changes = BTreeMap::new();
+    changes.insert("entities".to_owned(), change(serde_json::to_value(&r.entities).unwrap_or(Value::Null)));
+    changes.insert("mode".to_owned(), change(serde_json::to_value(r.mode).unwrap_or(Value::Null)));
+    let action = match outcome {
+        Ok(o) => {
+            changes.insert("restored".to_owned(), change(serde_json::to_value(&o.restored).unwrap_or(Value::Null)));
+            changes.insert("deleted".to_owned(), change(serde_json::to_value(&o.deleted).unwrap_or(Value::Null)));
+            "backup.restored"
+        }
+        Err(e) => {
+            changes.insert("error".to_owned(), change(Value::String(e.to_string())));
+            "backup.restore_failed"
+        }
+    };
+    let a = Activity {
+        id: ActivityId::new(),
+        org_id: *t.org(),
+        actor_id: Some(r.requested_by),
+        action: action.into(),
+        entity: EntityRef { kind: "backup".into(), id: b.id.to_string() },
+        changes,
+        request_id: None,
+        at,
+        expires_at: Activity::expiry(at),
+    };
+    ActivityRepo::new(t).record(&a).await?;
+    Ok(())
+}
+
 /// Runs a queued restore: claims it, restores, and records the outcome on the backup.
 pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), JobError> {
     let t = tenant(app, org);
@@ -125,6 +167,7 @@ pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), Job
     };
     let Some(b) = save(&t, &b, running).await? else { return Ok(()) };
     let outcome = restore_items(app, &t, &b, &r).await;
+    record_activity(&t, &b, &r, &outcome).await?;
     let current = BackupRepo::new(&t).get(&id).await?.unwrap_or(b);
     save(&t, &current, |b| {
         if let Some(r) = &mut b.restore {

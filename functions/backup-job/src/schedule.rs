@@ -54,6 +54,7 @@ pub async fn run(app: &BackupJobApp, now: DateTime<Utc>) -> Result<ScheduleRepor
                     sha256: None,
                     error: None,
                     expires_at: Backup::expiry(kind, now),
+                    checkpoint: None,
                     restore: None,
                     stamp: Stamp::created(UserId::SYSTEM, now),
                 };

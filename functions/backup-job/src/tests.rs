@@ -39,6 +39,7 @@ fn queued_backups_and_restores_run_and_removed_ones_lose_their_objects() {
         sha256: None,
         error: None,
         expires_at: None,
+        checkpoint: None,
         restore: None,
         stamp: Stamp::created(UserId::new(), chrono::Utc::now()),
     };

@@ -84,6 +84,7 @@ impl BackupsApp {
             sha256: None,
             error: None,
             expires_at: Backup::expiry(BackupKind::Manual, now),
+            checkpoint: None,
             restore: None,
             stamp: Stamp::created(p.user_id, now),
         };

@@ -157,6 +157,12 @@ async fn an_organization_backs_up_downloads_and_restores_only_itself() {
     .await;
     assert_eq!(b["restore"]["status"], "completed", "{b}");
     assert_eq!(of_types(&tenant_items(&s, &org).await, &CAMPAIGN_TYPES), campaigns_then);
+    // Each restore is in the activity log, as the admin who asked for it.
+    let log = admin.get(&format!("/activities?entityType=backup&entityId={id}")).await;
+    let actions: Vec<&str> =
+        log.body["items"].as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
+    assert_eq!(actions, ["backup.restored", "backup.restored"], "{:?}", log.body);
+    assert_eq!(log.body["items"][0]["actorId"], o.admin.id.as_str());
     assert_eq!(admin.get(&format!("/campaigns/{newer}")).await.status, 404);
     // The other organization did not change, item by item.
     assert_eq!(tenant_items(&s, &other_org).await, others_then);
@@ -266,4 +272,85 @@ async fn a_due_schedule_fires_once_per_period_and_expired_backups_disappear() {
     let left = admin.get("/backups").await.body["items"].as_array().cloned().unwrap();
     let kinds: Vec<&str> = left.iter().filter_map(|b| b["kind"].as_str()).collect();
     assert!(kinds.contains(&"manual") && kinds.iter().filter(|k| **k == "daily").count() == 1, "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_export_pauses_after_a_part_and_the_next_invocation_finishes_it() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use podcastflow_backup_job::export::Deadline;
+    use podcastflow_backup_job::{BackupJobApp, handle_with};
+    use podcastflow_local::functions::event;
+    use podcastflow_store::lambda_event::from_event_record;
+
+    // The stack's backup job, except that its first invocation is out of time as soon as it has
+    // written a part, as a Lambda near its deadline would be.
+    let calls = Arc::new(AtomicU32::new(0));
+    let slot: Arc<std::sync::OnceLock<BackupJobApp>> = Arc::default();
+    let paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (c, sl, p) = (calls.clone(), slot.clone(), paused.clone());
+    let job =
+        event(move |e: lambda_http::LambdaEvent<aws_lambda_events::dynamodb::Event>| {
+            let (c, sl, p) = (c.clone(), sl.clone(), p.clone());
+            async move {
+                let app = sl.get().ok_or("the stack has not started")?;
+                let queued_backup = e
+                    .payload
+                    .records
+                    .iter()
+                    .filter_map(|r| from_event_record(r).ok())
+                    .any(|r| r.new_image.is_some_and(|i| i["entityType"] == "backup" && i["status"] == "queued"));
+                let resumed =
+                    e.payload.records.iter().filter_map(|r| from_event_record(r).ok()).any(|r| {
+                        r.new_image.is_some_and(|i| i["entityType"] == "backup" && i.contains_key("checkpoint"))
+                    });
+                if resumed {
+                    p.store(true, Ordering::SeqCst);
+                }
+                let first = queued_backup && c.fetch_add(1, Ordering::SeqCst) == 0;
+                let deadline = if first { Deadline(Some(std::time::SystemTime::now())) } else { Deadline(None) };
+                // S3's smallest part but the last, so pauses come early.
+                handle_with(app, e, deadline, 5 * 1024 * 1024).await
+            }
+        });
+    let s = TestStack::with_config(move |cfg| {
+        cfg.event_functions.insert("BackupJobFunction".into(), job);
+    })
+    .await;
+    let _ = slot.set(BackupJobApp { ctx: s.stack.services.ctx.clone(), objects: s.stack.services.backups.clone() });
+    let o = org::create(&s, &s.master().await).await;
+    let org: OrgId = o.id.parse().unwrap();
+    // About 12 MB of gzip that does not compress much: two full 5 MiB parts and a last one.
+    let items: Vec<Item> = (0..12_000)
+        .map(|i| {
+            let note: String =
+                (0..32).map(|j| format!("{:x}", sha2::Sha256::digest(format!("{i}/{j}").as_bytes()))).collect();
+            json!({"PK": org_pk(&org, format!("ACTIVITY#{i:05}")), "SK": "PROFILE", "entityType": "activity",
+                "id": format!("a{i:05}"), "note": note})
+            .as_object()
+            .cloned()
+            .unwrap()
+        })
+        .collect();
+    for chunk in items.chunks(1000) {
+        s.stack.table.batch_write(chunk.to_vec(), Vec::new()).await.unwrap();
+    }
+    let id = o.admin.api.post("/backups", json!({})).await.body["id"].as_str().unwrap().to_owned();
+    let b = backup_until(&o.admin.api, &id, "the paused backup to finish", |b| {
+        b["status"] == "completed" || b["status"] == "failed"
+    })
+    .await;
+    assert_eq!(b["status"], "completed", "{b}");
+    assert!(b["counts"]["activity"].as_u64().unwrap() >= 12_000);
+    assert!(b.get("checkpoint").is_none(), "the checkpoint is gone once done: {b}");
+    let bid = id.parse().unwrap();
+    let bytes = s.stack.services.backups.read_all(&Backup::data_key(&org, &bid)).await.unwrap();
+    assert_eq!(format!("{:x}", sha2::Sha256::digest(&bytes)), b["sha256"].as_str().unwrap());
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+    let total: u64 = b["counts"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(text.lines().count() as u64, total, "every item once across both invocations");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one invocation near its deadline");
+    assert!(paused.load(Ordering::SeqCst), "it left a checkpoint that the next invocation went on from");
 }

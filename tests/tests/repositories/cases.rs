@@ -451,6 +451,7 @@ pub async fn backups_are_listed_newest_first_and_deleted_by_version(f: Fixture) 
         sha256: None,
         error: None,
         expires_at: Backup::expiry(kind, Utc::now()),
+        checkpoint: None,
         restore: None,
         stamp: stamp(),
     };
