@@ -12,6 +12,7 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use podcastflow_store::embedded::EmbeddedTable;
 use podcastflow_store::lambda_event::to_stream_event;
 use podcastflow_store::{ChangeFeed, ChangeRecord};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::functions::EventHandler;
@@ -59,13 +60,22 @@ impl Delivery {
     }
 
     async fn invoke(&self, records: &[ChangeRecord]) -> Outcome {
-        let event = match to_stream_event(records, &self.stream_arn, &self.region) {
+        let mut event = match to_stream_event(records, &self.stream_arn, &self.region) {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!(function = %self.source.function, error = %e, "stream event not built");
                 return Outcome::FailedAt(0);
             }
         };
+        if !self.source.filters.is_empty() {
+            // Filtered-out records are done with, as in Lambda; a batch left empty is not sent.
+            if let Some(Value::Array(all)) = event.get_mut("Records") {
+                all.retain(|r| self.source.filters.iter().any(|p| crate::filter::matches(p, r)));
+                if all.is_empty() {
+                    return Outcome::Done;
+                }
+            }
+        }
         match (self.handler)(event).await {
             Err(e) => {
                 tracing::warn!(function = %self.source.function, error = %e, "stream batch failed");

@@ -8,6 +8,7 @@
 //! - [`functions`]: the registry of in-process handlers by template logical id.
 //! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
 //! - [`s3`]: the S3 endpoint (s3s over the data dir, SigV4 enforced).
+//! - [`filter`]: Lambda event filtering (`FilterCriteria`) of stream records.
 //! - [`delivery`]: the table's change feed delivered to stream functions like Lambda's event
 //!   source mapping.
 //! - [`websocket`]: the WebSocket gateway and its `@connections` management API.
@@ -19,6 +20,7 @@ pub mod delivery;
 pub mod demo;
 pub mod demo_data;
 pub mod docs;
+pub mod filter;
 pub mod functions;
 pub mod rest;
 pub mod routes;

@@ -97,6 +97,8 @@ pub struct StreamSource {
     /// Whether the function reports partial failures (`FunctionResponseTypes:
     /// [ReportBatchItemFailures]`).
     pub report_failures: bool,
+    /// `FilterCriteria` patterns: only records matching one reach the function (none: all do).
+    pub filters: Vec<serde_json::Value>,
 }
 
 /// A `Schedule` or `ScheduleV2` event of a function.
@@ -312,6 +314,15 @@ fn stream_source(function: &str, name: &str, ev: &Value) -> Result<StreamSource,
         .get("FunctionResponseTypes")
         .and_then(Value::as_sequence)
         .is_some_and(|s| s.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures")));
+    let mut filters = Vec::new();
+    for f in p.get("FilterCriteria").and_then(|c| c.get("Filters")).and_then(Value::as_sequence).into_iter().flatten() {
+        let text = str_at(f, &["Pattern"])
+            .ok_or_else(|| TemplateError::Shape(format!("{function}.Events.{name}: a filter without a Pattern")))?;
+        filters.push(
+            serde_json::from_str(text)
+                .map_err(|e| TemplateError::Shape(format!("{function}.Events.{name}: a Pattern is not JSON: {e}")))?,
+        );
+    }
     Ok(StreamSource {
         function: function.to_owned(),
         name: name.to_owned(),
@@ -319,6 +330,7 @@ fn stream_source(function: &str, name: &str, ev: &Value) -> Result<StreamSource,
         starting_position,
         max_retries,
         report_failures,
+        filters,
     })
 }
 
@@ -598,8 +610,13 @@ Resources:
                 starting_position: StartingPosition::Latest,
                 max_retries: Some(3),
                 report_failures: true,
+                filters: Vec::new(),
             }]
         );
+        // The bundled template's backup job sees only backup records that ask for work.
+        let bundled = Template::parse(BUNDLED).unwrap();
+        let job = bundled.streams.iter().find(|s| s.function == "BackupJobFunction").expect("the backup job's stream");
+        assert_eq!(job.filters.len(), 4);
         let schedules: Vec<(&str, &str)> =
             t.schedules.iter().map(|s| (s.name.as_str(), s.expression.as_str())).collect();
         assert_eq!(schedules, vec![("Hourly", "rate(1 hour)"), ("Nightly", "cron(0 2 * * ? *)")]);

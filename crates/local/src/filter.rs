@@ -1,0 +1,63 @@
+//! Lambda event filtering for the stream sources (`FilterCriteria`), as the event source mapping
+//! applies it: a record reaches the function when any pattern matches its DynamoDB stream record
+//! JSON; others are dropped (and count as processed). The pattern language is EventBridge's; this
+//! covers the parts PodcastFlow's template uses: nested objects, lists of accepted values, and the
+//! `exists` and `prefix` matchers.
+
+use serde_json::Value;
+
+/// Whether `record` matches `pattern`.
+pub fn matches(pattern: &Value, record: &Value) -> bool {
+    match pattern {
+        Value::Object(fields) => fields.iter().all(|(k, p)| match p {
+            Value::Array(accepted) => leaf(accepted, record.get(k)),
+            Value::Object(_) => record.get(k).is_some_and(|r| matches(p, r)),
+            // A bare scalar is not valid in a pattern; it matches nothing.
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a leaf value (absent: `None`) is one of `accepted`.
+fn leaf(accepted: &[Value], value: Option<&Value>) -> bool {
+    accepted.iter().any(|a| match a {
+        Value::Object(m) => match (m.get("exists"), m.get("prefix")) {
+            (Some(Value::Bool(want)), _) => value.is_some() == *want,
+            (_, Some(Value::String(prefix))) => value.and_then(Value::as_str).is_some_and(|v| v.starts_with(prefix)),
+            _ => false,
+        },
+        scalar => value == Some(scalar),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_templates_backup_patterns_select_their_records() {
+        let queued = json!({"dynamodb": {"NewImage": {"entityType": {"S": ["backup"]}, "status": {"S": ["queued"]}}}});
+        let removed = json!({"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"entityType": {"S": ["backup"]}}}});
+        let paused =
+            json!({"dynamodb": {"NewImage": {"checkpoint": {"M": {"invocations": {"N": [{"exists": true}]}}}}}});
+        let record =
+            |name: &str, image: Value| json!({"eventName": name, "dynamodb": {"NewImage": image, "OldImage": image}});
+        let b = |status: &str| json!({"entityType": {"S": "backup"}, "status": {"S": status}});
+        assert!(matches(&queued, &record("INSERT", b("queued"))));
+        assert!(!matches(&queued, &record("MODIFY", b("running"))));
+        assert!(!matches(
+            &queued,
+            &record("INSERT", json!({"entityType": {"S": "campaign"}, "status": {"S": "queued"}}))
+        ));
+        assert!(matches(&removed, &record("REMOVE", b("completed"))));
+        assert!(!matches(&removed, &record("MODIFY", b("completed"))));
+        let mut with_checkpoint = b("running");
+        with_checkpoint["checkpoint"] = json!({"M": {"invocations": {"N": "1"}}});
+        assert!(matches(&paused, &record("MODIFY", with_checkpoint)));
+        assert!(!matches(&paused, &record("MODIFY", b("running"))));
+        assert!(matches(&json!({"eventName": [{"prefix": "INS"}]}), &record("INSERT", b("x"))));
+    }
+}
