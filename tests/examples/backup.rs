@@ -14,7 +14,7 @@ use std::time::Instant;
 use podcastflow_backup_job::{BackupJobApp, export, restore};
 use podcastflow_domain::backup::{Backup, BackupKind, BackupStatus, Restore, RestoreGroup, RestoreMode};
 use podcastflow_domain::keys::org_pk;
-use podcastflow_domain::{BackupId, OrgId, Stamp, UserId};
+use podcastflow_domain::{OrgId, UserId};
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Item, Table, TenantTable};
 use podcastflow_tests::stack::TestStack;
@@ -69,21 +69,7 @@ async fn main() {
 
     let app = BackupJobApp { ctx: s.stack.services.ctx.clone(), objects: s.stack.services.backups.clone() };
     let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
-    let b = Backup {
-        id: BackupId::new(),
-        org_id: org,
-        kind: BackupKind::Manual,
-        status: BackupStatus::Queued,
-        progress: 0,
-        counts: Default::default(),
-        size_bytes: None,
-        sha256: None,
-        error: None,
-        expires_at: None,
-        checkpoint: None,
-        restore: None,
-        stamp: Stamp::created(UserId::SYSTEM, chrono::Utc::now()),
-    };
+    let b = Backup::queued(org, BackupKind::Manual, UserId::SYSTEM, chrono::Utc::now());
     BackupRepo::new(&t).create(&b).await.expect("backup record");
     reset_peak();
     let export_base = rss_mb();

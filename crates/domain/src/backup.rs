@@ -282,6 +282,25 @@ pub struct Backup {
 }
 
 impl Backup {
+    /// A new backup of `org`, queued for the job, asked for by `by` at `at`, kept as its kind says.
+    pub fn queued(org: OrgId, kind: BackupKind, by: crate::UserId, at: DateTime<Utc>) -> Self {
+        Self {
+            id: BackupId::new(),
+            org_id: org,
+            kind,
+            status: BackupStatus::Queued,
+            progress: 0,
+            counts: BTreeMap::new(),
+            size_bytes: None,
+            sha256: None,
+            error: None,
+            expires_at: Self::expiry(kind, at),
+            checkpoint: None,
+            restore: None,
+            stamp: Stamp::created(by, at),
+        }
+    }
+
     /// When a backup of this kind created at `at` expires, if ever.
     pub fn expiry(kind: BackupKind, at: DateTime<Utc>) -> Option<i64> {
         kind.retention().map(|d| (at + d).timestamp())

@@ -3,6 +3,7 @@
 //! paging, and repository failures as responses.
 
 pub mod access;
+pub mod batch;
 pub mod body;
 pub mod conditional;
 pub mod context;

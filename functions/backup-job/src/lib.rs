@@ -23,10 +23,10 @@ use podcastflow_domain::keys::{self, org_of_pk};
 use podcastflow_domain::{BackupId, OrgId};
 use podcastflow_objects::{ObjectError, Objects};
 use podcastflow_platform::AppContext;
+pub use podcastflow_platform::batch::{BatchResponse, ItemFailure};
 use podcastflow_store::lambda_event::from_event_record;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::{ChangeRecord, Item, TenantTable};
-use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -56,22 +56,6 @@ impl From<podcastflow_store::StoreError> for JobError {
     fn from(e: podcastflow_store::StoreError) -> Self {
         JobError::Store(e.into())
     }
-}
-
-/// The partial batch response Lambda reads (`ReportBatchItemFailures`).
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    /// The first record to deliver again, when one failed.
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-/// One record to deliver again.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemFailure {
-    /// Its sequence number.
-    pub item_identifier: String,
 }
 
 /// The tenant handle a job works through: confined to the backup's organization, and stamping
@@ -140,10 +124,10 @@ pub async fn handle_with(
         };
         if let Err(e) = done {
             tracing::error!(%sequence, error = %e, "backup work failed; the batch resumes here");
-            return Ok(BatchResponse { batch_item_failures: vec![ItemFailure { item_identifier: sequence }] });
+            return Ok(BatchResponse::retry_from(sequence));
         }
     }
-    Ok(BatchResponse::default())
+    Ok(BatchResponse::done())
 }
 
 /// Handles the hourly scheduled event (the `BackupScheduleFunction` binary).

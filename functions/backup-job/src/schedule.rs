@@ -4,8 +4,8 @@
 //! list, whatever the table holds.
 
 use chrono::{DateTime, Utc};
-use podcastflow_domain::backup::{Backup, BackupSchedule, BackupStatus};
-use podcastflow_domain::{BackupId, Stamp, UserId};
+use podcastflow_domain::UserId;
+use podcastflow_domain::backup::{Backup, BackupSchedule};
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::{RepoError, all_pages};
@@ -43,21 +43,7 @@ pub async fn run(app: &BackupJobApp, now: DateTime<Utc>) -> Result<ScheduleRepor
             // An unknown zone (the settings check only its shape) falls back to UTC.
             let tz: chrono_tz::Tz = org.settings.timezone.parse().unwrap_or(chrono_tz::UTC);
             if let Some((kind, period)) = schedule.due(now.with_timezone(&tz).naive_local()) {
-                let b = Backup {
-                    id: BackupId::new(),
-                    org_id: org.id,
-                    kind,
-                    status: BackupStatus::Queued,
-                    progress: 0,
-                    counts: Default::default(),
-                    size_bytes: None,
-                    sha256: None,
-                    error: None,
-                    expires_at: Backup::expiry(kind, now),
-                    checkpoint: None,
-                    restore: None,
-                    stamp: Stamp::created(UserId::SYSTEM, now),
-                };
+                let b = Backup::queued(org.id, kind, UserId::SYSTEM, now);
                 match repo.create_for_period(&b, &BackupSchedule::period_key(&org.id, kind, &period)).await {
                     Ok(()) => report.started += 1,
                     Err(RepoError::Taken(_)) => {}

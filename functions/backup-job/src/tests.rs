@@ -1,7 +1,7 @@
 //! Which stream records ask the job for what.
 
 use podcastflow_domain::backup::{BackupKind, BackupStatus};
-use podcastflow_domain::{Stamp, UserId};
+use podcastflow_domain::UserId;
 use podcastflow_store::feed::ChangeKey;
 use podcastflow_store::{ChangeKind, ChangeRecord};
 
@@ -28,21 +28,7 @@ fn record(old: Option<&Backup>, new: Option<&Backup>) -> ChangeRecord {
 
 #[test]
 fn queued_backups_and_restores_run_and_removed_ones_lose_their_objects() {
-    let b = Backup {
-        id: BackupId::new(),
-        org_id: OrgId::new(),
-        kind: BackupKind::Manual,
-        status: BackupStatus::Queued,
-        progress: 0,
-        counts: Default::default(),
-        size_bytes: None,
-        sha256: None,
-        error: None,
-        expires_at: None,
-        checkpoint: None,
-        restore: None,
-        stamp: Stamp::created(UserId::new(), chrono::Utc::now()),
-    };
+    let b = Backup::queued(OrgId::new(), BackupKind::Manual, UserId::new(), chrono::Utc::now());
     assert_eq!(work(&record(None, Some(&b))), Some(Work::Export(b.org_id, b.id)));
     let done = Backup { status: BackupStatus::Completed, ..b.clone() };
     assert_eq!(work(&record(Some(&b), Some(&done))), None, "progress and completion ask nothing");

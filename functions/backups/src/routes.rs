@@ -9,7 +9,7 @@ use podcastflow_domain::backup::{
     Backup, BackupKind, BackupSchedule, BackupStatus, Restore, RestoreGroup, RestoreMode,
 };
 use podcastflow_domain::policy::{Action, Resource};
-use podcastflow_domain::{BackupId, Principal, Stamp, ValidationErrors};
+use podcastflow_domain::{BackupId, Principal, ValidationErrors};
 use podcastflow_platform::conditional::stale;
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, RoutePath, allow, if_match, json, json_body, json_with_etag,
@@ -73,21 +73,7 @@ impl BackupsApp {
                 .ok_or_else(|| Problem::field("body", "unknown", "a backup takes no fields; send {} or nothing"))?;
         }
         let now = Utc::now();
-        let b = Backup {
-            id: BackupId::new(),
-            org_id: p.org_id,
-            kind: BackupKind::Manual,
-            status: BackupStatus::Queued,
-            progress: 0,
-            counts: Default::default(),
-            size_bytes: None,
-            sha256: None,
-            error: None,
-            expires_at: Backup::expiry(BackupKind::Manual, now),
-            checkpoint: None,
-            restore: None,
-            stamp: Stamp::created(p.user_id, now),
-        };
+        let b = Backup::queued(p.org_id, BackupKind::Manual, p.user_id, now);
         BackupRepo::new(&t).create(&b).await?;
         let mut r = json_with_etag(StatusCode::ACCEPTED, &b, b.stamp.version, rid);
         if let Ok(v) = format!("/backups/{}", b.id).parse() {

@@ -21,8 +21,8 @@ pub mod realtime;
 use aws_lambda_events::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
 use podcastflow_platform::AppContext;
+pub use podcastflow_platform::batch::{BatchResponse, ItemFailure};
 use podcastflow_store::lambda_event::from_event_record;
-use serde::Serialize;
 
 /// What the function needs, built once at init.
 pub struct StreamApp {
@@ -32,22 +32,6 @@ pub struct StreamApp {
     pub mail: std::sync::Arc<dyn podcastflow_mail::Mail>,
     /// Live updates go out through the WebSocket API's `@connections`.
     pub push: std::sync::Arc<dyn podcastflow_push::Push>,
-}
-
-/// The partial batch response Lambda reads (`ReportBatchItemFailures`).
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    /// The first record to deliver again, when one failed.
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-/// One record to deliver again.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemFailure {
-    /// Its sequence number.
-    pub item_identifier: String,
 }
 
 /// What a batch did, for the log line.
@@ -95,7 +79,7 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
             }
             Err(e) => {
                 tracing::error!(%sequence, error = %e, "a processor failed; the batch resumes here");
-                return Ok(BatchResponse { batch_item_failures: vec![ItemFailure { item_identifier: sequence }] });
+                return Ok(BatchResponse::retry_from(sequence));
             }
         }
     }
@@ -109,7 +93,7 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
         undelivered = counts.undelivered,
         "batch done"
     );
-    Ok(BatchResponse::default())
+    Ok(BatchResponse::done())
 }
 
 #[cfg(test)]

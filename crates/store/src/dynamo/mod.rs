@@ -31,6 +31,17 @@ const BATCH_WRITE_MAX: usize = 25;
 /// Attempts at unprocessed batch keys before giving up as throttled.
 const BATCH_RETRIES: u32 = 8;
 
+/// Waits before sending again what a batch call left unprocessed: exponential backoff, as AWS
+/// recommends; `Throttled` once [`BATCH_RETRIES`] waits were not enough.
+async fn backoff(attempt: &mut u32) -> Result<(), StoreError> {
+    *attempt += 1;
+    if *attempt > BATCH_RETRIES {
+        return Err(StoreError::Throttled);
+    }
+    tokio::time::sleep(Duration::from_millis(25 << (*attempt).min(6))).await;
+    Ok(())
+}
+
 /// The single table in DynamoDB.
 #[derive(Clone, Debug)]
 pub struct DynamoTable {
@@ -320,11 +331,7 @@ impl Table for DynamoTable {
                 match resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|r| !r.is_empty()) {
                     None => break,
                     Some(rest) => {
-                        attempt += 1;
-                        if attempt > BATCH_RETRIES {
-                            return Err(StoreError::Throttled);
-                        }
-                        tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
+                        backoff(&mut attempt).await?;
                         pending = rest;
                     }
                 }
@@ -356,12 +363,7 @@ impl Table for DynamoTable {
                 match resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()) {
                     None => break,
                     Some(rest) => {
-                        attempt += 1;
-                        if attempt > BATCH_RETRIES {
-                            return Err(StoreError::Throttled);
-                        }
-                        // Exponential backoff, as AWS recommends for unprocessed keys.
-                        tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
+                        backoff(&mut attempt).await?;
                         pending = rest;
                     }
                 }
