@@ -118,8 +118,9 @@ pub async fn handle_with(
         let Ok(change) = from_event_record(r) else { continue };
         let done = match work(&change) {
             None => Ok(()),
-            Some(Work::Export(org, id)) => export::run_with(app, org, id, deadline, part_size).await,
-            Some(Work::Restore(org, id)) => restore::run(app, org, id).await,
+            // Boxed: these futures are deep, and the runtime's would otherwise nest them inline.
+            Some(Work::Export(org, id)) => Box::pin(export::run_with(app, org, id, deadline, part_size)).await,
+            Some(Work::Restore(org, id)) => Box::pin(restore::run(app, org, id)).await,
             Some(Work::DeleteObjects(org, id)) => delete_objects(app, org, id).await,
         };
         if let Err(e) = done {

@@ -1,7 +1,7 @@
 //! Which stream records ask the job for what.
 
-use podcastflow_domain::backup::{BackupKind, BackupStatus};
 use podcastflow_domain::UserId;
+use podcastflow_domain::backup::{BackupKind, BackupStatus};
 use podcastflow_store::feed::ChangeKey;
 use podcastflow_store::{ChangeKind, ChangeRecord};
 
