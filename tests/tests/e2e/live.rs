@@ -26,6 +26,14 @@ async fn campaign(o: &TestOrg) -> String {
     c.body["id"].as_str().unwrap().to_owned()
 }
 
+/// A running stack with an organization and one of its campaigns (its id).
+async fn with_campaign() -> (TestStack, TestOrg, String) {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let id = campaign(&o).await;
+    (s, o, id)
+}
+
 /// Merges `fields` into the campaign as `o`'s admin; returns when the PUT has answered.
 async fn update(o: &TestOrg, id: &str, fields: Value) -> Instant {
     let path = format!("/campaigns/{id}");
@@ -37,9 +45,7 @@ async fn update(o: &TestOrg, id: &str, fields: Value) -> Instant {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_get_each_change_as_their_own_get_would_show_it() {
-    let s = TestStack::start().await;
-    let o = org::create(&s, &s.master().await).await;
-    let id = campaign(&o).await;
+    let (s, o, id) = with_campaign().await;
     let topic = format!("campaign:{id}");
     let url = &s.stack.endpoints.websocket;
 
@@ -127,9 +133,7 @@ async fn only_readers_may_subscribe_and_refusals_say_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_tells_the_others_who_is_viewing_and_who_left() {
-    let s = TestStack::start().await;
-    let o = org::create(&s, &s.master().await).await;
-    let id = campaign(&o).await;
+    let (s, o, id) = with_campaign().await;
     let topic = format!("campaign:{id}");
     let url = &s.stack.endpoints.websocket;
     let mut admin = Live::connect(url, &o.admin.api).await;
@@ -162,9 +166,7 @@ async fn presence_tells_the_others_who_is_viewing_and_who_left() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_vanished_is_cleaned_up_by_the_next_fan_out() {
-    let s = TestStack::start().await;
-    let o = org::create(&s, &s.master().await).await;
-    let id = campaign(&o).await;
+    let (s, o, id) = with_campaign().await;
     let org: OrgId = o.id.parse().unwrap();
     // A connection whose $disconnect never arrived: its items are there, the socket is not.
     let p = Principal {
@@ -231,9 +233,7 @@ async fn the_talent_is_notified_in_app_and_live_when_assigned() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_reaches_a_thousand_subscribed_connections() {
-    let s = TestStack::start().await;
-    let o = org::create(&s, &s.master().await).await;
-    let id = campaign(&o).await;
+    let (s, o, id) = with_campaign().await;
     let topic = format!("campaign:{id}");
     let write = || async {
         update(&o, &id, json!({"name": "To everyone"})).await;
