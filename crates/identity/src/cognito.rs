@@ -87,7 +87,7 @@ impl CognitoIdentity {
     pub async fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(format!("{name} is not set"));
         let (pool, client_id) = (var("USER_POOL_ID")?, var("USER_POOL_CLIENT_ID")?);
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = podcastflow_resilience::sdk_config().await;
         Ok(Self::new(Client::new(&config), pool, client_id))
     }
 

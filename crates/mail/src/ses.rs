@@ -25,7 +25,7 @@ impl SesMail {
             .ok()
             .filter(|f| !f.is_empty())
             .ok_or_else(|| MailError("MAIL_FROM is not set".into()))?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = podcastflow_resilience::sdk_config().await;
         Ok(Self::new(aws_sdk_sesv2::Client::new(&config), from))
     }
 }

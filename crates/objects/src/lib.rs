@@ -64,7 +64,7 @@ impl Objects {
             .ok()
             .filter(|b| !b.is_empty())
             .ok_or_else(|| ObjectError::Config(format!("{var} is not set")))?;
-        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let config = podcastflow_resilience::sdk_config().await;
         Ok(Self::new(aws_sdk_s3::Client::new(&config), bucket))
     }
 

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use podcastflow_resilience::RetryPolicy;
 use podcastflow_store::dynamo::DynamoTable;
-use podcastflow_store::{CursorCodec, Table, TenantTable};
+use podcastflow_store::{CursorCodec, ResilientTable, Table, TenantTable};
 use thiserror::Error;
 
 /// Shared state of a function.
@@ -28,8 +29,10 @@ pub fn setting(name: &'static str) -> Result<String, MissingSetting> {
 }
 
 impl AppContext {
-    /// A context on a table, with cursors signed by `cursor_secret`.
+    /// A context on a table, with cursors signed by `cursor_secret`. Every call to the table
+    /// goes through the table retry policy and is counted for the request's metrics.
     pub fn new(table: Arc<dyn Table>, cursor_secret: impl Into<Vec<u8>>) -> Self {
+        let table: Arc<dyn Table> = Arc::new(ResilientTable::new(table, RetryPolicy::TABLE));
         Self { table, cursors: Arc::new(CursorCodec::new(cursor_secret)) }
     }
 
@@ -44,7 +47,7 @@ impl AppContext {
     pub async fn from_env() -> Result<Self, MissingSetting> {
         let name = setting("TABLE_NAME")?;
         let secret = setting("CURSOR_SECRET")?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = podcastflow_resilience::sdk_config_with(1).await;
         let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), name);
         Ok(Self::new(Arc::new(table), secret))
     }

@@ -13,6 +13,13 @@ use crate::Problem;
 #[error("outage: {0}")]
 pub struct Outage(pub String);
 
+/// 503 for a backend that stays busy or slow after the retries: try again after a second.
+pub fn unavailable(detail: &str) -> Problem {
+    let mut p = Problem::new("unavailable", StatusCode::SERVICE_UNAVAILABLE, "Service unavailable").detail(detail);
+    p.retry_after = Some(1);
+    p
+}
+
 /// The problem a repository failure means to the client, or the outage it is.
 pub fn repo_problem(e: RepoError) -> Result<Problem, Outage> {
     Ok(match e {
@@ -26,8 +33,11 @@ pub fn repo_problem(e: RepoError) -> Result<Problem, Outage> {
             Problem::new("invalid-cursor", StatusCode::BAD_REQUEST, "Invalid cursor")
                 .detail("start again without a cursor")
         }
-        RepoError::Store(StoreError::Throttled) => {
-            Problem::new("throttled", StatusCode::SERVICE_UNAVAILABLE, "Busy").detail("retry in a moment")
+        RepoError::Store(StoreError::Throttled | StoreError::TransactionContention) => {
+            unavailable("the table is busy; nothing was changed, retry in a moment")
+        }
+        RepoError::Store(StoreError::Timeout) => {
+            unavailable("the table did not answer in time; retry (with the same Idempotency-Key for a create)")
         }
         RepoError::Store(other) => return Err(Outage(other.to_string())),
     })
@@ -44,6 +54,9 @@ mod tests {
         assert_eq!(status(RepoError::VersionConflict { current: 3 }), Some(412));
         assert_eq!(status(RepoError::Taken("email")), Some(409));
         assert_eq!(status(RepoError::Store(StoreError::InvalidCursor)), Some(400));
+        assert_eq!(status(RepoError::Store(StoreError::Throttled)), Some(503));
+        assert_eq!(status(RepoError::Store(StoreError::Timeout)), Some(503));
+        assert_eq!(repo_problem(RepoError::Store(StoreError::Timeout)).map(|p| p.retry_after).ok(), Some(Some(1)));
         assert!(repo_problem(RepoError::Store(StoreError::Unavailable("down".into()))).is_err());
     }
 }

@@ -30,11 +30,8 @@ impl ApiGatewayPush {
             .ok()
             .filter(|e| !e.is_empty())
             .ok_or_else(|| PushError::Failed(format!("{ENDPOINT_VAR} is not set")))?;
-        let shared = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        let config = aws_sdk_apigatewaymanagement::config::Builder::from(&shared)
-            .endpoint_url(endpoint)
-            .retry_config(aws_sdk_apigatewaymanagement::config::retry::RetryConfig::disabled())
-            .build();
+        let shared = podcastflow_resilience::sdk_config_with(1).await;
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(&shared).endpoint_url(endpoint).build();
         Ok(Self::new(aws_sdk_apigatewaymanagement::Client::from_conf(config)))
     }
 

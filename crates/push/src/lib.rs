@@ -5,7 +5,7 @@
 pub mod apigateway;
 pub mod recording;
 
-use std::time::Duration;
+use podcastflow_resilience::RetryPolicy;
 
 use async_trait::async_trait;
 use thiserror::Error;
@@ -40,34 +40,27 @@ pub trait Push: Send + Sync {
     async fn close(&self, connection: &str) -> Result<(), PushError>;
 }
 
-/// Attempts at one post when throttled, and the wait before the first retry (doubled after each,
-/// with jitter so a fan-out's retries do not arrive together).
-pub const ATTEMPTS: u32 = 4;
-/// See [`ATTEMPTS`].
-pub const FIRST_BACKOFF: Duration = Duration::from_millis(25);
+/// Attempts at one post when throttled, and the waits between them (doubled after each, with
+/// jitter so a fan-out's retries do not arrive together).
+pub const POLICY: RetryPolicy = RetryPolicy::PUSH;
 
 /// Posts with retries on throttling (and on failures that may be transient); a closed connection
 /// or an oversized message is reported at once.
 pub async fn post_with_retry(push: &dyn Push, connection: &str, message: &[u8]) -> Result<(), PushError> {
-    let mut wait = FIRST_BACKOFF;
     let mut attempt = 1;
     loop {
-        match push.post(connection, message).await {
-            Err(e @ (PushError::Throttled | PushError::Failed(_))) if attempt < ATTEMPTS => {
+        let result = tokio::time::timeout(POLICY.attempt_timeout, push.post(connection, message))
+            .await
+            .unwrap_or_else(|_| Err(PushError::Failed("the post timed out".into())));
+        match result {
+            Err(e @ (PushError::Throttled | PushError::Failed(_))) if attempt < POLICY.attempts => {
                 tracing::debug!(connection, attempt, error = %e, "post retried");
-                tokio::time::sleep(jittered(wait)).await;
-                wait *= 2;
+                tokio::time::sleep(POLICY.backoff(attempt)).await;
                 attempt += 1;
             }
             other => return other,
         }
     }
-}
-
-/// Between half and all of `wait`, varying with the clock (no RNG needed for spreading retries).
-fn jittered(wait: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    wait / 2 + wait.mul_f64(f64::from(nanos % 1000) / 2000.0)
 }
 
 #[cfg(test)]
@@ -102,16 +95,8 @@ mod tests {
         let p = scripted(vec![Err(PushError::Gone), Ok(())]);
         assert_eq!(post_with_retry(&p, "c", b"{}").await, Err(PushError::Gone));
         assert_eq!(*p.1.lock().unwrap(), 1);
-        let p = scripted((0..ATTEMPTS).map(|_| Err(PushError::Throttled)).collect());
+        let p = scripted((0..POLICY.attempts).map(|_| Err(PushError::Throttled)).collect());
         assert_eq!(post_with_retry(&p, "c", b"{}").await, Err(PushError::Throttled));
-        assert_eq!(*p.1.lock().unwrap(), ATTEMPTS);
-    }
-
-    #[test]
-    fn jitter_stays_between_half_and_all_of_the_wait() {
-        for _ in 0..100 {
-            let j = jittered(Duration::from_millis(100));
-            assert!(j >= Duration::from_millis(50) && j <= Duration::from_millis(100), "{j:?}");
-        }
+        assert_eq!(*p.1.lock().unwrap(), POLICY.attempts);
     }
 }

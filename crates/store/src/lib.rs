@@ -9,15 +9,20 @@
 //! - [`embedded`]: the redb adapter (local stack, unit tests): ACID, crash-safe, in-process feed.
 //! - [`dynamo`]: the DynamoDB adapter (aws-sdk-dynamodb + serde_dynamo) and its Streams feed.
 //! - [`repo`]: repositories per aggregate on top of the port.
+//! - [`resilient`]: timeouts and retries of every call, over either adapter, counted per request
+//!   ([`calls`]); [`fault`]: a wrapper that injects failures, for tests.
 
+pub mod calls;
 pub mod condition;
 pub mod cursor;
 pub mod dynamo;
 pub mod embedded;
+pub mod fault;
 pub mod feed;
 pub mod item;
 pub mod lambda_event;
 pub mod repo;
+pub mod resilient;
 pub mod table;
 pub mod tenant;
 
@@ -25,5 +30,6 @@ pub use condition::{Condition, Update};
 pub use cursor::{CursorCodec, Page};
 pub use feed::{ChangeBatch, ChangeFeed, ChangeKind, ChangeRecord};
 pub use item::Item;
+pub use resilient::ResilientTable;
 pub use table::{KeyCondition, Query, QueryOutput, StoreError, Table, TransactOp};
 pub use tenant::TenantTable;

@@ -52,6 +52,9 @@ pub enum StoreError {
     /// The backend asked us to slow down and retries ran out.
     #[error("throttled by the table")]
     Throttled,
+    /// The backend did not answer in time; a write's outcome is unknown.
+    #[error("the table did not answer in time")]
+    Timeout,
     /// The backend is unreachable or failed: an outage, not a client error.
     #[error("table unavailable: {0}")]
     Unavailable(String),

@@ -74,6 +74,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    if matches!(e, SdkError::TimeoutError(_)) {
+        return StoreError::Timeout;
+    }
     match (e.code(), key) {
         (Some("ConditionalCheckFailedException"), Some(k)) => StoreError::ConditionFailed { key: k.clone() },
         (Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"), _) => {
