@@ -6,6 +6,7 @@ pub mod counting;
 pub mod fixture;
 pub mod identity;
 pub mod live;
+pub mod logs;
 pub mod org;
 pub mod stack;
 pub mod wait;

@@ -21,7 +21,7 @@ impl TestStack {
     /// The whole stack as `cargo run -p podcastflow-local` runs it, in a fresh data dir.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temporary data dir");
-        let mut s = Self::start_in(StackConfig::new(dir.path(), 0)).await;
+        let mut s = Self::start_in(Self::config(dir.path())).await;
         s.dir = Some(dir);
         s
     }
@@ -29,7 +29,7 @@ impl TestStack {
     /// A stack with a template and extra functions of the test's own (gateway tests).
     pub async fn with_functions(template: &str, functions: HashMap<String, HttpHandler>) -> Self {
         let dir = tempfile::tempdir().expect("temporary data dir");
-        let mut config = StackConfig::new(dir.path(), 0);
+        let mut config = Self::config(dir.path());
         config.template = template.to_owned();
         config.functions.extend(functions);
         let mut s = Self::start_in(config).await;
@@ -40,11 +40,20 @@ impl TestStack {
     /// A stack on a configuration of the test's own, in a fresh data dir it owns.
     pub async fn with_config(configure: impl FnOnce(&mut StackConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temporary data dir");
-        let mut config = StackConfig::new(dir.path(), 0);
+        let mut config = Self::config(dir.path());
         configure(&mut config);
         let mut s = Self::start_in(config).await;
         s.dir = Some(dir);
         s
+    }
+
+    /// The defaults of the test stacks: as `cargo run` has them, but without rate limits, since
+    /// most suites send far more requests per principal than a person would (the rate limit
+    /// tests turn them on).
+    pub fn config(dir: &std::path::Path) -> StackConfig {
+        let mut config = StackConfig::new(dir, 0);
+        config.ops.rate_limits = podcastflow_platform::ratelimit::RateLimits::off();
+        config
     }
 
     /// A stack on a given configuration (its data dir is the caller's).

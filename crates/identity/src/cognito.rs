@@ -117,6 +117,17 @@ impl CognitoIdentity {
 
 #[async_trait]
 impl Identity for CognitoIdentity {
+    async fn probe(&self) -> Result<(), IdentityError> {
+        self.client
+            .describe_user_pool_client()
+            .user_pool_id(&self.pool_id)
+            .client_id(&self.client_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map(e, false))
+    }
+
     async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, IdentityError> {
         let r = self
             .client

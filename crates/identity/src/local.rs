@@ -379,6 +379,10 @@ impl LocalIdentity {
 
 #[async_trait]
 impl Identity for LocalIdentity {
+    async fn probe(&self) -> Result<(), IdentityError> {
+        self.read::<IdpUser>(&user_key("health-probe")).await.map(|_| ())
+    }
+
     async fn sign_in(&self, username: &str, pw: &str) -> Result<SignIn, IdentityError> {
         let Some(u) = self.read::<IdpUser>(&user_key(username)).await? else {
             verify_password(pw, DECOY_HASH).await;

@@ -89,6 +89,9 @@ pub enum IdentityError {
 /// Sign-in, tokens and the administration of identities.
 #[async_trait]
 pub trait Identity: Send + Sync {
+    /// Whether the provider answers (the deep health check): a cheap read, no user touched.
+    async fn probe(&self) -> Result<(), IdentityError>;
+
     /// Checks a password: tokens, or a challenge (new password, TOTP).
     async fn sign_in(&self, username: &str, password: &str) -> Result<SignIn, IdentityError>;
     /// Answers the new-password challenge.

@@ -16,6 +16,9 @@ use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
 use podcastflow_episodes::EpisodesApp;
 use podcastflow_media::MediaApp;
+use podcastflow_monitoring::MonitoringApp;
+use podcastflow_monitoring::health::{BucketProbe, ConnectionsProbe, IdentityProbe, TableProbe};
+use podcastflow_monitoring::metrics::RegistrySource;
 use podcastflow_notifications::NotificationsApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_shows::ShowsApp;
@@ -25,6 +28,8 @@ use podcastflow_users::UsersApp;
 use podcastflow_websocket::WebSocketApp;
 
 use crate::services::Services;
+use podcastflow_platform::observe::observe;
+use podcastflow_platform::telemetry::Telemetry;
 
 /// An HTTP-triggered function: what `lambda_http::run` would call in AWS.
 pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Result<Response<Body>, Error>> + Send + Sync>;
@@ -36,6 +41,33 @@ where
     Fut: Future<Output = Result<Response<Body>, Error>> + Send + 'static,
 {
     Arc::new(move |req| Box::pin(f(req)))
+}
+
+/// `handler` run in the platform's request wrapper (logs, metrics, rate limits, deadline) as
+/// function `name`, as `serve_http` runs it in Lambda: it always answers.
+pub fn observed(telemetry: Arc<Telemetry>, name: String, handler: HttpHandler) -> HttpHandler {
+    let name: Arc<str> = name.into();
+    Arc::new(move |req| {
+        let (telemetry, name, handler) = (telemetry.clone(), name.clone(), handler.clone());
+        Box::pin(async move { Ok(observe(&telemetry, &name, req, |req| handler(req)).await) })
+    })
+}
+
+/// The monitoring function on the stack's stand-ins: the registry for metrics and alarms, a
+/// probe of each dependency.
+fn monitoring_app(s: &Services) -> MonitoringApp {
+    let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
+    MonitoringApp {
+        authorizer: Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() },
+        probes: vec![
+            Arc::new(TableProbe(s.ctx.table.clone())),
+            Arc::new(IdentityProbe(identity)),
+            Arc::new(BucketProbe("backups-bucket", s.backups.clone())),
+            Arc::new(BucketProbe("media-bucket", s.media.clone())),
+            Arc::new(ConnectionsProbe(s.push.clone())),
+        ],
+        metrics: Arc::new(RegistrySource(s.metrics.clone())),
+    }
 }
 
 /// Every HTTP function of the template. A template route whose function is missing stops the
@@ -55,8 +87,15 @@ pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let websocket = Arc::new(WebSocketApp { ctx: s.ctx.clone(), push: s.push.clone() });
     let backups = Arc::new(BackupsApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
     let media = Arc::new(MediaApp { ctx: s.ctx.clone(), objects: s.media.clone() });
+    let monitoring = Arc::new(monitoring_app(s));
     HashMap::from([
-        ("MonitoringFunction".to_owned(), http(podcastflow_monitoring::handle)),
+        (
+            "MonitoringFunction".to_owned(),
+            http(move |req| {
+                let app = monitoring.clone();
+                async move { podcastflow_monitoring::handle(&app, req).await }
+            }),
+        ),
         (
             "AuthFunction".to_owned(),
             http(move |req| {

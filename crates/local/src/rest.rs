@@ -150,16 +150,42 @@ pub fn proxy_event(stage: &str, m: &Matched<'_>, req: &Incoming<'_>, request_id:
     })
 }
 
-/// Serves one request.
+/// Serves one request, logging it as API Gateway's access log would (request id, method, path,
+/// status, latency; never headers or bodies).
 pub async fn serve(
+    gw: State<Arc<Gateway>>,
+    peer: ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = std::time::Instant::now();
+    let rid = ulid::Ulid::new().to_string().to_lowercase();
+    let (m, path) = (method.clone(), uri.path().to_owned());
+    let resp = answer(gw, peer, method, uri, headers, body, rid.clone()).await;
+    tracing::info!(
+        target: "gateway",
+        requestId = %rid,
+        method = %m,
+        path = %path,
+        status = resp.status().as_u16(),
+        latencyMs = started.elapsed().as_secs_f64() * 1000.0,
+        "gateway"
+    );
+    resp
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answer(
     State(gw): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    rid: String,
 ) -> Response {
-    let rid = ulid::Ulid::new().to_string().to_lowercase();
     if let Some(cors) = gw.cors.as_ref().filter(|_| method == Method::OPTIONS && gw.routes.serves_path(uri.path())) {
         return preflight(cors);
     }

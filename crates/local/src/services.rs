@@ -12,8 +12,11 @@ use podcastflow_identity::{HttpKeySource, Identity, TokenVerifier};
 use podcastflow_mail::Outbox;
 use podcastflow_objects::Objects;
 use podcastflow_platform::AppContext;
+use podcastflow_platform::ratelimit::RateLimits;
+use podcastflow_platform::telemetry::{MetricsRegistry, Telemetry};
 use podcastflow_push::{ApiGatewayPush, Push};
 use podcastflow_store::embedded::EmbeddedTable;
+use podcastflow_store::fault::{FaultPlan, FaultyTable};
 use thiserror::Error;
 
 use crate::credentials::LocalCredentials;
@@ -68,6 +71,8 @@ pub struct Services {
     pub backups: Objects,
     /// The media bucket on the stack's S3.
     pub media: Objects,
+    /// The metrics of every function of the stack (CloudWatch's part locally).
+    pub metrics: Arc<MetricsRegistry>,
 }
 
 /// Where the functions find the stack's AWS stand-ins, and the key they sign calls with.
@@ -84,6 +89,17 @@ pub struct LocalAws<'a> {
     pub region: &'a str,
     /// The key they are signed with.
     pub credentials: &'a LocalCredentials,
+}
+
+/// How the functions are run: their limits, and for tests the faults injected into the table.
+#[derive(Clone, Default)]
+pub struct Operations {
+    /// Added to the system clock wherever the stack tells time (schedules), to rehearse a date.
+    pub clock_offset: chrono::Duration,
+    /// The rate limits of the functions (the production defaults unless a test turns them off).
+    pub rate_limits: RateLimits,
+    /// Faults to inject into the functions' table calls (tests of resilience).
+    pub faults: Option<Arc<FaultPlan>>,
 }
 
 /// Reads a secret file of the data dir, or creates it with `make` (readable by the owner only).
@@ -105,17 +121,19 @@ fn secret_file(path: &Path, make: impl FnOnce() -> Result<Vec<u8>, ServicesError
 
 impl Services {
     /// Opens (or creates) the services in `data_dir`; tokens are issued by `api/identity`.
-    pub fn open(
-        data_dir: &Path,
-        api: &str,
-        aws: &LocalAws<'_>,
-        clock_offset: chrono::Duration,
-    ) -> Result<Self, ServicesError> {
+    pub fn open(data_dir: &Path, api: &str, aws: &LocalAws<'_>, ops: &Operations) -> Result<Self, ServicesError> {
+        let clock_offset = ops.clock_offset;
         let table = EmbeddedTable::open(&data_dir.join("dynamodb"))?;
         let cursor_secret = secret_file(&data_dir.join("cursor-secret"), || {
             Ok(podcastflow_identity::tokens::random_token(32)?.into_bytes())
         })?;
-        let ctx = AppContext::new(Arc::new(table.clone()), cursor_secret);
+        let metrics = Arc::new(MetricsRegistry::new());
+        let backend: Arc<dyn podcastflow_store::Table> = match &ops.faults {
+            Some(plan) => Arc::new(FaultyTable::new(Arc::new(table.clone()), plan.clone())),
+            None => Arc::new(table.clone()),
+        };
+        let ctx = AppContext::new(backend, cursor_secret)
+            .with_telemetry(Telemetry::local(metrics.clone(), ops.rate_limits.clone()));
         let key_der = secret_file(&data_dir.join("identity-key.der"), || Ok(SigningKey::generate()?.pkcs8().to_vec()))?;
         let key = SigningKey::from_pkcs8(&key_der)?;
         let outbox = Outbox::new(data_dir.join("outbox"), "PodcastFlow <no-reply@podcastflow.local>");
@@ -135,7 +153,7 @@ impl Services {
         ));
         let bucket = |name| Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, name);
         let (backups, media) = (bucket(aws.backups_bucket), bucket(aws.media_bucket));
-        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups, media })
+        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups, media, metrics })
     }
 
     /// Creates the platform operator on first start: e-mail and password from the environment,

@@ -16,12 +16,12 @@ use tokio::task::JoinHandle;
 
 use crate::credentials::LocalCredentials;
 use crate::delivery::Delivery;
-use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions};
+use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions, observed};
 use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
 use crate::s3;
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
-use crate::services::{LocalAws, Services, ServicesError};
+use crate::services::{LocalAws, Operations, Services, ServicesError};
 use crate::template::{Template, TemplateError};
 use crate::websocket::{self, WsGateway};
 
@@ -56,8 +56,8 @@ pub struct StackConfig {
     /// Whether to create the platform operator at all (tests of the stream's mechanics start
     /// from an empty table so they see only their own records).
     pub create_master: bool,
-    /// Added to the system clock wherever the stack tells time (schedules), to rehearse a date.
-    pub clock_offset: chrono::Duration,
+    /// Clock offset, rate limits and injected faults of the functions.
+    pub ops: Operations,
     /// Region named in ARNs and events.
     pub region: String,
 }
@@ -77,7 +77,7 @@ impl StackConfig {
             master_email: None,
             master_password: None,
             create_master: true,
-            clock_offset: chrono::Duration::zero(),
+            ops: Operations::default(),
             region: "us-east-1".into(),
         }
     }
@@ -266,10 +266,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         region: &config.region,
         credentials: &credentials,
     };
-    let services = Services::open(&config.data_dir, &api, &aws, config.clock_offset)?;
+    let services = Services::open(&config.data_dir, &api, &aws, &config.ops)?;
     let table = services.table.clone();
     let mut functions = http_functions(&services);
     functions.extend(config.functions);
+    // Every function runs in the request wrapper, as `serve_http` runs it in Lambda.
+    let functions = functions
+        .into_iter()
+        .map(|(name, h)| (name.clone(), observed(services.ctx.telemetry.clone(), name, h)))
+        .collect::<HashMap<_, _>>();
     let mut events = event_functions(&services);
     events.extend(config.event_functions);
     check_functions(&template, &functions, &events)?;
@@ -346,7 +351,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             config.region, source.function, source.name
         );
         let region = config.region.clone();
-        let scheduled = Scheduled { source, schedule, handler, rule_arn, region, clock_offset: config.clock_offset };
+        let scheduled =
+            Scheduled { source, schedule, handler, rule_arn, region, clock_offset: config.ops.clock_offset };
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
     }
 

@@ -1,19 +1,32 @@
-//! Running a function in Lambda: its app, built once at init, shared by every invocation.
+//! Running a function in Lambda: JSON logs, its app built once at init and shared by every
+//! invocation, and (for HTTP) every request in the [`crate::observe`] wrapper.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use lambda_http::{Body, Error, Request, Response};
 
-/// Serves API Gateway requests with `handler`, each call getting the app built at init.
-pub async fn serve_http<A, F, Fut>(app: A, handler: F) -> Result<(), Error>
+use crate::telemetry::Telemetry;
+
+/// Serves API Gateway requests with `handler`, each call getting the app built at init, observed
+/// with `telemetry` (the function named by the Lambda's name).
+pub async fn serve_http<A, F, Fut>(telemetry: Arc<Telemetry>, app: A, handler: F) -> Result<(), Error>
 where
     A: Send + Sync + 'static,
-    F: Fn(Arc<A>, Request) -> Fut,
+    F: Fn(Arc<A>, Request) -> Fut + Sync,
     Fut: Future<Output = Result<Response<Body>, Error>> + Send,
 {
+    crate::logging::init();
     let app = Arc::new(app);
-    lambda_http::run(lambda_http::service_fn(|req| handler(app.clone(), req))).await
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(|req| {
+        let (app, telemetry) = (app.clone(), telemetry.clone());
+        async move {
+            let function = telemetry.function.clone();
+            Ok::<_, Error>(crate::observe::observe(&telemetry, &function, req, |req| handler(app, req)).await)
+        }
+    }))
+    .await
 }
 
 /// Serves events of type `E` (schedules, streams, authorizers) with `handler`, likewise.
@@ -25,6 +38,7 @@ where
     F: Fn(Arc<A>, lambda_http::LambdaEvent<E>) -> Fut,
     Fut: Future<Output = Result<R, Error>> + Send,
 {
+    crate::logging::init();
     let app = Arc::new(app);
     lambda_http::lambda_runtime::run(lambda_http::service_fn(|event| handler(app.clone(), event))).await
 }

@@ -77,6 +77,16 @@ impl Push for ApiGatewayPush {
             .map_err(classify)
     }
 
+    async fn probe(&self) -> Result<(), PushError> {
+        match self.client.get_connection().connection_id("health-probe").send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(e) {
+                PushError::Gone => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
     async fn close(&self, connection: &str) -> Result<(), PushError> {
         match self.client.delete_connection().connection_id(connection).send().await {
             Ok(_) => Ok(()),

@@ -38,6 +38,10 @@ pub trait Push: Send + Sync {
 
     /// Closes a connection.
     async fn close(&self, connection: &str) -> Result<(), PushError>;
+
+    /// Whether the endpoint answers (the deep health check): asks after a connection that does
+    /// not exist, which a working endpoint answers with Gone.
+    async fn probe(&self) -> Result<(), PushError>;
 }
 
 /// Attempts at one post when throttled, and the waits between them (doubled after each, with
@@ -79,6 +83,9 @@ mod tests {
             self.0.lock().unwrap().remove(0)
         }
         async fn close(&self, _: &str) -> Result<(), PushError> {
+            Ok(())
+        }
+        async fn probe(&self) -> Result<(), PushError> {
             Ok(())
         }
     }

@@ -40,4 +40,8 @@ impl Push for RecordingPush {
         self.close_connection(connection);
         Ok(())
     }
+
+    async fn probe(&self) -> Result<(), PushError> {
+        Ok(())
+    }
 }

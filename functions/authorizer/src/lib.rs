@@ -28,6 +28,7 @@ use podcastflow_store::repo::api_keys::ApiKeyRepo;
 use podcastflow_store::repo::users::UserRepo;
 use podcastflow_store::{CursorCodec, Table};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 /// What the authorizer needs, built once at init.
 pub struct Authorizer {
@@ -183,11 +184,15 @@ pub async fn handle(
 ) -> Result<Value, Error> {
     let request = event.payload;
     let method_arn = request.method_arn.clone().unwrap_or_default();
+    // The request's id, so the authorizer's lines join the gateway's and the function's.
+    let rid = request.request_context.request_id.clone().unwrap_or_default();
+    let span = tracing::info_span!("authorize", requestId = %rid);
     let decision = match credential(&request) {
         None => Decision::Unauthorized("no credentials"),
-        Some(Credential::Token(t)) => authorizer.token(&t).await?,
-        Some(Credential::ApiKey(k)) => authorizer.api_key(&k).await?,
+        Some(Credential::Token(t)) => authorizer.token(&t).instrument(span.clone()).await?,
+        Some(Credential::ApiKey(k)) => authorizer.api_key(&k).instrument(span.clone()).await?,
     };
+    let _entered = span.enter();
     match decision {
         Decision::Unauthorized(why) => {
             tracing::info!(reason = why, "unauthorized");
@@ -198,6 +203,7 @@ pub async fn handle(
             Ok(policy(&principal, "Deny", &stage_wildcard(&method_arn), json!({"reason": why})))
         }
         Decision::Allow(g) => {
+            tracing::info!(userId = %g.user_id, orgId = %g.org_id, role = %g.role, principalType = g.kind, "allowed");
             let mut context = json!({
                 "userId": g.user_id, "orgId": g.org_id.to_string(), "role": g.role.to_string(), "principalType": g.kind,
             });

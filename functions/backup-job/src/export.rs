@@ -246,6 +246,8 @@ pub async fn run_with(
                 b.error = Some(e.to_string());
             })
             .await?;
+            // The failed-backups alarm counts these (per organization in the metrics).
+            app.ctx.telemetry.count(&org.to_string(), "backup.failed", 1);
         }
     }
     Ok(())

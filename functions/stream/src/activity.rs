@@ -57,6 +57,10 @@ pub(crate) async fn record(app: &StreamApp, change: &ChangeRecord) -> Result<boo
         return Ok(false);
     }
     let tenant = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
-    ActivityRepo::new(&tenant).record(&activity).await?;
+    if ActivityRepo::new(&tenant).record(&activity).await? {
+        // Counted once per activity, however often the record is delivered: the business
+        // counters of the monitoring endpoints (`campaign.transitioned`...).
+        app.ctx.telemetry.count(&org.to_string(), &activity.action, 1);
+    }
     Ok(true)
 }

@@ -23,6 +23,8 @@ use lambda_http::{Error, LambdaEvent};
 use podcastflow_platform::AppContext;
 pub use podcastflow_platform::batch::{BatchResponse, ItemFailure};
 use podcastflow_store::lambda_event::from_event_record;
+use std::time::Duration;
+use tracing::Instrument;
 
 /// What the function needs, built once at init.
 pub struct StreamApp {
@@ -49,7 +51,9 @@ struct Counts {
 /// Processes one batch of stream records.
 pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchResponse, Error> {
     let mut counts = Counts::default();
-    for r in &event.payload.records {
+    let oldest = event.payload.records.iter().map(|r| r.change.approximate_creation_date_time).min();
+    let age = oldest.map_or(Duration::ZERO, |at| (chrono::Utc::now() - at).to_std().unwrap_or_default());
+    for (i, r) in event.payload.records.iter().enumerate() {
         let sequence = r.change.sequence_number.clone().unwrap_or_default();
         let change = match from_event_record(r) {
             Ok(c) => c,
@@ -62,14 +66,33 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
         };
         // Both processors are idempotent, so a record retried after one of them failed is safe.
         // Live updates first: they are what a person waits for.
+        // The id of the request that wrote it, so these lines join that request's.
+        let rid = change
+            .new_image
+            .as_ref()
+            .or(change.old_image.as_ref())
+            .and_then(|i| i.get("requestId"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let span = tracing::info_span!("change", requestId = %rid, %sequence, pk = %change.key.pk, sk = %change.key.sk);
         let done = async {
             let fanout = realtime::fan_out(app, &change).await?;
             let recorded = activity::record(app, &change).await?;
             let notified = notify::notify(app, &change).await?;
             Ok::<_, podcastflow_store::repo::RepoError>((fanout, recorded, notified))
         };
-        match done.await {
+        match done.instrument(span.clone()).await {
             Ok((fanout, recorded, notified)) => {
+                span.in_scope(|| {
+                    tracing::info!(
+                        kind = ?change.kind,
+                        recorded,
+                        notified,
+                        delivered = fanout.delivered,
+                        "change processed"
+                    );
+                });
                 counts.recorded += u32::from(recorded);
                 counts.skipped += u32::from(!recorded);
                 counts.notified += notified;
@@ -78,11 +101,14 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
                 counts.undelivered += fanout.failed;
             }
             Err(e) => {
-                tracing::error!(%sequence, error = %e, "a processor failed; the batch resumes here");
+                span.in_scope(|| tracing::error!(error = %e, "a processor failed; the batch resumes here"));
+                let left = (event.payload.records.len() - i) as u64;
+                app.ctx.telemetry.record_stream(age, left);
                 return Ok(BatchResponse::retry_from(sequence));
             }
         }
     }
+    app.ctx.telemetry.record_stream(age, 0);
     tracing::info!(
         recorded = counts.recorded,
         skipped = counts.skipped,

@@ -22,7 +22,7 @@ fn tenant(s: &TestStack, org: &str) -> TenantTable {
 
 /// A campaign of `o` written straight to the store in `status`, owned by its seller, for its client,
 /// running from ten days ago until yesterday (so every date guard holds).
-async fn stored(s: &TestStack, o: &TestOrg, status: CampaignStatus) -> Campaign {
+pub(crate) async fn stored(s: &TestStack, o: &TestOrg, status: CampaignStatus) -> Campaign {
     dated(s, o, status, -10, -1).await
 }
 

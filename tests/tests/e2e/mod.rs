@@ -11,6 +11,7 @@ mod identity;
 mod live;
 mod media;
 mod notifications;
+mod operations;
 mod resources;
 mod robustness;
 mod roles;

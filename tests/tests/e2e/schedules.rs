@@ -40,7 +40,7 @@ async fn a_cron_schedule_fires_on_the_minute_with_a_scheduled_event() {
     let s = TestStack::with_config(move |c: &mut StackConfig| {
         c.template = TEMPLATE.to_owned();
         c.event_functions.insert("JobFunction".into(), handler);
-        c.clock_offset = offset;
+        c.ops.clock_offset = offset;
     })
     .await;
     let events = until(Duration::from_secs(20), "both schedules", || {

@@ -424,8 +424,8 @@ pub async fn activity_is_listed_by_entity_actor_and_timeline(f: Fixture) {
             at,
             expires_at: Activity::expiry(at),
         };
-        repo.record(&a).await.unwrap();
-        repo.record(&a).await.unwrap();
+        assert!(repo.record(&a).await.unwrap(), "recorded the first time");
+        assert!(!repo.record(&a).await.unwrap(), "not twice");
         recorded.push(a.id);
         std::thread::sleep(std::time::Duration::from_millis(2));
     }

@@ -23,11 +23,12 @@ impl<'a> ActivityRepo<'a> {
         Self { t }
     }
 
-    /// Records an activity; recording the same one twice (a redelivered change) is harmless.
-    pub async fn record(&self, a: &Activity) -> Result<(), RepoError> {
+    /// Records an activity; recording the same one twice (a redelivered change) is harmless and
+    /// answers `false`.
+    pub async fn record(&self, a: &Activity) -> Result<bool, RepoError> {
         match commit(self.t, vec![Write::create(a)?]).await {
-            Err(RepoError::AlreadyExists) => Ok(()),
-            other => other,
+            Err(RepoError::AlreadyExists) => Ok(false),
+            other => other.map(|()| true),
         }
     }
 

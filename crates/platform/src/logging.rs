@@ -1,0 +1,36 @@
+//! Logs of a function in AWS: one JSON object per line (CloudWatch Logs Insights reads the
+//! fields), with the fields of the current span (request id, correlation id, function, route,
+//! tenant) on every line logged within a request. Level from `AWS_LAMBDA_LOG_LEVEL` or
+//! `RUST_LOG`, `info` by default.
+//!
+//! What is logged is chosen field by field: never a header, a body, a token or a password.
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// Installs the JSON format writing to `writer` at `filter` as the process's subscriber (once;
+/// `false` when one was installed already). The end-to-end suite captures with it too.
+pub fn install<W>(filter: EnvFilter, writer: W) -> bool
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .try_init()
+        .is_ok()
+}
+
+/// Installs the JSON subscriber on stdout at the Lambda's log level.
+pub fn init() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| String::from("info"))
+        .to_lowercase();
+    install(EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info")), std::io::stdout);
+}
