@@ -5,6 +5,7 @@
 pub mod emf;
 pub mod histogram;
 pub mod registry;
+pub mod xray;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,6 +99,18 @@ impl Telemetry {
     /// Records a request.
     pub fn record_request(&self, s: &RequestSample<'_>, request_id: &str) {
         self.emit(|| emf::request_line(s, request_id));
+    }
+
+    /// Annotates the request's X-Ray trace (in AWS, when the trace is sampled).
+    pub fn annotate_trace(
+        &self,
+        trace_header: Option<&str>,
+        started: std::time::SystemTime,
+        a: &xray::Annotations<'_>,
+    ) {
+        if let (Sink::Emf, Some(header)) = (&self.sink, trace_header) {
+            xray::send(header, started, std::time::SystemTime::now(), a);
+        }
     }
 
     /// Adds `n` to a business counter (`campaign.transitioned`...) of an organization.
