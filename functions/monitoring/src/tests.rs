@@ -34,11 +34,15 @@ fn fixture() -> Fixture {
     Fixture { app, registry, _dir: dir }
 }
 
-/// The sample event of events/ (what `sam local invoke` would send), optionally altered.
-fn event(method: &str) -> Request {
+/// The sample event of events/ (what `sam local invoke` would send), altered by `change`.
+fn event_with(change: impl FnOnce(&mut Value)) -> Request {
     let mut raw: Value = serde_json::from_str(include_str!("../../../events/monitoring/health.json")).unwrap();
-    raw["httpMethod"] = method.into();
+    change(&mut raw);
     lambda_http::request::from_str(&raw.to_string()).unwrap()
+}
+
+fn event(method: &str) -> Request {
+    event_with(|raw| raw["httpMethod"] = method.into())
 }
 
 fn body(r: &Response<Body>) -> Value {
@@ -68,9 +72,8 @@ async fn the_shallow_health_answers_ok_with_the_version() {
 #[tokio::test]
 async fn a_token_that_does_not_verify_gets_the_shallow_view() {
     let f = fixture();
-    let mut raw: Value = serde_json::from_str(include_str!("../../../events/monitoring/health.json")).unwrap();
-    raw["headers"]["authorization"] = json!("Bearer not-a-token");
-    let r = handle(&f.app, lambda_http::request::from_str(&raw.to_string()).unwrap()).await.unwrap();
+    let req = event_with(|raw| raw["headers"]["authorization"] = json!("Bearer not-a-token"));
+    let r = handle(&f.app, req).await.unwrap();
     assert!(body(&r).get("dependencies").is_none());
 }
 

@@ -10,7 +10,7 @@ use podcastflow_domain::campaign::CampaignStatus;
 use podcastflow_platform::ratelimit::{Limit, RateLimits};
 use podcastflow_store::fault::{Fault, FaultPlan, Op, Target};
 use podcastflow_tests::client::Api;
-use podcastflow_tests::org;
+use podcastflow_tests::org::{self, TestOrg};
 use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::wait::until;
 use serde_json::{Value, json};
@@ -114,13 +114,19 @@ pub(crate) async fn wait_for_counter(admin: &Api, counter: &str) -> Value {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_error_rate_alarm_fires_above_five_percent_and_clears_below() {
+/// A stack whose table fails as the returned plan says, with an organization.
+async fn with_faults() -> (TestStack, std::sync::Arc<FaultPlan>, TestOrg) {
     let plan = FaultPlan::new();
     let faults = plan.clone();
     let s = TestStack::with_config(move |c| c.ops.faults = Some(faults)).await;
     let master = s.master().await;
     let o = org::create(&s, &master).await;
+    (s, plan, o)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_error_rate_alarm_fires_above_five_percent_and_clears_below() {
+    let (s, plan, o) = with_faults().await;
     let admin = &o.admin.api;
     for _ in 0..40 {
         assert_eq!(admin.get("/campaigns").await.status, 200);
@@ -237,11 +243,7 @@ async fn a_request_id_runs_through_gateway_authorizer_function_and_stream_and_no
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn table_failures_are_retried_then_answered_503_without_a_partial_write() {
-    let plan = FaultPlan::new();
-    let faults = plan.clone();
-    let s = TestStack::with_config(move |c| c.ops.faults = Some(faults)).await;
-    let master = s.master().await;
-    let o = org::create(&s, &master).await;
+    let (s, plan, o) = with_faults().await;
     let admin = &o.admin.api;
     let c = stored(&s, &o, CampaignStatus::Proposal).await;
     let path = format!("/campaigns/{}", c.id);
