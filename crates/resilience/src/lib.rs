@@ -88,14 +88,18 @@ pub fn sdk_timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// The configuration loaded from the environment once per process: every client of a function
+/// shares its region, credentials provider and HTTP client (loading it again per client costs
+/// cold-start time: the environment, the provider chain, the TLS roots).
+static LOADED: tokio::sync::OnceCell<SdkConfig> = tokio::sync::OnceCell::const_new();
+
 /// The SDK configuration from the environment (region, credentials), with our timeouts and
 /// retries. `sdk_attempts` is 1 for DynamoDB, whose retries the store makes itself.
 pub async fn sdk_config_with(sdk_attempts: u32) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(sdk_timeouts())
-        .retry_config(RetryConfig::standard().with_max_attempts(sdk_attempts.max(1)))
-        .load()
-        .await
+    let loaded = LOADED
+        .get_or_init(|| aws_config::defaults(BehaviorVersion::latest()).timeout_config(sdk_timeouts()).load())
+        .await;
+    loaded.to_builder().retry_config(RetryConfig::standard().with_max_attempts(sdk_attempts.max(1))).build()
 }
 
 /// The SDK configuration for S3, Cognito, `@connections` and SES: timeouts and standard retries.
@@ -134,10 +138,12 @@ mod tests {
     #[test]
     fn the_sdk_configuration_carries_the_timeouts_and_retries() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let c = rt.block_on(sdk_config_with(1));
-        let t = c.timeout_config().expect("timeouts");
+        let (one, standard) = rt.block_on(async { (sdk_config_with(1).await, sdk_config().await) });
+        let t = one.timeout_config().expect("timeouts");
         assert_eq!(t.connect_timeout(), Some(CONNECT_TIMEOUT));
         assert_eq!(t.operation_timeout(), Some(SDK_OPERATION_TIMEOUT));
-        assert_eq!(c.retry_config().map(|r| r.max_attempts()), Some(1));
+        assert_eq!(one.retry_config().map(|r| r.max_attempts()), Some(1));
+        assert_eq!(standard.retry_config().map(|r| r.max_attempts()), Some(SDK_ATTEMPTS));
+        assert_eq!(standard.timeout_config().and_then(|t| t.connect_timeout()), Some(CONNECT_TIMEOUT));
     }
 }

@@ -126,7 +126,7 @@ async fn with_faults() -> (TestStack, std::sync::Arc<FaultPlan>, TestOrg) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_error_rate_alarm_fires_above_five_percent_and_clears_below() {
-    let (s, plan, o) = with_faults().await;
+    let (_stack, plan, o) = with_faults().await;
     let admin = &o.admin.api;
     for _ in 0..40 {
         assert_eq!(admin.get("/campaigns").await.status, 200);
