@@ -88,6 +88,17 @@ fn set(resp: &mut Response<Body>, name: &'static str, value: &str) {
     }
 }
 
+/// The problem a function's failure is answered with: an outage is worth retrying (503), anything
+/// else is ours (500); either way the details stay in the log, under the request id.
+fn failure(e: &Error) -> Problem {
+    if e.downcast_ref::<Outage>().is_some() {
+        crate::errors::unavailable("a service this request needs is failing; retry in a moment")
+    } else {
+        Problem::new("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+            .detail("the request failed; it was logged with its request id")
+    }
+}
+
 /// Runs `handler` on `req` as function `function`, with everything the module describes.
 pub async fn observe<F, Fut>(t: &Telemetry, function: &str, req: Request, handler: F) -> Response<Body>
 where
@@ -125,16 +136,8 @@ where
             match result {
                 Ok(Ok(resp)) => (resp, calls, false),
                 Ok(Err(e)) => {
-                    let outage = e.downcast_ref::<Outage>().is_some();
-                    span.in_scope(|| tracing::error!(error = %e, outage, "request failed"));
-                    let mut p = if outage {
-                        crate::errors::unavailable("a service this request needs is failing; retry in a moment")
-                    } else {
-                        Problem::new("internal", StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
-                            .detail("the request failed; it was logged with its request id")
-                    };
-                    p.instance = None;
-                    (p.response(&facts.request_id), calls, true)
+                    span.in_scope(|| tracing::error!(error = %e, "request failed"));
+                    (failure(&e).response(&facts.request_id), calls, true)
                 }
                 Err(_) => {
                     span.in_scope(|| {
