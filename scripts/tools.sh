@@ -4,6 +4,7 @@
 #
 #   scripts/tools.sh test       moto (DynamoDB, Cognito) for the contract suites
 #   scripts/tools.sh template   cfn-lint and SAM CLI for template checks
+#   scripts/tools.sh build      SAM CLI and cargo-lambda for `sam build` (arm64)
 #
 # Location: $PODCASTFLOW_TOOLS_DIR (default ~/.cache/podcastflow), outside the clone so fresh
 # clones on the same machine reuse it; a new machine installs from PyPI.

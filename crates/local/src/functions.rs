@@ -57,10 +57,11 @@ pub fn observed(telemetry: Arc<Telemetry>, name: String, handler: HttpHandler) -
 /// probe of each dependency.
 fn monitoring_app(s: &Services) -> MonitoringApp {
     let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
+    let ctx = s.ctx_of("MonitoringFunction");
     MonitoringApp {
-        authorizer: Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() },
+        authorizer: Authorizer { verifier: s.verifier.clone(), table: ctx.table.clone(), tenants: ctx.tenants.clone() },
         probes: vec![
-            Arc::new(TableProbe(s.ctx.table.clone())),
+            Arc::new(TableProbe(ctx.table.clone())),
             Arc::new(IdentityProbe(identity)),
             Arc::new(BucketProbe("backups-bucket", s.backups.clone())),
             Arc::new(BucketProbe("media-bucket", s.media.clone())),
@@ -74,19 +75,19 @@ fn monitoring_app(s: &Services) -> MonitoringApp {
 /// stack at start-up rather than answering 404 later.
 pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
-    let auth = Arc::new(AuthApp { ctx: s.ctx.clone(), identity: identity.clone() });
-    let users = Arc::new(UsersApp { ctx: s.ctx.clone(), identity: identity.clone() });
-    let orgs = Arc::new(OrganizationsApp { ctx: s.ctx.clone(), identity });
-    let clients = Arc::new(ClientsApp { ctx: s.ctx.clone() });
-    let campaigns = Arc::new(CampaignsApp { ctx: s.ctx.clone() });
-    let notifications = Arc::new(NotificationsApp { ctx: s.ctx.clone() });
-    let activities = Arc::new(ActivitiesApp { ctx: s.ctx.clone() });
-    let talent = Arc::new(TalentApp { ctx: s.ctx.clone() });
-    let episodes = Arc::new(EpisodesApp { ctx: s.ctx.clone() });
-    let shows = Arc::new(ShowsApp { ctx: s.ctx.clone() });
-    let websocket = Arc::new(WebSocketApp { ctx: s.ctx.clone(), push: s.push.clone() });
-    let backups = Arc::new(BackupsApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
-    let media = Arc::new(MediaApp { ctx: s.ctx.clone(), objects: s.media.clone() });
+    let auth = Arc::new(AuthApp { ctx: s.ctx_of("AuthFunction"), identity: identity.clone() });
+    let users = Arc::new(UsersApp { ctx: s.ctx_of("UsersFunction"), identity: identity.clone() });
+    let orgs = Arc::new(OrganizationsApp { ctx: s.ctx_of("OrganizationsFunction"), identity });
+    let clients = Arc::new(ClientsApp { ctx: s.ctx_of("ClientsFunction") });
+    let campaigns = Arc::new(CampaignsApp { ctx: s.ctx_of("CampaignsFunction") });
+    let notifications = Arc::new(NotificationsApp { ctx: s.ctx_of("NotificationsFunction") });
+    let activities = Arc::new(ActivitiesApp { ctx: s.ctx_of("ActivitiesFunction") });
+    let talent = Arc::new(TalentApp { ctx: s.ctx_of("TalentFunction") });
+    let episodes = Arc::new(EpisodesApp { ctx: s.ctx_of("EpisodesFunction") });
+    let shows = Arc::new(ShowsApp { ctx: s.ctx_of("ShowsFunction") });
+    let websocket = Arc::new(WebSocketApp { ctx: s.ctx_of("WebSocketFunction"), push: s.push.clone() });
+    let backups = Arc::new(BackupsApp { ctx: s.ctx_of("BackupsFunction"), objects: s.backups.clone() });
+    let media = Arc::new(MediaApp { ctx: s.ctx_of("MediaFunction"), objects: s.media.clone() });
     let monitoring = Arc::new(monitoring_app(s));
     HashMap::from([
         (
@@ -220,11 +221,14 @@ where
 /// Every event function of the template (the stream function and the scheduled jobs register
 /// here as they arrive).
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
-    let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: s.ctx.table.clone() });
-    let campaign_job = Arc::new(CampaignJob { ctx: s.ctx.clone() });
-    let backup_job = Arc::new(BackupJobApp { ctx: s.ctx.clone(), objects: s.backups.clone() });
-    let backup_schedule = backup_job.clone();
-    let stream = Arc::new(StreamApp { ctx: s.ctx.clone(), mail: Arc::new(s.outbox.clone()), push: s.push.clone() });
+    let ctx = s.ctx_of("AuthorizerFunction");
+    let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: ctx.table, tenants: ctx.tenants });
+    let campaign_job = Arc::new(CampaignJob { ctx: s.ctx_of("CampaignJobFunction") });
+    let backup_job = Arc::new(BackupJobApp { ctx: s.ctx_of("BackupJobFunction"), objects: s.backups.clone() });
+    let backup_schedule =
+        Arc::new(BackupJobApp { ctx: s.ctx_of("BackupScheduleFunction"), objects: s.backups.clone() });
+    let stream =
+        Arc::new(StreamApp { ctx: s.ctx_of("StreamFunction"), mail: Arc::new(s.outbox.clone()), push: s.push.clone() });
     HashMap::from([
         (
             "AuthorizerFunction".to_owned(),

@@ -22,6 +22,7 @@ pub mod demo_data;
 pub mod docs;
 pub mod filter;
 pub mod functions;
+pub mod iam;
 pub mod rest;
 pub mod routes;
 pub mod s3;

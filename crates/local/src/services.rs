@@ -20,6 +20,7 @@ use podcastflow_store::fault::{FaultPlan, FaultyTable};
 use thiserror::Error;
 
 use crate::credentials::LocalCredentials;
+use crate::iam::Access;
 
 /// The app client id the local provider issues tokens to.
 pub const CLIENT_ID: &str = "podcastflow-local";
@@ -46,6 +47,9 @@ pub enum ServicesError {
     /// The platform operator or the demo users could not be created.
     #[error("creating users: {0}")]
     Master(#[from] ProvisionError),
+    /// template.yaml's grants could not be read.
+    #[error("template.yaml's grants: {0}")]
+    Access(#[from] crate::template::TemplateError),
     /// The demo data could not be written.
     #[error("demo data: {0}")]
     Demo(String),
@@ -73,6 +77,8 @@ pub struct Services {
     pub media: Objects,
     /// The metrics of every function of the stack (CloudWatch's part locally).
     pub metrics: Arc<MetricsRegistry>,
+    /// What template.yaml's IAM grants each function, enforced on its table calls.
+    pub access: Arc<Access>,
 }
 
 /// Where the functions find the stack's AWS stand-ins, and the key they sign calls with.
@@ -153,7 +159,17 @@ impl Services {
         ));
         let bucket = |name| Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, name);
         let (backups, media) = (bucket(aws.backups_bucket), bucket(aws.media_bucket));
-        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups, media, metrics })
+        let access = Arc::new(Access::parse(crate::template::BUNDLED)?);
+        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups, media, metrics, access })
+    }
+
+    /// The context `function` runs with: the stack's table as template.yaml's IAM lets that
+    /// function reach it (its role's own calls, its tenant sessions), checked on every call.
+    pub fn ctx_of(&self, function: &str) -> AppContext {
+        let (table, tenants) = self.access.tables_of(function, self.ctx.table.clone());
+        let mut ctx = self.ctx.clone().with_tenants(tenants);
+        ctx.table = table;
+        ctx
     }
 
     /// Creates the platform operator on first start: e-mail and password from the environment,

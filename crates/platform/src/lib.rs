@@ -24,6 +24,7 @@ pub mod route;
 pub mod scheduled;
 pub mod serve;
 pub mod telemetry;
+pub mod tenancy;
 pub mod testing;
 pub mod visibility;
 

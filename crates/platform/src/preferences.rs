@@ -13,7 +13,8 @@ use crate::{AppContext, Outcome, Problem, allow, if_match, json_body, json_with_
 pub async fn read(ctx: &AppContext, req: &Request, rid: &str) -> Outcome {
     let p = principal(req)?;
     allow(&p, Action::ProfileRead, &Resource::OwnedBy(p.user_id))?;
-    let (prefs, version) = UserRepo::new(ctx.table.as_ref(), &ctx.cursors).preferences(&p.org_id, &p.user_id).await?;
+    let t = ctx.tenant(&p, req);
+    let (prefs, version) = UserRepo::new(&t, &ctx.cursors).preferences(&p.org_id, &p.user_id).await?;
     Ok(json_with_etag(StatusCode::OK, &prefs, version, rid))
 }
 
@@ -24,7 +25,8 @@ pub async fn replace(ctx: &AppContext, req: &Request, rid: &str) -> Outcome {
     let expected = if_match(req)?;
     let prefs: Preferences = json_body(req)?;
     prefs.validate().map_err(Problem::validation)?;
-    let users = UserRepo::new(ctx.table.as_ref(), &ctx.cursors);
+    let t = ctx.tenant(&p, req);
+    let users = UserRepo::new(&t, &ctx.cursors);
     let expected = expected.expected(users.preferences(&p.org_id, &p.user_id).await?.1);
     let version = users.save_preferences(&p.org_id, &p.user_id, &prefs, expected).await?;
     Ok(json_with_etag(StatusCode::OK, &prefs, version, rid))

@@ -152,7 +152,7 @@ pub async fn readable(ctx: &AppContext, t: &TenantTable, p: &Principal, e: &Enti
             Err(_) => false,
         },
         "user" => match e.id.parse() {
-            Ok(id) => match UserRepo::new(ctx.table.as_ref(), &ctx.cursors).get(&org, &id).await? {
+            Ok(id) => match UserRepo::new(t, &ctx.cursors).get(&org, &id).await? {
                 Some(u) => ok(Action::UserRead, &Resource::User { org, id: u.id, role: u.role }),
                 None => false,
             },

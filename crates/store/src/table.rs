@@ -40,6 +40,10 @@ pub enum StoreError {
         /// The tenant prefix.
         prefix: String,
     },
+    /// The credentials in use may not do this (IAM in AWS, the template's policies locally).
+    /// Always a bug: the code reached past what its role or tenant session allows.
+    #[error("access denied: {0}")]
+    AccessDenied(String),
     /// A pagination cursor was forged, altered, or used with another query.
     #[error("invalid pagination cursor")]
     InvalidCursor,

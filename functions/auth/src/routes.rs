@@ -1,5 +1,7 @@
 //! The routes of `auth`.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
@@ -10,6 +12,7 @@ use podcastflow_domain::{Principal, PrincipalKind, UserId};
 use podcastflow_identity::tokens::digest;
 use podcastflow_identity::{IdentityError, SignIn, Tokens, totp};
 use podcastflow_platform::{Failure, Outage, Outcome, Problem, json, json_body, no_content, principal, request_id};
+use podcastflow_store::Table;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::throttle::{Limit, LoginThrottle};
 use podcastflow_store::repo::users::UserRepo;
@@ -186,8 +189,14 @@ fn unwrap_session(s: &str) -> Option<(UserId, &str)> {
 }
 
 impl AuthApp {
+    /// Identity claims and memberships: platform items, with the function's own credentials.
     fn users(&self) -> UserRepo<'_> {
         UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
+    }
+
+    /// A user's records in their organization, through that organization's session.
+    fn org_users<'a>(&'a self, table: &'a Arc<dyn Table>) -> UserRepo<'a> {
+        UserRepo::new(table.as_ref(), &self.ctx.cursors)
     }
 
     fn throttle(&self) -> LoginThrottle<'_> {
@@ -214,11 +223,12 @@ impl AuthApp {
         if m.status != UserStatus::Invited {
             return Ok(());
         }
-        if let Some(u) = self.users().get(&m.org_id, id).await? {
+        let org = self.ctx.org_table(&m.org_id);
+        if let Some(u) = self.org_users(&org).get(&m.org_id, id).await? {
             let mut next: User = u.clone();
             next.status = UserStatus::Active;
             next.stamp = u.stamp.touched(*id, Utc::now());
-            self.users().update(&next, u.stamp.version, None).await?;
+            self.org_users(&org).update(&next, u.stamp.version, None).await?;
         }
         Ok(())
     }
@@ -239,7 +249,9 @@ impl AuthApp {
             Ok(step) => {
                 self.throttle().clear(&account).await?;
                 if let Some(c) = &claim {
-                    let org = OrganizationRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors).get(&c.org_id).await?;
+                    let org = OrganizationRepo::new(self.ctx.org_table(&c.org_id).as_ref(), &self.ctx.cursors)
+                        .get(&c.org_id)
+                        .await?;
                     if org.is_some_and(|o| o.status == OrgStatus::Suspended) {
                         return Err(Problem::new(
                             "organization-suspended",
@@ -361,7 +373,12 @@ impl AuthApp {
         let p = user_principal(req)?;
         let enrolment = self.identity.associate_totp(&bearer(req)?).await.map_err(|e| identity_failure(e, "code"))?;
         let account = match self.users().membership(&p.user_id).await? {
-            Some(m) => self.users().get(&m.org_id, &p.user_id).await?.map(|u| u.email).unwrap_or_default(),
+            Some(m) => self
+                .org_users(&self.ctx.org_table(&m.org_id))
+                .get(&m.org_id, &p.user_id)
+                .await?
+                .map(|u| u.email)
+                .unwrap_or_default(),
             None => String::new(),
         };
         let secret = totp::decode_secret(&enrolment.secret)
@@ -384,7 +401,11 @@ impl AuthApp {
         let p = user_principal(req)?;
         // The home organization, not one master chose with X-Org-Id.
         let m = self.users().membership(&p.user_id).await?.ok_or_else(invalid_credentials)?;
-        let u = self.users().get(&m.org_id, &p.user_id).await?.ok_or_else(invalid_credentials)?;
+        let u = self
+            .org_users(&self.ctx.org_table(&m.org_id))
+            .get(&m.org_id, &p.user_id)
+            .await?
+            .ok_or_else(invalid_credentials)?;
         let me = Me {
             id: u.id,
             email: u.email,

@@ -23,6 +23,7 @@ use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{OrgId, Role, UserId};
 use podcastflow_identity::tokens::digest;
 use podcastflow_identity::{TokenVerifier, VerifyError};
+use podcastflow_platform::tenancy::TenantTables;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -34,8 +35,10 @@ use tracing::Instrument;
 pub struct Authorizer {
     /// Verifies access tokens.
     pub verifier: Arc<TokenVerifier>,
-    /// The single table (memberships, organizations, API key grants).
+    /// The table with the authorizer's own credentials: memberships and API key grants.
     pub table: Arc<dyn Table>,
+    /// Each organization's table (its status), through that organization's session.
+    pub tenants: Arc<dyn TenantTables>,
 }
 
 /// A presented credential.
@@ -114,10 +117,11 @@ fn repo_outage(e: RepoError) -> Error {
 
 impl Authorizer {
     async fn org_active(&self, org: &OrgId) -> Result<bool, Error> {
-        let org: Option<Organization> = match self.table.get(&Organization::key_of(org)).await.map_err(outage)? {
-            Some(i) => Some(podcastflow_store::item::from_item(i).map_err(outage)?),
-            None => None,
-        };
+        let org: Option<Organization> =
+            match self.tenants.for_org(org).get(&Organization::key_of(org)).await.map_err(outage)? {
+                Some(i) => Some(podcastflow_store::item::from_item(i).map_err(outage)?),
+                None => None,
+            };
         Ok(org.is_some_and(|o| o.status == OrgStatus::Active))
     }
 

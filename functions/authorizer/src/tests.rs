@@ -12,6 +12,7 @@ use podcastflow_identity::local::LocalIdentity;
 use podcastflow_identity::testing::{self, TestWorld};
 use podcastflow_identity::tokens::{SigningKey, digest};
 use podcastflow_identity::{Identity, SignIn, StaticKeys};
+use podcastflow_platform::tenancy::SharedTables;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -51,7 +52,7 @@ async fn world() -> World {
     let (org, admin) = w.organization(OrgId::new(), admin_id, &email, PASSWORD).await;
     let keys = Arc::new(StaticKeys(w.identity.jwks()));
     let verifier = Arc::new(TokenVerifier::new(w.identity.issuer(), w.identity.client_id(), keys));
-    let authorizer = Authorizer { verifier, table: w.table.clone() };
+    let authorizer = Authorizer { verifier, table: w.table.clone(), tenants: Arc::new(SharedTables(w.table.clone())) };
     World { authorizer, identity: w.identity.clone(), table: w.table.clone(), org, admin, _w: w }
 }
 

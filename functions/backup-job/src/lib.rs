@@ -61,7 +61,7 @@ impl From<podcastflow_store::StoreError> for JobError {
 /// The tenant handle a job works through: confined to the backup's organization, and stamping
 /// nothing, so restored items come back exactly as they were backed up.
 pub(crate) fn tenant(app: &BackupJobApp, org: OrgId) -> TenantTable {
-    TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone())
+    TenantTable::new(app.ctx.tenants.for_org(&org), org, app.ctx.cursors.as_ref().clone())
 }
 
 /// What a stream record asks of the job.

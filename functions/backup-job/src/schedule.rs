@@ -36,7 +36,10 @@ pub async fn run(app: &BackupJobApp, now: DateTime<Utc>) -> Result<ScheduleRepor
     .await?;
     for summary in summaries {
         report.organizations += 1;
-        let Some(org) = orgs.get(&summary.id).await? else { continue };
+        let org_table = app.ctx.org_table(&summary.id);
+        let Some(org) = OrganizationRepo::new(org_table.as_ref(), &app.ctx.cursors).get(&summary.id).await? else {
+            continue;
+        };
         let t = tenant(app, org.id);
         let repo = BackupRepo::new(&t);
         if let Some(schedule) = org.settings.backup_schedule {

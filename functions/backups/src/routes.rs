@@ -169,7 +169,8 @@ impl BackupsApp {
 
     async fn schedule(&self, req: &Request, rid: &str) -> Outcome {
         let (p, _) = self.admin(req)?;
-        let orgs = OrganizationRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let table = self.ctx.org_table(&p.org_id);
+        let orgs = OrganizationRepo::new(table.as_ref(), &self.ctx.cursors);
         let org = orgs.get(&p.org_id).await?.ok_or_else(not_found)?;
         let schedule = org.settings.backup_schedule;
         let body = j!({"schedule": schedule, "timezone": org.settings.timezone});
@@ -183,7 +184,8 @@ impl BackupsApp {
         let mut v = ValidationErrors::new();
         schedule.check("", &mut v);
         v.into_result().map_err(Problem::validation)?;
-        let orgs = OrganizationRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let table = self.ctx.org_table(&p.org_id);
+        let orgs = OrganizationRepo::new(table.as_ref(), &self.ctx.cursors);
         let org = orgs.get(&p.org_id).await?.ok_or_else(not_found)?;
         if expected.expected(org.stamp.version) != org.stamp.version {
             return Err(stale(org.stamp.version).into());

@@ -93,7 +93,8 @@ async fn advance_org(
     request_id: &str,
     report: &mut JobReport,
 ) -> Result<(), RepoError> {
-    let t = TenantTable::new(job.ctx.table.clone(), org, job.ctx.cursors.as_ref().clone()).with_request_id(request_id);
+    let t = TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone())
+        .with_request_id(request_id);
     let repo = CampaignRepo::new(&t);
     // Won campaigns can only have started if their start date is today or earlier; every live one
     // is looked at, since the index orders them by start, not end.

@@ -98,7 +98,8 @@ impl CampaignsApp {
         }
         // Whoever creates a campaign may own it; anyone else named as owner must be able to sell.
         if before.is_none() && c.owner_id != c.stamp.created_by {
-            let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+            let table = self.ctx.org_table(&c.org_id);
+            let users = UserRepo::new(table.as_ref(), &self.ctx.cursors);
             match users.get(&c.org_id, &c.owner_id).await? {
                 Some(u) if matches!(u.role, Role::Seller | Role::Admin) && u.status != UserStatus::Disabled => {}
                 _ => v.add("ownerId", "unknown", "not an active seller or admin of this organization"),
@@ -128,7 +129,7 @@ impl CampaignsApp {
 
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.create_once(req, &p, rid)).await
     }
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {

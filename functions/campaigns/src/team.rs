@@ -61,7 +61,8 @@ impl CampaignsApp {
         if role == TeamRole::Owner {
             v.add("role", "owner_fixed", "the owner is set when the campaign is created");
         }
-        let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let table = self.ctx.org_table(&c.org_id);
+        let users = UserRepo::new(table.as_ref(), &self.ctx.cursors);
         match users.get(&c.org_id, user).await? {
             Some(u) if u.status != UserStatus::Disabled => {
                 let fits = match role {
@@ -87,7 +88,8 @@ impl CampaignsApp {
 
     pub(crate) async fn add_member(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.add_member_once(req, id, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.add_member_once(req, id, &p, rid))
+            .await
     }
 
     async fn add_member_once(&self, req: &Request, id: &str, p: &Principal, rid: &str) -> Outcome {

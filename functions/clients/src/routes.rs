@@ -62,7 +62,8 @@ impl ClientsApp {
                 _ => v.add("agencyId", "unknown", "no agency client with this id in this organization"),
             }
         }
-        let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let table = self.ctx.org_table(&c.org_id);
+        let users = UserRepo::new(table.as_ref(), &self.ctx.cursors);
         let sellers = users.active_with_role(&c.org_id, &c.assigned_seller_ids, &[Role::Seller]).await?;
         for (i, s) in c.assigned_seller_ids.iter().enumerate() {
             if !sellers.contains(s) {
@@ -124,7 +125,7 @@ impl ClientsApp {
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         allow(&p, Action::ClientCreate, &Resource::Org(p.org_id))?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.create_once(req, &p, rid)).await
     }
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {

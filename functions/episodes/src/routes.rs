@@ -130,7 +130,7 @@ impl EpisodesApp {
 
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.create_once(req, &p, rid)).await
     }
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_identity::TokenVerifier;
 use podcastflow_platform::telemetry::{MetricsRegistry, RequestSample, emf};
+use podcastflow_platform::tenancy::SharedTables;
 use podcastflow_platform::testing::TestRequest;
 use podcastflow_store::embedded::EmbeddedTable;
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ fn fixture() -> Fixture {
     let verifier = Arc::new(TokenVerifier::new("https://issuer.test", "client", keys));
     let registry = Arc::new(MetricsRegistry::new());
     let app = MonitoringApp {
-        authorizer: Authorizer { verifier, table: table.clone() },
+        authorizer: Authorizer { verifier, table: table.clone(), tenants: Arc::new(SharedTables(table.clone())) },
         probes: vec![Arc::new(TableProbe(table))],
         metrics: Arc::new(RegistrySource(registry.clone())),
     };

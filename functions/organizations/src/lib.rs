@@ -21,6 +21,7 @@ use podcastflow_platform::{
     AppContext, Failure, Outage, Outcome, PageBody, Problem, RoutePath, allow, created, if_match, json, json_body,
     json_with_etag, not_found, paging, principal, request_id, respond,
 };
+use podcastflow_store::Table;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use serde::{Deserialize, Serialize};
 
@@ -92,14 +93,16 @@ fn provision_failure(e: ProvisionError) -> Failure {
 }
 
 impl OrganizationsApp {
-    fn repo(&self) -> OrganizationRepo<'_> {
-        OrganizationRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
+    /// Organizations through `table`: a session of the organization concerned (the platform
+    /// list and uniqueness claims change with its records, so those sessions reach them too).
+    fn repo<'a>(&'a self, table: &'a Arc<dyn Table>) -> OrganizationRepo<'a> {
+        OrganizationRepo::new(table.as_ref(), &self.ctx.cursors)
     }
 
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         allow(&p, Action::OrganizationCreate, &Resource::Platform)?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.create_once(req, &p, rid)).await
     }
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
@@ -139,9 +142,16 @@ impl OrganizationsApp {
             return Err(Problem::validation(errors).into());
         }
         let temp = body.admin.temporary_password.as_deref();
-        create_organization(self.ctx.table.as_ref(), &self.ctx.cursors, self.identity.as_ref(), &org, &admin, temp)
-            .await
-            .map_err(provision_failure)?;
+        create_organization(
+            self.ctx.org_table(&org_id).as_ref(),
+            &self.ctx.cursors,
+            self.identity.as_ref(),
+            &org,
+            &admin,
+            temp,
+        )
+        .await
+        .map_err(provision_failure)?;
         Ok(created(&Created { organization: &org, admin: &admin }, None, &format!("/organizations/{org_id}"), rid))
     }
 
@@ -149,7 +159,7 @@ impl OrganizationsApp {
         let p = principal(req)?;
         allow(&p, Action::OrganizationListAll, &Resource::Platform)?;
         let paging = paging(req)?;
-        let page = self.repo().list(paging.cursor.as_deref(), paging.limit).await?;
+        let page = self.repo(&self.ctx.org_table(&p.org_id)).list(paging.cursor.as_deref(), paging.limit).await?;
         Ok(json(StatusCode::OK, &PageBody { items: page.items, next_cursor: page.cursor }, rid))
     }
 
@@ -159,7 +169,7 @@ impl OrganizationsApp {
         allow(&p, Action::OrganizationSuspend, &Resource::Org(id))?;
         let expected = if_match(req)?;
         let body: StatusChange = json_body(req)?;
-        let org = self.repo().get(&id).await?.ok_or_else(not_found)?;
+        let org = self.repo(&self.ctx.org_table(&id)).get(&id).await?.ok_or_else(not_found)?;
         if org.slug == PLATFORM_SLUG && body.status == OrgStatus::Suspended {
             return Err(Problem::new("conflict", StatusCode::CONFLICT, "Conflict")
                 .detail("the platform organization cannot be suspended")
@@ -171,14 +181,14 @@ impl OrganizationsApp {
         // Stale versions are refused by the write itself: 412 with the current version.
         let expected = expected.expected(org.stamp.version);
         next.stamp.version = expected + 1;
-        self.repo().update(&next, expected).await?;
+        self.repo(&self.ctx.org_table(&next.id)).update(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
     }
 
     async fn own(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         allow(&p, Action::OrganizationRead, &Resource::Org(p.org_id))?;
-        let org = self.repo().get(&p.org_id).await?.ok_or_else(not_found)?;
+        let org = self.repo(&self.ctx.org_table(&p.org_id)).get(&p.org_id).await?.ok_or_else(not_found)?;
         Ok(json_with_etag(StatusCode::OK, &org, org.stamp.version, rid))
     }
 
@@ -187,7 +197,7 @@ impl OrganizationsApp {
         allow(&p, Action::OrganizationUpdateSettings, &Resource::Org(p.org_id))?;
         let expected = if_match(req)?;
         let body: SettingsChange = json_body(req)?;
-        let org = self.repo().get(&p.org_id).await?.ok_or_else(not_found)?;
+        let org = self.repo(&self.ctx.org_table(&p.org_id)).get(&p.org_id).await?.ok_or_else(not_found)?;
         let mut next = org.clone();
         if let Some(name) = body.name {
             next.name = name.trim().to_owned();
@@ -199,7 +209,7 @@ impl OrganizationsApp {
         next.stamp = org.stamp.touched(p.user_id, Utc::now());
         let expected = expected.expected(org.stamp.version);
         next.stamp.version = expected + 1;
-        self.repo().update(&next, expected).await?;
+        self.repo(&self.ctx.org_table(&next.id)).update(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
     }
 }

@@ -87,7 +87,8 @@ impl ShowsApp {
 
     /// Field errors unless every producer is an active producer and every talent active talent.
     async fn check_people(&self, s: &Show, before: Option<&Show>) -> Result<(), Failure> {
-        let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let table = self.ctx.org_table(&s.org_id);
+        let users = UserRepo::new(table.as_ref(), &self.ctx.cursors);
         let mut v = ValidationErrors::new();
         for (field, ids, old, role) in [
             ("producerIds", &s.producer_ids, before.map(|b| &b.producer_ids), Role::Producer),
@@ -162,7 +163,7 @@ impl ShowsApp {
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         allow(&p, Action::ShowCreate, &Resource::Org(p.org_id))?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.create_once(req, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.create_once(req, &p, rid)).await
     }
 
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {

@@ -56,7 +56,7 @@ pub(crate) async fn record(app: &StreamApp, change: &ChangeRecord) -> Result<boo
     if activity.changes.is_empty() && activity.action.ends_with(".updated") && kind != "availabilitySet" {
         return Ok(false);
     }
-    let tenant = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let tenant = TenantTable::new(app.ctx.tenants.for_org(&org), org, app.ctx.cursors.as_ref().clone());
     if ActivityRepo::new(&tenant).record(&activity).await? {
         // Counted once per activity, however often the record is delivered: the business
         // counters of the monitoring endpoints (`campaign.transitioned`...).

@@ -28,7 +28,7 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
     Ok(match to {
         Recipients::Users(users) => users.clone(),
         Recipients::AdminsExcept(except) => {
-            let users = UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors);
+            let users = UserRepo::new(t, &app.ctx.cursors);
             let admins = all_pages(|cursor| {
                 let users = &users;
                 async move { users.list(org, Some(Role::Admin), cursor.as_deref(), 100).await }
@@ -58,7 +58,8 @@ const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200)
 /// the notification is claimed first; a send that fails after its retries gives the claim back
 /// and fails the record, so the stream's retry sends it later.
 async fn email(app: &StreamApp, repo: &NotificationRepo<'_>, n: &Notification) -> Result<(), RepoError> {
-    let users = UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors);
+    let table = app.ctx.org_table(&n.org_id);
+    let users = UserRepo::new(table.as_ref(), &app.ctx.cursors);
     let (prefs, _) = users.preferences(&n.org_id, &n.user_id).await?;
     if !prefs.emails(&n.kind, n.priority) || !repo.claim_email(&n.user_id, &n.id).await? {
         return Ok(());
@@ -108,7 +109,7 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
         .and_then(Value::as_str)
         .and_then(|u| u.parse().ok());
     let at = when(change);
-    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let t = TenantTable::new(app.ctx.tenants.for_org(&org), org, app.ctx.cursors.as_ref().clone());
     let repo = NotificationRepo::new(&t);
     let mut created = 0;
     for (i, p) in planned.iter().enumerate() {

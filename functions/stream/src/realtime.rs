@@ -258,7 +258,7 @@ pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fa
     if topics.is_empty() {
         return Ok(Fanout::default());
     }
-    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let t = TenantTable::new(app.ctx.tenants.for_org(&org), org, app.ctx.cursors.as_ref().clone());
     let repo = ConnectionRepo::new(&t);
     let now = Utc::now();
     // One message per connection, under the most specific topic it follows.

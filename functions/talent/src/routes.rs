@@ -61,7 +61,8 @@ impl TalentApp {
     async fn talent(&self, p: &Principal, id: &str, action: Action) -> Result<UserId, Failure> {
         let id: UserId = id.parse().map_err(|_| not_found())?;
         allow(p, action, &Resource::Availability { org: p.org_id, talent: id })?;
-        let users = UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors);
+        let table = self.ctx.org_table(&p.org_id);
+        let users = UserRepo::new(table.as_ref(), &self.ctx.cursors);
         match users.get(&p.org_id, &id).await? {
             Some(u) if u.role == Role::Talent => Ok(id),
             _ => Err(not_found().into()),

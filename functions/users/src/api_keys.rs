@@ -10,6 +10,9 @@ use podcastflow_identity::tokens::{digest, random_token};
 use podcastflow_platform::{
     Outage, Outcome, PageBody, Problem, allow, json, json_body, no_content, not_found, paging, principal,
 };
+use std::sync::Arc;
+
+use podcastflow_store::Table;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +34,10 @@ struct CreatedKey {
 }
 
 impl UsersApp {
-    fn keys(&self) -> ApiKeyRepo<'_> {
-        ApiKeyRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
+    /// API keys through `table`: an organization's session, since a key's record and its grant
+    /// (a platform item the authorizer reads) change together.
+    fn keys<'a>(&'a self, table: &'a Arc<dyn Table>) -> ApiKeyRepo<'a> {
+        ApiKeyRepo::new(table.as_ref(), &self.ctx.cursors)
     }
 
     pub(crate) async fn create_key(&self, req: &Request, rid: &str) -> Outcome {
@@ -49,7 +54,7 @@ impl UsersApp {
             stamp: Stamp::created(p.user_id, Utc::now()),
         };
         key.validate().map_err(Problem::validation)?;
-        self.keys().create(&key, &digest(&secret)).await?;
+        self.keys(&self.ctx.org_table(&key.org_id)).create(&key, &digest(&secret)).await?;
         Ok(json(StatusCode::CREATED, &CreatedKey { api_key: key, secret }, rid))
     }
 
@@ -57,7 +62,8 @@ impl UsersApp {
         let p = principal(req)?;
         allow(&p, Action::ApiKeyManage, &Resource::Org(p.org_id))?;
         let paging = paging(req)?;
-        let page = self.keys().list(&p.org_id, paging.cursor.as_deref(), paging.limit).await?;
+        let page =
+            self.keys(&self.ctx.org_table(&p.org_id)).list(&p.org_id, paging.cursor.as_deref(), paging.limit).await?;
         Ok(json(StatusCode::OK, &PageBody { items: page.items, next_cursor: page.cursor }, rid))
     }
 
@@ -65,7 +71,7 @@ impl UsersApp {
         let p = principal(req)?;
         allow(&p, Action::ApiKeyManage, &Resource::Org(p.org_id))?;
         let id: ApiKeyId = id.parse().map_err(|_| not_found())?;
-        self.keys().revoke(&p.org_id, &id).await?;
+        self.keys(&self.ctx.org_table(&p.org_id)).revoke(&p.org_id, &id).await?;
         Ok(no_content(rid))
     }
 }

@@ -13,9 +13,11 @@ use podcastflow_platform::{
     no_content, not_found, paging, principal, query_as, query_parsed, request_id,
 };
 use podcastflow_platform::{idempotency, preferences};
-use podcastflow_store::TenantTable;
+use std::sync::Arc;
+
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::{Table, TenantTable};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -86,21 +88,24 @@ fn identity_outage(e: IdentityError) -> Failure {
 }
 
 impl UsersApp {
-    pub(crate) fn users(&self) -> UserRepo<'_> {
-        UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
+    /// Users through `table`: an organization's session ([`AppContext::org_table`]), since a
+    /// user's records and identity claims change together.
+    pub(crate) fn users<'a>(&'a self, table: &'a Arc<dyn Table>) -> UserRepo<'a> {
+        UserRepo::new(table.as_ref(), &self.ctx.cursors)
     }
 
     /// A user of the principal's organization, or 404.
     async fn user_in_org(&self, p: &Principal, id: &str) -> Result<User, Failure> {
         let id: UserId = id.parse().map_err(|_| not_found())?;
-        Ok(self.users().get(&p.org_id, &id).await?.ok_or_else(not_found)?)
+        Ok(self.users(&self.ctx.org_table(&p.org_id)).get(&p.org_id, &id).await?.ok_or_else(not_found)?)
     }
 
     /// A client user's client must be a client of the organization.
     async fn check_client(&self, p: &Principal, role: Role, client: Option<ClientId>) -> Result<(), Failure> {
         match (role, client) {
             (Role::Client, Some(c)) => {
-                let tenant = TenantTable::new(self.ctx.table.clone(), p.org_id, (*self.ctx.cursors).clone());
+                let tenant =
+                    TenantTable::new(self.ctx.tenants.for_org(&p.org_id), p.org_id, (*self.ctx.cursors).clone());
                 match ClientRepo::new(&tenant).get(&c).await? {
                     Some(_) => Ok(()),
                     None => Err(Problem::field("clientId", "unknown", "no such client in this organization").into()),
@@ -120,7 +125,10 @@ impl UsersApp {
         let paging = paging(req)?;
         let role = query_parsed::<Role>(req, "role", "one of the six roles")?;
         let status = query_as::<UserStatus>(req, "status", "invited, active or disabled")?;
-        let page = self.users().list(&p.org_id, role, paging.cursor.as_deref(), paging.limit).await?;
+        let page = self
+            .users(&self.ctx.org_table(&p.org_id))
+            .list(&p.org_id, role, paging.cursor.as_deref(), paging.limit)
+            .await?;
         // The status filter applies within the page: a page may hold fewer items; follow the cursor.
         let items =
             page.items.iter().filter(|u| status.is_none_or(|s| u.status == s)).map(|u| view_of(u, view)).collect();
@@ -136,7 +144,7 @@ impl UsersApp {
 
     async fn invite(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
-        idempotency::once(self.ctx.table.as_ref(), req, &p, || self.invite_once(req, &p, rid)).await
+        idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.invite_once(req, &p, rid)).await
     }
 
     async fn invite_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
@@ -158,8 +166,9 @@ impl UsersApp {
         user.validate().map_err(Problem::validation)?;
         self.check_client(&p, user.role, user.client_id).await?;
         let temp = body.temporary_password.as_deref();
-        create_user(self.ctx.table.as_ref(), &self.ctx.cursors, self.identity.as_ref(), &user, temp).await.map_err(
-            |e| match e {
+        create_user(self.ctx.org_table(&p.org_id).as_ref(), &self.ctx.cursors, self.identity.as_ref(), &user, temp)
+            .await
+            .map_err(|e| match e {
                 ProvisionError::Repo(r) => Failure::from(r),
                 ProvisionError::Identity(IdentityError::InvalidPassword(why)) => {
                     Problem::field("temporaryPassword", "weak_password", &why).into()
@@ -170,8 +179,7 @@ impl UsersApp {
                         .into()
                 }
                 ProvisionError::Identity(other) => Outage(other.to_string()).into(),
-            },
-        )?;
+            })?;
         Ok(created(&user, Some(user.stamp.version), &format!("/users/{}", user.id), rid))
     }
 
@@ -218,7 +226,7 @@ impl UsersApp {
         let expected = expected.expected(u.stamp.version);
         next.stamp.version = expected + 1;
         let revoke = changes_role || next.status == UserStatus::Disabled && changes_status;
-        self.users().update(&next, expected, revoke.then(Utc::now)).await?;
+        self.users(&self.ctx.org_table(&next.org_id)).update(&next, expected, revoke.then(Utc::now)).await?;
         self.sync_identity(&u, &next).await?;
         Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
     }
@@ -250,7 +258,7 @@ impl UsersApp {
             let mut next = u.clone();
             next.status = UserStatus::Disabled;
             next.stamp = u.stamp.touched(p.user_id, Utc::now());
-            self.users().update(&next, u.stamp.version, Some(Utc::now())).await?;
+            self.users(&self.ctx.org_table(&next.org_id)).update(&next, u.stamp.version, Some(Utc::now())).await?;
             self.sync_identity(&u, &next).await?;
         }
         Ok(no_content(rid))

@@ -85,6 +85,9 @@ where
         (Some("TransactionConflictException" | "TransactionInProgressException"), _) => {
             StoreError::TransactionContention
         }
+        (Some("AccessDeniedException"), _) => {
+            StoreError::AccessDenied(e.message().unwrap_or("access denied").to_owned())
+        }
         (Some("ValidationException"), _) => {
             StoreError::InvalidRequest(e.message().unwrap_or("validation failed").to_owned())
         }
