@@ -271,9 +271,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let mut functions = http_functions(&services);
     functions.extend(config.functions);
     // Every function runs in the request wrapper, as `serve_http` runs it in Lambda.
+    // With the template's CORS origin, as CORS_ALLOW_ORIGIN gives it to them in AWS.
+    let origin = template.cors.as_ref().map(|c| c.allow_origin.clone());
+    let telemetry = Arc::new(services.ctx.telemetry.as_ref().clone().with_cors_origin(origin));
     let functions = functions
         .into_iter()
-        .map(|(name, h)| (name.clone(), observed(services.ctx.telemetry.clone(), name, h)))
+        .map(|(name, h)| (name.clone(), observed(telemetry.clone(), name, h)))
         .collect::<HashMap<_, _>>();
     let mut events = event_functions(&services);
     events.extend(config.event_functions);

@@ -249,6 +249,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 
 fn rest_apis(
     resources: &serde_yaml_ng::Mapping,
+    resolve: &Resolve<'_>,
 ) -> Result<std::collections::HashMap<String, RestApiDef>, TemplateError> {
     let mut apis = std::collections::HashMap::new();
     for (id, res) in resources {
@@ -286,9 +287,10 @@ fn rest_apis(
             }
         }
         if let Some(cors) = props.and_then(|p| p.get("Cors")) {
-            let origin = cors.as_str().or_else(|| str_at(cors, &["AllowOrigin"]));
+            let origin =
+                cors.as_str().map(str::to_owned).or_else(|| cors.get("AllowOrigin").and_then(|o| resolve.string(o)));
             def.cors = origin.map(|o| Cors {
-                allow_origin: unquote(o),
+                allow_origin: unquote(&o),
                 allow_headers: str_at(cors, &["AllowHeaders"]).map(unquote),
                 allow_methods: str_at(cors, &["AllowMethods"]).map(unquote),
                 max_age: str_at(cors, &["MaxAge"]).map(unquote),
@@ -364,7 +366,19 @@ fn schedule_source(function: &str, name: &str, ev: &Value) -> Result<Option<Sche
 impl Template {
     /// Parses a template's text, resolving names for the stage `local` in `us-east-1`.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
-        Self::parse_with(text, &Resolve { parameters: &[("Stage", "local")], region: "us-east-1" })
+        // Parameters take their defaults, but the stage is always `local`.
+        let doc: Value = serde_yaml_ng::from_str(text)?;
+        let defaults: Vec<(String, String)> = doc
+            .get("Parameters")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.get("Default")?.as_str()?.to_owned())))
+            .filter(|(k, _)| k != "Stage")
+            .collect();
+        let mut parameters: Vec<(&str, &str)> = vec![("Stage", "local")];
+        parameters.extend(defaults.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        Self::parse_with(text, &Resolve { parameters: &parameters, region: "us-east-1" })
     }
 
     /// Parses a template's text, resolving names with `resolve`.
@@ -375,7 +389,7 @@ impl Template {
             .and_then(Value::as_mapping)
             .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
         let mut t = Template::default();
-        let apis = rest_apis(resources)?;
+        let apis = rest_apis(resources, resolve)?;
         t.cors = apis.values().find_map(|a| a.cors.clone());
         let mut integrations = std::collections::HashMap::new();
         let mut ws_authorizers = std::collections::HashMap::new();

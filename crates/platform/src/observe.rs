@@ -88,6 +88,11 @@ fn set(resp: &mut Response<Body>, name: &'static str, value: &str) {
     }
 }
 
+/// Answer headers a browser script may read: versions, new locations, the request's ids, and
+/// when to come back.
+const EXPOSED_HEADERS: &str =
+    "ETag, Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, X-Correlation-Id";
+
 /// The problem a function's failure is answered with: an outage is worth retrying (503), anything
 /// else is ours (500); either way the details stay in the log, under the request id.
 fn failure(e: &Error) -> Problem {
@@ -151,6 +156,13 @@ where
         }
     };
     set(&mut resp, CORRELATION_ID, &facts.correlation_id);
+    if let Some(origin) = &t.cors_origin {
+        set(&mut resp, "access-control-allow-origin", origin);
+        set(&mut resp, "access-control-expose-headers", EXPOSED_HEADERS);
+        if origin != "*" {
+            set(&mut resp, "vary", "Origin");
+        }
+    }
     if let Some(d) = &decision {
         for (name, value) in d.headers() {
             set(&mut resp, name, &value);
@@ -249,6 +261,23 @@ mod tests {
         assert_eq!(resp.status(), 503);
         assert_eq!(resp.headers()["retry-after"], "1");
         assert_eq!(r.window(Duration::from_secs(60)).total().function_errors, 1);
+    }
+
+    #[tokio::test]
+    async fn answers_and_failures_carry_the_cors_origin_when_one_is_set() {
+        let (t, _r) = telemetry(RateLimits::off());
+        let resp = observe(&t, "F", TestRequest::new("GET", "/x").build(), ok).await;
+        assert!(resp.headers().get("access-control-allow-origin").is_none(), "none configured, none sent");
+        let t = t.with_cors_origin(Some("https://app.example".into()));
+        let failing = |_req: Request| async { Err::<Response<Body>, Error>(Box::new(Outage("down".into()))) };
+        for resp in [
+            observe(&t, "F", TestRequest::new("GET", "/x").build(), ok).await,
+            observe(&t, "F", TestRequest::new("GET", "/x").build(), failing).await,
+        ] {
+            assert_eq!(resp.headers()["access-control-allow-origin"], "https://app.example");
+            assert_eq!(resp.headers()["vary"], "Origin");
+            assert!(resp.headers()["access-control-expose-headers"].to_str().unwrap().contains("ETag"));
+        }
     }
 
     #[tokio::test(start_paused = true)]

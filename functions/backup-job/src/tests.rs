@@ -80,3 +80,48 @@ async fn the_sample_batch_runs_its_backup_once_and_records_an_unreachable_bucket
     assert!(stored.error.as_deref().unwrap_or_default().contains("object storage"), "{stored:?}");
     assert_eq!(stored.stamp.version, 3, "claimed once, failed once; the second delivery did nothing");
 }
+
+#[tokio::test]
+async fn the_hourly_sample_event_runs_the_schedule_at_its_time() {
+    use std::sync::Arc;
+
+    use podcastflow_domain::backup::{BackupSchedule, Frequency};
+    use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
+    use podcastflow_domain::{Stamp, UserId};
+    use podcastflow_store::embedded::EmbeddedTable;
+    use podcastflow_store::repo::backups::BackupRepo;
+    use podcastflow_store::repo::organizations::OrganizationRepo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let objects = Objects::local("http://127.0.0.1:9", "us-east-1", "AKIA", "secret", "backups");
+    let app = BackupJobApp {
+        ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
+        objects,
+    };
+    let event: Value = serde_json::from_str(include_str!("../../../events/backup-schedule/hourly.json")).unwrap();
+    let empty = handle_schedule(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+    assert_eq!((empty.organizations, empty.started, empty.expired), (0, 0, 0));
+
+    // An organization backed up daily at 03:00 UTC gets its backup from the 03:00 event, once.
+    let org_id = OrgId::new();
+    let org = Organization {
+        id: org_id,
+        name: "Sample".into(),
+        slug: format!("sample-{}", org_id.to_string().to_lowercase()),
+        status: OrgStatus::Active,
+        plan: "standard".into(),
+        settings: OrgSettings {
+            backup_schedule: Some(BackupSchedule { enabled: true, frequency: Frequency::Daily, hour: 3 }),
+            ..OrgSettings::default()
+        },
+        stamp: Stamp::created(UserId::new(), chrono::Utc::now()),
+    };
+    OrganizationRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors).create(&org).await.unwrap();
+    for started in [1, 0] {
+        let report =
+            handle_schedule(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+        assert_eq!((report.organizations, report.started), (1, started));
+    }
+    let t = tenant(&app, org.id);
+    assert_eq!(BackupRepo::new(&t).list(None, 10).await.unwrap().items.len(), 1);
+}

@@ -42,3 +42,61 @@ fn public_routes_are_public_in_both() {
         assert_eq!(public_in_openapi, r.authorizer.is_none(), "{} {}", r.method, r.path);
     }
 }
+
+/// The repository root, from this crate's manifest directory.
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every function of template.yaml has sample events in `events/<binary>/`, and every sample
+/// event is fed to its handler by a test of the function (what `sam local invoke` would do).
+#[test]
+fn every_function_has_sample_events_and_every_event_is_fed_to_its_handler() {
+    let doc: Value = serde_yaml_ng::from_str(BUNDLED).expect("template.yaml parses");
+    let mut binaries = BTreeSet::new();
+    for (id, res) in doc["Resources"].as_mapping().expect("resources") {
+        if res["Type"].as_str() == Some("AWS::Serverless::Function") {
+            let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str();
+            let binary = binary.unwrap_or_else(|| panic!("{id:?} names no Binary"));
+            binaries.insert(binary.trim_start_matches("podcastflow-").to_owned());
+        }
+    }
+    let mut sources = String::new();
+    for dir in std::fs::read_dir(root().join("functions")).expect("functions/") {
+        let src = dir.expect("an entry").path().join("src");
+        for file in std::fs::read_dir(&src).into_iter().flatten().flatten() {
+            sources.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
+        }
+    }
+    for binary in &binaries {
+        let dir = root().join("events").join(binary);
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|_| panic!("no events/{binary}/"))
+            .flatten()
+            .filter(|f| f.path().extension().is_some_and(|e| e == "json"))
+            .collect();
+        assert!(!files.is_empty(), "events/{binary}/ has no sample event");
+        for f in files {
+            let name = format!("events/{binary}/{}", f.file_name().to_string_lossy());
+            assert!(sources.contains(&format!("\"../../../{name}\"")), "{name} is fed to no handler by a test");
+        }
+    }
+}
+
+/// Public routes are exactly the documented ones; every other route is behind the authorizer.
+#[test]
+fn only_the_listed_routes_are_public() {
+    const PUBLIC: [(&str, &str); 6] = [
+        ("GET", "/monitoring/health"),
+        ("POST", "/auth/login"),
+        ("POST", "/auth/challenge"),
+        ("POST", "/auth/refresh"),
+        ("POST", "/auth/password/forgot"),
+        ("POST", "/auth/password/confirm"),
+    ];
+    let template = Template::parse(BUNDLED).expect("template.yaml parses");
+    let public: BTreeSet<(String, String)> =
+        template.routes.iter().filter(|r| r.authorizer.is_none()).map(|r| (r.method.clone(), r.path.clone())).collect();
+    let listed: BTreeSet<(String, String)> = PUBLIC.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    assert_eq!(public, listed, "public routes (left) and the documented list (right)");
+}

@@ -1,6 +1,7 @@
 //! Client input never makes a 5xx: every route of template.yaml, as master, an admin and
 //! anonymously, with missing, malformed, wrongly shaped, unknown-field, oversized and
-//! wrong-media-type bodies and made-up path ids. Every answer must be 2xx or a 4xx problem+json.
+//! wrong-media-type bodies and made-up path ids. Every answer must be 2xx or a 4xx problem+json,
+//! and no template route is unknown to its handler (template, OpenAPI and handlers agree).
 
 use podcastflow_local::template::{BUNDLED, Template};
 use podcastflow_tests::client::Api;
@@ -14,7 +15,7 @@ async fn raw(
     method: &str,
     path: &str,
     body: Option<(&str, String)>,
-) -> (u16, String) {
+) -> (u16, String, String) {
     let mut req =
         http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", api.base()));
     if let Some(a) = &api.authorization {
@@ -30,7 +31,7 @@ async fn raw(
     let resp = req.send().await.expect("an answer");
     let status = resp.status().as_u16();
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    (status, ct)
+    (status, ct, resp.text().await.unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +111,11 @@ async fn no_client_input_makes_a_server_error() {
                 .join("/");
             for (who, api) in &callers {
                 for body in &bodies {
-                    let (status, ct) = raw(&http, api, method, &concrete, body.clone()).await;
+                    let (status, ct, text) = raw(&http, api, method, &concrete, body.clone()).await;
+                    assert!(
+                        !text.contains("/problems/route-not-found"),
+                        "{method} {path}: its handler has no such route"
+                    );
                     requests += 1;
                     assert!(
                         status < 500,

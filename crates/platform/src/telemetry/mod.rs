@@ -40,6 +40,9 @@ pub struct Telemetry {
     pub limiter: Arc<RateLimiter>,
     /// The request deadline.
     pub deadline: Duration,
+    /// The browser origin allowed to call the API (`Access-Control-Allow-Origin` on every answer;
+    /// API Gateway answers only the preflight).
+    pub cors_origin: Option<String>,
 }
 
 impl Telemetry {
@@ -50,6 +53,7 @@ impl Telemetry {
             sink: Sink::Off,
             limiter: Arc::new(RateLimiter::new(RateLimits::off())),
             deadline: DEADLINE,
+            cors_origin: None,
         }
     }
 
@@ -60,7 +64,14 @@ impl Telemetry {
             sink: Sink::Registry(registry),
             limiter: Arc::new(RateLimiter::new(limits)),
             deadline: DEADLINE,
+            cors_origin: None,
         }
+    }
+
+    /// The same telemetry answering browsers from `origin`.
+    pub fn with_cors_origin(mut self, origin: Option<String>) -> Self {
+        self.cors_origin = origin;
+        self
     }
 
     /// In AWS: EMF, the Lambda's name, limits from `RATE_LIMITS` (JSON) or the defaults.
@@ -76,6 +87,7 @@ impl Telemetry {
             sink: Sink::Emf,
             limiter: Arc::new(RateLimiter::new(limits)),
             deadline: DEADLINE,
+            cors_origin: std::env::var("CORS_ALLOW_ORIGIN").ok().filter(|o| !o.trim().is_empty()),
         })
     }
 

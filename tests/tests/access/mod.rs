@@ -1,0 +1,200 @@
+//! template.yaml's IAM from the attacker's side: what each role and each tenant session could
+//! reach, evaluated with IAM's rules (`podcastflow_access`) on the keys the code really builds.
+//! A handler holding tenant A's credentials cannot read or write tenant B's items; no function's
+//! own role reaches any tenant's items; nothing is granted on `*` outside the documented
+//! exceptions; every table grant is bounded by `dynamodb:LeadingKeys` with its Null check.
+
+use podcastflow_access::policy::{Effect, OneOrMany, Statement};
+use podcastflow_access::tenant::{TENANT_ACTIONS, UNSCOPED_ACTIONS, as_tenant, dynamodb_request, session_policy};
+use podcastflow_access::{Decision, Policy, evaluate};
+use podcastflow_domain::campaign::{Campaign, CampaignStatus};
+use podcastflow_domain::keys::{idempotency, org_pk, tenant_index_pk};
+use podcastflow_domain::user::User;
+use podcastflow_domain::{CampaignId, OrgId, UserId};
+use podcastflow_local::iam::{Access, TABLE_ARN};
+use podcastflow_local::template::BUNDLED;
+
+/// `Resource: "*"` granted on purpose: (function, action, why).
+const WILDCARD_EXCEPTIONS: [(&str, &str, &str); 1] =
+    [("MonitoringFunction", "cloudwatch:GetMetricData", "GetMetricData has no resource-level permissions")];
+
+fn access() -> Access {
+    Access::parse(BUNDLED).expect("template.yaml's grants parse")
+}
+
+fn items(v: &Option<OneOrMany>) -> Vec<String> {
+    match v {
+        Some(OneOrMany::One(s)) => vec![s.clone()],
+        Some(OneOrMany::Many(v)) => v.clone(),
+        None => Vec::new(),
+    }
+}
+
+/// Every Allow statement of every function's role and of the tenant data role, by owner.
+fn allow_statements(access: &Access) -> Vec<(String, Statement)> {
+    let mut all = Vec::new();
+    let mut add = |owner: &str, policies: &[Policy]| {
+        for p in policies {
+            for s in &p.statement {
+                if s.effect == Effect::Allow {
+                    all.push((owner.to_owned(), s.clone()));
+                }
+            }
+        }
+    };
+    for (name, f) in &access.functions {
+        add(name, &f.role);
+    }
+    add("TenantDataRole", &access.tenant_role);
+    all
+}
+
+/// Keys of tenant `org` as the code builds them: an item, a list partition on an index, the
+/// tenant index, a user, an idempotency record.
+fn keys_of(org: &OrgId) -> Vec<(&'static str, Option<&'static str>, String)> {
+    vec![
+        ("GetItem", None, Campaign::key_of(org, &CampaignId::new()).pk),
+        ("PutItem", None, Campaign::key_of(org, &CampaignId::new()).pk),
+        ("UpdateItem", None, User::key_of(org, &UserId::new()).pk),
+        ("DeleteItem", None, idempotency(org, "user", "digest").pk),
+        ("ConditionCheckItem", None, Campaign::key_of(org, &CampaignId::new()).pk),
+        ("Query", Some("GSI1"), Campaign::list_pk(org)),
+        ("Query", Some("GSI3"), Campaign::by_status_pk(org, CampaignStatus::Live)),
+        ("Query", Some("GSI5"), tenant_index_pk(org, 3)),
+        ("BatchGetItem", None, org_pk(org, "SHOW#x")),
+        ("BatchWriteItem", None, org_pk(org, "EPISODE#x")),
+    ]
+}
+
+#[test]
+fn tenant_a_credentials_cannot_reach_tenant_b_and_reach_their_own() {
+    let access = access();
+    let (a, b) = (OrgId::new(), OrgId::new());
+    let with_sessions: Vec<_> =
+        access.functions.iter().filter_map(|(n, f)| f.tenant_platform_keys.as_ref().map(|k| (n, k))).collect();
+    assert!(with_sessions.len() >= 15, "every request-serving function uses tenant sessions");
+    for (function, platform) in with_sessions {
+        let session = session_policy(TABLE_ARN, &a, platform);
+        for (action, index, pk) in keys_of(&b) {
+            let r = as_tenant(dynamodb_request(action, TABLE_ARN, index, &[&pk]), &a);
+            let d = evaluate(&access.tenant_role, Some(&session), &r).unwrap();
+            assert_ne!(d, Decision::Allowed, "{function}: tenant A's session may {action} {pk} of tenant B");
+            // A session requested without its session policy (a bug) is still held by the tag.
+            assert_ne!(evaluate(&access.tenant_role, None, &r).unwrap(), Decision::Allowed, "{function}: role alone");
+            // Both keys in one batch: the foreign one spoils it.
+            let own = org_pk(&a, "SHOW#x");
+            let mixed = as_tenant(dynamodb_request(action, TABLE_ARN, index, &[&own, &pk]), &a);
+            assert_ne!(evaluate(&access.tenant_role, Some(&session), &mixed).unwrap(), Decision::Allowed);
+        }
+        for (action, index, pk) in keys_of(&a) {
+            let r = as_tenant(dynamodb_request(action, TABLE_ARN, index, &[&pk]), &a);
+            let d = evaluate(&access.tenant_role, Some(&session), &r).unwrap();
+            assert_eq!(d, Decision::Allowed, "{function}: tenant A's session may not {action} its own {pk}");
+            // A session policy naming another tenant than the tag (a bug) reaches neither.
+            let crossed = session_policy(TABLE_ARN, &b, platform);
+            assert_ne!(evaluate(&access.tenant_role, Some(&crossed), &r).unwrap(), Decision::Allowed);
+        }
+        for action in UNSCOPED_ACTIONS {
+            let r = as_tenant(dynamodb_request(action.trim_start_matches("dynamodb:"), TABLE_ARN, None, &[]), &a);
+            assert_eq!(evaluate(&access.tenant_role, Some(&session), &r).unwrap(), Decision::ExplicitlyDenied);
+        }
+        // An untagged session of the role reaches no tenant at all.
+        let untagged = dynamodb_request("GetItem", TABLE_ARN, None, &[&org_pk(&a, "X")]);
+        assert_ne!(evaluate(&access.tenant_role, Some(&session), &untagged).unwrap(), Decision::Allowed);
+    }
+}
+
+#[test]
+fn platform_prefixes_reach_only_the_functions_that_name_them() {
+    let access = access();
+    let a = OrgId::new();
+    let reach = |function: &str, pk: &str| {
+        let platform = access.functions[function].tenant_platform_keys.clone().unwrap_or_default();
+        let r = as_tenant(dynamodb_request("PutItem", TABLE_ARN, None, &[pk]), &a);
+        evaluate(&access.tenant_role, Some(&session_policy(TABLE_ARN, &a, &platform)), &r).unwrap() == Decision::Allowed
+    };
+    assert!(reach("UsersFunction", "EMAIL#someone@example.com"));
+    assert!(reach("UsersFunction", "USER#01J"));
+    assert!(!reach("CampaignsFunction", "USER#01J"), "campaigns writes no membership");
+    assert!(!reach("CampaignsFunction", "EMAIL#someone@example.com"));
+    assert!(!reach("UsersFunction", "THROTTLE#LOGIN#x"), "the role itself never grants throttles");
+    assert!(!reach("OrganizationsFunction", "ANYTHING#x"));
+}
+
+#[test]
+fn no_functions_own_role_reaches_any_tenants_items() {
+    let access = access();
+    let org = OrgId::new();
+    for (function, f) in &access.functions {
+        for (action, index, pk) in keys_of(&org) {
+            let r = dynamodb_request(action, TABLE_ARN, index, &[&pk]);
+            assert_ne!(evaluate(&f.role, None, &r).unwrap(), Decision::Allowed, "{function}'s role may {action} {pk}");
+        }
+        for action in UNSCOPED_ACTIONS.iter().chain(["dynamodb:DescribeTable", "dynamodb:DeleteTable"].iter()) {
+            let r = dynamodb_request(action.trim_start_matches("dynamodb:"), TABLE_ARN, None, &[]);
+            assert_ne!(evaluate(&f.role, None, &r).unwrap(), Decision::Allowed, "{function}'s role may {action}");
+        }
+    }
+}
+
+#[test]
+fn every_table_grant_is_bounded_by_leading_keys() {
+    for (owner, s) in allow_statements(&access()) {
+        let actions = items(&s.action);
+        if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+            continue;
+        }
+        for a in &actions {
+            assert!(TENANT_ACTIONS.contains(&a.as_str()), "{owner}: {a} is not an item action");
+        }
+        for r in items(&s.resource) {
+            assert!(r == TABLE_ARN || r == format!("{TABLE_ARN}/index/*"), "{owner}: table grant on {r}");
+        }
+        let like = s.condition.get("ForAllValues:StringLike").and_then(|c| c.get("dynamodb:LeadingKeys"));
+        let null = s.condition.get("Null").and_then(|c| c.get("dynamodb:LeadingKeys"));
+        assert!(like.is_some() && null.is_some(), "{owner}: a table grant without LeadingKeys and its Null check");
+    }
+}
+
+#[test]
+fn nothing_is_granted_on_everything_outside_the_documented_exceptions() {
+    for (owner, s) in allow_statements(&access()) {
+        for a in items(&s.action) {
+            assert!(a != "*" && !a.ends_with(":*"), "{owner}: action {a}");
+        }
+        assert!(s.not_action.is_none() && s.not_resource.is_none(), "{owner}: an Allow with NotAction/NotResource");
+        if items(&s.resource).iter().any(|r| r == "*") {
+            for a in items(&s.action) {
+                assert!(
+                    WILDCARD_EXCEPTIONS.iter().any(|(f, x, _)| *f == owner && *x == a),
+                    "{owner}: {a} on * is not a documented exception"
+                );
+            }
+        }
+    }
+}
+
+/// SAM policy templates in a function's Policies name only this template's own resources.
+#[test]
+fn policy_templates_name_only_this_stacks_resources() {
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(BUNDLED).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    for (id, res) in resources {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        for entry in res["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            let Some(m) = entry.as_mapping() else { continue };
+            for (name, params) in m {
+                if name.as_str() == Some("Statement") {
+                    continue;
+                }
+                for (_, v) in params.as_mapping().into_iter().flatten() {
+                    let serde_yaml_ng::Value::Tagged(t) = v else { panic!("{id:?} {name:?}: a literal name") };
+                    let target = t.value.as_str().unwrap_or_default();
+                    assert!(t.tag == "Ref" && resources.contains_key(target), "{id:?} {name:?}: names {target}");
+                }
+            }
+        }
+    }
+}
