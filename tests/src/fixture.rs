@@ -44,6 +44,27 @@ fn credentials() -> (Credentials, Region) {
     (Credentials::new("testing", "testing", None, None, "podcastflow-tests"), Region::new("us-east-1"))
 }
 
+/// An SDK configuration for the test endpoint (moto answers every service on it).
+pub fn sdk_config() -> aws_config::SdkConfig {
+    let (creds, region) = credentials();
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(region)
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+/// The test table's name and ARN on the test endpoint, created now.
+pub async fn dynamodb_table() -> (String, String) {
+    let client = dynamodb_client();
+    let name = format!("podcastflow-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    schema::create_table(&client, &name).await.expect("create table");
+    let described = client.describe_table().table_name(&name).send().await.expect("describe table");
+    let arn = described.table().and_then(|t| t.table_arn()).expect("a table ARN").to_owned();
+    (name, arn)
+}
+
 /// A DynamoDB client for the test endpoint.
 pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let (creds, region) = credentials();

@@ -14,6 +14,8 @@ use podcastflow_domain::{CampaignId, OrgId, UserId};
 use podcastflow_local::iam::{Access, TABLE_ARN};
 use podcastflow_local::template::BUNDLED;
 
+mod sts;
+
 /// `Resource: "*"` granted on purpose: (function, action, why).
 const WILDCARD_EXCEPTIONS: [(&str, &str, &str); 1] =
     [("MonitoringFunction", "cloudwatch:GetMetricData", "GetMetricData has no resource-level permissions")];
