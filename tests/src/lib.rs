@@ -10,3 +10,4 @@ pub mod logs;
 pub mod org;
 pub mod stack;
 pub mod wait;
+pub mod workload;

@@ -6,7 +6,7 @@ use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::policy::{Action, CampaignFacts, Resource, authorize};
-use podcastflow_domain::{ClientId, Principal, Role, ShowId, UserId};
+use podcastflow_domain::{CampaignId, ClientId, Principal, Role, ShowId, UserId};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::campaigns::CampaignRepo;
@@ -29,15 +29,33 @@ pub struct CampaignRelations {
 }
 
 impl CampaignRelations {
-    /// Loads them: one Query, plus one read for a seller or one batch read for a producer.
-    pub async fn load(t: &TenantTable, p: &Principal, c: &Campaign) -> Result<Self, RepoError> {
-        Self::load_for(t, c, p.role == Role::Seller, p.role == Role::Producer).await
+    /// The campaign `id` and the facts `p`'s role needs, the team read with the record (one
+    /// Query, plus one read for a seller or one batch read for a producer); `None` if it does
+    /// not exist.
+    pub async fn load_campaign(
+        t: &TenantTable,
+        p: &Principal,
+        id: &CampaignId,
+    ) -> Result<Option<(Campaign, Self)>, RepoError> {
+        let Some((c, team)) = CampaignRepo::new(t).get_with_team(id).await? else { return Ok(None) };
+        let rel = Self::with_team(t, &c, team, p.role == Role::Seller, p.role == Role::Producer).await?;
+        Ok(Some((c, rel)))
     }
 
     /// Loads the team, and the client's sellers and the shows' producers when asked: what many
     /// readers of one campaign need at once (the live-update fan-out).
     pub async fn load_for(t: &TenantTable, c: &Campaign, sellers: bool, producers: bool) -> Result<Self, RepoError> {
         let team = CampaignRepo::new(t).team(&c.id).await?;
+        Self::with_team(t, c, team, sellers, producers).await
+    }
+
+    async fn with_team(
+        t: &TenantTable,
+        c: &Campaign,
+        team: Vec<TeamMember>,
+        sellers: bool,
+        producers: bool,
+    ) -> Result<Self, RepoError> {
         let client_sellers = match (sellers, c.client_id) {
             (true, Some(client)) => {
                 ClientRepo::new(t).get(&client).await?.map(|c| c.assigned_seller_ids).unwrap_or_default()
@@ -87,11 +105,8 @@ pub async fn permitted(t: &TenantTable, p: &Principal, e: &EntityRef, action: Ac
     let ok = |resource: &Resource<'_>| authorize(p, action, resource).is_ok();
     Ok(match e.kind.as_str() {
         "campaign" => match e.id.parse() {
-            Ok(id) => match CampaignRepo::new(t).get(&id).await? {
-                Some(c) => {
-                    let rel = CampaignRelations::load(t, p, &c).await?;
-                    ok(&Resource::Campaign(rel.facts(&c)))
-                }
+            Ok(id) => match CampaignRelations::load_campaign(t, p, &id).await? {
+                Some((c, rel)) => ok(&Resource::Campaign(rel.facts(&c))),
                 None => false,
             },
             Err(_) => false,

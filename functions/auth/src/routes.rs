@@ -6,6 +6,7 @@ use chrono::Utc;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use podcastflow_domain::keys::platform;
 use podcastflow_domain::organization::OrgStatus;
 use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::{Principal, PrincipalKind, UserId};
@@ -14,8 +15,8 @@ use podcastflow_identity::{IdentityError, SignIn, Tokens, totp};
 use podcastflow_platform::{Failure, Outage, Outcome, Problem, json, json_body, no_content, principal, request_id};
 use podcastflow_store::Table;
 use podcastflow_store::repo::organizations::OrganizationRepo;
-use podcastflow_store::repo::throttle::{Limit, LoginThrottle};
-use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::repo::throttle::{Limit, LoginThrottle, Standing};
+use podcastflow_store::repo::users::{EmailClaim, UserRepo};
 use serde::{Deserialize, Serialize};
 
 use crate::AuthApp;
@@ -237,17 +238,22 @@ impl AuthApp {
         let body: Login = json_body(req)?;
         let (account, ip) = (account_subject(&body.email), format!("ip#{}", source_ip(req)));
         let now = Utc::now();
-        for (subject, limit) in [(&account, ACCOUNT_LIMIT), (&ip, IP_LIMIT)] {
-            if let Some(wait) = self.throttle().retry_after(subject, limit, now).await? {
-                return Err(too_many(wait).into());
-            }
+        // The e-mail's claim is read with the throttle counters: one batch read.
+        let standing: Standing<EmailClaim> = self
+            .throttle()
+            .standing(&[(&account, ACCOUNT_LIMIT), (&ip, IP_LIMIT)], &platform::email(body.email.trim()), now)
+            .await?;
+        if let Some(wait) = standing.retry_after {
+            return Err(too_many(wait).into());
         }
+        let claim = standing.also;
         // Unknown e-mails go through the same password work under a name nobody has.
-        let claim = self.users().find_by_email(body.email.trim()).await?;
         let user = claim.as_ref().map_or_else(UserId::new, |c| c.user_id);
         match self.identity.sign_in(&user.to_string(), &body.password).await {
             Ok(step) => {
-                self.throttle().clear(&account).await?;
+                if standing.with_failures.contains(&account) {
+                    self.throttle().clear(&account).await?;
+                }
                 if let Some(c) = &claim {
                     let org = OrganizationRepo::new(self.ctx.org_table(&c.org_id).as_ref(), &self.ctx.cursors)
                         .get(&c.org_id)

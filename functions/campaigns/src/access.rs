@@ -8,7 +8,6 @@ use podcastflow_domain::{CampaignId, Principal};
 use podcastflow_platform::visibility::CampaignRelations;
 use podcastflow_platform::{Failure, allow, not_found};
 use podcastflow_store::TenantTable;
-use podcastflow_store::repo::campaigns::CampaignRepo;
 
 use crate::CampaignsApp;
 
@@ -34,9 +33,7 @@ impl CampaignsApp {
         action: Action,
     ) -> Result<Loaded, Failure> {
         let id: CampaignId = id.parse().map_err(|_| not_found())?;
-        let repo = CampaignRepo::new(t);
-        let campaign = repo.get(&id).await?.ok_or_else(not_found)?;
-        let rel = CampaignRelations::load(t, p, &campaign).await?;
+        let (campaign, rel) = CampaignRelations::load_campaign(t, p, &id).await?.ok_or_else(not_found)?;
         let granted = allow(p, action, &Resource::Campaign(rel.facts(&campaign)))?;
         let view = CampaignView::of(granted, p.role, p.user_id, &rel.team);
         Ok(Loaded { campaign, team: rel.team, view })

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
-use podcastflow_domain::keys::Index;
+use podcastflow_domain::keys::{self, Index};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, ClientId, ShowId, UserId};
 use serde_json::json;
@@ -131,6 +131,25 @@ impl<'a> CampaignRepo<'a> {
             .sort(KeyCondition::BeginsWith(Campaign::HISTORY_PREFIX.into()))
             .limit(limit);
         EntityPage::decode(self.t.page(&q, cursor).await?)
+    }
+
+    /// The campaign with its team in one Query of its collection, from the first member to the
+    /// record (`MEMBER#…` < `PROFILE`; the history, `HISTORY#…`, sorts before both and is not
+    /// read): what every guarded read or write of a campaign starts with.
+    pub async fn get_with_team(&self, id: &CampaignId) -> Result<Option<(Campaign, Vec<TeamMember>)>, RepoError> {
+        let q = Query::partition(Index::Main, Campaign::collection_pk(self.t.org(), id))
+            .sort(KeyCondition::Between(TeamMember::PREFIX.into(), keys::PROFILE.into()));
+        let out = self.t.query(&q).await?;
+        let mut campaign = None;
+        let mut team = Vec::with_capacity(out.items.len());
+        for i in out.items {
+            if item::str_attr(&i, keys::SK) == Some(keys::PROFILE) {
+                campaign = Some(item::from_item(i)?);
+            } else {
+                team.push(item::from_item(i)?);
+            }
+        }
+        Ok(campaign.map(|c| (c, team)))
     }
 
     /// The campaign's team (at most a few dozen members).
