@@ -1,13 +1,58 @@
 #!/usr/bin/env bash
-# Whole-process benchmarks: builds every function binary with the given profile (bench-local by
-# default: optimised, no fat LTO, minutes on 2 cores; `release` is what cargo-lambda deploys) and
-# measures cold start, peak RSS and size (scripts/bench-coldstart.py). Not part of the tests:
-# figures are compared between runs on one machine (BENCHMARKS.md).
+# The benchmark suite. Builds with the given profile (bench-local by default: optimised, no fat
+# LTO, minutes on 2 cores; `release` is what cargo-lambda deploys) and runs, in order:
+#
+#   coldstart  every function binary: cold start to the first runtime API `next`, peak RSS,
+#              binary and zip size (scripts/bench-coldstart.py, RUNS=20 starts each)
+#   handlers   warm handler cost per representative route in process: CPU time (criterion),
+#              allocations, table calls against the documented minimum
+#   load       requests/s and p50/p90/p99 through the local stack, 8 clients for 20 s per route
+#   fanout     time from a write to delivery on 100 and 1,000 WebSocket subscribers
+#   backup     export and restore of 100,000 items: items/s and peak RSS
+#
+# Each part writes <target>/benchmarks/<part>.md; the report joins them into
+# <target>/benchmarks/report.md and prints it. Pick parts with BENCH="handlers load".
+# Not part of the tests: figures are compared between runs on one machine (BENCHMARKS.md).
+#
+#   scripts/bench.sh                  # everything, bench-local profile
+#   BENCH=handlers scripts/bench.sh   # one part
+#   scripts/bench.sh release          # the deployed profile (fat LTO: much longer to build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-bench-local}
 runs=${RUNS:-20}
-packages=()
-for dir in functions/*/; do packages+=(-p "podcastflow-$(basename "$dir")"); done
-cargo build --locked --profile "$profile" --bins "${packages[@]}"
-python3 scripts/bench-coldstart.py --profile "$profile" --runs "$runs"
+parts=${BENCH:-coldstart handlers load fanout backup}
+out=${CARGO_TARGET_DIR:-target}/benchmarks
+mkdir -p "$out"
+for part in $parts; do
+  printf '\n==> %s\n' "$part"
+  case $part in
+    coldstart)
+      packages=()
+      for dir in functions/*/; do packages+=(-p "podcastflow-$(basename "$dir")"); done
+      cargo build --locked --profile "$profile" --bins "${packages[@]}"
+      python3 scripts/bench-coldstart.py --profile "$profile" --runs "$runs" --out "$out/coldstart.md"
+      ;;
+    handlers)
+      cargo bench --locked --profile "$profile" -p podcastflow-tests --bench handlers
+      ;;
+    load | fanout | backup)
+      cargo run --locked --profile "$profile" -p podcastflow-tests --example "$part"
+      ;;
+    *)
+      echo "unknown part: $part (coldstart, handlers, load, fanout, backup)" >&2
+      exit 2
+      ;;
+  esac
+done
+{
+  printf '# PodcastFlow benchmarks\n\n%s UTC; %s cores, %s GiB; profile %s; commit %s\n' \
+    "$(date -u '+%F %H:%M')" "$(nproc)" "$(awk '/MemTotal/ { printf "%d", $2 / 1048576 }' /proc/meminfo)" \
+    "$profile" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  for part in $parts; do
+    printf '\n## %s\n\n' "$part"
+    cat "$out/$part.md"
+  done
+} > "$out/report.md"
+printf '\n'
+cat "$out/report.md"

@@ -8,6 +8,7 @@
 //! pass, decode, batch writes). Memory: the process's RSS before each phase and its high-water RSS
 //! during it (reset with `/proc/self/clear_refs`); the process also holds the local S3, the table
 //! and the stream function working through the bulk write, so the job's own share is the growth.
+//! The table goes to target/benchmarks/backup.md.
 
 use std::time::Instant;
 
@@ -17,6 +18,7 @@ use podcastflow_domain::keys::org_pk;
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Item, Table, TenantTable};
+use podcastflow_tests::report;
 use podcastflow_tests::stack::TestStack;
 use serde_json::json;
 
@@ -105,15 +107,16 @@ async fn main() {
     assert_eq!(r.status, BackupStatus::Completed, "{:?}", r.error);
 
     let size_mb = done.size_bytes.unwrap_or(0) as f64 / 1_048_576.0;
-    println!("| phase | items | seconds | items/s | file | RSS before | peak RSS |");
-    println!("|---|---|---|---|---|---|---|");
-    println!(
-        "| export | {n} | {export_s:.2} | {:.0} | {size_mb:.1} MB gzip | {export_base:.0} MB | {export_peak:.0} MB |",
-        n as f64 / export_s
-    );
-    println!(
-        "| restore (merge) | {n} | {restore_s:.2} | {:.0} | | {restore_base:.0} MB | {restore_peak:.0} MB |",
+    let table = format!(
+        "Backup of one organization's {n} items and its restore (merge)\n\n\
+         | phase | items | seconds | items/s | file | RSS before | peak RSS |\n|---|---:|---:|---:|---|---:|---:|\n\
+         | export | {n} | {export_s:.2} | {:.0} | {size_mb:.1} MB gzip | {export_base:.0} MB | {export_peak:.0} MB |\n\
+         | restore (merge) | {n} | {restore_s:.2} | {:.0} | | {restore_base:.0} MB | {restore_peak:.0} MB |\n",
+        n as f64 / export_s,
         n as f64 / restore_s
     );
     s.stop().await;
+    if let Err(e) = report::write("backup", &table) {
+        eprintln!("could not write the table: {e}");
+    }
 }

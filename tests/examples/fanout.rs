@@ -8,11 +8,12 @@
 //! and campaigns function, the commit, the stream delivery, the realtime processor (one Query of
 //! the topic's subscribers, one render per reader, 32 posts in flight through
 //! aws-sdk-apigatewaymanagement, SigV4-checked by the gateway) and the WebSocket frames. Compare
-//! runs on one machine; BENCHMARKS.md records them.
+//! runs on one machine; BENCHMARKS.md records them. The table also goes to
+//! target/benchmarks/fanout.md.
 
 use podcastflow_tests::live::fan_out;
-use podcastflow_tests::org;
 use podcastflow_tests::stack::TestStack;
+use podcastflow_tests::{org, report};
 use serde_json::json;
 
 #[tokio::main]
@@ -26,8 +27,10 @@ async fn main() {
     let id = created.body["id"].as_str().expect("a campaign").to_owned();
     let topic = format!("campaign:{id}");
     let path = format!("/campaigns/{id}");
-    println!("| connections | run | first delivery | last delivery |");
-    println!("|---|---|---|---|");
+    let mut table = String::from(
+        "Write to delivery of `campaign.updated` on N subscribed WebSocket connections\n\n\
+         | connections | run | first delivery | last delivery |\n|---|---|---:|---:|\n",
+    );
     let mut n = 0;
     for size in sizes {
         for run in 1..=3 {
@@ -39,10 +42,15 @@ async fn main() {
                 assert_eq!(r.status, 200, "{:?}", r.body);
             };
             let t = fan_out(&s.stack.endpoints.websocket, &o.admin.api, &topic, size, "campaign.updated", write).await;
-            println!("| {size} | {run} | {:.1} ms | {:.1} ms |", ms(t.first), ms(t.last));
+            let row = format!("| {size} | {run} | {:.1} ms | {:.1} ms |\n", ms(t.first), ms(t.last));
+            print!("{row}");
+            table.push_str(&row);
         }
     }
     s.stop().await;
+    if let Err(e) = report::write("fanout", &table) {
+        eprintln!("could not write the table: {e}");
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {

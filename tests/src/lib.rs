@@ -8,6 +8,7 @@ pub mod identity;
 pub mod live;
 pub mod logs;
 pub mod org;
+pub mod report;
 pub mod stack;
 pub mod wait;
 pub mod workload;

@@ -269,8 +269,9 @@ async fn table_failures_are_retried_then_answered_503_without_a_partial_write() 
     assert_eq!(admin.get(&path).await.body["status"], "negotiation");
     assert_eq!(history(admin).await, before + 1);
 
-    // Reads that hang past every attempt's timeout: 503 within the deadline, not a hung request.
-    plan.inject(Target::Only(Op::Get), Fault::Hang, 3);
+    // Reads (the campaign with its team: a Query) that hang past every attempt's timeout: 503
+    // within the deadline, not a hung request.
+    plan.inject(Target::Only(Op::Query), Fault::Hang, 3);
     let started = std::time::Instant::now();
     let slow = admin.get(&path).await;
     assert_eq!(slow.status, 503, "{:?}", slow.body);

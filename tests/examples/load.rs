@@ -1,0 +1,106 @@
+//! Throughput and latency through the local stack: N clients (8 by default), each on its own
+//! keep-alive connection, send GET campaign and then list campaigns as fast as they are
+//! answered for S seconds each (20 by default), on loopback only.
+//!
+//!     cargo run --profile bench-local -p podcastflow-tests --example load -- [SECONDS] [CLIENTS]
+//!
+//! The path measured is the whole local one: HTTP gateway, the Lambda authorizer (its decision
+//! cached for the token, as API Gateway caches it), the v1 event built and parsed, the campaigns
+//! function on the embedded table, the response mapped back. The organization holds 200
+//! campaigns; the list reads a page of 25. Prints one table and writes it to
+//! target/benchmarks/local-stack.md; BENCHMARKS.md records runs to compare on one machine.
+
+use std::time::{Duration, Instant};
+
+use podcastflow_tests::client::Api;
+use podcastflow_tests::stack::TestStack;
+use podcastflow_tests::{org, report};
+use serde_json::json;
+
+const CAMPAIGNS: usize = 200;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1).filter_map(|a| a.parse::<u64>().ok());
+    let seconds = args.next().unwrap_or(20);
+    let clients = args.next().unwrap_or(8) as usize;
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let mut id = String::new();
+    for i in 0..CAMPAIGNS {
+        let body = json!({"name": format!("Load {i:04}"), "clientId": o.client_id, "startDate": "2027-03-01",
+                          "endDate": "2027-03-31", "budget": {"amount": 1_500_000, "currency": "USD"}});
+        let r = o.admin.api.post("/campaigns", body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        id = r.body["id"].as_str().expect("a campaign id").to_owned();
+    }
+    let mut table = format!(
+        "Local stack, {clients} clients for {seconds} s per route, {CAMPAIGNS} campaigns\n\n\
+         | route | requests | requests/s | p50 | p90 | p99 | max | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    );
+    for (name, path) in [
+        ("GET /campaigns/{id}", format!("/campaigns/{id}")),
+        ("GET /campaigns?limit=25", "/campaigns?limit=25".to_owned()),
+    ] {
+        let run = load(&o.admin.api, &path, clients, Duration::from_secs(seconds)).await;
+        let mut lat = run.latencies;
+        lat.sort_unstable();
+        let us = |p: f64| format!("{} µs", report::percentile(&lat, p).as_micros());
+        table.push_str(&format!(
+            "| {name} | {} | {:.0} | {} | {} | {} | {} | {} |\n",
+            lat.len(),
+            lat.len() as f64 / run.elapsed.as_secs_f64(),
+            us(50.0),
+            us(90.0),
+            us(99.0),
+            us(100.0),
+            run.errors
+        ));
+    }
+    s.stop().await;
+    match report::write("local-stack", &table) {
+        Ok(path) => println!("written to {}", path.display()),
+        Err(e) => eprintln!("could not write the table: {e}"),
+    }
+}
+
+struct Run {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: Duration,
+}
+
+/// `clients` loops of `GET path`, each on a fresh connection pool of its own, until `length`
+/// has passed.
+async fn load(signed_in: &Api, path: &str, clients: usize, length: Duration) -> Run {
+    let start = Instant::now();
+    let deadline = start + length;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let mut api = Api::new(signed_in.base());
+            api.authorization = signed_in.authorization.clone();
+            let path = path.to_owned();
+            tokio::spawn(async move {
+                let (mut latencies, mut errors) = (Vec::new(), 0);
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let r = api.get(&path).await;
+                    if r.status == 200 {
+                        latencies.push(t.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut run = Run { latencies: Vec::new(), errors: 0, elapsed: Duration::ZERO };
+    for t in tasks {
+        let (l, e) = t.await.expect("a client task");
+        run.latencies.extend(l);
+        run.errors += e;
+    }
+    run.elapsed = start.elapsed();
+    run
+}
