@@ -8,7 +8,7 @@
 //! cached for the token, as API Gateway caches it), the v1 event built and parsed, the campaigns
 //! function on the embedded table, the response mapped back. The organization holds 200
 //! campaigns; the list reads a page of 25. Prints one table and writes it to
-//! target/benchmarks/local-stack.md; BENCHMARKS.md records runs to compare on one machine.
+//! target/benchmarks/load.md; BENCHMARKS.md records runs to compare on one machine.
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +58,7 @@ async fn main() {
         ));
     }
     s.stop().await;
-    match report::write("local-stack", &table) {
+    match report::write("load", &table) {
         Ok(path) => println!("written to {}", path.display()),
         Err(e) => eprintln!("could not write the table: {e}"),
     }

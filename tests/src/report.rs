@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub fn dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests")).join("target"));
     target.join("benchmarks")
 }
 
