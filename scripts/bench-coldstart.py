@@ -52,6 +52,14 @@ ENV = {
     "STAGE": "dev",
 }
 
+# template.yaml points SSL_CERT_FILE at the runtime's CA bundle, so the TLS clients read one file
+# instead of scanning every certificate directory; here, at this host's bundle.
+BUNDLES = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem"]
+for bundle in BUNDLES:
+    if os.path.isfile(bundle):
+        ENV["SSL_CERT_FILE"] = bundle
+        break
+
 
 class Runtime:
     """The shared state of the emulated runtime API: the process being measured."""

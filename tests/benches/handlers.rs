@@ -118,7 +118,7 @@ fn main() {
     c.final_summary();
 
     let mut table = String::from(
-        "Warm handler cost, in process on the embedded store (means over every measured request)\n\n\
+        "Warm handler cost, in process on the embedded store (means over every request served, warm-up included)\n\n\
          | route | requests | CPU µs/request | wall µs/request | allocations/request | KiB allocated/request | table calls | documented minimum |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
