@@ -21,6 +21,14 @@ impl Answer {
     pub fn etag(&self) -> String {
         self.headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
     }
+
+    /// Whether the gateway refused the body against its route's request model, naming `field`
+    /// (a JSON pointer such as `/title`, or a property name) among its reasons.
+    pub fn refused_by_model(&self, field: &str) -> bool {
+        self.status == StatusCode::BAD_REQUEST
+            && self.body["type"] == "https://podcastflow.dev/problems/bad-request-body"
+            && self.body["detail"].as_str().is_some_and(|d| d.contains(field))
+    }
 }
 
 /// A client of one stack, optionally signed in.

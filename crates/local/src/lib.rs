@@ -4,6 +4,7 @@
 //! - [`template`]: what template.yaml deploys (routes today; schedules, buckets as they arrive).
 //! - [`routes`]: API Gateway's route matching (literal over `{param}` over `{proxy+}`).
 //! - [`rest`]: the REST gateway: genuine REST v1 proxy events to in-process handlers.
+//! - [`models`]: request models, derived from the OpenAPI document, checked as API Gateway does.
 //! - [`authorizer`]: Lambda REQUEST authorizers run and cached as API Gateway does.
 //! - [`functions`]: the registry of in-process handlers by template logical id.
 //! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
@@ -23,6 +24,7 @@ pub mod docs;
 pub mod filter;
 pub mod functions;
 pub mod iam;
+pub mod models;
 pub mod rest;
 pub mod routes;
 pub mod s3;

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::authorizer::{AuthOutcome, AuthorizerCache};
 use crate::functions::{EventHandler, HttpHandler};
+use crate::models::RequestValidator;
 use crate::routes::{Matched, RouteTable};
 use crate::template::Cors;
 
@@ -40,6 +41,8 @@ pub struct Gateway {
     pub cors: Option<Cors>,
     /// Region in method ARNs.
     pub region: String,
+    /// The API's request models, checked before a route's function runs.
+    pub validator: RequestValidator,
 }
 
 fn preflight(cors: &Cors) -> Response {
@@ -225,6 +228,15 @@ async fn answer(
                 return problem(&p, &rid);
             }
         }
+    }
+    // API Gateway validates after the authorizer has let the request in.
+    if let Some(model) = &m.route.request_model
+        && (model.required || !body.is_empty())
+        && let Err(reasons) = gw.validator.check(&model.name, &body)
+    {
+        let p = Problem::new("bad-request-body", StatusCode::BAD_REQUEST, "Invalid request body")
+            .detail(reasons.join("; "));
+        return problem(&p, &rid);
     }
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,

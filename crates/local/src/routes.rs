@@ -121,7 +121,13 @@ mod tests {
     use super::*;
 
     fn r(method: &str, path: &str) -> ApiRoute {
-        ApiRoute { function: format!("{method} {path}"), method: method.into(), path: path.into(), authorizer: None }
+        ApiRoute {
+            function: format!("{method} {path}"),
+            method: method.into(),
+            path: path.into(),
+            authorizer: None,
+            request_model: None,
+        }
     }
 
     fn table() -> RouteTable {

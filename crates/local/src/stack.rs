@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::credentials::LocalCredentials;
 use crate::delivery::Delivery;
 use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions, observed};
+use crate::models::{ModelError, RequestValidator};
 use crate::rest::{Gateway, MAX_BODY, serve};
 use crate::routes::RouteTable;
 use crate::s3;
@@ -102,6 +103,9 @@ pub enum StackError {
     /// The template is unusable.
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// A request model of the template is not a valid draft-4 schema.
+    #[error(transparent)]
+    Model(#[from] ModelError),
     /// A route names a function the stack does not have.
     #[error("template route {method} {path} names {function}, which the local stack does not run")]
     MissingFunction {
@@ -299,6 +303,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         auth_cache: Default::default(),
         cors: template.cors.clone(),
         region: config.region.clone(),
+        validator: RequestValidator::new(&template.models)?,
     });
     let identity = services.identity.clone();
     let jwks = axum::routing::get(move || {

@@ -56,6 +56,17 @@ pub struct ApiRoute {
     pub path: String,
     /// The authorizer guarding it (the API's default unless the event says otherwise).
     pub authorizer: Option<AuthorizerDef>,
+    /// The model its body is validated against (`RequestModel` with `ValidateBody: true`).
+    pub request_model: Option<RequestModel>,
+}
+
+/// A route's `RequestModel`: API Gateway checks the body against the named model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestModel {
+    /// A key of the API's `Models`.
+    pub name: String,
+    /// Whether a request without a body is refused too.
+    pub required: bool,
 }
 
 /// A DynamoDB table of the template with its key schema.
@@ -131,6 +142,8 @@ pub struct Template {
     pub cors: Option<Cors>,
     /// Every WebSocket route.
     pub websocket_routes: Vec<WsRoute>,
+    /// The REST API's request models (`Models`): draft-4 JSON schemas by name.
+    pub models: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A route of the WebSocket API.
@@ -236,6 +249,7 @@ struct RestApiDef {
     default_authorizer: Option<String>,
     authorizers: std::collections::HashMap<String, AuthorizerDef>,
     cors: Option<Cors>,
+    models: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Strips the single quotes SAM wants around CORS header values.
@@ -295,6 +309,12 @@ fn rest_apis(
                 allow_methods: str_at(cors, &["AllowMethods"]).map(unquote),
                 max_age: str_at(cors, &["MaxAge"]).map(unquote),
             });
+        }
+        for (name, schema) in props.and_then(|p| p.get("Models")).and_then(Value::as_mapping).into_iter().flatten() {
+            let name = name.as_str().ok_or_else(|| TemplateError::Shape(format!("{id}: a model name is not text")))?;
+            let schema = serde_yaml_ng::from_value(schema.clone())
+                .map_err(|e| TemplateError::Shape(format!("{id}: model {name} is not plain JSON: {e}")))?;
+            def.models.insert(name.to_owned(), schema);
         }
         apis.insert(id.to_owned(), def);
     }
@@ -391,6 +411,7 @@ impl Template {
         let mut t = Template::default();
         let apis = rest_apis(resources, resolve)?;
         t.cors = apis.values().find_map(|a| a.cors.clone());
+        t.models = apis.values().flat_map(|a| a.models.clone()).collect();
         let mut integrations = std::collections::HashMap::new();
         let mut ws_authorizers = std::collections::HashMap::new();
         let mut ws_routes = Vec::new();
@@ -433,11 +454,27 @@ impl Template {
                                 api.default_authorizer.as_ref().and_then(|d| api.authorizers.get(d)).cloned()
                             }
                         };
+                        let request_model = match ev.get("Properties").and_then(|p| p.get("RequestModel")) {
+                            Some(m) if m.get("ValidateBody").and_then(Value::as_bool) == Some(true) => {
+                                let name = str_at(m, &["Model"])
+                                    .filter(|n| api.is_some_and(|a| a.models.contains_key(*n)))
+                                    .ok_or_else(|| {
+                                        TemplateError::Shape(format!(
+                                            "{}: RequestModel names no model of its API",
+                                            what()
+                                        ))
+                                    })?;
+                                let required = m.get("Required").and_then(Value::as_bool).unwrap_or(false);
+                                Some(RequestModel { name: name.to_owned(), required })
+                            }
+                            _ => None,
+                        };
                         t.routes.push(ApiRoute {
                             function: id.to_owned(),
                             method: method.to_ascii_uppercase(),
                             path: path.to_owned(),
                             authorizer,
+                            request_model,
                         });
                     }
                 }
@@ -553,6 +590,7 @@ mod tests {
             method: "GET".into(),
             path: "/monitoring/health".into(),
             authorizer: None,
+            request_model: None,
         }));
         // The table in template.yaml is the one the store's key builders and schema.rs assume.
         assert_eq!(t.tables.len(), 1);

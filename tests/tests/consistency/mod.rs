@@ -100,3 +100,31 @@ fn only_the_listed_routes_are_public() {
     let listed: BTreeSet<(String, String)> = PUBLIC.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     assert_eq!(public, listed, "public routes (left) and the documented list (right)");
 }
+
+/// The REST API's request models are infra/openapi.yaml's request bodies in draft 4, and every
+/// route with a body has its operation's model (and no other route has one): what API Gateway
+/// refuses before a function runs is exactly what the document says is not a valid body.
+#[test]
+fn request_models_are_the_openapi_request_bodies() {
+    use podcastflow_local::models::{from_openapi, models_yaml};
+    let template = Template::parse(BUNDLED).expect("template.yaml parses");
+    let doc: serde_json::Value = serde_yaml_ng::from_str(OPENAPI).expect("openapi.yaml parses");
+    let expected = from_openapi(&doc).expect("every request body has a draft-4 model");
+    assert!(expected.len() >= 30, "the document's bodies: {}", expected.len());
+    let derived: std::collections::BTreeMap<String, serde_json::Value> =
+        expected.iter().map(|m| (m.name.clone(), m.schema.clone())).collect();
+    assert!(
+        template.models == derived,
+        "template.yaml's Models differ from infra/openapi.yaml's request bodies; the block should read:\n{}",
+        models_yaml(&expected).unwrap_or_default()
+    );
+    let by_route: std::collections::BTreeMap<(String, String), (String, bool)> =
+        expected.into_iter().map(|m| ((m.method, m.path), (m.name, m.required))).collect();
+    for r in &template.routes {
+        let declared = r.request_model.as_ref().map(|m| (m.name.clone(), m.required));
+        let wanted = by_route.get(&(r.method.clone(), r.path.clone())).cloned();
+        assert_eq!(declared, wanted, "RequestModel of {} {} (left) and its OpenAPI body (right)", r.method, r.path);
+    }
+    // The models compile as API Gateway would create them.
+    podcastflow_local::models::RequestValidator::new(&template.models).expect("draft-4 models");
+}

@@ -91,7 +91,7 @@ async fn the_activity_log_shows_who_changed_which_field() {
     let bad = admin
         .post("/activities", json!({"action": "campaign.deleted", "entity": {"type": "campaign", "id": id}}))
         .await;
-    assert_eq!((bad.status.as_u16(), bad.body["errors"][0]["field"].as_str()), (400, Some("action")));
+    assert!(bad.refused_by_model("/action"), "{:?}", bad.body);
     let big =
         json!({"action": "client.x", "entity": {"type": "campaign", "id": id}, "details": {"blob": "x".repeat(5000)}});
     assert_eq!(admin.post("/activities", big).await.status, 400);

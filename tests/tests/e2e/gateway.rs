@@ -179,3 +179,84 @@ async fn the_stack_serves_its_openapi_document_and_a_docs_page() {
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("/organizations"));
 }
+
+const VALIDATED: &str = r#"
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      Models:
+        Thing:
+          $schema: http://json-schema.org/draft-04/schema#
+          type: object
+          additionalProperties: false
+          required: [name]
+          properties: { name: { type: string, minLength: 1 }, size: { type: integer, maximum: 9 } }
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Create:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /things
+            Method: post
+            RequestModel: { Model: Thing, Required: true, ValidateBody: true }
+        Patch:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /things/{thingId}
+            Method: patch
+            RequestModel: { Model: Thing, Required: false, ValidateBody: true }
+        Free:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /things/{thingId}
+            Method: put
+"#;
+
+#[tokio::test]
+async fn bodies_are_checked_against_the_route_model_before_the_function_runs() {
+    let functions: HashMap<String, HttpHandler> = HashMap::from([("EchoFunction".to_owned(), http(echo))]);
+    let s = TestStack::with_functions(VALIDATED, functions).await;
+    let send = |method: &str, path: &str, body: &'static str| {
+        s.http.request(method.parse().unwrap(), s.url(path)).header("content-type", "application/json").body(body)
+    };
+    // What the model accepts reaches the function unchanged.
+    let ok = send("POST", "/things", r#"{"name":"a","size":3}"#).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: Value = ok.json().await.unwrap();
+    assert_eq!(v["body"], json!(br#"{"name":"a","size":3}"#.to_vec()));
+    // What it refuses never does: the echo would have answered 200.
+    for (body, reason) in [
+        (r#"{"size":3}"#, "name"),
+        (r#"{"name":"a","size":10}"#, "/size"),
+        (r#"{"name":"a","colour":"red"}"#, "colour"),
+        (r#"{"name":"#, "not JSON"),
+        ("", "required"),
+    ] {
+        let r = send("POST", "/things", body).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["type"], "https://podcastflow.dev/problems/bad-request-body", "{body}");
+        assert!(p["detail"].as_str().is_some_and(|d| d.contains(reason)), "{body}: {p}");
+    }
+    // A model that does not require a body checks one only when it is sent; routes without a
+    // model take anything.
+    assert_eq!(send("PATCH", "/things/a", "").send().await.unwrap().status(), 200);
+    assert_eq!(send("PATCH", "/things/a", "{}").send().await.unwrap().status(), 400);
+    assert_eq!(send("PUT", "/things/a", "{}").send().await.unwrap().status(), 200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_authorizer_answers_before_the_body_is_checked() {
+    let s = TestStack::start().await;
+    let r = s.http.post(s.url("/campaigns")).header("content-type", "application/json").body("{").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    s.stop().await;
+}

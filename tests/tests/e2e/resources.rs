@@ -35,11 +35,15 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
         .routes
         .iter()
         .filter(|r| RESOURCES.iter().any(|p| r.path.starts_with(p)))
-        .map(|r| (r.method.clone(), r.path.clone()))
+        .map(|r| {
+            // A body the route's model accepts, so that the unknown id is what the function meets.
+            let body = r.request_model.as_ref().map_or(json!({}), |m| minimal(&template.models[&m.name]));
+            (r.method.clone(), r.path.clone(), body)
+        })
         .collect();
     assert_eq!(routes.len(), 30, "{routes:?}");
     let mut checked = (0, 0);
-    for (method, path) in &routes {
+    for (method, path, minimal_body) in &routes {
         let made_up = ulid::Ulid::new().to_string();
         let with = |f: &dyn Fn(&str) -> String| {
             path.split('/')
@@ -49,7 +53,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
         };
         if path.contains('{') {
             let unknown = with(&|_| made_up.clone());
-            let got = admin.send(method, &unknown, Some(json!({})), Some("*")).await;
+            let got = admin.send(method, &unknown, Some(minimal_body.clone()), Some("*")).await;
             assert_eq!(got.status, 404, "{method} {unknown}: {:?}", got.body);
             assert_eq!(got.headers["content-type"], "application/problem+json");
             checked.0 += 1;
@@ -74,4 +78,27 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
     let replay = keyed.post(&format!("/campaigns/{campaign}/team"), body.clone()).await;
     assert_eq!((replay.status.as_u16(), replay.headers["idempotent-replayed"].to_str().unwrap()), (201, "true"));
     assert_eq!(keyed.post(&format!("/campaigns/{other}/team"), body).await.status, 422);
+}
+
+/// The smallest value a draft-4 model accepts: its required properties with their first enum
+/// value, the least number or string allowed, an empty list.
+fn minimal(schema: &serde_json::Value) -> serde_json::Value {
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    let ty = schema["type"].as_str().or_else(|| schema["type"][0].as_str()).unwrap_or("object");
+    match ty {
+        "string" => json!("x".repeat(schema["minLength"].as_u64().unwrap_or(1).max(1) as usize)),
+        "integer" | "number" => schema["minimum"].clone().as_i64().map_or(json!(1), |m| json!(m.max(1))),
+        "boolean" => json!(false),
+        "array" => json!([]),
+        "null" => serde_json::Value::Null,
+        _ => {
+            let mut out = serde_json::Map::new();
+            for name in schema["required"].as_array().into_iter().flatten().filter_map(|n| n.as_str()) {
+                out.insert(name.to_owned(), minimal(&schema["properties"][name]));
+            }
+            serde_json::Value::Object(out)
+        }
+    }
 }
