@@ -34,6 +34,13 @@ pub struct ApiKey {
     pub stamp: Stamp,
 }
 
+/// The value API Gateway's usage plan for API keys knows a key by (the authorizer's
+/// `usageIdentifierKey`): its id, 26 characters. Clients cannot send it (the gateway takes it
+/// only from the authorizer), so it need not be secret.
+pub fn usage_key(id: &ApiKeyId) -> String {
+    id.to_string()
+}
+
 /// What the authorizer reads when a request presents an API key (a platform item).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

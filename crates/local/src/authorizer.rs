@@ -3,7 +3,7 @@
 //! an `Unauthorized` error is 401, its policy is evaluated against the method ARN (an explicit
 //! Deny wins, no matching Allow is 403), and the decision is cached per identity for
 //! `ReauthorizeEvery` seconds. The policy's context reaches the function in
-//! `requestContext.authorizer`.
+//! `requestContext.authorizer`; its `usageIdentifierKey` meters the request against a usage plan.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,6 +21,7 @@ struct Decision {
     allow: Vec<String>,
     deny: Vec<String>,
     context: Map<String, Value>,
+    usage_key: Option<String>,
 }
 
 /// Decisions per authorizer and identity.
@@ -32,8 +33,8 @@ pub struct AuthorizerCache {
 /// What the authorizer decided for one request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthOutcome {
-    /// Go on; this is `requestContext.authorizer`.
-    Allowed(Value),
+    /// Go on: `requestContext.authorizer`, and the `usageIdentifierKey` that meters the request.
+    Allowed(Value, Option<String>),
     /// 401: no identity, or the authorizer said `Unauthorized`.
     Unauthorized,
     /// 403: the policy does not allow this method ARN.
@@ -86,6 +87,7 @@ fn parse_policy(answer: &Value) -> Option<Decision> {
         allow,
         deny,
         context: answer.get("context").and_then(Value::as_object).cloned().unwrap_or_default(),
+        usage_key: answer.get("usageIdentifierKey").and_then(Value::as_str).map(str::to_owned),
     })
 }
 
@@ -96,7 +98,7 @@ fn verdict(d: &Decision, method_arn: &str, latency_ms: u128) -> AuthOutcome {
     let mut ctx = d.context.clone();
     ctx.insert("principalId".into(), d.principal_id.clone());
     ctx.insert("integrationLatency".into(), Value::from(u64::try_from(latency_ms).unwrap_or(u64::MAX)));
-    AuthOutcome::Allowed(Value::Object(ctx))
+    AuthOutcome::Allowed(Value::Object(ctx), d.usage_key.clone())
 }
 
 impl AuthorizerCache {
@@ -190,7 +192,7 @@ mod tests {
         let allowed = json!({"principalId": "u", "context": {"orgId": "o"}, "policyDocument": {"Statement": [
             {"Action": ["execute-api:Invoke"], "Effect": "Allow", "Resource": "arn:x/*"}]}});
         match verdict(&parse_policy(&allowed).unwrap(), arn, 1) {
-            AuthOutcome::Allowed(ctx) => {
+            AuthOutcome::Allowed(ctx, _) => {
                 assert_eq!((ctx["principalId"].clone(), ctx["orgId"].clone()), (json!("u"), json!("o")))
             }
             other => panic!("{other:?}"),

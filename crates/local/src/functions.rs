@@ -59,7 +59,12 @@ fn monitoring_app(s: &Services) -> MonitoringApp {
     let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
     let ctx = s.ctx_of("MonitoringFunction");
     MonitoringApp {
-        authorizer: Authorizer { verifier: s.verifier.clone(), table: ctx.table.clone(), tenants: ctx.tenants.clone() },
+        authorizer: Authorizer {
+            verifier: s.verifier.clone(),
+            table: ctx.table.clone(),
+            tenants: ctx.tenants.clone(),
+            interactive_usage_key: None,
+        },
         probes: vec![
             Arc::new(TableProbe(ctx.table.clone())),
             Arc::new(IdentityProbe(identity)),
@@ -76,7 +81,8 @@ fn monitoring_app(s: &Services) -> MonitoringApp {
 pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
     let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
     let auth = Arc::new(AuthApp { ctx: s.ctx_of("AuthFunction"), identity: identity.clone() });
-    let users = Arc::new(UsersApp { ctx: s.ctx_of("UsersFunction"), identity: identity.clone() });
+    let users =
+        Arc::new(UsersApp { ctx: s.ctx_of("UsersFunction"), identity: identity.clone(), usage: s.usage.clone() });
     let orgs = Arc::new(OrganizationsApp { ctx: s.ctx_of("OrganizationsFunction"), identity });
     let clients = Arc::new(ClientsApp { ctx: s.ctx_of("ClientsFunction") });
     let campaigns = Arc::new(CampaignsApp { ctx: s.ctx_of("CampaignsFunction") });
@@ -222,7 +228,12 @@ where
 /// here as they arrive).
 pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let ctx = s.ctx_of("AuthorizerFunction");
-    let authorizer = Arc::new(Authorizer { verifier: s.verifier.clone(), table: ctx.table, tenants: ctx.tenants });
+    let authorizer = Arc::new(Authorizer {
+        verifier: s.verifier.clone(),
+        table: ctx.table,
+        tenants: ctx.tenants,
+        interactive_usage_key: s.interactive_usage_key.clone(),
+    });
     let campaign_job = Arc::new(CampaignJob { ctx: s.ctx_of("CampaignJobFunction") });
     let backup_job = Arc::new(BackupJobApp { ctx: s.ctx_of("BackupJobFunction"), objects: s.backups.clone() });
     let backup_schedule =

@@ -6,6 +6,7 @@
 //! - [`rest`]: the REST gateway: genuine REST v1 proxy events to in-process handlers.
 //! - [`models`]: request models, derived from the OpenAPI document, checked as API Gateway does.
 //! - [`authorizer`]: Lambda REQUEST authorizers run and cached as API Gateway does.
+//! - [`usage`]: API Gateway's usage plans: API keys metered by their plan's throttle and quota.
 //! - [`functions`]: the registry of in-process handlers by template logical id.
 //! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
 //! - [`s3`]: the S3 endpoint (s3s over the data dir, SigV4 enforced).
@@ -33,4 +34,5 @@ pub mod services;
 pub mod sigv4;
 pub mod stack;
 pub mod template;
+pub mod usage;
 pub mod websocket;

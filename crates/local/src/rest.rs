@@ -21,6 +21,7 @@ use crate::functions::{EventHandler, HttpHandler};
 use crate::models::RequestValidator;
 use crate::routes::{Matched, RouteTable};
 use crate::template::Cors;
+use crate::usage::{Refusal, UsagePlans};
 
 /// Largest request body API Gateway accepts (10 MB).
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -43,6 +44,21 @@ pub struct Gateway {
     pub region: String,
     /// The API's request models, checked before a route's function runs.
     pub validator: RequestValidator,
+    /// The usage plans metering routes with `ApiKeyRequired`.
+    pub usage: Arc<UsagePlans>,
+}
+
+/// API Gateway's answer to a request its usage plans refuse.
+fn refused(refusal: Refusal) -> Problem {
+    match refusal {
+        Refusal::Forbidden => {
+            Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden").detail("the request is in no usage plan")
+        }
+        Refusal::Throttled => Problem::new("throttled", StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+            .detail("the usage plan's rate for this key is exceeded"),
+        Refusal::QuotaExceeded => Problem::new("quota-exceeded", StatusCode::TOO_MANY_REQUESTS, "Limit Exceeded")
+            .detail("the usage plan's quota for this key is used up"),
+    }
 }
 
 fn preflight(cors: &Cors) -> Response {
@@ -213,7 +229,14 @@ async fn answer(
         let method_arn =
             format!("arn:aws:execute-api:{}:000000000000:local/{}/{}{}", gw.region, gw.stage, method, uri.path());
         match gw.auth_cache.authorize(def, handler, &event, &method_arn).await {
-            AuthOutcome::Allowed(context) => event["requestContext"]["authorizer"] = context,
+            AuthOutcome::Allowed(context, usage_key) => {
+                event["requestContext"]["authorizer"] = context;
+                if m.route.api_key_required
+                    && let Err(refusal) = gw.usage.admit(usage_key.as_deref(), Utc::now())
+                {
+                    return problem(&refused(refusal), &rid);
+                }
+            }
             AuthOutcome::Unauthorized => {
                 return problem(&Problem::new("unauthorized", StatusCode::UNAUTHORIZED, "Unauthorized"), &rid);
             }
@@ -228,6 +251,10 @@ async fn answer(
                 return problem(&p, &rid);
             }
         }
+    }
+    if m.route.api_key_required && m.route.authorizer.is_none() {
+        // The key comes only from an authorizer (`ApiKeySourceType: AUTHORIZER`).
+        return problem(&refused(Refusal::Forbidden), &rid);
     }
     // API Gateway validates after the authorizer has let the request in.
     if let Some(model) = &m.route.request_model

@@ -127,6 +127,7 @@ mod tests {
             path: path.into(),
             authorizer: None,
             request_model: None,
+            api_key_required: false,
         }
     }
 

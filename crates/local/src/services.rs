@@ -21,6 +21,8 @@ use thiserror::Error;
 
 use crate::credentials::LocalCredentials;
 use crate::iam::Access;
+use crate::usage::{INTERACTIVE_KEY, LocalUsageKeys, UsagePlans};
+use podcastflow_usage::UsageKeys;
 
 /// The app client id the local provider issues tokens to.
 pub const CLIENT_ID: &str = "podcastflow-local";
@@ -79,6 +81,11 @@ pub struct Services {
     pub metrics: Arc<MetricsRegistry>,
     /// What template.yaml's IAM grants each function, enforced on its table calls.
     pub access: Arc<Access>,
+    /// API keys registered with the usage plans, as aws-sdk-apigateway does in AWS.
+    pub usage: Arc<dyn UsageKeys>,
+    /// The value of the template's key for people ([`INTERACTIVE_KEY`]), which the authorizer
+    /// names for every request made with a token.
+    pub interactive_usage_key: Option<String>,
 }
 
 /// Where the functions find the stack's AWS stand-ins, and the key they sign calls with.
@@ -95,6 +102,8 @@ pub struct LocalAws<'a> {
     pub region: &'a str,
     /// The key they are signed with.
     pub credentials: &'a LocalCredentials,
+    /// API Gateway's usage plans (the gateway meters with them; users registers API keys).
+    pub usage: &'a Arc<UsagePlans>,
 }
 
 /// How the functions are run: their limits, and for tests the faults injected into the table.
@@ -160,7 +169,22 @@ impl Services {
         let bucket = |name| Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, name);
         let (backups, media) = (bucket(aws.backups_bucket), bucket(aws.media_bucket));
         let access = Arc::new(Access::parse(crate::template::BUNDLED)?);
-        Ok(Self { ctx, table, identity: Arc::new(identity), verifier, outbox, push, backups, media, metrics, access })
+        let usage: Arc<dyn UsageKeys> = Arc::new(LocalUsageKeys(aws.usage.clone()));
+        let interactive_usage_key = aws.usage.fixed_key(INTERACTIVE_KEY);
+        Ok(Self {
+            ctx,
+            table,
+            identity: Arc::new(identity),
+            verifier,
+            outbox,
+            push,
+            backups,
+            media,
+            metrics,
+            access,
+            usage,
+            interactive_usage_key,
+        })
     }
 
     /// The context `function` runs with: the stack's table as template.yaml's IAM lets that

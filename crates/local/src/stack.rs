@@ -24,6 +24,7 @@ use crate::s3;
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
 use crate::services::{LocalAws, Operations, Services, ServicesError};
 use crate::template::{Template, TemplateError};
+use crate::usage::UsagePlans;
 use crate::websocket::{self, WsGateway};
 
 /// How often expired items are swept, as DynamoDB's TTL would.
@@ -262,6 +263,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     };
     let backups_bucket = bucket("BackupsBucket", "podcastflow-local-backups");
     let media_bucket = bucket("MediaBucket", "podcastflow-local-media");
+    let usage = Arc::new(UsagePlans::new(&template, Some(config.data_dir.join("usage-keys.json")))?);
     let aws = LocalAws {
         connections: &connections_endpoint,
         s3: &s3_endpoint,
@@ -269,6 +271,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         media_bucket: &media_bucket,
         region: &config.region,
         credentials: &credentials,
+        usage: &usage,
     };
     let services = Services::open(&config.data_dir, &api, &aws, &config.ops)?;
     let table = services.table.clone();
@@ -304,6 +307,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         cors: template.cors.clone(),
         region: config.region.clone(),
         validator: RequestValidator::new(&template.models)?,
+        usage,
     });
     let identity = services.identity.clone();
     let jwks = axum::routing::get(move || {

@@ -58,6 +58,9 @@ pub struct ApiRoute {
     pub authorizer: Option<AuthorizerDef>,
     /// The model its body is validated against (`RequestModel` with `ValidateBody: true`).
     pub request_model: Option<RequestModel>,
+    /// Whether requests are metered by a usage plan (`ApiKeyRequired`): the authorizer must name
+    /// a key of one, and that plan's throttle and quota apply.
+    pub api_key_required: bool,
 }
 
 /// A route's `RequestModel`: API Gateway checks the body against the named model.
@@ -144,6 +147,46 @@ pub struct Template {
     pub websocket_routes: Vec<WsRoute>,
     /// The REST API's request models (`Models`): draft-4 JSON schemas by name.
     pub models: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Usage plans (`AWS::ApiGateway::UsagePlan`).
+    pub usage_plans: Vec<UsagePlanDef>,
+    /// API keys the template creates (`AWS::ApiGateway::ApiKey`), with the plans
+    /// `AWS::ApiGateway::UsagePlanKey` puts them in.
+    pub usage_keys: Vec<UsageKeyDef>,
+}
+
+/// How often a usage plan's quota starts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaPeriod {
+    /// Each UTC day.
+    Day,
+    /// Each week, from Monday (UTC).
+    Week,
+    /// Each calendar month (UTC).
+    Month,
+}
+
+/// A usage plan: the throttle and quota of each key in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsagePlanDef {
+    /// Logical id (the plan's id locally).
+    pub id: String,
+    /// Token bucket per key: (burst, requests per second).
+    pub throttle: Option<(u32, f64)>,
+    /// Requests per key and period.
+    pub quota: Option<(u64, QuotaPeriod)>,
+}
+
+/// An API key of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageKeyDef {
+    /// Logical id.
+    pub id: String,
+    /// The key's value, as the authorizer names it.
+    pub value: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// The usage plans it is in (logical ids).
+    pub plans: Vec<String>,
 }
 
 /// A route of the WebSocket API.
@@ -250,6 +293,7 @@ struct RestApiDef {
     authorizers: std::collections::HashMap<String, AuthorizerDef>,
     cors: Option<Cors>,
     models: std::collections::BTreeMap<String, serde_json::Value>,
+    api_key_required: bool,
 }
 
 /// Strips the single quotes SAM wants around CORS header values.
@@ -275,6 +319,7 @@ fn rest_apis(
         let props = res.get("Properties");
         if let Some(auth) = props.and_then(|p| p.get("Auth")) {
             def.default_authorizer = str_at(auth, &["DefaultAuthorizer"]).filter(|d| *d != "NONE").map(str::to_owned);
+            def.api_key_required = auth.get("ApiKeyRequired").and_then(Value::as_bool).unwrap_or(false);
             for (name, a) in auth.get("Authorizers").and_then(Value::as_mapping).into_iter().flatten() {
                 let name = name.as_str().unwrap_or_default().to_owned();
                 let function = a
@@ -415,6 +460,7 @@ impl Template {
         let mut integrations = std::collections::HashMap::new();
         let mut ws_authorizers = std::collections::HashMap::new();
         let mut ws_routes = Vec::new();
+        let mut plan_keys = Vec::new();
         for (id, res) in resources {
             let id = id.as_str().ok_or_else(|| TemplateError::Shape("a resource id is not a string".into()))?;
             match str_at(res, &["Type"]) {
@@ -469,13 +515,39 @@ impl Template {
                             }
                             _ => None,
                         };
+                        let api_key_required = ev
+                            .get("Properties")
+                            .and_then(|p| p.get("Auth"))
+                            .and_then(|a| a.get("ApiKeyRequired"))
+                            .and_then(Value::as_bool)
+                            .unwrap_or(api.is_some_and(|a| a.api_key_required));
                         t.routes.push(ApiRoute {
                             function: id.to_owned(),
                             method: method.to_ascii_uppercase(),
                             path: path.to_owned(),
                             authorizer,
                             request_model,
+                            api_key_required,
                         });
+                    }
+                }
+                Some("AWS::ApiGateway::UsagePlan") => t.usage_plans.push(usage_plan(id, res)?),
+                Some("AWS::ApiGateway::ApiKey") => {
+                    let props = res.get("Properties");
+                    let value = props
+                        .and_then(|p| p.get("Value"))
+                        .and_then(|v| resolve.string(v))
+                        .ok_or_else(|| TemplateError::Shape(format!("{id} needs a Value that resolves locally")))?;
+                    let enabled = props.and_then(|p| p.get("Enabled")).and_then(Value::as_bool).unwrap_or(false);
+                    t.usage_keys.push(UsageKeyDef { id: id.to_owned(), value, enabled, plans: Vec::new() });
+                }
+                Some("AWS::ApiGateway::UsagePlanKey") => {
+                    let props = res.get("Properties");
+                    let key = props.and_then(|p| p.get("KeyId")).and_then(|k| referenced(k, false));
+                    let plan = props.and_then(|p| p.get("UsagePlanId")).and_then(|k| referenced(k, false));
+                    match (key, plan) {
+                        (Some(k), Some(p)) => plan_keys.push((k, p)),
+                        _ => return Err(TemplateError::Shape(format!("{id} needs a KeyId and a UsagePlanId"))),
                     }
                 }
                 Some("AWS::ApiGatewayV2::Integration") => {
@@ -573,8 +645,43 @@ impl Template {
             };
             t.websocket_routes.push(WsRoute { key, function: function.clone(), authorizer });
         }
+        for (key, plan) in plan_keys {
+            if !t.usage_plans.iter().any(|p| p.id == plan) {
+                return Err(TemplateError::Shape(format!("a UsagePlanKey names {plan}, which is not a usage plan")));
+            }
+            let k = t.usage_keys.iter_mut().find(|k| k.id == key);
+            k.ok_or_else(|| TemplateError::Shape(format!("a UsagePlanKey names {key}, which is not an API key")))?
+                .plans
+                .push(plan);
+        }
         Ok(t)
     }
+}
+
+fn usage_plan(id: &str, res: &Value) -> Result<UsagePlanDef, TemplateError> {
+    let props = res.get("Properties");
+    let throttle = props.and_then(|p| p.get("Throttle")).map(|t| {
+        let burst = t.get("BurstLimit").and_then(Value::as_u64).unwrap_or(0);
+        let rate = t.get("RateLimit").and_then(Value::as_f64).unwrap_or(0.0);
+        (u32::try_from(burst).unwrap_or(u32::MAX), rate)
+    });
+    let quota = match props.and_then(|p| p.get("Quota")) {
+        None => None,
+        Some(q) => {
+            let limit = q.get("Limit").and_then(Value::as_u64);
+            let period = match str_at(q, &["Period"]) {
+                Some("DAY") => Some(QuotaPeriod::Day),
+                Some("WEEK") => Some(QuotaPeriod::Week),
+                Some("MONTH") => Some(QuotaPeriod::Month),
+                _ => None,
+            };
+            match (limit, period) {
+                (Some(l), Some(p)) => Some((l, p)),
+                _ => return Err(TemplateError::Shape(format!("{id}.Quota needs a Limit and a Period"))),
+            }
+        }
+    };
+    Ok(UsagePlanDef { id: id.to_owned(), throttle, quota })
 }
 
 #[cfg(test)]
@@ -591,6 +698,7 @@ mod tests {
             path: "/monitoring/health".into(),
             authorizer: None,
             request_model: None,
+            api_key_required: false,
         }));
         // The table in template.yaml is the one the store's key builders and schema.rs assume.
         assert_eq!(t.tables.len(), 1);

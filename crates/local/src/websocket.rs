@@ -308,7 +308,7 @@ async fn upgrade(
         };
         let arn = format!("arn:aws:execute-api:{}:000000000000:local/{}/$connect", gw.region, gw.stage);
         match gw.auth.authorize(def, handler, &event, &arn).await {
-            AuthOutcome::Allowed(context) => {
+            AuthOutcome::Allowed(context, _) => {
                 event["requestContext"]["authorizer"] = context.clone();
                 peer.authorizer = Some(context);
             }

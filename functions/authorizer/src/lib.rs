@@ -11,13 +11,14 @@
 //! Deny policy (403) for a suspended organization; otherwise an Allow policy for the whole stage,
 //! so API Gateway may cache the decision per credential for every route, with the context
 //! `{userId, orgId, role, clientId, principalType}` the handlers read through
-//! `podcastflow_platform::principal`.
+//! `podcastflow_platform::principal`, and the `usageIdentifierKey` API Gateway meters the
+//! request by: the API key's own usage plan key, or the one people share.
 
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_http::{Error, LambdaEvent};
-use podcastflow_domain::api_key::SECRET_PREFIX;
+use podcastflow_domain::api_key::{SECRET_PREFIX, usage_key};
 use podcastflow_domain::organization::{OrgStatus, Organization};
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{OrgId, Role, UserId};
@@ -39,6 +40,9 @@ pub struct Authorizer {
     pub table: Arc<dyn Table>,
     /// Each organization's table (its status), through that organization's session.
     pub tenants: Arc<dyn TenantTables>,
+    /// The usage plan key people's requests are metered by (`INTERACTIVE_USAGE_KEY`); API keys
+    /// are metered by their own. `None` names none (the monitoring function's own checks).
+    pub interactive_usage_key: Option<String>,
 }
 
 /// A presented credential.
@@ -56,6 +60,7 @@ struct Grant {
     role: Role,
     client_id: Option<String>,
     kind: &'static str,
+    usage_key: Option<String>,
 }
 
 enum Decision {
@@ -155,6 +160,7 @@ impl Authorizer {
             role: m.role,
             client_id: m.client_id.map(|c| c.to_string()),
             kind: "user",
+            usage_key: self.interactive_usage_key.clone(),
         }))
     }
 
@@ -177,6 +183,7 @@ impl Authorizer {
             role: g.role,
             client_id: None,
             kind: "apiKey",
+            usage_key: Some(usage_key(&g.key_id)),
         }))
     }
 }
@@ -214,7 +221,11 @@ pub async fn handle(
             if let Some(c) = g.client_id {
                 context["clientId"] = Value::from(c);
             }
-            Ok(policy(&g.principal_id, "Allow", &stage_wildcard(&method_arn), context))
+            let mut answer = policy(&g.principal_id, "Allow", &stage_wildcard(&method_arn), context);
+            if let Some(key) = g.usage_key {
+                answer["usageIdentifierKey"] = Value::from(key);
+            }
+            Ok(answer)
         }
     }
 }

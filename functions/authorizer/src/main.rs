@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let jwks = std::env::var("JWKS_URL").unwrap_or_else(|_| format!("{issuer}/.well-known/jwks.json"));
     let verifier = Arc::new(TokenVerifier::new(issuer, client_id, Arc::new(HttpKeySource::new(jwks))));
     let context = AppContext::from_env().await?;
-    let app = Authorizer { verifier, table: context.table, tenants: context.tenants };
+    let interactive_usage_key = std::env::var("INTERACTIVE_USAGE_KEY").ok().filter(|k| !k.is_empty());
+    let app = Authorizer { verifier, table: context.table, tenants: context.tenants, interactive_usage_key };
     serve_events(app, |app, event| async move { handle(&app, event).await }).await
 }

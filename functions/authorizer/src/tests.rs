@@ -20,6 +20,7 @@ use podcastflow_store::repo::users::UserRepo;
 use super::*;
 
 const PASSWORD: &str = "a long enough password";
+const PEOPLE_USAGE_KEY: &str = "podcastflow-test-interactive-usage";
 
 struct World {
     authorizer: Authorizer,
@@ -52,7 +53,12 @@ async fn world() -> World {
     let (org, admin) = w.organization(OrgId::new(), admin_id, &email, PASSWORD).await;
     let keys = Arc::new(StaticKeys(w.identity.jwks()));
     let verifier = Arc::new(TokenVerifier::new(w.identity.issuer(), w.identity.client_id(), keys));
-    let authorizer = Authorizer { verifier, table: w.table.clone(), tenants: Arc::new(SharedTables(w.table.clone())) };
+    let authorizer = Authorizer {
+        verifier,
+        table: w.table.clone(),
+        tenants: Arc::new(SharedTables(w.table.clone())),
+        interactive_usage_key: Some(PEOPLE_USAGE_KEY.into()),
+    };
     World { authorizer, identity: w.identity.clone(), table: w.table.clone(), org, admin, _w: w }
 }
 
@@ -80,6 +86,8 @@ async fn a_valid_token_is_allowed_for_the_whole_stage_with_the_membership_as_con
         answer["context"],
         json!({"userId": w.admin.id.to_string(), "orgId": w.org.id.to_string(), "role": "admin", "principalType": "user"})
     );
+    // People are metered by the plan they share.
+    assert_eq!(answer["usageIdentifierKey"], PEOPLE_USAGE_KEY);
 }
 
 #[tokio::test]
@@ -157,6 +165,8 @@ async fn api_keys_are_allowed_by_their_grant_and_refused_once_revoked() {
         assert_eq!(answer["context"]["principalType"], "apiKey");
         assert_eq!(answer["context"]["role"], "seller");
         assert_eq!(answer["context"]["orgId"], w.org.id.to_string());
+        // Each key is metered by its own usage plan key, never the people's.
+        assert_eq!(answer["usageIdentifierKey"], key.id.to_string());
     }
     assert_eq!(ask(&w, Some(&format!("ApiKey {secret}x"))).await, Err("Unauthorized".into()));
     repo.revoke(&w.org.id, &key.id).await.unwrap();

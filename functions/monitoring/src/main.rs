@@ -20,7 +20,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let jwks = Arc::new(HttpKeySource::new(format!("{issuer}/.well-known/jwks.json")));
     let verifier = Arc::new(TokenVerifier::new(issuer, setting("TOKEN_CLIENT_ID")?, jwks));
     let app = MonitoringApp {
-        authorizer: Authorizer { verifier, table: ctx.table.clone(), tenants: ctx.tenants.clone() },
+        authorizer: Authorizer {
+            verifier,
+            table: ctx.table.clone(),
+            tenants: ctx.tenants.clone(),
+            interactive_usage_key: None,
+        },
         probes: vec![
             Arc::new(TableProbe(ctx.table.clone())),
             Arc::new(IdentityProbe(Arc::new(CognitoIdentity::from_env().await?))),

@@ -28,7 +28,12 @@ fn fixture() -> Fixture {
     let verifier = Arc::new(TokenVerifier::new("https://issuer.test", "client", keys));
     let registry = Arc::new(MetricsRegistry::new());
     let app = MonitoringApp {
-        authorizer: Authorizer { verifier, table: table.clone(), tenants: Arc::new(SharedTables(table.clone())) },
+        authorizer: Authorizer {
+            verifier,
+            table: table.clone(),
+            tenants: Arc::new(SharedTables(table.clone())),
+            interactive_usage_key: None,
+        },
         probes: vec![Arc::new(TableProbe(table))],
         metrics: Arc::new(RegistrySource(registry.clone())),
     };

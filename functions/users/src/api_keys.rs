@@ -3,7 +3,7 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use podcastflow_domain::api_key::{ApiKey, SECRET_PREFIX};
+use podcastflow_domain::api_key::{ApiKey, SECRET_PREFIX, usage_key};
 use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::{ApiKeyId, Role, Stamp};
 use podcastflow_identity::tokens::{digest, random_token};
@@ -14,9 +14,15 @@ use std::sync::Arc;
 
 use podcastflow_store::Table;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
+use podcastflow_usage::UsageError;
 use serde::{Deserialize, Serialize};
 
 use crate::UsersApp;
+
+/// A usage plan that cannot be reached is an outage (503): the key is not created.
+fn usage_outage(e: UsageError) -> Outage {
+    Outage(e.to_string())
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -54,7 +60,17 @@ impl UsersApp {
             stamp: Stamp::created(p.user_id, Utc::now()),
         };
         key.validate().map_err(Problem::validation)?;
-        self.keys(&self.ctx.org_table(&key.org_id)).create(&key, &digest(&secret)).await?;
+        // Metered from its first request: in the usage plan before it exists in the table. If
+        // the table refuses, the registration goes again (a leftover would meter nothing, as no
+        // grant names it).
+        let usage = usage_key(&key.id);
+        self.usage.register(&usage, &format!("{} {}", key.org_id, key.id)).await.map_err(usage_outage)?;
+        if let Err(e) = self.keys(&self.ctx.org_table(&key.org_id)).create(&key, &digest(&secret)).await {
+            if let Err(left) = self.usage.deregister(&usage).await {
+                tracing::warn!(apiKey = %key.id, error = %left, "usage plan key left behind");
+            }
+            return Err(e.into());
+        }
         Ok(json(StatusCode::CREATED, &CreatedKey { api_key: key, secret }, rid))
     }
 
@@ -72,6 +88,10 @@ impl UsersApp {
         allow(&p, Action::ApiKeyManage, &Resource::Org(p.org_id))?;
         let id: ApiKeyId = id.parse().map_err(|_| not_found())?;
         self.keys(&self.ctx.org_table(&p.org_id)).revoke(&p.org_id, &id).await?;
+        // The grant is gone, so the key is refused already; the usage plan key only meters.
+        if let Err(e) = self.usage.deregister(&usage_key(&id)).await {
+            tracing::warn!(apiKey = %id, error = %e, "usage plan key left behind");
+        }
         Ok(no_content(rid))
     }
 }

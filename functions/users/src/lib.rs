@@ -3,7 +3,7 @@
 //! `GET /users` (paged; `role`, `status` filters), `GET /users/{id}`, `POST /users` (invite),
 //! `PUT /users/{id}` (name, role, clientId, timezone, status; If-Match), `DELETE /users/{id}`
 //! (disable, history kept), `GET/PUT /users/me/preferences`, `POST/GET /api-keys`,
-//! `DELETE /api-keys/{id}`. Guardrails of DOMAIN.md: nobody grants master but master; nobody
+//! `DELETE /api-keys/{id}` (each key registered with API Gateway's usage plan for API keys). Guardrails of DOMAIN.md: nobody grants master but master; nobody
 //! changes their own role or status; a client user needs a client of their organization.
 //! A role change or a disable revokes the user's tokens (the authorizer refuses them after its
 //! cache TTL) and their refresh tokens.
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Error, Request, Response};
 use podcastflow_identity::Identity;
 use podcastflow_platform::{AppContext, request_id, respond};
+use podcastflow_usage::UsageKeys;
 
 /// What the function needs, built once at init.
 pub struct UsersApp {
@@ -23,6 +24,9 @@ pub struct UsersApp {
     pub ctx: AppContext,
     /// The identity provider (invitations, disabling, sign-out).
     pub identity: Arc<dyn Identity>,
+    /// API Gateway's usage plan for API keys: each key is registered on creation, removed on
+    /// revocation.
+    pub usage: Arc<dyn UsageKeys>,
 }
 
 /// Handles one request.

@@ -19,7 +19,11 @@ async fn the_sample_list_shows_the_admin_of_the_sample_organization() {
     let (org, admin) =
         (auth["orgId"].as_str().unwrap().parse().unwrap(), auth["userId"].as_str().unwrap().parse().unwrap());
     w.organization(org, admin, "ada@example.com", "correct horse battery staple").await;
-    let app = UsersApp { ctx: AppContext::new(w.table.clone(), b"secret".to_vec()), identity: w.identity.clone() };
+    let app = UsersApp {
+        ctx: AppContext::new(w.table.clone(), b"secret".to_vec()),
+        identity: w.identity.clone(),
+        usage: Arc::new(podcastflow_usage::RecordingUsageKeys::default()),
+    };
     let r = handle(&app, event()).await.unwrap();
     assert_eq!(r.status(), 200);
     let Body::Text(t) = r.body() else { panic!("a text body") };

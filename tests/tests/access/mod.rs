@@ -4,7 +4,7 @@
 //! own role reaches any tenant's items; nothing is granted on `*` outside the documented
 //! exceptions; every table grant is bounded by `dynamodb:LeadingKeys` with its Null check.
 
-use podcastflow_access::policy::{Effect, OneOrMany, Statement};
+use podcastflow_access::policy::{Effect, OneOrMany, Request, Statement};
 use podcastflow_access::tenant::{TENANT_ACTIONS, UNSCOPED_ACTIONS, as_tenant, dynamodb_request, session_policy};
 use podcastflow_access::{Decision, Policy, evaluate};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
@@ -15,6 +15,7 @@ use podcastflow_local::iam::{Access, TABLE_ARN};
 use podcastflow_local::template::BUNDLED;
 
 mod sts;
+mod usage_plans;
 
 /// `Resource: "*"` granted on purpose: (function, action, why).
 const WILDCARD_EXCEPTIONS: [(&str, &str, &str); 1] =
@@ -198,5 +199,50 @@ fn policy_templates_name_only_this_stacks_resources() {
                 }
             }
         }
+    }
+}
+
+/// The users function manages usage plan keys only in the plan for API keys: from the attacker's
+/// side, it cannot create an untagged key or one tagged for another plan, put a key in the
+/// interactive plan, or delete a key it did not create (the interactive key, another stack's).
+#[test]
+fn the_users_role_reaches_only_the_api_keys_plan() {
+    use podcastflow_usage::apigateway::PLAN_TAG;
+    let access = access();
+    let role = &access.functions["UsersFunction"].role;
+    let arn = |path: &str| format!("arn:aws:apigateway:us-east-1::{path}");
+    let tag = |key: &str, v: &str| (format!("aws:{key}/{PLAN_TAG}"), v.to_owned());
+    let decide = |action: &str, path: &str, tagged: Option<(String, String)>| {
+        let mut r = Request::new(format!("apigateway:{action}"), arn(path));
+        if let Some((k, v)) = tagged {
+            r = r.with(k, [v]);
+        }
+        evaluate(role, None, &r).expect("the policy evaluates")
+    };
+    let plan = "ApiKeysUsagePlan";
+    assert_eq!(decide("POST", "/apikeys", Some(tag("RequestTag", plan))), Decision::Allowed);
+    assert_eq!(decide("POST", &format!("/usageplans/{plan}/keys"), None), Decision::Allowed);
+    assert_eq!(decide("GET", "/apikeys", None), Decision::Allowed);
+    assert_eq!(decide("DELETE", "/apikeys/abc123", Some(tag("ResourceTag", plan))), Decision::Allowed);
+
+    for (action, path, tagged) in [
+        ("POST", "/apikeys".to_owned(), None),
+        ("POST", "/apikeys".to_owned(), Some(tag("RequestTag", "InteractiveUsagePlan"))),
+        ("POST", "/usageplans/InteractiveUsagePlan/keys".to_owned(), None),
+        ("DELETE", "/apikeys/interactive".to_owned(), None),
+        ("DELETE", "/apikeys/other".to_owned(), Some(tag("ResourceTag", "another-stacks-plan"))),
+        ("PATCH", "/apikeys/abc123".to_owned(), Some(tag("ResourceTag", plan))),
+        ("DELETE", format!("/usageplans/{plan}"), None),
+        ("GET", "/apikeys/abc123".to_owned(), None),
+    ] {
+        assert_ne!(decide(action, &path, tagged.clone()), Decision::Allowed, "{action} {path} {tagged:?}");
+    }
+    for (name, f) in &access.functions {
+        let any = f
+            .role
+            .iter()
+            .flat_map(|p| &p.statement)
+            .any(|s| items(&s.action).iter().any(|a| a.starts_with("apigateway:")));
+        assert_eq!(any, name == "UsersFunction", "{name} has API Gateway control-plane permissions");
     }
 }

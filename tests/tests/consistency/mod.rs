@@ -128,3 +128,34 @@ fn request_models_are_the_openapi_request_bodies() {
     // The models compile as API Gateway would create them.
     podcastflow_local::models::RequestValidator::new(&template.models).expect("draft-4 models");
 }
+
+/// Usage plans: every route but the public ones is metered; the key the authorizer names for
+/// people is the template's interactive key; the users function registers API keys in the plan
+/// the local stack enforces for them.
+#[test]
+fn metered_routes_and_the_usage_plan_keys_agree() {
+    use podcastflow_local::usage::{API_KEYS_PLAN, INTERACTIVE_KEY};
+    let template = Template::parse(BUNDLED).expect("template.yaml parses");
+    for r in &template.routes {
+        assert_eq!(r.api_key_required, r.authorizer.is_some(), "ApiKeyRequired of {} {}", r.method, r.path);
+    }
+    let doc: Value = serde_yaml_ng::from_str(BUNDLED).expect("template.yaml parses");
+    let resources = &doc["Resources"];
+    assert_eq!(resources["RestApi"]["Properties"]["ApiKeySourceType"].as_str(), Some("AUTHORIZER"));
+    let sub = |v: &Value| match v {
+        Value::Tagged(t) if t.tag == "Sub" => t.value.as_str().map(str::to_owned),
+        _ => None,
+    };
+    let interactive = sub(&resources[INTERACTIVE_KEY]["Properties"]["Value"]).expect("the interactive key's value");
+    let env = &resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(sub(&env["INTERACTIVE_USAGE_KEY"]), Some(interactive), "the authorizer names the interactive key");
+    let users = &resources["UsersFunction"]["Properties"]["Environment"]["Variables"];
+    let plan = match &users["API_KEYS_USAGE_PLAN_ID"] {
+        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str().map(str::to_owned),
+        _ => None,
+    };
+    assert_eq!(plan.as_deref(), Some(API_KEYS_PLAN), "users registers keys in the plan for API keys");
+    assert!(template.usage_plans.iter().any(|p| p.id == API_KEYS_PLAN && p.throttle.is_some() && p.quota.is_some()));
+    let key = template.usage_keys.iter().find(|k| k.id == INTERACTIVE_KEY).expect("the interactive key");
+    assert!(key.enabled && !key.plans.is_empty(), "{key:?}");
+}

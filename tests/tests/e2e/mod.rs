@@ -19,4 +19,5 @@ mod s3;
 mod schedules;
 mod shows;
 mod stream;
+mod usage;
 mod websocket;
