@@ -51,6 +51,9 @@ ENV = {
     "MAIL_FROM": "no-reply@podcastflow.example",
     "ALARM_PREFIX": "podcastflow-dev-",
     "STAGE": "dev",
+    "API_KEYS_USAGE_PLAN_ID": "bench-plan",
+    "USAGE_KEY_NAME_PREFIX": "podcastflow-dev-",
+    "INTERACTIVE_USAGE_KEY": "podcastflow-dev-interactive-usage",
 }
 
 # template.yaml points SSL_CERT_FILE at the runtime's CA bundle, so the TLS clients read one file
