@@ -58,7 +58,7 @@ pub fn capture() -> &'static Captured {
     static CAPTURED: OnceLock<&'static Captured> = OnceLock::new();
     CAPTURED.get_or_init(|| {
         let captured: &'static Captured = Box::leak(Box::default());
-        podcastflow_platform::logging::install(tracing_subscriber::EnvFilter::new("info"), move || Writer(captured));
+        podcastflow_platform::logging::install(tracing_subscriber::filter::LevelFilter::INFO, move || Writer(captured));
         captured
     })
 }

@@ -5,12 +5,12 @@
 //!
 //! What is logged is chosen field by field: never a header, a body, a token or a password.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the JSON format writing to `writer` at `filter` as the process's subscriber (once;
+/// Installs the JSON format writing to `writer` at `level` as the process's subscriber (once;
 /// `false` when one was installed already). The end-to-end suite captures with it too.
-pub fn install<W>(filter: EnvFilter, writer: W) -> bool
+pub fn install<W>(level: LevelFilter, writer: W) -> bool
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -20,7 +20,7 @@ where
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_writer(writer)
         .try_init()
         .is_ok()
@@ -32,5 +32,27 @@ pub fn init() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| String::from("info"))
         .to_lowercase();
-    install(EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info")), std::io::stdout);
+    install(level_of(&level), std::io::stdout);
+}
+
+/// A Lambda log level (`TRACE` .. `FATAL`, any case) as a filter; anything else is `info`.
+fn level_of(level: &str) -> LevelFilter {
+    match level {
+        "fatal" => LevelFilter::ERROR,
+        other => other.parse().unwrap_or(LevelFilter::INFO),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_log_levels_become_filters() {
+        assert_eq!(level_of("debug"), LevelFilter::DEBUG);
+        assert_eq!(level_of("warn"), LevelFilter::WARN);
+        assert_eq!(level_of("fatal"), LevelFilter::ERROR);
+        assert_eq!(level_of("podcastflow=debug"), LevelFilter::INFO);
+        assert_eq!(level_of(""), LevelFilter::INFO);
+    }
 }
