@@ -35,11 +35,17 @@ pub fn init() {
     install(level_of(&level), std::io::stdout);
 }
 
-/// A Lambda log level (`TRACE` .. `FATAL`, any case) as a filter; anything else is `info`.
+/// A Lambda log level (`TRACE` .. `FATAL`, any case) or `off` as a filter; anything else,
+/// the empty string and `RUST_LOG` directives included, is `info`. Matched by name because
+/// `LevelFilter`'s own parser reads the empty string as `error` and digits as levels.
 fn level_of(level: &str) -> LevelFilter {
-    match level {
-        "fatal" => LevelFilter::ERROR,
-        other => other.parse().unwrap_or(LevelFilter::INFO),
+    match level.trim() {
+        "trace" => LevelFilter::TRACE,
+        "debug" => LevelFilter::DEBUG,
+        "warn" => LevelFilter::WARN,
+        "error" | "fatal" => LevelFilter::ERROR,
+        "off" => LevelFilter::OFF,
+        _ => LevelFilter::INFO,
     }
 }
 
@@ -54,5 +60,9 @@ mod tests {
         assert_eq!(level_of("fatal"), LevelFilter::ERROR);
         assert_eq!(level_of("podcastflow=debug"), LevelFilter::INFO);
         assert_eq!(level_of(""), LevelFilter::INFO);
+        assert_eq!(level_of("0"), LevelFilter::INFO);
+        assert_eq!(level_of("trace"), LevelFilter::TRACE);
+        assert_eq!(level_of("error"), LevelFilter::ERROR);
+        assert_eq!(level_of("off"), LevelFilter::OFF);
     }
 }
