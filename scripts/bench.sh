@@ -9,6 +9,7 @@
 #   load       requests/s and p50/p90/p99 through the local stack, 8 clients for 20 s per route
 #   fanout     time from a write to delivery on 100 and 1,000 WebSocket subscribers
 #   backup     export and restore of 100,000 items: items/s and peak RSS
+#   writes     concurrent conditional puts into the embedded table: writes/s, p50/p99, group commit
 #
 # Each part writes <target>/benchmarks/<part>.md; the report joins them into
 # <target>/benchmarks/report.md and prints it. Pick parts with BENCH="handlers load".
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-bench-local}
 runs=${RUNS:-20}
-parts=${BENCH:-coldstart handlers load fanout backup}
+parts=${BENCH:-coldstart handlers load fanout backup writes}
 out=${CARGO_TARGET_DIR:-target}/benchmarks
 mkdir -p "$out"
 for part in $parts; do
@@ -36,11 +37,11 @@ for part in $parts; do
     handlers)
       cargo bench --locked --profile "$profile" -p podcastflow-tests --bench handlers
       ;;
-    load | fanout | backup)
+    load | fanout | backup | writes)
       cargo run --locked --profile "$profile" -p podcastflow-tests --example "$part"
       ;;
     *)
-      echo "unknown part: $part (coldstart, handlers, load, fanout, backup)" >&2
+      echo "unknown part: $part (coldstart, handlers, load, fanout, backup, writes)" >&2
       exit 2
       ;;
   esac

@@ -3,9 +3,13 @@
 //! redb gives ACID, crash-safe transactions (copy-on-write B-trees, fsync on commit). Each write
 //! runs in one redb write transaction that also maintains the GSIs, the TTL index and the change
 //! feed, so an item, its index entries and its change record are committed together or not at
-//! all. redb is synchronous; every call runs on tokio's blocking pool.
+//! all; writes that arrive together share a transaction and its fsync ([`commits`]). redb is
+//! synchronous; every call runs on tokio's blocking pool.
 
+mod commits;
 pub mod encoding;
+
+pub use commits::CommitStats;
 
 use std::ops::Bound;
 use std::path::Path;
@@ -51,6 +55,7 @@ pub const FEED_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 pub struct EmbeddedTable {
     db: Arc<Database>,
     latest: Arc<watch::Sender<u64>>,
+    commits: commits::Commits,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -241,12 +246,17 @@ impl EmbeddedTable {
         };
         txn.commit().map_err(unavailable)?;
         let (latest, _) = watch::channel(seq);
-        Ok(Self { db: Arc::new(db), latest: Arc::new(latest) })
+        Ok(Self { db: Arc::new(db), latest: Arc::new(latest), commits: commits::Commits::default() })
     }
 
     /// A receiver told the latest change sequence after every commit (for feed consumers).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.latest.subscribe()
+    }
+
+    /// How many writes this table made in how many transactions (group commit's saving).
+    pub fn commit_stats(&self) -> CommitStats {
+        self.commits.stats()
     }
 
     /// A reader of this table's change feed.
@@ -264,31 +274,15 @@ impl EmbeddedTable {
         tokio::task::spawn_blocking(move || f(&db)).await.map_err(unavailable)?
     }
 
-    /// Runs one write transaction: `f` decides and writes; commit only if it returns Ok.
+    /// Makes one write: `f` decides and writes, and its writes are committed only if it returns
+    /// Ok. `f` may run twice (its group of concurrent writes abandoned for another's failure),
+    /// so it clones what it writes instead of moving it.
     async fn write_txn<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Writer<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&mut Writer<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let (out, seq) = self
-            .blocking(move |db| {
-                let txn = db.begin_write().map_err(unavailable)?;
-                let (out, seq) = {
-                    let mut w = Writer::open(&txn)?;
-                    let out = f(&mut w)?;
-                    let seq = w.finish(&txn)?;
-                    (out, seq)
-                };
-                txn.commit().map_err(unavailable)?;
-                Ok((out, seq))
-            })
-            .await?;
-        self.latest.send_if_modified(|cur| {
-            let changed = *cur != seq;
-            *cur = seq;
-            changed
-        });
-        Ok(out)
+        self.commits.write(&self.db, &self.latest, f).await
     }
 
     /// Deletes every item whose `expiresAt` (epoch seconds) is at or before `now`, recording the
@@ -352,9 +346,9 @@ impl Table for EmbeddedTable {
         self.write_txn(move |w| {
             let old = w.current(&key)?;
             if !condition.holds(old.as_ref()) {
-                return Err(StoreError::ConditionFailed { key });
+                return Err(StoreError::ConditionFailed { key: key.clone() });
             }
-            w.write(&key, old, Some(item), false)
+            w.write(&key, old, Some(item.clone()), false)
         })
         .await
     }
@@ -365,7 +359,7 @@ impl Table for EmbeddedTable {
         self.write_txn(move |w| {
             let old = w.current(&key)?;
             if !condition.holds(old.as_ref()) {
-                return Err(StoreError::ConditionFailed { key });
+                return Err(StoreError::ConditionFailed { key: key.clone() });
             }
             let new = update.apply(&key, old.as_ref())?;
             w.write(&key, old, Some(new.clone()), false)?;
@@ -381,14 +375,14 @@ impl Table for EmbeddedTable {
             .map(|i| Ok((item::key_of(&i)?, item::with_tenant_index(i))))
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.write_txn(move |w| {
-            for (key, item) in puts {
-                let old = w.current(&key)?;
-                w.write(&key, old, Some(item), false)?;
+            for (key, item) in &puts {
+                let old = w.current(key)?;
+                w.write(key, old, Some(item.clone()), false)?;
             }
-            for key in deletes {
-                let old = w.current(&key)?;
+            for key in &deletes {
+                let old = w.current(key)?;
                 if old.is_some() {
-                    w.write(&key, old, None, false)?;
+                    w.write(key, old, None, false)?;
                 }
             }
             Ok(())
@@ -401,7 +395,7 @@ impl Table for EmbeddedTable {
         self.write_txn(move |w| {
             let old = w.current(&key)?;
             if !condition.holds(old.as_ref()) {
-                return Err(StoreError::ConditionFailed { key });
+                return Err(StoreError::ConditionFailed { key: key.clone() });
             }
             w.write(&key, old.clone(), None, false)?;
             Ok(old)
@@ -480,9 +474,11 @@ impl Table for EmbeddedTable {
                 }
                 current.push((key, old));
             }
-            for (op, (key, old)) in ops.into_iter().zip(current) {
+            for (op, (key, old)) in ops.iter().zip(current) {
                 match op {
-                    TransactOp::Put { item, .. } => w.write(&key, old, Some(item::with_tenant_index(item)), false)?,
+                    TransactOp::Put { item, .. } => {
+                        w.write(&key, old, Some(item::with_tenant_index(item.clone())), false)?;
+                    }
                     TransactOp::Update { update, .. } => {
                         let new = update.apply(&key, old.as_ref())?;
                         w.write(&key, old, Some(new), false)?;
