@@ -24,8 +24,14 @@ fn token(api: &Api) -> String {
 impl Live {
     /// Connects as `api`'s user to the WebSocket URL `url`.
     pub async fn connect(url: &str, api: &Api) -> Self {
-        let (ws, _) = connect_async(format!("{url}?token={}", token(api))).await.expect("WebSocket connect");
-        Self { ws }
+        match connect_async(format!("{url}?token={}", token(api))).await {
+            Ok((ws, _)) => Self { ws },
+            Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
+                let body = refused.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+                panic!("WebSocket connect refused: {} {body}", refused.status())
+            }
+            Err(e) => panic!("WebSocket connect: {e}"),
+        }
     }
 
     /// Sends one JSON message.

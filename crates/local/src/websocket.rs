@@ -304,7 +304,7 @@ async fn upgrade(
     let mut event = gw.event("$connect", "CONNECT", &id, &peer, connected_at.timestamp_millis(), extra);
     if let Some(def) = &gw.connect_authorizer {
         let Some(handler) = gw.authorizers.get(&def.function) else {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return connect_failed("the authorizer function is not deployed");
         };
         let arn = format!("arn:aws:execute-api:{}:000000000000:local/{}/$connect", gw.region, gw.stage);
         match gw.auth.authorize(def, handler, &event, &arn).await {
@@ -314,24 +314,26 @@ async fn upgrade(
             }
             AuthOutcome::Unauthorized => return StatusCode::UNAUTHORIZED.into_response(),
             AuthOutcome::Forbidden => return StatusCode::FORBIDDEN.into_response(),
-            AuthOutcome::Failed(e) => {
-                tracing::warn!(error = %e, "$connect authorizer failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            AuthOutcome::Failed(e) => return connect_failed(&format!("the authorizer failed: {e}")),
         }
     }
     match gw.invoke("$connect", event).await {
         None => {}
         Some(Ok(r)) if r.status().is_success() => {}
         Some(Ok(r)) => return r.status().into_response(),
-        Some(Err(e)) => {
-            tracing::warn!(error = %e, "$connect failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Some(Err(e)) => return connect_failed(&format!("the $connect route failed: {e}")),
     }
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| gw.run(socket, id, peer, connected_at))
+}
+
+/// A handshake refused for a failure of ours: 500, as API Gateway answers, with the reason in
+/// the body (the local stack's own addition, so a failing client shows why).
+fn connect_failed(reason: &str) -> Response {
+    tracing::warn!(reason, "$connect failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, json!({"message": "Internal server error", "reason": reason}).to_string())
+        .into_response()
 }
 
 fn gone(id: &str) -> Response {
