@@ -8,7 +8,7 @@ AWS call is made before the first `next`); the time from spawning the process to
 moment its memory. Median of N runs per binary. Sizes: the stripped binary and the zip of it as
 `bootstrap` (what a deployment package holds).
 
-Usage: scripts/bench-coldstart.py [--profile bench-local|release] [--runs 20] [--out FILE]
+Usage: scripts/bench-coldstart.py [--profile bench-local|release] [--runs 20] [--out FILE] [--only FUNCTION]
 Build first: cargo build --profile <profile> --bins -p podcastflow-<function> ...
 (scripts/bench.sh does both).
 """
@@ -178,10 +178,14 @@ def main():
     ap.add_argument("--profile", default="bench-local")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--out", default=str(ROOT / "target" / "benchmarks" / "coldstart.md"))
+    ap.add_argument("--only", action="append", default=[], metavar="FUNCTION",
+                    help="measure this function only (e.g. monitoring); may be repeated")
     args = ap.parse_args()
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / args.profile
     # The Lambda functions are the binaries template.yaml deploys (not the local stack or tools).
     deployed = set(re.findall(r"^\s*Binary:\s*(\S+)\s*$", (ROOT / "template.yaml").read_text(), re.M))
+    if args.only:
+        deployed &= {f"podcastflow-{name}" for name in args.only}
     binaries = sorted(p for p in target.glob("podcastflow-*") if p.name in deployed and p.is_file())
     if not binaries:
         sys.exit(f"no function binaries in {target}; build them first (scripts/bench.sh)")

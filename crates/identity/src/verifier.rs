@@ -59,14 +59,26 @@ pub trait KeySource: Send + Sync {
 /// Keys published at a JWKS URL (Cognito's `<issuer>/.well-known/jwks.json`, or the local stack's).
 pub struct HttpKeySource {
     url: String,
-    client: reqwest::Client,
+    // Built on the first fetch, not at start: a TLS client reads and parses the CA bundle, a
+    // large part of a cold start, and a function that serves unauthenticated routes (monitoring's
+    // shallow health) may never need it.
+    client: tokio::sync::OnceCell<reqwest::Client>,
 }
 
 impl HttpKeySource {
     /// Keys at `url`.
     pub fn new(url: impl Into<String>) -> Self {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
-        Self { url: url.into(), client }
+        Self { url: url.into(), client: tokio::sync::OnceCell::new() }
+    }
+
+    async fn client(&self) -> Result<&reqwest::Client, VerifyError> {
+        let build = || async {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .map_err(|e| VerifyError::Keys(format!("HTTP client for {}: {e}", self.url)))
+        };
+        self.client.get_or_try_init(build).await
     }
 }
 
@@ -74,8 +86,8 @@ impl HttpKeySource {
 impl KeySource for HttpKeySource {
     async fn fetch(&self) -> Result<JwkSet, VerifyError> {
         let fail = |e: reqwest::Error| VerifyError::Keys(format!("{}: {e}", self.url));
-        let resp = self.client.get(&self.url).send().await.map_err(fail)?.error_for_status().map_err(fail)?;
-        resp.json::<JwkSet>().await.map_err(fail)
+        let resp = self.client().await?.get(&self.url).send().await.map_err(fail)?;
+        resp.error_for_status().map_err(fail)?.json::<JwkSet>().await.map_err(fail)
     }
 }
 
