@@ -287,4 +287,17 @@ mod tests {
             assert_eq!(v.verify(junk).await, Err(VerifyError::Malformed), "{junk}");
         }
     }
+
+    #[tokio::test]
+    async fn the_jwks_client_is_built_by_the_first_fetch_and_kept() {
+        // A closed loopback port: the fetch fails at once, after the client was built.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
+        let source = HttpKeySource::new(format!("http://127.0.0.1:{}/jwks.json", port.unwrap_or(9)));
+        assert!(source.client.get().is_none(), "no TLS set-up at start");
+        assert!(matches!(source.fetch().await, Err(VerifyError::Keys(_))));
+        let first = source.client.get().map(|c| c as *const reqwest::Client);
+        assert!(first.is_some(), "the first fetch builds the client");
+        assert!(source.fetch().await.is_err());
+        assert_eq!(source.client.get().map(|c| c as *const reqwest::Client), first, "and later fetches reuse it");
+    }
 }
