@@ -67,6 +67,9 @@ fn function(log: Log, endpoint: Management) -> HttpHandler {
                 token,
             ));
             let mut resp = Response::new(Body::Empty);
+            if route == "$connect" && req.query_string_parameters_ref().is_some_and(|q| q.first("fail").is_some()) {
+                return Err("the connect handler broke".into());
+            }
             if route == "$connect" && req.query_string_parameters_ref().is_some_and(|q| q.first("deny").is_some()) {
                 *resp.status_mut() = lambda_http::http::StatusCode::FORBIDDEN;
             }
@@ -172,6 +175,12 @@ async fn a_refusing_connect_route_refuses_the_handshake() {
     let err = tokio_tungstenite::connect_async(format!("{}?deny=1", s.stack.endpoints.websocket)).await.unwrap_err();
     match err {
         tokio_tungstenite::tungstenite::Error::Http(r) => assert_eq!(r.status(), 403),
+        other => panic!("expected a refused handshake, got {other:?}"),
+    }
+    // A failing route is a 500, as API Gateway answers a $connect whose integration fails.
+    let err = tokio_tungstenite::connect_async(format!("{}?fail=1", s.stack.endpoints.websocket)).await.unwrap_err();
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(r) => assert_eq!(r.status(), 500),
         other => panic!("expected a refused handshake, got {other:?}"),
     }
     assert!(!log.lock().unwrap().iter().any(|e| e.0 == "$disconnect"), "no connection, no $disconnect");
