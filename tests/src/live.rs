@@ -64,6 +64,22 @@ impl Live {
         }
     }
 
+    /// The messages that arrive before the server closes the connection, and whether it did
+    /// within `wait`.
+    pub async fn until_closed(&mut self, wait: Duration) -> (Vec<Value>, bool) {
+        let deadline = Instant::now() + wait;
+        let mut seen = Vec::new();
+        loop {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return (seen, false) };
+            match tokio::time::timeout(left, self.ws.next()).await {
+                Err(_) => return (seen, false),
+                Ok(Some(Ok(Message::Text(t)))) => seen.extend(serde_json::from_str::<Value>(&t).ok()),
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return (seen, true),
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// Subscribes and returns the `subscribe.result`.
     pub async fn subscribe(&mut self, topics: &[&str]) -> Value {
         self.send(json!({"action": "subscribe", "topics": topics})).await;

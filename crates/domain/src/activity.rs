@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::keys::{Entity, Index, Key, org_pk};
 use crate::notification::EntityRef;
+use crate::visibility::{EntityKind, Lens, Part};
 use crate::{ActivityId, OrgId, UserId};
 
 /// How long activity is kept.
@@ -110,24 +111,30 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, F
     out
 }
 
+/// The noun of the actions on a campaign's team (`campaign.team.created`...).
+const TEAM_NOUN: &str = "campaign.team";
+
+/// Prefix of the events clients report themselves (`POST /activities`).
+pub const CLIENT_EVENT_PREFIX: &str = "client.";
+
 /// What a change to an item of `entity_type` is about: the entity it concerns and the noun of its
 /// actions, or `None` for items that are not audited (links, counters, idempotency records,
 /// notifications, the activity log itself).
 pub fn audited(entity_type: &str, image: &Value) -> Option<(EntityRef, &'static str)> {
     let field = |name: &str| image.get(name).and_then(Value::as_str).map(str::to_owned);
     let (kind, id_field, noun) = match entity_type {
-        "client" => ("client", "id", "client"),
-        "campaign" => ("campaign", "id", "campaign"),
-        "teamMember" => ("campaign", "campaignId", "campaign.team"),
-        "show" => ("show", "id", "show"),
-        "episode" => ("episode", "id", "episode"),
-        "user" => ("user", "id", "user"),
-        "organization" => ("organization", "id", "organization"),
-        "apiKey" => ("apiKey", "id", "apiKey"),
-        "availabilitySet" => ("talent", "talentId", "availability"),
+        "client" => (EntityKind::Client, "id", "client"),
+        "campaign" => (EntityKind::Campaign, "id", "campaign"),
+        "teamMember" => (EntityKind::Campaign, "campaignId", TEAM_NOUN),
+        "show" => (EntityKind::Show, "id", "show"),
+        "episode" => (EntityKind::Episode, "id", "episode"),
+        "user" => (EntityKind::User, "id", "user"),
+        "organization" => (EntityKind::Organization, "id", "organization"),
+        "apiKey" => (EntityKind::ApiKey, "id", "apiKey"),
+        "availabilitySet" => (EntityKind::Talent, "talentId", "availability"),
         _ => return None,
     };
-    Some((EntityRef { kind: kind.into(), id: field(id_field)? }, noun))
+    Some((EntityRef { kind, id: field(id_field)? }, noun))
 }
 
 impl Activity {
@@ -145,7 +152,7 @@ impl Activity {
         let image = after.or(before)?;
         let (entity, noun) = audited(entity_type, image)?;
         // The owner joins and leaves the team with the campaign itself: its own entry says it.
-        if noun == "campaign.team" && image.get("role").and_then(Value::as_str) == Some("owner") {
+        if noun == TEAM_NOUN && image.get("role").and_then(Value::as_str) == Some("owner") {
             return None;
         }
         let mut changes = diff(before, after);
@@ -155,7 +162,7 @@ impl Activity {
             _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode") => "transitioned",
             _ => "updated",
         };
-        if noun == "campaign.team"
+        if noun == TEAM_NOUN
             && let Some(member) = image.get("userId")
         {
             changes.entry("userId".into()).or_insert(FieldChange { from: None, to: Some(member.clone()) });
@@ -176,6 +183,30 @@ impl Activity {
             at,
             expires_at: Self::expiry(at),
         })
+    }
+
+    /// The part of its entity this entry's changes are fields of.
+    pub fn part(&self) -> Part {
+        match self.action.strip_prefix(TEAM_NOUN) {
+            Some(rest) if rest.starts_with('.') => Part::TeamMember,
+            _ => Part::Record,
+        }
+    }
+
+    /// The entry as a reader sees it who reads its entity through `lens` (`None`: who cannot
+    /// read the entity at all): a change to a field they would not see in the entity is absent.
+    /// The details of an event a client reported are the reporter's words, not the entity's
+    /// fields, and stay.
+    pub fn seen_through(mut self, lens: Option<Lens>) -> Activity {
+        if self.action.starts_with(CLIENT_EVENT_PREFIX) {
+            return self;
+        }
+        let (kind, part) = (self.entity.kind, self.part());
+        match lens {
+            Some(lens) => self.changes.retain(|field, _| lens.shows(kind, part, field)),
+            None => self.changes.clear(),
+        }
+        self
     }
 
     /// The TTL for an activity at `at`.
@@ -269,7 +300,7 @@ mod tests {
             (a.action.as_str(), a.actor_id, a.request_id.as_deref()),
             ("campaign.transitioned", Some(actor), Some("r-1"))
         );
-        assert_eq!(a.entity, EntityRef { kind: "campaign".into(), id: "c1".into() });
+        assert_eq!(a.entity, EntityRef { kind: EntityKind::Campaign, id: "c1".into() });
         assert_eq!(a.changes.keys().collect::<Vec<_>>(), vec!["status"]);
         let member = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "updatedBy": actor});
         let added = Activity::of_change(id, org, "teamMember", None, Some(&member), Utc::now()).unwrap();
@@ -283,5 +314,37 @@ mod tests {
         assert!(Activity::of_change(id, org, "campaignShow", None, Some(&after), Utc::now()).is_none());
         let gone = Activity::of_change(id, org, "campaign", Some(&before), None, Utc::now()).unwrap();
         assert_eq!((gone.action.as_str(), gone.actor_id), ("campaign.deleted", None));
+    }
+
+    #[test]
+    fn an_entry_shows_only_the_fields_its_reader_sees_in_the_entity() {
+        let (id, org) = (ActivityId::new(), OrgId::new());
+        let created =
+            json!({"id": "c1", "name": "A", "budget": {"amount": 5}, "internalNotes": "x", "probability": 40});
+        let a = Activity::of_change(id, org, "campaign", None, Some(&created), Utc::now()).unwrap();
+        let fields = |a: Activity| a.changes.into_keys().collect::<Vec<_>>();
+        assert_eq!(
+            fields(a.clone().seen_through(Some(Lens::Full))),
+            ["budget", "id", "internalNotes", "name", "probability"]
+        );
+        assert_eq!(
+            fields(a.clone().seen_through(Some(Lens::WithoutFinancials))),
+            ["id", "internalNotes", "name", "probability"]
+        );
+        assert_eq!(fields(a.clone().seen_through(Some(Lens::Client))), ["budget", "id", "name"]);
+        assert!(fields(a.clone().seen_through(None)).is_empty());
+        let member = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "permissions": ["edit"]});
+        let added = Activity::of_change(id, org, "teamMember", None, Some(&member), Utc::now()).unwrap();
+        assert_eq!(added.part(), Part::TeamMember);
+        assert_eq!(fields(added.seen_through(Some(Lens::Client))), ["role", "userId"]);
+        let user = json!({"id": "u1", "name": "N", "email": "n@example.com", "role": "seller"});
+        let invited = Activity::of_change(id, org, "user", None, Some(&user), Utc::now()).unwrap();
+        assert_eq!(fields(invited.seen_through(Some(Lens::NamesAndRoles))), ["id", "name", "role"]);
+        let mut reported = a.clone();
+        reported.action = "client.viewed".into();
+        assert_eq!(fields(reported.seen_through(None)).len(), 5, "a reporter's details are theirs");
+        let mut teamish = a;
+        teamish.action = "campaign.teamwork.updated".into();
+        assert_eq!(teamish.part(), Part::Record);
     }
 }

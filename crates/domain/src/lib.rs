@@ -9,6 +9,8 @@
 //!   fields, validation and key builders with the access patterns beside them.
 //! - [`campaign::transitions`] and [`episode::transitions`]: the state machines.
 //! - [`keys`]: the single-table key shape and the tenant prefix rule.
+//! - [`visibility`]: the kinds of entity and the one rule of which fields each reader sees of
+//!   them ([`visibility::Lens`]), applied at every exit.
 //! - [`topic`]: live-update topics and which changes concern them.
 //! - [`connection`]: WebSocket connections, their subscriptions and presence.
 
@@ -33,6 +35,7 @@ pub mod stamp;
 pub mod topic;
 pub mod user;
 pub mod validation;
+pub mod visibility;
 
 pub use ids::*;
 pub use money::{Currency, Money};

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
 use crate::notification::EntityRef;
+use crate::visibility::EntityKind;
 use crate::{MediaId, OrgId, Stamp, ValidationErrors};
 
 /// Largest audio file (a long episode as WAV fits; MP3s are far smaller).
@@ -43,7 +44,7 @@ pub fn max_size(content_type: &str) -> Option<u64> {
 }
 
 /// The entity types files attach to.
-pub const ENTITY_TYPES: [&str; 3] = ["episode", "show", "campaign"];
+pub const ENTITY_TYPES: [EntityKind; 3] = [EntityKind::Episode, EntityKind::Show, EntityKind::Campaign];
 
 /// Whether the file is there yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +97,7 @@ pub fn safe_file_name(name: &str) -> String {
 }
 
 /// Field errors of an upload request.
-pub fn check_upload(entity_type: &str, file_name: &str, content_type: &str, size: u64) -> ValidationErrors {
+pub fn check_upload(entity_type: EntityKind, file_name: &str, content_type: &str, size: u64) -> ValidationErrors {
     let mut v = ValidationErrors::new();
     if !ENTITY_TYPES.contains(&entity_type) {
         v.add("entity.type", "invalid", "files attach to an episode, a show or a campaign");
@@ -163,11 +164,11 @@ mod tests {
         assert_eq!(max_size("audio/mpeg"), Some(MAX_AUDIO));
         assert_eq!(max_size("IMAGE/PNG"), Some(MAX_IMAGE));
         assert_eq!(max_size("application/x-msdownload"), None);
-        assert!(check_upload("episode", "ep1.mp3", "audio/mpeg", MAX_AUDIO).is_empty());
-        assert!(check_upload("episode", "ep1.mp3", "audio/mpeg", MAX_AUDIO + 1).has("size"));
-        assert!(check_upload("episode", "x.exe", "application/x-msdownload", 10).has("contentType"));
-        assert!(check_upload("user", "a.png", "image/png", 10).has("entity.type"));
-        assert!(check_upload("show", "a.png", "image/png", 0).has("size"));
+        assert!(check_upload(EntityKind::Episode, "ep1.mp3", "audio/mpeg", MAX_AUDIO).is_empty());
+        assert!(check_upload(EntityKind::Episode, "ep1.mp3", "audio/mpeg", MAX_AUDIO + 1).has("size"));
+        assert!(check_upload(EntityKind::Episode, "x.exe", "application/x-msdownload", 10).has("contentType"));
+        assert!(check_upload(EntityKind::User, "a.png", "image/png", 10).has("entity.type"));
+        assert!(check_upload(EntityKind::Show, "a.png", "image/png", 0).has("size"));
     }
 
     #[test]

@@ -327,6 +327,8 @@ pub enum Rule {
     OwnerOrTeam(TeamPermission),
     /// A team member with this permission.
     TeamWith(TeamPermission),
+    /// A team member with every one of these permissions.
+    TeamWithAll(&'static [TeamPermission]),
     /// Talent of the show.
     ShowTalent,
     /// Producer of the show.
@@ -350,6 +352,8 @@ const MASTER_ONLY: [Rule; 6] = [ALLOW, Deny, Deny, Deny, Deny, Deny];
 const ADMINS: [Rule; 6] = [ALLOW, ALLOW, Deny, Deny, Deny, Deny];
 const EVERYONE: [Rule; 6] = [ALLOW; 6];
 const OWN: [Rule; 6] = [Own; 6];
+/// DOMAIN.md: producers manage a team only as members who also edit the campaign.
+const PRODUCER_MANAGES_TEAM: &[TeamPermission] = &[TeamPermission::Edit, TeamPermission::ManageTeam];
 
 /// The policy: for each action, the rule of each role in the order master, admin, seller,
 /// producer, talent, client (the columns of DOMAIN.md's table).
@@ -385,7 +389,7 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     ),
     (
         Action::CampaignManageTeam,
-        [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::ManageTeam), TeamWith(TeamPermission::ManageTeam), Deny, Deny],
+        [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::ManageTeam), TeamWithAll(PRODUCER_MANAGES_TEAM), Deny, Deny],
     ),
     (Action::ShowCreate, [ALLOW, ALLOW, Deny, ALLOW, Deny, Deny]),
     (Action::ShowArchive, ADMINS),
@@ -405,6 +409,27 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::MonitoringRead, ADMINS),
     (Action::ApiKeyManage, ADMINS),
 ];
+
+/// Which entities of a kind a role's listing covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// All of the organization's, with this view.
+    All(View),
+    /// Those the principal is related to (each still judged by [`authorize`]).
+    Related,
+    /// None: the role does not list them.
+    None,
+}
+
+/// What a listing of the entities `action` reads covers for `role`: listings ask this instead
+/// of matching rules, so a new relationship rule lists the related set, never everything.
+pub fn scope(action: Action, role: Role) -> Scope {
+    match rule(action, role) {
+        Allow(view) => Scope::All(view),
+        Deny => Scope::None,
+        _ => Scope::Related,
+    }
+}
 
 /// The rule for one action and role; `Deny` when the table has no row (deny by default).
 pub fn rule(action: Action, role: Role) -> Rule {
@@ -463,6 +488,9 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
             full(c.owner == me || on_team(c.team, me).is_some_and(|m| m.has(perm)))
         }
         (TeamWith(perm), Resource::Campaign(c)) => full(on_team(c.team, me).is_some_and(|m| m.has(perm))),
+        (TeamWithAll(perms), Resource::Campaign(c)) => {
+            full(on_team(c.team, me).is_some_and(|m| perms.iter().all(|p| m.has(*p))))
+        }
         (ShowTalent, Resource::Show { talent, .. }) => full(talent.contains(&me)),
         (ShowProducer, Resource::Show { producers, .. }) => full(producers.contains(&me)),
         (ShowOfOwnCampaigns, Resource::Show { campaign_clients, .. }) => {

@@ -147,25 +147,6 @@ pub struct Show {
     pub stamp: Stamp,
 }
 
-/// The fields of a show anyone who may see it at all may see (client users).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PublicShow<'a> {
-    /// Its id.
-    pub id: ShowId,
-    /// Name.
-    pub name: &'a str,
-    /// Description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'a str>,
-    /// Category.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<&'a str>,
-    /// Artwork.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub artwork: Option<&'a str>,
-}
-
 impl Show {
     /// Field errors, if any.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
@@ -196,24 +177,10 @@ impl Show {
         v.into_result()
     }
 
-    /// The show as a reader with `view` sees it (the API and live updates answer this).
-    pub fn render(&self, view: crate::policy::View) -> serde_json::Value {
-        match view {
-            crate::policy::View::PublicFields => serde_json::to_value(self.public()),
-            _ => serde_json::to_value(self),
-        }
-        .unwrap_or(serde_json::Value::Null)
-    }
-
-    /// The public projection of this show.
-    pub fn public(&self) -> PublicShow<'_> {
-        PublicShow {
-            id: self.id,
-            name: &self.name,
-            description: self.description.as_deref(),
-            category: self.category.as_deref(),
-            artwork: self.artwork.as_deref(),
-        }
+    /// The show as a reader with `lens` sees it (the API and live updates answer this): client
+    /// users with campaigns on it see its public fields.
+    pub fn render(&self, lens: crate::visibility::Lens) -> serde_json::Value {
+        lens.render(crate::visibility::EntityKind::Show, self)
     }
 
     /// The partition of this show's item collection (the record and the links of the campaigns

@@ -17,6 +17,7 @@ use thiserror::Error;
 
 use crate::keys::org_pk;
 use crate::notification::EntityRef;
+use crate::visibility::EntityKind;
 use crate::{CampaignId, EpisodeId, OrgId, ShowId, UserId};
 
 /// What a client can subscribe to.
@@ -95,11 +96,11 @@ impl fmt::Display for Topic {
 impl Topic {
     /// The entity a one-entity topic covers (what a subscriber must be able to read).
     pub fn entity(&self) -> Option<EntityRef> {
-        let e = |kind: &str, id: String| Some(EntityRef { kind: kind.into(), id });
+        let e = |kind: EntityKind, id: String| Some(EntityRef { kind, id });
         match self {
-            Topic::Campaign(id) => e("campaign", id.to_string()),
-            Topic::Show(id) => e("show", id.to_string()),
-            Topic::Episode(id) => e("episode", id.to_string()),
+            Topic::Campaign(id) => e(EntityKind::Campaign, id.to_string()),
+            Topic::Show(id) => e(EntityKind::Show, id.to_string()),
+            Topic::Episode(id) => e(EntityKind::Episode, id.to_string()),
             _ => None,
         }
     }
@@ -153,7 +154,7 @@ mod tests {
         for bad in ["", "campaign", "org:users", "billing:1", ":"] {
             assert_eq!(bad.parse::<Topic>(), Err(TopicError::Unknown), "{bad}");
         }
-        assert_eq!(Topic::Campaign(c).entity().map(|e| e.kind), Some("campaign".into()));
+        assert_eq!(Topic::Campaign(c).entity().map(|e| e.kind), Some(EntityKind::Campaign));
         assert!(Topic::OrgShows.entity().is_none());
         let org = OrgId::new();
         assert_eq!(Topic::OrgShows.subscribers_pk(&org), format!("ORG#{org}#TOPIC#org:shows"));

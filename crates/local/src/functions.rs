@@ -28,6 +28,7 @@ use podcastflow_users::UsersApp;
 use podcastflow_websocket::WebSocketApp;
 
 use crate::services::Services;
+use podcastflow_platform::crossorg::AccessLog;
 use podcastflow_platform::observe::observe;
 use podcastflow_platform::telemetry::Telemetry;
 
@@ -43,13 +44,14 @@ where
     Arc::new(move |req| Box::pin(f(req)))
 }
 
-/// `handler` run in the platform's request wrapper (logs, metrics, rate limits, deadline) as
-/// function `name`, as `serve_http` runs it in Lambda: it always answers.
-pub fn observed(telemetry: Arc<Telemetry>, name: String, handler: HttpHandler) -> HttpHandler {
+/// `handler` run in the platform's request wrapper (logs, metrics, rate limits, deadline,
+/// master's cross-organization requests recorded through `log`) as function `name`, as
+/// `serve_http` runs it in Lambda: it always answers.
+pub fn observed(telemetry: Arc<Telemetry>, log: AccessLog, name: String, handler: HttpHandler) -> HttpHandler {
     let name: Arc<str> = name.into();
     Arc::new(move |req| {
-        let (telemetry, name, handler) = (telemetry.clone(), name.clone(), handler.clone());
-        Box::pin(async move { Ok(observe(&telemetry, &name, req, |req| handler(req)).await) })
+        let (telemetry, log, name, handler) = (telemetry.clone(), log.clone(), name.clone(), handler.clone());
+        Box::pin(async move { Ok(observe(&telemetry, Some(&log), &name, req, |req| handler(req)).await) })
     })
 }
 
@@ -238,8 +240,7 @@ pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
     let backup_job = Arc::new(BackupJobApp { ctx: s.ctx_of("BackupJobFunction"), objects: s.backups.clone() });
     let backup_schedule =
         Arc::new(BackupJobApp { ctx: s.ctx_of("BackupScheduleFunction"), objects: s.backups.clone() });
-    let stream =
-        Arc::new(StreamApp { ctx: s.ctx_of("StreamFunction"), mail: Arc::new(s.outbox.clone()), push: s.push.clone() });
+    let stream = Arc::new(StreamApp::new(s.ctx_of("StreamFunction"), Arc::new(s.outbox.clone()), s.push.clone()));
     HashMap::from([
         (
             "AuthorizerFunction".to_owned(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use podcastflow_platform::crossorg::AccessLog;
 use podcastflow_store::embedded::EmbeddedTable;
 use serde::Serialize;
 use thiserror::Error;
@@ -283,7 +284,10 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let telemetry = Arc::new(services.ctx.telemetry.as_ref().clone().with_cors_origin(origin));
     let functions = functions
         .into_iter()
-        .map(|(name, h)| (name.clone(), observed(telemetry.clone(), name, h)))
+        .map(|(name, h)| {
+            let log = AccessLog::new(services.ctx_of(&name).tenants);
+            (name.clone(), observed(telemetry.clone(), log, name, h))
+        })
         .collect::<HashMap<_, _>>();
     let mut events = event_functions(&services);
     events.extend(config.event_functions);

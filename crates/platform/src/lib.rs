@@ -8,6 +8,7 @@ pub mod batch;
 pub mod body;
 pub mod conditional;
 pub mod context;
+pub mod crossorg;
 pub mod errors;
 pub mod idempotency;
 pub mod logging;

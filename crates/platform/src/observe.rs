@@ -10,7 +10,9 @@
 //! 5. a failure of the function (an outage) answered as 503 problem+json and logged, never an
 //!    opaque 502;
 //! 6. one log line and one metrics record per request: status, latency, table calls; in AWS an
-//!    X-Ray subsegment annotated with the ids, route, status and tenant.
+//!    X-Ray subsegment annotated with the ids, route, status and tenant;
+//! 7. master's requests inside another organization recorded in its activity log
+//!    ([`crate::crossorg`]).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use podcastflow_domain::Principal;
 use tracing::Instrument;
 
+use crate::crossorg::{AccessLog, CrossOrgRequest};
 use crate::telemetry::{RequestSample, Telemetry};
 use crate::{Outage, Problem, request_id};
 
@@ -104,8 +107,15 @@ fn failure(e: &Error) -> Problem {
     }
 }
 
-/// Runs `handler` on `req` as function `function`, with everything the module describes.
-pub async fn observe<F, Fut>(t: &Telemetry, function: &str, req: Request, handler: F) -> Response<Body>
+/// Runs `handler` on `req` as function `function`, with everything the module describes;
+/// cross-organization requests are recorded through `log`.
+pub async fn observe<F, Fut>(
+    t: &Telemetry,
+    log: Option<&AccessLog>,
+    function: &str,
+    req: Request,
+    handler: F,
+) -> Response<Body>
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, Error>>,
@@ -125,6 +135,8 @@ where
         orgId = %org,
     );
     let deadline = lambda_time_left(&req).map_or(t.deadline, |left| left.min(t.deadline));
+    let cross_org = CrossOrgRequest::of(&req, facts.principal.as_ref(), &facts.route, &facts.request_id)
+        .filter(|_| facts.rest && decision.as_ref().is_none_or(|d| d.allowed));
     let (mut resp, calls, function_error) = match &decision {
         Some(d) if !d.allowed => {
             let mut p =
@@ -168,10 +180,20 @@ where
             set(&mut resp, name, &value);
         }
     }
-    let latency = started.elapsed();
     let status = resp.status().as_u16();
-    let sample =
-        RequestSample { function, route: &facts.route, status, latency, store_calls: calls.calls, function_error };
+    if let (Some(log), Some(access)) = (log, &cross_org) {
+        log.record(access, status).instrument(span.clone()).await;
+    }
+    let latency = started.elapsed();
+    let sample = RequestSample {
+        function,
+        route: &facts.route,
+        status,
+        latency,
+        store_calls: calls.calls,
+        function_error,
+        org: (!org.is_empty()).then_some(org.as_str()),
+    };
     t.record_request(&sample, &facts.request_id);
     let annotations = crate::telemetry::xray::Annotations {
         request_id: &facts.request_id,
@@ -225,12 +247,12 @@ mod tests {
     async fn a_request_is_counted_and_carries_its_correlation_id() {
         let (t, r) = telemetry(RateLimits::off());
         let req = TestRequest::new("GET", "/campaigns").authorizer(seller()).header(CORRELATION_ID, "abc-123").build();
-        let resp = observe(&t, "CampaignsFunction", req, ok).await;
+        let resp = observe(&t, None, "CampaignsFunction", req, ok).await;
         assert_eq!(resp.headers()[CORRELATION_ID], "abc-123");
         let w = r.window(Duration::from_secs(60));
         assert_eq!(w.total().requests, 1);
         let bad = TestRequest::new("GET", "/campaigns").header(CORRELATION_ID, "<script>").build();
-        let resp = observe(&t, "CampaignsFunction", bad, ok).await;
+        let resp = observe(&t, None, "CampaignsFunction", bad, ok).await;
         assert_ne!(resp.headers()[CORRELATION_ID], "<script>");
     }
 
@@ -241,7 +263,7 @@ mod tests {
         let ctx = seller();
         let mut statuses = Vec::new();
         for _ in 0..3 {
-            let resp = observe(&t, "F", TestRequest::new("GET", "/x").authorizer(ctx.clone()).build(), ok).await;
+            let resp = observe(&t, None, "F", TestRequest::new("GET", "/x").authorizer(ctx.clone()).build(), ok).await;
             statuses.push(resp.status().as_u16());
             if resp.status() == 429 {
                 assert_eq!(resp.headers()["retry-after"], "2");
@@ -257,7 +279,7 @@ mod tests {
     async fn an_outage_is_a_503_problem_and_counted_as_a_function_error() {
         let (t, r) = telemetry(RateLimits::off());
         let failing = |_req: Request| async { Err::<Response<Body>, Error>(Box::new(Outage("table down".into()))) };
-        let resp = observe(&t, "F", TestRequest::new("GET", "/x").build(), failing).await;
+        let resp = observe(&t, None, "F", TestRequest::new("GET", "/x").build(), failing).await;
         assert_eq!(resp.status(), 503);
         assert_eq!(resp.headers()["retry-after"], "1");
         assert_eq!(r.window(Duration::from_secs(60)).total().function_errors, 1);
@@ -266,13 +288,13 @@ mod tests {
     #[tokio::test]
     async fn answers_and_failures_carry_the_cors_origin_when_one_is_set() {
         let (t, _r) = telemetry(RateLimits::off());
-        let resp = observe(&t, "F", TestRequest::new("GET", "/x").build(), ok).await;
+        let resp = observe(&t, None, "F", TestRequest::new("GET", "/x").build(), ok).await;
         assert!(resp.headers().get("access-control-allow-origin").is_none(), "none configured, none sent");
         let t = t.with_cors_origin(Some("https://app.example".into()));
         let failing = |_req: Request| async { Err::<Response<Body>, Error>(Box::new(Outage("down".into()))) };
         for resp in [
-            observe(&t, "F", TestRequest::new("GET", "/x").build(), ok).await,
-            observe(&t, "F", TestRequest::new("GET", "/x").build(), failing).await,
+            observe(&t, None, "F", TestRequest::new("GET", "/x").build(), ok).await,
+            observe(&t, None, "F", TestRequest::new("GET", "/x").build(), failing).await,
         ] {
             assert_eq!(resp.headers()["access-control-allow-origin"], "https://app.example");
             assert_eq!(resp.headers()["vary"], "Origin");
@@ -288,7 +310,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(60)).await;
             ok(TestRequest::new("GET", "/x").build()).await
         };
-        let resp = observe(&t, "F", TestRequest::new("GET", "/x").build(), slow).await;
+        let resp = observe(&t, None, "F", TestRequest::new("GET", "/x").build(), slow).await;
         assert_eq!(resp.status(), 503);
         let Body::Text(b) = resp.body() else { panic!("text") };
         assert!(b.contains("/timeout"), "{b}");

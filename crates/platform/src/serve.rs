@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Error, Request, Response};
 
-use crate::telemetry::Telemetry;
+use crate::AppContext;
+use crate::crossorg::AccessLog;
 
 /// Serves API Gateway requests with `handler`, each call getting the app built at init, observed
-/// with `telemetry` (the function named by the Lambda's name).
-pub async fn serve_http<A, F, Fut>(telemetry: Arc<Telemetry>, app: A, handler: F) -> Result<(), Error>
+/// with the context's telemetry (the function named by the Lambda's name), master's requests in
+/// other organizations recorded through its tenant tables.
+pub async fn serve_http<A, F, Fut>(ctx: AppContext, app: A, handler: F) -> Result<(), Error>
 where
     A: Send + Sync + 'static,
     F: Fn(Arc<A>, Request) -> Fut + Sync,
@@ -19,11 +21,15 @@ where
     crate::logging::init();
     let app = Arc::new(app);
     let handler = &handler;
+    let telemetry = ctx.telemetry.clone();
+    let log = AccessLog::new(ctx.tenants.clone());
+    let log = &log;
     lambda_http::run(lambda_http::service_fn(|req| {
         let (app, telemetry) = (app.clone(), telemetry.clone());
         async move {
             let function = telemetry.function.clone();
-            Ok::<_, Error>(crate::observe::observe(&telemetry, &function, req, |req| handler(app, req)).await)
+            let answer = crate::observe::observe(&telemetry, Some(log), &function, req, |req| handler(app, req));
+            Ok::<_, Error>(answer.await)
         }
     }))
     .await

@@ -56,6 +56,11 @@ impl TenantTable {
         &self.org
     }
 
+    /// The codec this handle signs cursors with (for repositories that page themselves).
+    pub fn cursors(&self) -> &CursorCodec {
+        &self.cursors
+    }
+
     fn check_pk(&self, pk: &str) -> Result<(), StoreError> {
         if pk.starts_with(&self.prefix) {
             Ok(())

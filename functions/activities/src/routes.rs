@@ -7,9 +7,10 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::notification::EntityRef;
-use podcastflow_domain::policy::{Action, Resource, Rule, rule};
+use podcastflow_domain::policy::{Action, Resource, Scope, scope};
+use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ActivityId, Principal, UserId, ValidationErrors};
-use podcastflow_platform::visibility::readable;
+use podcastflow_platform::visibility::lens_of;
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, json, json_body, json_with_etag, not_found, paging,
     principal, query_param, query_parsed, request_id,
@@ -40,18 +41,38 @@ fn forbidden(detail: &str) -> Failure {
 impl ActivitiesApp {
     /// Whether the principal reads the whole log (admins, master) or only what they may read.
     fn reads_all(p: &Principal) -> Result<bool, Failure> {
-        match rule(Action::ActivityRead, p.role) {
-            Rule::Allow(_) => Ok(true),
-            Rule::ReadableEntity => Ok(false),
-            _ => Err(forbidden("your role does not read activity")),
+        match scope(Action::ActivityRead, p.role) {
+            Scope::All(_) => Ok(true),
+            Scope::Related => Ok(false),
+            Scope::None => Err(forbidden("your role does not read activity")),
         }
     }
 
-    /// 404 unless the principal may read the activity of `entity`.
-    async fn entity_readable(&self, p: &Principal, t: &TenantTable, entity: &EntityRef) -> Result<(), Failure> {
-        let can = readable(&self.ctx, t, p, entity).await?;
-        allow(p, Action::ActivityRead, &Resource::Activity { org: p.org_id, entity_readable: Some(can) })?;
-        Ok(())
+    /// What the principal sees of `entity`, or 404 unless they may read its activity.
+    async fn entity_lens(&self, p: &Principal, t: &TenantTable, entity: &EntityRef) -> Result<Lens, Failure> {
+        let lens = lens_of(t, p, entity).await?;
+        allow(p, Action::ActivityRead, &Resource::Activity { org: p.org_id, entity_readable: Some(lens.is_some()) })?;
+        lens.ok_or_else(|| not_found().into())
+    }
+
+    /// Entries as the principal sees them: each entry's changes through their lens on its entity
+    /// (read once per entity), so no field hidden from the entity's GET shows in its history.
+    async fn seen(&self, p: &Principal, t: &TenantTable, items: Vec<Activity>) -> Result<Vec<Activity>, Failure> {
+        let mut lenses: BTreeMap<(String, String), Option<Lens>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        for a in items {
+            let key = (a.entity.kind.to_string(), a.entity.id.clone());
+            let lens = match lenses.get(&key) {
+                Some(l) => *l,
+                None => {
+                    let l = lens_of(t, p, &a.entity).await?;
+                    lenses.insert(key, l);
+                    l
+                }
+            };
+            out.push(a.seen_through(lens));
+        }
+        Ok(out)
     }
 
     async fn list(&self, req: &Request, rid: &str) -> Outcome {
@@ -68,17 +89,26 @@ impl ActivitiesApp {
         let to: Option<DateTime<Utc>> = query_parsed(req, "to", "an RFC 3339 time")?;
         let page = match (kind, id, actor) {
             (Some(kind), Some(id), None) => {
+                let kind = kind.parse().map_err(|e: podcastflow_domain::visibility::UnknownEntityKind| {
+                    Problem::field("entityType", "invalid", &e.to_string())
+                })?;
                 let entity = EntityRef { kind, id };
+                let mut page = repo.of_entity(&entity, cursor, paging.limit).await?;
                 if !all {
-                    self.entity_readable(&p, &t, &entity).await?;
+                    let lens = self.entity_lens(&p, &t, &entity).await?;
+                    page.items = page.items.into_iter().map(|a| a.seen_through(Some(lens))).collect();
                 }
-                repo.of_entity(&entity, cursor, paging.limit).await?
+                page
             }
             (None, None, Some(actor)) => {
                 if !all && actor != p.user_id {
                     return Err(forbidden("you read the activity of entities you can read, and your own"));
                 }
-                repo.of_actor(&actor, cursor, paging.limit).await?
+                let mut page = repo.of_actor(&actor, cursor, paging.limit).await?;
+                if !all {
+                    page.items = self.seen(&p, &t, page.items).await?;
+                }
+                page
             }
             (None, None, None) if all => match (from, to) {
                 (None, None) => repo.timeline(cursor, paging.limit).await?,
@@ -111,9 +141,16 @@ impl ActivitiesApp {
         let all = Self::reads_all(&p).map_err(|_| Failure::from(not_found()))?;
         let id: ActivityId = id.parse().map_err(|_| not_found())?;
         let t = self.ctx.tenant(&p, req);
-        let a = ActivityRepo::new(&t).get(&id).await?.ok_or_else(not_found)?;
-        if !all && a.actor_id != Some(p.user_id) {
-            self.entity_readable(&p, &t, &a.entity).await?;
+        let mut a = ActivityRepo::new(&t).get(&id).await?.ok_or_else(not_found)?;
+        if !all {
+            a = match a.actor_id == Some(p.user_id) {
+                // One's own entries stay readable, showing only what one still sees.
+                true => self.seen(&p, &t, vec![a]).await?.pop().ok_or_else(not_found)?,
+                false => {
+                    let lens = self.entity_lens(&p, &t, &a.entity).await?;
+                    a.seen_through(Some(lens))
+                }
+            };
         }
         Ok(json_with_etag(StatusCode::OK, &a, 1, rid))
     }
@@ -137,7 +174,7 @@ impl ActivitiesApp {
         v.into_result().map_err(Problem::validation)?;
         let t = self.ctx.tenant(&p, req);
         // Events are about entities the reporter can see; others are not confirmed to exist.
-        if !readable(&self.ctx, &t, &p, &body.entity).await? {
+        if lens_of(&t, &p, &body.entity).await?.is_none() {
             return Err(not_found().into());
         }
         let at = Utc::now();

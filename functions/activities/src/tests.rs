@@ -22,7 +22,10 @@ async fn the_sample_list_reads_the_campaigns_log_newest_first() {
     let raw: Value = serde_json::from_str(include_str!("../../../events/activities/list-of-campaign.json")).unwrap();
     let org: OrgId = raw["requestContext"]["authorizer"]["orgId"].as_str().unwrap().parse().unwrap();
     let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
-    let entity = EntityRef { kind: "campaign".into(), id: "01JD0000000000000000000009".into() };
+    let entity = EntityRef {
+        kind: podcastflow_domain::visibility::EntityKind::Campaign,
+        id: "01JD0000000000000000000009".into(),
+    };
     for action in ["campaign.created", "campaign.updated"] {
         let at = Utc::now();
         let a = Activity {

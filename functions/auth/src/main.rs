@@ -11,5 +11,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let ctx = AppContext::from_env().await?;
     let identity = Arc::new(CognitoIdentity::from_env().await?);
     let app = AuthApp { ctx, identity };
-    serve_http(app.ctx.telemetry.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
 }

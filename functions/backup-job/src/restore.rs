@@ -144,7 +144,7 @@ async fn record_activity(
         org_id: *t.org(),
         actor_id: Some(r.requested_by),
         action: action.into(),
-        entity: EntityRef { kind: "backup".into(), id: b.id.to_string() },
+        entity: EntityRef { kind: podcastflow_domain::visibility::EntityKind::Backup, id: b.id.to_string() },
         changes,
         request_id: None,
         at,

@@ -2,10 +2,10 @@
 
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
-use podcastflow_domain::campaign::view::CampaignView;
 use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, Principal};
-use podcastflow_platform::visibility::CampaignRelations;
+use podcastflow_platform::visibility::{CampaignRelations, Needs};
 use podcastflow_platform::{Failure, allow, not_found};
 use podcastflow_store::TenantTable;
 
@@ -18,7 +18,7 @@ pub(crate) struct Loaded {
     /// Its team.
     pub team: Vec<TeamMember>,
     /// What the principal sees of it.
-    pub view: CampaignView,
+    pub view: Lens,
 }
 
 impl CampaignsApp {
@@ -33,9 +33,10 @@ impl CampaignsApp {
         action: Action,
     ) -> Result<Loaded, Failure> {
         let id: CampaignId = id.parse().map_err(|_| not_found())?;
-        let (campaign, rel) = CampaignRelations::load_campaign(t, p, &id).await?.ok_or_else(not_found)?;
+        let (campaign, rel) =
+            CampaignRelations::load_campaign(t, Needs::of(p.role), &id).await?.ok_or_else(not_found)?;
         let granted = allow(p, action, &Resource::Campaign(rel.facts(&campaign)))?;
-        let view = CampaignView::of(granted, p.role, p.user_id, &rel.team);
+        let view = rel.lens(p, granted);
         Ok(Loaded { campaign, team: rel.team, view })
     }
 }

@@ -15,9 +15,10 @@ use chrono::NaiveDate;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::team::{TeamMember, TeamRole};
-use podcastflow_domain::campaign::view::{CampaignView, render};
+use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::policy::View;
+use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
@@ -184,7 +185,7 @@ impl CampaignsApp {
             .map(|c| {
                 let on_this: Vec<TeamMember> = mine.iter().filter(|m| m.campaign_id == c.id).cloned().collect();
                 let granted = if p.role == Role::Client { View::ClientView } else { View::Full };
-                render(c, CampaignView::of(granted, p.role, p.user_id, &on_this), None)
+                render(c, Lens::of_campaign(granted, p.role, p.user_id, &on_this), None)
             })
             .collect();
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))

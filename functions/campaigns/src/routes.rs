@@ -6,12 +6,13 @@ use chrono::{NaiveDate, Utc};
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::campaign::team::{TeamMember, TeamPermission, TeamRole};
-use podcastflow_domain::campaign::view::{CampaignView, render};
+use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, Targeting};
 use podcastflow_domain::client::{ClientStatus, ClientType};
 use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::show::ShowStatus;
 use podcastflow_domain::user::UserStatus;
+use podcastflow_domain::visibility::{EntityKind, Lens, Part};
 use podcastflow_domain::{CampaignId, ClientId, Money, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
     Failure, Outcome, Problem, RoutePath, allow, created, idempotency, if_match, json_body, json_with_etag, merge,
@@ -70,7 +71,7 @@ pub(crate) fn is_closed(status: CampaignStatus) -> bool {
 /// The answer carrying a campaign as its reader sees it, with its ETag.
 pub(crate) fn campaign_response(
     c: &Campaign,
-    view: CampaignView,
+    view: Lens,
     team: Option<&[TeamMember]>,
     status: StatusCode,
     rid: &str,
@@ -183,7 +184,7 @@ impl CampaignsApp {
             version: 1,
         };
         CampaignRepo::new(&t).create(&c, &member).await?;
-        let body = render(&c, CampaignView::Full, Some(std::slice::from_ref(&member)));
+        let body = render(&c, Lens::Full, Some(std::slice::from_ref(&member)));
         Ok(created(&body, Some(c.stamp.version), &format!("/campaigns/{}", c.id), rid))
     }
 
@@ -203,9 +204,16 @@ impl CampaignsApp {
         if is_closed(c.status) {
             return Err(closed(c.status));
         }
-        if l.view == CampaignView::WithoutFinancials && patch.get("budget").is_some() {
+        // Nobody writes a field they cannot read: the budget needs `viewFinancials`.
+        let hidden = patch
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(f, _)| f)
+            .find(|f| !l.view.shows(EntityKind::Campaign, Part::Record, f));
+        if let Some(field) = hidden {
             return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
-                .detail("changing the budget needs the viewFinancials team permission")
+                .detail(format!("you cannot change {field}: it is not part of what you see of this campaign"))
                 .into());
         }
         let mut next: Campaign = merge(c, patch, &CHANGEABLE)?;

@@ -7,7 +7,7 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::Campaign;
-use podcastflow_domain::campaign::team::{TeamMember, TeamPermission, TeamRole};
+use podcastflow_domain::campaign::team::{TeamChangeRefusal, TeamMember, TeamPermission, TeamRole, check_team_change};
 use podcastflow_domain::policy::Action;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{Principal, Role, UserId, ValidationErrors};
@@ -38,6 +38,23 @@ fn owner_fixed() -> Failure {
     Problem::new("team-owner-fixed", StatusCode::CONFLICT, "The owner stays")
         .detail("the campaign's owner is set when it is created and keeps every permission")
         .into()
+}
+
+/// 403 unless `p` may make this change to the team (domain rule: never one's own entry, never
+/// a permission one does not hold).
+fn team_change(
+    p: &Principal,
+    team: &[TeamMember],
+    target: UserId,
+    granted: &BTreeSet<TeamPermission>,
+) -> Result<(), Failure> {
+    check_team_change(p, team, target, granted).map_err(|e| {
+        let detail = match &e {
+            TeamChangeRefusal::OwnEntry => e.to_string(),
+            TeamChangeRefusal::BeyondOwnPermissions(beyond) => format!("{e}; you do not hold {beyond:?}"),
+        };
+        Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden").detail(detail).into()
+    })
 }
 
 /// The member of `id` named by `user` on a loaded team, or 404.
@@ -100,6 +117,7 @@ impl CampaignsApp {
         if permissions.is_empty() {
             permissions.insert(TeamPermission::View);
         }
+        team_change(p, &l.team, body.user_id, &permissions)?;
         if l.team.iter().any(|m| m.user_id == body.user_id) {
             return Err(Problem::new("team-member-exists", StatusCode::CONFLICT, "Already on the team")
                 .detail("change the member with PUT instead")
@@ -127,6 +145,7 @@ impl CampaignsApp {
             return Err(owner_fixed());
         }
         let mut next: TeamMember = merge(m, patch, &CHANGEABLE)?;
+        team_change(&p, &l.team, m.user_id, &next.permissions)?;
         self.check_member(&l.campaign, &next.user_id, next.role, &next.permissions).await?;
         next.version = expected + 1;
         next.updated_by = Some(p.user_id);
@@ -144,6 +163,7 @@ impl CampaignsApp {
         if m.role == TeamRole::Owner {
             return Err(owner_fixed());
         }
+        team_change(&p, &l.team, m.user_id, &BTreeSet::new())?;
         CampaignRepo::new(&t).remove_member(&m.campaign_id, &m.user_id, expected).await?;
         Ok(no_content(rid))
     }

@@ -5,9 +5,9 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::transitions::{Actor, TransitionError, check, next_statuses};
-use podcastflow_domain::campaign::view::CampaignView;
 use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
 use podcastflow_domain::policy::Action;
+use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ValidationErrors, campaign::Campaign};
 use podcastflow_platform::{Outcome, PageBody, Problem, json, json_body, optional_if_match, paging, principal};
 use podcastflow_store::repo::campaigns::CampaignRepo;
@@ -110,7 +110,7 @@ impl CampaignsApp {
             .iter()
             .map(|e| match l.view {
                 // Who moved it and why stay inside the organization.
-                CampaignView::Client => json!({"id": e.id, "at": e.at, "from": e.from, "to": e.to}),
+                Lens::Client => json!({"id": e.id, "at": e.at, "from": e.from, "to": e.to}),
                 _ => serde_json::to_value(e).unwrap_or(Value::Null),
             })
             .collect();

@@ -6,5 +6,5 @@ use podcastflow_platform::{AppContext, serve_http};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let app = ClientsApp { ctx: AppContext::from_env().await? };
-    serve_http(app.ctx.telemetry.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
 }

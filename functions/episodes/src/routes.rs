@@ -11,6 +11,7 @@ use podcastflow_domain::episode::{Episode, EpisodeStatus};
 use podcastflow_domain::policy::{Action, Resource};
 use podcastflow_domain::show::{Show, ShowStatus};
 use podcastflow_domain::{EpisodeId, Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
+use podcastflow_platform::visibility::Facts;
 use podcastflow_platform::{
     Failure, Outcome, Problem, RoutePath, allow, created, idempotency, if_match, json_body, json_with_etag, merge,
     no_content, not_found, optional_if_match, principal, request_id,
@@ -79,14 +80,9 @@ impl EpisodesApp {
     ) -> Result<(Episode, Show), Failure> {
         let id: EpisodeId = id.parse().map_err(|_| not_found())?;
         let e = EpisodeRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
-        let show = ShowRepo::new(t).get(&e.show_id).await?.ok_or_else(not_found)?;
-        let resource = Resource::Episode {
-            org: e.org_id,
-            show_producers: &show.producer_ids,
-            show_talent: &show.talent_ids,
-            episode_talent: &e.talent_ids,
-        };
-        allow(p, action, &resource)?;
+        let facts = Facts::episode(t, e).await?.ok_or_else(not_found)?;
+        allow(p, action, &facts.resource())?;
+        let Facts::Episode(e, show) = facts else { return Err(not_found().into()) };
         Ok((e, show))
     }
 

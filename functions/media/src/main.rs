@@ -8,5 +8,5 @@ use podcastflow_platform::{AppContext, serve_http};
 async fn main() -> Result<(), lambda_http::Error> {
     let objects = Objects::from_env("MEDIA_BUCKET").await?;
     let app = MediaApp { ctx: AppContext::from_env().await?, objects };
-    serve_http(app.ctx.telemetry.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
 }

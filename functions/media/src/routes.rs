@@ -8,8 +8,9 @@ use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::media::{Media, MediaStatus, check_upload, safe_file_name};
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::policy::Action;
+use podcastflow_domain::visibility::EntityKind;
 use podcastflow_domain::{MediaId, Principal, Stamp};
-use podcastflow_platform::visibility::permitted;
+use podcastflow_platform::visibility::{Facts, Needs};
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, RoutePath, created, json, json_body, json_with_etag, no_content,
     not_found, paging, principal, query_param, request_id,
@@ -36,11 +37,11 @@ struct UploadRequest {
 }
 
 /// The actions that read and change files of an entity type.
-fn actions(kind: &str) -> Option<(Action, Action)> {
+fn actions(kind: EntityKind) -> Option<(Action, Action)> {
     match kind {
-        "episode" => Some((Action::RecordingRead, Action::RecordingWrite)),
-        "show" => Some((Action::ShowRead, Action::ShowUpdate)),
-        "campaign" => Some((Action::CampaignRead, Action::CampaignUpdate)),
+        EntityKind::Episode => Some((Action::RecordingRead, Action::RecordingWrite)),
+        EntityKind::Show => Some((Action::ShowRead, Action::ShowUpdate)),
+        EntityKind::Campaign => Some((Action::CampaignRead, Action::CampaignUpdate)),
         _ => None,
     }
 }
@@ -56,12 +57,13 @@ fn seconds(d: Duration) -> chrono::Duration {
 impl MediaApp {
     /// 404 unless `p` may take the read (`write` false) or change action on `e`.
     async fn check(t: &TenantTable, p: &Principal, e: &EntityRef, write: bool) -> Result<(), Failure> {
-        let (read, change) = actions(&e.kind).ok_or_else(not_found)?;
+        let (read, change) = actions(e.kind).ok_or_else(not_found)?;
         // Reading first: one who cannot see the entity learns nothing of it, not even a 403.
-        if !permitted(t, p, e, read).await? {
+        let facts = Facts::load(t, Needs::of(p.role), e).await?.ok_or_else(not_found)?;
+        if !facts.permits(p, read) {
             return Err(not_found().into());
         }
-        if write && !permitted(t, p, e, change).await? {
+        if write && !facts.permits(p, change) {
             return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
                 .detail("your role may not change this entity's files")
                 .into());
@@ -78,7 +80,7 @@ impl MediaApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let body: UploadRequest = json_body(req)?;
-        let v = check_upload(&body.entity.kind, &body.file_name, &body.content_type, body.size);
+        let v = check_upload(body.entity.kind, &body.file_name, &body.content_type, body.size);
         if !v.is_empty() {
             return Err(Problem::validation(v).into());
         }
@@ -156,6 +158,9 @@ impl MediaApp {
             )
             .into());
         };
+        let kind = kind.parse().map_err(|e: podcastflow_domain::visibility::UnknownEntityKind| {
+            Problem::field("entityType", "invalid", &e.to_string())
+        })?;
         let entity = EntityRef { kind, id };
         Self::check(&t, &p, &entity, false).await?;
         let paging = paging(req)?;

@@ -141,6 +141,7 @@ mod tests {
             latency: Duration::from_millis(3),
             store_calls: 1,
             function_error: status >= 500,
+            org: None,
         };
         for _ in 0..n {
             r.ingest(&emf::request_line(&s, "rid"));

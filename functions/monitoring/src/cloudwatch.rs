@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat, StateValue};
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
 use podcastflow_platform::telemetry::emf::{BUSINESS_NAMESPACE, NAMESPACE};
 
 use crate::alerts::{Alert, RULES, WINDOW};
@@ -38,8 +38,12 @@ fn search(id: &str, schema: &str, filter: &str, stat: &str, period: i32, label: 
         .build()
 }
 
-fn total(id: &str, metric: &str, stat: &str, period: i32) -> MetricDataQuery {
-    let m = Metric::builder().namespace(NAMESPACE).metric_name(metric).build();
+fn total(id: &str, metric: &str, stat: &str, period: i32, org: Option<&str>) -> MetricDataQuery {
+    let mut m = Metric::builder().namespace(NAMESPACE).metric_name(metric);
+    if let Some(org) = org {
+        m = m.dimensions(Dimension::builder().name("OrgId").value(org).build());
+    }
+    let m = m.build();
     MetricDataQuery::builder()
         .id(id)
         .metric_stat(MetricStat::builder().metric(m).period(period).stat(stat).build())
@@ -101,19 +105,28 @@ impl CloudWatchSource {
 
 #[async_trait]
 impl MetricsSource for CloudWatchSource {
-    async fn report(&self, span: Duration) -> Result<Report, String> {
+    async fn report(&self, span: Duration, org: Option<&str>) -> Result<Report, String> {
+        // An id that could break out of the search expression is no organization's.
+        if org.is_some_and(|o| !o.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            return Ok(Report { window_seconds: span.as_secs(), ..Report::default() });
+        }
         let p = period_of(span);
         let label = route_label();
-        let by_route = "Function,Route";
+        // An organization's figures are its own series: the same searches, narrowed to it.
+        let (by_route, only) = match org {
+            Some(o) => ("OrgId,Function,Route".to_owned(), format!(" OrgId=\"{o}\"")),
+            None => ("Function,Route".to_owned(), String::new()),
+        };
+        let filter = |metric: &str| format!("MetricName=\"{metric}\"{only}");
         let mut queries = vec![
-            search("requests", &format!("{NAMESPACE},{by_route}"), "MetricName=\"Requests\"", "Sum", p, &label),
-            search("errors", &format!("{NAMESPACE},{by_route}"), "MetricName=\"Errors\"", "Sum", p, &label),
-            search("throttles", &format!("{NAMESPACE},{by_route}"), "MetricName=\"Throttles\"", "Sum", p, &label),
-            search("storecalls", &format!("{NAMESPACE},{by_route}"), "MetricName=\"StoreCalls\"", "Sum", p, &label),
+            search("requests", &format!("{NAMESPACE},{by_route}"), &filter("Requests"), "Sum", p, &label),
+            search("errors", &format!("{NAMESPACE},{by_route}"), &filter("Errors"), "Sum", p, &label),
+            search("throttles", &format!("{NAMESPACE},{by_route}"), &filter("Throttles"), "Sum", p, &label),
+            search("storecalls", &format!("{NAMESPACE},{by_route}"), &filter("StoreCalls"), "Sum", p, &label),
             search(
                 "clienterrors",
                 &format!("{NAMESPACE},{by_route},StatusClass"),
-                "MetricName=\"Requests\" StatusClass=\"4xx\"",
+                &format!("{} StatusClass=\"4xx\"", filter("Requests")),
                 "Sum",
                 p,
                 &label,
@@ -121,87 +134,20 @@ impl MetricsSource for CloudWatchSource {
             search(
                 "business",
                 &format!("{BUSINESS_NAMESPACE},Metric,OrgId"),
-                "MetricName=\"Count\"",
+                &format!("MetricName=\"Count\"{only}"),
                 "Sum",
                 p,
                 &format!("${{PROP('Dim.OrgId')}}{SEP}${{PROP('Dim.Metric')}}"),
             ),
-            search(
-                "streamage",
-                &format!("{NAMESPACE},Function"),
-                "MetricName=\"StreamRecordAge\"",
-                "Maximum",
-                p,
-                "age",
-            ),
-            search(
-                "streambatches",
-                &format!("{NAMESPACE},Function"),
-                "MetricName=\"StreamRecordAge\"",
-                "SampleCount",
-                p,
-                "batches",
-            ),
-            search(
-                "streamfailures",
-                &format!("{NAMESPACE},Function"),
-                "MetricName=\"StreamFailures\"",
-                "Sum",
-                p,
-                "failures",
-            ),
         ];
+        if org.is_none() {
+            queries.extend(stream_queries(p));
+        }
         for (id, stat) in [("p50", "p50"), ("p95", "p95"), ("p99", "p99")] {
-            queries.push(search(id, &format!("{NAMESPACE},{by_route}"), "MetricName=\"Latency\"", stat, p, &label));
-            queries.push(total(&format!("total{id}"), "Latency", stat, p));
+            queries.push(search(id, &format!("{NAMESPACE},{by_route}"), &filter("Latency"), stat, p, &label));
+            queries.push(total(&format!("total{id}"), "Latency", stat, p, org));
         }
-        let data = self.fetch(span, queries).await?;
-        let series = |id: &str| data.get(id).cloned().unwrap_or_default();
-        let at = |id: &str, label: &str| series(id).get(label).copied();
-        let mut routes = Vec::new();
-        for (label, requests) in series("requests") {
-            let Some((function, route)) = label.split_once(SEP) else { continue };
-            let n = |id: &str| at(id, &label).unwrap_or(0.0) as u64;
-            routes.push(Figures {
-                function: Some(function.to_owned()),
-                route: Some(route.to_owned()),
-                requests: requests as u64,
-                errors: n("errors"),
-                client_errors: n("clienterrors"),
-                throttled: n("throttles"),
-                store_calls: n("storecalls"),
-                p50_ms: at("p50", &label),
-                p95_ms: at("p95", &label),
-                p99_ms: at("p99", &label),
-            });
-        }
-        let first = |id: &str| series(id).into_values().next();
-        let totals = Figures {
-            function: None,
-            route: None,
-            requests: routes.iter().map(|r| r.requests).sum(),
-            errors: routes.iter().map(|r| r.errors).sum(),
-            client_errors: routes.iter().map(|r| r.client_errors).sum(),
-            throttled: routes.iter().map(|r| r.throttled).sum(),
-            store_calls: routes.iter().map(|r| r.store_calls).sum(),
-            p50_ms: first("totalp50"),
-            p95_ms: first("totalp95"),
-            p99_ms: first("totalp99"),
-        };
-        let business = series("business")
-            .into_iter()
-            .filter_map(|(label, n)| {
-                let (org, name) = label.split_once(SEP)?;
-                Some(Counter { org_id: org.to_owned(), name: name.to_owned(), count: n as u64 })
-            })
-            .collect();
-        let sum = |id: &str| series(id).into_values().sum::<f64>() as u64;
-        let stream = Stream {
-            batches: sum("streambatches"),
-            failed_records: sum("streamfailures"),
-            max_age_ms: series("streamage").into_values().fold(0.0, f64::max) as u64,
-        };
-        Ok(Report { window_seconds: span.as_secs(), totals, routes, business, stream })
+        self.report_of(span, org, queries).await
     }
 
     async fn alerts(&self, org: Option<&str>) -> Result<Vec<Alert>, String> {
@@ -246,6 +192,87 @@ impl MetricsSource for CloudWatchSource {
             }
         }
         Ok(alerts)
+    }
+}
+
+/// The change stream's figures (the platform view only).
+fn stream_queries(p: i32) -> Vec<MetricDataQuery> {
+    vec![
+        search("streamage", &format!("{NAMESPACE},Function"), "MetricName=\"StreamRecordAge\"", "Maximum", p, "age"),
+        search(
+            "streambatches",
+            &format!("{NAMESPACE},Function"),
+            "MetricName=\"StreamRecordAge\"",
+            "SampleCount",
+            p,
+            "batches",
+        ),
+        search(
+            "streamfailures",
+            &format!("{NAMESPACE},Function"),
+            "MetricName=\"StreamFailures\"",
+            "Sum",
+            p,
+            "failures",
+        ),
+    ]
+}
+
+impl CloudWatchSource {
+    /// The report the `queries` of [`MetricsSource::report`] answer.
+    async fn report_of(
+        &self,
+        span: Duration,
+        org: Option<&str>,
+        queries: Vec<MetricDataQuery>,
+    ) -> Result<Report, String> {
+        let data = self.fetch(span, queries).await?;
+        let series = |id: &str| data.get(id).cloned().unwrap_or_default();
+        let at = |id: &str, label: &str| series(id).get(label).copied();
+        let mut routes = Vec::new();
+        for (label, requests) in series("requests") {
+            let Some((function, route)) = label.split_once(SEP) else { continue };
+            let n = |id: &str| at(id, &label).unwrap_or(0.0) as u64;
+            routes.push(Figures {
+                function: Some(function.to_owned()),
+                route: Some(route.to_owned()),
+                requests: requests as u64,
+                errors: n("errors"),
+                client_errors: n("clienterrors"),
+                throttled: n("throttles"),
+                store_calls: n("storecalls"),
+                p50_ms: at("p50", &label),
+                p95_ms: at("p95", &label),
+                p99_ms: at("p99", &label),
+            });
+        }
+        let first = |id: &str| series(id).into_values().next();
+        let totals = Figures {
+            function: None,
+            route: None,
+            requests: routes.iter().map(|r| r.requests).sum(),
+            errors: routes.iter().map(|r| r.errors).sum(),
+            client_errors: routes.iter().map(|r| r.client_errors).sum(),
+            throttled: routes.iter().map(|r| r.throttled).sum(),
+            store_calls: routes.iter().map(|r| r.store_calls).sum(),
+            p50_ms: first("totalp50"),
+            p95_ms: first("totalp95"),
+            p99_ms: first("totalp99"),
+        };
+        let business = series("business")
+            .into_iter()
+            .filter_map(|(label, n)| {
+                let (org, name) = label.split_once(SEP)?;
+                Some(Counter { org_id: org.to_owned(), name: name.to_owned(), count: n as u64 })
+            })
+            .collect();
+        let sum = |id: &str| series(id).into_values().sum::<f64>() as u64;
+        let stream = org.is_none().then(|| Stream {
+            batches: sum("streambatches"),
+            failed_records: sum("streamfailures"),
+            max_age_ms: series("streamage").into_values().fold(0.0, f64::max) as u64,
+        });
+        Ok(Report { window_seconds: span.as_secs(), totals, routes, business, stream })
     }
 }
 

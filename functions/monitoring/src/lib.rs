@@ -6,8 +6,9 @@
 //!   the deep view: `{status: healthy | degraded | down, version, dependencies: [{name, status,
 //!   latencyMs}]}` for the table, both buckets, identity and the connections endpoint.
 //! - `GET /monitoring/metrics?minutes=15`: requests, errors and p50/p95/p99 latency per function
-//!   and route over the window (1 to 60 minutes), the stream's figures, and business counters:
-//!   an admin's own organization's, master's of all.
+//!   and route over the window (1 to 60 minutes) and business counters: an admin's of the
+//!   requests made in their own organization, master's of the whole platform, with the
+//!   stream's figures.
 //! - `GET /monitoring/alerts`: every alarm's state ([`alerts::RULES`]); an admin sees the
 //!   per-organization ones for their organization only.
 //!
@@ -141,7 +142,8 @@ pub async fn handle(app: &MonitoringApp, req: Request) -> Result<Response<Body>,
         Ok(s) => s,
         Err(problem) => return Ok(problem.response(&rid)),
     };
-    let mut report = app.metrics.report(span).await.map_err(source_failed)?;
+    let mut report = app.metrics.report(span, org.as_deref()).await.map_err(source_failed)?;
+    // Whatever the source answers, an admin's report holds their organization's counters alone.
     if let Some(org) = &org {
         report.business.retain(|c| &c.org_id == org);
     }

@@ -35,5 +35,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         ],
         metrics: Arc::new(CloudWatchSource::from_env().await?),
     };
-    serve_http(ctx.telemetry.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    serve_http(ctx, app, |app, req| async move { handle(&app, req).await }).await
 }

@@ -91,15 +91,18 @@ pub struct Report {
     pub routes: Vec<Figures>,
     /// Business counters.
     pub business: Vec<Counter>,
-    /// The change stream.
-    pub stream: Stream,
+    /// The change stream (the platform view only: master's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<Stream>,
 }
 
 /// Where the figures come from.
 #[async_trait]
 pub trait MetricsSource: Send + Sync {
-    /// The figures of the last `span`.
-    async fn report(&self, span: Duration) -> Result<Report, String>;
+    /// The figures of the last `span`: of the requests made in organization `org` and its
+    /// business counters, or with `None` the platform's (every request, every counter, the
+    /// stream).
+    async fn report(&self, span: Duration, org: Option<&str>) -> Result<Report, String>;
     /// Every alarm's state; `org` limits the per-organization alarms to one organization.
     async fn alerts(&self, org: Option<&str>) -> Result<Vec<Alert>, String>;
 }
@@ -109,8 +112,12 @@ pub struct RegistrySource(pub Arc<MetricsRegistry>);
 
 #[async_trait]
 impl MetricsSource for RegistrySource {
-    async fn report(&self, span: Duration) -> Result<Report, String> {
-        let w = self.0.window(span);
+    async fn report(&self, span: Duration, org: Option<&str>) -> Result<Report, String> {
+        let mut w = self.0.window(span);
+        if let Some(org) = org {
+            w.requests = w.requests_of(org);
+            w.counters.retain(|(o, _), _| o == org);
+        }
         Ok(Report {
             window_seconds: span.as_secs(),
             totals: Figures::of(None, None, &w.total()),
@@ -120,11 +127,11 @@ impl MetricsSource for RegistrySource {
                 .iter()
                 .map(|((org, name), n)| Counter { org_id: org.clone(), name: name.clone(), count: *n })
                 .collect(),
-            stream: Stream {
+            stream: org.is_none().then_some(Stream {
                 batches: w.stream.batches,
                 failed_records: w.stream.failed_records,
                 max_age_ms: w.stream.max_age.as_millis() as u64,
-            },
+            }),
         })
     }
 

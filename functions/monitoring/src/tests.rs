@@ -102,7 +102,13 @@ async fn metrics_are_for_admins_and_master_and_business_counters_stay_in_the_org
         latency: Duration::from_millis(4),
         store_calls: 2,
         function_error: false,
+        org: None,
     };
+    let (mine_id, theirs_id) = (mine.to_string(), theirs.to_string());
+    f.registry.ingest(&emf::request_line(&RequestSample { org: Some(&mine_id), ..s }, "rid"));
+    for _ in 0..3 {
+        f.registry.ingest(&emf::request_line(&RequestSample { org: Some(&theirs_id), ..s }, "rid"));
+    }
     f.registry.ingest(&emf::request_line(&s, "rid"));
     f.registry.ingest(&emf::counter_line(&mine.to_string(), "campaign.transitioned", 2));
     f.registry.ingest(&emf::counter_line(&theirs.to_string(), "campaign.transitioned", 5));
@@ -114,11 +120,16 @@ async fn metrics_are_for_admins_and_master_and_business_counters_stay_in_the_org
     }
     let admin = body(&handle(&f.app, as_role("/monitoring/metrics?minutes=5", "admin", mine)).await.unwrap());
     assert_eq!(admin["windowSeconds"], 300);
-    assert_eq!(admin["totals"]["requests"], 1);
+    // An admin's figures are their organization's requests alone, without the platform's stream.
+    assert_eq!(admin["totals"]["requests"], 1, "{admin}");
     assert_eq!(admin["routes"][0]["route"], "GET /campaigns/{id}");
+    assert_eq!(admin["routes"][0]["requests"], 1);
     assert_eq!(admin["business"], json!([{"orgId": mine.to_string(), "name": "campaign.transitioned", "count": 2}]));
+    assert!(admin.get("stream").is_none(), "{admin}");
     let master = body(&handle(&f.app, as_role("/monitoring/metrics", "master", mine)).await.unwrap());
     assert_eq!(master["business"].as_array().map(Vec::len), Some(2));
+    assert_eq!(master["totals"]["requests"], 5, "the platform view: every organization's and none's");
+    assert!(master.get("stream").is_some());
 }
 
 #[tokio::test]

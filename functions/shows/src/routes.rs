@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use podcastflow_domain::policy::{Action, Resource, Rule, View, rule};
+use podcastflow_domain::policy::{Action, Resource, Rule, Scope, rule, scope};
 use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
+use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
-use podcastflow_platform::visibility::show_campaign_clients;
+use podcastflow_platform::visibility::{Facts, Needs};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
     json_with_etag, merge, no_content, not_found, page_in_memory, paging, principal, query_as, query_param, request_id,
@@ -68,21 +69,13 @@ impl ShowsApp {
         t: &TenantTable,
         id: &str,
         action: Action,
-    ) -> Result<(Show, View), Failure> {
+    ) -> Result<(Show, Lens), Failure> {
         let id: ShowId = id.parse().map_err(|_| not_found())?;
         let show = ShowRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
-        let clients = match p.role {
-            Role::Client => show_campaign_clients(t, &show.id).await?,
-            _ => Vec::new(),
-        };
-        let resource = Resource::Show {
-            org: show.org_id,
-            producers: &show.producer_ids,
-            talent: &show.talent_ids,
-            campaign_clients: &clients,
-        };
-        let view = allow(p, action, &resource)?;
-        Ok((show, view))
+        let facts = Facts::show(t, Needs::of(p.role), show).await?;
+        let view = allow(p, action, &facts.resource())?;
+        let Facts::Show(show, _) = facts else { return Err(not_found().into()) };
+        Ok((show, Lens::of(view)))
     }
 
     /// Field errors unless every producer is an active producer and every talent active talent.
@@ -117,46 +110,50 @@ impl ShowsApp {
             s.status == status && prefix.as_deref().is_none_or(|q| s.name.trim().to_lowercase().starts_with(q))
         };
         let name_key = |s: &Show| format!("{}#{}", s.name.trim().to_lowercase(), s.id);
-        let (items, next): (Vec<Value>, Option<String>) = match rule(Action::ShowRead, p.role) {
-            Rule::Allow(view) => {
-                let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
-                (page.items.iter().filter(|s| keep(s)).map(|s| s.render(view)).collect(), page.cursor)
-            }
-            // Talent: the shows they are assigned to.
-            Rule::ShowTalent => {
-                let ids = repo.assigned_to(&p.user_id).await?;
-                let shows: Vec<Show> = repo.get_many(&ids).await?.into_iter().filter(|s| keep(s)).collect();
-                let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
-                (page.iter().map(|s| s.render(View::Full)).collect(), next)
-            }
-            // Client users: the public fields of the shows their client's campaigns target.
-            Rule::ShowOfOwnCampaigns => {
-                let mut ids = BTreeSet::new();
-                if let Some(client) = p.client_id {
-                    let list =
-                        CampaignList { source: ListSource::Client(client), start_range: None, descending: false };
-                    let campaigns = CampaignRepo::new(&t);
-                    let of_client = all_pages(|cursor| {
-                        let (campaigns, list) = (&campaigns, &list);
-                        async move { campaigns.list(list, cursor.as_deref(), 100).await }
-                    })
-                    .await?;
-                    ids.extend(of_client.into_iter().flat_map(|c| c.targeting.show_ids));
+        let (items, next): (Vec<Value>, Option<String>) =
+            match (scope(Action::ShowRead, p.role), rule(Action::ShowRead, p.role)) {
+                (Scope::None, _) => {
+                    return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                        .detail("your role does not read shows")
+                        .into());
                 }
-                let ids: Vec<ShowId> = ids.into_iter().collect();
-                let mut shows = Vec::new();
-                for chunk in ids.chunks(100) {
-                    shows.extend(repo.get_many(chunk).await?.into_iter().filter(|s| keep(s)));
+                (Scope::All(view), _) => {
+                    let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
+                    (page.items.iter().filter(|s| keep(s)).map(|s| s.render(Lens::of(view))).collect(), page.cursor)
                 }
-                let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
-                (page.iter().map(|s| s.render(View::PublicFields)).collect(), next)
-            }
-            _ => {
-                return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
-                    .detail("your role does not read shows")
-                    .into());
-            }
-        };
+                // Talent: the shows they are assigned to.
+                (Scope::Related, Rule::ShowTalent) => {
+                    let ids = repo.assigned_to(&p.user_id).await?;
+                    let shows: Vec<Show> = repo.get_many(&ids).await?.into_iter().filter(|s| keep(s)).collect();
+                    let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
+                    (page.iter().map(|s| s.render(Lens::Full)).collect(), next)
+                }
+                // Client users: the public fields of the shows their client's campaigns target.
+                (Scope::Related, Rule::ShowOfOwnCampaigns) => {
+                    let mut ids = BTreeSet::new();
+                    if let Some(client) = p.client_id {
+                        let list =
+                            CampaignList { source: ListSource::Client(client), start_range: None, descending: false };
+                        let campaigns = CampaignRepo::new(&t);
+                        let of_client = all_pages(|cursor| {
+                            let (campaigns, list) = (&campaigns, &list);
+                            async move { campaigns.list(list, cursor.as_deref(), 100).await }
+                        })
+                        .await?;
+                        ids.extend(of_client.into_iter().flat_map(|c| c.targeting.show_ids));
+                    }
+                    let ids: Vec<ShowId> = ids.into_iter().collect();
+                    let mut shows = Vec::new();
+                    for chunk in ids.chunks(100) {
+                        shows.extend(repo.get_many(chunk).await?.into_iter().filter(|s| keep(s)));
+                    }
+                    let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
+                    (page.iter().map(|s| s.render(Lens::PublicFields)).collect(), next)
+                }
+                // A related set this listing does not know how to gather shows nothing rather than
+                // everything.
+                (Scope::Related, _) => (Vec::new(), None),
+            };
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
     }
 

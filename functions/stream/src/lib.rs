@@ -16,6 +16,7 @@
 
 mod activity;
 mod notify;
+pub mod readers;
 pub mod realtime;
 
 use aws_lambda_events::dynamodb::Event;
@@ -34,6 +35,19 @@ pub struct StreamApp {
     pub mail: std::sync::Arc<dyn podcastflow_mail::Mail>,
     /// Live updates go out through the WebSocket API's `@connections`.
     pub push: std::sync::Arc<dyn podcastflow_push::Push>,
+    /// Live readers' current standing.
+    pub readers: readers::ReaderCache,
+}
+
+impl StreamApp {
+    /// The app on its dependencies, with nothing yet known of any reader.
+    pub fn new(
+        ctx: AppContext,
+        mail: std::sync::Arc<dyn podcastflow_mail::Mail>,
+        push: std::sync::Arc<dyn podcastflow_push::Push>,
+    ) -> Self {
+        Self { ctx, mail, push, readers: readers::ReaderCache::default() }
+    }
 }
 
 /// What a batch did, for the log line.

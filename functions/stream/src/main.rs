@@ -9,6 +9,6 @@ use podcastflow_stream::{StreamApp, handle};
 async fn main() -> Result<(), lambda_http::Error> {
     let mail = Arc::new(podcastflow_mail::ses::SesMail::from_env().await?);
     let push = Arc::new(podcastflow_push::ApiGatewayPush::from_env().await?);
-    let app = StreamApp { ctx: AppContext::from_env().await?, mail, push };
+    let app = StreamApp::new(AppContext::from_env().await?, mail, push);
     serve_events(app, |app, event| async move { handle(&app, event).await }).await
 }

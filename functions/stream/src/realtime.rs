@@ -8,6 +8,10 @@
 //! stale ones); `removed` means the reader may no longer read it. Presence changes go out as
 //! `{"type": "presence", "topic", "version", "data": {userId, connectionId, state, since}}`.
 //!
+//! Each reader is judged as they stand now ([`crate::readers`]), not as they stood when they
+//! connected: a reader who was disabled, deleted, revoked or given another role has their
+//! connections closed, and nothing more is sent to them.
+//!
 //! Posts run with bounded concurrency; a connection found gone is deleted with its items; a post
 //! that still fails after its retries is counted, never fatal to the batch.
 
@@ -19,7 +23,7 @@ use futures_util::stream::{self, StreamExt};
 use podcastflow_domain::backup::Backup;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
-use podcastflow_domain::campaign::view::{CampaignView, render};
+use podcastflow_domain::campaign::view::{render, render_member};
 use podcastflow_domain::connection::{Presence, PresenceState, Reader, Subscription};
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::keys::{self, org_of_pk};
@@ -27,8 +31,11 @@ use podcastflow_domain::notification::Notification;
 use podcastflow_domain::policy::{Action, Resource, authorize};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::topic::Topic;
-use podcastflow_domain::{ClientId, OrgId, Role};
-use podcastflow_platform::visibility::{CampaignRelations, show_campaign_clients};
+use podcastflow_domain::visibility::Lens;
+use podcastflow_domain::{ClientId, OrgId, Principal};
+use podcastflow_platform::visibility::{
+    CampaignRelations, Needs, episode_resource, show_campaign_clients, show_resource,
+};
 use podcastflow_push::{PushError, post_with_retry};
 use podcastflow_store::item::{Item, from_item, version_of};
 use podcastflow_store::repo::RepoError;
@@ -53,6 +60,8 @@ pub struct Fanout {
     pub gone: u32,
     /// Posts that failed after their retries.
     pub failed: u32,
+    /// Connections closed because their reader no longer stands as they connected.
+    pub closed: u32,
 }
 
 /// The entity of a change before and after it.
@@ -80,7 +89,7 @@ enum Subject {
     Campaign(Sides<Campaign>, CampaignRelations),
     Team(Campaign, CampaignRelations, Sides<TeamMember>),
     Show(Sides<Show>, Vec<ClientId>),
-    Episode(Sides<Episode>, Option<Show>),
+    Episode(Sides<Episode>, Show),
     Notification(Sides<Notification>),
     Presence(Sides<Presence>),
     Backup(Sides<Backup>),
@@ -95,12 +104,12 @@ impl Subject {
         change: &ChangeRecord,
         readers: &[&Reader],
     ) -> Result<Option<Self>, RepoError> {
-        let any = |role: Role| readers.iter().any(|r| r.role == role);
+        let needs = Needs::of_all(readers.iter().map(|r| r.role));
         Ok(match kind {
             "campaign" => {
                 let sides = Sides::<Campaign>::of(change);
                 let Some(c) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
-                let rel = CampaignRelations::load_for(t, c, any(Role::Seller), any(Role::Producer)).await?;
+                let rel = CampaignRelations::load_for(t, c, needs).await?;
                 Some(Subject::Campaign(sides, rel))
             }
             "teamMember" => {
@@ -108,19 +117,20 @@ impl Subject {
                 let Some(m) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
                 // A team removed with its draft campaign: the campaign's deletion says it all.
                 let Some(c) = CampaignRepo::new(t).get(&m.campaign_id).await? else { return Ok(None) };
-                let rel = CampaignRelations::load_for(t, &c, any(Role::Seller), any(Role::Producer)).await?;
+                let rel = CampaignRelations::load_for(t, &c, needs).await?;
                 Some(Subject::Team(c, rel, sides))
             }
             "show" => {
                 let sides = Sides::<Show>::of(change);
                 let Some(s) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
-                let clients = if any(Role::Client) { show_campaign_clients(t, &s.id).await? } else { Vec::new() };
+                let clients = if needs.campaign_clients { show_campaign_clients(t, &s.id).await? } else { Vec::new() };
                 Some(Subject::Show(sides, clients))
             }
             "episode" => {
                 let sides = Sides::<Episode>::of(change);
                 let Some(e) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
-                let show = ShowRepo::new(t).get(&e.show_id).await?;
+                // An episode whose show is gone is not found, by every exit alike.
+                let Some(show) = ShowRepo::new(t).get(&e.show_id).await? else { return Ok(None) };
                 Some(Subject::Episode(sides, show))
             }
             "notification" => Some(Subject::Notification(Sides::of(change))),
@@ -149,41 +159,27 @@ impl Subject {
     /// What `reader` sees of one side of the change (`None`: absent, or not readable by them).
     fn data(&self, reader: &Reader, org: OrgId, after: bool) -> Option<Value> {
         let p = reader.principal(org);
+        let campaign_lens = |p: &Principal, c: &Campaign, rel: &CampaignRelations| -> Option<Lens> {
+            let view = authorize(p, Action::CampaignRead, &Resource::Campaign(rel.facts(c))).ok()?;
+            Some(rel.lens(p, view))
+        };
         match self {
             Subject::Campaign(sides, rel) => {
                 let c = sides.side(after)?;
-                let view = authorize(&p, Action::CampaignRead, &Resource::Campaign(rel.facts(c))).ok()?;
-                Some(render(c, CampaignView::of(view, p.role, p.user_id, &rel.team), None))
+                Some(render(c, campaign_lens(&p, c, rel)?, None))
             }
             Subject::Team(c, rel, sides) => {
                 let m = sides.side(after)?;
-                let view = authorize(&p, Action::CampaignRead, &Resource::Campaign(rel.facts(c))).ok()?;
-                let shown =
-                    render(c, CampaignView::of(view, p.role, p.user_id, &rel.team), Some(std::slice::from_ref(m)));
-                shown.get("team")?.get(0).cloned()
+                Some(render_member(m, campaign_lens(&p, c, rel)?))
             }
             Subject::Show(sides, clients) => {
                 let s = sides.side(after)?;
-                let resource = Resource::Show {
-                    org: s.org_id,
-                    producers: &s.producer_ids,
-                    talent: &s.talent_ids,
-                    campaign_clients: clients,
-                };
-                authorize(&p, Action::ShowRead, &resource).ok().map(|view| s.render(view))
+                authorize(&p, Action::ShowRead, &show_resource(s, clients)).ok().map(|view| s.render(Lens::of(view)))
             }
             Subject::Episode(sides, show) => {
                 let e = sides.side(after)?;
-                let (producers, talent) =
-                    show.as_ref().map_or((&[][..], &[][..]), |s| (&s.producer_ids[..], &s.talent_ids[..]));
-                let resource = Resource::Episode {
-                    org: e.org_id,
-                    show_producers: producers,
-                    show_talent: talent,
-                    episode_talent: &e.talent_ids,
-                };
-                authorize(&p, Action::EpisodeRead, &resource).ok()?;
-                Some(podcastflow_domain::episode::render(e, show.as_ref()))
+                authorize(&p, Action::EpisodeRead, &episode_resource(e, show)).ok()?;
+                Some(podcastflow_domain::episode::render(e, Some(show)))
             }
             Subject::Notification(sides) => {
                 let n = sides.side(after)?;
@@ -254,6 +250,12 @@ pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fa
     let Some(org) = org_of_pk(&change.key.pk) else { return Ok(Fanout::default()) };
     let Some(image) = change.new_image.as_ref().or(change.old_image.as_ref()) else { return Ok(Fanout::default()) };
     let Some(kind) = image.get(keys::ENTITY).and_then(Value::as_str) else { return Ok(Fanout::default()) };
+    // A user's (or API key's) record changed: what is known of their standing is stale.
+    if matches!(kind, "user" | "apiKey")
+        && let Some(id) = image.get("id").and_then(Value::as_str).and_then(|s| s.parse().ok())
+    {
+        app.readers.forget(&org, &id);
+    }
     let topics = Topic::of_change(kind, &Value::Object(image.clone()));
     if topics.is_empty() {
         return Ok(Fanout::default());
@@ -270,8 +272,31 @@ pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fa
     if subs.is_empty() {
         return Ok(Fanout::default());
     }
+    // Judge each reader as they stand now; close the connections of those who changed.
+    let mut out = Fanout::default();
+    let mut current = Vec::with_capacity(subs.len());
+    let mut stale = HashSet::new();
+    for s in subs {
+        match app.readers.current(&t, &s.reader).await? {
+            Some(now) if now == s.reader => current.push(s),
+            _ => {
+                if stale.insert(s.connection_id.clone()) {
+                    // Already gone is as good as closed; the records go either way.
+                    if let Err(e) = app.push.close(&s.connection_id).await {
+                        tracing::info!(connection = %s.connection_id, error = %e, "stale reader's connection not closed");
+                    }
+                    repo.close(&s.connection_id).await?;
+                    out.closed += 1;
+                }
+            }
+        }
+    }
+    let subs = current;
+    if subs.is_empty() {
+        return Ok(out);
+    }
     let readers: Vec<&Reader> = subs.iter().map(|s| &s.reader).collect();
-    let Some(subject) = Subject::load(&t, kind, change, &readers).await? else { return Ok(Fanout::default()) };
+    let Some(subject) = Subject::load(&t, kind, change, &readers).await? else { return Ok(out) };
     let own_connection = match &subject {
         Subject::Presence(s) => s.after.as_ref().or(s.before.as_ref()).map(|p| p.connection_id.clone()),
         _ => None,
@@ -296,7 +321,6 @@ pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fa
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let mut out = Fanout::default();
     for (connection, r) in results {
         match r {
             Ok(()) => out.delivered += 1,

@@ -20,6 +20,7 @@ fn app(dir: &tempfile::TempDir, outbox: podcastflow_mail::Outbox) -> StreamApp {
         ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()),
         mail: Arc::new(outbox),
         push: Arc::new(podcastflow_push::RecordingPush::default()),
+        readers: Default::default(),
     }
 }
 
@@ -34,7 +35,10 @@ async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
     }
     let org: OrgId = "01JD0000000000000000000001".parse().unwrap();
     let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
-    let entity = EntityRef { kind: "campaign".into(), id: "01JD0000000000000000000009".into() };
+    let entity = EntityRef {
+        kind: podcastflow_domain::visibility::EntityKind::Campaign,
+        id: "01JD0000000000000000000009".into(),
+    };
     let log = ActivityRepo::new(&t).of_entity(&entity, None, 10).await.unwrap().items;
     assert_eq!(log.len(), 1, "delivered twice, recorded once");
     let a = &log[0];
@@ -148,6 +152,21 @@ async fn a_notification_is_pushed_to_its_user_only_and_gone_connections_are_remo
     let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
     let repo = ConnectionRepo::new(&t);
     let p = Principal { user_id: me, org_id: org, role: Role::Talent, client_id: None, kind: PrincipalKind::User };
+    let user = podcastflow_domain::user::User {
+        id: me,
+        org_id: org,
+        email: format!("{me}@example.com"),
+        name: "Me".into(),
+        role: Role::Talent,
+        status: podcastflow_domain::user::UserStatus::Active,
+        client_id: None,
+        timezone: "UTC".into(),
+        stamp: podcastflow_domain::Stamp::created(me, chrono::Utc::now()),
+    };
+    podcastflow_store::repo::users::UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors)
+        .create(&user)
+        .await
+        .unwrap();
     let topic = Topic::User(me);
     for id in ["tab-1", "tab-2"] {
         let c = Connection::open(id, &p, chrono::Utc::now());

@@ -14,5 +14,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let identity = Arc::new(CognitoIdentity::from_env().await?);
     let usage = Arc::new(ApiGatewayUsageKeys::from_env().await?);
     let app = UsersApp { ctx, identity, usage };
-    serve_http(app.ctx.telemetry.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
 }

@@ -5,6 +5,7 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::policy::{Action, Resource, View};
 use podcastflow_domain::user::{User, UserStatus};
+use podcastflow_domain::visibility::{EntityKind, Lens};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId};
 use podcastflow_identity::IdentityError;
 use podcastflow_identity::provisioning::{ProvisionError, create_user};
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::users::UserRepo;
 use podcastflow_store::{Table, TenantTable};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::UsersApp;
@@ -62,21 +63,9 @@ mod double_option {
     }
 }
 
-/// What non-admins see of a colleague.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NameAndRole<'a> {
-    id: UserId,
-    name: &'a str,
-    role: Role,
-}
-
+/// A user as a reader the policy allowed with `view` sees them (colleagues: names and roles).
 fn view_of(u: &User, view: View) -> Value {
-    match view {
-        View::NamesAndRoles => serde_json::to_value(NameAndRole { id: u.id, name: &u.name, role: u.role }),
-        _ => serde_json::to_value(u),
-    }
-    .unwrap_or(Value::Null)
+    Lens::of(view).render(EntityKind::User, u)
 }
 
 fn identity_outage(e: IdentityError) -> Failure {

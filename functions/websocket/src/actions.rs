@@ -6,13 +6,13 @@ use podcastflow_domain::Principal;
 use podcastflow_domain::connection::{Connection, MAX_TOPICS, PRESENCE_TTL_SECONDS, Presence, PresenceState};
 use podcastflow_domain::policy::{self, Resource, authorize};
 use podcastflow_domain::topic::Topic;
-use podcastflow_platform::visibility::readable;
+use podcastflow_platform::visibility::lens_of;
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::connections::ConnectionRepo;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{WebSocketApp, error, outage};
+use crate::{error, outage};
 
 /// A message from a client.
 #[derive(Debug, Deserialize)]
@@ -44,13 +44,7 @@ enum Action {
 const MAX_PER_MESSAGE: usize = MAX_TOPICS;
 
 /// The reply to one message from `connection`.
-pub(crate) async fn message(
-    app: &WebSocketApp,
-    t: &TenantTable,
-    p: &Principal,
-    connection: &str,
-    body: &str,
-) -> Result<Value, Error> {
+pub(crate) async fn message(t: &TenantTable, p: &Principal, connection: &str, body: &str) -> Result<Value, Error> {
     let action: Action = match serde_json::from_str(body) {
         Ok(a) => a,
         Err(e) => {
@@ -73,7 +67,7 @@ pub(crate) async fn message(
         action => match repo.get(connection, now).await? {
             None => error("unknown-connection", "this connection is not registered or has expired; reconnect"),
             Some(c) => match action {
-                Action::Subscribe { topics, .. } => subscribe(app, t, p, &c, &topics).await?,
+                Action::Subscribe { topics, .. } => subscribe(t, p, &c, &topics).await?,
                 Action::Unsubscribe { topics, .. } => unsubscribe(t, &c, &topics).await?,
                 Action::Presence { topic, state, .. } => presence(t, &c, &topic, state, now).await?,
                 Action::Ping { .. } => json!({"type": "pong", "at": now}),
@@ -91,26 +85,20 @@ fn refused(topic: &str, reason: &str) -> Value {
 }
 
 /// Whether `p` may follow `topic`: what it covers must be readable by them.
-async fn may_follow(app: &WebSocketApp, t: &TenantTable, p: &Principal, topic: &Topic) -> Result<bool, Error> {
+async fn may_follow(t: &TenantTable, p: &Principal, topic: &Topic) -> Result<bool, Error> {
     Ok(match topic {
         Topic::User(u) => *u == p.user_id,
         // Every update on these is filtered per reader before it is sent.
         Topic::OrgCampaigns | Topic::OrgShows | Topic::OrgEpisodes => true,
         Topic::OrgBackups => authorize(p, policy::Action::BackupManage, &Resource::Org(p.org_id)).is_ok(),
         Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) => match topic.entity() {
-            Some(e) => readable(&app.ctx, t, p, &e).await?,
+            Some(e) => lens_of(t, p, &e).await?.is_some(),
             None => false,
         },
     })
 }
 
-async fn subscribe(
-    app: &WebSocketApp,
-    t: &TenantTable,
-    p: &Principal,
-    c: &Connection,
-    names: &[String],
-) -> Result<Value, Error> {
+async fn subscribe(t: &TenantTable, p: &Principal, c: &Connection, names: &[String]) -> Result<Value, Error> {
     if names.is_empty() || names.len() > MAX_PER_MESSAGE {
         return Ok(error("invalid-message", format!("name 1 to {MAX_PER_MESSAGE} topics")));
     }
@@ -130,7 +118,7 @@ async fn subscribe(
         let new = accepted.iter().filter(|t| !c.topics.contains(&t.to_string())).count();
         if !c.topics.contains(name) && c.topics.len() + new >= MAX_TOPICS {
             refusals.push(refused(name, &format!("a connection follows at most {MAX_TOPICS} topics")));
-        } else if may_follow(app, t, p, &topic).await? {
+        } else if may_follow(t, p, &topic).await? {
             accepted.push(topic);
         } else {
             // Not found and not allowed read the same, as a GET's 404 would.

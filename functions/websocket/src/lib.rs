@@ -83,7 +83,7 @@ pub async fn handle(app: &WebSocketApp, req: Request) -> Result<Response<Body>, 
         "DISCONNECT" => repo.close(ev.connection).await,
         "MESSAGE" => {
             let body = String::from_utf8_lossy(req.body().as_ref()).into_owned();
-            let reply = actions::message(app, &t, &p, ev.connection, &body).await?;
+            let reply = actions::message(&t, &p, ev.connection, &body).await?;
             reply_to(app, &repo, ev.connection, &reply).await;
             Ok(())
         }

@@ -11,5 +11,5 @@ use podcastflow_websocket::{WebSocketApp, handle};
 async fn main() -> Result<(), lambda_http::Error> {
     let push = Arc::new(ApiGatewayPush::from_env().await?);
     let app = WebSocketApp { ctx: AppContext::from_env().await?, push };
-    serve_http(app.ctx.telemetry.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
 }

@@ -12,6 +12,7 @@ mod live;
 mod media;
 mod notifications;
 mod operations;
+mod readers;
 mod resources;
 mod robustness;
 mod roles;

@@ -380,7 +380,10 @@ pub async fn notifications_list_newest_first_and_track_unread(f: Fixture) {
             title: format!("n{i}"),
             body: "body".into(),
             priority: Priority::Normal,
-            entity: Some(EntityRef { kind: "campaign".into(), id: CampaignId::new().to_string() }),
+            entity: Some(EntityRef {
+                kind: podcastflow_domain::visibility::EntityKind::Campaign,
+                id: CampaignId::new().to_string(),
+            }),
             read_at: None,
             created_at: at,
             expires_at: Notification::expiry(at),
@@ -408,8 +411,9 @@ pub async fn activity_is_listed_by_entity_actor_and_timeline(f: Fixture) {
     let t = tenant(&f, org);
     let repo = ActivityRepo::new(&t);
     let (alice, bob) = (UserId::new(), UserId::new());
-    let campaign = EntityRef { kind: "campaign".into(), id: CampaignId::new().to_string() };
-    let show = EntityRef { kind: "show".into(), id: ShowId::new().to_string() };
+    let campaign =
+        EntityRef { kind: podcastflow_domain::visibility::EntityKind::Campaign, id: CampaignId::new().to_string() };
+    let show = EntityRef { kind: podcastflow_domain::visibility::EntityKind::Show, id: ShowId::new().to_string() };
     let mut recorded = Vec::new();
     for (actor, entity) in [(alice, &campaign), (bob, &campaign), (alice, &show)] {
         let at = Utc::now();

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{Entity, Index, Key, org_pk};
-use crate::{CampaignId, OrgId, UserId};
+use crate::{CampaignId, OrgId, Principal, Role, UserId};
 
 use super::Campaign;
 
@@ -105,6 +105,37 @@ impl TeamMember {
     }
 }
 
+/// Why a change to a team is refused to someone who may manage it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TeamChangeRefusal {
+    /// Nobody adds, changes or removes their own entry.
+    #[error("nobody changes their own team entry")]
+    OwnEntry,
+    /// A member grants only permissions they hold.
+    #[error("you can grant only permissions you hold")]
+    BeyondOwnPermissions(Vec<TeamPermission>),
+}
+
+/// Whether `actor`, whom the policy lets manage the team, may give `target` the permissions
+/// `granted` (empty for a removal): nobody changes their own entry, and a member who is neither
+/// the owner nor an admin grants only permissions they hold themselves.
+pub fn check_team_change(
+    actor: &Principal,
+    team: &[TeamMember],
+    target: UserId,
+    granted: &BTreeSet<TeamPermission>,
+) -> Result<(), TeamChangeRefusal> {
+    if target == actor.user_id {
+        return Err(TeamChangeRefusal::OwnEntry);
+    }
+    if matches!(actor.role, Role::Master | Role::Admin) {
+        return Ok(());
+    }
+    let held = |p: &TeamPermission| team.iter().any(|m| m.user_id == actor.user_id && m.has(*p));
+    let beyond: Vec<TeamPermission> = granted.iter().filter(|p| !held(p)).copied().collect();
+    if beyond.is_empty() { Ok(()) } else { Err(TeamChangeRefusal::BeyondOwnPermissions(beyond)) }
+}
+
 impl Entity for TeamMember {
     const TYPE: &'static str = "teamMember";
     fn org_id(&self) -> &OrgId {
@@ -121,5 +152,59 @@ impl Entity for TeamMember {
     }
     fn version(&self) -> u64 {
         self.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PrincipalKind;
+
+    fn member(user: UserId, role: TeamRole, permissions: &[TeamPermission]) -> TeamMember {
+        TeamMember {
+            campaign_id: CampaignId::new(),
+            org_id: OrgId::new(),
+            user_id: user,
+            role,
+            permissions: permissions.iter().copied().collect(),
+            added_at: Utc::now(),
+            added_by: user,
+            updated_by: None,
+            updated_at: None,
+            version: 1,
+        }
+    }
+
+    fn principal(user: UserId, role: Role) -> Principal {
+        Principal { user_id: user, org_id: OrgId::new(), role, client_id: None, kind: PrincipalKind::User }
+    }
+
+    fn set(p: &[TeamPermission]) -> BTreeSet<TeamPermission> {
+        p.iter().copied().collect()
+    }
+
+    #[test]
+    fn members_grant_only_what_they_hold_and_never_to_themselves() {
+        use TeamPermission::*;
+        let (me, owner, other) = (UserId::new(), UserId::new(), UserId::new());
+        let team = [member(owner, TeamRole::Owner, &[]), member(me, TeamRole::Producer, &[View, Edit, ManageTeam])];
+        let producer = principal(me, Role::Producer);
+        assert_eq!(check_team_change(&producer, &team, other, &set(&[View, Edit])), Ok(()));
+        assert_eq!(
+            check_team_change(&producer, &team, other, &set(&[View, Approve, ViewFinancials])),
+            Err(TeamChangeRefusal::BeyondOwnPermissions(vec![Approve, ViewFinancials]))
+        );
+        assert_eq!(check_team_change(&producer, &team, me, &set(&[View])), Err(TeamChangeRefusal::OwnEntry));
+        assert_eq!(check_team_change(&producer, &team, me, &set(&[])), Err(TeamChangeRefusal::OwnEntry));
+        // The owner holds every permission; admins grant anything, but not to themselves.
+        let seller = principal(owner, Role::Seller);
+        assert_eq!(check_team_change(&seller, &team, other, &TeamPermission::ALL.into_iter().collect()), Ok(()));
+        let admin = principal(UserId::new(), Role::Admin);
+        assert_eq!(check_team_change(&admin, &team, other, &set(&[Approve])), Ok(()));
+        assert_eq!(check_team_change(&admin, &team, admin.user_id, &set(&[])), Err(TeamChangeRefusal::OwnEntry));
+        // Someone not on the team (a seller of the client) holds nothing to grant.
+        let outsider = principal(UserId::new(), Role::Seller);
+        assert!(check_team_change(&outsider, &team, other, &set(&[View])).is_err());
+        assert_eq!(check_team_change(&outsider, &team, other, &set(&[])), Ok(()));
     }
 }

@@ -47,7 +47,7 @@ impl Priority {
 pub struct EntityRef {
     /// Entity type, e.g. `campaign`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: crate::visibility::EntityKind,
     /// Its id.
     pub id: String,
 }

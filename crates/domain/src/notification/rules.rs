@@ -17,6 +17,7 @@
 use serde_json::Value;
 
 use super::{EntityRef, Priority};
+use crate::visibility::EntityKind;
 use crate::{ShowId, UserId};
 
 /// Who a planned notification goes to.
@@ -62,8 +63,8 @@ fn users(v: Option<&Value>, field: &str) -> Vec<UserId> {
         .unwrap_or_default()
 }
 
-fn entity(kind: &str, v: Option<&Value>) -> Option<EntityRef> {
-    Some(EntityRef { kind: kind.into(), id: text(v, "id")?.to_owned() })
+fn entity(kind: EntityKind, v: Option<&Value>) -> Option<EntityRef> {
+    Some(EntityRef { kind, id: text(v, "id")?.to_owned() })
 }
 
 /// The notifications a change of an item of `entity_type` calls for (`before`/`after` absent for a
@@ -86,12 +87,12 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
                     title: "You were added to a campaign team".into(),
                     body: format!("You are on the team as {role}."),
                     priority: Priority::Normal,
-                    entity: EntityRef { kind: "campaign".into(), id: campaign.into() },
+                    entity: EntityRef { kind: EntityKind::Campaign, id: campaign.into() },
                 });
             }
         }
         "campaign" if moved => {
-            let Some(e) = entity("campaign", after) else { return out };
+            let Some(e) = entity(EntityKind::Campaign, after) else { return out };
             let owner = user(after, "ownerId").into_iter().collect::<Vec<_>>();
             let (to_whom, kind, title, priority) = match (from.as_deref(), to.as_deref()) {
                 (_, Some("pending_approval")) => (
@@ -120,7 +121,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
             out.push(Planned { to: to_whom, kind, title: title.clone(), body: title, priority, entity: e });
         }
         "episode" => {
-            let Some(e) = entity("episode", after) else { return out };
+            let Some(e) = entity(EntityKind::Episode, after) else { return out };
             let now = users(after, "talentIds");
             let was = users(before, "talentIds");
             let added: Vec<UserId> = now.iter().filter(|t| !was.contains(t)).copied().collect();
@@ -155,7 +156,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
             }
         }
         "backup" if moved => {
-            let Some(e) = entity("backup", after) else { return out };
+            let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
                 Some("completed") => ("backup.finished", "A backup finished".to_owned(), Priority::Normal),
                 Some("failed") => ("backup.failed", "A backup failed".to_owned(), Priority::Urgent),
@@ -171,7 +172,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
             });
         }
         "user" if before.is_none() && to.as_deref() == Some("invited") => {
-            let Some(e) = entity("user", after) else { return out };
+            let Some(e) = entity(EntityKind::User, after) else { return out };
             let inviter = user(after, "createdBy").into_iter().collect();
             let who = text(after, "email").unwrap_or_default();
             out.push(Planned {

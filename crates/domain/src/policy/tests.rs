@@ -356,3 +356,48 @@ fn a_rule_on_the_wrong_resource_refuses() {
     assert!(authorize(&p, Action::CampaignRead, &Resource::Org(org)).is_err());
     assert!(authorize(&p, Action::ClientRead, &Resource::Org(org)).is_err());
 }
+
+#[test]
+fn producers_manage_a_team_only_as_members_who_edit_and_manage() {
+    let (org, me) = (OrgId::new(), UserId::new());
+    let p = principal(Role::Producer, org, me, ClientId::new());
+    for (perms, allowed) in [
+        (vec![TeamPermission::ManageTeam], false),
+        (vec![TeamPermission::Edit], false),
+        (vec![TeamPermission::Edit, TeamPermission::ManageTeam], true),
+    ] {
+        let team = vec![TeamMember {
+            campaign_id: CampaignId::new(),
+            org_id: org,
+            user_id: me,
+            role: TeamRole::Producer,
+            permissions: perms.iter().copied().collect::<BTreeSet<_>>(),
+            added_at: Utc::now(),
+            added_by: UserId::new(),
+            updated_by: None,
+            updated_at: None,
+            version: 1,
+        }];
+        let facts = CampaignFacts {
+            org,
+            owner: UserId::new(),
+            client: None,
+            team: &team,
+            client_sellers: &[],
+            show_producers: &[me],
+        };
+        let got = authorize(&p, Action::CampaignManageTeam, &Resource::Campaign(facts));
+        assert_eq!(got.is_ok(), allowed, "{perms:?}");
+    }
+}
+
+#[test]
+fn listings_cover_all_the_related_set_or_nothing() {
+    assert_eq!(scope(Action::CampaignRead, Role::Admin), Scope::All(View::Full));
+    assert_eq!(scope(Action::CampaignRead, Role::Seller), Scope::Related);
+    assert_eq!(scope(Action::CampaignRead, Role::Client), Scope::Related);
+    assert_eq!(scope(Action::UserList, Role::Seller), Scope::All(View::NamesAndRoles));
+    assert_eq!(scope(Action::UserList, Role::Client), Scope::None);
+    assert_eq!(scope(Action::ShowRead, Role::Talent), Scope::Related);
+    assert_eq!(scope(Action::ActivityRead, Role::Producer), Scope::Related);
+}

@@ -34,11 +34,19 @@ pub fn status_class(status: u16) -> &'static str {
 
 /// The line of one request: `Requests`, `Errors` (5xx), `FunctionErrors`, `Throttles`, `Latency`
 /// and `StoreCalls`: over everything (for the totals' percentiles), by function, by function and
-/// route, and by function, route and status class.
+/// route, and by function, route and status class; a request made in an organization also by
+/// organization, so an admin's figures are their organization's alone.
 pub fn request_line(s: &RequestSample<'_>, request_id: &str) -> String {
+    let mut dimensions = vec![json!([]), json!(["Function"]), json!(["Function", "Route"])];
+    dimensions.push(json!(["Function", "Route", "StatusClass"]));
+    if s.org.is_some() {
+        dimensions.push(json!(["OrgId"]));
+        dimensions.push(json!(["OrgId", "Function", "Route"]));
+        dimensions.push(json!(["OrgId", "Function", "Route", "StatusClass"]));
+    }
     let mut v = envelope(
         NAMESPACE,
-        json!([[], ["Function"], ["Function", "Route"], ["Function", "Route", "StatusClass"]]),
+        Value::Array(dimensions),
         json!([
             {"Name": "Requests", "Unit": "Count"},
             {"Name": "Errors", "Unit": "Count"},
@@ -51,6 +59,9 @@ pub fn request_line(s: &RequestSample<'_>, request_id: &str) -> String {
     v["Function"] = json!(s.function);
     v["Route"] = json!(s.route);
     v["StatusClass"] = json!(status_class(s.status));
+    if let Some(org) = s.org {
+        v["OrgId"] = json!(org);
+    }
     v["Requests"] = json!(1);
     v["Errors"] = json!(u8::from(s.status >= 500));
     v["FunctionErrors"] = json!(u8::from(s.function_error));
@@ -103,6 +114,7 @@ mod tests {
             latency: Duration::from_millis(12),
             store_calls: 3,
             function_error: true,
+            org: Some("01JD0000000000000000000001"),
         };
         let v: Value = serde_json::from_str(&request_line(&s, "rid-1")).unwrap();
         let m = &v["_aws"]["CloudWatchMetrics"][0];

@@ -68,6 +68,8 @@ pub struct RequestSample<'a> {
     pub store_calls: u32,
     /// Whether the function failed (rather than the client).
     pub function_error: bool,
+    /// The organization the request acted in, when it had a principal.
+    pub org: Option<&'a str>,
 }
 
 /// The stream processors' figures.
@@ -84,6 +86,7 @@ pub struct StreamStats {
 #[derive(Debug, Default)]
 struct Slot {
     requests: HashMap<(String, String), RequestStats>,
+    org_requests: HashMap<(String, String, String), RequestStats>,
     counters: HashMap<(String, String), u64>,
     stream: StreamStats,
 }
@@ -93,6 +96,8 @@ struct Slot {
 pub struct Window {
     /// Per `(function, route)`.
     pub requests: BTreeMap<(String, String), RequestStats>,
+    /// Per `(organization id, function, route)`: the requests made in one organization.
+    pub org_requests: BTreeMap<(String, String, String), RequestStats>,
     /// Business counters per `(organization id, name)`.
     pub counters: BTreeMap<(String, String), u64>,
     /// The change stream.
@@ -100,6 +105,15 @@ pub struct Window {
 }
 
 impl Window {
+    /// The requests made in organization `org`, per `(function, route)`.
+    pub fn requests_of(&self, org: &str) -> BTreeMap<(String, String), RequestStats> {
+        self.org_requests
+            .iter()
+            .filter(|((o, _, _), _)| o == org)
+            .map(|((_, f, r), s)| ((f.clone(), r.clone()), s.clone()))
+            .collect()
+    }
+
     /// All requests of the window together.
     pub fn total(&self) -> RequestStats {
         let mut t = RequestStats::default();
@@ -147,15 +161,20 @@ impl MetricsRegistry {
         match (namespace, text("Route"), text("Metric")) {
             (Some(super::emf::NAMESPACE), Some(route), _) => self.with_slot(|slot| {
                 let function = text("Function").unwrap_or("-");
-                let stats = slot.requests.entry((function.to_owned(), route.to_owned())).or_default();
                 let class = text("StatusClass").unwrap_or("");
-                stats.requests += num("Requests") as u64;
-                stats.client_errors += u64::from(class == "4xx");
-                stats.server_errors += num("Errors") as u64;
-                stats.throttled += num("Throttles") as u64;
-                stats.function_errors += num("FunctionErrors") as u64;
-                stats.store_calls += num("StoreCalls") as u64;
-                stats.latency.record(Duration::from_secs_f64(num("Latency").max(0.0) / 1000.0));
+                let add = |stats: &mut RequestStats| {
+                    stats.requests += num("Requests") as u64;
+                    stats.client_errors += u64::from(class == "4xx");
+                    stats.server_errors += num("Errors") as u64;
+                    stats.throttled += num("Throttles") as u64;
+                    stats.function_errors += num("FunctionErrors") as u64;
+                    stats.store_calls += num("StoreCalls") as u64;
+                    stats.latency.record(Duration::from_secs_f64(num("Latency").max(0.0) / 1000.0));
+                };
+                add(slot.requests.entry((function.to_owned(), route.to_owned())).or_default());
+                if let Some(org) = text("OrgId") {
+                    add(slot.org_requests.entry((org.to_owned(), function.to_owned(), route.to_owned())).or_default());
+                }
             }),
             (Some(super::emf::NAMESPACE), None, _) if v.get("StreamRecordAge").is_some() => self.with_slot(|slot| {
                 slot.stream.batches += 1;
@@ -181,6 +200,9 @@ impl MetricsRegistry {
             for (k, s) in &slot.requests {
                 w.requests.entry(k.clone()).or_default().merge(s);
             }
+            for (k, s) in &slot.org_requests {
+                w.org_requests.entry(k.clone()).or_default().merge(s);
+            }
             for (k, n) in &slot.counters {
                 *w.counters.entry(k.clone()).or_default() += n;
             }
@@ -204,6 +226,7 @@ mod tests {
             latency: Duration::from_millis(ms),
             store_calls: 2,
             function_error: status == 503,
+            org: (status != 429).then_some("org-1"),
         }
     }
 
@@ -213,6 +236,10 @@ mod tests {
         for (status, ms) in [(200, 5), (200, 7), (404, 3), (503, 900), (429, 1)] {
             r.ingest(&super::super::emf::request_line(&sample(status, ms), "rid"));
         }
+        let w = r.window(Duration::from_secs(60));
+        let of_org = w.requests_of("org-1");
+        assert_eq!(of_org.values().map(|s| s.requests).sum::<u64>(), 4, "the throttled one had no organization");
+        assert!(w.requests_of("org-2").is_empty(), "nothing of one organization shows in another's");
         r.ingest(&super::super::emf::counter_line("org-1", "campaign.transitioned", 2));
         r.ingest(&super::super::emf::counter_line("org-1", "campaign.transitioned", 1));
         r.ingest(&super::super::emf::stream_line("StreamFunction", 40, 1));
