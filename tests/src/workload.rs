@@ -54,7 +54,7 @@ impl Route {
         }
     }
 
-    /// The documented minimum of table calls (ARCHITECTURE.md, "Store calls per request").
+    /// The documented minimum of table calls (docs/architecture.md, "Store calls per request").
     pub fn minimum_calls(self) -> u32 {
         match self {
             // The campaign and its team: one Query of the campaign's partition.

@@ -6,7 +6,7 @@
 //! - `identity::{local,cognito}::*`: the identity port, the same cases on each adapter.
 //! - `costs::*`: store calls per request stay bounded whatever the data.
 //! - `consistency::*`: template.yaml and infra/openapi.yaml describe the same API.
-//! - `access::*`: template.yaml's IAM evaluated from the attacker's side (tenant isolation).
+//! - `iam::*`: template.yaml's IAM evaluated from the attacker's side (tenant isolation).
 
 /// Runs each named case of `$cases` once per adapter: `embedded::<case>` and `dynamodb::<case>`.
 macro_rules! on_both_adapters {
@@ -30,10 +30,10 @@ macro_rules! on_both_adapters {
     };
 }
 
-mod access;
 mod consistency;
 mod contract;
 mod costs;
 mod e2e;
+mod iam;
 mod identity;
 mod repositories;

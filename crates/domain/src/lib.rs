@@ -3,7 +3,7 @@
 //! A newcomer's map:
 //! - [`ids`], [`money`], [`validation`]: value types shared by every entity.
 //! - [`role`]: roles and the verified [`role::Principal`] a request acts as.
-//! - [`policy`]: the permission table of DOMAIN.md as data, and [`policy::authorize`].
+//! - [`permissions`]: the permission table of docs/domain.md as data, and [`permissions::authorize`].
 //! - one module per entity ([`organization`], [`user`], [`client`], [`campaign`], [`show`],
 //!   [`episode`], [`availability`], [`notification`], [`activity`], [`backup`], [`api_key`]), each owning its
 //!   fields, validation and key builders with the access patterns beside them.
@@ -28,7 +28,7 @@ pub mod media;
 pub mod money;
 pub mod notification;
 pub mod organization;
-pub mod policy;
+pub mod permissions;
 pub mod role;
 pub mod show;
 pub mod stamp;

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::{ClientId, OrgId, UserId};
 
-/// The six roles of DOMAIN.md.
+/// The six roles of docs/domain.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -1,7 +1,7 @@
 //! What a reader may see of an entity, decided in one place.
 //!
 //! [`EntityKind`] names every kind of entity a reader can refer to (activity, media, live
-//! updates, notifications). The policy ([`crate::policy::authorize`]) answers whether a reader
+//! updates, notifications). The policy ([`crate::permissions::authorize`]) answers whether a reader
 //! may read an entity and with which [`View`]; [`Lens`] turns that answer (and, for a campaign,
 //! the reader's team permissions) into the fields they see, and [`Lens::shows`] is the one field
 //! rule that every exit applies: a GET, a list, an activity entry's diff, a live update and,
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::campaign::team::{TeamMember, TeamPermission};
-use crate::policy::{Action, View};
+use crate::permissions::{Action, View};
 use crate::{Role, UserId};
 
 /// A kind of entity a reader can refer to.

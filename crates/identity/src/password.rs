@@ -1,4 +1,4 @@
-//! Passwords: the policy of DOMAIN.md (at least 12 characters) and argon2id hashes in PHC string
+//! Passwords: the policy of docs/domain.md (at least 12 characters) and argon2id hashes in PHC string
 //! form, with the parameters OWASP recommends (19 MiB, 2 iterations, 1 lane: argon2's defaults).
 
 use argon2::password_hash::rand_core::OsRng;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-/// Lifetime of an access token in seconds (DOMAIN.md: one hour).
+/// Lifetime of an access token in seconds (docs/domain.md: one hour).
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 
 /// The claims of an access token, as Cognito issues them (`token_use` = `access`, the app client

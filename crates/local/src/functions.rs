@@ -8,7 +8,7 @@ use std::sync::Arc;
 use lambda_http::{Body, BoxFuture, Error, Request, Response};
 use podcastflow_activities::ActivitiesApp;
 use podcastflow_auth::AuthApp;
-use podcastflow_authorizer::Authorizer;
+use podcastflow_authorization::Authorizer;
 use podcastflow_backup_job::BackupJobApp;
 use podcastflow_backups::BackupsApp;
 use podcastflow_campaign_job::CampaignJob;
@@ -246,7 +246,7 @@ pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
             "AuthorizerFunction".to_owned(),
             event(move |e| {
                 let a = authorizer.clone();
-                async move { podcastflow_authorizer::handle(&a, e).await }
+                async move { podcastflow_authorization::handle(&a, e).await }
             }),
         ),
         (

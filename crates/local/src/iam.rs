@@ -1,6 +1,6 @@
 //! IAM as template.yaml writes it, applied to the local stack: each function's role policies and
 //! the tenant data role are read from the template, and every table call a function makes is
-//! evaluated against them (with `podcastflow_access`, IAM's rules), as AWS would. So the local
+//! evaluated against them (with `podcastflow_iam`, IAM's rules), as AWS would. So the local
 //! stack, and every end-to-end test on it, holds the code to the credentials it will have in AWS:
 //! a call its role or its tenant session would not allow fails here with `AccessDenied`.
 
@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use podcastflow_access::tenant::{ORG_TAG, dynamodb_request, platform_prefixes, session_policy};
-use podcastflow_access::{Decision, Policy, Request, evaluate};
 use podcastflow_domain::OrgId;
 use podcastflow_domain::keys::Key;
+use podcastflow_iam::tenant::{ORG_TAG, dynamodb_request, platform_prefixes, session_policy};
+use podcastflow_iam::{Decision, Policy, Request, evaluate};
 use podcastflow_platform::tenancy::{ScopedTables, Session, SessionSource, TenantTables};
 use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update, item};
 use serde_yaml_ng::Value;
@@ -290,7 +290,7 @@ mod tests {
 
     use super::*;
     use crate::template::BUNDLED;
-    use podcastflow_access::tenant::as_tenant;
+    use podcastflow_iam::tenant::as_tenant;
 
     #[test]
     fn the_bundled_template_grants_parse() {

@@ -1,5 +1,5 @@
 //! The local stack: PodcastFlow in one process, the same handler code as in AWS behind faithful
-//! stand-ins for what AWS provides (ARCHITECTURE.md section 2).
+//! stand-ins for what AWS provides (docs/architecture.md section 2).
 //!
 //! - [`template`]: what template.yaml deploys (routes today; schedules, buckets as they arrive).
 //! - [`routes`]: API Gateway's route matching (literal over `{param}` over `{proxy+}`).

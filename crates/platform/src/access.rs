@@ -1,9 +1,9 @@
-//! The permission policy at the edge: a refusal of `podcastflow_domain::policy` as the problem
+//! The permission policy at the edge: a refusal of `podcastflow_domain::permissions` as the problem
 //! the client gets (404 for what they may not see, 403 for what they may not do).
 
 use lambda_http::http::StatusCode;
 use podcastflow_domain::Principal;
-use podcastflow_domain::policy::{Action, Denial, Resource, View, authorize};
+use podcastflow_domain::permissions::{Action, Denial, Resource, View, authorize};
 
 use crate::Problem;
 

@@ -94,7 +94,7 @@ impl AppContext {
         let Ok(role) = setting("TENANT_ROLE_ARN") else { return Ok(context) };
         let table_arn = setting("TABLE_ARN")?;
         let platform = std::env::var("TENANT_PLATFORM_KEYS").unwrap_or_default();
-        let platform = podcastflow_access::tenant::platform_prefixes(&platform)
+        let platform = podcastflow_iam::tenant::platform_prefixes(&platform)
             .map_err(|e| InvalidSetting("TENANT_PLATFORM_KEYS", e.to_string()))?;
         let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "podcastflow".into());
         let sts = podcastflow_resilience::sdk_config().await;

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on POST creates (ARCHITECTURE section 6): the first request with a key runs;
+//! `Idempotency-Key` on POST creates (docs/architecture.md section 7): the first request with a key runs;
 //! a repeat with the same key, method, path and body gets the first answer again, without running
 //! twice; the same key with another request is 422; a repeat while the first still runs is 409.
 //! Only successful answers are remembered (24 hours): a failed create may be retried with the

@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::user::Preferences;
 use podcastflow_store::repo::users::UserRepo;
 

@@ -9,7 +9,7 @@ use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::client::Client;
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::notification::EntityRef;
-use podcastflow_domain::policy::{Action, CampaignFacts, Denial, Resource, View, authorize};
+use podcastflow_domain::permissions::{Action, CampaignFacts, Denial, Resource, View, authorize};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::user::User;
 use podcastflow_domain::visibility::{EntityKind, Lens};

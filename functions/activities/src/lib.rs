@@ -3,7 +3,7 @@
 //! `GET /activities` (newest first; `entityType` + `entityId`, or `actorId`, or `from`/`to` times;
 //! paged), `GET /activities/{activityId}`, `POST /activities {action, entity, details}` (events a
 //! client reports, e.g. `client.viewed`). Admins and master read the whole organization's log;
-//! sellers, producers and talent read the activity of entities they may read (DOMAIN.md), and
+//! sellers, producers and talent read the activity of entities they may read (docs/domain.md), and
 //! their own; client users none.
 
 mod routes;

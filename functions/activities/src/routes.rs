@@ -7,7 +7,7 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::notification::EntityRef;
-use podcastflow_domain::policy::{Action, Resource, Scope, scope};
+use podcastflow_domain::permissions::{Action, Resource, Scope, scope};
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ActivityId, Principal, UserId, ValidationErrors};
 use podcastflow_platform::visibility::lens_of;

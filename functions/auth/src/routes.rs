@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AuthApp;
 
-/// Failed sign-ins one account may have in 15 minutes (DOMAIN.md).
+/// Failed sign-ins one account may have in 15 minutes (docs/domain.md).
 pub const ACCOUNT_LIMIT: Limit = Limit { max: 10, window_seconds: 900 };
 /// Failed sign-ins one client IP may have in 15 minutes (offices share addresses).
 pub const IP_LIMIT: Limit = Limit { max: 50, window_seconds: 900 };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use podcastflow_authorizer::{Authorizer, handle};
+use podcastflow_authorization::{Authorizer, handle};
 use podcastflow_identity::{HttpKeySource, TokenVerifier};
 use podcastflow_platform::context::{AppContext, setting};
 use podcastflow_platform::serve_events;

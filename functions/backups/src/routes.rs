@@ -8,7 +8,7 @@ use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::backup::{
     Backup, BackupKind, BackupSchedule, BackupStatus, Restore, RestoreGroup, RestoreMode,
 };
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::{BackupId, Principal, ValidationErrors};
 use podcastflow_platform::conditional::stale;
 use podcastflow_platform::{

@@ -2,7 +2,7 @@
 
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, Principal};
 use podcastflow_platform::visibility::{CampaignRelations, Needs};

@@ -8,7 +8,7 @@
 //! `podcastflow_domain::campaign::transitions`), `GET /campaigns/{campaignId}/history`,
 //! `POST /campaigns/{campaignId}/team`, `PUT` and `DELETE /campaigns/{campaignId}/team/{userId}`.
 //!
-//! Who sees what is the policy's (DOMAIN.md); client users get the client view, producers and
+//! Who sees what is the policy's (docs/domain.md); client users get the client view, producers and
 //! talent without `viewFinancials` no budget ([`podcastflow_domain::campaign::view`]).
 
 mod access;

@@ -17,7 +17,7 @@ use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::team::{TeamMember, TeamRole};
 use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
-use podcastflow_domain::policy::View;
+use podcastflow_domain::permissions::View;
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
 use podcastflow_platform::{

@@ -9,7 +9,7 @@ use podcastflow_domain::campaign::team::{TeamMember, TeamPermission, TeamRole};
 use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, Targeting};
 use podcastflow_domain::client::{ClientStatus, ClientType};
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::show::ShowStatus;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::visibility::{EntityKind, Lens, Part};

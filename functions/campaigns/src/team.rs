@@ -8,7 +8,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::{TeamChangeRefusal, TeamMember, TeamPermission, TeamRole, check_team_change};
-use podcastflow_domain::policy::Action;
+use podcastflow_domain::permissions::Action;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{Principal, Role, UserId, ValidationErrors};
 use podcastflow_platform::{

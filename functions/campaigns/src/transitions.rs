@@ -6,7 +6,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::transitions::{Actor, TransitionError, check, next_statuses};
 use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
-use podcastflow_domain::policy::Action;
+use podcastflow_domain::permissions::Action;
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ValidationErrors, campaign::Campaign};
 use podcastflow_platform::{Outcome, PageBody, Problem, json, json_body, optional_if_match, paging, principal};

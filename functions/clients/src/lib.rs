@@ -3,7 +3,7 @@
 //! `GET /clients` (paged; `status` (default active), `type`, `assignedSeller`, `q` name prefix),
 //! `POST /clients`, `GET /clients/{clientId}`, `PUT /clients/{clientId}` (merge; If-Match),
 //! `DELETE /clients/{clientId}` (archive; If-Match; refused while campaigns are won, live or
-//! paused). Who sees what (DOMAIN.md): master and admins all; sellers the clients assigned to them
+//! paused). Who sees what (docs/domain.md): master and admins all; sellers the clients assigned to them
 //! (a seller who creates a client is assigned to it); client users their own client; producers
 //! and talent none.
 

@@ -4,7 +4,7 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
-use podcastflow_domain::policy::{Action, Resource, Rule, rule};
+use podcastflow_domain::permissions::{Action, Resource, Rule, rule};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
-use podcastflow_domain::policy::{Action, Rule, rule};
+use podcastflow_domain::permissions::{Action, Rule, rule};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use podcastflow_platform::{

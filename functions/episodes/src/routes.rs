@@ -8,7 +8,7 @@ use podcastflow_domain::availability::conflict;
 use podcastflow_domain::episode::render;
 use podcastflow_domain::episode::transitions::{EpisodeTransitionError, check};
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::show::{Show, ShowStatus};
 use podcastflow_domain::{EpisodeId, Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::visibility::Facts;

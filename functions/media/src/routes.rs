@@ -7,7 +7,7 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::media::{Media, MediaStatus, check_upload, safe_file_name};
 use podcastflow_domain::notification::EntityRef;
-use podcastflow_domain::policy::Action;
+use podcastflow_domain::permissions::Action;
 use podcastflow_domain::visibility::EntityKind;
 use podcastflow_domain::{MediaId, Principal, Stamp};
 use podcastflow_platform::visibility::{Facts, Needs};

@@ -12,7 +12,7 @@
 //! - `GET /monitoring/alerts`: every alarm's state ([`alerts::RULES`]); an admin sees the
 //!   per-organization ones for their organization only.
 //!
-//! Metrics and alerts are for admins and master (DOMAIN.md); others get 403.
+//! Metrics and alerts are for admins and master (docs/domain.md); others get 403.
 
 pub mod alerts;
 pub mod cloudwatch;
@@ -25,9 +25,9 @@ use std::time::Duration;
 use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, LambdaEvent, Request, RequestExt, Response};
-use podcastflow_authorizer::Authorizer;
+use podcastflow_authorization::Authorizer;
 use podcastflow_domain::Role;
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_platform::{Problem, allow, json, principal, query_param, request_id};
 use serde::Serialize;
 use serde_json::json;
@@ -68,7 +68,7 @@ async fn operator(app: &MonitoringApp, req: &Request) -> bool {
     event.headers.insert("authorization", auth.clone());
     event.method_arn = Some(String::from("arn:aws:execute-api:-:-:-/-/GET/monitoring/health"));
     event.request_context.request_id = Some(request_id(req));
-    match podcastflow_authorizer::handle(&app.authorizer, LambdaEvent::new(event, Default::default())).await {
+    match podcastflow_authorization::handle(&app.authorizer, LambdaEvent::new(event, Default::default())).await {
         Ok(policy) => {
             let allowed =
                 policy.pointer("/policyDocument/Statement/0/Effect").and_then(|v| v.as_str()) == Some("Allow");

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use podcastflow_authorizer::Authorizer;
+use podcastflow_authorization::Authorizer;
 use podcastflow_identity::cognito::CognitoIdentity;
 use podcastflow_identity::{HttpKeySource, TokenVerifier};
 use podcastflow_monitoring::cloudwatch::CloudWatchSource;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::{NotificationId, Principal};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, json, json_body, not_found, paging, preferences, principal,

@@ -11,7 +11,7 @@ use chrono::Utc;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use podcastflow_domain::organization::{OrgSettings, OrgStatus, Organization};
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::{OrgId, Principal, Role, Stamp, UserId};
 use podcastflow_identity::provisioning::{PLATFORM_SLUG, ProvisionError, create_organization};

@@ -3,7 +3,7 @@
 //! `GET /shows` (paged by name; `status` (default active), `q` name prefix), `POST /shows`,
 //! `GET /shows/{showId}`, `PUT /shows/{showId}` (merge; If-Match; includes `adConfig`),
 //! `DELETE /shows/{showId}` (archive; If-Match), `PUT /shows/{showId}/assignments
-//! {producerIds, talentIds}` (If-Match). Who sees what (DOMAIN.md): everyone inside the organization
+//! {producerIds, talentIds}` (If-Match). Who sees what (docs/domain.md): everyone inside the organization
 //! but talent and client users sees every show; talent the shows they are assigned to; client users
 //! the public fields of the shows their campaigns target. A producer who creates a show produces it.
 

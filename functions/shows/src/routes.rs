@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use podcastflow_domain::policy::{Action, Resource, Rule, Scope, rule, scope};
+use podcastflow_domain::permissions::{Action, Resource, Rule, Scope, rule, scope};
 use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{Principal, Role, ShowId, Stamp, UserId, ValidationErrors};

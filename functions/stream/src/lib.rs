@@ -1,5 +1,5 @@
 //! `stream`: every committed write of the table, as DynamoDB Streams delivers it, through the
-//! change processors (ARCHITECTURE section 5). Handlers never audit inline: this is where it
+//! change processors (docs/architecture.md section 6). Handlers never audit inline: this is where it
 //! happens, so it cannot be forgotten.
 //!
 //! Processors: **realtime** (each change posted to the connections following its topics, rendered

@@ -28,7 +28,7 @@ use podcastflow_domain::connection::{Presence, PresenceState, Reader, Subscripti
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::keys::{self, org_of_pk};
 use podcastflow_domain::notification::Notification;
-use podcastflow_domain::policy::{Action, Resource, authorize};
+use podcastflow_domain::permissions::{Action, Resource, authorize};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::topic::Topic;
 use podcastflow_domain::visibility::Lens;

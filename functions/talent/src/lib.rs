@@ -4,7 +4,7 @@
 //! `PUT /talent/{userId}/availability {windows}` (replaces the whole set; If-Match),
 //! `GET /talent/{userId}/schedule` (upcoming recording and air dates across shows, from `from`,
 //! default today; paged). Admins and master read and write anyone's; sellers and producers read;
-//! talent read and write their own (DOMAIN.md). Episodes check assignments against these windows.
+//! talent read and write their own (docs/domain.md). Episodes check assignments against these windows.
 
 mod routes;
 

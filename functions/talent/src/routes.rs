@@ -7,7 +7,7 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::availability::{AvailabilityWindow, WindowKind};
 use podcastflow_domain::episode::EpisodeStatus;
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{Principal, Role, ShowId, UserId, ValidationErrors, WindowId};
 use podcastflow_platform::{

@@ -4,7 +4,7 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use podcastflow_domain::api_key::{ApiKey, SECRET_PREFIX, usage_key};
-use podcastflow_domain::policy::{Action, Resource};
+use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::{ApiKeyId, Role, Stamp};
 use podcastflow_identity::tokens::{digest, random_token};
 use podcastflow_platform::{

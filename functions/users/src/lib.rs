@@ -3,7 +3,7 @@
 //! `GET /users` (paged; `role`, `status` filters), `GET /users/{id}`, `POST /users` (invite),
 //! `PUT /users/{id}` (name, role, clientId, timezone, status; If-Match), `DELETE /users/{id}`
 //! (disable, history kept), `GET/PUT /users/me/preferences`, `POST/GET /api-keys`,
-//! `DELETE /api-keys/{id}` (each key registered with API Gateway's usage plan for API keys). Guardrails of DOMAIN.md: nobody grants master but master; nobody
+//! `DELETE /api-keys/{id}` (each key registered with API Gateway's usage plan for API keys). Guardrails of docs/domain.md: nobody grants master but master; nobody
 //! changes their own role or status; a client user needs a client of their organization.
 //! A role change or a disable revokes the user's tokens (the authorizer refuses them after its
 //! cache TTL) and their refresh tokens.

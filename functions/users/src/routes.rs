@@ -3,7 +3,7 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use podcastflow_domain::policy::{Action, Resource, View};
+use podcastflow_domain::permissions::{Action, Resource, View};
 use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::visibility::{EntityKind, Lens};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId};

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::Error;
 use podcastflow_domain::Principal;
 use podcastflow_domain::connection::{Connection, MAX_TOPICS, PRESENCE_TTL_SECONDS, Presence, PresenceState};
-use podcastflow_domain::policy::{self, Resource, authorize};
+use podcastflow_domain::permissions::{self, Resource, authorize};
 use podcastflow_domain::topic::Topic;
 use podcastflow_platform::visibility::lens_of;
 use podcastflow_store::TenantTable;
@@ -90,7 +90,7 @@ async fn may_follow(t: &TenantTable, p: &Principal, topic: &Topic) -> Result<boo
         Topic::User(u) => *u == p.user_id,
         // Every update on these is filtered per reader before it is sent.
         Topic::OrgCampaigns | Topic::OrgShows | Topic::OrgEpisodes => true,
-        Topic::OrgBackups => authorize(p, policy::Action::BackupManage, &Resource::Org(p.org_id)).is_ok(),
+        Topic::OrgBackups => authorize(p, permissions::Action::BackupManage, &Resource::Org(p.org_id)).is_ok(),
         Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) => match topic.entity() {
             Some(e) => lens_of(t, p, &e).await?.is_some(),
             None => false,

@@ -62,7 +62,9 @@ fn every_function_has_sample_events_and_every_event_is_fed_to_its_handler() {
         }
     }
     let mut sources = String::new();
-    for dir in std::fs::read_dir(root().join("functions")).expect("functions/") {
+    // A function's handler is tested in its crate, or in the crate its decision lives in.
+    let crates = std::fs::read_dir(root().join("crates")).expect("crates/");
+    for dir in std::fs::read_dir(root().join("functions")).expect("functions/").chain(crates) {
         let src = dir.expect("an entry").path().join("src");
         for file in std::fs::read_dir(&src).into_iter().flatten().flatten() {
             sources.push_str(&std::fs::read_to_string(file.path()).unwrap_or_default());
@@ -158,4 +160,45 @@ fn metered_routes_and_the_usage_plan_keys_agree() {
     assert!(template.usage_plans.iter().any(|p| p.id == API_KEYS_PLAN && p.throttle.is_some() && p.quota.is_some()));
     let key = template.usage_keys.iter().find(|k| k.id == INTERACTIVE_KEY).expect("the interactive key");
     assert!(key.enabled && !key.plans.is_empty(), "{key:?}");
+}
+
+/// The package names and manifests of the crates under `dir` (`crates` or `functions`).
+fn packages_in(dir: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root().join(dir)).expect("directory") {
+        let manifest = entry.expect("entry").path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let name = text
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \"").and_then(|r| r.strip_suffix('"')))
+            .unwrap_or_else(|| panic!("{} names no package", manifest.display()))
+            .to_owned();
+        out.push((name, text));
+    }
+    out
+}
+
+/// The dependency graph flows one way: a function depends on crates/ only, never on another
+/// function (what two functions share lives in a crate), and no crate but the local stack
+/// depends on a function.
+#[test]
+fn functions_depend_only_on_crates() {
+    let functions = packages_in("functions");
+    let names: BTreeSet<&str> = functions.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.len() >= 18, "{names:?}");
+    let depends_on = |manifest: &str, package: &str| {
+        manifest.lines().any(|l| l.trim_start().strip_prefix(package).is_some_and(|r| r.starts_with(['.', ' ', '='])))
+    };
+    let mut wrong = Vec::new();
+    for (name, manifest) in functions.iter().chain(packages_in("crates").iter()) {
+        if name == "podcastflow-local" {
+            continue;
+        }
+        for other in names.iter().filter(|o| **o != name) {
+            if depends_on(manifest, other) {
+                wrong.push(format!("{name} -> {other}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "functions depend only on crates/: {wrong:?}");
 }

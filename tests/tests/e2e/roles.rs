@@ -1,4 +1,4 @@
-//! The role matrix of DOMAIN.md for every route so far, driven through the local stack with a
+//! The role matrix of docs/domain.md for every route so far, driven through the local stack with a
 //! user of every role and an admin of another organization: allowed, 403, or 404 for what the
 //! caller may not see. Plus the guardrails on users and API keys from the attacker's side.
 

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Whether the actor may edit the campaign at all is the permission policy's question
-//! ([`crate::policy`]); this module answers whether the edge itself is open to them.
+//! ([`crate::permissions`]); this module answers whether the edge itself is open to them.
 
 use std::fmt;
 

@@ -45,7 +45,7 @@ mod tests {
     use super::*;
     use crate::campaign::team::{TeamPermission, TeamRole};
     use crate::campaign::tests::campaign;
-    use crate::policy::View;
+    use crate::permissions::View;
     use crate::{Role, UserId};
 
     fn member(user: UserId, permissions: &[TeamPermission]) -> TeamMember {

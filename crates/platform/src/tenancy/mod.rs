@@ -1,6 +1,6 @@
-//! The table as each tenant's requests reach it (ARCHITECTURE.md section 4). In AWS every
+//! The table as each tenant's requests reach it (docs/architecture.md section 4). In AWS every
 //! organization gets credentials of its own: a session of the tenant data role, tagged with the
-//! organization and carrying the session policy of `podcastflow_access::tenant`, so IAM refuses
+//! organization and carrying the session policy of `podcastflow_iam::tenant`, so IAM refuses
 //! any key outside `ORG#<orgId>#`. The `TenantTable` prefix check is the first fence, IAM the
 //! second: a handler bug that slips past one still meets the other. Sessions are opened on first
 //! use and kept per organization until shortly before they expire, so a warm function pays one

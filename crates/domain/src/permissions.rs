@@ -1,4 +1,4 @@
-//! The permission policy of DOMAIN.md: a table of rules (one per action and role) and one
+//! The permission policy of docs/domain.md: a table of rules (one per action and role) and one
 //! [`authorize`] function. Deny is the default. Reading what the principal may not see answers
 //! [`Denial::NotFound`], so ids are not confirmed to exist; other refusals are
 //! [`Denial::Forbidden`].
@@ -352,11 +352,11 @@ const MASTER_ONLY: [Rule; 6] = [ALLOW, Deny, Deny, Deny, Deny, Deny];
 const ADMINS: [Rule; 6] = [ALLOW, ALLOW, Deny, Deny, Deny, Deny];
 const EVERYONE: [Rule; 6] = [ALLOW; 6];
 const OWN: [Rule; 6] = [Own; 6];
-/// DOMAIN.md: producers manage a team only as members who also edit the campaign.
+/// docs/domain.md: producers manage a team only as members who also edit the campaign.
 const PRODUCER_MANAGES_TEAM: &[TeamPermission] = &[TeamPermission::Edit, TeamPermission::ManageTeam];
 
 /// The policy: for each action, the rule of each role in the order master, admin, seller,
-/// producer, talent, client (the columns of DOMAIN.md's table).
+/// producer, talent, client (the columns of docs/domain.md's table).
 pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::OrganizationCreate, MASTER_ONLY),
     (Action::OrganizationListAll, MASTER_ONLY),

@@ -1,16 +1,16 @@
 //! template.yaml's IAM from the attacker's side: what each role and each tenant session could
-//! reach, evaluated with IAM's rules (`podcastflow_access`) on the keys the code really builds.
+//! reach, evaluated with IAM's rules (`podcastflow_iam`) on the keys the code really builds.
 //! A handler holding tenant A's credentials cannot read or write tenant B's items; no function's
 //! own role reaches any tenant's items; nothing is granted on `*` outside the documented
 //! exceptions; every table grant is bounded by `dynamodb:LeadingKeys` with its Null check.
 
-use podcastflow_access::policy::{Effect, OneOrMany, Request, Statement};
-use podcastflow_access::tenant::{TENANT_ACTIONS, UNSCOPED_ACTIONS, as_tenant, dynamodb_request, session_policy};
-use podcastflow_access::{Decision, Policy, evaluate};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::keys::{idempotency, org_pk, tenant_index_pk};
 use podcastflow_domain::user::User;
 use podcastflow_domain::{CampaignId, OrgId, UserId};
+use podcastflow_iam::policy::{Effect, OneOrMany, Request, Statement};
+use podcastflow_iam::tenant::{TENANT_ACTIONS, UNSCOPED_ACTIONS, as_tenant, dynamodb_request, session_policy};
+use podcastflow_iam::{Decision, Policy, evaluate};
 use podcastflow_local::iam::{Access, TABLE_ARN};
 use podcastflow_local::template::BUNDLED;
 

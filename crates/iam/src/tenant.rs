@@ -1,6 +1,6 @@
 //! The credentials a tenant's requests reach the table with: a session of the tenant data role,
 //! tagged with the organization and carrying a session policy, so that IAM itself confines every
-//! key to `ORG#<orgId>#` (ARCHITECTURE.md section 4). A function that writes identity claims in
+//! key to `ORG#<orgId>#` (docs/architecture.md section 4). A function that writes identity claims in
 //! the same transaction as a tenant's user records (e-mail uniqueness, memberships, API key
 //! grants) names those platform prefixes too; nothing else is ever added.
 

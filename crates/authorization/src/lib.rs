@@ -1,4 +1,5 @@
-//! `authorizer`: the Lambda REQUEST authorizer of the REST API and of WebSocket `$connect`.
+//! The authorizer's decision, for the Lambda REQUEST authorizer of the REST API and of WebSocket
+//! `$connect` (`functions/authorizer`) and for monitoring's deep health check.
 //!
 //! Credentials, in this order: `Authorization: Bearer <access token>`, `Authorization: ApiKey
 //! <key>` (or a bearer value starting with `pfk_`), `x-api-key: <key>`, and for browsers'
