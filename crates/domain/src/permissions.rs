@@ -69,6 +69,8 @@ pub enum Action {
     AvailabilityRead,
     /// Write a talent's availability.
     AvailabilityWrite,
+    /// Schedule talent over an unavailable window (`force`).
+    AvailabilityOverride,
     /// Read recordings of an episode or ad read.
     RecordingRead,
     /// Upload or replace recordings.
@@ -89,7 +91,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 39] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -120,6 +122,7 @@ impl Action {
         Action::EpisodeUpdate,
         Action::AvailabilityRead,
         Action::AvailabilityWrite,
+        Action::AvailabilityOverride,
         Action::RecordingRead,
         Action::RecordingWrite,
         Action::NotificationsOwn,
@@ -309,6 +312,8 @@ pub enum Rule {
     Own,
     /// Admin's user management: never to or on master, never their own role or status.
     AdminManagesUsers,
+    /// Anyone but oneself (nobody changes their own role or status, master included).
+    NotSelf,
     /// Seller assigned to the client.
     AssignedSeller,
     /// Client user of that very client.
@@ -373,8 +378,8 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     ),
     (Action::UserInvite, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
     (Action::UserUpdate, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
-    (Action::UserDisable, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
-    (Action::UserChangeRole, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
+    (Action::UserDisable, [NotSelf, AdminManagesUsers, Deny, Deny, Deny, Deny]),
+    (Action::UserChangeRole, [NotSelf, AdminManagesUsers, Deny, Deny, Deny, Deny]),
     (Action::ProfileRead, OWN),
     (Action::ProfileUpdate, OWN),
     (Action::ClientCreate, [ALLOW, ALLOW, ALLOW, Deny, Deny, Deny]),
@@ -400,6 +405,7 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::EpisodeUpdate, [ALLOW, ALLOW, Deny, EpisodeShowProducer, Deny, Deny]),
     (Action::AvailabilityRead, [ALLOW, ALLOW, ALLOW, ALLOW, Own, Deny]),
     (Action::AvailabilityWrite, [ALLOW, ALLOW, Deny, Deny, Own, Deny]),
+    (Action::AvailabilityOverride, ADMINS),
     (Action::RecordingRead, [ALLOW, ALLOW, ALLOW, EpisodeShowProducer, EpisodeTalent, Deny]),
     (Action::RecordingWrite, [ALLOW, ALLOW, Deny, EpisodeShowProducer, EpisodeTalent, Deny]),
     (Action::NotificationsOwn, OWN),
@@ -466,6 +472,7 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         (Deny, _) => None,
         (Allow(view), _) => Some(view),
         (Own, Resource::OwnedBy(owner)) | (Own, Resource::Availability { talent: owner, .. }) => full(owner == me),
+        (NotSelf, Resource::User { id, .. }) | (NotSelf, Resource::RoleChange { id, .. }) => full(id != me),
         (AdminManagesUsers, Resource::Invite { role, .. }) => full(role != Role::Master),
         (AdminManagesUsers, Resource::User { id, role, .. }) => full(role != Role::Master && id != me),
         (AdminManagesUsers, Resource::RoleChange { id, from, to, .. }) => {

@@ -35,6 +35,15 @@ impl IfMatch {
             IfMatch::Version(v) => v,
         }
     }
+
+    /// The current version when the client's `If-Match` names it (or any), else 412 (RFC 9110
+    /// 13.1.1): for writes that build the next version from the one just read.
+    pub fn check(self, current: u64) -> Result<u64, Problem> {
+        match self {
+            IfMatch::Version(v) if v != current => Err(stale(current)),
+            _ => Ok(current),
+        }
+    }
 }
 
 /// The version the client read, from `If-Match` (`*` for any); required on every update.
@@ -82,6 +91,9 @@ mod tests {
             assert_eq!(parse_etag(bad), None, "{bad}");
         }
         assert_eq!(stale(4).status, 412);
+        assert_eq!(IfMatch::Version(4).check(4), Ok(4));
+        assert_eq!(IfMatch::Any.check(4), Ok(4));
+        assert_eq!(IfMatch::Version(3).check(4).map_err(|p| (p.status, p.current_version)), Err((412, Some(4))));
         assert_eq!(stale(4).current_version, Some(4));
     }
 

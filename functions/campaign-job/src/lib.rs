@@ -8,8 +8,8 @@
 
 use chrono::{NaiveDate, Utc};
 use lambda_http::{Error, LambdaEvent};
-use podcastflow_domain::campaign::transitions::automatic_next;
-use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
+use podcastflow_domain::campaign::transitions::{Actor, automatic_next, transition};
+use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_platform::AppContext;
 use podcastflow_store::TenantTable;
@@ -103,21 +103,9 @@ async fn advance_org(
     let now = Utc::now();
     for c in due.into_iter().filter(|c| !c.archived) {
         let Some(to) = automatic_next(c.status, &c.guard_facts(), today) else { continue };
-        let mut next = c.clone();
-        next.status = to;
-        next.probability = to.probability();
-        next.stamp = c.stamp.touched(UserId::SYSTEM, now);
-        let entry = HistoryEntry {
-            campaign_id: c.id,
-            org_id: c.org_id,
-            id: ulid::Ulid::new(),
-            by: None,
-            at: now,
-            from: c.status,
-            to,
-            reason: None,
-        };
-        match repo.transition(&next, c.stamp.version, &entry).await {
+        // The daily job moves campaigns through the same operation as the API.
+        let Ok(moved) = transition(&c, to, Actor::System, UserId::SYSTEM, None, now, today) else { continue };
+        match repo.transition(&moved.campaign, c.stamp.version, &moved.entry).await {
             Ok(()) if to == CampaignStatus::Live => report.started += 1,
             Ok(()) => report.completed += 1,
             // Someone else moved or edited it since it was read: the next run looks again.

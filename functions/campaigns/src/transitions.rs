@@ -4,8 +4,8 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use podcastflow_domain::campaign::transitions::{Actor, TransitionError, check, next_statuses};
-use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
+use podcastflow_domain::campaign::CampaignStatus;
+use podcastflow_domain::campaign::transitions::{Actor, TransitionError, next_statuses, transition};
 use podcastflow_domain::permissions::Action;
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ValidationErrors, campaign::Campaign};
@@ -52,6 +52,9 @@ fn refused(e: &TransitionError, c: &Campaign, actor: Actor) -> Problem {
                     v
                 })
         }
+        TransitionError::Archived => {
+            Problem::new("campaign-archived", StatusCode::CONFLICT, "Campaign archived").detail(e.to_string())
+        }
         TransitionError::AdminOnly { .. } => {
             Problem::new("transition-admin-only", StatusCode::FORBIDDEN, "Admins only").detail(detail)
         }
@@ -65,38 +68,18 @@ impl CampaignsApp {
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
         let c = &l.campaign;
-        let expected = optional_if_match(req)?.expected(c.stamp.version);
+        let expected = optional_if_match(req)?.check(c.stamp.version)?;
         let body: TransitionRequest = json_body(req)?;
         let reason = body.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
         if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON) {
             return Err(Problem::field("reason", "too_long", "at most 1000 characters").into());
         }
-        if c.archived {
-            return Err(Problem::new("campaign-archived", StatusCode::CONFLICT, "Campaign archived")
-                .detail("an archived campaign keeps its status")
-                .into());
-        }
         let actor = Actor::User(p.role);
         let now = Utc::now();
-        check(c.status, body.to, actor, &c.guard_facts(), reason.as_deref(), now.date_naive())
+        let moved = transition(c, body.to, actor, p.user_id, reason, now, now.date_naive())
             .map_err(|e| refused(&e, c, actor))?;
-        let mut next = c.clone();
-        next.status = body.to;
-        next.probability = body.to.probability();
-        next.stamp = c.stamp.touched(p.user_id, now);
-        next.stamp.version = expected + 1;
-        let entry = HistoryEntry {
-            campaign_id: c.id,
-            org_id: c.org_id,
-            id: ulid::Ulid::new(),
-            by: Some(p.user_id),
-            at: now,
-            from: c.status,
-            to: body.to,
-            reason,
-        };
-        CampaignRepo::new(&t).transition(&next, expected, &entry).await?;
-        Ok(campaign_response(&next, l.view, Some(&l.team), StatusCode::OK, rid))
+        CampaignRepo::new(&t).transition(&moved.campaign, expected, &moved.entry).await?;
+        Ok(campaign_response(&moved.campaign, l.view, Some(&l.team), StatusCode::OK, rid))
     }
 
     pub(crate) async fn history(&self, req: &Request, id: &str, rid: &str) -> Outcome {

@@ -6,11 +6,11 @@ use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::availability::conflict;
 use podcastflow_domain::episode::render;
-use podcastflow_domain::episode::transitions::{EpisodeTransitionError, check};
+use podcastflow_domain::episode::transitions::{EpisodeTransitionError, transition};
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
 use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::show::{Show, ShowStatus};
-use podcastflow_domain::{EpisodeId, Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
+use podcastflow_domain::{EpisodeId, Principal, ShowId, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::visibility::Facts;
 use podcastflow_platform::{
     Failure, Outcome, Problem, RoutePath, allow, created, idempotency, if_match, json_body, json_with_etag, merge,
@@ -53,6 +53,15 @@ struct TransitionRequest {
     to: EpisodeStatus,
 }
 
+/// 403 unless the policy lets `p` schedule talent over their unavailable windows.
+fn may_override(p: &Principal) -> Result<(), Failure> {
+    allow(p, Action::AvailabilityOverride, &Resource::Org(p.org_id)).map_err(|_| {
+        Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+            .detail("only an admin can override talent availability")
+    })?;
+    Ok(())
+}
+
 /// The `force` flag of a write, taken out of its body: only admins (and master) may override the
 /// availability check.
 fn take_force(p: &Principal, body: &mut Value) -> Result<bool, Failure> {
@@ -61,10 +70,8 @@ fn take_force(p: &Principal, body: &mut Value) -> Result<bool, Failure> {
         Some(Value::Bool(b)) => b,
         Some(_) => return Err(Problem::field("force", "invalid", "true or false").into()),
     };
-    if force && !matches!(p.role, Role::Admin | Role::Master) {
-        return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
-            .detail("only an admin can override talent availability")
-            .into());
+    if force {
+        may_override(p)?;
     }
     Ok(force)
 }
@@ -141,10 +148,8 @@ impl EpisodesApp {
         let Some(show) = show.filter(|s| s.status == ShowStatus::Active) else {
             return Err(Problem::field("showId", "unknown", "no active show with this id in this organization").into());
         };
-        if body.force && !matches!(p.role, Role::Admin | Role::Master) {
-            return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
-                .detail("only an admin can override talent availability")
-                .into());
+        if body.force {
+            may_override(p)?;
         }
         let e = Episode {
             id: EpisodeId::new(),
@@ -216,9 +221,9 @@ impl EpisodesApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let (e, show) = self.authorized(&p, &t, id, Action::EpisodeUpdate).await?;
-        let expected = optional_if_match(req)?.expected(e.stamp.version);
+        let expected = optional_if_match(req)?.check(e.stamp.version)?;
         let body: TransitionRequest = json_body(req)?;
-        check(e.status, body.to, e.air_date).map_err(|err| {
+        let next = transition(&e, body.to, p.user_id, Utc::now()).map_err(|err| {
             let detail = err.to_string();
             match err {
                 EpisodeTransitionError::AirDateRequired => {
@@ -234,14 +239,6 @@ impl EpisodesApp {
                     .detail(detail),
             }
         })?;
-        let now = Utc::now();
-        let mut next = e.clone();
-        next.status = body.to;
-        if body.to == EpisodeStatus::Published {
-            next.published_at = Some(now);
-        }
-        next.stamp = e.stamp.touched(p.user_id, now);
-        next.stamp.version = expected + 1;
         EpisodeRepo::new(&t).update(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &render(&next, Some(&show)), next.stamp.version, rid))
     }

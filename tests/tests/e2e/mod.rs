@@ -21,4 +21,5 @@ mod schedules;
 mod shows;
 mod stream;
 mod usage;
+mod views;
 mod websocket;

@@ -14,11 +14,12 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::Role;
+use super::{Campaign, HistoryEntry};
+use crate::{Role, UserId};
 
 /// Where a campaign is in the sales pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -193,6 +194,9 @@ pub struct GuardFacts {
 /// Why a transition is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransitionError {
+    /// An archived campaign keeps its status.
+    #[error("an archived campaign keeps its status")]
+    Archived,
     /// The campaign is already in that status.
     #[error("the campaign is already {0}")]
     AlreadyThere(CampaignStatus),
@@ -322,6 +326,54 @@ pub fn check(
         }
     }
     Ok(e)
+}
+
+/// A transition made: the campaign after it and the history entry that records it, written
+/// together (one transaction) by whoever moved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transitioned {
+    /// The campaign in its new status, its stamp touched (the next version).
+    pub campaign: Campaign,
+    /// The history entry.
+    pub entry: HistoryEntry,
+}
+
+/// Moves campaign `c` to `to` as `actor` (the user `by`; [`UserId::SYSTEM`] for the daily job)
+/// at `now`, `today` being the organization's date then, for the reason given: checks the edge,
+/// the actor and the guard ([`check`]), and
+/// answers the campaign after the move and its history entry. The API and the daily job both
+/// move campaigns through this one function.
+pub fn transition(
+    c: &Campaign,
+    to: CampaignStatus,
+    actor: Actor,
+    by: UserId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Transitioned, TransitionError> {
+    if c.archived {
+        return Err(TransitionError::Archived);
+    }
+    check(c.status, to, actor, &c.guard_facts(), reason.as_deref(), today)?;
+    let mut campaign = c.clone();
+    campaign.status = to;
+    campaign.probability = to.probability();
+    campaign.stamp = c.stamp.touched(by, now);
+    let entry = HistoryEntry {
+        campaign_id: c.id,
+        org_id: c.org_id,
+        id: ulid::Ulid::new(),
+        by: match actor {
+            Actor::User(_) => Some(by),
+            Actor::System => None,
+        },
+        at: now,
+        from: c.status,
+        to,
+        reason,
+    };
+    Ok(Transitioned { campaign, entry })
 }
 
 /// What the daily job should do with a campaign today, if anything.
@@ -501,5 +553,31 @@ mod tests {
         let p: Vec<u8> = CampaignStatus::ALL.iter().map(|s| s.probability()).collect();
         assert_eq!(p, vec![10, 35, 65, 90, 100, 100, 100, 100, 0, 0]);
         assert_eq!(serde_json::to_string(&S::PendingApproval).unwrap(), "\"pending_approval\"");
+    }
+
+    #[test]
+    fn a_transition_answers_the_moved_campaign_and_its_history_entry() {
+        let c = crate::campaign::tests::campaign();
+        let (me, now) = (UserId::new(), Utc::now());
+        let today = d("2026-03-10");
+        let moved =
+            transition(&c, S::Proposal, Actor::User(Role::Seller), me, Some("sent".into()), now, today).unwrap();
+        let (next, entry) = (&moved.campaign, &moved.entry);
+        assert_eq!((next.status, next.probability), (S::Proposal, 35));
+        assert_eq!((next.stamp.version, next.stamp.updated_by, next.stamp.updated_at), (c.stamp.version + 1, me, now));
+        assert_eq!((entry.from, entry.to, entry.by, entry.at), (S::Draft, S::Proposal, Some(me), now));
+        assert_eq!((entry.campaign_id, entry.org_id, entry.reason.as_deref()), (c.id, c.org_id, Some("sent")));
+        // The daily job's moves are by no one.
+        let mut won = c.clone();
+        won.status = S::Won;
+        let started = transition(&won, S::Live, Actor::System, UserId::SYSTEM, None, now, today).unwrap();
+        assert_eq!((started.entry.by, started.campaign.stamp.updated_by), (None, UserId::SYSTEM));
+        // Refusals carry the rule's reason; an archived campaign keeps its status.
+        let refused = transition(&c, S::Won, Actor::User(Role::Admin), me, None, now, today);
+        assert_eq!(refused, Err(TransitionError::NotAllowed { from: S::Draft, to: S::Won }));
+        let mut archived = c;
+        archived.archived = true;
+        let r = transition(&archived, S::Proposal, Actor::User(Role::Admin), me, None, now, today);
+        assert_eq!(r, Err(TransitionError::Archived));
     }
 }

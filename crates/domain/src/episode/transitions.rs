@@ -113,6 +113,25 @@ pub fn check(
     Ok(())
 }
 
+/// Moves episode `e` to `to` for the user `by` at `now`: checks the edge and its guard
+/// ([`check`]) and answers the episode after the move (published ones stamped `publishedAt`),
+/// its stamp touched (the next version).
+pub fn transition(
+    e: &super::Episode,
+    to: EpisodeStatus,
+    by: crate::UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<super::Episode, EpisodeTransitionError> {
+    check(e.status, to, e.air_date)?;
+    let mut next = e.clone();
+    next.status = to;
+    if to == S::Published {
+        next.published_at = Some(now);
+    }
+    next.stamp = e.stamp.touched(by, now);
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +165,33 @@ mod tests {
     fn scheduling_needs_an_air_date() {
         assert_eq!(check(S::Draft, S::Scheduled, None), Err(EpisodeTransitionError::AirDateRequired));
         assert!(check(S::Editing, S::Recording, None).is_ok());
+    }
+
+    #[test]
+    fn a_transition_answers_the_moved_episode() {
+        use crate::{EpisodeId, OrgId, ShowId, Stamp, UserId};
+        let (me, now) = (UserId::new(), chrono::Utc::now());
+        let e = crate::episode::Episode {
+            id: EpisodeId::new(),
+            org_id: OrgId::new(),
+            show_id: ShowId::new(),
+            title: "Pilot".into(),
+            number: None,
+            air_date: None,
+            recording_date: None,
+            duration_seconds: None,
+            talent_ids: Vec::new(),
+            status: S::Draft,
+            published_at: None,
+            stamp: Stamp::created(me, now),
+        };
+        assert_eq!(transition(&e, S::Scheduled, me, now), Err(EpisodeTransitionError::AirDateRequired));
+        let mut editing = e.clone();
+        editing.status = S::Editing;
+        let published = transition(&editing, S::Published, me, now).unwrap();
+        assert_eq!((published.status, published.published_at), (S::Published, Some(now)));
+        assert_eq!((published.stamp.version, published.stamp.updated_by), (e.stamp.version + 1, me));
+        let recorded = transition(&editing, S::Recording, me, now).unwrap();
+        assert_eq!(recorded.published_at, None);
     }
 }

@@ -64,6 +64,7 @@ impl World {
             | ClientCreate
             | ShowCreate
             | ActivityRecord
+            | AvailabilityOverride
             | BackupManage
             | MonitoringRead
             | ApiKeyManage => Resource::Org(org),
@@ -123,8 +124,8 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::UserRead, "FFnnn-"),
     (Action::UserInvite, "Fr----"),
     (Action::UserUpdate, "Fr----"),
-    (Action::UserDisable, "Fr----"),
-    (Action::UserChangeRole, "Fr----"),
+    (Action::UserDisable, "rr----"),
+    (Action::UserChangeRole, "rr----"),
     (Action::ProfileRead, "rrrrrr"),
     (Action::ProfileUpdate, "rrrrrr"),
     (Action::ClientCreate, "FFF---"),
@@ -144,6 +145,7 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::EpisodeUpdate, "FF-r--"),
     (Action::AvailabilityRead, "FFFFr-"),
     (Action::AvailabilityWrite, "FF--r-"),
+    (Action::AvailabilityOverride, "FF----"),
     (Action::RecordingRead, "FFFrr-"),
     (Action::RecordingWrite, "FF-rr-"),
     (Action::NotificationsOwn, "rrrrrr"),
@@ -230,6 +232,7 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::EpisodeUpdate
             | Action::AvailabilityRead
             | Action::AvailabilityWrite
+            | Action::AvailabilityOverride
             | Action::RecordingRead
             | Action::RecordingWrite
             | Action::NotificationsOwn
