@@ -231,5 +231,24 @@ pub async fn handle(
     }
 }
 
+impl podcastflow_wiring::EventFunction for Authorizer {
+    type Event = ApiGatewayCustomAuthorizerRequestTypeRequest;
+    type Output = Value;
+
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        let ctx = deps.context().await?;
+        Ok(Self {
+            verifier: deps.verifier().await?,
+            table: ctx.table,
+            tenants: ctx.tenants,
+            interactive_usage_key: deps.setting("INTERACTIVE_USAGE_KEY"),
+        })
+    }
+
+    async fn handle(&self, event: LambdaEvent<Self::Event>) -> Result<Value, Error> {
+        handle(self, event).await
+    }
+}
+
 #[cfg(test)]
 mod tests;

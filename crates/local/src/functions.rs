@@ -1,5 +1,6 @@
 //! The functions the local stack runs in process, by their logical id in template.yaml, each
-//! built once on the stack's [`Services`] as its `main` would build it in AWS.
+//! built once on the stack's [`Services`] by the same `build` its `main` calls in AWS
+//! (`podcastflow_wiring`), and mounted generically.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,23 +10,25 @@ use lambda_http::{Body, BoxFuture, Error, Request, Response};
 use podcastflow_activities::ActivitiesApp;
 use podcastflow_auth::AuthApp;
 use podcastflow_authorization::Authorizer;
-use podcastflow_backup_job::BackupJobApp;
+use podcastflow_backup_job::{BackupJobApp, BackupSchedule};
 use podcastflow_backups::BackupsApp;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
 use podcastflow_episodes::EpisodesApp;
+use podcastflow_identity::TokenVerifier;
 use podcastflow_media::MediaApp;
 use podcastflow_monitoring::MonitoringApp;
-use podcastflow_monitoring::health::{BucketProbe, ConnectionsProbe, IdentityProbe, TableProbe};
-use podcastflow_monitoring::metrics::RegistrySource;
 use podcastflow_notifications::NotificationsApp;
+use podcastflow_objects::Objects;
 use podcastflow_organizations::OrganizationsApp;
+use podcastflow_platform::AppContext;
 use podcastflow_shows::ShowsApp;
 use podcastflow_stream::StreamApp;
 use podcastflow_talent::TalentApp;
 use podcastflow_users::UsersApp;
 use podcastflow_websocket::WebSocketApp;
+use podcastflow_wiring::{Bucket, Dependencies, EventFunction, HttpFunction};
 
 use crate::services::Services;
 use podcastflow_platform::crossorg::AccessLog;
@@ -55,148 +58,91 @@ pub fn observed(telemetry: Arc<Telemetry>, log: AccessLog, name: String, handler
     })
 }
 
-/// The monitoring function on the stack's stand-ins: the registry for metrics and alarms, a
-/// probe of each dependency.
-fn monitoring_app(s: &Services) -> MonitoringApp {
-    let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
-    let ctx = s.ctx_of("MonitoringFunction");
-    MonitoringApp {
-        authorizer: Authorizer {
-            verifier: s.verifier.clone(),
-            table: ctx.table.clone(),
-            tenants: ctx.tenants.clone(),
-            interactive_usage_key: None,
-        },
-        probes: vec![
-            Arc::new(TableProbe(ctx.table.clone())),
-            Arc::new(IdentityProbe(identity)),
-            Arc::new(BucketProbe("backups-bucket", s.backups.clone())),
-            Arc::new(BucketProbe("media-bucket", s.media.clone())),
-            Arc::new(ConnectionsProbe(s.push.clone())),
-        ],
-        metrics: Arc::new(RegistrySource(s.metrics.clone())),
+/// The stack's stand-ins as the dependencies of function `function` (its logical id in
+/// template.yaml, whose IAM policies its table calls are held to).
+pub struct LocalDependencies<'a> {
+    services: &'a Services,
+    function: &'a str,
+}
+
+impl Dependencies for LocalDependencies<'_> {
+    async fn context(&self) -> Result<AppContext, Error> {
+        Ok(self.services.ctx_of(self.function))
+    }
+
+    async fn identity(&self) -> Result<Arc<dyn podcastflow_identity::Identity>, Error> {
+        Ok(self.services.identity.clone())
+    }
+
+    async fn push(&self) -> Result<Arc<dyn podcastflow_push::Push>, Error> {
+        Ok(self.services.push.clone())
+    }
+
+    async fn mail(&self) -> Result<Arc<dyn podcastflow_mail::Mail>, Error> {
+        Ok(Arc::new(self.services.outbox.clone()))
+    }
+
+    async fn usage(&self) -> Result<Arc<dyn podcastflow_usage::UsageKeys>, Error> {
+        Ok(self.services.usage.clone())
+    }
+
+    async fn objects(&self, bucket: Bucket) -> Result<Objects, Error> {
+        Ok(match bucket {
+            Bucket::Backups => self.services.backups.clone(),
+            Bucket::Media => self.services.media.clone(),
+        })
+    }
+
+    async fn verifier(&self) -> Result<Arc<TokenVerifier>, Error> {
+        Ok(self.services.verifier.clone())
+    }
+
+    fn setting(&self, name: &str) -> Option<String> {
+        match name {
+            "INTERACTIVE_USAGE_KEY" => self.services.interactive_usage_key.clone(),
+            _ => None,
+        }
     }
 }
 
-/// Every HTTP function of the template. A template route whose function is missing stops the
-/// stack at start-up rather than answering 404 later.
-pub fn http_functions(s: &Services) -> HashMap<String, HttpHandler> {
-    let identity: Arc<dyn podcastflow_identity::Identity> = s.identity.clone();
-    let auth = Arc::new(AuthApp { ctx: s.ctx_of("AuthFunction"), identity: identity.clone() });
-    let users =
-        Arc::new(UsersApp { ctx: s.ctx_of("UsersFunction"), identity: identity.clone(), usage: s.usage.clone() });
-    let orgs = Arc::new(OrganizationsApp { ctx: s.ctx_of("OrganizationsFunction"), identity });
-    let clients = Arc::new(ClientsApp { ctx: s.ctx_of("ClientsFunction") });
-    let campaigns = Arc::new(CampaignsApp { ctx: s.ctx_of("CampaignsFunction") });
-    let notifications = Arc::new(NotificationsApp { ctx: s.ctx_of("NotificationsFunction") });
-    let activities = Arc::new(ActivitiesApp { ctx: s.ctx_of("ActivitiesFunction") });
-    let talent = Arc::new(TalentApp { ctx: s.ctx_of("TalentFunction") });
-    let episodes = Arc::new(EpisodesApp { ctx: s.ctx_of("EpisodesFunction") });
-    let shows = Arc::new(ShowsApp { ctx: s.ctx_of("ShowsFunction") });
-    let websocket = Arc::new(WebSocketApp { ctx: s.ctx_of("WebSocketFunction"), push: s.push.clone() });
-    let backups = Arc::new(BackupsApp { ctx: s.ctx_of("BackupsFunction"), objects: s.backups.clone() });
-    let media = Arc::new(MediaApp { ctx: s.ctx_of("MediaFunction"), objects: s.media.clone() });
-    let monitoring = Arc::new(monitoring_app(s));
-    HashMap::from([
-        (
-            "MonitoringFunction".to_owned(),
-            http(move |req| {
-                let app = monitoring.clone();
-                async move { podcastflow_monitoring::handle(&app, req).await }
-            }),
-        ),
-        (
-            "AuthFunction".to_owned(),
-            http(move |req| {
-                let app = auth.clone();
-                async move { podcastflow_auth::handle(&app, req).await }
-            }),
-        ),
-        (
-            "UsersFunction".to_owned(),
-            http(move |req| {
-                let app = users.clone();
-                async move { podcastflow_users::handle(&app, req).await }
-            }),
-        ),
-        (
-            "OrganizationsFunction".to_owned(),
-            http(move |req| {
-                let app = orgs.clone();
-                async move { podcastflow_organizations::handle(&app, req).await }
-            }),
-        ),
-        (
-            "ClientsFunction".to_owned(),
-            http(move |req| {
-                let app = clients.clone();
-                async move { podcastflow_clients::handle(&app, req).await }
-            }),
-        ),
-        (
-            "CampaignsFunction".to_owned(),
-            http(move |req| {
-                let app = campaigns.clone();
-                async move { podcastflow_campaigns::handle(&app, req).await }
-            }),
-        ),
-        (
-            "NotificationsFunction".to_owned(),
-            http(move |req| {
-                let app = notifications.clone();
-                async move { podcastflow_notifications::handle(&app, req).await }
-            }),
-        ),
-        (
-            "ActivitiesFunction".to_owned(),
-            http(move |req| {
-                let app = activities.clone();
-                async move { podcastflow_activities::handle(&app, req).await }
-            }),
-        ),
-        (
-            "TalentFunction".to_owned(),
-            http(move |req| {
-                let app = talent.clone();
-                async move { podcastflow_talent::handle(&app, req).await }
-            }),
-        ),
-        (
-            "EpisodesFunction".to_owned(),
-            http(move |req| {
-                let app = episodes.clone();
-                async move { podcastflow_episodes::handle(&app, req).await }
-            }),
-        ),
-        (
-            "MediaFunction".to_owned(),
-            http(move |req| {
-                let app = media.clone();
-                async move { podcastflow_media::handle(&app, req).await }
-            }),
-        ),
-        (
-            "BackupsFunction".to_owned(),
-            http(move |req| {
-                let app = backups.clone();
-                async move { podcastflow_backups::handle(&app, req).await }
-            }),
-        ),
-        (
-            "WebSocketFunction".to_owned(),
-            http(move |req| {
-                let app = websocket.clone();
-                async move { podcastflow_websocket::handle(&app, req).await }
-            }),
-        ),
-        (
-            "ShowsFunction".to_owned(),
-            http(move |req| {
-                let app = shows.clone();
-                async move { podcastflow_shows::handle(&app, req).await }
-            }),
-        ),
-    ])
+/// HTTP function `F` built as its `main` builds it in AWS, on the stack's stand-ins.
+async fn mount<F: HttpFunction>(s: &Services, function: &str) -> Result<HttpHandler, Error> {
+    let app = Arc::new(F::build(&LocalDependencies { services: s, function }).await?);
+    Ok(http(move |req| {
+        let app = app.clone();
+        async move { app.handle(req).await }
+    }))
+}
+
+/// Event function `F` built as its `main` builds it in AWS, on the stack's stand-ins.
+async fn mount_event<F: EventFunction>(s: &Services, function: &str) -> Result<EventHandler, Error> {
+    let app = Arc::new(F::build(&LocalDependencies { services: s, function }).await?);
+    Ok(event(move |e: lambda_http::LambdaEvent<F::Event>| {
+        let app = app.clone();
+        async move { app.handle(e).await }
+    }))
+}
+
+/// Every HTTP function of the template, by logical id. A template route whose function is
+/// missing stops the stack at start-up rather than answering 404 later.
+pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>, Error> {
+    let mounts = [
+        ("MonitoringFunction", mount::<MonitoringApp>(s, "MonitoringFunction").await?),
+        ("AuthFunction", mount::<AuthApp>(s, "AuthFunction").await?),
+        ("UsersFunction", mount::<UsersApp>(s, "UsersFunction").await?),
+        ("OrganizationsFunction", mount::<OrganizationsApp>(s, "OrganizationsFunction").await?),
+        ("ClientsFunction", mount::<ClientsApp>(s, "ClientsFunction").await?),
+        ("CampaignsFunction", mount::<CampaignsApp>(s, "CampaignsFunction").await?),
+        ("NotificationsFunction", mount::<NotificationsApp>(s, "NotificationsFunction").await?),
+        ("ActivitiesFunction", mount::<ActivitiesApp>(s, "ActivitiesFunction").await?),
+        ("TalentFunction", mount::<TalentApp>(s, "TalentFunction").await?),
+        ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
+        ("MediaFunction", mount::<MediaApp>(s, "MediaFunction").await?),
+        ("BackupsFunction", mount::<BackupsApp>(s, "BackupsFunction").await?),
+        ("WebSocketFunction", mount::<WebSocketApp>(s, "WebSocketFunction").await?),
+        ("ShowsFunction", mount::<ShowsApp>(s, "ShowsFunction").await?),
+    ];
+    Ok(mounts.into_iter().map(|(id, h)| (id.to_owned(), h)).collect())
 }
 
 /// An event-triggered function (authorizer, stream, schedule): JSON payload in, JSON result out,
@@ -226,56 +172,14 @@ where
     })
 }
 
-/// Every event function of the template (the stream function and the scheduled jobs register
-/// here as they arrive).
-pub fn event_functions(s: &Services) -> HashMap<String, EventHandler> {
-    let ctx = s.ctx_of("AuthorizerFunction");
-    let authorizer = Arc::new(Authorizer {
-        verifier: s.verifier.clone(),
-        table: ctx.table,
-        tenants: ctx.tenants,
-        interactive_usage_key: s.interactive_usage_key.clone(),
-    });
-    let campaign_job = Arc::new(CampaignJob { ctx: s.ctx_of("CampaignJobFunction") });
-    let backup_job = Arc::new(BackupJobApp { ctx: s.ctx_of("BackupJobFunction"), objects: s.backups.clone() });
-    let backup_schedule =
-        Arc::new(BackupJobApp { ctx: s.ctx_of("BackupScheduleFunction"), objects: s.backups.clone() });
-    let stream = Arc::new(StreamApp::new(s.ctx_of("StreamFunction"), Arc::new(s.outbox.clone()), s.push.clone()));
-    HashMap::from([
-        (
-            "AuthorizerFunction".to_owned(),
-            event(move |e| {
-                let a = authorizer.clone();
-                async move { podcastflow_authorization::handle(&a, e).await }
-            }),
-        ),
-        (
-            "StreamFunction".to_owned(),
-            event(move |e| {
-                let app = stream.clone();
-                async move { podcastflow_stream::handle(&app, e).await }
-            }),
-        ),
-        (
-            "BackupJobFunction".to_owned(),
-            event(move |e| {
-                let app = backup_job.clone();
-                async move { podcastflow_backup_job::handle(&app, e).await }
-            }),
-        ),
-        (
-            "BackupScheduleFunction".to_owned(),
-            event(move |e| {
-                let app = backup_schedule.clone();
-                async move { podcastflow_backup_job::handle_schedule(&app, e).await }
-            }),
-        ),
-        (
-            "CampaignJobFunction".to_owned(),
-            event(move |e| {
-                let job = campaign_job.clone();
-                async move { podcastflow_campaign_job::handle(&job, e).await }
-            }),
-        ),
-    ])
+/// Every event function of the template, by logical id.
+pub async fn event_functions(s: &Services) -> Result<HashMap<String, EventHandler>, Error> {
+    let mounts = [
+        ("AuthorizerFunction", mount_event::<Authorizer>(s, "AuthorizerFunction").await?),
+        ("StreamFunction", mount_event::<StreamApp>(s, "StreamFunction").await?),
+        ("BackupJobFunction", mount_event::<BackupJobApp>(s, "BackupJobFunction").await?),
+        ("BackupScheduleFunction", mount_event::<BackupSchedule>(s, "BackupScheduleFunction").await?),
+        ("CampaignJobFunction", mount_event::<CampaignJob>(s, "CampaignJobFunction").await?),
+    ];
+    Ok(mounts.into_iter().map(|(id, h)| (id.to_owned(), h)).collect())
 }

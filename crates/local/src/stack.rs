@@ -129,6 +129,9 @@ pub enum StackError {
     /// A schedule expression is invalid.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// A function could not be built on the stack's services.
+    #[error("building a function: {0}")]
+    Build(String),
     /// The store could not be opened.
     #[error("store: {0}")]
     Store(#[from] podcastflow_store::StoreError),
@@ -276,7 +279,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     };
     let services = Services::open(&config.data_dir, &api, &aws, &config.ops)?;
     let table = services.table.clone();
-    let mut functions = http_functions(&services);
+    let mut functions = http_functions(&services).await.map_err(|e| StackError::Build(e.to_string()))?;
     functions.extend(config.functions);
     // Every function runs in the request wrapper, as `serve_http` runs it in Lambda.
     // With the template's CORS origin, as CORS_ALLOW_ORIGIN gives it to them in AWS.
@@ -289,7 +292,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             (name.clone(), observed(telemetry.clone(), log, name, h))
         })
         .collect::<HashMap<_, _>>();
-    let mut events = event_functions(&services);
+    let mut events = event_functions(&services).await.map_err(|e| StackError::Build(e.to_string()))?;
     events.extend(config.event_functions);
     check_functions(&template, &functions, &events)?;
 

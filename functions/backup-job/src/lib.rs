@@ -147,6 +147,35 @@ async fn delete_objects(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<
     Ok(())
 }
 
+/// The backup schedule: the same app, answering the hourly EventBridge rule.
+pub struct BackupSchedule(pub BackupJobApp);
+
+impl podcastflow_wiring::EventFunction for BackupJobApp {
+    type Event = Event;
+    type Output = BatchResponse;
+
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        Ok(Self { ctx: deps.context().await?, objects: deps.objects(podcastflow_wiring::Bucket::Backups).await? })
+    }
+
+    async fn handle(&self, event: LambdaEvent<Event>) -> Result<BatchResponse, Error> {
+        handle(self, event).await
+    }
+}
+
+impl podcastflow_wiring::EventFunction for BackupSchedule {
+    type Event = Value;
+    type Output = schedule::ScheduleReport;
+
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        Ok(Self(<BackupJobApp as podcastflow_wiring::EventFunction>::build(deps).await?))
+    }
+
+    async fn handle(&self, event: LambdaEvent<Value>) -> Result<schedule::ScheduleReport, Error> {
+        handle_schedule(&self.0, event).await
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

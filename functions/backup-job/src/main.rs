@@ -1,13 +1,7 @@
-//! The backup-job Lambda: builds the table and the backups bucket once, then runs the backups and
-//! restores its stream records ask for.
-
-use podcastflow_backup_job::{BackupJobApp, handle};
-use podcastflow_objects::Objects;
-use podcastflow_platform::{AppContext, serve_events};
+//! The backup-job Lambda: built once from the environment (`podcastflow_wiring`), then running the
+//! backups and restores its stream records ask for.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let objects = Objects::from_env("BACKUPS_BUCKET").await?;
-    let app = BackupJobApp { ctx: AppContext::from_env().await?, objects };
-    serve_events(app, |app, event| async move { handle(&app, event).await }).await
+    podcastflow_wiring::run_events::<podcastflow_backup_job::BackupJobApp>().await
 }

@@ -118,5 +118,18 @@ async fn advance_org(
     Ok(())
 }
 
+impl podcastflow_wiring::EventFunction for CampaignJob {
+    type Event = Value;
+    type Output = JobReport;
+
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        Ok(Self { ctx: deps.context().await? })
+    }
+
+    async fn handle(&self, event: LambdaEvent<Value>) -> Result<JobReport, Error> {
+        handle(self, event).await
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,7 @@
-//! The campaign job Lambda: builds the table once, then answers scheduled events.
-
-use podcastflow_campaign_job::{CampaignJob, handle};
-use podcastflow_platform::{AppContext, serve_events};
+//! The campaign job Lambda: built once from the environment (`podcastflow_wiring`), then answering
+//! scheduled events.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = CampaignJob { ctx: AppContext::from_env().await? };
-    serve_events(app, |app, event| async move { handle(&app, event).await }).await
+    podcastflow_wiring::run_events::<podcastflow_campaign_job::CampaignJob>().await
 }

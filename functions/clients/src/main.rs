@@ -1,10 +1,6 @@
-//! The clients Lambda: builds the table once, then serves requests.
-
-use podcastflow_clients::{ClientsApp, handle};
-use podcastflow_platform::{AppContext, serve_http};
+//! The clients Lambda: its app built once from the environment (`podcastflow_wiring`), then serving.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = ClientsApp { ctx: AppContext::from_env().await? };
-    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    podcastflow_wiring::run_http::<podcastflow_clients::ClientsApp>().await
 }

@@ -40,6 +40,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What the function needs, built once at init.
 pub struct MonitoringApp {
+    /// Table, tenant sessions and telemetry.
+    pub ctx: podcastflow_platform::AppContext,
     /// Checks the bearer token of a deep health request.
     pub authorizer: Authorizer,
     /// The dependencies to probe; the first is the table (the shallow check's one probe).
@@ -148,6 +150,43 @@ pub async fn handle(app: &MonitoringApp, req: Request) -> Result<Response<Body>,
         report.business.retain(|c| &c.org_id == org);
     }
     Ok(json(StatusCode::OK, &report, &rid))
+}
+
+impl podcastflow_wiring::HttpFunction for MonitoringApp {
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        use podcastflow_wiring::Bucket;
+        let ctx = deps.context().await?;
+        // Figures are read where the telemetry goes: the local registry, else CloudWatch.
+        let metrics: Arc<dyn MetricsSource> = match ctx.telemetry.registry() {
+            Some(registry) => Arc::new(metrics::RegistrySource(registry.clone())),
+            None => Arc::new(cloudwatch::CloudWatchSource::from_env().await?),
+        };
+        Ok(Self {
+            authorizer: Authorizer {
+                verifier: deps.verifier().await?,
+                table: ctx.table.clone(),
+                tenants: ctx.tenants.clone(),
+                interactive_usage_key: None,
+            },
+            probes: vec![
+                Arc::new(health::TableProbe(ctx.table.clone())),
+                Arc::new(health::IdentityProbe(deps.identity().await?)),
+                Arc::new(health::BucketProbe("backups-bucket", deps.objects(Bucket::Backups).await?)),
+                Arc::new(health::BucketProbe("media-bucket", deps.objects(Bucket::Media).await?)),
+                Arc::new(health::ConnectionsProbe(deps.push().await?)),
+            ],
+            metrics,
+            ctx,
+        })
+    }
+
+    fn context(&self) -> &podcastflow_platform::AppContext {
+        &self.ctx
+    }
+
+    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
+        handle(self, req).await
+    }
 }
 
 #[cfg(test)]

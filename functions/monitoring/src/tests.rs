@@ -28,6 +28,7 @@ fn fixture() -> Fixture {
     let verifier = Arc::new(TokenVerifier::new("https://issuer.test", "client", keys));
     let registry = Arc::new(MetricsRegistry::new());
     let app = MonitoringApp {
+        ctx: podcastflow_platform::AppContext::new(table.clone(), b"s".to_vec()),
         authorizer: Authorizer {
             verifier,
             table: table.clone(),

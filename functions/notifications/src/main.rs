@@ -1,10 +1,6 @@
-//! The notifications Lambda: builds the table once, then serves requests.
-
-use podcastflow_notifications::{NotificationsApp, handle};
-use podcastflow_platform::{AppContext, serve_http};
+//! The notifications Lambda: its app built once from the environment (`podcastflow_wiring`), then serving.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let app = NotificationsApp { ctx: AppContext::from_env().await? };
-    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    podcastflow_wiring::run_http::<podcastflow_notifications::NotificationsApp>().await
 }

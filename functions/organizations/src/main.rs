@@ -1,15 +1,6 @@
-//! The organizations Lambda: builds the table and the Cognito identity adapter once, then serves requests.
-
-use std::sync::Arc;
-
-use podcastflow_identity::cognito::CognitoIdentity;
-use podcastflow_organizations::{OrganizationsApp, handle};
-use podcastflow_platform::{AppContext, serve_http};
+//! The organizations Lambda: its app built once from the environment (`podcastflow_wiring`), then serving.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let ctx = AppContext::from_env().await?;
-    let identity = Arc::new(CognitoIdentity::from_env().await?);
-    let app = OrganizationsApp { ctx, identity };
-    serve_http(app.ctx.clone(), app, |app, req| async move { handle(&app, req).await }).await
+    podcastflow_wiring::run_http::<podcastflow_organizations::OrganizationsApp>().await
 }

@@ -136,5 +136,18 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
     Ok(BatchResponse::done())
 }
 
+impl podcastflow_wiring::EventFunction for StreamApp {
+    type Event = Event;
+    type Output = BatchResponse;
+
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        Ok(Self::new(deps.context().await?, deps.mail().await?, deps.push().await?))
+    }
+
+    async fn handle(&self, event: LambdaEvent<Event>) -> Result<BatchResponse, Error> {
+        handle(self, event).await
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -135,5 +135,19 @@ pub(crate) fn outage(e: RepoError) -> Result<Value, Error> {
     }
 }
 
+impl podcastflow_wiring::HttpFunction for WebSocketApp {
+    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
+        Ok(Self { ctx: deps.context().await?, push: deps.push().await? })
+    }
+
+    fn context(&self) -> &podcastflow_platform::AppContext {
+        &self.ctx
+    }
+
+    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
+        handle(self, req).await
+    }
+}
+
 #[cfg(test)]
 mod tests;
