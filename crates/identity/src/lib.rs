@@ -9,6 +9,7 @@ pub mod local;
 pub mod password;
 pub mod port;
 pub mod provisioning;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
 pub mod totp;

@@ -26,6 +26,7 @@ pub mod scheduled;
 pub mod serve;
 pub mod telemetry;
 pub mod tenancy;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod visibility;
 

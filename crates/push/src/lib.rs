@@ -3,6 +3,7 @@
 //! local stack exercises the same code path as production.
 
 pub mod apigateway;
+#[cfg(any(test, feature = "testing"))]
 pub mod recording;
 
 use podcastflow_resilience::RetryPolicy;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub use apigateway::ApiGatewayPush;
+#[cfg(any(test, feature = "testing"))]
 pub use recording::RecordingPush;
 
 /// Why a post did not reach its connection.

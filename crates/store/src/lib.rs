@@ -17,6 +17,7 @@ pub mod condition;
 pub mod cursor;
 pub mod dynamo;
 pub mod embedded;
+#[cfg(any(test, feature = "fault"))]
 pub mod fault;
 pub mod feed;
 pub mod item;

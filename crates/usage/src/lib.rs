@@ -8,12 +8,14 @@
 //! enforcing the template's plans.
 
 pub mod apigateway;
+#[cfg(any(test, feature = "testing"))]
 pub mod recording;
 
 use async_trait::async_trait;
 use thiserror::Error;
 
 pub use apigateway::ApiGatewayUsageKeys;
+#[cfg(any(test, feature = "testing"))]
 pub use recording::RecordingUsageKeys;
 
 /// Why a key could not be registered or removed.
