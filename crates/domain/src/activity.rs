@@ -347,4 +347,86 @@ mod tests {
         teamish.action = "campaign.teamwork.updated".into();
         assert_eq!(teamish.part(), Part::Record);
     }
+
+    #[test]
+    fn each_audited_kind_names_its_entity_and_noun() {
+        let image = json!({"id": "e1", "campaignId": "c1", "talentId": "t1"});
+        let cases = [
+            ("client", EntityKind::Client, "e1", "client"),
+            ("campaign", EntityKind::Campaign, "e1", "campaign"),
+            ("teamMember", EntityKind::Campaign, "c1", "campaign.team"),
+            ("show", EntityKind::Show, "e1", "show"),
+            ("episode", EntityKind::Episode, "e1", "episode"),
+            ("user", EntityKind::User, "e1", "user"),
+            ("organization", EntityKind::Organization, "e1", "organization"),
+            ("apiKey", EntityKind::ApiKey, "e1", "apiKey"),
+            ("availabilitySet", EntityKind::Talent, "t1", "availability"),
+        ];
+        for (entity_type, kind, id, noun) in cases {
+            let (entity, n) = audited(entity_type, &image).unwrap_or_else(|| panic!("{entity_type} is audited"));
+            assert_eq!((entity.kind, entity.id.as_str(), n), (kind, id, noun), "{entity_type}");
+        }
+        for skipped in ["notification", "connection", "idempotency", "activity"] {
+            assert!(audited(skipped, &image).is_none(), "{skipped}");
+        }
+    }
+
+    #[test]
+    fn only_campaign_and_episode_status_changes_are_transitions() {
+        let (id, org, at) = (ActivityId::new(), OrgId::new(), Utc::now());
+        let before = json!({"id": "x", "status": "active", "name": "A"});
+        let after = json!({"id": "x", "status": "archived", "name": "A"});
+        let renamed = json!({"id": "x", "status": "active", "name": "B"});
+        let action =
+            |kind: &str, b: &Value, a: &Value| Activity::of_change(id, org, kind, Some(b), Some(a), at).unwrap().action;
+        assert_eq!(action("episode", &before, &after), "episode.transitioned");
+        assert_eq!(action("campaign", &before, &after), "campaign.transitioned");
+        assert_eq!(action("client", &before, &after), "client.updated");
+        assert_eq!(action("show", &before, &after), "show.updated");
+        assert_eq!(action("campaign", &before, &renamed), "campaign.updated");
+    }
+
+    #[test]
+    fn a_team_change_names_its_member_and_nothing_else_does() {
+        let (id, org, at) = (ActivityId::new(), OrgId::new(), Utc::now());
+        let before = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "permissions": ["view"]});
+        let after = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "permissions": ["view", "edit"]});
+        let changed = Activity::of_change(id, org, "teamMember", Some(&before), Some(&after), at).unwrap();
+        assert_eq!(changed.action, "campaign.team.updated");
+        assert_eq!(changed.changes["userId"].to, Some(json!("u9")), "which member changed");
+        let c = json!({"id": "c1", "userId": "u9", "name": "A"});
+        let c2 = json!({"id": "c1", "userId": "u9", "name": "B"});
+        let renamed = Activity::of_change(id, org, "campaign", Some(&c), Some(&c2), at).unwrap();
+        assert!(!renamed.changes.contains_key("userId"));
+    }
+
+    #[test]
+    fn entries_are_kept_ninety_days_and_keyed_by_entity_timeline_and_actor() {
+        let at = "2026-12-03T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(Activity::expiry(at), (at + Duration::days(90)).timestamp());
+        let first = Activity::first_id_at(at);
+        let last = Activity::last_id_at(at);
+        assert!(first < last && first.len() == 26);
+        assert!(Activity::first_id_at(at + Duration::milliseconds(1)) > last, "ids order by time");
+        let org = OrgId::new();
+        let e = EntityRef { kind: EntityKind::Campaign, id: "c1".into() };
+        assert_eq!(Activity::entity_pk(&org, &e), format!("ORG#{org}#ACTIVITY#campaign#c1"));
+        assert_eq!(Activity::timeline_pk(&org), format!("ORG#{org}#ACTIVITIES"));
+        let u = UserId::new();
+        assert_eq!(Activity::actor_pk(&org, &u), format!("ORG#{org}#ACTOR#{u}#ACTIVITIES"));
+        let a = Activity::of_change(
+            ActivityId::new(),
+            org,
+            "campaign",
+            None,
+            Some(&json!({"id": "c1", "updatedBy": u})),
+            at,
+        )
+        .unwrap();
+        assert_eq!(a.org_id(), &org);
+        assert_eq!(a.version(), 1);
+        let keys = a.index_keys();
+        assert_eq!(keys.len(), 2, "the timeline and the actor's");
+        assert_eq!(keys[1].1.pk, Activity::actor_pk(&org, &u));
+    }
 }

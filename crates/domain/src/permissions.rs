@@ -456,7 +456,7 @@ pub fn authorize(principal: &Principal, action: Action, resource: &Resource<'_>)
         return Ok(view);
     }
     Err(match action.read_counterpart() {
-        Some(read) if read == action => Denial::NotFound,
+        // A refused read is its own counterpart, and refused again: not found.
         Some(read) => match evaluate(principal, rule(read, principal.role), resource) {
             Some(_) => Denial::Forbidden,
             None => Denial::NotFound,
@@ -469,7 +469,6 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
     let me = p.user_id;
     let full = |ok: bool| ok.then_some(View::Full);
     match (rule, *r) {
-        (Deny, _) => None,
         (Allow(view), _) => Some(view),
         (Own, Resource::OwnedBy(owner)) | (Own, Resource::Availability { talent: owner, .. }) => full(owner == me),
         (NotSelf, Resource::User { id, .. }) | (NotSelf, Resource::RoleChange { id, .. }) => full(id != me),
@@ -509,7 +508,7 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         }
         (EpisodeTalent, Resource::Episode { episode_talent, .. }) => full(episode_talent.contains(&me)),
         (ReadableEntity, Resource::Activity { entity_readable, .. }) => full(entity_readable == Some(true)),
-        // A rule applied to a resource it does not describe is a refusal, never a grant.
+        // Deny, and a rule applied to a resource it does not describe: a refusal, never a grant.
         _ => None,
     }
 }

@@ -213,6 +213,7 @@ mod tests {
     fn kinds_round_trip_through_their_names() {
         for k in EntityKind::ALL {
             assert_eq!(k.as_str().parse::<EntityKind>(), Ok(k));
+            assert_eq!(k.to_string(), k.as_str());
             assert_eq!(serde_json::to_value(k).unwrap(), json!(k.as_str()));
         }
         assert!("teamMember".parse::<EntityKind>().is_err());
@@ -246,6 +247,16 @@ mod tests {
         let applied = NamesAndRoles.apply(User, Part::Record, json!({"id": "u", "name": "N", "email": "e"}));
         assert_eq!(applied, json!({"id": "u", "name": "N"}));
         assert_eq!(NamesAndRoles.apply(User, Part::Record, json!(3)), json!(3));
+    }
+
+    #[test]
+    fn a_client_sees_a_campaign_through_the_client_view_however_allowed() {
+        let me = UserId::new();
+        assert_eq!(Lens::of_campaign(View::ClientView, Role::Admin, me, &[]), Lens::Client);
+        assert_eq!(Lens::of_campaign(View::Full, Role::Client, me, &[]), Lens::Client);
+        assert_eq!(Lens::of_campaign(View::Full, Role::Seller, me, &[]), Lens::Full);
+        assert_eq!(Lens::of_campaign(View::Full, Role::Talent, me, &[]), Lens::WithoutFinancials);
+        assert_eq!(Lens::of_campaign(View::NamesAndRoles, Role::Talent, me, &[]), Lens::NamesAndRoles);
     }
 
     #[test]

@@ -580,4 +580,10 @@ mod tests {
         let r = transition(&archived, S::Proposal, Actor::User(Role::Admin), me, None, now, today);
         assert_eq!(r, Err(TransitionError::Archived));
     }
+
+    #[test]
+    fn won_live_and_paused_campaigns_hold_their_client() {
+        let committed: Vec<CampaignStatus> = CampaignStatus::ALL.into_iter().filter(|s| s.is_committed()).collect();
+        assert_eq!(committed, vec![S::Won, S::Live, S::Paused]);
+    }
 }

@@ -194,4 +194,13 @@ mod tests {
         let recorded = transition(&editing, S::Recording, me, now).unwrap();
         assert_eq!(recorded.published_at, None);
     }
+
+    #[test]
+    fn statuses_are_named_as_the_api_names_them() {
+        for status in EpisodeStatus::ALL {
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, serde_json::Value::from(status.as_str()));
+            assert_eq!(status.to_string(), status.as_str());
+        }
+    }
 }

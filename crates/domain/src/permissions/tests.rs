@@ -404,3 +404,91 @@ fn listings_cover_all_the_related_set_or_nothing() {
     assert_eq!(scope(Action::ShowRead, Role::Talent), Scope::Related);
     assert_eq!(scope(Action::ActivityRead, Role::Producer), Scope::Related);
 }
+
+#[test]
+fn every_write_is_refused_as_its_read_would_be() {
+    use Action::*;
+    let pairs = [
+        (UserRead, Some(UserRead)),
+        (UserUpdate, Some(UserRead)),
+        (UserDisable, Some(UserRead)),
+        (UserChangeRole, Some(UserRead)),
+        (ClientUpdate, Some(ClientRead)),
+        (ClientArchive, Some(ClientRead)),
+        (CampaignUpdate, Some(CampaignRead)),
+        (CampaignManageTeam, Some(CampaignRead)),
+        (ShowUpdate, Some(ShowRead)),
+        (ShowArchive, Some(ShowRead)),
+        (EpisodeUpdate, Some(EpisodeRead)),
+        (AvailabilityWrite, Some(AvailabilityRead)),
+        (RecordingWrite, Some(RecordingRead)),
+        (ActivityRead, Some(ActivityRead)),
+        (ShowCreate, None),
+        (AvailabilityOverride, None),
+        (BackupManage, None),
+    ];
+    for (action, read) in pairs {
+        assert_eq!(action.read_counterpart(), read, "{action:?}");
+    }
+}
+
+#[test]
+fn each_relationship_alone_opens_a_campaign_or_an_episode() {
+    let (org, me) = (OrgId::new(), UserId::new());
+    let member = |perms: &[TeamPermission]| TeamMember {
+        campaign_id: CampaignId::new(),
+        org_id: org,
+        user_id: me,
+        role: TeamRole::Seller,
+        permissions: perms.iter().copied().collect::<BTreeSet<_>>(),
+        added_at: Utc::now(),
+        added_by: UserId::new(),
+        updated_by: None,
+        updated_at: None,
+        version: 1,
+    };
+    let on_team = vec![member(&[TeamPermission::View])];
+    let none: Vec<TeamMember> = Vec::new();
+    let campaign = |owner, team, sellers, producers| authorize_fixture(org, owner, team, sellers, producers);
+    let read = |role: Role, f: CampaignFacts<'_>| {
+        authorize(&principal(role, org, me, ClientId::new()), Action::CampaignRead, &Resource::Campaign(f)).is_ok()
+    };
+    let other = UserId::new();
+    let (mine, nobody): ([UserId; 1], [UserId; 0]) = ([me], []);
+    // A seller: owner alone, team alone, assigned seller of the client alone; none of them: no.
+    assert!(read(Role::Seller, campaign(me, &none, &nobody, &nobody)));
+    assert!(read(Role::Seller, campaign(other, &on_team, &nobody, &nobody)));
+    assert!(read(Role::Seller, campaign(other, &none, &mine, &nobody)));
+    assert!(!read(Role::Seller, campaign(other, &none, &nobody, &mine)));
+    // A producer: producer of a targeted show alone, or the team alone.
+    assert!(read(Role::Producer, campaign(other, &none, &nobody, &mine)));
+    assert!(read(Role::Producer, campaign(other, &on_team, &nobody, &nobody)));
+    assert!(!read(Role::Producer, campaign(other, &none, &mine, &nobody)));
+    // A seller edits as the owner alone, or as a member with edit alone.
+    let edit = |role: Role, f: CampaignFacts<'_>| {
+        authorize(&principal(role, org, me, ClientId::new()), Action::CampaignUpdate, &Resource::Campaign(f)).is_ok()
+    };
+    let editor = vec![member(&[TeamPermission::Edit])];
+    assert!(edit(Role::Seller, campaign(me, &none, &nobody, &nobody)));
+    assert!(edit(Role::Seller, campaign(other, &editor, &nobody, &nobody)));
+    assert!(!edit(Role::Seller, campaign(other, &on_team, &mine, &nobody)), "viewing is not editing");
+    // Talent read an episode they are on, or of a show they host, either alone.
+    let talent = principal(Role::Talent, org, me, ClientId::new());
+    let episode = |show_talent: &'_ [UserId], episode_talent: &'_ [UserId]| {
+        let r = Resource::Episode { org, show_producers: &[], show_talent, episode_talent };
+        authorize(&talent, Action::EpisodeRead, &r).is_ok()
+    };
+    assert!(episode(&[me], &[]));
+    assert!(episode(&[], &[me]));
+    assert!(!episode(&[other], &[other]));
+}
+
+fn authorize_fixture<'a>(
+    org: OrgId,
+    owner: UserId,
+    team: &'a [TeamMember],
+    client_sellers: &'a [UserId],
+    show_producers: &'a [UserId],
+) -> CampaignFacts<'a> {
+    CampaignFacts { org, owner, client: Some(ClientId::new()), team, client_sellers, show_producers }
+}
