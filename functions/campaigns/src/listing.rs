@@ -17,7 +17,7 @@ use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::team::{TeamMember, TeamRole};
 use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
-use podcastflow_domain::permissions::View;
+use podcastflow_domain::permissions::{Action, Scope, View, scope};
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
 use podcastflow_platform::{
@@ -146,10 +146,22 @@ impl CampaignsApp {
         let paging = paging(req)?;
         let f = Filters::parse(req)?;
         let t = self.ctx.tenant(&p, req);
-        let indexed = match p.role {
-            Role::Client => true,
-            Role::Master | Role::Admin => f.owner.is_none(),
-            _ => false,
+        // The policy says what the listing covers: everything (one index Query), or the related
+        // set, which for a client user is their client's campaigns (one index Query too) and for
+        // everyone else is gathered from their memberships and assignments.
+        let covered = scope(Action::CampaignRead, p.role);
+        let indexed = match covered {
+            Scope::None => {
+                return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                    .detail("your role does not read campaigns")
+                    .into());
+            }
+            Scope::All(_) => f.owner.is_none(),
+            Scope::Related => p.role == Role::Client,
+        };
+        let granted = match covered {
+            Scope::All(view) => view,
+            _ => View::Full,
         };
         let (items, next, mine) = match indexed {
             true => {
@@ -184,7 +196,6 @@ impl CampaignsApp {
             .iter()
             .map(|c| {
                 let on_this: Vec<TeamMember> = mine.iter().filter(|m| m.campaign_id == c.id).cloned().collect();
-                let granted = if p.role == Role::Client { View::ClientView } else { View::Full };
                 render(c, Lens::of_campaign(granted, p.role, p.user_id, &on_this), None)
             })
             .collect();

@@ -4,7 +4,7 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
-use podcastflow_domain::permissions::{Action, Resource, Rule, rule};
+use podcastflow_domain::permissions::{Action, Resource, Scope, authorize, scope};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
@@ -86,28 +86,31 @@ impl ClientsApp {
         let t = self.ctx.tenant(&p, req);
         let repo = ClientRepo::new(&t);
         let cursor = paging.cursor.as_deref();
-        let page: EntityPage<Client> = match rule(Action::ClientRead, p.role) {
-            Rule::Deny => {
+        let page: EntityPage<Client> = match scope(Action::ClientRead, p.role) {
+            Scope::None => {
                 return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
                     .detail("your role does not read clients")
                     .into());
             }
-            // Client users see their own client only.
-            Rule::OwnClient => {
-                let own = match p.client_id {
-                    Some(c) => repo.get(&c).await?.into_iter().collect(),
-                    None => Vec::new(),
-                };
-                EntityPage { items: own, cursor: None }
-            }
-            // Sellers see the clients assigned to them.
-            Rule::AssignedSeller => repo.list_assigned(&p.user_id, cursor, paging.limit).await?,
-            _ => match seller {
+            Scope::All(_) => match seller {
                 Some(s) => repo.list_assigned(&s, cursor, paging.limit).await?,
                 None => {
                     let filter = ClientFilter { status: Some(status), name_prefix: prefix.clone() };
                     repo.list(&filter, cursor, paging.limit).await?
                 }
+            },
+            // The related set is the role's relationship (each client still judged below): a
+            // client user's own client, a seller's assigned clients; for any other, none.
+            Scope::Related => match p.role {
+                Role::Client => {
+                    let own = match p.client_id {
+                        Some(c) => repo.get(&c).await?.into_iter().collect(),
+                        None => Vec::new(),
+                    };
+                    EntityPage { items: own, cursor: None }
+                }
+                Role::Seller => repo.list_assigned(&p.user_id, cursor, paging.limit).await?,
+                _ => EntityPage { items: Vec::new(), cursor: None },
             },
         };
         // Filters the chosen Query could not apply narrow the page (it may hold fewer items).
@@ -118,6 +121,10 @@ impl ClientsApp {
             .filter(|c| c.status == status)
             .filter(|c| kind.is_none_or(|k| c.kind == k))
             .filter(|c| prefix.as_deref().is_none_or(|q| c.name.trim().to_lowercase().starts_with(q)))
+            .filter(|c| {
+                let resource = Resource::Client { org: c.org_id, id: c.id, assigned_sellers: &c.assigned_seller_ids };
+                authorize(&p, Action::ClientRead, &resource).is_ok()
+            })
             .collect();
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: page.cursor }, rid))
     }

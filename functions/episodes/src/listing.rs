@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use podcastflow_domain::Role;
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
-use podcastflow_domain::permissions::{Action, Rule, rule};
+use podcastflow_domain::permissions::{Action, Scope, authorize, scope};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{EpisodeId, ShowId, UserId};
+use podcastflow_platform::visibility::episode_resource;
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
     query_parsed,
@@ -94,8 +96,8 @@ impl EpisodesApp {
         let t = self.ctx.tenant(&p, req);
         let repo = EpisodeRepo::new(&t);
         let cursor = paging.cursor.as_deref();
-        let (items, next): (Vec<Episode>, Option<String>) = match rule(Action::EpisodeRead, p.role) {
-            Rule::Allow(_) => {
+        let (items, next): (Vec<Episode>, Option<String>) = match scope(Action::EpisodeRead, p.role) {
+            Scope::All(_) => {
                 if let Some(talent) = f.talent {
                     let ids = repo.schedule(&talent).await?.into_iter().map(|s| s.episode_id).collect();
                     let all = episodes_by_id(&repo, ids).await?.into_iter().filter(|e| f.admits(e)).collect();
@@ -109,11 +111,16 @@ impl EpisodesApp {
                     (page.items.into_iter().filter(|e| f.admits(e)).collect(), page.cursor)
                 }
             }
-            Rule::EpisodeTalentReads => {
-                let all = self.talent_set(&t, &p.user_id).await?.into_iter().filter(|e| f.admits(e)).collect();
-                page_in_memory(all, air_key, false, &paging)?
-            }
-            _ => {
+            // The related set is the role's relationship (each episode still judged below):
+            // talent's episodes and their shows' episodes; for any other role, none.
+            Scope::Related => match p.role {
+                Role::Talent => {
+                    let all = self.talent_set(&t, &p.user_id).await?.into_iter().filter(|e| f.admits(e)).collect();
+                    page_in_memory(all, air_key, false, &paging)?
+                }
+                _ => (Vec::new(), None),
+            },
+            Scope::None => {
                 return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
                     .detail("your role does not read episodes")
                     .into());
@@ -123,7 +130,15 @@ impl EpisodesApp {
         let show_ids: Vec<ShowId> = items.iter().map(|e| e.show_id).collect::<BTreeSet<_>>().into_iter().collect();
         let shows: BTreeMap<ShowId, Show> =
             ShowRepo::new(&t).get_many(&show_ids).await?.into_iter().map(|s| (s.id, s)).collect();
-        let items: Vec<Value> = items.iter().map(|e| render(e, shows.get(&e.show_id))).collect();
+        // Each episode as its GET answers it, to whoever its GET answers (its show gone: nobody).
+        let items: Vec<Value> = items
+            .iter()
+            .filter_map(|e| {
+                let show = shows.get(&e.show_id)?;
+                authorize(&p, Action::EpisodeRead, &episode_resource(e, show)).ok()?;
+                Some(render(e, Some(show)))
+            })
+            .collect();
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
     }
 }

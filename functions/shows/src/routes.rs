@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use podcastflow_domain::permissions::{Action, Resource, Rule, Scope, rule, scope};
+use podcastflow_domain::permissions::{Action, Resource, Scope, authorize, scope};
 use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
 use podcastflow_domain::visibility::Lens;
-use podcastflow_domain::{Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
-use podcastflow_platform::visibility::{Facts, Needs};
+use podcastflow_domain::{ClientId, Principal, Role, ShowId, Stamp, UserId, ValidationErrors};
+use podcastflow_platform::visibility::{Facts, Needs, show_resource};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
     json_with_etag, merge, no_content, not_found, page_in_memory, paging, principal, query_as, query_param, request_id,
@@ -110,28 +110,26 @@ impl ShowsApp {
             s.status == status && prefix.as_deref().is_none_or(|q| s.name.trim().to_lowercase().starts_with(q))
         };
         let name_key = |s: &Show| format!("{}#{}", s.name.trim().to_lowercase(), s.id);
-        let (items, next): (Vec<Value>, Option<String>) =
-            match (scope(Action::ShowRead, p.role), rule(Action::ShowRead, p.role)) {
-                (Scope::None, _) => {
-                    return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
-                        .detail("your role does not read shows")
-                        .into());
-                }
-                (Scope::All(view), _) => {
-                    let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
-                    (page.items.iter().filter(|s| keep(s)).map(|s| s.render(Lens::of(view))).collect(), page.cursor)
-                }
-                // Talent: the shows they are assigned to.
-                (Scope::Related, Rule::ShowTalent) => {
-                    let ids = repo.assigned_to(&p.user_id).await?;
-                    let shows: Vec<Show> = repo.get_many(&ids).await?.into_iter().filter(|s| keep(s)).collect();
-                    let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
-                    (page.iter().map(|s| s.render(Lens::Full)).collect(), next)
-                }
-                // Client users: the public fields of the shows their client's campaigns target.
-                (Scope::Related, Rule::ShowOfOwnCampaigns) => {
-                    let mut ids = BTreeSet::new();
-                    if let Some(client) = p.client_id {
+        let (items, next): (Vec<Value>, Option<String>) = match scope(Action::ShowRead, p.role) {
+            Scope::None => {
+                return Err(Problem::new("forbidden", StatusCode::FORBIDDEN, "Forbidden")
+                    .detail("your role does not read shows")
+                    .into());
+            }
+            Scope::All(view) => {
+                let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
+                (page.items.iter().filter(|s| keep(s)).map(|s| s.render(Lens::of(view))).collect(), page.cursor)
+            }
+            // The related set is the role's relationship, and each show is still judged by the
+            // policy with the facts that put it in the set: talent's assigned shows, the shows a
+            // client user's campaigns target; for any other role, none.
+            Scope::Related => {
+                let (shows, clients): (Vec<Show>, Vec<ClientId>) = match (p.role, p.client_id) {
+                    (Role::Talent, _) => {
+                        let ids = repo.assigned_to(&p.user_id).await?;
+                        (repo.get_many(&ids).await?, Vec::new())
+                    }
+                    (Role::Client, Some(client)) => {
                         let list =
                             CampaignList { source: ListSource::Client(client), start_range: None, descending: false };
                         let campaigns = CampaignRepo::new(&t);
@@ -140,20 +138,28 @@ impl ShowsApp {
                             async move { campaigns.list(list, cursor.as_deref(), 100).await }
                         })
                         .await?;
-                        ids.extend(of_client.into_iter().flat_map(|c| c.targeting.show_ids));
+                        let ids: BTreeSet<ShowId> = of_client.into_iter().flat_map(|c| c.targeting.show_ids).collect();
+                        let ids: Vec<ShowId> = ids.into_iter().collect();
+                        let mut shows = Vec::new();
+                        for chunk in ids.chunks(100) {
+                            shows.extend(repo.get_many(chunk).await?);
+                        }
+                        (shows, vec![client])
                     }
-                    let ids: Vec<ShowId> = ids.into_iter().collect();
-                    let mut shows = Vec::new();
-                    for chunk in ids.chunks(100) {
-                        shows.extend(repo.get_many(chunk).await?.into_iter().filter(|s| keep(s)));
-                    }
-                    let (page, next) = page_in_memory(shows, name_key, false, &paging)?;
-                    (page.iter().map(|s| s.render(Lens::PublicFields)).collect(), next)
-                }
-                // A related set this listing does not know how to gather shows nothing rather than
-                // everything.
-                (Scope::Related, _) => (Vec::new(), None),
-            };
+                    _ => (Vec::new(), Vec::new()),
+                };
+                let seen: Vec<(Show, Lens)> = shows
+                    .into_iter()
+                    .filter(|s| keep(s))
+                    .filter_map(|s| {
+                        let view = authorize(&p, Action::ShowRead, &show_resource(&s, &clients)).ok()?;
+                        Some((s, Lens::of(view)))
+                    })
+                    .collect();
+                let (page, next) = page_in_memory(seen, |(s, _)| name_key(s), false, &paging)?;
+                (page.iter().map(|(s, lens)| s.render(*lens)).collect(), next)
+            }
+        };
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: next }, rid))
     }
 
