@@ -82,3 +82,14 @@ pub async fn create(stack: &TestStack, master: &Api) -> TestOrg {
     let client_user = invite(stack, &admin.api, "client", json!({"clientId": client_id})).await;
     TestOrg { id, client_id, admin, seller, producer, talent, client: client_user }
 }
+
+/// A campaign of `o`'s client owned by its seller, created by its admin, with a budget and
+/// internal notes (what some readers may not see); returns its id.
+pub async fn campaign_with_secrets(o: &TestOrg, name: &str) -> String {
+    let body = json!({"name": name, "clientId": o.client_id, "ownerId": o.seller.id,
+        "startDate": "2027-03-01", "endDate": "2027-03-31", "internalNotes": "margin 40%",
+        "budget": {"amount": 500_000, "currency": "USD"}});
+    let c = o.admin.api.post("/campaigns", body).await;
+    assert_eq!(c.status, 201, "{:?}", c.body);
+    c.body["id"].as_str().unwrap_or_default().to_owned()
+}

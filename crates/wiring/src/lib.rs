@@ -145,3 +145,40 @@ pub async fn run_events<F: EventFunction>() -> Result<(), Error> {
     })
     .await
 }
+
+/// What [`http_function!`] expands to refers to through here, so a function crate needs no
+/// dependency of its own for it.
+#[doc(hidden)]
+pub mod __private {
+    pub use lambda_http::{Body, Error, Request, Response};
+    pub use podcastflow_platform::AppContext;
+}
+
+/// Implements [`HttpFunction`] for an app whose fields are its context (`ctx`) and the named
+/// dependencies, handled by the free function `handle(&App, Request)`:
+///
+/// ```ignore
+/// podcastflow_wiring::http_function!(UsersApp, handle, identity = identity(), usage = usage());
+/// podcastflow_wiring::http_function!(MediaApp, handle, objects = objects(Bucket::Media));
+/// ```
+#[macro_export]
+macro_rules! http_function {
+    ($app:ty, $handle:path $(, $field:ident = $dep:ident ( $($arg:expr)? ) )* $(,)?) => {
+        impl $crate::HttpFunction for $app {
+            async fn build<D: $crate::Dependencies>(deps: &D) -> Result<Self, $crate::__private::Error> {
+                Ok(Self { ctx: deps.context().await?, $( $field: deps.$dep($($arg)?).await?, )* })
+            }
+
+            fn context(&self) -> &$crate::__private::AppContext {
+                &self.ctx
+            }
+
+            async fn handle(
+                &self,
+                req: $crate::__private::Request,
+            ) -> Result<$crate::__private::Response<$crate::__private::Body>, $crate::__private::Error> {
+                $handle(self, req).await
+            }
+        }
+    };
+}

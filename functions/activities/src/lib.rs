@@ -23,19 +23,7 @@ pub async fn handle(app: &ActivitiesApp, req: Request) -> Result<Response<Body>,
     respond(routes::route(app, &req).await, &rid)
 }
 
-impl podcastflow_wiring::HttpFunction for ActivitiesApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(ActivitiesApp, handle);
 
 #[cfg(test)]
 mod tests;

@@ -28,19 +28,7 @@ pub async fn handle(app: &BackupsApp, req: Request) -> Result<Response<Body>, Er
     respond(routes::route(app, &req).await, &rid)
 }
 
-impl podcastflow_wiring::HttpFunction for BackupsApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await?, objects: deps.objects(podcastflow_wiring::Bucket::Backups).await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(BackupsApp, handle, objects = objects(podcastflow_wiring::Bucket::Backups));
 
 #[cfg(test)]
 mod tests;

@@ -31,19 +31,7 @@ pub async fn handle(app: &MediaApp, req: Request) -> Result<Response<Body>, Erro
     respond(routes::route(app, &req).await, &rid)
 }
 
-impl podcastflow_wiring::HttpFunction for MediaApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await?, objects: deps.objects(podcastflow_wiring::Bucket::Media).await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(MediaApp, handle, objects = objects(podcastflow_wiring::Bucket::Media));
 
 #[cfg(test)]
 mod tests;

@@ -229,19 +229,7 @@ pub async fn handle(app: &OrganizationsApp, req: Request) -> Result<Response<Bod
     respond(outcome, &rid)
 }
 
-impl podcastflow_wiring::HttpFunction for OrganizationsApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await?, identity: deps.identity().await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(OrganizationsApp, handle, identity = identity());
 
 #[cfg(test)]
 mod tests;

@@ -23,19 +23,7 @@ pub async fn handle(app: &TalentApp, req: Request) -> Result<Response<Body>, Err
     respond(routes::route(app, &req).await, &rid)
 }
 
-impl podcastflow_wiring::HttpFunction for TalentApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(TalentApp, handle);
 
 #[cfg(test)]
 mod tests;

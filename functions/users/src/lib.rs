@@ -35,19 +35,7 @@ pub async fn handle(app: &UsersApp, req: Request) -> Result<Response<Body>, Erro
     respond(routes::route(app, &req).await, &rid)
 }
 
-impl podcastflow_wiring::HttpFunction for UsersApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await?, identity: deps.identity().await?, usage: deps.usage().await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(UsersApp, handle, identity = identity(), usage = usage());
 
 #[cfg(test)]
 mod tests;

@@ -135,19 +135,7 @@ pub(crate) fn outage(e: RepoError) -> Result<Value, Error> {
     }
 }
 
-impl podcastflow_wiring::HttpFunction for WebSocketApp {
-    async fn build<D: podcastflow_wiring::Dependencies>(deps: &D) -> Result<Self, Error> {
-        Ok(Self { ctx: deps.context().await?, push: deps.push().await? })
-    }
-
-    fn context(&self) -> &podcastflow_platform::AppContext {
-        &self.ctx
-    }
-
-    async fn handle(&self, req: Request) -> Result<Response<Body>, Error> {
-        handle(self, req).await
-    }
-}
+podcastflow_wiring::http_function!(WebSocketApp, handle, push = push());
 
 #[cfg(test)]
 mod tests;

@@ -11,14 +11,9 @@ use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::wait::until_async;
 use serde_json::{Value, json};
 
-/// A campaign of the org's client, owned by its seller, with a budget and internal notes.
+/// A campaign of the org's client, owned by its seller, with internal notes; returns its id.
 async fn campaign(o: &TestOrg) -> String {
-    let body = json!({"name": "Secretive", "clientId": o.client_id, "ownerId": o.seller.id,
-        "startDate": "2027-03-01", "endDate": "2027-03-31", "internalNotes": "margin 40%",
-        "budget": {"amount": 500_000, "currency": "USD"}});
-    let c = o.admin.api.post("/campaigns", body).await;
-    assert_eq!(c.status, 201, "{:?}", c.body);
-    c.body["id"].as_str().unwrap().to_owned()
+    org::campaign_with_secrets(o, "Secretive").await
 }
 
 /// The fields of a JSON object.

@@ -369,18 +369,7 @@ fn producers_manage_a_team_only_as_members_who_edit_and_manage() {
         (vec![TeamPermission::Edit], false),
         (vec![TeamPermission::Edit, TeamPermission::ManageTeam], true),
     ] {
-        let team = vec![TeamMember {
-            campaign_id: CampaignId::new(),
-            org_id: org,
-            user_id: me,
-            role: TeamRole::Producer,
-            permissions: perms.iter().copied().collect::<BTreeSet<_>>(),
-            added_at: Utc::now(),
-            added_by: UserId::new(),
-            updated_by: None,
-            updated_at: None,
-            version: 1,
-        }];
+        let team = vec![team_member(org, me, TeamRole::Producer, &perms)];
         let facts = CampaignFacts {
             org,
             owner: UserId::new(),
@@ -435,18 +424,7 @@ fn every_write_is_refused_as_its_read_would_be() {
 #[test]
 fn each_relationship_alone_opens_a_campaign_or_an_episode() {
     let (org, me) = (OrgId::new(), UserId::new());
-    let member = |perms: &[TeamPermission]| TeamMember {
-        campaign_id: CampaignId::new(),
-        org_id: org,
-        user_id: me,
-        role: TeamRole::Seller,
-        permissions: perms.iter().copied().collect::<BTreeSet<_>>(),
-        added_at: Utc::now(),
-        added_by: UserId::new(),
-        updated_by: None,
-        updated_at: None,
-        version: 1,
-    };
+    let member = |perms: &[TeamPermission]| team_member(org, me, TeamRole::Seller, perms);
     let on_team = vec![member(&[TeamPermission::View])];
     let none: Vec<TeamMember> = Vec::new();
     let campaign = |owner, team, sellers, producers| authorize_fixture(org, owner, team, sellers, producers);
@@ -491,4 +469,20 @@ fn authorize_fixture<'a>(
     show_producers: &'a [UserId],
 ) -> CampaignFacts<'a> {
     CampaignFacts { org, owner, client: Some(ClientId::new()), team, client_sellers, show_producers }
+}
+
+/// A member of some campaign of `org`: `user` as `role` with `permissions`.
+fn team_member(org: OrgId, user: UserId, role: TeamRole, permissions: &[TeamPermission]) -> TeamMember {
+    TeamMember {
+        campaign_id: CampaignId::new(),
+        org_id: org,
+        user_id: user,
+        role,
+        permissions: permissions.iter().copied().collect::<BTreeSet<_>>(),
+        added_at: Utc::now(),
+        added_by: UserId::new(),
+        updated_by: None,
+        updated_at: None,
+        version: 1,
+    }
 }
