@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::keys::{Entity, Index, Key, org_pk};
 use crate::notification::EntityRef;
+use crate::record::RecordType;
 use crate::visibility::{EntityKind, Lens, Part};
 use crate::{ActivityId, OrgId, UserId};
 
@@ -117,21 +118,21 @@ const TEAM_NOUN: &str = "campaign.team";
 /// Prefix of the events clients report themselves (`POST /activities`).
 pub const CLIENT_EVENT_PREFIX: &str = "client.";
 
-/// What a change to an item of `entity_type` is about: the entity it concerns and the noun of its
+/// What a change to a record of type `record` is about: the entity it concerns and the noun of its
 /// actions, or `None` for items that are not audited (links, counters, idempotency records,
 /// notifications, the activity log itself).
-pub fn audited(entity_type: &str, image: &Value) -> Option<(EntityRef, &'static str)> {
+pub fn audited(record: RecordType, image: &Value) -> Option<(EntityRef, &'static str)> {
     let field = |name: &str| image.get(name).and_then(Value::as_str).map(str::to_owned);
-    let (kind, id_field, noun) = match entity_type {
-        "client" => (EntityKind::Client, "id", "client"),
-        "campaign" => (EntityKind::Campaign, "id", "campaign"),
-        "teamMember" => (EntityKind::Campaign, "campaignId", TEAM_NOUN),
-        "show" => (EntityKind::Show, "id", "show"),
-        "episode" => (EntityKind::Episode, "id", "episode"),
-        "user" => (EntityKind::User, "id", "user"),
-        "organization" => (EntityKind::Organization, "id", "organization"),
-        "apiKey" => (EntityKind::ApiKey, "id", "apiKey"),
-        "availabilitySet" => (EntityKind::Talent, "talentId", "availability"),
+    let (kind, id_field, noun) = match record {
+        RecordType::Client => (EntityKind::Client, "id", "client"),
+        RecordType::Campaign => (EntityKind::Campaign, "id", "campaign"),
+        RecordType::TeamMember => (EntityKind::Campaign, "campaignId", TEAM_NOUN),
+        RecordType::Show => (EntityKind::Show, "id", "show"),
+        RecordType::Episode => (EntityKind::Episode, "id", "episode"),
+        RecordType::User => (EntityKind::User, "id", "user"),
+        RecordType::Organization => (EntityKind::Organization, "id", "organization"),
+        RecordType::ApiKey => (EntityKind::ApiKey, "id", "apiKey"),
+        RecordType::AvailabilitySet => (EntityKind::Talent, "talentId", "availability"),
         _ => return None,
     };
     Some((EntityRef { kind, id: field(id_field)? }, noun))
@@ -144,13 +145,13 @@ impl Activity {
     pub fn of_change(
         id: ActivityId,
         org: OrgId,
-        entity_type: &str,
+        record: RecordType,
         before: Option<&Value>,
         after: Option<&Value>,
         at: DateTime<Utc>,
     ) -> Option<Activity> {
         let image = after.or(before)?;
-        let (entity, noun) = audited(entity_type, image)?;
+        let (entity, noun) = audited(record, image)?;
         // The owner joins and leaves the team with the campaign itself: its own entry says it.
         if noun == TEAM_NOUN && image.get("role").and_then(Value::as_str) == Some("owner") {
             return None;
@@ -295,7 +296,7 @@ mod tests {
         let after = json!({"id": "c1", "name": "A", "status": "proposal", "updatedBy": actor, "version": 2,
             "requestId": "r-1"});
         let id = ActivityId::new();
-        let a = Activity::of_change(id, org, "campaign", Some(&before), Some(&after), Utc::now()).unwrap();
+        let a = Activity::of_change(id, org, RecordType::Campaign, Some(&before), Some(&after), Utc::now()).unwrap();
         assert_eq!(
             (a.action.as_str(), a.actor_id, a.request_id.as_deref()),
             ("campaign.transitioned", Some(actor), Some("r-1"))
@@ -303,16 +304,16 @@ mod tests {
         assert_eq!(a.entity, EntityRef { kind: EntityKind::Campaign, id: "c1".into() });
         assert_eq!(a.changes.keys().collect::<Vec<_>>(), vec!["status"]);
         let member = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "updatedBy": actor});
-        let added = Activity::of_change(id, org, "teamMember", None, Some(&member), Utc::now()).unwrap();
+        let added = Activity::of_change(id, org, RecordType::TeamMember, None, Some(&member), Utc::now()).unwrap();
         assert_eq!((added.action.as_str(), added.entity.id.as_str()), ("campaign.team.created", "c1"));
         let owner = json!({"campaignId": "c1", "userId": "u1", "role": "owner", "addedBy": actor});
         assert!(
-            Activity::of_change(id, org, "teamMember", None, Some(&owner), Utc::now()).is_none(),
+            Activity::of_change(id, org, RecordType::TeamMember, None, Some(&owner), Utc::now()).is_none(),
             "said by campaign.created"
         );
-        assert!(Activity::of_change(id, org, "activity", None, Some(&after), Utc::now()).is_none());
-        assert!(Activity::of_change(id, org, "campaignShow", None, Some(&after), Utc::now()).is_none());
-        let gone = Activity::of_change(id, org, "campaign", Some(&before), None, Utc::now()).unwrap();
+        assert!(Activity::of_change(id, org, RecordType::Activity, None, Some(&after), Utc::now()).is_none());
+        assert!(Activity::of_change(id, org, RecordType::Media, None, Some(&after), Utc::now()).is_none());
+        let gone = Activity::of_change(id, org, RecordType::Campaign, Some(&before), None, Utc::now()).unwrap();
         assert_eq!((gone.action.as_str(), gone.actor_id), ("campaign.deleted", None));
     }
 
@@ -321,7 +322,7 @@ mod tests {
         let (id, org) = (ActivityId::new(), OrgId::new());
         let created =
             json!({"id": "c1", "name": "A", "budget": {"amount": 5}, "internalNotes": "x", "probability": 40});
-        let a = Activity::of_change(id, org, "campaign", None, Some(&created), Utc::now()).unwrap();
+        let a = Activity::of_change(id, org, RecordType::Campaign, None, Some(&created), Utc::now()).unwrap();
         let fields = |a: Activity| a.changes.into_keys().collect::<Vec<_>>();
         assert_eq!(
             fields(a.clone().seen_through(Some(Lens::Full))),
@@ -334,11 +335,11 @@ mod tests {
         assert_eq!(fields(a.clone().seen_through(Some(Lens::Client))), ["budget", "id", "name"]);
         assert!(fields(a.clone().seen_through(None)).is_empty());
         let member = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "permissions": ["edit"]});
-        let added = Activity::of_change(id, org, "teamMember", None, Some(&member), Utc::now()).unwrap();
+        let added = Activity::of_change(id, org, RecordType::TeamMember, None, Some(&member), Utc::now()).unwrap();
         assert_eq!(added.part(), Part::TeamMember);
         assert_eq!(fields(added.seen_through(Some(Lens::Client))), ["role", "userId"]);
         let user = json!({"id": "u1", "name": "N", "email": "n@example.com", "role": "seller"});
-        let invited = Activity::of_change(id, org, "user", None, Some(&user), Utc::now()).unwrap();
+        let invited = Activity::of_change(id, org, RecordType::User, None, Some(&user), Utc::now()).unwrap();
         assert_eq!(fields(invited.seen_through(Some(Lens::NamesAndRoles))), ["id", "name", "role"]);
         let mut reported = a.clone();
         reported.action = "client.viewed".into();
@@ -352,21 +353,21 @@ mod tests {
     fn each_audited_kind_names_its_entity_and_noun() {
         let image = json!({"id": "e1", "campaignId": "c1", "talentId": "t1"});
         let cases = [
-            ("client", EntityKind::Client, "e1", "client"),
-            ("campaign", EntityKind::Campaign, "e1", "campaign"),
-            ("teamMember", EntityKind::Campaign, "c1", "campaign.team"),
-            ("show", EntityKind::Show, "e1", "show"),
-            ("episode", EntityKind::Episode, "e1", "episode"),
-            ("user", EntityKind::User, "e1", "user"),
-            ("organization", EntityKind::Organization, "e1", "organization"),
-            ("apiKey", EntityKind::ApiKey, "e1", "apiKey"),
-            ("availabilitySet", EntityKind::Talent, "t1", "availability"),
+            (RecordType::Client, EntityKind::Client, "e1", "client"),
+            (RecordType::Campaign, EntityKind::Campaign, "e1", "campaign"),
+            (RecordType::TeamMember, EntityKind::Campaign, "c1", "campaign.team"),
+            (RecordType::Show, EntityKind::Show, "e1", "show"),
+            (RecordType::Episode, EntityKind::Episode, "e1", "episode"),
+            (RecordType::User, EntityKind::User, "e1", "user"),
+            (RecordType::Organization, EntityKind::Organization, "e1", "organization"),
+            (RecordType::ApiKey, EntityKind::ApiKey, "e1", "apiKey"),
+            (RecordType::AvailabilitySet, EntityKind::Talent, "t1", "availability"),
         ];
         for (entity_type, kind, id, noun) in cases {
             let (entity, n) = audited(entity_type, &image).unwrap_or_else(|| panic!("{entity_type} is audited"));
             assert_eq!((entity.kind, entity.id.as_str(), n), (kind, id, noun), "{entity_type}");
         }
-        for skipped in ["notification", "connection", "idempotency", "activity"] {
+        for skipped in [RecordType::Notification, RecordType::Connection, RecordType::Activity, RecordType::Media] {
             assert!(audited(skipped, &image).is_none(), "{skipped}");
         }
     }
@@ -377,13 +378,14 @@ mod tests {
         let before = json!({"id": "x", "status": "active", "name": "A"});
         let after = json!({"id": "x", "status": "archived", "name": "A"});
         let renamed = json!({"id": "x", "status": "active", "name": "B"});
-        let action =
-            |kind: &str, b: &Value, a: &Value| Activity::of_change(id, org, kind, Some(b), Some(a), at).unwrap().action;
-        assert_eq!(action("episode", &before, &after), "episode.transitioned");
-        assert_eq!(action("campaign", &before, &after), "campaign.transitioned");
-        assert_eq!(action("client", &before, &after), "client.updated");
-        assert_eq!(action("show", &before, &after), "show.updated");
-        assert_eq!(action("campaign", &before, &renamed), "campaign.updated");
+        let action = |kind: RecordType, b: &Value, a: &Value| {
+            Activity::of_change(id, org, kind, Some(b), Some(a), at).unwrap().action
+        };
+        assert_eq!(action(RecordType::Episode, &before, &after), "episode.transitioned");
+        assert_eq!(action(RecordType::Campaign, &before, &after), "campaign.transitioned");
+        assert_eq!(action(RecordType::Client, &before, &after), "client.updated");
+        assert_eq!(action(RecordType::Show, &before, &after), "show.updated");
+        assert_eq!(action(RecordType::Campaign, &before, &renamed), "campaign.updated");
     }
 
     #[test]
@@ -391,12 +393,12 @@ mod tests {
         let (id, org, at) = (ActivityId::new(), OrgId::new(), Utc::now());
         let before = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "permissions": ["view"]});
         let after = json!({"campaignId": "c1", "userId": "u9", "role": "talent", "permissions": ["view", "edit"]});
-        let changed = Activity::of_change(id, org, "teamMember", Some(&before), Some(&after), at).unwrap();
+        let changed = Activity::of_change(id, org, RecordType::TeamMember, Some(&before), Some(&after), at).unwrap();
         assert_eq!(changed.action, "campaign.team.updated");
         assert_eq!(changed.changes["userId"].to, Some(json!("u9")), "which member changed");
         let c = json!({"id": "c1", "userId": "u9", "name": "A"});
         let c2 = json!({"id": "c1", "userId": "u9", "name": "B"});
-        let renamed = Activity::of_change(id, org, "campaign", Some(&c), Some(&c2), at).unwrap();
+        let renamed = Activity::of_change(id, org, RecordType::Campaign, Some(&c), Some(&c2), at).unwrap();
         assert!(!renamed.changes.contains_key("userId"));
     }
 
@@ -417,7 +419,7 @@ mod tests {
         let a = Activity::of_change(
             ActivityId::new(),
             org,
-            "campaign",
+            RecordType::Campaign,
             None,
             Some(&json!({"id": "c1", "updatedBy": u})),
             at,

@@ -8,7 +8,8 @@
 //!   [`episode`], [`availability`], [`notification`], [`activity`], [`backup`], [`api_key`]), each owning its
 //!   fields, validation and key builders with the access patterns beside them.
 //! - [`campaign::transitions`] and [`episode::transitions`]: the state machines.
-//! - [`keys`]: the single-table key shape and the tenant prefix rule.
+//! - [`keys`]: the single-table key shape and the tenant prefix rule; [`record`]: the kinds of
+//!   record in the table, which the change stream dispatches on.
 //! - [`visibility`]: the kinds of entity and the one rule of which fields each reader sees of
 //!   them ([`visibility::Lens`]), applied at every exit.
 //! - [`topic`]: live-update topics and which changes concern them.
@@ -29,6 +30,7 @@ pub mod money;
 pub mod notification;
 pub mod organization;
 pub mod permissions;
+pub mod record;
 pub mod role;
 pub mod show;
 pub mod stamp;

@@ -17,6 +17,7 @@ use thiserror::Error;
 
 use crate::keys::org_pk;
 use crate::notification::EntityRef;
+use crate::record::RecordType;
 use crate::visibility::EntityKind;
 use crate::{CampaignId, EpisodeId, OrgId, ShowId, UserId};
 
@@ -110,29 +111,29 @@ impl Topic {
         org_pk(org, format!("TOPIC#{self}"))
     }
 
-    /// The topics a change of an item of `entity_type` concerns, most specific first: the
+    /// The topics a change of a record of type `record` concerns, most specific first: the
     /// entity's own, its parent's, its type's in the organization, the user it is for (`image`:
     /// its new image, or its old one for a deletion); none for items no client follows.
-    pub fn of_change(entity_type: &str, image: &Value) -> Vec<Topic> {
+    pub fn of_change(record: RecordType, image: &Value) -> Vec<Topic> {
         fn field<T: FromStr>(image: &Value, name: &str) -> Option<T> {
             image.get(name)?.as_str()?.parse().ok()
         }
         let one = |t: Option<Topic>, all: Option<Topic>| t.into_iter().chain(all).collect();
-        match entity_type {
-            "campaign" => one(field(image, "id").map(Topic::Campaign), Some(Topic::OrgCampaigns)),
-            "teamMember" => one(field(image, "campaignId").map(Topic::Campaign), None),
-            "show" => one(field(image, "id").map(Topic::Show), Some(Topic::OrgShows)),
+        match record {
+            RecordType::Campaign => one(field(image, "id").map(Topic::Campaign), Some(Topic::OrgCampaigns)),
+            RecordType::TeamMember => one(field(image, "campaignId").map(Topic::Campaign), None),
+            RecordType::Show => one(field(image, "id").map(Topic::Show), Some(Topic::OrgShows)),
             // An episode also concerns its show's followers (its parent).
-            "episode" => field(image, "id")
+            RecordType::Episode => field(image, "id")
                 .map(Topic::Episode)
                 .into_iter()
                 .chain(field(image, "showId").map(Topic::Show))
                 .chain([Topic::OrgEpisodes])
                 .collect(),
-            "backup" => vec![Topic::OrgBackups],
-            "notification" => one(field(image, "userId").map(Topic::User), None),
+            RecordType::Backup => vec![Topic::OrgBackups],
+            RecordType::Notification => one(field(image, "userId").map(Topic::User), None),
             // Who is on a topic goes to the topic's own subscribers.
-            "presence" => one(field(image, "topic"), None),
+            RecordType::Presence => one(field(image, "topic"), None),
             _ => Vec::new(),
         }
     }
@@ -163,17 +164,20 @@ mod tests {
     #[test]
     fn changes_map_to_the_topics_that_follow_them() {
         let c = CampaignId::new();
-        assert_eq!(Topic::of_change("campaign", &json!({"id": c})), vec![Topic::Campaign(c), Topic::OrgCampaigns]);
-        assert_eq!(Topic::of_change("teamMember", &json!({"campaignId": c})), vec![Topic::Campaign(c)]);
+        assert_eq!(
+            Topic::of_change(RecordType::Campaign, &json!({"id": c})),
+            vec![Topic::Campaign(c), Topic::OrgCampaigns]
+        );
+        assert_eq!(Topic::of_change(RecordType::TeamMember, &json!({"campaignId": c})), vec![Topic::Campaign(c)]);
         let u = UserId::new();
-        assert_eq!(Topic::of_change("notification", &json!({"userId": u})), vec![Topic::User(u)]);
-        assert!(Topic::of_change("activity", &json!({"id": c})).is_empty());
+        assert_eq!(Topic::of_change(RecordType::Notification, &json!({"userId": u})), vec![Topic::User(u)]);
+        assert!(Topic::of_change(RecordType::Activity, &json!({"id": c})).is_empty());
         let (e, show) = (EpisodeId::new(), ShowId::new());
         assert_eq!(
-            Topic::of_change("episode", &json!({"id": e, "showId": show})),
+            Topic::of_change(RecordType::Episode, &json!({"id": e, "showId": show})),
             vec![Topic::Episode(e), Topic::Show(show), Topic::OrgEpisodes]
         );
         let topic = format!("campaign:{c}");
-        assert_eq!(Topic::of_change("presence", &json!({"topic": topic})), vec![Topic::Campaign(c)]);
+        assert_eq!(Topic::of_change(RecordType::Presence, &json!({"topic": topic})), vec![Topic::Campaign(c)]);
     }
 }

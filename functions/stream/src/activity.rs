@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use podcastflow_domain::ActivityId;
 use podcastflow_domain::activity::Activity;
-use podcastflow_domain::keys::{self, org_of_pk};
+use podcastflow_domain::keys::org_of_pk;
+use podcastflow_domain::record::RecordType;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::{ChangeRecord, TenantTable};
@@ -44,7 +45,7 @@ pub(crate) async fn record(app: &StreamApp, change: &ChangeRecord) -> Result<boo
     }
     let Some(org) = org_of_pk(&change.key.pk) else { return Ok(false) };
     let image = change.new_image.as_ref().or(change.old_image.as_ref());
-    let Some(kind) = image.and_then(|i| i.get(keys::ENTITY)).and_then(Value::as_str) else { return Ok(false) };
+    let Some(kind) = image.and_then(RecordType::of_item) else { return Ok(false) };
     let before = change.old_image.clone().map(Value::Object);
     let after = change.new_image.clone().map(Value::Object);
     let Some(activity) =
@@ -53,7 +54,7 @@ pub(crate) async fn record(app: &StreamApp, change: &ChangeRecord) -> Result<boo
         return Ok(false);
     };
     // A write that changed only bookkeeping (version, timestamps) is not worth an entry.
-    if activity.changes.is_empty() && activity.action.ends_with(".updated") && kind != "availabilitySet" {
+    if activity.changes.is_empty() && activity.action.ends_with(".updated") && kind != RecordType::AvailabilitySet {
         return Ok(false);
     }
     let tenant = TenantTable::new(app.ctx.tenants.for_org(&org), org, app.ctx.cursors.as_ref().clone());

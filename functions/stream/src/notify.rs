@@ -2,9 +2,10 @@
 //! in-app notifications, one per recipient, never for the person who made the change.
 
 use chrono::{DateTime, Utc};
-use podcastflow_domain::keys::{self, org_of_pk};
+use podcastflow_domain::keys::org_of_pk;
 use podcastflow_domain::notification::Notification;
 use podcastflow_domain::notification::rules::{Recipients, plan};
+use podcastflow_domain::record::RecordType;
 use podcastflow_domain::user::UserStatus;
 use podcastflow_domain::{NotificationId, OrgId, Role, UserId};
 use podcastflow_mail::Message;
@@ -95,7 +96,7 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
     }
     let Some(org) = org_of_pk(&change.key.pk) else { return Ok(0) };
     let image = change.new_image.as_ref().or(change.old_image.as_ref());
-    let Some(kind) = image.and_then(|i| i.get(keys::ENTITY)).and_then(Value::as_str) else { return Ok(0) };
+    let Some(kind) = image.and_then(RecordType::of_item) else { return Ok(0) };
     let before = change.old_image.clone().map(Value::Object);
     let after = change.new_image.clone().map(Value::Object);
     let planned = plan(kind, before.as_ref(), after.as_ref());

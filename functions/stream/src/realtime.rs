@@ -26,9 +26,10 @@ use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::view::{render, render_member};
 use podcastflow_domain::connection::{Presence, PresenceState, Reader, Subscription};
 use podcastflow_domain::episode::Episode;
-use podcastflow_domain::keys::{self, org_of_pk};
+use podcastflow_domain::keys::org_of_pk;
 use podcastflow_domain::notification::Notification;
 use podcastflow_domain::permissions::{Action, Resource, authorize};
+use podcastflow_domain::record::RecordType;
 use podcastflow_domain::show::Show;
 use podcastflow_domain::topic::Topic;
 use podcastflow_domain::visibility::Lens;
@@ -100,19 +101,19 @@ impl Subject {
     /// follows or whose entity is gone.
     async fn load(
         t: &TenantTable,
-        kind: &str,
+        kind: RecordType,
         change: &ChangeRecord,
         readers: &[&Reader],
     ) -> Result<Option<Self>, RepoError> {
         let needs = Needs::of_all(readers.iter().map(|r| r.role));
         Ok(match kind {
-            "campaign" => {
+            RecordType::Campaign => {
                 let sides = Sides::<Campaign>::of(change);
                 let Some(c) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
                 let rel = CampaignRelations::load_for(t, c, needs).await?;
                 Some(Subject::Campaign(sides, rel))
             }
-            "teamMember" => {
+            RecordType::TeamMember => {
                 let sides = Sides::<TeamMember>::of(change);
                 let Some(m) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
                 // A team removed with its draft campaign: the campaign's deletion says it all.
@@ -120,22 +121,22 @@ impl Subject {
                 let rel = CampaignRelations::load_for(t, &c, needs).await?;
                 Some(Subject::Team(c, rel, sides))
             }
-            "show" => {
+            RecordType::Show => {
                 let sides = Sides::<Show>::of(change);
                 let Some(s) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
                 let clients = if needs.campaign_clients { show_campaign_clients(t, &s.id).await? } else { Vec::new() };
                 Some(Subject::Show(sides, clients))
             }
-            "episode" => {
+            RecordType::Episode => {
                 let sides = Sides::<Episode>::of(change);
                 let Some(e) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
                 // An episode whose show is gone is not found, by every exit alike.
                 let Some(show) = ShowRepo::new(t).get(&e.show_id).await? else { return Ok(None) };
                 Some(Subject::Episode(sides, show))
             }
-            "notification" => Some(Subject::Notification(Sides::of(change))),
-            "presence" => Some(Subject::Presence(Sides::of(change))),
-            "backup" => Some(Subject::Backup(Sides::of(change))),
+            RecordType::Notification => Some(Subject::Notification(Sides::of(change))),
+            RecordType::Presence => Some(Subject::Presence(Sides::of(change))),
+            RecordType::Backup => Some(Subject::Backup(Sides::of(change))),
             _ => None,
         })
     }
@@ -249,9 +250,9 @@ fn message(subject: &Subject, change: &ChangeRecord, reader: &Reader, org: OrgId
 pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fanout, RepoError> {
     let Some(org) = org_of_pk(&change.key.pk) else { return Ok(Fanout::default()) };
     let Some(image) = change.new_image.as_ref().or(change.old_image.as_ref()) else { return Ok(Fanout::default()) };
-    let Some(kind) = image.get(keys::ENTITY).and_then(Value::as_str) else { return Ok(Fanout::default()) };
+    let Some(kind) = RecordType::of_item(image) else { return Ok(Fanout::default()) };
     // A user's (or API key's) record changed: what is known of their standing is stale.
-    if matches!(kind, "user" | "apiKey")
+    if matches!(kind, RecordType::User | RecordType::ApiKey)
         && let Some(id) = image.get("id").and_then(Value::as_str).and_then(|s| s.parse().ok())
     {
         app.readers.forget(&org, &id);

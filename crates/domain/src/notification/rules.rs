@@ -17,6 +17,7 @@
 use serde_json::Value;
 
 use super::{EntityRef, Priority};
+use crate::record::RecordType;
 use crate::visibility::EntityKind;
 use crate::{ShowId, UserId};
 
@@ -67,16 +68,16 @@ fn entity(kind: EntityKind, v: Option<&Value>) -> Option<EntityRef> {
     Some(EntityRef { kind, id: text(v, "id")?.to_owned() })
 }
 
-/// The notifications a change of an item of `entity_type` calls for (`before`/`after` absent for a
+/// The notifications a change of a record of type `record` calls for (`before`/`after` absent for a
 /// creation/deletion).
-pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) -> Vec<Planned> {
+pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -> Vec<Planned> {
     let status = |v: Option<&Value>| text(v, "status").map(str::to_owned);
     let (from, to) = (status(before), status(after));
     let moved = from != to && before.is_some() && after.is_some();
     let name = text(after, "name").or_else(|| text(after, "title")).unwrap_or("").to_owned();
     let mut out = Vec::new();
-    match entity_type {
-        "teamMember" if before.is_none() => {
+    match record {
+        RecordType::TeamMember if before.is_none() => {
             let role = text(after, "role").unwrap_or_default();
             if let (Some(member), Some(campaign)) = (user(after, "userId"), text(after, "campaignId"))
                 && role != "owner"
@@ -91,7 +92,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
                 });
             }
         }
-        "campaign" if moved => {
+        RecordType::Campaign if moved => {
             let Some(e) = entity(EntityKind::Campaign, after) else { return out };
             let owner = user(after, "ownerId").into_iter().collect::<Vec<_>>();
             let (to_whom, kind, title, priority) = match (from.as_deref(), to.as_deref()) {
@@ -120,7 +121,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
             };
             out.push(Planned { to: to_whom, kind, title: title.clone(), body: title, priority, entity: e });
         }
-        "episode" => {
+        RecordType::Episode => {
             let Some(e) = entity(EntityKind::Episode, after) else { return out };
             let now = users(after, "talentIds");
             let was = users(before, "talentIds");
@@ -155,7 +156,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
                 });
             }
         }
-        "backup" if moved => {
+        RecordType::Backup if moved => {
             let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
                 Some("completed") => ("backup.finished", "A backup finished".to_owned(), Priority::Normal),
@@ -171,7 +172,7 @@ pub fn plan(entity_type: &str, before: Option<&Value>, after: Option<&Value>) ->
                 entity: e,
             });
         }
-        "user" if before.is_none() && to.as_deref() == Some("invited") => {
+        RecordType::User if before.is_none() && to.as_deref() == Some("invited") => {
             let Some(e) = entity(EntityKind::User, after) else { return out };
             let inviter = user(after, "createdBy").into_iter().collect();
             let who = text(after, "email").unwrap_or_default();
@@ -199,20 +200,20 @@ mod tests {
     fn campaign_moves_notify_the_admins_or_the_owner() {
         let owner = UserId::new();
         let c = |status: &str| json!({"id": "c1", "name": "Spring", "ownerId": owner, "status": status});
-        let needs = plan("campaign", Some(&c("negotiation")), Some(&c("pending_approval")));
+        let needs = plan(RecordType::Campaign, Some(&c("negotiation")), Some(&c("pending_approval")));
         assert_eq!((needs[0].kind, &needs[0].to), ("campaign.needs_approval", &Recipients::AdminsExcept(vec![])));
-        let won = plan("campaign", Some(&c("pending_approval")), Some(&c("won")));
+        let won = plan(RecordType::Campaign, Some(&c("pending_approval")), Some(&c("won")));
         assert_eq!(
             (won[0].kind, &won[0].to, won[0].priority),
             ("campaign.approved", &Recipients::Users(vec![owner]), Priority::High)
         );
         assert_eq!(
-            plan("campaign", Some(&c("pending_approval")), Some(&c("negotiation")))[0].kind,
+            plan(RecordType::Campaign, Some(&c("pending_approval")), Some(&c("negotiation")))[0].kind,
             "campaign.rejected"
         );
-        assert_eq!(plan("campaign", Some(&c("proposal")), Some(&c("lost")))[0].kind, "campaign.lost");
-        assert!(plan("campaign", Some(&c("draft")), Some(&c("proposal"))).is_empty());
-        assert!(plan("campaign", Some(&c("won")), Some(&c("won"))).is_empty(), "an edit is not a move");
+        assert_eq!(plan(RecordType::Campaign, Some(&c("proposal")), Some(&c("lost")))[0].kind, "campaign.lost");
+        assert!(plan(RecordType::Campaign, Some(&c("draft")), Some(&c("proposal"))).is_empty());
+        assert!(plan(RecordType::Campaign, Some(&c("won")), Some(&c("won"))).is_empty(), "an edit is not a move");
     }
 
     #[test]
@@ -222,7 +223,7 @@ mod tests {
         let before = json!({"id": "e1", "title": "Pilot", "showId": show, "status": "draft", "talentIds": [a]});
         let after = json!({"id": "e1", "title": "Pilot", "showId": show, "status": "scheduled", "talentIds": [a, b],
             "airDate": "2027-01-01"});
-        let planned = plan("episode", Some(&before), Some(&after));
+        let planned = plan(RecordType::Episode, Some(&before), Some(&after));
         assert_eq!(planned.len(), 2);
         assert_eq!((planned[0].kind, &planned[0].to), ("episode.assigned", &Recipients::Users(vec![b])));
         assert_eq!(
@@ -235,14 +236,14 @@ mod tests {
     fn team_members_backups_and_invitations() {
         let m = UserId::new();
         let member = json!({"campaignId": "c1", "userId": m, "role": "talent"});
-        assert_eq!(plan("teamMember", None, Some(&member))[0].to, Recipients::Users(vec![m]));
+        assert_eq!(plan(RecordType::TeamMember, None, Some(&member))[0].to, Recipients::Users(vec![m]));
         let owner = json!({"campaignId": "c1", "userId": m, "role": "owner"});
-        assert!(plan("teamMember", None, Some(&owner)).is_empty());
+        assert!(plan(RecordType::TeamMember, None, Some(&owner)).is_empty());
         let b = |s: &str| json!({"id": "b1", "status": s});
-        assert_eq!(plan("backup", Some(&b("running")), Some(&b("failed")))[0].priority, Priority::Urgent);
+        assert_eq!(plan(RecordType::Backup, Some(&b("running")), Some(&b("failed")))[0].priority, Priority::Urgent);
         let inviter = UserId::new();
         let invited = json!({"id": "u1", "name": "Ada", "email": "ada@x.test", "role": "seller", "status": "invited", "createdBy": inviter});
-        assert_eq!(plan("user", None, Some(&invited))[0].to, Recipients::AdminsExcept(vec![inviter]));
-        assert!(plan("notification", None, Some(&invited)).is_empty());
+        assert_eq!(plan(RecordType::User, None, Some(&invited))[0].to, Recipients::AdminsExcept(vec![inviter]));
+        assert!(plan(RecordType::Notification, None, Some(&invited)).is_empty());
     }
 }
