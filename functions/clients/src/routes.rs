@@ -4,8 +4,11 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
+use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::permissions::{Action, Resource, Scope, authorize, scope};
+use podcastflow_domain::visibility::EntityKind;
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId, ValidationErrors};
+use podcastflow_platform::visibility::{Facts, Needs};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, if_match, json, json_body,
     json_with_etag, merge, no_content, not_found, paging, principal, query_as, query_param, request_id,
@@ -47,10 +50,13 @@ struct NewClient {
 impl ClientsApp {
     /// A client of the principal's organization that they may read, or 404.
     async fn readable(&self, p: &Principal, t: &TenantTable, id: &str, action: Action) -> Result<Client, Failure> {
-        let id: ClientId = id.parse().map_err(|_| not_found())?;
-        let c = ClientRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
-        allow(p, action, &Resource::Client { org: c.org_id, id: c.id, assigned_sellers: &c.assigned_seller_ids })?;
-        Ok(c)
+        let entity = EntityRef { kind: EntityKind::Client, id: id.to_owned() };
+        let facts = Facts::load(t, Needs::of(p.role), &entity).await?.ok_or_else(not_found)?;
+        allow(p, action, &facts.resource())?;
+        match facts {
+            Facts::Client(c) => Ok(c),
+            _ => Err(not_found().into()),
+        }
     }
 
     /// Agencies must be agency clients of the organization; assigned sellers its active sellers.

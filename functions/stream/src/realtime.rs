@@ -15,7 +15,7 @@
 //! Posts run with bounded concurrency; a connection found gone is deleted with its items; a post
 //! that still fails after its retries is counted, never fatal to the batch.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -33,7 +33,7 @@ use podcastflow_domain::record::RecordType;
 use podcastflow_domain::show::Show;
 use podcastflow_domain::topic::Topic;
 use podcastflow_domain::visibility::Lens;
-use podcastflow_domain::{ClientId, OrgId, Principal};
+use podcastflow_domain::{ClientId, OrgId, Principal, UserId};
 use podcastflow_platform::visibility::{
     CampaignRelations, Needs, episode_resource, show_campaign_clients, show_resource,
 };
@@ -274,12 +274,24 @@ pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fa
         return Ok(Fanout::default());
     }
     // Judge each reader as they stand now; close the connections of those who changed.
+    // Each distinct reader is read once, up to CONCURRENCY at a time (most come from the cache).
     let mut out = Fanout::default();
+    let mut distinct: Vec<Reader> = subs.iter().map(|s| s.reader.clone()).collect();
+    distinct.sort_by_key(|r| r.user_id);
+    distinct.dedup_by_key(|r| r.user_id);
+    let (readers, tenant) = (&app.readers, &t);
+    let standing: HashMap<UserId, Option<Reader>> = stream::iter(distinct)
+        .map(|r| async move { Ok::<_, RepoError>((r.user_id, readers.current(tenant, &r).await?)) })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     let mut current = Vec::with_capacity(subs.len());
     let mut stale = HashSet::new();
     for s in subs {
-        match app.readers.current(&t, &s.reader).await? {
-            Some(now) if now == s.reader => current.push(s),
+        match standing.get(&s.reader.user_id) {
+            Some(Some(now)) if *now == s.reader => current.push(s),
             _ => {
                 if stale.insert(s.connection_id.clone()) {
                     // Already gone is as good as closed; the records go either way.
