@@ -6,12 +6,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use lambda_http::Request;
-use lambda_http::RequestExt;
-use lambda_http::request::RequestContext;
 use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::visibility::EntityKind;
-use podcastflow_domain::{ActivityId, OrgId, Principal, Role};
+use podcastflow_domain::{ActivityId, Principal, Role};
 use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::{CursorCodec, TenantTable};
 use serde_json::Value;
@@ -20,16 +18,6 @@ use crate::tenancy::TenantTables;
 
 /// The action of a cross-organization access entry.
 pub const ACTION: &str = "master.accessed";
-
-/// The organization master's own credential belongs to (the authorizer's `orgId`), before any
-/// `X-Org-Id` choice.
-pub fn home_org(req: &Request) -> Option<OrgId> {
-    let fields = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(c)) => &c.authorizer.fields,
-        _ => return None,
-    };
-    fields.get("orgId").and_then(Value::as_str)?.parse().ok()
-}
 
 /// A request master made inside another organization than their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +34,7 @@ impl CrossOrgRequest {
     /// The request, when `principal` is master acting outside their home organization.
     pub fn of(req: &Request, principal: Option<&Principal>, route: &str, request_id: &str) -> Option<Self> {
         let p = principal.filter(|p| p.role == Role::Master)?;
-        let home = home_org(req)?;
+        let home = crate::principal::home_org(req)?;
         (home != p.org_id).then(|| Self {
             principal: p.clone(),
             route: route.to_owned(),
@@ -101,6 +89,8 @@ impl AccessLog {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use podcastflow_domain::OrgId;
 
     use super::*;
     use crate::testing::TestRequest;

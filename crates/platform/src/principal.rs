@@ -5,7 +5,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
-use podcastflow_domain::{Principal, PrincipalKind, Role};
+use podcastflow_domain::{OrgId, Principal, PrincipalKind, Role};
 use serde_json::Value;
 
 use crate::Problem;
@@ -17,13 +17,23 @@ fn unauthenticated(detail: &str) -> Problem {
     Problem::new("unauthenticated", StatusCode::UNAUTHORIZED, "Not signed in").detail(detail)
 }
 
+/// The authorizer's context of a request (REST v1 and WebSocket shapes alike).
+fn authorizer_fields(req: &Request) -> Option<&std::collections::HashMap<String, Value>> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => Some(&c.authorizer.fields),
+        Some(RequestContext::WebSocket(c)) => Some(&c.authorizer.fields),
+        _ => None,
+    }
+}
+
+/// The organization the verified credential belongs to, before master's `X-Org-Id` choice.
+pub fn home_org(req: &Request) -> Option<OrgId> {
+    authorizer_fields(req)?.get("orgId")?.as_str()?.parse().ok()
+}
+
 /// The principal the authorizer verified for this request.
 pub fn principal(req: &Request) -> Result<Principal, Problem> {
-    let fields = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(c)) => &c.authorizer.fields,
-        Some(RequestContext::WebSocket(c)) => &c.authorizer.fields,
-        _ => return Err(unauthenticated("the request carries no authorizer context")),
-    };
+    let fields = authorizer_fields(req).ok_or_else(|| unauthenticated("the request carries no authorizer context"))?;
     let text = |name: &str| fields.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
     let parse = |name: &str| text(name).ok_or_else(|| unauthenticated(&format!("the authorizer context lacks {name}")));
     let bad = |name: &str| unauthenticated(&format!("the authorizer context has an invalid {name}"));

@@ -1,8 +1,8 @@
 //! The one loader of the relationship facts the policy looks at, per kind of entity, and the
 //! questions every exit asks with them: may this reader take this action ([`Facts::permits`]),
 //! and what do they see of it ([`Facts::lens`]). The functions that guard an entity (campaigns,
-//! shows, episodes, clients, users) and those that only refer to it (activities, media, live
-//! updates, subscriptions) load and judge through this module, so they cannot disagree.
+//! shows, episodes, clients) and those that only refer to it (activities, media, live updates,
+//! subscriptions) load and judge through this module, so they cannot disagree.
 
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;

@@ -1,6 +1,6 @@
 //! The routes of `activities`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use lambda_http::Request;
@@ -58,17 +58,12 @@ impl ActivitiesApp {
     /// Entries as the principal sees them: each entry's changes through their lens on its entity
     /// (read once per entity), so no field hidden from the entity's GET shows in its history.
     async fn seen(&self, p: &Principal, t: &TenantTable, items: Vec<Activity>) -> Result<Vec<Activity>, Failure> {
-        let mut lenses: BTreeMap<(String, String), Option<Lens>> = BTreeMap::new();
+        let mut lenses: HashMap<EntityRef, Option<Lens>> = HashMap::new();
         let mut out = Vec::with_capacity(items.len());
         for a in items {
-            let key = (a.entity.kind.to_string(), a.entity.id.clone());
-            let lens = match lenses.get(&key) {
+            let lens = match lenses.get(&a.entity) {
                 Some(l) => *l,
-                None => {
-                    let l = lens_of(t, p, &a.entity).await?;
-                    lenses.insert(key, l);
-                    l
-                }
+                None => *lenses.entry(a.entity.clone()).or_insert(lens_of(t, p, &a.entity).await?),
             };
             out.push(a.seen_through(lens));
         }
@@ -93,10 +88,11 @@ impl ActivitiesApp {
                     Problem::field("entityType", "invalid", &e.to_string())
                 })?;
                 let entity = EntityRef { kind, id };
+                // Judged before the log is read: who may not read the entity learns nothing.
+                let lens = if all { None } else { Some(self.entity_lens(&p, &t, &entity).await?) };
                 let mut page = repo.of_entity(&entity, cursor, paging.limit).await?;
-                if !all {
-                    let lens = self.entity_lens(&p, &t, &entity).await?;
-                    page.items = page.items.into_iter().map(|a| a.seen_through(Some(lens))).collect();
+                if lens.is_some() {
+                    page.items = page.items.into_iter().map(|a| a.seen_through(lens)).collect();
                 }
                 page
             }
@@ -143,14 +139,13 @@ impl ActivitiesApp {
         let t = self.ctx.tenant(&p, req);
         let mut a = ActivityRepo::new(&t).get(&id).await?.ok_or_else(not_found)?;
         if !all {
-            a = match a.actor_id == Some(p.user_id) {
-                // One's own entries stay readable, showing only what one still sees.
-                true => self.seen(&p, &t, vec![a]).await?.pop().ok_or_else(not_found)?,
-                false => {
-                    let lens = self.entity_lens(&p, &t, &a.entity).await?;
-                    a.seen_through(Some(lens))
-                }
+            // One's own entries stay readable, showing only what one still sees of the entity;
+            // anyone else's need the entity readable.
+            let lens = match a.actor_id == Some(p.user_id) {
+                true => lens_of(&t, &p, &a.entity).await?,
+                false => Some(self.entity_lens(&p, &t, &a.entity).await?),
             };
+            a = a.seen_through(lens);
         }
         Ok(json_with_etag(StatusCode::OK, &a, 1, rid))
     }

@@ -57,6 +57,8 @@ impl ReaderCache {
                 .map(|u| Reader { role: u.role, client_id: u.client_id, ..reader.clone() }),
         };
         if let Ok(mut e) = self.entries.lock() {
+            // Expired standings go on every miss, so the cache holds at most a minute's readers.
+            e.retain(|_, (at, _)| at.elapsed() < TTL);
             e.insert(key, (Instant::now(), standing.clone()));
         }
         Ok(standing)
