@@ -148,7 +148,7 @@ impl RestoreGroup {
     pub fn entity_types(&self) -> &'static [&'static str] {
         match self {
             RestoreGroup::Clients => &["client", "sellerAssignment"],
-            RestoreGroup::Campaigns => &["campaign", "teamMember", "campaignHistory", "campaignShow"],
+            RestoreGroup::Campaigns => &["campaign", "teamMember", "campaignHistory", "campaignShow", "campaignAgency"],
             RestoreGroup::Shows => &["show", "showAssignment"],
             RestoreGroup::Episodes => &["episode", "scheduleEntry"],
             RestoreGroup::Availability => &["availability", "availabilitySet"],

@@ -4,7 +4,9 @@
 //! - the client record: `ORG#<o>#CLIENT#<c>` / `PROFILE`;
 //! - list by name, with name-prefix search: GSI1 `ORG#<o>#CLIENTS` / `NAME#<name>#<c>`;
 //! - list by status (active or archived) by name: GSI2 `ORG#<o>#CLIENTS#<status>` / `NAME#<name>#<c>`;
-//! - clients assigned to a seller: `ORG#<o>#SELLER#<u>` / `CLIENT#<c>` ([`Client::assignment_key`]).
+//! - clients assigned to a seller: `ORG#<o>#SELLER#<u>` / `CLIENT#<c>` ([`Client::assignment_key`]);
+//! - advertisers bought through an agency (its type-change guard): GSI4 `ORG#<o>#AGENCY#<a>#CLIENTS` /
+//!   `NAME#<name>#<c>`.
 
 use serde::{Deserialize, Serialize};
 
@@ -156,6 +158,11 @@ impl Client {
         org_pk(org, "CLIENTS")
     }
 
+    /// GSI4 partition of the advertisers bought through one agency.
+    pub fn by_agency_pk(org: &OrgId, agency: &ClientId) -> String {
+        org_pk(org, format!("AGENCY#{agency}#CLIENTS"))
+    }
+
     /// GSI2 partition listing clients of one status by name.
     pub fn by_status_pk(org: &OrgId, status: ClientStatus) -> String {
         org_pk(org, format!("CLIENTS#{}", status.as_str()))
@@ -182,10 +189,14 @@ impl Entity for Client {
     }
     fn index_keys(&self) -> Vec<(Index, Key)> {
         let sk = format!("NAME#{}#{}", sortable_name(&self.name), self.id);
-        vec![
+        let mut keys = vec![
             (Index::Gsi1, Key::new(Self::list_pk(&self.org_id), sk.clone())),
-            (Index::Gsi2, Key::new(Self::by_status_pk(&self.org_id, self.status), sk)),
-        ]
+            (Index::Gsi2, Key::new(Self::by_status_pk(&self.org_id, self.status), sk.clone())),
+        ];
+        if let Some(agency) = &self.agency_id {
+            keys.push((Index::Gsi4, Key::new(Self::by_agency_pk(&self.org_id, agency), sk)));
+        }
+        keys
     }
     fn version(&self) -> u64 {
         self.stamp.version

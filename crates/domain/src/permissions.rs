@@ -51,6 +51,8 @@ pub enum Action {
     CampaignUpdate,
     /// Add, change or remove team members.
     CampaignManageTeam,
+    /// Archive a campaign past draft (drafts are deleted by whoever may update them).
+    CampaignArchive,
     /// Create a show.
     ShowCreate,
     /// Archive a show.
@@ -91,7 +93,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -113,6 +115,7 @@ impl Action {
         Action::CampaignRead,
         Action::CampaignUpdate,
         Action::CampaignManageTeam,
+        Action::CampaignArchive,
         Action::ShowCreate,
         Action::ShowArchive,
         Action::ShowRead,
@@ -140,7 +143,7 @@ impl Action {
         match self {
             UserRead | UserUpdate | UserDisable | UserChangeRole => Some(UserRead),
             ClientRead | ClientUpdate | ClientArchive => Some(ClientRead),
-            CampaignRead | CampaignUpdate | CampaignManageTeam => Some(CampaignRead),
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive => Some(CampaignRead),
             ShowRead | ShowUpdate | ShowArchive => Some(ShowRead),
             EpisodeRead | EpisodeUpdate => Some(EpisodeRead),
             AvailabilityRead | AvailabilityWrite => Some(AvailabilityRead),
@@ -308,8 +311,11 @@ pub enum Rule {
     Deny,
     /// Always (within the organization), with this view.
     Allow(View),
-    /// When the resource belongs to the principal (profile, notifications, own availability).
+    /// When the resource belongs to the principal (profile, notifications, own availability, own
+    /// user record).
     Own,
+    /// A user record: one's own whole, a colleague's with this view.
+    Colleague(View),
     /// Admin's user management: never to or on master, never their own role or status.
     AdminManagesUsers,
     /// Anyone but oneself (nobody changes their own role or status, master included).
@@ -353,6 +359,7 @@ pub enum Rule {
 use Rule::*;
 
 const ALLOW: Rule = Allow(View::Full);
+const COLLEAGUE: Rule = Colleague(View::NamesAndRoles);
 const MASTER_ONLY: [Rule; 6] = [ALLOW, Deny, Deny, Deny, Deny, Deny];
 const ADMINS: [Rule; 6] = [ALLOW, ALLOW, Deny, Deny, Deny, Deny];
 const EVERYONE: [Rule; 6] = [ALLOW; 6];
@@ -372,10 +379,7 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
         Action::UserList,
         [ALLOW, ALLOW, Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Deny],
     ),
-    (
-        Action::UserRead,
-        [ALLOW, ALLOW, Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Allow(View::NamesAndRoles), Deny],
-    ),
+    (Action::UserRead, [ALLOW, ALLOW, COLLEAGUE, COLLEAGUE, COLLEAGUE, Own]),
     (Action::UserInvite, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
     (Action::UserUpdate, [ALLOW, AdminManagesUsers, Deny, Deny, Deny, Deny]),
     (Action::UserDisable, [NotSelf, AdminManagesUsers, Deny, Deny, Deny, Deny]),
@@ -396,6 +400,7 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
         Action::CampaignManageTeam,
         [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::ManageTeam), TeamWithAll(PRODUCER_MANAGES_TEAM), Deny, Deny],
     ),
+    (Action::CampaignArchive, ADMINS),
     (Action::ShowCreate, [ALLOW, ALLOW, Deny, ALLOW, Deny, Deny]),
     (Action::ShowArchive, ADMINS),
     (Action::ShowRead, [ALLOW, ALLOW, ALLOW, ALLOW, ShowTalent, ShowOfOwnCampaigns]),
@@ -470,7 +475,10 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
     let full = |ok: bool| ok.then_some(View::Full);
     match (rule, *r) {
         (Allow(view), _) => Some(view),
-        (Own, Resource::OwnedBy(owner)) | (Own, Resource::Availability { talent: owner, .. }) => full(owner == me),
+        (Own, Resource::OwnedBy(owner))
+        | (Own, Resource::Availability { talent: owner, .. })
+        | (Own, Resource::User { id: owner, .. }) => full(owner == me),
+        (Colleague(view), Resource::User { id, .. }) => Some(if id == me { View::Full } else { view }),
         (NotSelf, Resource::User { id, .. }) | (NotSelf, Resource::RoleChange { id, .. }) => full(id != me),
         (AdminManagesUsers, Resource::Invite { role, .. }) => full(role != Role::Master),
         (AdminManagesUsers, Resource::User { id, role, .. }) => full(role != Role::Master && id != me),

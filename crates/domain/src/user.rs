@@ -46,6 +46,9 @@ pub struct User {
     pub client_id: Option<ClientId>,
     /// IANA time zone for dates shown to them.
     pub timezone: String,
+    /// Picture shown beside their name (an https URL they chose).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
@@ -142,6 +145,9 @@ impl User {
         if !crate::organization::is_plausible_timezone(&self.timezone) {
             v.add("timezone", "invalid", "must be an IANA time zone such as Europe/Berlin");
         }
+        if let Some(url) = &self.avatar_url {
+            v.https_url("avatarUrl", url);
+        }
         v.into_result()
     }
 
@@ -208,6 +214,7 @@ mod tests {
             status: UserStatus::Active,
             client_id: None,
             timezone: "UTC".into(),
+            avatar_url: None,
             stamp: Stamp::created(UserId::new(), Utc::now()),
         }
     }

@@ -77,6 +77,16 @@ impl ValidationErrors {
         }
     }
 
+    /// An `https://` URL with a host, at most 2,048 characters, without spaces or control
+    /// characters (what a browser can load as an image or link without surprises).
+    pub fn https_url(&mut self, field: &str, value: &str) {
+        let host = value.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        let clean = !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if value.len() > 2048 || !clean || host.is_none_or(str::is_empty) {
+            self.add(field, "invalid", "must be an https:// URL of at most 2048 characters");
+        }
+    }
+
     /// A plausible e-mail address: one `@`, non-empty local part, a dotted domain, no spaces.
     pub fn email(&mut self, field: &str, value: &str) {
         if !is_plausible_email(value) {
@@ -87,7 +97,7 @@ impl ValidationErrors {
 
 /// Whether a string looks like an e-mail address; deliverability is checked by sending mail.
 pub fn is_plausible_email(value: &str) -> bool {
-    if value.len() > 254 || value.chars().any(char::is_whitespace) {
+    if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     match value.split_once('@') {
@@ -122,8 +132,23 @@ mod tests {
     #[test]
     fn email_shapes() {
         assert!(is_plausible_email("a@b.co"));
-        for bad in ["", "a", "@b.co", "a@b", "a@@b.co", "a b@c.co", "a@.co", "a@co."] {
+        for bad in ["", "a", "@b.co", "a@b", "a@@b.co", "a b@c.co", "a@.co", "a@co.", "a\u{1}@b.co", "a@b.co\u{7f}"] {
             assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn https_urls() {
+        for good in ["https://cdn.example.com/a.png", "https://x.io", "https://x.io?size=2"] {
+            let mut v = ValidationErrors::new();
+            v.https_url("u", good);
+            assert!(v.is_empty(), "{good}");
+        }
+        let long = format!("https://x.io/{}", "a".repeat(2040));
+        for bad in ["http://x.io/a.png", "https://", "https:///a", "https://x.io/a b", "javascript:alert(1)", &long] {
+            let mut v = ValidationErrors::new();
+            v.https_url("u", bad);
+            assert!(v.has("u"), "{bad}");
         }
     }
 }

@@ -140,7 +140,7 @@ const CLIENT_TEAM_MEMBER: [&str; 2] = ["userId", "role"];
 /// A show's public fields.
 const PUBLIC_SHOW: [&str; 5] = ["id", "name", "description", "category", "artwork"];
 /// What colleagues see of a user.
-const NAME_AND_ROLE: [&str; 3] = ["id", "name", "role"];
+const NAME_AND_ROLE: [&str; 4] = ["id", "name", "role", "avatarUrl"];
 
 impl Lens {
     /// The lens of a reader the policy allowed with `view`.

@@ -98,6 +98,7 @@ pub async fn ensure_master(
         status: UserStatus::Active,
         client_id: None,
         timezone: "UTC".into(),
+        avatar_url: None,
         stamp,
     };
     create_organization(table, cursors, identity, &org, &master, Some(password)).await?;

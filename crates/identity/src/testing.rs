@@ -60,6 +60,7 @@ impl TestWorld {
             status: UserStatus::Active,
             client_id: None,
             timezone: "UTC".into(),
+            avatar_url: None,
             stamp,
         };
         let codec = CursorCodec::new(b"test".to_vec());

@@ -29,6 +29,7 @@ fn user(org: OrgId, role: Role, client_id: Option<ClientId>, by: UserId) -> User
         status: UserStatus::Active,
         client_id,
         timezone: "America/New_York".into(),
+        avatar_url: None,
         stamp: Stamp::created(by, Utc::now()),
     }
 }

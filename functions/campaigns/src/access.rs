@@ -2,7 +2,7 @@
 
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
-use podcastflow_domain::permissions::{Action, Resource};
+use podcastflow_domain::permissions::{Action, CampaignFacts, Resource};
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, Principal};
 use podcastflow_platform::visibility::{CampaignRelations, Needs};
@@ -15,10 +15,22 @@ use crate::CampaignsApp;
 pub(crate) struct Loaded {
     /// The campaign as stored.
     pub campaign: Campaign,
-    /// Its team.
-    pub team: Vec<TeamMember>,
+    /// Its team and the other relations the policy looked at.
+    pub relations: CampaignRelations,
     /// What the principal sees of it.
     pub view: Lens,
+}
+
+impl Loaded {
+    /// The campaign's team.
+    pub fn team(&self) -> &[TeamMember] {
+        &self.relations.team
+    }
+
+    /// The facts the policy judges the campaign by.
+    pub fn facts(&self) -> CampaignFacts<'_> {
+        self.relations.facts(&self.campaign)
+    }
 }
 
 impl CampaignsApp {
@@ -37,6 +49,6 @@ impl CampaignsApp {
             CampaignRelations::load_campaign(t, Needs::of(p.role), &id).await?.ok_or_else(not_found)?;
         let granted = allow(p, action, &Resource::Campaign(rel.facts(&campaign)))?;
         let view = rel.lens(p, granted);
-        Ok(Loaded { campaign, team: rel.team, view })
+        Ok(Loaded { campaign, relations: rel, view })
     }
 }

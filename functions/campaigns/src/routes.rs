@@ -128,6 +128,17 @@ impl CampaignsApp {
         v.into_result().map_err(|e| Problem::validation(e).into())
     }
 
+    /// Whether the principal may have a campaign for `client`: the rule of creating one, which
+    /// also holds for moving a campaign to another client (sellers: a client assigned to them).
+    async fn may_sell_to(&self, p: &Principal, t: &TenantTable, client: Option<ClientId>) -> Result<(), Failure> {
+        let client_sellers = match client {
+            Some(id) => ClientRepo::new(t).get(&id).await?.map(|c| c.assigned_seller_ids).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        allow(p, Action::CampaignCreate, &Resource::NewCampaign { org: p.org_id, client_sellers: &client_sellers })?;
+        Ok(())
+    }
+
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         idempotency::once(self.ctx.org_table(&p.org_id).as_ref(), req, &p, || self.create_once(req, &p, rid)).await
@@ -136,12 +147,7 @@ impl CampaignsApp {
     async fn create_once(&self, req: &Request, p: &Principal, rid: &str) -> Outcome {
         let body: NewCampaign = json_body(req)?;
         let t = self.ctx.tenant(p, req);
-        // Sellers create campaigns for the clients assigned to them: the policy needs those sellers.
-        let client_sellers = match body.client_id {
-            Some(id) => ClientRepo::new(&t).get(&id).await?.map(|c| c.assigned_seller_ids).unwrap_or_default(),
-            None => Vec::new(),
-        };
-        allow(p, Action::CampaignCreate, &Resource::NewCampaign { org: p.org_id, client_sellers: &client_sellers })?;
+        self.may_sell_to(p, &t, body.client_id).await?;
         let owner = match body.owner_id {
             Some(o) if p.role == Role::Seller && o != p.user_id => {
                 return Err(Problem::field("ownerId", "not_self", "a seller owns the campaigns they create").into());
@@ -191,7 +197,7 @@ impl CampaignsApp {
     async fn get(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let l = self.authorized(&p, &self.ctx.tenant(&p, req), id, Action::CampaignRead).await?;
-        Ok(campaign_response(&l.campaign, l.view, Some(&l.team), StatusCode::OK, rid))
+        Ok(campaign_response(&l.campaign, l.view, Some(l.team()), StatusCode::OK, rid))
     }
 
     async fn update(&self, req: &Request, id: &str, rid: &str) -> Outcome {
@@ -217,6 +223,9 @@ impl CampaignsApp {
                 .into());
         }
         let mut next: Campaign = merge(c, patch, &CHANGEABLE)?;
+        if next.client_id != c.client_id {
+            self.may_sell_to(&p, &t, next.client_id).await?;
+        }
         next.name = next.name.trim().to_owned();
         let mut errors = next.validate().err().unwrap_or_default();
         // Past draft the fields that let it leave draft stay required.
@@ -233,19 +242,30 @@ impl CampaignsApp {
         next.stamp = c.stamp.touched(p.user_id, Utc::now());
         next.stamp.version = expected + 1;
         CampaignRepo::new(&t).update(c, &next, expected).await?;
-        Ok(campaign_response(&next, l.view, Some(&l.team), StatusCode::OK, rid))
+        Ok(campaign_response(&next, l.view, Some(l.team()), StatusCode::OK, rid))
     }
 
     async fn delete(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
-        let c = l.campaign;
+        let c = l.campaign.clone();
         let expected = if_match(req)?.expected(c.stamp.version);
         let repo = CampaignRepo::new(&t);
         if c.status == CampaignStatus::Draft {
             repo.delete_draft(&c, expected).await?;
-        } else if !c.archived {
+            return Ok(no_content(rid));
+        }
+        allow(&p, Action::CampaignArchive, &Resource::Campaign(l.facts()))?;
+        if !c.status.is_archivable() {
+            return Err(Problem::new("campaign-in-play", StatusCode::CONFLICT, "Campaign in play")
+                .detail(format!(
+                    "a {} campaign cannot be archived: only draft, lost, completed or cancelled ones can",
+                    c.status
+                ))
+                .into());
+        }
+        if !c.archived {
             let mut next = c.clone();
             next.archived = true;
             next.stamp = c.stamp.touched(p.user_id, Utc::now());

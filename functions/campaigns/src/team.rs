@@ -117,13 +117,13 @@ impl CampaignsApp {
         if permissions.is_empty() {
             permissions.insert(TeamPermission::View);
         }
-        team_change(p, &l.team, body.user_id, &permissions)?;
-        if l.team.iter().any(|m| m.user_id == body.user_id) {
+        team_change(p, l.team(), body.user_id, &permissions)?;
+        if l.team().iter().any(|m| m.user_id == body.user_id) {
             return Err(Problem::new("team-member-exists", StatusCode::CONFLICT, "Already on the team")
                 .detail("change the member with PUT instead")
                 .into());
         }
-        if l.team.len() >= TeamMember::MAX_MEMBERS {
+        if l.team().len() >= TeamMember::MAX_MEMBERS {
             return Err(Problem::new("team-full", StatusCode::CONFLICT, "Team full")
                 .detail(format!("a campaign team has at most {} members", TeamMember::MAX_MEMBERS))
                 .into());
@@ -138,14 +138,14 @@ impl CampaignsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
-        let m = member_of(&l.team, user)?;
+        let m = member_of(l.team(), user)?;
         let expected = if_match(req)?.expected(m.version);
         let patch: Value = json_body(req)?;
         if m.role == TeamRole::Owner {
             return Err(owner_fixed());
         }
         let mut next: TeamMember = merge(m, patch, &CHANGEABLE)?;
-        team_change(&p, &l.team, m.user_id, &next.permissions)?;
+        team_change(&p, l.team(), m.user_id, &next.permissions)?;
         self.check_member(&l.campaign, &next.user_id, next.role, &next.permissions).await?;
         next.version = expected + 1;
         next.updated_by = Some(p.user_id);
@@ -158,12 +158,12 @@ impl CampaignsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
-        let m = member_of(&l.team, user)?;
+        let m = member_of(l.team(), user)?;
         let expected = if_match(req)?.expected(m.version);
         if m.role == TeamRole::Owner {
             return Err(owner_fixed());
         }
-        team_change(&p, &l.team, m.user_id, &BTreeSet::new())?;
+        team_change(&p, l.team(), m.user_id, &BTreeSet::new())?;
         CampaignRepo::new(&t).remove_member(&m.campaign_id, &m.user_id, expected).await?;
         Ok(no_content(rid))
     }

@@ -79,7 +79,7 @@ impl CampaignsApp {
         let moved = transition(c, body.to, actor, p.user_id, reason, now, now.date_naive())
             .map_err(|e| refused(&e, c, actor))?;
         CampaignRepo::new(&t).transition(&moved.campaign, expected, &moved.entry).await?;
-        Ok(campaign_response(&moved.campaign, l.view, Some(&l.team), StatusCode::OK, rid))
+        Ok(campaign_response(&moved.campaign, l.view, Some(l.team()), StatusCode::OK, rid))
     }
 
     pub(crate) async fn history(&self, req: &Request, id: &str, rid: &str) -> Outcome {

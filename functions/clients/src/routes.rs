@@ -79,6 +79,19 @@ impl ClientsApp {
         v.into_result().map_err(|e| Problem::validation(e).into())
     }
 
+    /// 409 while campaigns name the client (as advertiser or agency) or advertisers name it as
+    /// their agency: those links were checked against its type when they were made.
+    async fn type_may_change(&self, t: &TenantTable, c: &Client) -> Result<(), Failure> {
+        let referenced = CampaignRepo::new(t).client_is_referenced(&c.id).await?
+            || (c.kind == ClientType::Agency && ClientRepo::new(t).has_advertisers(&c.id).await?);
+        if referenced {
+            return Err(Problem::new("client-type-in-use", StatusCode::CONFLICT, "Client type in use")
+                .detail("campaigns or advertisers depend on this client's type; it cannot change while they do")
+                .into());
+        }
+        Ok(())
+    }
+
     async fn list(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
         let paging = paging(req)?;
@@ -182,6 +195,9 @@ impl ClientsApp {
         let patch: Value = json_body(req)?;
         let mut next: Client = merge(&c, patch, &CHANGEABLE)?;
         next.validate().map_err(Problem::validation)?;
+        if next.kind != c.kind {
+            self.type_may_change(&t, &c).await?;
+        }
         if next.agency_id != c.agency_id || next.assigned_seller_ids != c.assigned_seller_ids {
             self.check_links(&t, &next).await?;
         }

@@ -126,6 +126,7 @@ impl OrganizationsApp {
             status: UserStatus::Invited,
             client_id: None,
             timezone: body.admin.timezone.unwrap_or_else(|| org.settings.timezone.clone()),
+            avatar_url: None,
             stamp: Stamp::created(p.user_id, now),
         };
         let mut errors = podcastflow_domain::ValidationErrors::new();

@@ -106,6 +106,7 @@ async fn an_urgent_notification_is_e_mailed_once_though_delivered_twice() {
         status: UserStatus::Active,
         client_id: None,
         timezone: "UTC".into(),
+        avatar_url: None,
         stamp: podcastflow_domain::Stamp::created(UserId::new(), chrono::Utc::now()),
     };
     UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors).create(&admin).await.unwrap();
@@ -161,6 +162,7 @@ async fn a_notification_is_pushed_to_its_user_only_and_gone_connections_are_remo
         status: podcastflow_domain::user::UserStatus::Active,
         client_id: None,
         timezone: "UTC".into(),
+        avatar_url: None,
         stamp: podcastflow_domain::Stamp::created(me, chrono::Utc::now()),
     };
     podcastflow_store::repo::users::UserRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors)

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
-use podcastflow_domain::permissions::{Action, Resource, View};
+use podcastflow_domain::permissions::{Action, Resource, View, authorize};
 use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::visibility::{EntityKind, Lens};
 use podcastflow_domain::{ClientId, Principal, Role, Stamp, UserId};
@@ -52,6 +52,19 @@ struct Change {
     timezone: Option<String>,
     #[serde(default)]
     status: Option<UserStatus>,
+    /// `null` removes the picture.
+    #[serde(default, with = "double_option")]
+    avatar_url: Option<Option<String>>,
+}
+
+impl Change {
+    /// Whether the change touches only what everyone edits of their own profile (name, time zone,
+    /// picture): an unchanged role, status or client named in the body changes nothing.
+    fn is_profile_only(&self, u: &User) -> bool {
+        self.role.is_none_or(|r| r == u.role)
+            && self.status.is_none_or(|s| s == u.status)
+            && self.client_id.is_none_or(|c| c == u.client_id)
+    }
 }
 
 /// Tells an absent field from an explicit `null`.
@@ -110,7 +123,7 @@ impl UsersApp {
 
     async fn list(&self, req: &Request, rid: &str) -> Outcome {
         let p = principal(req)?;
-        let view = allow(&p, Action::UserList, &Resource::Org(p.org_id))?;
+        allow(&p, Action::UserList, &Resource::Org(p.org_id))?;
         let paging = paging(req)?;
         let role = query_parsed::<Role>(req, "role", "one of the six roles")?;
         let status = query_as::<UserStatus>(req, "status", "invited, active or disabled")?;
@@ -119,8 +132,16 @@ impl UsersApp {
             .list(&p.org_id, role, paging.cursor.as_deref(), paging.limit)
             .await?;
         // The status filter applies within the page: a page may hold fewer items; follow the cursor.
-        let items =
-            page.items.iter().filter(|u| status.is_none_or(|s| u.status == s)).map(|u| view_of(u, view)).collect();
+        // Each user as their GET shows them to this reader (oneself whole, colleagues by role).
+        let items = page
+            .items
+            .iter()
+            .filter(|u| status.is_none_or(|s| u.status == s))
+            .filter_map(|u| {
+                let resource = Resource::User { org: u.org_id, id: u.id, role: u.role };
+                authorize(&p, Action::UserRead, &resource).ok().map(|view| view_of(u, view))
+            })
+            .collect();
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor: page.cursor }, rid))
     }
 
@@ -150,6 +171,7 @@ impl UsersApp {
             status: UserStatus::Invited,
             client_id: body.client_id,
             timezone: body.timezone.unwrap_or_else(|| "UTC".into()),
+            avatar_url: None,
             stamp: Stamp::created(p.user_id, now),
         };
         user.validate().map_err(Problem::validation)?;
@@ -178,8 +200,13 @@ impl UsersApp {
         let body: Change = json_body(req)?;
         let changes_role = body.role.is_some_and(|r| r != u.role);
         let changes_status = body.status.is_some_and(|s| s != u.status);
-        // Nobody changes their own role or status: the policy's rows for both say so.
-        allow(&p, Action::UserUpdate, &Resource::User { org: u.org_id, id: u.id, role: u.role })?;
+        // Everyone edits their own profile; anything more is managing a user, and nobody changes
+        // their own role or status (the policy's rows for both say so).
+        let view = if u.id == p.user_id && body.is_profile_only(&u) {
+            allow(&p, Action::ProfileUpdate, &Resource::OwnedBy(u.id))?
+        } else {
+            allow(&p, Action::UserUpdate, &Resource::User { org: u.org_id, id: u.id, role: u.role })?
+        };
         let mut next = u.clone();
         if let Some(to) = body.role.filter(|_| changes_role) {
             allow(&p, Action::UserChangeRole, &Resource::RoleChange { org: u.org_id, id: u.id, from: u.role, to })?;
@@ -201,6 +228,9 @@ impl UsersApp {
         if let Some(tz) = body.timezone {
             next.timezone = tz;
         }
+        if let Some(url) = body.avatar_url {
+            next.avatar_url = url.map(|u| u.trim().to_owned());
+        }
         let expected = if_match(req)?;
         next.validate().map_err(Problem::validation)?;
         if next.client_id != u.client_id || next.role != u.role {
@@ -212,7 +242,7 @@ impl UsersApp {
         let revoke = changes_role || next.status == UserStatus::Disabled && changes_status;
         self.users(&self.ctx.org_table(&next.org_id)).update(&next, expected, revoke.then(Utc::now)).await?;
         self.sync_identity(&u, &next).await?;
-        Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
+        Ok(json_with_etag(StatusCode::OK, &view_of(&next, view), next.stamp.version, rid))
     }
 
     /// Mirrors a status or role change to the identity provider.

@@ -145,13 +145,21 @@ async fn campaigns_are_created_read_updated_deleted_and_archived() {
     assert_eq!(admin.get("/campaigns?cursor=garbage").await.status, 400);
     assert_eq!(o.seller.api.get("/campaigns?cursor=!!").await.status, 400);
 
-    // DELETE archives a campaign past draft (hidden unless asked for) and deletes a draft.
+    // DELETE archives a campaign whose sale is over (hidden unless asked for) and deletes a draft;
+    // one still in play stays, or nothing would ever move it again.
     assert_eq!(admin.send("DELETE", &path, None, None).await.status, 428);
+    let in_play = admin.send("DELETE", &path, None, Some("*")).await;
+    assert_eq!(
+        (in_play.status.as_u16(), in_play.body["type"].as_str()),
+        (409, Some("https://podcastflow.dev/problems/campaign-in-play"))
+    );
+    let lost = admin.post(&format!("{path}/transitions"), json!({"to": "lost", "reason": "went elsewhere"})).await;
+    assert_eq!(lost.status, 200, "{:?}", lost.body);
     assert_eq!(admin.send("DELETE", &path, None, Some("*")).await.status, 204);
     assert_eq!(admin.get(&path).await.body["archived"], true);
     assert!(ids(&admin.get("/campaigns").await.body).is_empty());
     assert_eq!(ids(&admin.get("/campaigns?archived=true").await.body), vec![id.clone()]);
-    let archived_move = admin.post(&format!("{path}/transitions"), json!({"to": "negotiation"})).await;
+    let archived_move = admin.post(&format!("{path}/transitions"), json!({"to": "proposal"})).await;
     assert_eq!(archived_move.status, 409);
     let draft = admin.post("/campaigns", json!({"name": "Scratch"})).await;
     let draft_path = format!("/campaigns/{}", draft.body["id"].as_str().unwrap());

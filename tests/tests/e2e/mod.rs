@@ -3,10 +3,11 @@
 mod activities;
 mod authorizer;
 mod backups;
-mod campaigns;
+pub(crate) mod campaigns;
 mod clients;
 mod episodes;
 mod gateway;
+mod hardening;
 mod identity;
 mod live;
 mod media;

@@ -40,6 +40,7 @@ pub fn user(org: OrgId, email: &str, role: Role) -> User {
         status: UserStatus::Active,
         client_id: (role == Role::Client).then(ClientId::new),
         timezone: "UTC".into(),
+        avatar_url: None,
         stamp: stamp(),
     }
 }

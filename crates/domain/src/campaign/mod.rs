@@ -9,6 +9,9 @@
 //!   GSI1 `ORG#<o>#CAMPAIGNS` / `START#<startDate|0000-00-00>#<c>`;
 //! - list a client's campaigns (client users, archive guard): GSI2 `ORG#<o>#CLIENT#<cl>#CAMPAIGNS` /
 //!   `START#<startDate>#<c>`;
+//! - the campaigns bought through an agency (its type-change guard): link items in the agency's
+//!   collection, `ORG#<o>#CLIENT#<a>` / `AGENCY_CAMPAIGN#<c>` ([`Campaign::agency_link_key`]),
+//!   written with the campaign in one transaction;
 //! - list the campaigns in one status by start date (status filter; the daily job's won campaigns
 //!   that have started and live ones that have ended): GSI3 `ORG#<o>#CAMPAIGNS#STATUS#<status>` /
 //!   `START#<startDate>#<c>`;
@@ -235,6 +238,15 @@ impl Campaign {
     pub fn show_link_key(org: &OrgId, show: &ShowId, campaign: &CampaignId) -> Key {
         Key::new(org_pk(org, format!("SHOW#{show}")), format!("{}{campaign}", Self::SHOW_LINK_PREFIX))
     }
+
+    /// Key of the link item saying that a campaign is bought through an agency (in the agency's
+    /// collection).
+    pub fn agency_link_key(org: &OrgId, agency: &ClientId, campaign: &CampaignId) -> Key {
+        Key::new(org_pk(org, format!("CLIENT#{agency}")), format!("{}{campaign}", Self::AGENCY_LINK_PREFIX))
+    }
+
+    /// Sort key prefix of the campaign links in an agency's collection.
+    pub const AGENCY_LINK_PREFIX: &'static str = "AGENCY_CAMPAIGN#";
 
     /// Sort key prefix of the campaign links in a show's collection.
     pub const SHOW_LINK_PREFIX: &'static str = "CAMPAIGN#";

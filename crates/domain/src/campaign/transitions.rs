@@ -94,6 +94,15 @@ impl CampaignStatus {
     pub fn is_committed(&self) -> bool {
         matches!(self, CampaignStatus::Won | CampaignStatus::Live | CampaignStatus::Paused)
     }
+
+    /// Statuses a campaign may be archived in: before the sale (draft) or once it is over. An
+    /// archived campaign never moves again, so one still in play would stay there forever.
+    pub fn is_archivable(&self) -> bool {
+        matches!(
+            self,
+            CampaignStatus::Draft | CampaignStatus::Lost | CampaignStatus::Completed | CampaignStatus::Cancelled
+        )
+    }
 }
 
 impl fmt::Display for CampaignStatus {
@@ -585,5 +594,11 @@ mod tests {
     fn won_live_and_paused_campaigns_hold_their_client() {
         let committed: Vec<CampaignStatus> = CampaignStatus::ALL.into_iter().filter(|s| s.is_committed()).collect();
         assert_eq!(committed, vec![S::Won, S::Live, S::Paused]);
+    }
+
+    #[test]
+    fn only_campaigns_before_or_after_the_sale_are_archivable() {
+        let archivable: Vec<CampaignStatus> = CampaignStatus::ALL.into_iter().filter(|s| s.is_archivable()).collect();
+        assert_eq!(archivable, vec![S::Draft, S::Completed, S::Lost, S::Cancelled]);
     }
 }

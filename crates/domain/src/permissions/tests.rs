@@ -84,7 +84,7 @@ impl World {
                 Resource::Client { org, id: self.related_clients[0], assigned_sellers: &self.related_users }
             }
             CampaignCreate => Resource::NewCampaign { org, client_sellers: &self.related_users },
-            CampaignRead | CampaignUpdate | CampaignManageTeam => Resource::Campaign(CampaignFacts {
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive => Resource::Campaign(CampaignFacts {
                 org,
                 owner: self.subject(),
                 client: Some(self.related_clients[0]),
@@ -112,7 +112,8 @@ impl World {
 
 /// Expected outcome of one cell: `F` full in both fixtures, `-` denied in both, `n` names and
 /// roles in both, `r` full only with the relationship, `c` client view only with it, `p` public
-/// fields only with it.
+/// fields only with it; for user records (whose negative fixture is oneself) `s` names and roles
+/// of a colleague and oneself whole, `i` oneself only.
 const MATRIX: &[(Action, &str)] = &[
     //                                   master admin seller producer talent client
     (Action::OrganizationCreate, "F-----"),
@@ -121,7 +122,7 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::OrganizationRead, "FFFFFF"),
     (Action::OrganizationUpdateSettings, "FF----"),
     (Action::UserList, "FFnnn-"),
-    (Action::UserRead, "FFnnn-"),
+    (Action::UserRead, "FFsssi"),
     (Action::UserInvite, "Fr----"),
     (Action::UserUpdate, "Fr----"),
     (Action::UserDisable, "rr----"),
@@ -136,6 +137,7 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::CampaignRead, "FFrrrc"),
     (Action::CampaignUpdate, "FFrr--"),
     (Action::CampaignManageTeam, "FFrr--"),
+    (Action::CampaignArchive, "FF----"),
     (Action::ShowCreate, "FF-F--"),
     (Action::ShowArchive, "FF----"),
     (Action::ShowRead, "FFFFrp"),
@@ -179,7 +181,9 @@ fn every_cell_of_the_permission_table() {
                 let got = authorize(&p, *action, &world.resource(*action));
                 let expected = match (code, positive) {
                     ('F', _) | ('r', true) => Some(View::Full),
-                    ('n', _) => Some(View::NamesAndRoles),
+                    ('n', _) | ('s', true) => Some(View::NamesAndRoles),
+                    ('s', false) | ('i', false) => Some(View::Full),
+                    ('i', true) => None,
                     ('c', true) => Some(View::ClientView),
                     ('p', true) => Some(View::PublicFields),
                     ('-', _) | ('r' | 'c' | 'p', false) => None,
@@ -223,6 +227,7 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::CampaignRead
             | Action::CampaignUpdate
             | Action::CampaignManageTeam
+            | Action::CampaignArchive
             | Action::ShowCreate
             | Action::ShowArchive
             | Action::ShowRead

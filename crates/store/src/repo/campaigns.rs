@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
-use podcastflow_domain::keys::{self, Index};
+use podcastflow_domain::keys::{self, Index, org_pk};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, ClientId, ShowId, UserId};
 use serde_json::json;
@@ -70,10 +70,32 @@ impl<'a> CampaignRepo<'a> {
         Ok(writes)
     }
 
+    /// The link writes that take a campaign's agency from `before` to `after`.
+    fn agency_link_changes(
+        &self,
+        id: &CampaignId,
+        before: Option<ClientId>,
+        after: Option<ClientId>,
+    ) -> Result<Vec<Write>, RepoError> {
+        let mut writes = Vec::new();
+        if before == after {
+            return Ok(writes);
+        }
+        if let Some(a) = before {
+            writes.push(Write::delete(Campaign::agency_link_key(self.t.org(), &a, id)));
+        }
+        if let Some(a) = after {
+            let key = Campaign::agency_link_key(self.t.org(), &a, id);
+            writes.push(Write::put(link_item(&key, "campaignAgency", json!({"campaignId": id, "agencyId": a}))?));
+        }
+        Ok(writes)
+    }
+
     /// Creates a campaign with its owner as the first team member and its show links.
     pub async fn create(&self, c: &Campaign, owner: &TeamMember) -> Result<(), RepoError> {
         let mut writes = vec![Write::create(c)?, Write::create(owner)?];
         writes.extend(self.show_link_changes(&c.id, &[], &c.targeting.show_ids)?);
+        writes.extend(self.agency_link_changes(&c.id, None, c.agency_id)?);
         commit(self.t, writes).await
     }
 
@@ -89,6 +111,7 @@ impl<'a> CampaignRepo<'a> {
         let w = Write::replace_if(c, expected, Condition::Equals("status".into(), json!(c.status)))?;
         let mut writes = vec![w];
         writes.extend(self.show_link_changes(&c.id, &before.targeting.show_ids, &c.targeting.show_ids)?);
+        writes.extend(self.agency_link_changes(&c.id, before.agency_id, c.agency_id)?);
         commit(self.t, writes).await
     }
 
@@ -108,6 +131,7 @@ impl<'a> CampaignRepo<'a> {
         for s in &c.targeting.show_ids {
             writes.push(Write::delete(Campaign::show_link_key(org, s, &c.id)));
         }
+        writes.extend(self.agency_link_changes(&c.id, c.agency_id, None)?);
         commit(self.t, writes).await
     }
 
@@ -223,6 +247,21 @@ impl<'a> CampaignRepo<'a> {
         for i in all_items(self.t, &q).await? {
             let c: Campaign = item::from_item(i)?;
             if c.status.is_committed() && !c.archived {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether any campaign, archived or not, names `client` as its client or its agency (one
+    /// Query of at most one item per relation): a client's type cannot change under them.
+    pub async fn client_is_referenced(&self, client: &ClientId) -> Result<bool, RepoError> {
+        for q in [
+            Query::partition(Index::Gsi2, Campaign::by_client_pk(self.t.org(), client)),
+            Query::partition(Index::Main, org_pk(self.t.org(), format!("CLIENT#{client}")))
+                .sort(KeyCondition::BeginsWith(Campaign::AGENCY_LINK_PREFIX.into())),
+        ] {
+            if !self.t.page(&q.limit(1), None).await?.items.is_empty() {
                 return Ok(true);
             }
         }

@@ -104,6 +104,12 @@ impl<'a> ClientRepo<'a> {
         Ok(ids_in(&all_items(self.t, &q).await?, "clientId"))
     }
 
+    /// Whether any advertiser is bought through the agency `agency` (one Query of one item).
+    pub async fn has_advertisers(&self, agency: &ClientId) -> Result<bool, RepoError> {
+        let q = Query::partition(Index::Gsi4, Client::by_agency_pk(self.t.org(), agency)).limit(1);
+        Ok(!self.t.page(&q, None).await?.items.is_empty())
+    }
+
     /// Reads many clients (missing ones left out), in the order of `ids`.
     pub async fn get_many(&self, ids: &[ClientId]) -> Result<Vec<Client>, RepoError> {
         let keys: Vec<_> = ids.iter().map(|id| Client::key_of(self.t.org(), id)).collect();
