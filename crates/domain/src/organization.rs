@@ -94,6 +94,11 @@ pub fn is_valid_slug(slug: &str) -> bool {
         && !slug.ends_with('-')
 }
 
+/// The zone named `tz`, UTC when the name is unknown (an organization's or a user's setting).
+pub fn zone_of(tz: &str) -> chrono_tz::Tz {
+    tz.parse().unwrap_or(chrono_tz::UTC)
+}
+
 /// Whether a time zone name has the IANA shape (`UTC` or `Area/Location`).
 pub fn is_plausible_timezone(tz: &str) -> bool {
     tz == "UTC"
@@ -105,6 +110,16 @@ pub fn is_plausible_timezone(tz: &str) -> bool {
 }
 
 impl OrgSettings {
+    /// The organization's time zone; an unknown name (the settings check only its shape) is UTC.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        zone_of(&self.timezone)
+    }
+
+    /// The organization's calendar date at the instant `at`: what "today" means for its campaigns.
+    pub fn today(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        at.with_timezone(&self.zone()).date_naive()
+    }
+
     /// Field errors of these settings, with `prefix` before each field name.
     pub fn check(&self, prefix: &str, v: &mut ValidationErrors) {
         if !is_plausible_timezone(&self.timezone) {
@@ -158,6 +173,22 @@ impl Entity for Organization {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn today_is_the_organization_s_calendar_date() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T03:30:00Z").unwrap().to_utc();
+        let day = |tz: &str| OrgSettings { timezone: tz.into(), ..OrgSettings::default() }.today(at);
+        assert_eq!(day("UTC").to_string(), "2026-12-01");
+        assert_eq!(day("America/Los_Angeles").to_string(), "2026-11-30");
+        assert_eq!(day("Asia/Tokyo").to_string(), "2026-12-01");
+        assert_eq!(day("Pacific/Kiritimati").to_string(), "2026-12-01");
+        assert_eq!(day("Nowhere/Special").to_string(), "2026-12-01", "unknown zones are UTC");
+        let late = chrono::DateTime::parse_from_rfc3339("2026-12-01T22:00:00Z").unwrap().to_utc();
+        assert_eq!(
+            OrgSettings { timezone: "Asia/Tokyo".into(), ..OrgSettings::default() }.today(late).to_string(),
+            "2026-12-02"
+        );
+    }
 
     #[test]
     fn slugs() {

@@ -4,9 +4,11 @@
 //! end date has passed complete (the automatic edges of
 //! `podcastflow_domain::campaign::transitions`). Each move is the same conditional write as an
 //! API transition, with a history entry by the system, so running twice (or alongside a person)
-//! moves each campaign once. "Today" is the UTC date of the event's scheduled time.
+//! moves each campaign once. "Today" is each organization's calendar date (its time zone) at the
+//! event's scheduled time: the schedule runs hourly, so every organization's day is acted on soon
+//! after its midnight.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::{Error, LambdaEvent};
 use podcastflow_domain::campaign::transitions::{Actor, automatic_next, transition};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
@@ -29,8 +31,8 @@ pub struct CampaignJob {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobReport {
-    /// The day the run acted for.
-    pub date: Option<NaiveDate>,
+    /// The instant the run acted at (each organization's date is taken in its time zone).
+    pub at: Option<DateTime<Utc>>,
     /// Organizations visited.
     pub organizations: u32,
     /// Campaigns moved from won to live.
@@ -41,32 +43,33 @@ pub struct JobReport {
     pub skipped: u32,
 }
 
-/// The day a scheduled event acts for: its `time`, or now when invoked by hand without one.
-fn today_of(event: &Value) -> NaiveDate {
-    podcastflow_platform::scheduled::event_time(event).date_naive()
-}
-
 /// Handles one scheduled event.
 pub async fn handle(job: &CampaignJob, event: LambdaEvent<Value>) -> Result<JobReport, Error> {
-    let today = today_of(&event.payload);
-    let report = run(job, today, &event.context.request_id).await?;
+    // The scheduled time, or now when invoked by hand without one.
+    let at = podcastflow_platform::scheduled::event_time(&event.payload);
+    let report = run(job, at, &event.context.request_id).await?;
     tracing::info!(?report, "campaign job done");
     Ok(report)
 }
 
-/// Moves every organization's due campaigns for `today`; `request_id` is written on the items
-/// it changes, as an API request's id would be.
-pub async fn run(job: &CampaignJob, today: NaiveDate, request_id: &str) -> Result<JobReport, RepoError> {
-    let mut report = JobReport { date: Some(today), ..JobReport::default() };
+/// Moves every organization's due campaigns for its date at `at`; `request_id` is written on
+/// the items it changes, as an API request's id would be. One read of each organization's record
+/// (its time zone) besides its campaigns.
+pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Result<JobReport, RepoError> {
+    let mut report = JobReport { at: Some(at), ..JobReport::default() };
     let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors);
     let orgs = all_pages(|cursor| {
         let orgs = &orgs;
         async move { orgs.list(cursor.as_deref(), 100).await }
     })
     .await?;
-    for org in &orgs {
+    for summary in &orgs {
+        let table = job.ctx.org_table(&summary.id);
+        let Some(org) = OrganizationRepo::new(table.as_ref(), &job.ctx.cursors).get(&summary.id).await? else {
+            continue;
+        };
         report.organizations += 1;
-        advance_org(job, org.id, today, request_id, &mut report).await?;
+        advance_org(job, org.id, org.settings.today(at), request_id, &mut report).await?;
     }
     Ok(report)
 }

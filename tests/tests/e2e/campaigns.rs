@@ -321,11 +321,13 @@ async fn the_daily_job_starts_and_completes_campaigns_once() {
     let ended = stored(&s, &o, CampaignStatus::Live).await;
     let untouched = stored(&s, &o, CampaignStatus::Negotiation).await;
     let job = CampaignJob { ctx: s.stack.services.ctx.clone() };
+    // The organization's calendar decides "today"; at noon UTC it is the same date in its zone.
     let today = Utc::now().date_naive();
-    let first = run(&job, today, "job-1").await.unwrap();
+    let noon = |d: chrono::NaiveDate| d.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    let first = run(&job, noon(today), "job-1").await.unwrap();
     assert_eq!((first.started, first.completed), (1, 1), "{first:?}");
     assert!(first.organizations >= 1);
-    let again = run(&job, today, "job-1").await.unwrap();
+    let again = run(&job, noon(today), "job-1").await.unwrap();
     assert_eq!((again.started, again.completed, again.skipped), (0, 0, 0), "idempotent");
     let admin = &o.admin.api;
     assert_eq!(admin.get(&format!("/campaigns/{}", started.id)).await.body["status"], "live");
@@ -335,8 +337,31 @@ async fn the_daily_job_starts_and_completes_campaigns_once() {
     assert_eq!(history.body["items"][0]["to"], "live");
     assert!(history.body["items"][0].get("by").is_none(), "moved by the system");
     // Once its last day has passed, the campaign that went live completes.
-    assert_eq!(run(&job, today + Duration::days(5), "job-2").await.unwrap().completed, 0, "its last day");
-    assert_eq!(run(&job, today + Duration::days(6), "job-3").await.unwrap().completed, 1);
+    assert_eq!(run(&job, noon(today + Duration::days(5)), "job-2").await.unwrap().completed, 0, "its last day");
+    assert_eq!(run(&job, noon(today + Duration::days(6)), "job-3").await.unwrap().completed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_job_decides_today_by_the_organization_s_time_zone() {
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let current = o.admin.api.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["timezone"] = json!("America/Los_Angeles");
+    let set =
+        o.admin.api.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    // Starts tomorrow (UTC calendar); at 03:00 UTC tomorrow it is still today in Los Angeles.
+    let starts = dated(&s, &o, CampaignStatus::Won, 1, 9).await;
+    let job = CampaignJob { ctx: s.stack.services.ctx.clone() };
+    let tomorrow = Utc::now().date_naive() + Duration::days(1);
+    let at = |h: u32| tomorrow.and_hms_opt(h, 0, 0).unwrap().and_utc();
+    run(&job, at(3), "tz-1").await.unwrap();
+    let path = format!("/campaigns/{}", starts.id);
+    assert_eq!(o.admin.api.get(&path).await.body["status"], "won", "not yet its start date in Los Angeles");
+    run(&job, at(9), "tz-2").await.unwrap();
+    assert_eq!(o.admin.api.get(&path).await.body["status"], "live", "01:00 on its start date there");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
