@@ -95,16 +95,17 @@ pub struct Preferences {
 pub const MAX_PREFERENCE_TYPES: usize = 64;
 
 impl Preferences {
-    /// Whether a notification of `kind` and `priority` is e-mailed: urgent ones always; a type the
-    /// user named as they chose; otherwise high and urgent ones, unless they take the daily digest.
+    /// Whether a notification of `kind` and `priority` is e-mailed on its own: security notices
+    /// always; a type the user named as they chose; otherwise urgent ones, and high ones unless
+    /// the user takes the daily digest (which gathers what they did not read).
     pub fn emails(&self, kind: &str, priority: crate::notification::Priority) -> bool {
-        use crate::notification::Priority;
-        if priority == Priority::Urgent {
+        use crate::notification::{NotificationType, Priority};
+        if kind.parse::<NotificationType>().is_ok_and(|t| t.is_security()) {
             return true;
         }
         match self.email.get(kind) {
             Some(chosen) => *chosen,
-            None => !self.daily_digest && priority.emailed_by_default(),
+            None => priority == Priority::Urgent || (!self.daily_digest && priority.emailed_by_default()),
         }
     }
 
@@ -115,9 +116,8 @@ impl Preferences {
             v.add("email", "too_many", format!("at most {MAX_PREFERENCE_TYPES} notification types"));
         }
         for t in self.email.keys() {
-            let ok = (1..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
-            if !ok {
-                v.add(format!("email.{t}"), "invalid", "a notification type such as campaign.transitioned");
+            if t.parse::<crate::notification::NotificationType>().is_err() {
+                v.add(format!("email.{t}"), "unknown", "a notification type such as campaign.approved");
             }
         }
         v.into_result()
@@ -249,6 +249,26 @@ mod tests {
         assert!(p.emails("episode.assigned", Priority::Normal) && !p.emails("campaign.approved", Priority::High));
         p.daily_digest = true;
         assert!(!p.emails("campaign.lost", Priority::High), "the digest instead");
-        assert!(p.emails("backup.failed", Priority::Urgent), "urgent always");
+        assert!(p.emails("backup.failed", Priority::Urgent), "urgent unless chosen otherwise");
+        p.email.insert("backup.failed".into(), false);
+        assert!(!p.emails("backup.failed", Priority::Urgent), "urgent ones follow the user's choice");
+        p.email.insert("security.role_changed".into(), false);
+        assert!(p.emails("security.role_changed", Priority::Urgent), "security notices always");
+        assert!(p.emails("security.role_changed", Priority::Low), "whatever their priority");
+        p.daily_digest = false;
+        p.email.clear();
+        assert!(p.emails("backup.failed", Priority::Urgent) && p.emails("campaign.lost", Priority::High));
+        assert!(!p.emails("user.invited", Priority::Low));
+    }
+
+    #[test]
+    fn preferences_name_only_known_notification_types() {
+        let mut p = Preferences::default();
+        p.email.insert("campaign.approved".into(), false);
+        assert!(p.validate().is_ok());
+        p.email.insert("backup.finished".into(), true);
+        p.email.insert("campaign.transitioned".into(), true);
+        let errors = p.validate().unwrap_err();
+        assert!(errors.has("email.backup.finished") && errors.has("email.campaign.transitioned"));
     }
 }

@@ -122,7 +122,7 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
                 id: notification_id(change, i, &user, at),
                 org_id: org,
                 user_id: user,
-                kind: p.kind.to_owned(),
+                kind: p.kind.as_str().to_owned(),
                 title: p.title.clone(),
                 body: p.body.clone(),
                 priority: p.priority,

@@ -202,3 +202,16 @@ fn functions_depend_only_on_crates() {
     }
     assert!(wrong.is_empty(), "functions depend only on crates/: {wrong:?}");
 }
+
+#[test]
+fn the_domain_document_lists_exactly_the_notification_types() {
+    use podcastflow_domain::notification::NotificationType;
+    let doc = std::fs::read_to_string(root().join("docs/domain.md")).expect("docs/domain.md");
+    let section = doc.split("## Notifications").nth(1).and_then(|s| s.split("\n## ").next()).unwrap_or_default();
+    let listed: Vec<&str> =
+        section.lines().filter_map(|l| l.strip_prefix("| `")).filter_map(|l| l.split('`').next()).collect();
+    let catalogue: Vec<&str> = NotificationType::ALL.iter().map(|t| t.as_str()).collect();
+    assert_eq!(listed, catalogue, "docs/domain.md's notification table and NotificationType::ALL");
+    let openapi = std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("openapi");
+    assert!(openapi.contains(&format!("enum: [{}]", catalogue.join(", "))), "the Notification schema's type enum");
+}

@@ -138,3 +138,27 @@ async fn assignments_and_approvals_notify_the_right_people() {
     assert_eq!(saved.status, 200, "{:?}", saved.body);
     assert_eq!(o.talent.api.get("/users/me/preferences").await.body["dailyDigest"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_is_a_security_notice_e_mailed_whatever_the_user_chose() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    // The seller opts out of it, and out of urgent backup failures, and takes the digest.
+    let prefs = o.seller.api.get("/users/me/preferences").await;
+    let choice = json!({"email": {"security.role_changed": false, "backup.failed": false}, "dailyDigest": true});
+    let saved = o.seller.api.send("PUT", "/users/me/preferences", Some(choice), Some(&prefs.etag())).await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let unknown = json!({"email": {"backup.finished": false}});
+    assert_eq!(o.seller.api.send("PUT", "/users/me/preferences", Some(unknown), Some("*")).await.status, 400);
+    let path = format!("/users/{}", o.seller.id);
+    let moved = o.admin.api.send("PUT", &path, Some(json!({"role": "producer"})), Some("*")).await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+    let mails = podcastflow_tests::wait::until(Duration::from_secs(10), "the security notice", || {
+        let all = s.stack.services.outbox.messages().ok()?;
+        let mine: Vec<_> = all.into_iter().filter(|m| m.to == o.seller.email && m.subject.contains("role")).collect();
+        (!mine.is_empty()).then_some(mine)
+    })
+    .await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].body.contains("producer"), "{:?}", mails[0].body);
+}

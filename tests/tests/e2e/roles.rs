@@ -229,7 +229,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "GET /users/me/preferences" => api.get("/users/me/preferences").await,
                 "PUT /users/me/preferences" => {
                     let etag = api.get("/users/me/preferences").await.etag();
-                    let body = json!({"email": {"campaign.transitioned": true}, "dailyDigest": false});
+                    let body = json!({"email": {"campaign.approved": true}, "dailyDigest": false});
                     api.send("PUT", "/users/me/preferences", Some(body), Some(&etag)).await
                 }
                 "POST /api-keys" => api.post("/api-keys", json!({"name": "export", "role": "seller"})).await,

@@ -9,7 +9,10 @@
 //!
 //! Which changes notify whom: [`rules`].
 
+pub mod kinds;
 pub mod rules;
+
+pub use kinds::NotificationType;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

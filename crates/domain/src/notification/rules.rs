@@ -11,12 +11,15 @@
 //! | a campaign moves to lost | the owner | `campaign.lost` | normal |
 //! | talent added to an episode | each added talent | `episode.assigned` | normal |
 //! | an episode moves to scheduled | its talent and its show's producers | `episode.scheduled` | normal |
-//! | a backup completes / fails | the admins | `backup.finished` / `backup.failed` | normal / urgent |
+//! | a backup completes / fails | the admins | `backup.completed` / `backup.failed` | normal / urgent |
 //! | a user is invited | the admins but the inviter | `user.invited` | low |
+//! | a user's role changes | that user | `security.role_changed` | urgent |
+//!
+//! The names are [`NotificationType`]'s.
 
 use serde_json::Value;
 
-use super::{EntityRef, Priority};
+use super::{EntityRef, NotificationType, Priority};
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
 use crate::{ShowId, UserId};
@@ -37,8 +40,8 @@ pub enum Recipients {
 pub struct Planned {
     /// Recipients.
     pub to: Recipients,
-    /// Its type, e.g. `campaign.approved`.
-    pub kind: &'static str,
+    /// Its type.
+    pub kind: NotificationType,
     /// Title.
     pub title: String,
     /// Body.
@@ -84,7 +87,7 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
             {
                 out.push(Planned {
                     to: Recipients::Users(vec![member]),
-                    kind: "campaign.team.added",
+                    kind: NotificationType::CampaignTeamAdded,
                     title: "You were added to a campaign team".into(),
                     body: format!("You are on the team as {role}."),
                     priority: Priority::Normal,
@@ -98,25 +101,28 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
             let (to_whom, kind, title, priority) = match (from.as_deref(), to.as_deref()) {
                 (_, Some("pending_approval")) => (
                     Recipients::AdminsExcept(Vec::new()),
-                    "campaign.needs_approval",
+                    NotificationType::CampaignNeedsApproval,
                     format!("Campaign {name} needs approval"),
                     Priority::High,
                 ),
                 (Some("pending_approval"), Some("won")) => (
                     Recipients::Users(owner),
-                    "campaign.approved",
+                    NotificationType::CampaignApproved,
                     format!("Campaign {name} was approved"),
                     Priority::High,
                 ),
                 (Some("pending_approval"), Some("negotiation")) => (
                     Recipients::Users(owner),
-                    "campaign.rejected",
+                    NotificationType::CampaignRejected,
                     format!("Campaign {name} went back to negotiation"),
                     Priority::High,
                 ),
-                (_, Some("lost")) => {
-                    (Recipients::Users(owner), "campaign.lost", format!("Campaign {name} was lost"), Priority::Normal)
-                }
+                (_, Some("lost")) => (
+                    Recipients::Users(owner),
+                    NotificationType::CampaignLost,
+                    format!("Campaign {name} was lost"),
+                    Priority::Normal,
+                ),
                 _ => return out,
             };
             out.push(Planned { to: to_whom, kind, title: title.clone(), body: title, priority, entity: e });
@@ -129,7 +135,7 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
             if !added.is_empty() {
                 out.push(Planned {
                     to: Recipients::Users(added),
-                    kind: "episode.assigned",
+                    kind: NotificationType::EpisodeAssigned,
                     title: format!("You are on episode {name}"),
                     body: match text(after, "recordingDate") {
                         Some(d) => format!("Recording on {d}."),
@@ -145,7 +151,7 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
             {
                 out.push(Planned {
                     to: Recipients::UsersAndShowProducers(now, show),
-                    kind: "episode.scheduled",
+                    kind: NotificationType::EpisodeScheduled,
                     title: format!("Episode {name} is scheduled"),
                     body: match text(after, "airDate") {
                         Some(d) => format!("It airs on {d}."),
@@ -159,8 +165,10 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
         RecordType::Backup if moved => {
             let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
-                Some("completed") => ("backup.finished", "A backup finished".to_owned(), Priority::Normal),
-                Some("failed") => ("backup.failed", "A backup failed".to_owned(), Priority::Urgent),
+                Some("completed") => {
+                    (NotificationType::BackupCompleted, "A backup completed".to_owned(), Priority::Normal)
+                }
+                Some("failed") => (NotificationType::BackupFailed, "A backup failed".to_owned(), Priority::Urgent),
                 _ => return out,
             };
             out.push(Planned {
@@ -172,13 +180,28 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
                 entity: e,
             });
         }
+        RecordType::User if before.is_some() && text(before, "role") != text(after, "role") => {
+            let (Some(e), Some(member)) = (entity(EntityKind::User, after), user(after, "id")) else { return out };
+            let role = text(after, "role").unwrap_or_default();
+            out.push(Planned {
+                to: Recipients::Users(vec![member]),
+                kind: NotificationType::SecurityRoleChanged,
+                title: "Your role changed".into(),
+                body: format!(
+                    "Your role is now {role} (it was {}). If you did not expect this, tell an administrator.",
+                    text(before, "role").unwrap_or_default()
+                ),
+                priority: Priority::Urgent,
+                entity: e,
+            });
+        }
         RecordType::User if before.is_none() && to.as_deref() == Some("invited") => {
             let Some(e) = entity(EntityKind::User, after) else { return out };
             let inviter = user(after, "createdBy").into_iter().collect();
             let who = text(after, "email").unwrap_or_default();
             out.push(Planned {
                 to: Recipients::AdminsExcept(inviter),
-                kind: "user.invited",
+                kind: NotificationType::UserInvited,
                 title: format!("{name} was invited"),
                 body: format!("{who} was invited as {}.", text(after, "role").unwrap_or_default()),
                 priority: Priority::Low,
@@ -201,17 +224,23 @@ mod tests {
         let owner = UserId::new();
         let c = |status: &str| json!({"id": "c1", "name": "Spring", "ownerId": owner, "status": status});
         let needs = plan(RecordType::Campaign, Some(&c("negotiation")), Some(&c("pending_approval")));
-        assert_eq!((needs[0].kind, &needs[0].to), ("campaign.needs_approval", &Recipients::AdminsExcept(vec![])));
+        assert_eq!(
+            (needs[0].kind, &needs[0].to),
+            (NotificationType::CampaignNeedsApproval, &Recipients::AdminsExcept(vec![]))
+        );
         let won = plan(RecordType::Campaign, Some(&c("pending_approval")), Some(&c("won")));
         assert_eq!(
             (won[0].kind, &won[0].to, won[0].priority),
-            ("campaign.approved", &Recipients::Users(vec![owner]), Priority::High)
+            (NotificationType::CampaignApproved, &Recipients::Users(vec![owner]), Priority::High)
         );
         assert_eq!(
             plan(RecordType::Campaign, Some(&c("pending_approval")), Some(&c("negotiation")))[0].kind,
-            "campaign.rejected"
+            NotificationType::CampaignRejected
         );
-        assert_eq!(plan(RecordType::Campaign, Some(&c("proposal")), Some(&c("lost")))[0].kind, "campaign.lost");
+        assert_eq!(
+            plan(RecordType::Campaign, Some(&c("proposal")), Some(&c("lost")))[0].kind,
+            NotificationType::CampaignLost
+        );
         assert!(plan(RecordType::Campaign, Some(&c("draft")), Some(&c("proposal"))).is_empty());
         assert!(plan(RecordType::Campaign, Some(&c("won")), Some(&c("won"))).is_empty(), "an edit is not a move");
     }
@@ -225,10 +254,10 @@ mod tests {
             "airDate": "2027-01-01"});
         let planned = plan(RecordType::Episode, Some(&before), Some(&after));
         assert_eq!(planned.len(), 2);
-        assert_eq!((planned[0].kind, &planned[0].to), ("episode.assigned", &Recipients::Users(vec![b])));
+        assert_eq!((planned[0].kind, &planned[0].to), (NotificationType::EpisodeAssigned, &Recipients::Users(vec![b])));
         assert_eq!(
             (planned[1].kind, &planned[1].to),
-            ("episode.scheduled", &Recipients::UsersAndShowProducers(vec![a, b], show))
+            (NotificationType::EpisodeScheduled, &Recipients::UsersAndShowProducers(vec![a, b], show))
         );
     }
 
@@ -245,5 +274,25 @@ mod tests {
         let invited = json!({"id": "u1", "name": "Ada", "email": "ada@x.test", "role": "seller", "status": "invited", "createdBy": inviter});
         assert_eq!(plan(RecordType::User, None, Some(&invited))[0].to, Recipients::AdminsExcept(vec![inviter]));
         assert!(plan(RecordType::Notification, None, Some(&invited)).is_empty());
+        let done = plan(RecordType::Backup, Some(&b("running")), Some(&b("completed")));
+        assert_eq!((done[0].kind, done[0].priority), (NotificationType::BackupCompleted, Priority::Normal));
+        assert!(plan(RecordType::Backup, Some(&b("queued")), Some(&b("running"))).is_empty());
+    }
+
+    #[test]
+    fn a_role_change_is_a_security_notice_to_that_user_only() {
+        let u = UserId::new();
+        let as_role = |r: &str| json!({"id": u, "name": "Ada", "role": r, "status": "active"});
+        let changed = plan(RecordType::User, Some(&as_role("seller")), Some(&as_role("admin")));
+        assert_eq!(changed.len(), 1);
+        assert_eq!(
+            (changed[0].kind, &changed[0].to, changed[0].priority),
+            (NotificationType::SecurityRoleChanged, &Recipients::Users(vec![u]), Priority::Urgent)
+        );
+        assert!(changed[0].body.contains("admin") && changed[0].body.contains("seller"));
+        assert!(plan(RecordType::User, Some(&as_role("seller")), Some(&as_role("seller"))).is_empty());
+        let mut renamed = as_role("seller");
+        renamed["name"] = json!("Ada L.");
+        assert!(plan(RecordType::User, Some(&as_role("seller")), Some(&renamed)).is_empty());
     }
 }

@@ -1,0 +1,114 @@
+//! The catalogue of notification types: the `type` of every notification, the key a user's
+//! e-mail preferences name, and the list `docs/domain.md` documents (a test keeps them equal).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NotificationType {
+    /// A user was added to a campaign's team.
+    #[serde(rename = "campaign.team.added")]
+    CampaignTeamAdded,
+    /// A campaign waits for an admin's approval.
+    #[serde(rename = "campaign.needs_approval")]
+    CampaignNeedsApproval,
+    /// A campaign was approved (won).
+    #[serde(rename = "campaign.approved")]
+    CampaignApproved,
+    /// A campaign went back from approval to negotiation.
+    #[serde(rename = "campaign.rejected")]
+    CampaignRejected,
+    /// A campaign was lost.
+    #[serde(rename = "campaign.lost")]
+    CampaignLost,
+    /// Talent was put on an episode.
+    #[serde(rename = "episode.assigned")]
+    EpisodeAssigned,
+    /// An episode was scheduled.
+    #[serde(rename = "episode.scheduled")]
+    EpisodeScheduled,
+    /// A backup completed.
+    #[serde(rename = "backup.completed")]
+    BackupCompleted,
+    /// A backup failed.
+    #[serde(rename = "backup.failed")]
+    BackupFailed,
+    /// Someone was invited to the organization.
+    #[serde(rename = "user.invited")]
+    UserInvited,
+    /// The reader's own role changed (a security notice).
+    #[serde(rename = "security.role_changed")]
+    SecurityRoleChanged,
+}
+
+impl NotificationType {
+    /// Every type, in the order the domain document lists them.
+    pub const ALL: [NotificationType; 11] = [
+        NotificationType::CampaignTeamAdded,
+        NotificationType::CampaignNeedsApproval,
+        NotificationType::CampaignApproved,
+        NotificationType::CampaignRejected,
+        NotificationType::CampaignLost,
+        NotificationType::EpisodeAssigned,
+        NotificationType::EpisodeScheduled,
+        NotificationType::BackupCompleted,
+        NotificationType::BackupFailed,
+        NotificationType::UserInvited,
+        NotificationType::SecurityRoleChanged,
+    ];
+
+    /// The dotted name, e.g. `campaign.approved`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NotificationType::CampaignTeamAdded => "campaign.team.added",
+            NotificationType::CampaignNeedsApproval => "campaign.needs_approval",
+            NotificationType::CampaignApproved => "campaign.approved",
+            NotificationType::CampaignRejected => "campaign.rejected",
+            NotificationType::CampaignLost => "campaign.lost",
+            NotificationType::EpisodeAssigned => "episode.assigned",
+            NotificationType::EpisodeScheduled => "episode.scheduled",
+            NotificationType::BackupCompleted => "backup.completed",
+            NotificationType::BackupFailed => "backup.failed",
+            NotificationType::UserInvited => "user.invited",
+            NotificationType::SecurityRoleChanged => "security.role_changed",
+        }
+    }
+
+    /// Security notices are e-mailed whatever the user chose: they tell of a change to their
+    /// own account that someone else may have made.
+    pub fn is_security(&self) -> bool {
+        matches!(self, NotificationType::SecurityRoleChanged)
+    }
+}
+
+impl fmt::Display for NotificationType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for NotificationType {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        NotificationType::ALL.into_iter().find(|t| t.as_str() == s).ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_only_security_notices_are_security() {
+        for t in NotificationType::ALL {
+            assert_eq!(t.as_str().parse::<NotificationType>(), Ok(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            assert_eq!(t.is_security(), t.as_str().starts_with("security."), "{t}");
+        }
+        assert!("backup.finished".parse::<NotificationType>().is_err());
+    }
+}
