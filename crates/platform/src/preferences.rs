@@ -27,7 +27,7 @@ pub async fn replace(ctx: &AppContext, req: &Request, rid: &str) -> Outcome {
     prefs.validate().map_err(Problem::validation)?;
     let t = ctx.tenant(&p, req);
     let users = UserRepo::new(&t, &ctx.cursors);
-    let expected = expected.expected(users.preferences(&p.org_id, &p.user_id).await?.1);
+    let expected = expected.check(users.preferences(&p.org_id, &p.user_id).await?.1)?;
     let version = users.save_preferences(&p.org_id, &p.user_id, &prefs, expected).await?;
     Ok(json_with_etag(StatusCode::OK, &prefs, version, rid))
 }

@@ -110,7 +110,7 @@ impl BackupsApp {
             return Err(conflict("the backup is in use; delete it when it has finished"));
         }
         let expected = if req.headers().contains_key("if-match") {
-            if_match(req)?.expected(b.stamp.version)
+            if_match(req)?.check(b.stamp.version)?
         } else {
             b.stamp.version
         };
@@ -187,9 +187,7 @@ impl BackupsApp {
         let table = self.ctx.org_table(&p.org_id);
         let orgs = OrganizationRepo::new(table.as_ref(), &self.ctx.cursors);
         let org = orgs.get(&p.org_id).await?.ok_or_else(not_found)?;
-        if expected.expected(org.stamp.version) != org.stamp.version {
-            return Err(stale(org.stamp.version).into());
-        }
+        expected.check(org.stamp.version)?;
         let mut next = org.clone();
         next.settings.backup_schedule = Some(schedule);
         next.stamp = org.stamp.touched(p.user_id, Utc::now());

@@ -205,7 +205,7 @@ impl CampaignsApp {
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
         let c = &l.campaign;
-        let expected = if_match(req)?.expected(c.stamp.version);
+        let expected = if_match(req)?.check(c.stamp.version)?;
         let patch: Value = json_body(req)?;
         if is_closed(c.status) {
             return Err(closed(c.status));
@@ -250,7 +250,7 @@ impl CampaignsApp {
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignUpdate).await?;
         let c = l.campaign.clone();
-        let expected = if_match(req)?.expected(c.stamp.version);
+        let expected = if_match(req)?.check(c.stamp.version)?;
         let repo = CampaignRepo::new(&t);
         if c.status == CampaignStatus::Draft {
             repo.delete_draft(&c, expected).await?;

@@ -139,7 +139,7 @@ impl CampaignsApp {
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
         let m = member_of(l.team(), user)?;
-        let expected = if_match(req)?.expected(m.version);
+        let expected = if_match(req)?.check(m.version)?;
         let patch: Value = json_body(req)?;
         if m.role == TeamRole::Owner {
             return Err(owner_fixed());
@@ -159,7 +159,7 @@ impl CampaignsApp {
         let t = self.ctx.tenant(&p, req);
         let l = self.authorized(&p, &t, id, Action::CampaignManageTeam).await?;
         let m = member_of(l.team(), user)?;
-        let expected = if_match(req)?.expected(m.version);
+        let expected = if_match(req)?.check(m.version)?;
         if m.role == TeamRole::Owner {
             return Err(owner_fixed());
         }

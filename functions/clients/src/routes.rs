@@ -191,7 +191,7 @@ impl ClientsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let c = self.readable(&p, &t, id, Action::ClientUpdate).await?;
-        let expected = if_match(req)?.expected(c.stamp.version);
+        let expected = if_match(req)?.check(c.stamp.version)?;
         let patch: Value = json_body(req)?;
         let mut next: Client = merge(&c, patch, &CHANGEABLE)?;
         next.validate().map_err(Problem::validation)?;
@@ -211,7 +211,7 @@ impl ClientsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let c = self.readable(&p, &t, id, Action::ClientArchive).await?;
-        let expected = if_match(req)?.expected(c.stamp.version);
+        let expected = if_match(req)?.check(c.stamp.version)?;
         if c.status == ClientStatus::Archived {
             return Ok(no_content(rid));
         }

@@ -181,7 +181,7 @@ impl EpisodesApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let (e, show) = self.authorized(&p, &t, id, Action::EpisodeUpdate).await?;
-        let expected = if_match(req)?.expected(e.stamp.version);
+        let expected = if_match(req)?.check(e.stamp.version)?;
         let mut patch: Value = json_body(req)?;
         let force = take_force(&p, &mut patch)?;
         if e.status == EpisodeStatus::Cancelled {
@@ -207,7 +207,7 @@ impl EpisodesApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let (e, _) = self.authorized(&p, &t, id, Action::EpisodeUpdate).await?;
-        let expected = if_match(req)?.expected(e.stamp.version);
+        let expected = if_match(req)?.check(e.stamp.version)?;
         if !matches!(e.status, EpisodeStatus::Draft | EpisodeStatus::Cancelled) {
             return Err(Problem::new("episode-in-production", StatusCode::CONFLICT, "Episode in production")
                 .detail(format!("a {} episode is kept; cancel it first (published episodes stay)", e.status))

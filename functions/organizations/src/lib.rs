@@ -180,7 +180,7 @@ impl OrganizationsApp {
         next.status = body.status;
         next.stamp = org.stamp.touched(p.user_id, Utc::now());
         // Stale versions are refused by the write itself: 412 with the current version.
-        let expected = expected.expected(org.stamp.version);
+        let expected = expected.check(org.stamp.version)?;
         next.stamp.version = expected + 1;
         self.repo(&self.ctx.org_table(&next.id)).update(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))
@@ -208,7 +208,7 @@ impl OrganizationsApp {
         }
         next.validate().map_err(Problem::validation)?;
         next.stamp = org.stamp.touched(p.user_id, Utc::now());
-        let expected = expected.expected(org.stamp.version);
+        let expected = expected.check(org.stamp.version)?;
         next.stamp.version = expected + 1;
         self.repo(&self.ctx.org_table(&next.id)).update(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid))

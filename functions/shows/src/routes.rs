@@ -221,7 +221,7 @@ impl ShowsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let (s, _) = self.authorized(&p, &t, id, Action::ShowUpdate).await?;
-        let expected = if_match(req)?.expected(s.stamp.version);
+        let expected = if_match(req)?.check(s.stamp.version)?;
         let patch: Value = json_body(req)?;
         let mut next: Show = merge(&s, patch, &CHANGEABLE)?;
         next.name = next.name.trim().to_owned();
@@ -233,7 +233,7 @@ impl ShowsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let (s, _) = self.authorized(&p, &t, id, Action::ShowUpdate).await?;
-        let expected = if_match(req)?.expected(s.stamp.version);
+        let expected = if_match(req)?.check(s.stamp.version)?;
         let body: Assignments = json_body(req)?;
         let mut next = s.clone();
         if let Some(producers) = body.producer_ids {
@@ -251,7 +251,7 @@ impl ShowsApp {
         let p = principal(req)?;
         let t = self.ctx.tenant(&p, req);
         let (s, _) = self.authorized(&p, &t, id, Action::ShowArchive).await?;
-        let expected = if_match(req)?.expected(s.stamp.version);
+        let expected = if_match(req)?.check(s.stamp.version)?;
         if s.status != ShowStatus::Archived {
             let mut next = s.clone();
             next.status = ShowStatus::Archived;

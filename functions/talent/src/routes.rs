@@ -82,7 +82,7 @@ impl TalentApp {
         let t = self.ctx.tenant(&p, req);
         let repo = AvailabilityRepo::new(&t);
         let current = repo.read(&talent).await?;
-        let expected = if_match(req)?.expected(current.version);
+        let expected = if_match(req)?.check(current.version)?;
         let body: NewWindows = json_body(req)?;
         if body.windows.len() > MAX_WINDOWS {
             return Err(Problem::field("windows", "too_many", &format!("at most {MAX_WINDOWS} windows")).into());

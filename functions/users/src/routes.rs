@@ -237,7 +237,7 @@ impl UsersApp {
             self.check_client(&p, next.role, next.client_id).await?;
         }
         next.stamp = u.stamp.touched(p.user_id, Utc::now());
-        let expected = expected.expected(u.stamp.version);
+        let expected = expected.check(u.stamp.version)?;
         next.stamp.version = expected + 1;
         let revoke = changes_role || next.status == UserStatus::Disabled && changes_status;
         self.users(&self.ctx.org_table(&next.org_id)).update(&next, expected, revoke.then(Utc::now)).await?;

@@ -133,3 +133,28 @@ async fn a_client_keeps_its_type_while_campaigns_or_advertisers_depend_on_it() {
     assert_eq!(admin.send("DELETE", &campaign, None, Some("*")).await.status, 204);
     assert_eq!(admin.send("PUT", &format!("/clients/{brand}"), Some(to_type("agency")), Some("*")).await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_match_follows_rfc_9110() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let admin = &o.admin.api;
+    let path = format!("/clients/{}", o.client_id);
+    let etag = admin.get(&path).await.etag();
+    let rename = |n: &str| Some(json!({"name": n}));
+    // Well-formed tags that are not the current one: 412, whether stale, weak or not ours.
+    for tag in ["\"v99\"", &format!("W/{etag}"), "\"not-ours\"", "\"v7\", W/\"v1\""] {
+        let r = admin.send("PUT", &path, rename("X"), Some(tag)).await;
+        assert_eq!(r.status, 412, "{tag}: {:?}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    // Not a list of entity tags: 400.
+    for bad in ["v1", "\"v1", "\"v1\" \"v2\""] {
+        assert_eq!(admin.send("PUT", &path, rename("X"), Some(bad)).await.status, 400, "{bad}");
+    }
+    // A list naming the current version among others matches.
+    let list = format!("\"v41\", W/{etag}, {etag}");
+    let r = admin.send("PUT", &path, rename("Listed"), Some(&list)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(admin.get(&path).await.body["name"], "Listed");
+}
