@@ -67,6 +67,13 @@ impl Api {
 
     /// Sends a request; `body` as JSON when given; `if_match` as the If-Match header.
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>, if_match: Option<&str>) -> Answer {
+        let raw = body.map(|b| b.to_string().into_bytes());
+        self.send_raw(method, path, raw, if_match).await
+    }
+
+    /// Sends a request with `body` as it is (labelled JSON), for bodies a `Value` cannot hold:
+    /// duplicate keys, oversized or broken documents.
+    pub async fn send_raw(&self, method: &str, path: &str, body: Option<Vec<u8>>, if_match: Option<&str>) -> Answer {
         let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(a) = &self.authorization {
@@ -79,7 +86,7 @@ impl Api {
             req = req.header("if-match", m);
         }
         if let Some(b) = body {
-            req = req.json(&b);
+            req = req.header("content-type", "application/json").body(b);
         }
         let resp = req.send().await.expect("the stack answers");
         let (status, headers) = (resp.status(), resp.headers().clone());

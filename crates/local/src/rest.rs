@@ -177,12 +177,25 @@ pub async fn serve(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
     let rid = ulid::Ulid::new().to_string().to_lowercase();
     let (m, path) = (method.clone(), uri.path().to_owned());
-    let resp = answer(gw, peer, method, uri, headers, body, rid.clone()).await;
+    let resp = match body {
+        Ok(body) => answer(gw, peer, method, uri, headers, body, rid.clone()).await,
+        // API Gateway's REQUEST_TOO_LARGE (and an unreadable body), problem+json like every refusal.
+        Err(e) => {
+            let status = e.status();
+            let p = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new("payload-too-large", status, "Body too large")
+                    .detail(format!("a request body is at most {MAX_BODY} bytes"))
+            } else {
+                Problem::new("unreadable-body", StatusCode::BAD_REQUEST, "Unreadable body").detail(e.body_text())
+            };
+            problem(&p, &rid)
+        }
+    };
     tracing::info!(
         target: "gateway",
         requestId = %rid,

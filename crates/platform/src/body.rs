@@ -43,14 +43,78 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
         );
     }
     // Syntax first, so a broken document is told apart from a valid one of the wrong shape.
-    let value: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
-        Problem::new("malformed-json", StatusCode::BAD_REQUEST, "Malformed JSON").detail(format!(
+    let value = serde_json::from_slice::<Unique>(raw).map_err(|e| {
+        // Only the duplicate-key check makes a data error here: any other JSON is a value.
+        let (kind, title) = match e.classify() {
+            serde_json::error::Category::Data => ("duplicate-key", "Duplicate key"),
+            _ => ("malformed-json", "Malformed JSON"),
+        };
+        Problem::new(kind, StatusCode::BAD_REQUEST, title).detail(format!(
             "line {}, column {}: {e}",
             e.line(),
             e.column()
         ))
     })?;
-    from_value(value)
+    from_value(value.0)
+}
+
+/// A JSON value whose objects name each key once: parsers disagree on which of two equal keys
+/// wins (`{"role": "seller", "role": "admin"}`), so a body with one is refused, not guessed at.
+struct Unique(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("the key \"{key}\" appears twice in one object")));
+            }
+            let Unique(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
 }
 
 /// A JSON value as `T`, or 400 naming the field of the wrong shape.
@@ -144,6 +208,13 @@ mod tests {
         let wrong = json_body::<Create>(&req("application/json", r#"{"name": "x", "budget": {"amount": "lots"}}"#))
             .unwrap_err();
         assert_eq!((wrong.errors[0].field.as_str(), wrong.errors[0].code), ("budget.amount", "invalid"));
+        for twice in [r#"{"name": "x", "name": "y"}"#, r#"{"name": "x", "budget": {"amount": 1, "amount": 2}}"#] {
+            let dup = json_body::<Create>(&req("application/json", twice)).unwrap_err();
+            assert_eq!((dup.status, dup.kind.ends_with("duplicate-key")), (400, true), "{twice}");
+        }
+        let list: serde_json::Value =
+            json_body(&req("application/json", r#"[{"a": 1.5, "b": [true, null, "s", -2]}, {"a": 2}]"#)).unwrap();
+        assert_eq!(list, serde_json::json!([{"a": 1.5, "b": [true, null, "s", -2]}, {"a": 2}]));
         let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(MAX_JSON_BODY));
         assert_eq!(json_body::<Create>(&req("application/json", &big)).unwrap_err().status, 413);
     }

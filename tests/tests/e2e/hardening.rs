@@ -158,3 +158,29 @@ async fn if_match_follows_rfc_9110() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(admin.get(&path).await.body["name"], "Listed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_and_duplicate_keys_are_problems() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let admin = &o.admin.api;
+    // Over the gateway's 10 MiB: its refusal is problem+json too.
+    let huge = format!(r#"{{"name": "{}", "type": "advertiser"}}"#, "x".repeat(11 * 1024 * 1024));
+    let r = admin.send_raw("POST", "/clients", Some(huge.into_bytes()), None).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert_eq!(r.body["status"], 413);
+    // Over a function's 256 KiB.
+    let big = format!(r#"{{"name": "{}", "type": "advertiser"}}"#, "x".repeat(300 * 1024));
+    let r = admin.send_raw("POST", "/clients", Some(big.into_bytes()), None).await;
+    assert_eq!((r.status.as_u16(), r.headers["content-type"].to_str().unwrap()), (413, "application/problem+json"));
+    // The same key twice: which one wins is not guessed at.
+    let path = format!("/users/{}", o.seller.id);
+    let twice = br#"{"name": "A", "name": "B"}"#.to_vec();
+    let r = admin.send_raw("PUT", &path, Some(twice), Some("*")).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.body["type"], "https://podcastflow.dev/problems/duplicate-key");
+    let nested = br#"{"name": "Acme", "type": "advertiser", "billing": {"termsDays": 30, "termsDays": 90}}"#.to_vec();
+    assert_eq!(admin.send_raw("POST", "/clients", Some(nested), None).await.status, 400);
+    assert_ne!(admin.get(&path).await.body["name"], "B", "nothing written");
+}
