@@ -390,12 +390,13 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // The pattern's `*` is a wildcard even where the text has a `*` too: tested first.
+        if pi < p.len() && p[pi] == '*' {
             backtrack = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((bp, bt)) = backtrack {
             pi = bp + 1;
             ti = bt + 1;
@@ -426,6 +427,14 @@ mod tests {
         assert!(!glob("a?c", "ac"));
         assert!(glob("*", ""));
         assert!(glob("*b*b", "abab"));
+        // Any character of the text is matched like any other, wildcard characters included.
+        for text in
+            ["EMAIL#*@x.co", "EMAIL#?", "EMAIL#**", "EMAIL#\u{1}\u{7f}", "EMAIL#${x}", "EMAIL#ü\u{10ffff}", "EMAIL#"]
+        {
+            assert!(glob("EMAIL#*", text), "{text:?}");
+            assert!(!glob("USER#*", text), "{text:?}");
+        }
+        assert!(glob("a*c", "a*c") && glob("a*c", "a**c") && glob("a?c", "a*c") && !glob("a?c", "a**c"));
     }
 
     #[test]

@@ -152,6 +152,15 @@ fn source_ip(req: &Request) -> String {
     }
 }
 
+/// 400 for what cannot be an e-mail address, before any store call: no key is built from it
+/// (DynamoDB refuses keys over 2 KiB), and nothing is learnt from the shape of an address.
+fn plausible(email: &str) -> Result<(), Problem> {
+    match podcastflow_domain::validation::is_plausible_email(email.trim()) {
+        true => Ok(()),
+        false => Err(Problem::field("email", "invalid", "must be an e-mail address")),
+    }
+}
+
 fn account_subject(email: &str) -> String {
     format!("account#{}", digest(&email.trim().to_lowercase()))
 }
@@ -236,6 +245,7 @@ impl AuthApp {
 
     async fn login(&self, req: &Request, rid: &str) -> Outcome {
         let body: Login = json_body(req)?;
+        plausible(&body.email)?;
         let (account, ip) = (account_subject(&body.email), format!("ip#{}", source_ip(req)));
         let now = Utc::now();
         // The e-mail's claim is read with the throttle counters: one batch read.
@@ -341,6 +351,7 @@ impl AuthApp {
 
     async fn forgot(&self, req: &Request, rid: &str) -> Outcome {
         let body: Forgot = json_body(req)?;
+        plausible(&body.email)?;
         let subject = format!("reset#{}", account_subject(&body.email));
         let now = Utc::now();
         // Always the same answer; a flood of requests for one address is quietly dropped.
@@ -362,6 +373,7 @@ impl AuthApp {
 
     async fn confirm(&self, req: &Request, rid: &str) -> Outcome {
         let body: Confirm = json_body(req)?;
+        plausible(&body.email)?;
         let Some(c) = self.users().find_by_email(body.email.trim()).await? else {
             return Err(identity_failure(IdentityError::CodeMismatch, "newPassword"));
         };

@@ -184,3 +184,32 @@ async fn oversized_bodies_and_duplicate_keys_are_problems() {
     assert_eq!(admin.send_raw("POST", "/clients", Some(nested), None).await.status, 400);
     assert_ne!(admin.get(&path).await.body["name"], "B", "nothing written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_any_characters_in_the_e_mail_is_a_client_error() {
+    // `*@example.com` was a 503: the local IAM evaluator took the key's `*` for the pattern's.
+    let s = TestStack::start().await;
+    let api = s.api();
+    let long = format!("{}@example.com", "a".repeat(3000));
+    for email in [
+        "a\u{1}b@example.com",
+        "x\u{7f}@example.com",
+        "\u{0}",
+        "ü@exämple.com",
+        "a@b.co\r\nX-Evil: 1",
+        "no-at-sign",
+        "",
+        "*@example.com",
+        "${aws:username}@x.co",
+        "a#EMAIL#b@x.co",
+        "\u{2028}@x.co",
+        "\u{fffd}\u{10ffff}@x.co",
+        &long,
+    ] {
+        let r = api.post("/auth/login", json!({"email": email, "password": "whatever password"})).await;
+        // Plausible addresses nobody has get the uniform 401; the rest are not addresses: 400.
+        let expected = if podcastflow_domain::validation::is_plausible_email(email) { 401 } else { 400 };
+        assert_eq!(r.status, expected, "{email:?}: {:?}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+}
