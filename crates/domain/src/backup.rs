@@ -158,6 +158,16 @@ impl RestoreGroup {
     }
 }
 
+/// Item types a restore may only add to: the audit trail. Missing entries come back; existing
+/// ones are never overwritten, and none is deleted, whatever the mode (an admin cannot erase or
+/// rewrite what was done).
+pub const APPEND_ONLY_TYPES: [&str; 1] = ["activity"];
+
+/// Whether a restore may only add items of type `entity_type`.
+pub fn is_append_only(entity_type: &str) -> bool {
+    APPEND_ONLY_TYPES.contains(&entity_type)
+}
+
 /// How a restore treats what is there now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,19 +1,22 @@
 //! The restore: the backup's checksum is verified before anything is written; then its items of
 //! the chosen types go back in batches (retried by the store when left unprocessed), each checked
 //! to lie inside the organization; in replace mode the items of those types that the backup does
-//! not hold are deleted; finally the counts written must equal the manifest's.
+//! not hold are deleted; finally the counts written must equal the manifest's. The activity log is
+//! append-only ([`is_append_only`]): its missing entries are added one by one, each only if absent,
+//! and none is deleted or overwritten in either mode.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use podcastflow_domain::activity::{Activity, FieldChange};
-use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode};
+use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode, is_append_only};
 use podcastflow_domain::keys::{self, Index, Key, TENANT_SHARDS, tenant_index_pk, tenant_prefix};
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::{ActivityId, BackupId, OrgId};
+use podcastflow_store::condition::Condition;
 use podcastflow_store::item::{Item, key_of};
 use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::repo::backups::BackupRepo;
-use podcastflow_store::{Query, Table, TenantTable};
+use podcastflow_store::{Query, StoreError, Table, TenantTable};
 use serde_json::Value;
 
 use crate::lines::{LineReader, checksum};
@@ -57,6 +60,8 @@ async fn current_keys(t: &TenantTable, types: &HashSet<&str>) -> Result<HashMap<
 struct Outcome {
     restored: BTreeMap<String, u64>,
     deleted: BTreeMap<String, u64>,
+    /// Append-only items the backup holds that were there already, left as they are.
+    kept: BTreeMap<String, u64>,
 }
 
 async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Restore) -> Result<Outcome, JobError> {
@@ -72,9 +77,10 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
         return Err(refused("the backup file does not match its checksum; it was changed after the backup"));
     }
     let types: HashSet<&str> = r.entities.iter().flat_map(|g| g.entity_types().iter().copied()).collect();
+    let replaced: HashSet<&str> = types.iter().copied().filter(|ty| !is_append_only(ty)).collect();
     let mut stale = match r.mode {
-        RestoreMode::Replace => current_keys(t, &types).await?,
-        RestoreMode::Merge => HashMap::new(),
+        RestoreMode::Replace if !replaced.is_empty() => current_keys(t, &replaced).await?,
+        _ => HashMap::new(),
     };
     let prefix = tenant_prefix(&org);
     let mut out = Outcome::default();
@@ -92,6 +98,15 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
         }
         stale.remove(&key);
         *out.restored.entry(kind(&item).to_owned()).or_default() += 1;
+        if is_append_only(kind(&item)) {
+            let ty = kind(&item).to_owned();
+            match t.put(item, Condition::NotExists).await {
+                Ok(()) => {}
+                Err(StoreError::ConditionFailed { .. }) => *out.kept.entry(ty).or_default() += 1,
+                Err(e) => return Err(e.into()),
+            }
+            continue;
+        }
         batch.push(item);
         if batch.len() == BATCH {
             t.batch_write(std::mem::take(&mut batch), Vec::new()).await?;
@@ -132,6 +147,7 @@ async fn record_activity(
         Ok(o) => {
             changes.insert("restored".to_owned(), change(serde_json::to_value(&o.restored).unwrap_or(Value::Null)));
             changes.insert("deleted".to_owned(), change(serde_json::to_value(&o.deleted).unwrap_or(Value::Null)));
+            changes.insert("kept".to_owned(), change(serde_json::to_value(&o.kept).unwrap_or(Value::Null)));
             "backup.restored"
         }
         Err(e) => {

@@ -354,3 +354,53 @@ async fn a_long_export_pauses_after_a_part_and_the_next_invocation_finishes_it()
     assert_eq!(calls.load(Ordering::SeqCst), 1, "one invocation near its deadline");
     assert!(paused.load(Ordering::SeqCst), "it left a checkpoint that the next invocation went on from");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_only_adds_to_the_activity_log() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let org: OrgId = o.id.parse().unwrap();
+    let admin = &o.admin.api;
+    let entry = |i: u32, action: &str| {
+        json!({"PK": org_pk(&org, format!("ACTIVITY#x{i}")), "SK": "PROFILE", "entityType": "activity",
+            "id": format!("x{i}"), "action": action, "at": "2026-11-22T10:00:00Z", "version": 1})
+        .as_object()
+        .cloned()
+        .unwrap()
+    };
+    s.stack.table.batch_write(vec![entry(0, "report.viewed"), entry(1, "report.viewed")], Vec::new()).await.unwrap();
+    let started = admin.post("/backups", json!({})).await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    backup_until(admin, &id, "the backup", |b| b["status"] == "completed").await;
+
+    // After the backup: one entry lost, one different, one new.
+    let key = |i: u32| podcastflow_domain::keys::Key::new(org_pk(&org, format!("ACTIVITY#x{i}")), "PROFILE");
+    s.stack
+        .table
+        .batch_write(vec![entry(1, "report.exported"), entry(2, "report.viewed")], vec![key(0)])
+        .await
+        .unwrap();
+
+    // An admin's replace restore of the log adds what is missing and nothing else.
+    let restore = json!({"backupId": id, "entities": ["activities"], "mode": "replace"});
+    assert_eq!(admin.post("/backups/restore", restore).await.status, 202);
+    let b = backup_until(admin, &id, "the restore", |b| {
+        matches!(b["restore"]["status"].as_str(), Some("completed" | "failed"))
+    })
+    .await;
+    assert_eq!(b["restore"]["status"], "completed", "{b}");
+    let log = of_types(&tenant_items(&s, &org).await, &["activity"]);
+    let action = |i: u32| {
+        log.values().find(|a| a["id"] == format!("x{i}")).map(|a| a["action"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(action(0).as_deref(), Some("report.viewed"), "the lost entry is back");
+    assert_eq!(action(1).as_deref(), Some("report.exported"), "an existing entry is never rewritten");
+    assert_eq!(action(2).as_deref(), Some("report.viewed"), "a later entry is never erased");
+    let done = admin.get(&format!("/activities?entityType=backup&entityId={id}")).await;
+    let restored = done.body["items"].as_array().unwrap().iter().find(|a| a["action"] == "backup.restored").cloned();
+    let restored = restored.unwrap_or_else(|| panic!("{:?}", done.body));
+    assert_eq!(restored["changes"]["deleted"]["to"], json!({}), "{restored}");
+    let count = |what: &str| restored["changes"][what]["to"]["activity"].as_u64().unwrap_or(0);
+    assert_eq!(count("restored") - count("kept"), 1, "only the lost entry was written: {restored}");
+}
