@@ -161,6 +161,12 @@ fn plausible(email: &str) -> Result<(), Problem> {
     }
 }
 
+/// The throttle subject counting one user's wrong MFA codes.
+fn mfa_subject(user: &UserId) -> String {
+    format!("mfa#{user}")
+}
+
+/// The throttle subject counting one address's failed sign-ins.
 fn account_subject(email: &str) -> String {
     format!("account#{}", digest(&email.trim().to_lowercase()))
 }
@@ -261,7 +267,9 @@ impl AuthApp {
         let user = claim.as_ref().map_or_else(UserId::new, |c| c.user_id);
         match self.identity.sign_in(&user.to_string(), &body.password).await {
             Ok(step) => {
-                if standing.with_failures.contains(&account) {
+                // Only a completed sign-in clears the account's failures: a right password
+                // followed by wrong MFA codes must not reset the count.
+                if matches!(step, SignIn::Tokens(_)) && standing.with_failures.contains(&account) {
                     self.throttle().clear(&account).await?;
                 }
                 if let Some(c) = &claim {
@@ -305,13 +313,39 @@ impl AuthApp {
                 let code = body
                     .code
                     .ok_or_else(|| Problem::field("code", "required", "the code from the authenticator app"))?;
-                self.identity.respond_mfa(&username, session, &code).await
+                // Wrong codes count per account, across sign-ins, like wrong passwords.
+                let (subject, now) = (mfa_subject(&user), Utc::now());
+                if let Some(wait) = self.throttle().retry_after(&subject, ACCOUNT_LIMIT, now).await? {
+                    return Err(too_many(wait).into());
+                }
+                let answered = self.identity.respond_mfa(&username, session, &code).await;
+                if matches!(answered, Err(IdentityError::CodeMismatch)) {
+                    self.throttle().record_failure(&subject, ACCOUNT_LIMIT, now).await?;
+                }
+                answered
             }
         };
         match step {
-            Ok(step) => self.answer(&user, step, rid).await,
+            Ok(step) => {
+                if matches!(step, SignIn::Tokens(_)) {
+                    self.clear_failures(&user).await?;
+                }
+                self.answer(&user, step, rid).await
+            }
             Err(e) => Err(identity_failure(e, "newPassword")),
         }
+    }
+
+    /// After a sign-in completed through a challenge: the account's failed passwords and codes
+    /// are forgotten (its e-mail read from its record, since the challenge names only the user).
+    async fn clear_failures(&self, user: &UserId) -> Result<(), Failure> {
+        self.throttle().clear(&mfa_subject(user)).await?;
+        let Some(m) = self.users().membership(user).await? else { return Ok(()) };
+        let org = self.ctx.org_table(&m.org_id);
+        if let Some(u) = self.org_users(&org).get(&m.org_id, user).await? {
+            self.throttle().clear(&account_subject(&u.email)).await?;
+        }
+        Ok(())
     }
 
     async fn refresh(&self, req: &Request, rid: &str) -> Outcome {

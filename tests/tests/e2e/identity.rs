@@ -7,6 +7,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use podcastflow_identity::totp;
+use podcastflow_store::Table;
 use podcastflow_tests::org::{self, CHOSEN, TEMPORARY};
 use podcastflow_tests::stack::TestStack;
 use serde_json::{Value, json};
@@ -129,6 +130,68 @@ async fn totp_enrolment_and_an_mfa_sign_in() {
     let ok = s.api().post("/auth/challenge", answer(totp::code_at(&secret, now() + totp::STEP))).await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
     assert_eq!(s.api().with_token(ok.body["accessToken"].as_str().unwrap()).get("/auth/me").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_mfa_codes_are_throttled_per_account_and_only_a_completed_sign_in_clears_failures() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let setup = o.seller.api.post("/auth/mfa/setup", json!({})).await;
+    let secret = totp::decode_secret(setup.body["secret"].as_str().unwrap()).unwrap();
+    let now = || chrono::Utc::now().timestamp() as u64;
+    assert_eq!(o.seller.api.post("/auth/mfa/verify", json!({"code": totp::code_at(&secret, now())})).await.status, 204);
+    let near: Vec<String> = (0..4).map(|d| totp::code_at(&secret, now() + d * totp::STEP - totp::STEP)).collect();
+    let wrong_code =
+        ["000000", "000001", "000002", "000003", "000004"].into_iter().find(|c| !near.iter().any(|n| n == c)).unwrap();
+    let anon = s.api();
+    let login = || anon.post("/auth/login", json!({"email": o.seller.email, "password": CHOSEN}));
+    let answer = |session: &Value, code: &str| {
+        anon.post("/auth/challenge", json!({"challenge": "SOFTWARE_TOKEN_MFA", "session": session, "code": code}))
+    };
+
+    // Nine wrong passwords, then the right one with no code: the count stands.
+    for _ in 0..9 {
+        s.api().post("/auth/login", json!({"email": o.seller.email, "password": "not the password"})).await;
+    }
+    let half = login().await;
+    assert_eq!(half.body["challenge"], "SOFTWARE_TOKEN_MFA", "{:?}", half.body);
+    s.api().post("/auth/login", json!({"email": o.seller.email, "password": "not the password"})).await;
+    assert_eq!(login().await.status, 429, "a right password alone did not clear the failures");
+    s.stack
+        .table
+        .delete(
+            &podcastflow_domain::keys::platform::login_failures(&format!(
+                "account#{}",
+                podcastflow_identity::tokens::digest(&o.seller.email.to_lowercase())
+            )),
+            podcastflow_store::condition::Condition::Always,
+        )
+        .await
+        .unwrap();
+
+    // Wrong codes across sign-ins: after ten, even the right code waits.
+    let mut refused = 0;
+    let mut wrong = 0;
+    'rounds: for _ in 0..4 {
+        let l = login().await;
+        assert_eq!(l.status, 200, "{:?}", l.body);
+        for _ in 0..3 {
+            let r = answer(&l.body["session"], wrong_code).await;
+            match r.status.as_u16() {
+                429 => {
+                    refused += 1;
+                    break 'rounds;
+                }
+                400 | 401 => wrong += 1,
+                other => panic!("{other}: {:?}", r.body),
+            }
+        }
+    }
+    assert_eq!((wrong, refused), (10, 1), "ten wrong codes, then refused");
+    let l = login().await;
+    let right = answer(&l.body["session"], &totp::code_at(&secret, now() + totp::STEP)).await;
+    assert_eq!(right.status, 429, "{:?}", right.body);
+    assert!(right.headers.contains_key("retry-after"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
