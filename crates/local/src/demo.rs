@@ -34,6 +34,22 @@ fn user(org: OrgId, role: Role, client_id: Option<ClientId>, by: UserId) -> User
     }
 }
 
+/// [`seed`], retried a few times when a write meets a concurrent change: the stack seeds before
+/// it serves, but a second process on the same data dir may be seeding too.
+pub async fn seed_with_retries(s: &Services) -> Result<Vec<String>, ServicesError> {
+    let mut attempt = 0;
+    loop {
+        match seed(s).await {
+            Err(e) if attempt < 3 && e.to_string().contains("concurrent") => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "demo seeding met a concurrent change; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Creates the demo organization unless it exists; returns the e-mails created now.
 pub async fn seed(s: &Services) -> Result<Vec<String>, ServicesError> {
     let table = s.ctx.table.as_ref();

@@ -28,6 +28,10 @@ use crate::template::{Template, TemplateError};
 use crate::usage::UsagePlans;
 use crate::websocket::{self, WsGateway};
 
+/// The file in the data dir naming a running stack's URLs: written once it serves, removed when
+/// it stops.
+pub const ENDPOINTS_FILE: &str = "endpoints.json";
+
 /// How often expired items are swept, as DynamoDB's TTL would.
 const TTL_SWEEP: Duration = Duration::from_secs(60);
 
@@ -63,6 +67,8 @@ pub struct StackConfig {
     pub ops: Operations,
     /// Region named in ARNs and events.
     pub region: String,
+    /// Whether to create the demonstration organization (`--demo`), before any request is served.
+    pub demo: bool,
 }
 
 impl StackConfig {
@@ -82,6 +88,7 @@ impl StackConfig {
             create_master: true,
             ops: Operations::default(),
             region: "us-east-1".into(),
+            demo: false,
         }
     }
 }
@@ -160,6 +167,10 @@ pub struct RunningStack {
     pub services: Services,
     /// The platform operator's e-mail and password when created by this start (shown once).
     pub master_created: Option<(String, String)>,
+    /// What `--demo` did: the e-mails it created now (empty when it existed), or why it failed
+    /// (the stack runs on without it).
+    pub demo: Option<Result<Vec<String>, String>>,
+    data_dir: PathBuf,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -167,6 +178,8 @@ pub struct RunningStack {
 impl RunningStack {
     /// Stops serving, finishes in-flight requests and waits for every task.
     pub async fn shutdown(self) {
+        // Clients reading endpoints.json must not find ports nobody listens on.
+        let _ = std::fs::remove_file(self.data_dir.join(ENDPOINTS_FILE));
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -344,6 +357,17 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let bucket_names: Vec<String> = template.buckets.iter().map(|(_, n)| n.clone()).collect();
     s3::create_buckets(&s3_root, &bucket_names)?;
 
+    // Everything a first request may need exists before the gateways accept one: the platform
+    // operator and the demo organization (whose failure is reported, never fatal).
+    let master_created = match config.create_master {
+        true => services.ensure_master(config.master_email, config.master_password).await?,
+        false => None,
+    };
+    let demo = match config.demo {
+        true => Some(crate::demo::seed_with_retries(&services).await.map_err(|e| e.to_string())),
+        false => None,
+    };
+
     let mut tasks = vec![
         serve_http(listener, app, stopped.clone(), "REST gateway"),
         serve_http(ws_listener, websocket::router(ws_gateway), stopped.clone(), "WebSocket gateway"),
@@ -375,17 +399,27 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
     }
 
-    let master_created = match config.create_master {
-        true => services.ensure_master(config.master_email, config.master_password).await?,
-        false => None,
-    };
     let endpoints = Endpoints {
         api,
         websocket: format!("ws://{ws_addr}/{}", config.stage),
         connections: connections_endpoint,
         s3: s3_endpoint,
     };
+    // Written whole or not at all (a reader never sees half a file), once the stack serves.
     let json = serde_json::to_vec_pretty(&endpoints).map_err(std::io::Error::other)?;
-    std::fs::write(config.data_dir.join("endpoints.json"), json)?;
-    Ok(RunningStack { endpoints, table, credentials, buckets: template.buckets, services, master_created, stop, tasks })
+    let partial = config.data_dir.join(format!("{ENDPOINTS_FILE}.partial"));
+    std::fs::write(&partial, json)?;
+    std::fs::rename(&partial, config.data_dir.join(ENDPOINTS_FILE))?;
+    Ok(RunningStack {
+        endpoints,
+        table,
+        credentials,
+        buckets: template.buckets,
+        services,
+        master_created,
+        demo,
+        data_dir: config.data_dir,
+        stop,
+        tasks,
+    })
 }

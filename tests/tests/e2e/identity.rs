@@ -386,3 +386,37 @@ async fn a_repeated_create_with_an_idempotency_key_creates_once() {
         201
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_role_signs_in_the_moment_endpoints_json_appears_and_it_goes_at_stop() {
+    use podcastflow_local::stack::{ENDPOINTS_FILE, StackConfig, start};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(ENDPOINTS_FILE);
+    // A file left by a stack that did not stop cleanly is replaced, never read as this one's.
+    std::fs::write(&file, r#"{"api": "http://127.0.0.1:9"}"#).unwrap();
+    let mut config = StackConfig::new(dir.path(), 0);
+    config.demo = true;
+    let starting = tokio::spawn(start(config));
+    let endpoints: Value = podcastflow_tests::wait::until(Duration::from_secs(120), "endpoints.json", || {
+        let v: Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
+        (v["api"] != "http://127.0.0.1:9").then_some(v)
+    })
+    .await;
+    // The moment it appears, every demo role signs in, all at once.
+    let api = podcastflow_tests::client::Api::new(endpoints["api"].as_str().unwrap());
+    let sign_ins = ["admin", "seller", "producer", "talent", "client"].map(|role| {
+        let api = api.clone();
+        async move {
+            let email = format!("{role}@demo.podcastflow.local");
+            api.post("/auth/login", json!({"email": email, "password": podcastflow_local::demo::PASSWORD})).await
+        }
+    });
+    for login in futures::future::join_all(sign_ins).await {
+        assert!(login.body["accessToken"].is_string(), "{:?}", login.body);
+    }
+    let stack = starting.await.unwrap().expect("the stack started");
+    assert!(matches!(&stack.demo, Some(Ok(created)) if created.len() == 5), "{:?}", stack.demo);
+    stack.shutdown().await;
+    assert!(!file.exists(), "endpoints.json is removed on a clean stop");
+    assert!(!dir.path().join(format!("{ENDPOINTS_FILE}.partial")).exists());
+}
