@@ -62,6 +62,9 @@ struct Grant {
     client_id: Option<String>,
     kind: &'static str,
     usage_key: Option<String>,
+    /// The organization's `settings.rateLimits`, applied by each function on top of the
+    /// principal's own limits.
+    org_limits: podcastflow_domain::organization::RateLimits,
 }
 
 enum Decision {
@@ -122,13 +125,14 @@ fn repo_outage(e: RepoError) -> Error {
 }
 
 impl Authorizer {
-    async fn org_active(&self, org: &OrgId) -> Result<bool, Error> {
+    /// The organization's rate limits when it is active (`None`: suspended or gone).
+    async fn active_org(&self, org: &OrgId) -> Result<Option<podcastflow_domain::organization::RateLimits>, Error> {
         let org: Option<Organization> =
             match self.tenants.for_org(org).get(&Organization::key_of(org)).await.map_err(outage)? {
                 Some(i) => Some(podcastflow_store::item::from_item(i).map_err(outage)?),
                 None => None,
             };
-        Ok(org.is_some_and(|o| o.status == OrgStatus::Active))
+        Ok(org.filter(|o| o.status == OrgStatus::Active).map(|o| o.settings.rate_limits))
     }
 
     async fn token(&self, token: &str) -> Result<Decision, Error> {
@@ -151,9 +155,9 @@ impl Authorizer {
         if m.tokens_valid_after.is_some_and(|t| claims.iat <= t.timestamp()) {
             return Ok(Decision::Unauthorized("token revoked"));
         }
-        if !self.org_active(&m.org_id).await? {
+        let Some(org_limits) = self.active_org(&m.org_id).await? else {
             return Ok(Decision::Deny(user.to_string(), "organization suspended"));
-        }
+        };
         Ok(Decision::Allow(Grant {
             principal_id: user.to_string(),
             user_id: user.to_string(),
@@ -162,6 +166,7 @@ impl Authorizer {
             client_id: m.client_id.map(|c| c.to_string()),
             kind: "user",
             usage_key: self.interactive_usage_key.clone(),
+            org_limits,
         }))
     }
 
@@ -174,9 +179,9 @@ impl Authorizer {
         else {
             return Ok(Decision::Unauthorized("unknown API key"));
         };
-        if !self.org_active(&g.org_id).await? {
+        let Some(org_limits) = self.active_org(&g.org_id).await? else {
             return Ok(Decision::Deny(g.key_id.to_string(), "organization suspended"));
-        }
+        };
         Ok(Decision::Allow(Grant {
             principal_id: format!("apikey:{}", g.key_id),
             user_id: g.key_id.to_string(),
@@ -185,6 +190,7 @@ impl Authorizer {
             client_id: None,
             kind: "apiKey",
             usage_key: Some(usage_key(&g.key_id)),
+            org_limits,
         }))
     }
 }
@@ -218,6 +224,7 @@ pub async fn handle(
             tracing::info!(userId = %g.user_id, orgId = %g.org_id, role = %g.role, principalType = g.kind, "allowed");
             let mut context = json!({
                 "userId": g.user_id, "orgId": g.org_id.to_string(), "role": g.role.to_string(), "principalType": g.kind,
+                "orgRequestsPerSecond": g.org_limits.requests_per_second, "orgBurst": g.org_limits.burst,
             });
             if let Some(c) = g.client_id {
                 context["clientId"] = Value::from(c);

@@ -84,7 +84,9 @@ async fn a_valid_token_is_allowed_for_the_whole_stage_with_the_membership_as_con
     assert_eq!(st["Resource"], "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*");
     assert_eq!(
         answer["context"],
-        json!({"userId": w.admin.id.to_string(), "orgId": w.org.id.to_string(), "role": "admin", "principalType": "user"})
+        json!({"userId": w.admin.id.to_string(), "orgId": w.org.id.to_string(), "role": "admin", "principalType": "user",
+            "orgRequestsPerSecond": w.org.settings.rate_limits.requests_per_second,
+            "orgBurst": w.org.settings.rate_limits.burst})
     );
     // People are metered by the plan they share.
     assert_eq!(answer["usageIdentifierKey"], PEOPLE_USAGE_KEY);

@@ -124,7 +124,9 @@ where
     let facts = RequestFacts::of(&req);
     let trace_header = req.lambda_context_ref().and_then(|c| c.xray_trace_id.clone());
     let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let decision = if facts.rest { t.limiter.check(facts.principal.as_ref(), &facts.source_ip, write) } else { None };
+    let org_limit = crate::principal::org_rate_limit(&req);
+    let decision =
+        if facts.rest { t.limiter.check(facts.principal.as_ref(), &facts.source_ip, write, org_limit) } else { None };
     let org = facts.principal.as_ref().map(|p| p.org_id.to_string()).unwrap_or_default();
     let span = tracing::info_span!(
         "request",

@@ -31,6 +31,19 @@ pub fn home_org(req: &Request) -> Option<OrgId> {
     authorizer_fields(req)?.get("orgId")?.as_str()?.parse().ok()
 }
 
+/// The rate limit of the principal's organization (its `settings.rateLimits`), as the authorizer
+/// read it: `(burst, per second)`; `None` without one (public routes, older authorizer answers).
+pub fn org_rate_limit(req: &Request) -> Option<(u32, u32)> {
+    let fields = authorizer_fields(req)?;
+    // API Gateway hands context values to the function as strings; tests pass numbers.
+    let number = |name: &str| match fields.get(name)? {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    };
+    Some((number("orgBurst")?, number("orgRequestsPerSecond")?))
+}
+
 /// The principal the authorizer verified for this request.
 pub fn principal(req: &Request) -> Result<Principal, Problem> {
     let fields = authorizer_fields(req).ok_or_else(|| unauthenticated("the request carries no authorizer context"))?;

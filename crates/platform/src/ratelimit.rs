@@ -1,6 +1,8 @@
 //! Rate limiting in each function instance: token buckets per principal and route class, with
-//! limits by role; per API key; per source IP on the routes that need no sign-in. An allowed
-//! request costs no store call: the buckets live in the instance's memory.
+//! limits by role; per API key; per source IP on the routes that need no sign-in; and, on top,
+//! one bucket per organization sized by its `settings.rateLimits` (which the authorizer passes
+//! in its context). An allowed request costs no store call: the buckets live in the instance's
+//! memory, so an organization's limit holds per instance.
 //!
 //! The global bound is API Gateway's (stage throttling, usage plans for API keys) and the WAF
 //! rate rule, in template.yaml; these buckets make one principal's burst fail fast and fairly
@@ -159,9 +161,17 @@ impl RateLimiter {
         &self.limits
     }
 
-    /// Takes a token for a request by `principal` (or from `source_ip` when none), or refuses it.
+    /// Takes a token for a request by `principal` (or from `source_ip` when none), or refuses it;
+    /// then, when the principal's organization has a limit (`org`: burst and per second, from
+    /// its settings), one from the organization's bucket, which every principal of it shares.
     /// `None` when limiting is off.
-    pub fn check(&self, principal: Option<&Principal>, source_ip: &str, write: bool) -> Option<Decision> {
+    pub fn check(
+        &self,
+        principal: Option<&Principal>,
+        source_ip: &str,
+        write: bool,
+        org: Option<(u32, u32)>,
+    ) -> Option<Decision> {
         if !self.limits.enabled {
             return None;
         }
@@ -170,7 +180,17 @@ impl RateLimiter {
             Some(p) => format!("{}:{policy}", p.user_id),
             None => format!("{source_ip}:{policy}"),
         };
-        Some(self.take(key, policy, limit, Instant::now()))
+        let now = Instant::now();
+        let own = self.take(key, policy, limit, now);
+        match (principal, org) {
+            (Some(p), Some((burst, per_second))) if own.allowed => {
+                let limit = Limit::new(burst, f64::from(per_second));
+                let shared = self.take(format!("org:{}", p.org_id), "organization", limit, now);
+                // The tighter of the two is what the caller is told about.
+                Some(if !shared.allowed || shared.remaining < own.remaining { shared } else { own })
+            }
+            _ => Some(own),
+        }
     }
 
     fn take(&self, key: String, policy: &'static str, limit: Limit, now: Instant) -> Decision {
@@ -241,12 +261,34 @@ mod tests {
     fn one_principal_spending_its_bucket_leaves_others_theirs() {
         let l = RateLimiter::new(RateLimits { member_write: Limit::new(2, 0.001), ..RateLimits::default() });
         let (a, b) = (principal(Role::Seller), principal(Role::Seller));
-        assert!(l.check(Some(&a), "1.1.1.1", true).unwrap().allowed);
-        assert!(l.check(Some(&a), "1.1.1.1", true).unwrap().allowed);
-        assert!(!l.check(Some(&a), "1.1.1.1", true).unwrap().allowed);
-        assert!(l.check(Some(&b), "1.1.1.1", true).unwrap().allowed);
-        assert!(l.check(Some(&a), "1.1.1.1", false).unwrap().allowed, "reads have their own bucket");
-        assert!(RateLimiter::new(RateLimits::off()).check(None, "1.1.1.1", true).is_none());
+        assert!(l.check(Some(&a), "1.1.1.1", true, None).unwrap().allowed);
+        assert!(l.check(Some(&a), "1.1.1.1", true, None).unwrap().allowed);
+        assert!(!l.check(Some(&a), "1.1.1.1", true, None).unwrap().allowed);
+        assert!(l.check(Some(&b), "1.1.1.1", true, None).unwrap().allowed);
+        assert!(l.check(Some(&a), "1.1.1.1", false, None).unwrap().allowed, "reads have their own bucket");
+        assert!(RateLimiter::new(RateLimits::off()).check(None, "1.1.1.1", true, None).is_none());
+    }
+
+    #[test]
+    fn an_organization_s_limit_is_shared_by_its_principals_on_top_of_their_own() {
+        let l = RateLimiter::new(RateLimits::default());
+        let (a, b) = (principal(Role::Seller), principal(Role::Seller));
+        let mut same_org = principal(Role::Admin);
+        same_org.org_id = a.org_id;
+        let mut colleague = b.clone();
+        colleague.org_id = a.org_id;
+        let org = Some((3, 1));
+        assert!(l.check(Some(&a), "ip", false, org).unwrap().allowed);
+        assert!(l.check(Some(&same_org), "ip", true, org).unwrap().allowed);
+        let third = l.check(Some(&colleague), "ip", false, org).unwrap();
+        assert!(third.allowed);
+        assert_eq!((third.policy, third.remaining), ("organization", 0), "the tighter bucket is reported");
+        let refused = l.check(Some(&colleague), "ip", false, org).unwrap();
+        assert_eq!((refused.allowed, refused.policy), (false, "organization"));
+        assert!(refused.retry_after >= 1);
+        // Another organization, and a principal without one on its request, are unaffected.
+        assert!(l.check(Some(&b), "ip", false, org).unwrap().allowed);
+        assert!(l.check(Some(&a), "ip", true, None).unwrap().allowed);
     }
 
     #[test]

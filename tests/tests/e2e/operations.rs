@@ -285,3 +285,34 @@ async fn table_failures_are_retried_then_answered_503_without_a_partial_write() 
     assert_eq!(admin.get(&path).await.body["status"], "pending_approval");
     assert_eq!(history(admin).await, before + 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_s_rate_limit_setting_bounds_all_its_principals_together() {
+    // The principals' own limits as deployed; sign-ins from this one address unbounded.
+    let s = TestStack::with_config(|c| {
+        c.ops.rate_limits = RateLimits { public: Limit { burst: 1000, per_second: 100.0 }, ..RateLimits::default() }
+    })
+    .await;
+    let o = org::create(&s, &s.master().await).await;
+    let other = org::create(&s, &s.master().await).await;
+    let current = o.admin.api.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["rateLimits"] = json!({"requestsPerSecond": 1, "burst": 4});
+    let set =
+        o.admin.api.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    // Fresh sign-ins, so the authorizer reads the new setting rather than its cache.
+    let seller = s.api().signed_in(&o.seller.email, org::CHOSEN, org::CHOSEN).await;
+    let producer = s.api().signed_in(&o.producer.email, org::CHOSEN, org::CHOSEN).await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let api = if i % 2 == 0 { &seller } else { &producer };
+        statuses.push(api.get("/campaigns").await);
+    }
+    let limited: Vec<_> = statuses.iter().filter(|a| a.status == 429).collect();
+    assert!(limited.len() >= 3, "{:?}", statuses.iter().map(|a| a.status).collect::<Vec<_>>());
+    assert!(limited[0].headers["ratelimit-policy"].to_str().unwrap().starts_with("\"organization\";q=4;"));
+    assert_eq!(limited[0].body["type"], "https://podcastflow.dev/problems/rate-limited");
+    // Each principal alone is far inside its own limit; another organization is untouched.
+    assert_eq!(other.admin.api.get("/campaigns").await.status, 200);
+}
