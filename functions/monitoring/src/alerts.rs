@@ -15,6 +15,12 @@ pub const WINDOW: Duration = Duration::from_secs(300);
 /// metric-math alarm treating fewer as missing data).
 pub const MIN_REQUESTS: u64 = 20;
 
+/// The business counter of health checks that found a dependency down or degraded.
+pub const HEALTH_FAILED: &str = "health.failed";
+
+/// The organization dimension of the platform's own counters (CloudWatch refuses an empty one).
+pub const PLATFORM: &str = "platform";
+
 /// One alarm rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
@@ -29,7 +35,7 @@ pub struct Rule {
 }
 
 /// Every alarm.
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 8] = [
     Rule { name: "error-rate", description: "share of requests answered 5xx", threshold: 0.05, per_org: false },
     Rule {
         name: "latency-p99",
@@ -62,6 +68,12 @@ pub const RULES: [Rule; 7] = [
         per_org: false,
     },
     Rule { name: "backups-failed", description: "backups that failed", threshold: 0.0, per_org: true },
+    Rule {
+        name: "system-health",
+        description: "health checks that found a dependency down or degraded",
+        threshold: 0.0,
+        per_org: false,
+    },
 ];
 
 /// An alarm's state now.
@@ -98,6 +110,9 @@ fn value(rule: &Rule, w: &Window, org: Option<&str>) -> Option<f64> {
         "function-errors" => Some(total.function_errors as f64),
         "stream-iterator-age" => Some(w.stream.max_age.as_millis() as f64),
         "stream-failures" => Some(w.stream.failed_records as f64),
+        "system-health" => {
+            Some(w.counters.iter().filter(|((_, name), _)| name == HEALTH_FAILED).map(|(_, n)| *n as f64).sum())
+        }
         "backups-failed" => Some(
             w.counters
                 .iter()
@@ -174,6 +189,24 @@ mod tests {
         rules.sort_unstable();
         declared_sorted.sort_unstable();
         assert_eq!(rules, declared_sorted);
+        // Each alarm tells the operations topic when it fires and when it clears.
+        let alarms = template.split("Type: AWS::CloudWatch::Alarm").skip(1);
+        for (body, name) in alarms.zip(&declared) {
+            let props = body.split("\n\n").next().unwrap_or_default();
+            assert!(props.contains("AlarmActions: [!Ref OperationsAlertsTopic]"), "{name}");
+            assert!(props.contains("OKActions: [!Ref OperationsAlertsTopic]"), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_failed_health_check_raises_the_system_health_alarm() {
+        let r = MetricsRegistry::new();
+        let w = r.window(WINDOW);
+        let health = |w: &Window| evaluate(w, None).into_iter().find(|a| a.name == "system-health").map(|a| a.state);
+        assert_eq!(health(&w), Some("ok"));
+        r.ingest(&emf::counter_line(PLATFORM, HEALTH_FAILED, 1));
+        r.ingest(&emf::counter_line(PLATFORM, "health.other", 5));
+        assert_eq!(health(&r.window(WINDOW)), Some("alarm"));
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! - `GET /monitoring/alerts`: every alarm's state ([`alerts::RULES`]); an admin sees the
 //!   per-organization ones for their organization only.
 //!
+//! Every health check that finds a dependency down (or, deep, degraded) adds to the
+//! `health.failed` counter, which the `system-health` alarm watches.
+//!
 //! Metrics and alerts are for admins and master (docs/domain.md); others get 403.
 
 pub mod alerts;
@@ -90,6 +93,9 @@ async fn health(app: &MonitoringApp, req: &Request, rid: &str) -> Response<Body>
             Status::Degraded => "degraded",
             Status::Down => "down",
         };
+        if status != Status::Healthy {
+            app.ctx.telemetry.count(alerts::PLATFORM, alerts::HEALTH_FAILED, 1);
+        }
         return json(code, &Health { status: name, version: VERSION, dependencies: Some(deps) }, rid);
     }
     let (status, _) = health::check(&app.probes[..app.probes.len().min(1)]).await;
@@ -97,6 +103,10 @@ async fn health(app: &MonitoringApp, req: &Request, rid: &str) -> Response<Body>
         Status::Down => (StatusCode::SERVICE_UNAVAILABLE, "down"),
         _ => (StatusCode::OK, "ok"),
     };
+    // Every check that finds trouble counts toward the system-health alarm.
+    if status == Status::Down {
+        app.ctx.telemetry.count(alerts::PLATFORM, alerts::HEALTH_FAILED, 1);
+    }
     json(code, &Health { status: name, version: VERSION, dependencies: None }, rid)
 }
 
