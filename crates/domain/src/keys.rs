@@ -117,7 +117,7 @@ pub const TENANT_SHARDS: u32 = 8;
 
 /// Item types that live minutes or hours and are never exported or restored, so they stay out of
 /// the tenant index (and cost no index write).
-pub const EPHEMERAL: [&str; 4] = ["connection", "subscription", "presence", "idempotency"];
+pub const EPHEMERAL: [&str; 5] = ["connection", "subscription", "presence", "idempotency", "digestMarker"];
 
 /// A tenant index partition: `ORG#<o>#ITEMS#<shard>`.
 pub fn tenant_index_pk(org: &OrgId, shard: u32) -> String {

@@ -15,6 +15,7 @@ use podcastflow_backups::BackupsApp;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
+use podcastflow_digest_job::DigestJob;
 use podcastflow_episodes::EpisodesApp;
 use podcastflow_identity::TokenVerifier;
 use podcastflow_media::MediaApp;
@@ -180,6 +181,7 @@ pub async fn event_functions(s: &Services) -> Result<HashMap<String, EventHandle
         ("BackupJobFunction", mount_event::<BackupJobApp>(s, "BackupJobFunction").await?),
         ("BackupScheduleFunction", mount_event::<BackupSchedule>(s, "BackupScheduleFunction").await?),
         ("CampaignJobFunction", mount_event::<CampaignJob>(s, "CampaignJobFunction").await?),
+        ("DigestJobFunction", mount_event::<DigestJob>(s, "DigestJobFunction").await?),
     ];
     Ok(mounts.into_iter().map(|(id, h)| (id.to_owned(), h)).collect())
 }

@@ -162,3 +162,66 @@ async fn a_role_change_is_a_security_notice_e_mailed_whatever_the_user_chose() {
     assert_eq!(mails.len(), 1);
     assert!(mails[0].body.contains("producer"), "{:?}", mails[0].body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_digest_goes_out_once_a_day_from_eight_in_the_user_s_zone() {
+    use podcastflow_digest_job::{DigestJob, run};
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    // The producer takes the digest and lives in Tokyo (08:00 there is 23:00 UTC the day before).
+    let producer = &o.producer.api;
+    let me = format!("/users/{}", o.producer.id);
+    assert_eq!(producer.send("PUT", &me, Some(json!({"timezone": "Asia/Tokyo"})), Some("*")).await.status, 200);
+    let prefs = producer.get("/users/me/preferences").await;
+    let digest = json!({"dailyDigest": true});
+    assert_eq!(producer.send("PUT", "/users/me/preferences", Some(digest), Some(&prefs.etag())).await.status, 200);
+    // Something to read: two campaigns' teams, one of which the talent (no digest) is on too.
+    for name in ["Digest one", "Digest two"] {
+        let c = o.admin.api.post("/campaigns", json!({"name": name, "clientId": o.client_id})).await;
+        let team = format!("/campaigns/{}/team", c.body["id"].as_str().unwrap());
+        let added = o.admin.api.post(&team, json!({"userId": o.producer.id, "role": "producer"})).await;
+        assert_eq!(added.status, 201, "{:?}", added.body);
+        o.admin.api.post(&team, json!({"userId": o.talent.id, "role": "talent"})).await;
+    }
+    until_async(Duration::from_secs(10), "two unread notifications", || async {
+        let page = producer.get("/notifications?unread=true").await;
+        (page.body["items"].as_array().map_or(0, Vec::len) == 2).then_some(())
+    })
+    .await;
+
+    let job =
+        DigestJob { ctx: s.stack.services.ctx.clone(), mail: std::sync::Arc::new(s.stack.services.outbox.clone()) };
+    let digests = |to: &str| {
+        let all = s.stack.services.outbox.messages().unwrap_or_default();
+        all.into_iter().filter(|m| m.to == to && m.subject.contains("unread")).collect::<Vec<_>>()
+    };
+    let at = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    // 07:30 in Tokyo: not yet.
+    run(&job, at("2026-12-01T22:30:00Z")).await.unwrap();
+    assert!(digests(&o.producer.email).is_empty());
+    // 08:10 in Tokyo: one e-mail, listing both; the next runs that day send nothing more.
+    let first = run(&job, at("2026-12-01T23:10:00Z")).await.unwrap();
+    assert!(first.sent >= 1, "{first:?}");
+    for later in ["2026-12-02T00:10:00Z", "2026-12-02T14:59:00Z"] {
+        run(&job, at(later)).await.unwrap();
+    }
+    let sent = digests(&o.producer.email);
+    assert_eq!(sent.len(), 1, "once a day");
+    assert_eq!(sent[0].subject, "PodcastFlow: 2 unread notifications");
+    assert!(sent[0].body.contains("You were added to a campaign team"), "{}", sent[0].body);
+    assert!(digests(&o.talent.email).is_empty(), "only who chose it");
+    // The next day, still unread: the next digest. Once read, none.
+    run(&job, at("2026-12-02T23:05:00Z")).await.unwrap();
+    assert_eq!(digests(&o.producer.email).len(), 2);
+    producer.post("/notifications/batch-read", json!({"before": "2999-01-01T00:00:00Z"})).await;
+    let quiet = run(&job, at("2026-12-03T23:05:00Z")).await.unwrap();
+    assert_eq!(digests(&o.producer.email).len(), 2, "{quiet:?}");
+    // Turning the digest off takes the user out of the job.
+    let prefs = producer.get("/users/me/preferences").await;
+    producer.send("PUT", "/users/me/preferences", Some(json!({"dailyDigest": false})), Some(&prefs.etag())).await;
+    let c = o.admin.api.post("/campaigns", json!({"name": "Digest three", "clientId": o.client_id})).await;
+    let team = format!("/campaigns/{}/team", c.body["id"].as_str().unwrap());
+    o.admin.api.post(&team, json!({"userId": o.producer.id, "role": "producer"})).await;
+    run(&job, at("2026-12-04T23:05:00Z")).await.unwrap();
+    assert_eq!(digests(&o.producer.email).len(), 2);
+}

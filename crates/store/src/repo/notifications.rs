@@ -1,8 +1,8 @@
 //! A user's notifications: newest first, unread through a sparse index.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use podcastflow_domain::keys::{Index, Key};
-use podcastflow_domain::notification::Notification;
+use podcastflow_domain::notification::{Notification, digest};
 use podcastflow_domain::{NotificationId, UserId};
 use serde_json::Value;
 
@@ -65,6 +65,26 @@ impl<'a> NotificationRepo<'a> {
     pub async fn release_email(&self, user: &UserId, id: &NotificationId) -> Result<(), RepoError> {
         let update = Update::new().remove(EMAIL_STATE);
         self.t.update(&self.key(user, id), update, Condition::Exists).await?;
+        Ok(())
+    }
+
+    /// Claims the daily digest of `user` for the local `date`: `Ok(false)` when it was claimed
+    /// before (sent, or being sent by another run), so a digest goes out once.
+    pub async fn claim_digest(&self, user: &UserId, date: NaiveDate, at: DateTime<Utc>) -> Result<bool, RepoError> {
+        let key = digest::marker_key(self.t.org(), user, date);
+        let attrs =
+            serde_json::json!({"userId": user, "date": date, "claimedAt": at, "expiresAt": digest::marker_expiry(at)});
+        let item = crate::item::value_item(&key, "digestMarker", &attrs)?;
+        match self.t.put(item, Condition::NotExists).await {
+            Ok(()) => Ok(true),
+            Err(crate::table::StoreError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Gives a claimed digest back after its e-mail failed, so the next run sends it.
+    pub async fn release_digest(&self, user: &UserId, date: NaiveDate) -> Result<(), RepoError> {
+        self.t.delete(&digest::marker_key(self.t.org(), user, date), Condition::Always).await?;
         Ok(())
     }
 

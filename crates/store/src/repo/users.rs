@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use podcastflow_domain::keys::{self, Index, platform};
+use podcastflow_domain::notification::digest;
 use podcastflow_domain::user::{Membership, Preferences, User, UserStatus};
 use podcastflow_domain::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,12 @@ impl<'a> UserRepo<'a> {
     ) -> Result<u64, RepoError> {
         let mut it = item::value_item(&Preferences::key_of(org, id), "preferences", prefs)?;
         it.insert(keys::VERSION.into(), serde_json::Value::from(expected + 1));
+        // Those who take the daily digest are found through a sparse index.
+        if prefs.daily_digest {
+            let (pk, sk) = Index::Gsi1.attributes();
+            it.insert(pk.into(), digest::subscribers_pk(org).into());
+            it.insert(sk.into(), digest::subscriber_sk(id).into());
+        }
         let condition = if expected == 0 { Condition::NotExists } else { Condition::VersionIs(expected) };
         match self.table.put(it, condition).await {
             Ok(()) => Ok(expected + 1),
@@ -162,6 +169,26 @@ impl<'a> UserRepo<'a> {
                 None => Err(RepoError::VersionConflict { current: 0 }),
             },
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The users of `org` who take the daily digest (a Query of the sparse digest index).
+    pub async fn digest_subscribers(&self, org: &OrgId) -> Result<Vec<UserId>, RepoError> {
+        let q = Query::partition(Index::Gsi1, digest::subscribers_pk(org)).limit(500);
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.table.query(&Query { start_after: cursor, ..q.clone() }).await?;
+            for i in &page.items {
+                let sk = i.get(Index::Gsi1.attributes().1).and_then(serde_json::Value::as_str).unwrap_or_default();
+                if let Some(u) = sk.strip_prefix("USER#").and_then(|u| u.parse().ok()) {
+                    out.push(u);
+                }
+            }
+            match page.last_key {
+                Some(k) => cursor = Some(k),
+                None => return Ok(out),
+            }
         }
     }
 
