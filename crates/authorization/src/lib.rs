@@ -28,7 +28,7 @@ use podcastflow_identity::{TokenVerifier, VerifyError};
 use podcastflow_platform::tenancy::TenantTables;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
-use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::repo::sign_ins::SignInRepo;
 use podcastflow_store::{CursorCodec, Table};
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -144,11 +144,18 @@ impl Authorizer {
         let Ok(user) = claims.username.parse::<UserId>() else {
             return Ok(Decision::Unauthorized("token names no PodcastFlow user"));
         };
-        // Memberships are platform items: no cursor is ever made here.
-        let codec = CursorCodec::new(Vec::new());
-        let Some(m) = UserRepo::new(self.table.as_ref(), &codec).membership(&user).await.map_err(repo_outage)? else {
+        // The membership and, for a token of a sign-in, whether that sign-in was revoked (reuse
+        // of a rotated refresh token): one read of platform items.
+        let (membership, revoked) = SignInRepo::new(self.table.as_ref())
+            .standing(&user, claims.origin_jti.as_deref())
+            .await
+            .map_err(repo_outage)?;
+        let Some(m) = membership else {
             return Ok(Decision::Unauthorized("no membership"));
         };
+        if revoked {
+            return Ok(Decision::Unauthorized("sign-in revoked"));
+        }
         if m.status == UserStatus::Disabled {
             return Ok(Decision::Unauthorized("user disabled"));
         }

@@ -185,6 +185,18 @@ pub mod platform {
     pub fn membership(user: &UserId) -> Key {
         Key::new(format!("USER#{user}"), "MEMBERSHIP")
     }
+
+    /// A revoked sign-in of a user, by the `origin_jti` every token of that sign-in carries: the
+    /// authorizer reads it with the membership and refuses those tokens.
+    pub fn revoked_sign_in(user: &UserId, origin: &str) -> Key {
+        Key::new(format!("USER#{user}"), format!("REVOKED#{origin}"))
+    }
+
+    /// A refresh token (by the SHA-256 of it) that was exchanged for a new one: presenting it
+    /// again is reuse, and ends its sign-in.
+    pub fn rotated_refresh_token(digest: &str) -> Key {
+        Key::new(format!("REFRESH#{digest}"), "ROTATED")
+    }
 }
 
 /// What every stored entity provides so a generic repository can persist it.

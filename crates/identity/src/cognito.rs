@@ -156,13 +156,15 @@ impl Identity for CognitoIdentity {
         self.answer(ChallengeNameType::SoftwareTokenMfa, session, responses).await
     }
 
+    /// `GetTokensFromRefreshToken`: with refresh token rotation on the app client (template.yaml)
+    /// Cognito answers a new refresh token and invalidates the one presented, so a second use
+    /// of it is refused (the `auth` function then ends the sign-in).
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, IdentityError> {
         let r = self
             .client
-            .initiate_auth()
+            .get_tokens_from_refresh_token()
             .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
-            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .refresh_token(refresh_token)
             .send()
             .await
             .map_err(|e| map(e, false))?;

@@ -10,11 +10,13 @@ use podcastflow_domain::keys::platform;
 use podcastflow_domain::organization::OrgStatus;
 use podcastflow_domain::user::{User, UserStatus};
 use podcastflow_domain::{Principal, PrincipalKind, UserId};
-use podcastflow_identity::tokens::digest;
-use podcastflow_identity::{IdentityError, SignIn, Tokens, totp};
+use podcastflow_identity::local::REFRESH_TOKEN_DAYS;
+use podcastflow_identity::tokens::{digest, unverified_claims};
+use podcastflow_identity::{IdentityError, SignIn, totp};
 use podcastflow_platform::{Failure, Outage, Outcome, Problem, json, json_body, no_content, principal, request_id};
 use podcastflow_store::Table;
 use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::sign_ins::{Rotated, SignInRepo};
 use podcastflow_store::repo::throttle::{Limit, LoginThrottle, Standing};
 use podcastflow_store::repo::users::{EmailClaim, UserRepo};
 use serde::{Deserialize, Serialize};
@@ -348,11 +350,41 @@ impl AuthApp {
         Ok(())
     }
 
+    /// Exchanges a refresh token. Each exchanged token is remembered (by digest) with its sign-in,
+    /// so when one comes back, whichever provider refused it, the sign-in ends: its access tokens
+    /// are refused by the authorizer at once and it cannot be refreshed again.
     async fn refresh(&self, req: &Request, rid: &str) -> Outcome {
         let body: Refresh = json_body(req)?;
-        let tokens: Tokens =
-            self.identity.refresh(&body.refresh_token).await.map_err(|e| identity_failure(e, "refreshToken"))?;
-        Ok(json(StatusCode::OK, &tokens, rid))
+        let presented = digest(&body.refresh_token);
+        let sign_ins = SignInRepo::new(self.ctx.table.as_ref());
+        let now = Utc::now();
+        let until = now + chrono::Duration::days(REFRESH_TOKEN_DAYS);
+        match self.identity.refresh(&body.refresh_token).await {
+            Ok(tokens) => {
+                let issued = unverified_claims(&tokens.access_token)
+                    .and_then(|c| Some((c.username.parse::<UserId>().ok()?, c.origin_jti?)));
+                if let Some((user, origin)) = issued {
+                    // A sign-in ended by reuse stays ended, whatever the provider still honours.
+                    if sign_ins.is_revoked(&user, &origin).await? {
+                        let _ = self.identity.revoke(&tokens.refresh_token).await;
+                        return Err(identity_failure(IdentityError::NotAuthorized, "refreshToken"));
+                    }
+                    if tokens.refresh_token != body.refresh_token {
+                        let rotated = Rotated { user_id: user, origin };
+                        sign_ins.record_rotation(&presented, &rotated, until).await?;
+                    }
+                }
+                Ok(json(StatusCode::OK, &tokens, rid))
+            }
+            Err(IdentityError::NotAuthorized) => {
+                if let Some(r) = sign_ins.rotation(&presented).await? {
+                    tracing::warn!(user = %r.user_id, "a rotated refresh token came back; its sign-in ends");
+                    sign_ins.revoke(&r.user_id, &r.origin, until).await?;
+                }
+                Err(identity_failure(IdentityError::NotAuthorized, "refreshToken"))
+            }
+            Err(e) => Err(identity_failure(e, "refreshToken")),
+        }
     }
 
     async fn logout(&self, req: &Request, rid: &str) -> Outcome {

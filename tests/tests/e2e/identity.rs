@@ -81,6 +81,31 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_sign_in() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_tokens_of_a_sign_in_ended_by_reuse_are_refused_within_the_cache_ttl() {
+    let s = TestStack::with_authorizer_ttl(TTL).await;
+    let o = org::create(&s, &s.master().await).await;
+    let first = s.api().sign_in(&o.seller.email, CHOSEN, CHOSEN).await;
+    let other_sign_in = s.api().sign_in(&o.seller.email, CHOSEN, CHOSEN).await;
+    let r1 = first["refreshToken"].clone();
+    let second = s.api().post("/auth/refresh", json!({"refreshToken": r1})).await;
+    let stolen = s.api().with_token(first["accessToken"].as_str().unwrap());
+    let fresh = s.api().with_token(second.body["accessToken"].as_str().unwrap());
+    let elsewhere = s.api().with_token(other_sign_in["accessToken"].as_str().unwrap());
+    for api in [&stolen, &fresh, &elsewhere] {
+        assert_eq!(api.get("/auth/me").await.status, 200);
+    }
+    // The rotated token comes back: every access token of that sign-in stops working.
+    assert_eq!(s.api().post("/auth/refresh", json!({"refreshToken": r1})).await.status, 401);
+    tokio::time::sleep(Duration::from_secs(u64::from(TTL) + 1)).await;
+    assert_eq!(stolen.get("/auth/me").await.status, 401, "issued before the rotation");
+    assert_eq!(fresh.get("/auth/me").await.status, 401, "issued by the rotation");
+    // Another sign-in of the same user is not touched.
+    assert_eq!(elsewhere.get("/auth/me").await.status, 200);
+    let again = s.api().post("/auth/refresh", json!({"refreshToken": other_sign_in["refreshToken"]})).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_and_disabling_refuse_existing_tokens_after_the_cache_ttl() {
     let s = TestStack::with_authorizer_ttl(TTL).await;
     let o = org::create(&s, &s.master().await).await;

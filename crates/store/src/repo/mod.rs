@@ -15,6 +15,7 @@ pub mod media;
 pub mod notifications;
 pub mod organizations;
 pub mod shows;
+pub mod sign_ins;
 pub mod throttle;
 pub mod users;
 
