@@ -74,6 +74,7 @@ impl Api {
     /// Sends a request with `body` as it is (labelled JSON), for bodies a `Value` cannot hold:
     /// duplicate keys, oversized or broken documents.
     pub async fn send_raw(&self, method: &str, path: &str, body: Option<Vec<u8>>, if_match: Option<&str>) -> Answer {
+        let method_name = method;
         let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(a) = &self.authorization {
@@ -93,6 +94,10 @@ impl Api {
         let text = resp.text().await.unwrap_or_default();
         let body =
             if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+        if let Some(why) = crate::openapi::violation(method_name, path, status.as_u16(), content_type, &body) {
+            crate::openapi::report(&why);
+        }
         Answer { status, headers, body }
     }
 

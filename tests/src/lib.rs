@@ -7,6 +7,7 @@ pub mod fixture;
 pub mod identity;
 pub mod live;
 pub mod logs;
+pub mod openapi;
 pub mod org;
 pub mod report;
 pub mod stack;

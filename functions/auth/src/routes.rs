@@ -13,7 +13,9 @@ use podcastflow_domain::{Principal, PrincipalKind, UserId};
 use podcastflow_identity::local::REFRESH_TOKEN_DAYS;
 use podcastflow_identity::tokens::{digest, unverified_claims};
 use podcastflow_identity::{IdentityError, SignIn, totp};
-use podcastflow_platform::{Failure, Outage, Outcome, Problem, json, json_body, no_content, principal, request_id};
+use podcastflow_platform::{
+    Failure, Outage, Outcome, Problem, json, json_body, json_with_etag, no_content, principal, request_id,
+};
 use podcastflow_store::Table;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::sign_ins::{Rotated, SignInRepo};
@@ -93,20 +95,6 @@ struct Code {
 struct ChallengeAnswer {
     challenge: podcastflow_identity::ChallengeName,
     session: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Me {
-    id: UserId,
-    email: String,
-    name: String,
-    role: podcastflow_domain::Role,
-    org_id: podcastflow_domain::OrgId,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<podcastflow_domain::ClientId>,
-    timezone: String,
-    status: UserStatus,
 }
 
 #[derive(Serialize)]
@@ -490,17 +478,8 @@ impl AuthApp {
             .get(&m.org_id, &p.user_id)
             .await?
             .ok_or_else(invalid_credentials)?;
-        let me = Me {
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            role: u.role,
-            org_id: u.org_id,
-            client_id: u.client_id,
-            timezone: u.timezone,
-            status: u.status,
-        };
-        Ok(json(StatusCode::OK, &me, rid))
+        // The caller's own record, whole, as their GET /users/{id} shows it (and with its ETag).
+        Ok(json_with_etag(StatusCode::OK, &u, u.stamp.version, rid))
     }
 }
 

@@ -215,3 +215,39 @@ fn the_domain_document_lists_exactly_the_notification_types() {
     let openapi = std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("openapi");
     assert!(openapi.contains(&format!("enum: [{}]", catalogue.join(", "))), "the Notification schema's type enum");
 }
+
+#[test]
+fn every_operation_documents_the_refusals_every_route_can_answer() {
+    let doc: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(root().join("infra/openapi.yaml")).unwrap()).unwrap();
+    let global_security = doc["security"].clone();
+    let mut gaps = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op.get("responses").and_then(|r| r.as_object()) else { continue };
+            let secured = op.get("security").unwrap_or(&global_security).as_array().is_some_and(|s| !s.is_empty());
+            // Rate limits and outages anywhere; the authorizer's and the policy's refusals and
+            // bad input on every signed-in route; unknown ids under a path parameter; bodies
+            // over the limit or of another media type wherever a body is read.
+            let mut wanted = vec!["429", "503"];
+            if secured {
+                wanted.extend(["400", "401", "403"]);
+            }
+            if path.contains('{') {
+                wanted.push("404");
+            }
+            if op.get("requestBody").is_some() {
+                wanted.extend(["400", "413", "415"]);
+            }
+            if responses.contains_key("428") {
+                wanted.push("412");
+            }
+            for status in wanted {
+                if !responses.contains_key(status) {
+                    gaps.push(format!("{} {path} lacks {status}", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    assert!(gaps.is_empty(), "{gaps:#?}");
+}

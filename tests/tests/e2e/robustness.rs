@@ -31,7 +31,13 @@ async fn raw(
     let resp = req.send().await.expect("an answer");
     let status = resp.status().as_u16();
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    (status, ct, resp.text().await.unwrap_or_default())
+    let text = resp.text().await.unwrap_or_default();
+    // Every refusal of bad input is one the OpenAPI document names, in the shape it names.
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    if let Some(why) = podcastflow_tests::openapi::violation(method, path, status, Some(&ct), &body) {
+        podcastflow_tests::openapi::report(&why);
+    }
+    (status, ct, text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
