@@ -262,6 +262,30 @@ mod tests {
     }
 
     #[test]
+    fn at_most_64_types_are_named() {
+        let many = |n: usize| Preferences {
+            email: (0..n).map(|i| (format!("campaign.approved{i}"), true)).collect(),
+            daily_digest: false,
+        };
+        assert!(!many(MAX_PREFERENCE_TYPES).validate().unwrap_err().has("email"));
+        assert!(many(MAX_PREFERENCE_TYPES + 1).validate().unwrap_err().has("email"));
+    }
+
+    #[test]
+    fn a_user_is_listed_by_name_and_by_role_in_its_organization() {
+        let mut u = user(Role::Seller);
+        u.stamp.version = 7;
+        assert_eq!(u.org_id(), &u.org_id);
+        assert_eq!(Entity::version(&u), 7);
+        let keys = u.index_keys();
+        let pk = |i: Index| keys.iter().find(|(x, _)| *x == i).map(|(_, k)| k.pk.clone());
+        assert_eq!(pk(Index::Gsi1), Some(org_pk(&u.org_id, "USERS")));
+        assert_eq!(pk(Index::Gsi2), Some(org_pk(&u.org_id, "USERS#ROLE#seller")));
+        assert_eq!(keys[0].1.sk, keys[1].1.sk);
+        assert!(keys[0].1.sk.ends_with(&u.id.to_string()));
+    }
+
+    #[test]
     fn preferences_name_only_known_notification_types() {
         let mut p = Preferences::default();
         p.email.insert("campaign.approved".into(), false);

@@ -127,6 +127,15 @@ mod tests {
         assert_eq!(subject, "PodcastFlow: 1 unread notification");
         assert!(body.contains("Hello Ada") && body.contains("- Campaign A was approved (2026-12-01 09:30 UTC)"));
         assert!(body.contains("Campaign A was approved, in detail"));
+        assert!(!body.contains("more."), "all listed: {body}");
+        // A body that only repeats the title, or is empty, adds no line.
+        let mut same = note("Backup completed");
+        same.body = same.title.clone();
+        let mut empty = note("Backup failed");
+        empty.body.clear();
+        let (_, body) = compose("Ada", &[same, empty], 2).unwrap();
+        assert_eq!(body.matches("Backup completed").count(), 1, "{body}");
+        assert!(!body.contains("\n  \n"), "{body}");
         let many: Vec<Notification> = (0..MAX_ITEMS + 5).map(|i| note(&format!("N{i}"))).collect();
         let (subject, body) = compose("Ada", &many, 70).unwrap();
         assert_eq!(subject, "PodcastFlow: 70 unread notifications");
@@ -142,6 +151,7 @@ mod tests {
         assert_eq!(k.pk, org_pk(&o, format!("USER#{u}")));
         assert_eq!(k.sk, "DIGEST#2026-12-01");
         assert_eq!(subscribers_pk(&o), org_pk(&o, "DIGESTS"));
+        assert_eq!(subscriber_sk(&u), format!("USER#{u}"));
         assert_eq!(marker_expiry(at("2026-12-01T00:00:00Z")), at("2026-12-08T00:00:00Z").timestamp());
     }
 }

@@ -107,6 +107,7 @@ mod tests {
         for t in NotificationType::ALL {
             assert_eq!(t.as_str().parse::<NotificationType>(), Ok(t));
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+            assert_eq!(t.to_string(), t.as_str());
             assert_eq!(t.is_security(), t.as_str().starts_with("security."), "{t}");
         }
         assert!("backup.finished".parse::<NotificationType>().is_err());
