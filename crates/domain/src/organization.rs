@@ -174,6 +174,44 @@ impl Entity for Organization {
 mod tests {
     use super::*;
 
+    fn organization() -> Organization {
+        Organization {
+            id: OrgId::new(),
+            name: "Acme Audio".into(),
+            slug: "acme-audio".into(),
+            status: OrgStatus::Active,
+            plan: "network".into(),
+            settings: OrgSettings::default(),
+            stamp: crate::Stamp::created(crate::UserId::new(), chrono::Utc::now()),
+        }
+    }
+
+    #[test]
+    fn an_organization_s_fields_and_settings_are_checked() {
+        assert!(organization().validate().is_ok());
+        let mut bad = organization();
+        bad.name = " ".into();
+        bad.slug = "-x".into();
+        bad.settings.timezone = "Not a zone".into();
+        bad.settings.rate_limits = RateLimits { requests_per_second: 0, burst: 10 };
+        let errors = bad.validate().unwrap_err();
+        for field in ["name", "slug", "settings.timezone", "settings.rateLimits"] {
+            assert!(errors.has(field), "{field}");
+        }
+        let limits = |requests_per_second, burst| {
+            let mut o = organization();
+            o.settings.rate_limits = RateLimits { requests_per_second, burst };
+            o.validate().err().is_some_and(|e| e.has("settings.rateLimits"))
+        };
+        assert!(!limits(5, 5), "a burst as large as the rate is fine");
+        assert!(!limits(5, 6));
+        assert!(limits(5, 4), "a burst below the rate is refused");
+        assert!(limits(0, 0));
+        let mut o = organization();
+        o.stamp.version = 3;
+        assert_eq!((Entity::version(&o), o.org_id() == &o.id), (3, true));
+    }
+
     #[test]
     fn today_is_the_organization_s_calendar_date() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T03:30:00Z").unwrap().to_utc();

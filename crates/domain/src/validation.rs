@@ -138,6 +138,32 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_inclusive_and_nested_errors_keep_their_place() {
+        let mut v = ValidationErrors::new();
+        v.text("exact", &"é".repeat(10), 10);
+        v.opt_text("absent", None, 1);
+        assert!(v.is_empty(), "ten characters fit a limit of ten");
+        v.opt_text("present", Some(""), 1);
+        assert!(v.has("present"));
+        let mut inner = ValidationErrors::new();
+        inner.add("amount", "invalid", "x");
+        let mut outer = ValidationErrors::new();
+        outer.extend_prefixed("budget.", inner.clone());
+        outer.extend(inner);
+        assert!(outer.has("budget.amount") && outer.has("amount"));
+        let local = "a".repeat(64);
+        let long = format!("{local}@{}.co", "b".repeat(254 - 64 - 4));
+        assert_eq!(long.len(), 254);
+        assert!(is_plausible_email(&long), "254 characters fit");
+        assert!(!is_plausible_email(&format!("{long}m")));
+        let url = format!("https://x.io/{}", "a".repeat(2048 - 13));
+        assert_eq!(url.len(), 2048);
+        let mut v = ValidationErrors::new();
+        v.https_url("u", &url);
+        assert!(v.is_empty(), "2048 characters fit");
+    }
+
+    #[test]
     fn https_urls() {
         for good in ["https://cdn.example.com/a.png", "https://x.io", "https://x.io?size=2"] {
             let mut v = ValidationErrors::new();
