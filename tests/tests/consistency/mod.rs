@@ -251,3 +251,24 @@ fn every_operation_documents_the_refusals_every_route_can_answer() {
     }
     assert!(gaps.is_empty(), "{gaps:#?}");
 }
+
+#[test]
+fn the_contract_check_refuses_what_the_document_does_not_say() {
+    use podcastflow_tests::openapi::violation;
+    use serde_json::json;
+    let json_type = Some("application/json");
+    let problem = Some("application/problem+json");
+    // An undocumented status, a body off its schema (a list's items are checked too), an
+    // undocumented media type: each is named.
+    assert!(violation("GET", "/campaigns", 418, problem, &json!({"type": "x", "title": "t"})).is_some());
+    assert!(violation("GET", "/campaigns?limit=5", 200, json_type, &json!({"items": [{"id": 5}]})).is_some());
+    assert!(violation("GET", "/users/01ABC", 200, json_type, &json!({"id": "u", "role": "seller"})).is_some());
+    assert!(violation("GET", "/campaigns", 200, Some("text/plain"), &json!("hello")).is_some());
+    // What it documents passes; routes outside the document are not judged.
+    let colleague = json!({"id": "u", "name": "Ada", "role": "seller"});
+    assert_eq!(violation("GET", "/users/01ABC", 200, json_type, &colleague), None);
+    assert_eq!(violation("GET", "/campaigns", 200, json_type, &json!({"items": []})), None);
+    let refused = json!({"type": "https://podcastflow.dev/problems/forbidden", "title": "Forbidden", "status": 403});
+    assert_eq!(violation("DELETE", "/campaigns/01ABC", 403, problem, &refused), None);
+    assert_eq!(violation("GET", "/docs", 200, Some("text/html"), &json!(null)), None);
+}
