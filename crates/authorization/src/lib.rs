@@ -62,9 +62,9 @@ struct Grant {
     client_id: Option<String>,
     kind: &'static str,
     usage_key: Option<String>,
-    /// The organization's `settings.rateLimits`, applied by each function on top of the
-    /// principal's own limits.
-    org_limits: podcastflow_domain::organization::RateLimits,
+    /// The organization's settings the functions need on every request: `rateLimits` (applied
+    /// on top of the principal's own limits) and `timezone` (what "today" means).
+    org: podcastflow_domain::organization::OrgSettings,
 }
 
 enum Decision {
@@ -125,14 +125,14 @@ fn repo_outage(e: RepoError) -> Error {
 }
 
 impl Authorizer {
-    /// The organization's rate limits when it is active (`None`: suspended or gone).
-    async fn active_org(&self, org: &OrgId) -> Result<Option<podcastflow_domain::organization::RateLimits>, Error> {
+    /// The organization's settings when it is active (`None`: suspended or gone).
+    async fn active_org(&self, org: &OrgId) -> Result<Option<podcastflow_domain::organization::OrgSettings>, Error> {
         let org: Option<Organization> =
             match self.tenants.for_org(org).get(&Organization::key_of(org)).await.map_err(outage)? {
                 Some(i) => Some(podcastflow_store::item::from_item(i).map_err(outage)?),
                 None => None,
             };
-        Ok(org.filter(|o| o.status == OrgStatus::Active).map(|o| o.settings.rate_limits))
+        Ok(org.filter(|o| o.status == OrgStatus::Active).map(|o| o.settings))
     }
 
     async fn token(&self, token: &str) -> Result<Decision, Error> {
@@ -162,7 +162,7 @@ impl Authorizer {
         if m.tokens_valid_after.is_some_and(|t| claims.iat <= t.timestamp()) {
             return Ok(Decision::Unauthorized("token revoked"));
         }
-        let Some(org_limits) = self.active_org(&m.org_id).await? else {
+        let Some(org) = self.active_org(&m.org_id).await? else {
             return Ok(Decision::Deny(user.to_string(), "organization suspended"));
         };
         Ok(Decision::Allow(Grant {
@@ -173,7 +173,7 @@ impl Authorizer {
             client_id: m.client_id.map(|c| c.to_string()),
             kind: "user",
             usage_key: self.interactive_usage_key.clone(),
-            org_limits,
+            org,
         }))
     }
 
@@ -186,7 +186,7 @@ impl Authorizer {
         else {
             return Ok(Decision::Unauthorized("unknown API key"));
         };
-        let Some(org_limits) = self.active_org(&g.org_id).await? else {
+        let Some(org) = self.active_org(&g.org_id).await? else {
             return Ok(Decision::Deny(g.key_id.to_string(), "organization suspended"));
         };
         Ok(Decision::Allow(Grant {
@@ -197,7 +197,7 @@ impl Authorizer {
             client_id: None,
             kind: "apiKey",
             usage_key: Some(usage_key(&g.key_id)),
-            org_limits,
+            org,
         }))
     }
 }
@@ -231,7 +231,8 @@ pub async fn handle(
             tracing::info!(userId = %g.user_id, orgId = %g.org_id, role = %g.role, principalType = g.kind, "allowed");
             let mut context = json!({
                 "userId": g.user_id, "orgId": g.org_id.to_string(), "role": g.role.to_string(), "principalType": g.kind,
-                "orgRequestsPerSecond": g.org_limits.requests_per_second, "orgBurst": g.org_limits.burst,
+                "orgRequestsPerSecond": g.org.rate_limits.requests_per_second, "orgBurst": g.org.rate_limits.burst,
+                "orgTimezone": g.org.timezone,
             });
             if let Some(c) = g.client_id {
                 context["clientId"] = Value::from(c);

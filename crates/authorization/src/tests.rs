@@ -86,7 +86,7 @@ async fn a_valid_token_is_allowed_for_the_whole_stage_with_the_membership_as_con
         answer["context"],
         json!({"userId": w.admin.id.to_string(), "orgId": w.org.id.to_string(), "role": "admin", "principalType": "user",
             "orgRequestsPerSecond": w.org.settings.rate_limits.requests_per_second,
-            "orgBurst": w.org.settings.rate_limits.burst})
+            "orgBurst": w.org.settings.rate_limits.burst, "orgTimezone": w.org.settings.timezone})
     );
     // People are metered by the plan they share.
     assert_eq!(answer["usageIdentifierKey"], PEOPLE_USAGE_KEY);

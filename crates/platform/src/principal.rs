@@ -44,6 +44,17 @@ pub fn org_rate_limit(req: &Request) -> Option<(u32, u32)> {
     Some((number("orgBurst")?, number("orgRequestsPerSecond")?))
 }
 
+/// The calendar date of the organization `p` acts in at `at` (its `settings.timezone`, as the
+/// authorizer read it): what "today" means for the request. UTC when the context has no zone, or
+/// for master acting in another organization than their own (whose zone the authorizer did not read).
+pub fn org_today(req: &Request, p: &Principal, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let tz = authorizer_fields(req)
+        .filter(|_| home_org(req) == Some(p.org_id))
+        .and_then(|f| f.get("orgTimezone")?.as_str())
+        .unwrap_or("UTC");
+    at.with_timezone(&podcastflow_domain::organization::zone_of(tz)).date_naive()
+}
+
 /// The principal the authorizer verified for this request.
 pub fn principal(req: &Request) -> Result<Principal, Problem> {
     let fields = authorizer_fields(req).ok_or_else(|| unauthenticated("the request carries no authorizer context"))?;
@@ -83,6 +94,22 @@ mod tests {
             r = r.header(k, v.as_str().unwrap_or_default());
         }
         r.build()
+    }
+
+    #[test]
+    fn today_is_the_home_organization_s_date() {
+        let (u, o) = (UserId::new(), OrgId::new());
+        let context = json!({"userId": u.to_string(), "orgId": o.to_string(), "role": "master",
+            "orgTimezone": "America/Los_Angeles"});
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-02T03:00:00Z").unwrap().to_utc();
+        let home = request(context.clone(), json!({}));
+        let p = principal(&home).unwrap();
+        assert_eq!(org_today(&home, &p, at).to_string(), "2026-12-01");
+        let elsewhere = request(context, json!({ORG_HEADER: OrgId::new().to_string()}));
+        let p = principal(&elsewhere).unwrap();
+        assert_eq!(org_today(&elsewhere, &p, at).to_string(), "2026-12-02", "another organization: UTC");
+        let bare = request(json!({"userId": u.to_string(), "orgId": o.to_string(), "role": "admin"}), json!({}));
+        assert_eq!(org_today(&bare, &principal(&bare).unwrap(), at).to_string(), "2026-12-02");
     }
 
     #[test]

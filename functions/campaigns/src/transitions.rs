@@ -76,8 +76,9 @@ impl CampaignsApp {
         }
         let actor = Actor::User(p.role);
         let now = Utc::now();
-        let moved = transition(c, body.to, actor, p.user_id, reason, now, now.date_naive())
-            .map_err(|e| refused(&e, c, actor))?;
+        // "Today" is the organization's date, as the daily job takes it.
+        let today = podcastflow_platform::principal::org_today(req, &p, now);
+        let moved = transition(c, body.to, actor, p.user_id, reason, now, today).map_err(|e| refused(&e, c, actor))?;
         CampaignRepo::new(&t).transition(&moved.campaign, expected, &moved.entry).await?;
         Ok(campaign_response(&moved.campaign, l.view, Some(l.team()), StatusCode::OK, rid))
     }

@@ -365,6 +365,39 @@ async fn the_daily_job_decides_today_by_the_organization_s_time_zone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_live_by_hand_takes_today_in_the_organization_s_time_zone() {
+    let s = TestStack::with_authorizer_ttl(1).await;
+    let o = org::create(&s, &s.master().await).await;
+    // At any instant one of these zones is on another date than UTC: ahead (UTC+14) from 10:00
+    // UTC, behind (UTC-11) until 11:00 UTC.
+    let now = Utc::now();
+    let utc = now.date_naive();
+    let zone_date = |tz: &str| now.with_timezone(&tz.parse::<chrono_tz::Tz>().unwrap()).date_naive();
+    let (tz, local) = ["Pacific/Kiritimati", "Pacific/Pago_Pago"]
+        .into_iter()
+        .map(|tz| (tz, zone_date(tz)))
+        .find(|(_, d)| *d != utc)
+        .expect("a zone on another date");
+    let current = o.admin.api.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["timezone"] = json!(tz);
+    let set =
+        o.admin.api.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await; // the authorizer's cache
+    // Starting on the organization's today: it goes live there, whatever the date in UTC; one
+    // starting a day later there does not.
+    let offset = (local - utc).num_days();
+    let today = dated(&s, &o, CampaignStatus::Won, offset, offset + 5).await;
+    let tomorrow = dated(&s, &o, CampaignStatus::Won, offset + 1, offset + 5).await;
+    let live = json!({"to": "live"});
+    let went = o.admin.api.post(&format!("/campaigns/{}/transitions", today.id), live.clone()).await;
+    assert_eq!(went.status, 200, "{tz}: {:?}", went.body);
+    let early = o.admin.api.post(&format!("/campaigns/{}/transitions", tomorrow.id), live).await;
+    assert!(early.status.is_client_error(), "{tz}: not yet its start date there: {:?}", early.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_campaigns_page_through_exactly_once() {
     let s = TestStack::start().await;
     let master = s.master().await;
