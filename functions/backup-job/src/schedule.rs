@@ -28,12 +28,7 @@ pub struct ScheduleReport {
 /// Runs the schedule for the time `now`.
 pub async fn run(app: &BackupJobApp, now: DateTime<Utc>) -> Result<ScheduleReport, JobError> {
     let mut report = ScheduleReport::default();
-    let orgs = OrganizationRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors);
-    let summaries = all_pages(|cursor| {
-        let orgs = &orgs;
-        async move { orgs.list(cursor.as_deref(), 100).await }
-    })
-    .await?;
+    let summaries = OrganizationRepo::new(app.ctx.table.as_ref(), &app.ctx.cursors).all().await?;
     for summary in summaries {
         report.organizations += 1;
         let org_table = app.ctx.org_table(&summary.id);

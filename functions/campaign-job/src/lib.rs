@@ -57,12 +57,7 @@ pub async fn handle(job: &CampaignJob, event: LambdaEvent<Value>) -> Result<JobR
 /// (its time zone) besides its campaigns.
 pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Result<JobReport, RepoError> {
     let mut report = JobReport { at: Some(at), ..JobReport::default() };
-    let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors);
-    let orgs = all_pages(|cursor| {
-        let orgs = &orgs;
-        async move { orgs.list(cursor.as_deref(), 100).await }
-    })
-    .await?;
+    let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors).all().await?;
     for summary in &orgs {
         let table = job.ctx.org_table(&summary.id);
         let Some(org) = OrganizationRepo::new(table.as_ref(), &job.ctx.cursors).get(&summary.id).await? else {

@@ -14,10 +14,10 @@ use podcastflow_domain::{OrgId, UserId};
 use podcastflow_mail::{Mail, Message};
 use podcastflow_platform::AppContext;
 use podcastflow_store::TenantTable;
+use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::users::UserRepo;
-use podcastflow_store::repo::{RepoError, all_pages};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -57,12 +57,7 @@ pub async fn handle(job: &DigestJob, event: LambdaEvent<Value>) -> Result<Digest
 /// Sends every digest due at `at`.
 pub async fn run(job: &DigestJob, at: DateTime<Utc>) -> Result<DigestReport, RepoError> {
     let mut report = DigestReport { at: Some(at), ..DigestReport::default() };
-    let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors);
-    let orgs = all_pages(|cursor| {
-        let orgs = &orgs;
-        async move { orgs.list(cursor.as_deref(), 100).await }
-    })
-    .await?;
+    let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors).all().await?;
     for org in &orgs {
         report.organizations += 1;
         digest_org(job, org.id, at, &mut report).await?;
@@ -92,12 +87,9 @@ async fn digest_user(
     at: DateTime<Utc>,
     report: &mut DigestReport,
 ) -> Result<(), RepoError> {
-    let Some(user) = users.get(t.org(), &id).await? else { return Ok(()) };
-    if user.status == UserStatus::Disabled {
-        return Ok(());
-    }
-    // The preferences may have changed since the index was read.
-    if !users.preferences(t.org(), &id).await?.0.daily_digest {
+    // The preferences are read again: the index may lag a change made since.
+    let Some((user, prefs)) = users.with_preferences(t.org(), &id).await? else { return Ok(()) };
+    if user.status == UserStatus::Disabled || !prefs.daily_digest {
         return Ok(());
     }
     let Some(date) = digest::due(&user.timezone, at) else { return Ok(()) };

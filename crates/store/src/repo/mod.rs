@@ -248,15 +248,16 @@ pub(crate) fn link_item(key: &Key, kind: &str, attrs: serde_json::Value) -> Resu
     item::value_item(key, kind, &attrs)
 }
 
-/// Every item of a query, across pages (for bounded relationship partitions only).
-pub(crate) async fn all_items(t: &crate::tenant::TenantTable, q: &crate::table::Query) -> Result<Vec<Item>, RepoError> {
+/// Every item of a query, across pages (for bounded relationship partitions only), on a tenant's
+/// table or the platform table alike.
+pub(crate) async fn all_items(t: &dyn Table, q: &crate::table::Query) -> Result<Vec<Item>, RepoError> {
     let mut items = Vec::new();
-    let mut cursor = None;
+    let mut q = q.clone();
     loop {
-        let page = t.page(q, cursor.as_deref()).await?;
-        items.extend(page.items);
-        match page.cursor {
-            Some(c) => cursor = Some(c),
+        let out = t.query(&q).await?;
+        items.extend(out.items);
+        match out.last_key {
+            Some(last) => q.start_after = Some(last),
             None => return Ok(items),
         }
     }

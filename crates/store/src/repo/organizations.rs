@@ -126,4 +126,9 @@ impl<'a> OrganizationRepo<'a> {
         let q = Query::partition(Index::Main, platform::ORGANIZATIONS).limit(limit);
         EntityPage::decode(cursor::page(self.table, self.cursors, &q, cursor).await?)
     }
+
+    /// Every organization, across pages: what the scheduled jobs visit.
+    pub async fn all(&self) -> Result<Vec<OrgSummary>, RepoError> {
+        super::all_pages(|cursor| async move { self.list(cursor.as_deref(), 100).await }).await
+    }
 }

@@ -8,7 +8,7 @@ use podcastflow_domain::user::{Membership, Preferences, User, UserStatus};
 use podcastflow_domain::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::{EntityPage, RepoError, Write, commit, get};
+use super::{EntityPage, RepoError, Write, all_items, commit, get};
 use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec};
 use crate::item::{self, Item};
@@ -175,21 +175,28 @@ impl<'a> UserRepo<'a> {
     /// The users of `org` who take the daily digest (a Query of the sparse digest index).
     pub async fn digest_subscribers(&self, org: &OrgId) -> Result<Vec<UserId>, RepoError> {
         let q = Query::partition(Index::Gsi1, digest::subscribers_pk(org)).limit(500);
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.table.query(&Query { start_after: cursor, ..q.clone() }).await?;
-            for i in &page.items {
-                let sk = i.get(Index::Gsi1.attributes().1).and_then(serde_json::Value::as_str).unwrap_or_default();
-                if let Some(u) = sk.strip_prefix("USER#").and_then(|u| u.parse().ok()) {
-                    out.push(u);
-                }
-            }
-            match page.last_key {
-                Some(k) => cursor = Some(k),
-                None => return Ok(out),
+        let (_, sk) = Index::Gsi1.attributes();
+        Ok(all_items(self.table, &q)
+            .await?
+            .iter()
+            .filter_map(|i| i.get(sk)?.as_str()?.strip_prefix("USER#")?.parse().ok())
+            .collect())
+    }
+
+    /// A user with their preferences (the defaults when never saved): one batch read of the two
+    /// items beside each other in the user's collection.
+    pub async fn with_preferences(&self, org: &OrgId, id: &UserId) -> Result<Option<(User, Preferences)>, RepoError> {
+        let (user_key, prefs_key) = (User::key_of(org, id), Preferences::key_of(org, id));
+        let mut user = None;
+        let mut prefs = Preferences::default();
+        for i in self.table.batch_get(&[user_key.clone(), prefs_key]).await? {
+            if item::key_of(&i)? == user_key {
+                user = Some(item::from_item(i)?);
+            } else {
+                prefs = item::from_item(item::without_bookkeeping(i))?;
             }
         }
+        Ok(user.map(|u| (u, prefs)))
     }
 
     /// Lists an organization's users by name, optionally of one role.
