@@ -16,6 +16,7 @@ use podcastflow_platform::tenancy::SharedTables;
 use podcastflow_store::repo::api_keys::ApiKeyRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::{Condition, TenantTable};
 
 use super::*;
 
@@ -115,7 +116,7 @@ async fn disabled_users_and_revoked_tokens_are_unauthorized_and_suspended_orgs_d
     let codec = CursorCodec::new(b"k".to_vec());
     let users = UserRepo::new(w.table.as_ref(), &codec);
     // Revoked: tokens issued at or before the revocation instant are refused.
-    users.revoke_tokens(&w.admin.id, Utc::now()).await.unwrap();
+    users.revoke_tokens(&w.org.id, &w.admin.id, Utc::now()).await.unwrap();
     assert_eq!(ask(&w, Some(&t)).await, Err("Unauthorized".into()));
     // A token issued after the revocation's second works again.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -172,6 +173,86 @@ async fn api_keys_are_allowed_by_their_grant_and_refused_once_revoked() {
     }
     assert_eq!(ask(&w, Some(&format!("ApiKey {secret}x"))).await, Err("Unauthorized".into()));
     repo.revoke(&w.org.id, &key.id).await.unwrap();
+    assert_eq!(ask(&w, Some(&format!("ApiKey {secret}"))).await, Err("Unauthorized".into()));
+}
+
+/// What a bug (or an attacker) holding another organization's credentials can write: any item in
+/// that organization's partition, with any lookup key and any attributes.
+async fn forge(w: &World, attacker: OrgId, item: Value) {
+    let t = TenantTable::new(w.table.clone(), attacker, CursorCodec::new(b"k".to_vec()));
+    t.put(item.as_object().unwrap().clone(), Condition::Always).await.unwrap();
+}
+
+#[tokio::test]
+async fn another_organization_cannot_take_over_or_move_a_users_membership() {
+    let w = world().await;
+    let t = format!("Bearer {}", token(&w).await);
+    let (victim, attacker) = (w.admin.id, OrgId::new());
+    let lookup = podcastflow_domain::keys::lookup::user(&victim);
+    let membership = |org: OrgId| json!({"userId": victim.to_string(), "orgId": org.to_string(), "role": "admin", "status": "active", "version": 9});
+    // Attributes claiming the victim's organization, in the attacker's partition: ignored.
+    let mut lie = membership(w.org.id);
+    lie["PK"] = json!(format!("ORG#{attacker}#USER#{victim}"));
+    lie["SK"] = json!("MEMBERSHIP");
+    lie["GSI1PK"] = json!(lookup);
+    lie["GSI1SK"] = json!("MEMBERSHIP");
+    forge(&w, attacker, lie).await;
+    let answer = ask(&w, Some(&t)).await.unwrap();
+    assert_eq!(answer["context"]["orgId"], w.org.id.to_string(), "the victim still acts in their own organization");
+    // A membership of the attacker's organization for the victim: the lookup now names two
+    // organizations, so neither is trusted. The victim is refused; never let into the attacker's.
+    let mut claim = membership(attacker);
+    claim["PK"] = json!(format!("ORG#{attacker}#USER#{victim}"));
+    claim["SK"] = json!("MEMBERSHIP");
+    claim["GSI1PK"] = json!(lookup);
+    claim["GSI1SK"] = json!("MEMBERSHIP");
+    forge(&w, attacker, claim).await;
+    assert_eq!(ask(&w, Some(&t)).await, Err("Unauthorized".into()));
+    // The attacker cannot write into the victim's organization at all.
+    let t2 = TenantTable::new(w.table.clone(), attacker, CursorCodec::new(b"k".to_vec()));
+    let theirs = podcastflow_domain::user::Membership::key_of(&w.org.id, &victim);
+    assert!(t2.delete(&theirs, Condition::Always).await.is_err());
+}
+
+#[tokio::test]
+async fn another_organization_cannot_grant_itself_an_api_key_of_another() {
+    let w = world().await;
+    let codec = CursorCodec::new(b"k".to_vec());
+    let secret = format!("{SECRET_PREFIX}{}", "v1ct1m".repeat(6));
+    let key = ApiKey {
+        id: ApiKeyId::new(),
+        org_id: w.org.id,
+        name: "export".into(),
+        role: Role::Seller,
+        hint: secret[..8].into(),
+        stamp: Stamp::created(w.admin.id, Utc::now()),
+    };
+    ApiKeyRepo::new(w.table.as_ref(), &codec).create(&key, &digest(&secret)).await.unwrap();
+    let attacker = OrgId::new();
+    let lookup = podcastflow_domain::keys::lookup::api_key(&digest(&secret));
+    // A grant in the attacker's partition naming the victim's organization and key: ignored.
+    forge(
+        &w,
+        attacker,
+        json!({"PK": format!("ORG#{attacker}#APIKEY#{}", key.id), "SK": "GRANT", "GSI1PK": lookup, "GSI1SK": "x",
+            "keyId": key.id.to_string(), "orgId": w.org.id.to_string(), "role": "admin"}),
+    )
+    .await;
+    let answer = ask(&w, Some(&format!("ApiKey {secret}"))).await.unwrap();
+    assert_eq!(
+        (answer["context"]["orgId"].as_str(), answer["context"]["role"].as_str()),
+        (Some(&*w.org.id.to_string()), Some("seller"))
+    );
+    // A grant of the attacker's own organization under the same digest: two organizations claim
+    // the secret, so it opens neither.
+    let own = ApiKeyId::new();
+    forge(
+        &w,
+        attacker,
+        json!({"PK": format!("ORG#{attacker}#APIKEY#{own}"), "SK": "GRANT", "GSI1PK": lookup, "GSI1SK": "y",
+            "keyId": own.to_string(), "orgId": attacker.to_string(), "role": "admin"}),
+    )
+    .await;
     assert_eq!(ask(&w, Some(&format!("ApiKey {secret}"))).await, Err("Unauthorized".into()));
 }
 

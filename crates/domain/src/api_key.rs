@@ -4,8 +4,9 @@
 //! Keys and access patterns:
 //! - the key record: `ORG#<o>#APIKEY#<k>` / `PROFILE` (read, revoke);
 //! - list the organization's keys, newest first: GSI1 `ORG#<o>#APIKEYS` / `<k>`;
-//! - the authorizer's lookup by secret: [`crate::keys::platform::api_key`] (written with the
-//!   record, deleted with it on revocation).
+//! - the grant the authorizer reads: `ORG#<o>#APIKEY#<k>` / `GRANT`, found by the secret's
+//!   digest through the lookup GSI1 [`crate::keys::lookup::api_key`] / `ORG#<o>` (written with
+//!   the record, deleted with it on revocation).
 
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +42,8 @@ pub fn usage_key(id: &ApiKeyId) -> String {
     id.to_string()
 }
 
-/// What the authorizer reads when a request presents an API key (a platform item).
+/// What the authorizer reads when a request presents an API key: kept beside the key's record,
+/// found through [`crate::keys::lookup::api_key`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyGrant {
@@ -72,6 +74,11 @@ impl ApiKey {
     /// GSI1 partition listing the organization's keys.
     pub fn list_pk(org: &OrgId) -> String {
         org_pk(org, "APIKEYS")
+    }
+
+    /// Where the key's grant is kept.
+    pub fn grant_key(org: &OrgId, id: &ApiKeyId) -> Key {
+        Key::new(org_pk(org, format!("APIKEY#{id}")), "GRANT")
     }
 
     /// The grant the authorizer reads.

@@ -3,9 +3,10 @@
 //! Attributes: `PK`, `SK`, `GSI1PK`..`GSI5SK` (five GSIs, the fifth the tenant index every
 //! adapter maintains itself), `entityType`, `version`, `expiresAt`.
 //! Every item of an organization has a partition key starting with `ORG#<orgId>#`, and so does every
-//! GSI partition key of that item. Tenant keys are built only through [`org_pk`], which takes an
-//! [`OrgId`]; platform items use the prefixes in [`platform`]. Each entity module documents its own
-//! access patterns beside its key builders.
+//! GSI partition key of that item, except the platform lookups of [`lookup`] (GSI1 partitions
+//! starting with `LOOKUP#`, which the platform reads and no tenant can query). Tenant keys are
+//! built only through [`org_pk`], which takes an [`OrgId`]; platform items use the prefixes in
+//! [`platform`]. Each entity module documents its own access patterns beside its key builders.
 
 use std::fmt;
 
@@ -33,7 +34,7 @@ pub const REQUEST_ID: &str = "requestId";
 pub enum Index {
     /// The table itself (`PK`, `SK`).
     Main,
-    /// `GSI1PK`/`GSI1SK`: per-tenant, per-type lists.
+    /// `GSI1PK`/`GSI1SK`: per-tenant, per-type lists, and the platform lookups ([`lookup`]).
     Gsi1,
     /// `GSI2PK`/`GSI2SK`: secondary lists (by owner, parent or status).
     Gsi2,
@@ -117,7 +118,8 @@ pub const TENANT_SHARDS: u32 = 8;
 
 /// Item types that live minutes or hours and are never exported or restored, so they stay out of
 /// the tenant index (and cost no index write).
-pub const EPHEMERAL: [&str; 5] = ["connection", "subscription", "presence", "idempotency", "digestMarker"];
+pub const EPHEMERAL: [&str; 6] =
+    ["connection", "subscription", "presence", "idempotency", "digestMarker", "revokedSignIn"];
 
 /// A tenant index partition: `ORG#<o>#ITEMS#<shard>`.
 pub fn tenant_index_pk(org: &OrgId, shard: u32) -> String {
@@ -148,18 +150,11 @@ pub fn idempotency(org: &OrgId, principal: &str, key_digest: &str) -> Key {
 /// Sort key of an entity's own record inside its item collection.
 pub const PROFILE: &str = "PROFILE";
 
-/// Platform items: not owned by any one tenant.
+/// Platform items: not owned by any one tenant. Only uniqueness claims, sign-in throttles and
+/// exchanged refresh tokens live here; none of them grants anything. What a user or an API key
+/// may do lives in their organization's partition and is found through a [`lookup`].
 pub mod platform {
     use super::Key;
-    use crate::{OrgId, UserId};
-
-    /// Partition of the organization list (master's "list all").
-    pub const ORGANIZATIONS: &str = "PLATFORM#ORGS";
-
-    /// An organization's entry in the platform list. Access: master lists all organizations.
-    pub fn organization_entry(org: &OrgId) -> Key {
-        Key::new(ORGANIZATIONS, format!("ORG#{org}"))
-    }
 
     /// Uniqueness claim on an organization slug.
     pub fn slug(slug: &str) -> Key {
@@ -171,31 +166,57 @@ pub mod platform {
         Key::new(format!("EMAIL#{}", email.to_lowercase()), "EMAIL")
     }
 
-    /// An API key's grant by the SHA-256 (hex) of its secret, read by the authorizer.
-    pub fn api_key(secret_digest: &str) -> Key {
-        Key::new(format!("APIKEY#{secret_digest}"), "APIKEY")
-    }
-
     /// Failed sign-ins of one account (by a digest of its e-mail) or one client IP, for throttling.
     pub fn login_failures(subject: &str) -> Key {
         Key::new(format!("THROTTLE#LOGIN#{subject}"), "FAILURES")
-    }
-
-    /// A user's membership (org, role, status, tokens-valid-after), read by the authorizer.
-    pub fn membership(user: &UserId) -> Key {
-        Key::new(format!("USER#{user}"), "MEMBERSHIP")
-    }
-
-    /// A revoked sign-in of a user, by the `origin_jti` every token of that sign-in carries: the
-    /// authorizer reads it with the membership and refuses those tokens.
-    pub fn revoked_sign_in(user: &UserId, origin: &str) -> Key {
-        Key::new(format!("USER#{user}"), format!("REVOKED#{origin}"))
     }
 
     /// A refresh token (by the SHA-256 of it) that was exchanged for a new one: presenting it
     /// again is reuse, and ends its sign-in.
     pub fn rotated_refresh_token(digest: &str) -> Key {
         Key::new(format!("REFRESH#{digest}"), "ROTATED")
+    }
+}
+
+/// Platform lookups: how the platform finds a tenant's item by something other than its
+/// organization (a user's membership by the user, an API key's grant by its secret, every
+/// organization). The item lives in its organization's partition, where only that
+/// organization's credentials can write it, and carries a GSI1 key under `LOOKUP#`, which no
+/// tenant session may query. A tenant can put any lookup key on its own items, so a reader
+/// trusts only the organization the item's partition key names ([`owner`]), never one the
+/// item's attributes claim: a bug in one tenant can at most point a lookup at that same tenant.
+pub mod lookup {
+    use super::{Index, org_of_pk};
+    use crate::{OrgId, UserId};
+
+    /// The index the lookups live in.
+    pub const INDEX: Index = Index::Gsi1;
+
+    /// What every lookup partition starts with.
+    pub const PREFIX: &str = "LOOKUP#";
+
+    /// Every organization (master's list, the scheduled jobs), by id.
+    pub const ORGANIZATIONS: &str = "LOOKUP#ORGS";
+
+    /// A user's membership and revoked sign-ins, read by the authorizer.
+    pub fn user(user: &UserId) -> String {
+        format!("{PREFIX}USER#{user}")
+    }
+
+    /// An API key's grant by the SHA-256 (hex) of its secret, read by the authorizer.
+    pub fn api_key(secret_digest: &str) -> String {
+        format!("{PREFIX}APIKEY#{secret_digest}")
+    }
+
+    /// The organization an item found through a lookup belongs to: the one its partition key
+    /// names (`None` for an item outside every tenant).
+    pub fn owner(pk: &str) -> Option<OrgId> {
+        org_of_pk(pk)
+    }
+
+    /// Whether an index partition key is a lookup's.
+    pub fn is_lookup(index_pk: &str) -> bool {
+        index_pk.starts_with(PREFIX)
     }
 }
 
@@ -236,7 +257,7 @@ mod tests {
         assert_eq!(a.pk, b.pk);
         assert!(a.pk.starts_with(&tenant_prefix(&org)) && a.pk.contains("#ITEMS#"));
         assert_eq!(a.sk, format!("{pk}|PROFILE"));
-        assert!(tenant_index_key("PLATFORM#ORGS", "x").is_none());
+        assert!(tenant_index_key("EMAIL#a@b.co", "x").is_none());
         let shards: std::collections::BTreeSet<String> =
             (0..200).filter_map(|i| tenant_index_key(&org_pk(&org, format!("X#{i}")), "S")).map(|k| k.pk).collect();
         assert_eq!(shards.len(), TENANT_SHARDS as usize, "spread over every shard");
@@ -253,16 +274,26 @@ mod tests {
     #[test]
     fn platform_keys_never_look_like_tenant_keys() {
         let keys = [
-            platform::organization_entry(&OrgId::new()),
             platform::slug("acme"),
             platform::email("A@B.co"),
-            platform::membership(&crate::UserId::new()),
-            platform::api_key("ab12"),
             platform::login_failures("ip#127.0.0.1"),
+            platform::rotated_refresh_token("ab12"),
         ];
         for k in keys {
-            assert!(!k.pk.starts_with("ORG#"), "{k}");
+            assert!(!k.pk.starts_with("ORG#") && !lookup::is_lookup(&k.pk), "{k}");
         }
         assert_eq!(platform::email("A@B.co").pk, "EMAIL#a@b.co");
+    }
+
+    #[test]
+    fn a_lookup_trusts_only_the_partition_of_what_it_finds() {
+        let (org, user) = (OrgId::new(), crate::UserId::new());
+        for pk in [lookup::user(&user), lookup::api_key("ab12"), lookup::ORGANIZATIONS.to_owned()] {
+            assert!(lookup::is_lookup(&pk) && !pk.starts_with("ORG#"), "{pk}");
+            assert_eq!(lookup::owner(&pk), None, "a lookup partition names no tenant");
+        }
+        assert_eq!(lookup::owner(&org_pk(&org, format!("USER#{user}"))), Some(org));
+        assert_eq!(lookup::owner("EMAIL#a@b.co"), None);
+        assert!(!lookup::is_lookup(&org_pk(&org, "LOOKUP#x")));
     }
 }

@@ -2,14 +2,14 @@
 //!
 //! Keys and access patterns:
 //! - the organization record: `ORG#<o>#ORG` / `PROFILE` (get by id: authorizer, settings);
-//! - its entry in the platform list: [`crate::keys::platform::organization_entry`]
-//!   (master lists all organizations: Query `PLATFORM#ORGS`);
+//! - every organization (master's list, the scheduled jobs): the lookup GSI1
+//!   [`crate::keys::lookup::ORGANIZATIONS`] / `ORG#<o>`, oldest first (ids sort by time);
 //! - slug uniqueness: [`crate::keys::platform::slug`] (claimed in the same transaction).
 
 use serde::{Deserialize, Serialize};
 
 use crate::backup::BackupSchedule;
-use crate::keys::{Entity, Key, PROFILE, org_pk};
+use crate::keys::{Entity, Index, Key, PROFILE, lookup, org_pk};
 use crate::{Currency, OrgId, Stamp, ValidationErrors};
 
 /// Whether an organization's users may sign in.
@@ -164,6 +164,9 @@ impl Entity for Organization {
     }
     fn key(&self) -> Key {
         Self::key_of(&self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(lookup::INDEX, Key::new(lookup::ORGANIZATIONS, format!("ORG#{}", self.id)))]
     }
     fn version(&self) -> u64 {
         self.stamp.version

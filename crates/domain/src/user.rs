@@ -5,7 +5,10 @@
 //! - list the organization's users by name: GSI1 `ORG#<o>#USERS` / `NAME#<name>#<u>`;
 //! - list by role: GSI2 `ORG#<o>#USERS#ROLE#<role>` / `NAME#<name>#<u>`;
 //! - sign-in lookup and uniqueness of e-mail: [`crate::keys::platform::email`];
-//! - the authorizer's membership read: [`crate::keys::platform::membership`].
+//! - the membership the authorizer reads: `ORG#<o>#USER#<u>` / `MEMBERSHIP`, found by the user
+//!   alone through the lookup GSI1 [`crate::keys::lookup::user`] / `MEMBERSHIP`;
+//! - a revoked sign-in: `ORG#<o>#USER#<u>` / `REVOKED#<origin_jti>`, in the same lookup
+//!   partition (GSI1 sort key `REVOKED#<origin_jti>`), so one Query answers both.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,7 +57,8 @@ pub struct User {
     pub stamp: Stamp,
 }
 
-/// What the authorizer needs to know about a user on every request (a platform item).
+/// What the authorizer needs to know about a user on every request: kept in the user's
+/// organization beside their record, found through [`crate::keys::lookup::user`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Membership {
@@ -74,6 +78,25 @@ pub struct Membership {
     pub tokens_valid_after: Option<DateTime<Utc>>,
     /// Version, bumped with the user record.
     pub version: u64,
+}
+
+/// GSI1 sort key of a membership in its user's lookup partition.
+pub const MEMBERSHIP_SK: &str = "MEMBERSHIP";
+
+/// GSI1 (and table) sort key prefix of a revoked sign-in in its user's partitions.
+pub const REVOKED_PREFIX: &str = "REVOKED#";
+
+impl Membership {
+    /// Where `user`'s membership of `org` is kept.
+    pub fn key_of(org: &OrgId, user: &UserId) -> Key {
+        Key::new(org_pk(org, format!("USER#{user}")), MEMBERSHIP_SK)
+    }
+
+    /// Where a revoked sign-in (by the `origin_jti` every token of that sign-in carries) of
+    /// `user` of `org` is kept: the authorizer refuses those tokens.
+    pub fn revoked_key(org: &OrgId, user: &UserId, origin: &str) -> Key {
+        Key::new(org_pk(org, format!("USER#{user}")), format!("{REVOKED_PREFIX}{origin}"))
+    }
 }
 
 /// A user's own preferences (`GET/PUT /users/me/preferences`).

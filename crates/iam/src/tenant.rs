@@ -1,8 +1,10 @@
 //! The credentials a tenant's requests reach the table with: a session of the tenant data role,
 //! tagged with the organization and carrying a session policy, so that IAM itself confines every
-//! key to `ORG#<orgId>#` (docs/architecture.md section 4). A function that writes identity claims in
-//! the same transaction as a tenant's user records (e-mail uniqueness, memberships, API key
-//! grants) names those platform prefixes too; nothing else is ever added.
+//! key to `ORG#<orgId>#` (docs/architecture.md section 4). A function that claims a unique value
+//! in the same transaction as a tenant's records (an e-mail with a user, a slug with an
+//! organization) names those claim prefixes too, and may only create and delete such claims,
+//! never read them. Nothing that grants access is outside the tenant's prefix: memberships and
+//! API-key grants live in their organization's partition (`keys::lookup`).
 
 use podcastflow_domain::OrgId;
 use podcastflow_domain::keys::tenant_prefix;
@@ -32,6 +34,11 @@ pub const TENANT_ACTIONS: [&str; 8] = [
     "dynamodb:BatchWriteItem",
 ];
 
+/// What a tenant session may do with the uniqueness claims its function names: create and
+/// delete them (inside the transaction that needs them), never read, update or query them, so
+/// no tenant learns who holds an address or a slug.
+pub const CLAIM_ACTIONS: [&str; 2] = ["dynamodb:PutItem", "dynamodb:DeleteItem"];
+
 /// Actions that ignore key conditions; denied to tenant sessions outright.
 pub const UNSCOPED_ACTIONS: [&str; 5] = [
     "dynamodb:Scan",
@@ -41,18 +48,22 @@ pub const UNSCOPED_ACTIONS: [&str; 5] = [
     "dynamodb:PartiQLDelete",
 ];
 
+/// The uniqueness claims a tenant session may ever be given: e-mail and slug. Everything else
+/// outside `ORG#` (throttles, exchanged refresh tokens, lookups) is the platform's alone.
+pub const CLAIM_PREFIXES: [&str; 2] = ["EMAIL#", "SLUG#"];
+
 /// A platform prefix that would widen a tenant session past its own data.
 #[derive(Debug, Error, PartialEq)]
-#[error("{0:?} cannot be granted to a tenant session: platform prefixes are literal, non-empty and outside ORG#")]
+#[error("{0:?} cannot be granted to a tenant session: only the uniqueness claims {CLAIM_PREFIXES:?} can")]
 pub struct WideningPrefix(pub String);
 
-/// The platform prefixes a function's tenant sessions may also reach, from its
-/// `TENANT_PLATFORM_KEYS` setting (comma-separated, e.g. `EMAIL#,USER#`).
+/// The claim prefixes a function's tenant sessions may also create and delete, from its
+/// `TENANT_PLATFORM_KEYS` setting (comma-separated, e.g. `EMAIL#,SLUG#`).
 pub fn platform_prefixes(setting: &str) -> Result<Vec<String>, WideningPrefix> {
     let prefixes: Vec<String> =
         setting.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
     for p in &prefixes {
-        if p.starts_with("ORG") || p.contains(['*', '?', '$']) || !p.ends_with('#') {
+        if !CLAIM_PREFIXES.contains(&p.as_str()) {
             return Err(WideningPrefix(p.clone()));
         }
     }
@@ -60,24 +71,34 @@ pub fn platform_prefixes(setting: &str) -> Result<Vec<String>, WideningPrefix> {
 }
 
 /// The session policy of `org`'s credentials on the table `table_arn` (and its indexes): the
-/// tenant actions where every partition key starts with the tenant prefix (or one of
-/// `platform`), and some key is named (so a Scan, which names none, is refused).
-pub fn session_policy(table_arn: &str, org: &OrgId, platform: &[String]) -> Policy {
-    let mut patterns = vec![format!("{}*", tenant_prefix(org))];
-    patterns.extend(platform.iter().map(|p| format!("{p}*")));
-    let doc = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "TenantItems",
+/// tenant actions where every partition key starts with the tenant prefix, and some key is named
+/// (so a Scan, which names none, is refused); and, for the claim prefixes in `claims`, only
+/// creating and deleting claims on the table itself.
+pub fn session_policy(table_arn: &str, org: &OrgId, claims: &[String]) -> Policy {
+    let mut statements = vec![json!({
+        "Sid": "TenantItems",
+        "Effect": "Allow",
+        "Action": TENANT_ACTIONS,
+        "Resource": [table_arn, format!("{table_arn}/index/*")],
+        "Condition": {
+            "ForAllValues:StringLike": { LEADING_KEYS: [format!("{}*", tenant_prefix(org))] },
+            "Null": { LEADING_KEYS: "false" }
+        }
+    })];
+    if !claims.is_empty() {
+        let patterns: Vec<String> = claims.iter().map(|p| format!("{p}*")).collect();
+        statements.push(json!({
+            "Sid": "UniquenessClaims",
             "Effect": "Allow",
-            "Action": TENANT_ACTIONS,
-            "Resource": [table_arn, format!("{table_arn}/index/*")],
+            "Action": CLAIM_ACTIONS,
+            "Resource": table_arn,
             "Condition": {
                 "ForAllValues:StringLike": { LEADING_KEYS: patterns },
                 "Null": { LEADING_KEYS: "false" }
             }
-        }]
-    });
+        }));
+    }
+    let doc = json!({ "Version": "2012-10-17", "Statement": statements });
     // The document is built from constants and checked ids; it always parses.
     Policy::from_json(&doc).unwrap_or(Policy { version: "2012-10-17".into(), statement: Vec::new() })
 }
@@ -108,9 +129,9 @@ mod tests {
     const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/podcastflow-dev";
 
     #[test]
-    fn a_session_reaches_its_own_tenant_and_named_platform_prefixes_only() {
+    fn a_session_reaches_its_own_tenant_and_writes_named_claims_only() {
         let (a, b) = (OrgId::new(), OrgId::new());
-        let policy = session_policy(TABLE, &a, &platform_prefixes("EMAIL#,USER#").unwrap());
+        let policy = session_policy(TABLE, &a, &platform_prefixes("EMAIL#").unwrap());
         let decide = |action: &str, index: Option<&str>, keys: &[&str]| {
             evaluate(std::slice::from_ref(&policy), None, &dynamodb_request(action, TABLE, index, keys)).unwrap()
         };
@@ -119,6 +140,12 @@ mod tests {
         assert_eq!(decide("GetItem", None, &[&own]), Decision::Allowed);
         assert_eq!(decide("Query", Some("GSI1"), &[&org_pk(&a, "CAMPAIGNS")]), Decision::Allowed);
         assert_eq!(decide("PutItem", None, &["EMAIL#x@y.z"]), Decision::Allowed);
+        assert_eq!(decide("DeleteItem", None, &["EMAIL#x@y.z"]), Decision::Allowed);
+        for read in ["GetItem", "BatchGetItem", "Query", "UpdateItem", "ConditionCheckItem"] {
+            assert_eq!(decide(read, None, &["EMAIL#x@y.z"]), Decision::ImplicitlyDenied, "{read} of a claim");
+        }
+        assert_eq!(decide("Query", Some("GSI1"), &["LOOKUP#USER#u"]), Decision::ImplicitlyDenied);
+        assert_eq!(decide("PutItem", None, &["SLUG#acme"]), Decision::ImplicitlyDenied, "not named");
         assert_eq!(decide("GetItem", None, &[&other]), Decision::ImplicitlyDenied);
         assert_eq!(decide("Query", Some("GSI1"), &[&org_pk(&b, "CAMPAIGNS")]), Decision::ImplicitlyDenied);
         assert_eq!(decide("BatchGetItem", None, &[&own, &other]), Decision::ImplicitlyDenied);
@@ -130,9 +157,11 @@ mod tests {
 
     #[test]
     fn platform_prefixes_cannot_widen_a_session() {
-        assert_eq!(platform_prefixes(" EMAIL#, USER# ,").unwrap(), vec!["EMAIL#", "USER#"]);
+        assert_eq!(platform_prefixes(" EMAIL#, SLUG# ,").unwrap(), vec!["EMAIL#", "SLUG#"]);
         assert!(platform_prefixes("").unwrap().is_empty());
-        for bad in ["ORG#", "ORG", "*", "USER#*", "USER", "${aws:username}#"] {
+        for bad in
+            ["ORG#", "ORG", "*", "USER#", "APIKEY#", "PLATFORM#", "LOOKUP#", "EMAIL#*", "EMAIL", "${aws:username}#"]
+        {
             assert!(platform_prefixes(bad).is_err(), "{bad}");
         }
     }

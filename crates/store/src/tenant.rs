@@ -1,12 +1,13 @@
 //! A table handle confined to one organization: every key it reads or writes, every partition it
-//! queries and every index key of every item it puts must start with `ORG#<orgId>#`. A handler
-//! holding one cannot touch another tenant's data even through a bug.
+//! queries and every index key of every item it puts must start with `ORG#<orgId>#`, a platform
+//! lookup key (`keys::lookup`, which its readers trust only for the item's own organization)
+//! aside. A handler holding one cannot touch another tenant's data even through a bug.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use podcastflow_domain::OrgId;
-use podcastflow_domain::keys::{self, Index, Key, tenant_prefix};
+use podcastflow_domain::keys::{self, Index, Key, lookup, tenant_prefix};
 
 use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec, Page};
@@ -69,13 +70,18 @@ impl TenantTable {
         }
     }
 
+    /// An index partition key an item of this tenant may carry on `index`.
+    fn check_index_pk(&self, index: Index, pk: &str) -> Result<(), StoreError> {
+        if index == lookup::INDEX && lookup::is_lookup(pk) { Ok(()) } else { self.check_pk(pk) }
+    }
+
     fn check_item(&self, item: &Item) -> Result<(), StoreError> {
         self.check_pk(&item::key_of(item)?.pk)?;
         for index in Index::SECONDARY {
             let (p, _) = index.attributes();
             if let Some(v) = item.get(p) {
                 // A non-string GSI key would keep the item out of the index; refuse it too.
-                self.check_pk(v.as_str().unwrap_or_default())?;
+                self.check_index_pk(index, v.as_str().unwrap_or_default())?;
             }
         }
         Ok(())
@@ -84,8 +90,8 @@ impl TenantTable {
     fn check_update(&self, key: &Key, update: &Update) -> Result<(), StoreError> {
         self.check_pk(&key.pk)?;
         for (name, value) in &update.set {
-            if Index::SECONDARY.iter().any(|i| i.attributes().0 == name) {
-                self.check_pk(value.as_str().unwrap_or_default())?;
+            if let Some(index) = Index::SECONDARY.into_iter().find(|i| i.attributes().0 == name) {
+                self.check_index_pk(index, value.as_str().unwrap_or_default())?;
             }
         }
         Ok(())

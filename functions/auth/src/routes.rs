@@ -195,7 +195,7 @@ fn unwrap_session(s: &str) -> Option<(UserId, &str)> {
 }
 
 impl AuthApp {
-    /// Identity claims and memberships: platform items, with the function's own credentials.
+    /// E-mail claims and membership lookups, with the function's own credentials.
     fn users(&self) -> UserRepo<'_> {
         UserRepo::new(self.ctx.table.as_ref(), &self.ctx.cursors)
     }
@@ -221,6 +221,14 @@ impl AuthApp {
                 Ok(json(StatusCode::OK, &body, rid))
             }
         }
+    }
+
+    /// Refuses every token of `user` issued until now (sign-out, password reset): their
+    /// membership, found through the lookup, is changed through their organization's session.
+    async fn revoke_tokens(&self, user: &UserId) -> Result<(), Failure> {
+        let m = self.users().membership(user).await?.ok_or(podcastflow_store::repo::RepoError::NotFound)?;
+        self.org_users(&self.ctx.org_table(&m.org_id)).revoke_tokens(&m.org_id, user, Utc::now()).await?;
+        Ok(())
     }
 
     /// The first completed sign-in turns an invitation into an active user.
@@ -353,7 +361,7 @@ impl AuthApp {
                     .and_then(|c| Some((c.username.parse::<UserId>().ok()?, c.origin_jti?)));
                 if let Some((user, origin)) = issued {
                     // A sign-in ended by reuse stays ended, whatever the provider still honours.
-                    if sign_ins.is_revoked(&user, &origin).await? {
+                    if sign_ins.standing(&user, Some(&origin)).await?.1 {
                         let _ = self.identity.revoke(&tokens.refresh_token).await;
                         return Err(identity_failure(IdentityError::NotAuthorized, "refreshToken"));
                     }
@@ -367,7 +375,11 @@ impl AuthApp {
             Err(IdentityError::NotAuthorized) => {
                 if let Some(r) = sign_ins.rotation(&presented).await? {
                     tracing::warn!(user = %r.user_id, "a rotated refresh token came back; its sign-in ends");
-                    sign_ins.revoke(&r.user_id, &r.origin, until).await?;
+                    // Kept beside the membership, through its organization's session.
+                    if let Some(m) = self.users().membership(&r.user_id).await? {
+                        let org = self.ctx.org_table(&m.org_id);
+                        SignInRepo::new(org.as_ref()).revoke(&m.org_id, &r.user_id, &r.origin, until).await?;
+                    }
                 }
                 Err(identity_failure(IdentityError::NotAuthorized, "refreshToken"))
             }
@@ -379,7 +391,7 @@ impl AuthApp {
         let p = user_principal(req)?;
         let body: Logout = if req.body().is_empty() { Logout::default() } else { json_body(req)? };
         // The membership first: from this second on the authorizer refuses the user's tokens.
-        self.users().revoke_tokens(&p.user_id, Utc::now()).await?;
+        self.revoke_tokens(&p.user_id).await?;
         let token = bearer(req)?;
         match self.identity.sign_out(&token).await {
             Ok(()) | Err(IdentityError::NotAuthorized) => {}
@@ -436,7 +448,7 @@ impl AuthApp {
             .confirm_forgot_password(&username, &body.code, &body.new_password)
             .await
             .map_err(|e| identity_failure(e, "newPassword"))?;
-        self.users().revoke_tokens(&c.user_id, Utc::now()).await?;
+        self.revoke_tokens(&c.user_id).await?;
         self.activate(&c.user_id).await?;
         Ok(no_content(rid))
     }

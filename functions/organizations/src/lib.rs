@@ -93,8 +93,9 @@ fn provision_failure(e: ProvisionError) -> Failure {
 }
 
 impl OrganizationsApp {
-    /// Organizations through `table`: a session of the organization concerned (the platform
-    /// list and uniqueness claims change with its records, so those sessions reach them too).
+    /// Organizations through `table`: a session of the organization concerned (its slug claim
+    /// changes with its record, so those sessions may write slug claims), or the function's own
+    /// credentials for master's list of every organization.
     fn repo<'a>(&'a self, table: &'a Arc<dyn Table>) -> OrganizationRepo<'a> {
         OrganizationRepo::new(table.as_ref(), &self.ctx.cursors)
     }
@@ -160,7 +161,8 @@ impl OrganizationsApp {
         let p = principal(req)?;
         allow(&p, Action::OrganizationListAll, &Resource::Platform)?;
         let paging = paging(req)?;
-        let page = self.repo(&self.ctx.org_table(&p.org_id)).list(paging.cursor.as_deref(), paging.limit).await?;
+        // The platform lookup of every organization, with this function's own credentials.
+        let page = self.repo(&self.ctx.table).list(paging.cursor.as_deref(), paging.limit).await?;
         Ok(json(StatusCode::OK, &PageBody { items: page.items, next_cursor: page.cursor }, rid))
     }
 

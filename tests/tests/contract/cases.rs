@@ -434,6 +434,13 @@ pub async fn tenant_handle_refuses_foreign_keys(f: Fixture) {
         ])
         .await,
     );
+    // A platform lookup key is allowed on GSI1 only, and no tenant may query a lookup.
+    violation(
+        t.put(item(json!({"PK": mine, "SK": "PROFILE", "GSI2PK": "LOOKUP#USER#u", "GSI2SK": "x"})), Condition::Always)
+            .await,
+    );
+    violation(t.query(&Query::partition(Index::Gsi1, "LOOKUP#USER#u")).await.map(|_| ()));
+    violation(t.put(item(json!({"PK": "LOOKUP#USER#u", "SK": "MEMBERSHIP"})), Condition::Always).await);
     // A prefix that merely starts like the tenant id is still foreign.
     let lookalike = format!("ORG#{org}X#CLIENT#1");
     violation(t.get(&key(&lookalike, "PROFILE")).await.map(|_| ()));
@@ -448,6 +455,9 @@ pub async fn tenant_handle_refuses_foreign_keys(f: Fixture) {
     .await
     .unwrap();
     assert_eq!(t.query(&Query::partition(Index::Gsi1, org_pk(&org, "CLIENTS"))).await.unwrap().items.len(), 1);
+    let found = json!({"PK": org_pk(&org, "USER#u"), "SK": "MEMBERSHIP", "GSI1PK": "LOOKUP#USER#u", "GSI1SK": "M"});
+    t.put(item(found), Condition::NotExists).await.unwrap();
+    assert_eq!(f.table.query(&Query::partition(Index::Gsi1, "LOOKUP#USER#u")).await.unwrap().items.len(), 1);
 }
 
 pub async fn change_feed_records_each_write(f: Fixture) {

@@ -5,7 +5,7 @@
 //! exceptions; every table grant is bounded by `dynamodb:LeadingKeys` with its Null check.
 
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
-use podcastflow_domain::keys::{idempotency, org_pk, tenant_index_pk};
+use podcastflow_domain::keys::{idempotency, lookup, org_pk, platform, tenant_index_pk};
 use podcastflow_domain::user::User;
 use podcastflow_domain::{CampaignId, OrgId, UserId};
 use podcastflow_iam::policy::{Effect, OneOrMany, Request, Statement};
@@ -107,21 +107,89 @@ fn tenant_a_credentials_cannot_reach_tenant_b_and_reach_their_own() {
     }
 }
 
+/// Platform keys as the code builds them, and the partitions of the platform lookups.
+fn platform_keys() -> Vec<String> {
+    let user = UserId::new();
+    vec![
+        platform::email("victim@example.com").pk,
+        platform::slug("victim").pk,
+        platform::login_failures("ip#127.0.0.1").pk,
+        platform::rotated_refresh_token("ab12").pk,
+        format!("USER#{user}"),
+        "APIKEY#ab12".into(),
+        "PLATFORM#ORGS".into(),
+        lookup::user(&user),
+        lookup::api_key("ab12"),
+        lookup::ORGANIZATIONS.into(),
+    ]
+}
+
 #[test]
-fn platform_prefixes_reach_only_the_functions_that_name_them() {
+fn a_tenant_session_reaches_nothing_of_the_platform_but_writing_the_claims_its_function_names() {
     let access = access();
     let a = OrgId::new();
-    let reach = |function: &str, pk: &str| {
-        let platform = access.functions[function].tenant_platform_keys.clone().unwrap_or_default();
-        let r = as_tenant(dynamodb_request("PutItem", TABLE_ARN, None, &[pk]), &a);
-        evaluate(&access.tenant_role, Some(&session_policy(TABLE_ARN, &a, &platform)), &r).unwrap() == Decision::Allowed
+    for (function, f) in &access.functions {
+        let Some(claims) = &f.tenant_platform_keys else { continue };
+        let session = session_policy(TABLE_ARN, &a, claims);
+        let decide = |action: &str, index: Option<&str>, pk: &str| {
+            let r = as_tenant(dynamodb_request(action, TABLE_ARN, index, &[pk]), &a);
+            evaluate(&access.tenant_role, Some(&session), &r).unwrap()
+        };
+        for pk in platform_keys() {
+            for action in TENANT_ACTIONS {
+                let action = action.trim_start_matches("dynamodb:");
+                let named = claims.iter().any(|c| pk.starts_with(c.as_str()));
+                let expected = if named && matches!(action, "PutItem" | "DeleteItem") {
+                    Decision::Allowed
+                } else {
+                    Decision::ImplicitlyDenied
+                };
+                assert_eq!(decide(action, None, &pk), expected, "{function}: {action} {pk}");
+                // Nor through any index: the lookups are the platform's to read.
+                assert_ne!(decide(action, Some("GSI1"), &pk), Decision::Allowed, "{function}: {action} GSI1 {pk}");
+            }
+        }
+    }
+    let claims = |function: &str| access.functions[function].tenant_platform_keys.clone().unwrap_or_default();
+    assert_eq!(claims("UsersFunction"), ["EMAIL#"]);
+    assert_eq!(claims("OrganizationsFunction"), ["EMAIL#", "SLUG#"]);
+    for function in ["AuthFunction", "CampaignsFunction", "BackupsFunction"] {
+        assert!(claims(function).is_empty(), "{function} claims nothing");
+    }
+}
+
+#[test]
+fn only_the_platform_reads_the_lookups_and_nobody_writes_them_but_tenants() {
+    let access = access();
+    let readers = |pk: &str| -> Vec<String> {
+        let r = dynamodb_request("Query", TABLE_ARN, Some("GSI1"), &[pk]);
+        let mut who: Vec<String> = access
+            .functions
+            .iter()
+            .filter(|(_, f)| evaluate(&f.role, None, &r).unwrap() == Decision::Allowed)
+            .map(|(n, _)| n.clone())
+            .collect();
+        who.sort();
+        who
     };
-    assert!(reach("UsersFunction", "EMAIL#someone@example.com"));
-    assert!(reach("UsersFunction", "USER#01J"));
-    assert!(!reach("CampaignsFunction", "USER#01J"), "campaigns writes no membership");
-    assert!(!reach("CampaignsFunction", "EMAIL#someone@example.com"));
-    assert!(!reach("UsersFunction", "THROTTLE#LOGIN#x"), "the role itself never grants throttles");
-    assert!(!reach("OrganizationsFunction", "ANYTHING#x"));
+    let user = UserId::new();
+    assert_eq!(readers(&lookup::user(&user)), ["AuthFunction", "AuthorizerFunction", "MonitoringFunction"]);
+    assert_eq!(readers(&lookup::api_key("ab12")), ["AuthFunction", "AuthorizerFunction", "MonitoringFunction"]);
+    assert_eq!(
+        readers(lookup::ORGANIZATIONS),
+        ["BackupScheduleFunction", "CampaignJobFunction", "DigestJobFunction", "OrganizationsFunction"]
+    );
+    for (function, f) in &access.functions {
+        for pk in platform_keys().iter().filter(|k| lookup::is_lookup(k)) {
+            for action in ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"] {
+                let r = dynamodb_request(action, TABLE_ARN, None, &[pk]);
+                assert_ne!(evaluate(&f.role, None, &r).unwrap(), Decision::Allowed, "{function}: {action} {pk}");
+            }
+            // A lookup reader reaches no tenant list through the same index.
+            let r = dynamodb_request("Query", TABLE_ARN, Some("GSI1"), &[&Campaign::list_pk(&OrgId::new())]);
+            assert_ne!(evaluate(&f.role, None, &r).unwrap(), Decision::Allowed, "{function}: a tenant's list");
+        }
+    }
 }
 
 #[test]
@@ -151,7 +219,11 @@ fn every_table_grant_is_bounded_by_leading_keys() {
             assert!(TENANT_ACTIONS.contains(&a.as_str()), "{owner}: {a} is not an item action");
         }
         for r in items(&s.resource) {
-            assert!(r == TABLE_ARN || r == format!("{TABLE_ARN}/index/*"), "{owner}: table grant on {r}");
+            let lookups = format!("{TABLE_ARN}/index/GSI1");
+            assert!(
+                r == TABLE_ARN || r == format!("{TABLE_ARN}/index/*") || r == lookups,
+                "{owner}: table grant on {r}"
+            );
         }
         let like = s.condition.get("ForAllValues:StringLike").and_then(|c| c.get("dynamodb:LeadingKeys"));
         let null = s.condition.get("Null").and_then(|c| c.get("dynamodb:LeadingKeys"));

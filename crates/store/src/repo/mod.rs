@@ -21,7 +21,8 @@ pub mod users;
 
 use std::collections::BTreeSet;
 
-use podcastflow_domain::keys::{Entity, Key};
+use podcastflow_domain::OrgId;
+use podcastflow_domain::keys::{Entity, Key, lookup};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
@@ -261,6 +262,37 @@ pub(crate) async fn all_items(t: &dyn Table, q: &crate::table::Query) -> Result<
             None => return Ok(items),
         }
     }
+}
+
+/// An item to be found through a platform lookup (`keys::lookup`): `value` under `key` in its
+/// organization's partition, indexed under the lookup partition `lookup_pk` / `lookup_sk`.
+pub(crate) fn lookup_item<T: serde::Serialize>(
+    key: &Key,
+    entity: &str,
+    value: &T,
+    lookup_pk: String,
+    lookup_sk: String,
+) -> Result<Item, StoreError> {
+    let mut it = item::value_item(key, entity, value)?;
+    let (pk, sk) = lookup::INDEX.attributes();
+    it.insert(pk.into(), lookup_pk.into());
+    it.insert(sk.into(), lookup_sk.into());
+    Ok(it)
+}
+
+/// Everything a platform lookup partition holds, each item with the organization its partition
+/// key names, the only one a reader may trust for it ([`lookup::owner`]); an item outside every
+/// tenant is left out. Lookup partitions are small (one user's membership and revoked sign-ins,
+/// one secret's grant), the organization list aside, which pages itself.
+pub(crate) async fn lookup(table: &dyn Table, partition: &str) -> Result<Vec<(OrgId, Item)>, RepoError> {
+    let q = crate::table::Query::partition(lookup::INDEX, partition).limit(100);
+    let mut found = Vec::new();
+    for i in all_items(table, &q).await? {
+        if let Some(org) = lookup::owner(&item::key_of(&i)?.pk) {
+            found.push((org, i));
+        }
+    }
+    Ok(found)
 }
 
 /// Reads many entities by key, leaving out missing ones, in the order of `keys`.

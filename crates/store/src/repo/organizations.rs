@@ -1,9 +1,10 @@
-//! Organizations: the tenant record, its entry in the platform list, and its slug claim, always
-//! written together. Used by master's organization management; not tenant-scoped.
+//! Organizations: the tenant record (listed through the platform lookup of every organization)
+//! and its slug claim, always written together.
 
-use podcastflow_domain::keys::{Index, platform};
+use podcastflow_domain::keys::{self, Entity};
+use podcastflow_domain::keys::{lookup, platform};
 use podcastflow_domain::organization::{OrgStatus, Organization};
-use podcastflow_domain::user::User;
+use podcastflow_domain::user::{Membership, User};
 use podcastflow_domain::{OrgId, Stamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,7 +14,7 @@ use crate::cursor::{self, CursorCodec};
 use crate::item;
 use crate::table::{Query, Table};
 
-/// An organization's entry in the platform list.
+/// An organization as the platform list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgSummary {
@@ -51,10 +52,6 @@ pub struct OrganizationRepo<'a> {
     cursors: &'a CursorCodec,
 }
 
-fn entry(o: &Organization) -> Result<crate::item::Item, RepoError> {
-    Ok(item::value_item(&platform::organization_entry(&o.id), "organizationEntry", &OrgSummary::from(o))?)
-}
-
 fn slug_claim(o: &Organization) -> Result<crate::item::Item, RepoError> {
     Ok(item::value_item(&platform::slug(&o.slug), "slugClaim", &json!({"orgId": o.id}))?)
 }
@@ -67,8 +64,7 @@ impl<'a> OrganizationRepo<'a> {
 
     /// Creates an organization; its slug must be free.
     pub async fn create(&self, org: &Organization) -> Result<(), RepoError> {
-        commit(self.table, vec![Write::create(org)?, Write::put(entry(org)?), Write::claim(slug_claim(org)?, "slug")])
-            .await
+        commit(self.table, vec![Write::create(org)?, Write::claim(slug_claim(org)?, "slug")]).await
     }
 
     /// Creates an organization and its first admin in one transaction: either both exist
@@ -78,7 +74,6 @@ impl<'a> OrganizationRepo<'a> {
             self.table,
             vec![
                 Write::create(org)?,
-                Write::put(entry(org)?),
                 Write::claim(slug_claim(org)?, "slug"),
                 Write::create(admin)?,
                 Write::claim(super::users::claim_item(admin)?, "email"),
@@ -95,11 +90,10 @@ impl<'a> OrganizationRepo<'a> {
             self.table,
             vec![
                 Write::delete(Organization::key_of(&org.id)),
-                Write::delete(platform::organization_entry(&org.id)),
                 Write::delete(platform::slug(&org.slug)),
                 Write::delete(User::key_of(&admin.org_id, &admin.id)),
                 Write::delete(platform::email(&admin.email)),
-                Write::delete(platform::membership(&admin.id)),
+                Write::delete(Membership::key_of(&admin.org_id, &admin.id)),
             ],
         )
         .await
@@ -113,7 +107,7 @@ impl<'a> OrganizationRepo<'a> {
     /// Replaces an organization read at version `expected` (moving the slug claim if it changed).
     pub async fn update(&self, org: &Organization, expected: u64) -> Result<(), RepoError> {
         let before: Organization = super::require(self.table, &Organization::key_of(&org.id)).await?;
-        let mut writes = vec![Write::replace(org, expected)?, Write::put(entry(org)?)];
+        let mut writes = vec![Write::replace(org, expected)?];
         if before.slug != org.slug {
             writes.push(Write::claim(slug_claim(org)?, "slug"));
             writes.push(Write::delete(platform::slug(&before.slug)));
@@ -121,10 +115,24 @@ impl<'a> OrganizationRepo<'a> {
         commit(self.table, writes).await
     }
 
-    /// Lists every organization, oldest first.
+    /// Lists every organization, oldest first (a Query of the platform lookup, with platform
+    /// credentials). Only organization records are listed, each under its own key: anything
+    /// else a tenant put in the lookup is left out.
     pub async fn list(&self, cursor: Option<&str>, limit: u32) -> Result<EntityPage<OrgSummary>, RepoError> {
-        let q = Query::partition(Index::Main, platform::ORGANIZATIONS).limit(limit);
-        EntityPage::decode(cursor::page(self.table, self.cursors, &q, cursor).await?)
+        let q = Query::partition(lookup::INDEX, lookup::ORGANIZATIONS).limit(limit);
+        let page = cursor::page(self.table, self.cursors, &q, cursor).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for i in page.items {
+            let key = item::key_of(&i)?;
+            if item::str_attr(&i, keys::ENTITY) != Some(Organization::TYPE) {
+                continue;
+            }
+            let org: Organization = item::from_item(i)?;
+            if key == Organization::key_of(&org.id) {
+                items.push(OrgSummary::from(&org));
+            }
+        }
+        Ok(EntityPage { items, cursor: page.cursor })
     }
 
     /// Every organization, across pages: what the scheduled jobs visit.

@@ -1,19 +1,21 @@
 //! Sign-ins that ended before their tokens did: refresh tokens exchanged for new ones (so a
 //! second use is recognised as reuse, whatever the identity provider) and revoked sign-ins (so
-//! the authorizer refuses their access tokens at once rather than when they expire). Platform
-//! items ([`platform::rotated_refresh_token`], [`platform::revoked_sign_in`]) that expire by TTL
-//! when the tokens they concern would have.
+//! the authorizer refuses their access tokens at once rather than when they expire). Both
+//! expire by TTL when the tokens they concern would have: the exchanged token is a platform item
+//! ([`platform::rotated_refresh_token`]); the revoked sign-in lives in the user's organization
+//! beside the membership ([`Membership::revoked_key`]) and in the same lookup partition, so the
+//! authorizer reads both with one Query.
 
 use chrono::{DateTime, Utc};
-use podcastflow_domain::UserId;
-use podcastflow_domain::keys::{EXPIRES_AT, platform};
+use podcastflow_domain::keys::{EXPIRES_AT, lookup, platform};
 use podcastflow_domain::user::Membership;
+use podcastflow_domain::{OrgId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::RepoError;
 use crate::condition::Condition;
-use crate::item::{self, key_of};
+use crate::item;
 use crate::table::Table;
 
 /// A refresh token that was exchanged: whose, and which sign-in it belonged to.
@@ -53,38 +55,34 @@ impl<'a> SignInRepo<'a> {
         }
     }
 
-    /// Ends a sign-in for the API: its access tokens are refused until `until`.
-    pub async fn revoke(&self, user: &UserId, origin: &str, until: DateTime<Utc>) -> Result<(), RepoError> {
+    /// Ends a sign-in of `user` of `org` for the API: its access tokens are refused until `until`.
+    pub async fn revoke(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        origin: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
         let attrs = serde_json::json!({"userId": user, "origin": origin});
-        let mut it = item::value_item(&platform::revoked_sign_in(user, origin), "revokedSignIn", &attrs)?;
+        let key = Membership::revoked_key(org, user, origin);
+        let mut it = super::lookup_item(&key, "revokedSignIn", &attrs, lookup::user(user), key.sk.clone())?;
         it.insert(EXPIRES_AT.into(), Value::from(until.timestamp()));
         self.table.put(it, Condition::Always).await?;
         Ok(())
     }
 
-    /// Whether the sign-in `origin` of `user` was revoked.
-    pub async fn is_revoked(&self, user: &UserId, origin: &str) -> Result<bool, RepoError> {
-        Ok(self.table.get(&platform::revoked_sign_in(user, origin)).await?.is_some())
-    }
-
     /// The user's membership and whether the sign-in `origin` (when the token names one) was
-    /// revoked: one read either way (a batch read of both items when there is an origin).
+    /// revoked in the membership's organization: one Query of the user's lookup partition.
     pub async fn standing(&self, user: &UserId, origin: Option<&str>) -> Result<(Option<Membership>, bool), RepoError> {
-        let membership = platform::membership(user);
-        let Some(origin) = origin else {
-            return Ok((super::get(self.table, &membership).await?, false));
-        };
-        let revoked = platform::revoked_sign_in(user, origin);
-        let items = self.table.batch_get(&[membership.clone(), revoked.clone()]).await?;
-        let mut out = (None, false);
-        for i in items {
-            let key = key_of(&i)?;
-            if key == membership {
-                out.0 = Some(item::from_item(i)?);
-            } else if key == revoked {
-                out.1 = true;
+        let found = super::lookup(self.table, &lookup::user(user)).await?;
+        let membership = super::users::one_membership(user, &found)?;
+        let revoked = match (&membership, origin) {
+            (Some(m), Some(origin)) => {
+                let key = Membership::revoked_key(&m.org_id, user, origin);
+                found.iter().any(|(_, i)| item::key_of(i).is_ok_and(|k| k == key))
             }
-        }
-        Ok(out)
+            _ => false,
+        };
+        Ok((membership, revoked))
     }
 }

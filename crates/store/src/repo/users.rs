@@ -1,14 +1,16 @@
 //! Users: the tenant record, the platform e-mail claim (sign-in lookup, uniqueness) and the
-//! membership the authorizer reads, always written together.
+//! membership the authorizer reads, always written together. The membership lives in the
+//! user's organization and is found by the user alone through a platform lookup, which trusts
+//! only the organization of its partition key (`keys::lookup`).
 
 use chrono::{DateTime, Utc};
-use podcastflow_domain::keys::{self, Index, platform};
+use podcastflow_domain::keys::{self, Index, lookup, platform};
 use podcastflow_domain::notification::digest;
-use podcastflow_domain::user::{Membership, Preferences, User, UserStatus};
+use podcastflow_domain::user::{MEMBERSHIP_SK, Membership, Preferences, User, UserStatus};
 use podcastflow_domain::{OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::{EntityPage, RepoError, Write, all_items, commit, get};
+use super::{EntityPage, RepoError, Write, all_items, commit, get, lookup_item};
 use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec};
 use crate::item::{self, Item};
@@ -35,7 +37,32 @@ pub(crate) fn claim_item(u: &User) -> Result<Item, RepoError> {
 }
 
 pub(crate) fn membership_item(u: &User, tokens_valid_after: Option<DateTime<Utc>>) -> Result<Item, RepoError> {
-    Ok(item::value_item(&platform::membership(&u.id), "membership", &u.membership(tokens_valid_after))?)
+    let key = Membership::key_of(&u.org_id, &u.id);
+    let m = u.membership(tokens_valid_after);
+    Ok(lookup_item(&key, "membership", &m, lookup::user(&u.id), MEMBERSHIP_SK.to_owned())?)
+}
+
+/// The one membership of `user` among what their lookup partition holds (`found`: items with
+/// the organization their partition key names). An entry whose attributes name another user or
+/// organization than its key is not a membership; entries of more than one organization are
+/// none at all (only a bug or an attack makes them, and neither may pick the organization).
+pub(crate) fn one_membership(user: &UserId, found: &[(OrgId, Item)]) -> Result<Option<Membership>, RepoError> {
+    let mut memberships = Vec::new();
+    for (org, i) in found {
+        if item::key_of(i)? != Membership::key_of(org, user) {
+            continue;
+        }
+        let m: Membership = item::from_item(i.clone())?;
+        if m.org_id == *org && m.user_id == *user {
+            memberships.push(m);
+        }
+    }
+    if memberships.len() > 1 {
+        let orgs: Vec<String> = memberships.iter().map(|m| m.org_id.to_string()).collect();
+        tracing::error!(%user, ?orgs, "a user's membership is claimed by more than one organization; refusing all");
+        return Ok(None);
+    }
+    Ok(memberships.pop())
 }
 
 impl<'a> UserRepo<'a> {
@@ -64,7 +91,7 @@ impl<'a> UserRepo<'a> {
             vec![
                 Write::delete(User::key_of(&user.org_id, &user.id)),
                 Write::delete(platform::email(&user.email)),
-                Write::delete(platform::membership(&user.id)),
+                Write::delete(Membership::key_of(&user.org_id, &user.id)),
             ],
         )
         .await
@@ -94,9 +121,10 @@ impl<'a> UserRepo<'a> {
         Ok(found)
     }
 
-    /// The membership the authorizer checks.
+    /// The membership the authorizer checks, found by the user alone (a Query of the user's
+    /// lookup partition, with platform credentials).
     pub async fn membership(&self, id: &UserId) -> Result<Option<Membership>, RepoError> {
-        get(self.table, &platform::membership(id)).await
+        one_membership(id, &super::lookup(self.table, &lookup::user(id)).await?)
     }
 
     /// Who holds an e-mail address (case-insensitive).
@@ -113,7 +141,8 @@ impl<'a> UserRepo<'a> {
         tokens_valid_after: Option<DateTime<Utc>>,
     ) -> Result<(), RepoError> {
         let before: User = super::require(self.table, &User::key_of(&user.org_id, &user.id)).await?;
-        let previous = self.membership(&user.id).await?.and_then(|m| m.tokens_valid_after);
+        let previous: Option<Membership> = get(self.table, &Membership::key_of(&user.org_id, &user.id)).await?;
+        let previous = previous.and_then(|m| m.tokens_valid_after);
         let mut writes =
             vec![Write::replace(user, expected)?, Write::put(membership_item(user, tokens_valid_after.or(previous))?)];
         if !before.email.eq_ignore_ascii_case(&user.email) {
@@ -123,11 +152,11 @@ impl<'a> UserRepo<'a> {
         commit(self.table, writes).await
     }
 
-    /// Refuses the user's tokens issued at or before `at` (sign-out, password reset), without
-    /// touching the user record.
-    pub async fn revoke_tokens(&self, id: &UserId, at: DateTime<Utc>) -> Result<(), RepoError> {
+    /// Refuses the tokens of `id` of `org` issued at or before `at` (sign-out, password reset),
+    /// without touching the user record.
+    pub async fn revoke_tokens(&self, org: &OrgId, id: &UserId, at: DateTime<Utc>) -> Result<(), RepoError> {
         let update = Update::new().set("tokensValidAfter", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        match self.table.update(&platform::membership(id), update, Condition::Exists).await {
+        match self.table.update(&Membership::key_of(org, id), update, Condition::Exists).await {
             Ok(_) => Ok(()),
             Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound),
             Err(e) => Err(e.into()),
