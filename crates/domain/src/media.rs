@@ -119,9 +119,14 @@ pub fn check_upload(entity_type: EntityKind, file_name: &str, content_type: &str
 }
 
 impl Media {
+    /// The S3 key prefix of an organization's files.
+    pub fn s3_prefix(org: &OrgId) -> String {
+        format!("media/{org}/")
+    }
+
     /// The object key of a file.
     pub fn object_key_of(org: &OrgId, entity: &EntityRef, id: &MediaId, file_name: &str) -> String {
-        format!("media/{org}/{}/{}/{id}/{file_name}", entity.kind, entity.id)
+        format!("{}{}/{}/{id}/{file_name}", Self::s3_prefix(org), entity.kind, entity.id)
     }
 
     /// The record's key.

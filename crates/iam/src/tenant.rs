@@ -7,7 +7,9 @@
 //! API-key grants live in their organization's partition (`keys::lookup`).
 
 use podcastflow_domain::OrgId;
+use podcastflow_domain::backup::Backup;
 use podcastflow_domain::keys::tenant_prefix;
+use podcastflow_domain::media::Media;
 use serde_json::json;
 use thiserror::Error;
 
@@ -38,6 +40,15 @@ pub const TENANT_ACTIONS: [&str; 8] = [
 /// delete them (inside the transaction that needs them), never read, update or query them, so
 /// no tenant learns who holds an address or a slug.
 pub const CLAIM_ACTIONS: [&str; 2] = ["dynamodb:PutItem", "dynamodb:DeleteItem"];
+
+/// What a tenant session may do with its organization's objects: read, write (a multipart
+/// upload is PutObject throughout) and delete them, and abort its uploads. Never list a bucket.
+pub const OBJECT_ACTIONS: [&str; 4] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"];
+
+/// The key prefixes an organization owns in the buckets: its backups and its media files.
+pub fn object_prefixes(org: &OrgId) -> [String; 2] {
+    [Backup::s3_prefix(org), Media::s3_prefix(org)]
+}
 
 /// Actions that ignore key conditions; denied to tenant sessions outright.
 pub const UNSCOPED_ACTIONS: [&str; 5] = [
@@ -98,6 +109,9 @@ pub fn session_policy(table_arn: &str, org: &OrgId, claims: &[String]) -> Policy
             }
         }));
     }
+    // Any bucket's: the role's own policy names the buckets, the session names the organization.
+    let objects: Vec<String> = object_prefixes(org).iter().map(|p| format!("arn:*:s3:::*/{p}*")).collect();
+    statements.push(json!({"Sid": "TenantObjects", "Effect": "Allow", "Action": OBJECT_ACTIONS, "Resource": objects}));
     let doc = json!({ "Version": "2012-10-17", "Statement": statements });
     // The document is built from constants and checked ids; it always parses.
     Policy::from_json(&doc).unwrap_or(Policy { version: "2012-10-17".into(), statement: Vec::new() })
@@ -112,6 +126,11 @@ pub fn dynamodb_request(action: &str, table_arn: &str, index: Option<&str>, keys
     };
     let r = Request::new(format!("dynamodb:{action}"), resource);
     if keys.is_empty() { r } else { r.with(LEADING_KEYS, keys.iter().copied()) }
+}
+
+/// The request IAM authorizes for an S3 call: `action` on the object `key` of `bucket`.
+pub fn s3_request(action: &str, bucket: &str, key: &str) -> Request {
+    Request::new(format!("s3:{action}"), format!("arn:aws:s3:::{bucket}/{key}"))
 }
 
 /// The request of a session tagged for `org` (the tag is how the role's policy knows the tenant).
@@ -153,6 +172,27 @@ mod tests {
         assert_eq!(decide("Scan", None, &[]), Decision::ImplicitlyDenied);
         assert_eq!(decide("PartiQLSelect", None, &[&own]), Decision::ImplicitlyDenied);
         assert_eq!(decide("GetItem", None, &[]), Decision::ImplicitlyDenied);
+    }
+
+    #[test]
+    fn a_session_reaches_only_its_own_organizations_objects() {
+        let (a, b) = (OrgId::new(), OrgId::new());
+        let policy = session_policy(TABLE, &a, &[]);
+        let decide = |action: &str, key: &str| {
+            evaluate(std::slice::from_ref(&policy), None, &s3_request(action, "any-bucket", key)).unwrap()
+        };
+        for prefix in object_prefixes(&a) {
+            for action in OBJECT_ACTIONS {
+                assert_eq!(decide(action.trim_start_matches("s3:"), &format!("{prefix}x/y")), Decision::Allowed);
+            }
+            assert_eq!(decide("ListBucket", &prefix), Decision::ImplicitlyDenied);
+        }
+        for prefix in object_prefixes(&b) {
+            assert_eq!(decide("GetObject", &format!("{prefix}x")), Decision::ImplicitlyDenied);
+        }
+        for key in ["health/probe", &format!("backups/{a}"), &format!("backups/{a}X/x")] {
+            assert_eq!(decide("GetObject", key), Decision::ImplicitlyDenied, "{key}");
+        }
     }
 
     #[test]

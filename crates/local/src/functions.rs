@@ -87,11 +87,13 @@ impl Dependencies for LocalDependencies<'_> {
         Ok(self.services.usage.clone())
     }
 
+    /// The bucket with the function's own key, held to its role's policies.
     async fn objects(&self, bucket: Bucket) -> Result<Objects, Error> {
-        Ok(match bucket {
-            Bucket::Backups => self.services.backups.clone(),
-            Bucket::Media => self.services.media.clone(),
-        })
+        let bucket = match bucket {
+            Bucket::Backups => &self.services.backups,
+            Bucket::Media => &self.services.media,
+        };
+        Ok(self.services.bucket_of(self.function, bucket)?)
     }
 
     async fn verifier(&self) -> Result<Arc<TokenVerifier>, Error> {

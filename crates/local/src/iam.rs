@@ -17,7 +17,9 @@ use podcastflow_platform::tenancy::{ScopedTables, Session, SessionSource, Tenant
 use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update, item};
 use serde_yaml_ng::Value;
 
+use crate::s3::{Grants, S3Principals};
 use crate::template::TemplateError;
+use podcastflow_objects::Credentials;
 
 /// The ARN template.yaml's `Table` resolves to locally (in policies and `TABLE_ARN`).
 pub const TABLE_ARN: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/podcastflow-local";
@@ -52,8 +54,9 @@ impl Access {
             .get("Resources")
             .and_then(Value::as_mapping)
             .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
+        let names = Names::of(resources);
         let policy = |id: &str, v: &Value| {
-            Policy::from_json(&resolve(v)).map_err(|e| TemplateError::Shape(format!("{id}: a policy: {e}")))
+            Policy::from_json(&resolve(v, &names)).map_err(|e| TemplateError::Shape(format!("{id}: a policy: {e}")))
         };
         let globals = doc.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Environment"));
         let globals = globals.and_then(|e| e.get("Variables"));
@@ -88,7 +91,11 @@ impl Access {
                 {
                     f.role.push(policy(id, doc)?);
                 }
-                // SAM policy templates and AWS managed policies grant nothing on the table.
+                // SAM's bucket templates expand to statements; its other templates and AWS
+                // managed policies grant nothing on the table or the buckets.
+                if let Some(doc) = sam_bucket_policy(entry, &names) {
+                    f.role.push(Policy::from_json(&doc).map_err(|e| TemplateError::Shape(format!("{id}: {e}")))?);
+                }
             }
             let env = props.and_then(|p| p.get("Environment")).and_then(|e| e.get("Variables"));
             let var = |name: &str| env.and_then(|e| e.get(name)).or_else(|| globals.and_then(|g| g.get(name)));
@@ -103,8 +110,14 @@ impl Access {
     }
 
     /// `function`'s role as a table guard on `table`, and its tenant sessions (none: it has no
-    /// tenant role, and every organization's table is its own role's).
-    pub fn tables_of(&self, function: &str, table: Arc<dyn Table>) -> (Arc<dyn Table>, Arc<dyn TenantTables>) {
+    /// tenant role, and every organization's table is its own role's), whose credentials the
+    /// S3 endpoint knows from `principals`.
+    pub fn tables_of(
+        &self,
+        function: &str,
+        table: Arc<dyn Table>,
+        principals: &Arc<S3Principals>,
+    ) -> (Arc<dyn Table>, Arc<dyn TenantTables>) {
         let f = self.functions.get(function).cloned().unwrap_or_default();
         let own: Arc<dyn Table> = Arc::new(GuardedTable {
             inner: table.clone(),
@@ -119,44 +132,80 @@ impl Access {
                 role: Arc::new(self.tenant_role.clone()),
                 platform,
                 function: function.to_owned(),
+                principals: principals.clone(),
             })),
             None => Arc::new(podcastflow_platform::tenancy::SharedTables(own.clone())),
         };
         (own, tenants)
     }
+
+    /// What `function`'s own role may do in the buckets, for its own S3 key.
+    pub fn bucket_grants_of(&self, function: &str) -> Grants {
+        let f = self.functions.get(function).cloned().unwrap_or_default();
+        Grants { identity: Arc::new(f.role), session: None, context: BTreeMap::new() }
+    }
+}
+
+/// The template's buckets by logical id, with their local names (`BucketName` resolved).
+#[derive(Debug, Clone, Default)]
+struct Names {
+    buckets: BTreeMap<String, String>,
+}
+
+impl Names {
+    fn of(resources: &serde_yaml_ng::Mapping) -> Self {
+        let mut names = Names::default();
+        for (id, res) in resources {
+            let Some(id) = id.as_str() else { continue };
+            if res.get("Type").and_then(Value::as_str) == Some("AWS::S3::Bucket") {
+                let name = match res.get("Properties").and_then(|p| p.get("BucketName")) {
+                    Some(v) => resolve(v, &Names::default()).as_str().unwrap_or(id).to_owned(),
+                    None => id.to_ascii_lowercase(),
+                };
+                names.buckets.insert(id.to_owned(), name);
+            }
+        }
+        names
+    }
+
+    fn arn_of(&self, logical_id: &str) -> String {
+        match (logical_id, self.buckets.get(logical_id)) {
+            ("Table", _) => TABLE_ARN.to_owned(),
+            (_, Some(bucket)) => format!("arn:aws:s3:::{bucket}"),
+            (other, None) => format!("arn:aws:local:us-east-1:000000000000:{other}"),
+        }
+    }
+
+    fn ref_of(&self, logical_id: &str) -> String {
+        self.buckets.get(logical_id).cloned().unwrap_or_else(|| logical_id.to_owned())
+    }
 }
 
 /// A YAML policy document as JSON, intrinsic functions resolved to local names.
-fn resolve(v: &Value) -> serde_json::Value {
+fn resolve(v: &Value, names: &Names) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
         Value::Number(n) => serde_json::to_value(n).unwrap_or(serde_json::Value::Null),
         Value::String(s) => s.clone().into(),
-        Value::Sequence(s) => s.iter().map(resolve).collect(),
+        Value::Sequence(s) => s.iter().map(|v| resolve(v, names)).collect(),
         Value::Mapping(m) => m
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), resolve(v))))
+            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), resolve(v, names))))
             .collect::<serde_json::Map<_, _>>()
             .into(),
         Value::Tagged(t) => match &t.value {
-            Value::String(s) if t.tag == "GetAtt" => arn_of(s.trim_end_matches(".Arn")).into(),
-            Value::String(s) if t.tag == "Ref" => s.clone().into(),
-            Value::String(s) if t.tag == "Sub" => substitute(s).into(),
+            Value::String(s) if t.tag == "GetAtt" => names.arn_of(s.trim_end_matches(".Arn")).into(),
+            Value::String(s) if t.tag == "Ref" => names.ref_of(s).into(),
+            Value::String(s) if t.tag == "Sub" => substitute(s, names).into(),
             _ => serde_json::Value::Null,
         },
     }
 }
 
-fn arn_of(logical_id: &str) -> String {
-    match logical_id {
-        "Table" => TABLE_ARN.to_owned(),
-        other => format!("arn:aws:local:us-east-1:000000000000:{other}"),
-    }
-}
-
-/// `!Sub` locally: `${X.Arn}` and `${X}` by logical id, pseudo parameters by fixed values.
-fn substitute(s: &str) -> String {
+/// `!Sub` locally: `${X.Arn}` and `${X}` by logical id, pseudo parameters by fixed values,
+/// `${!x}` as the literal `${x}` (a policy variable).
+fn substitute(s: &str, names: &Names) -> String {
     let mut out = String::new();
     let mut rest = s;
     while let Some(start) = rest.find("${") {
@@ -169,13 +218,34 @@ fn substitute(s: &str) -> String {
             "AWS::AccountId" => "000000000000".to_owned(),
             "AWS::StackName" => "podcastflow-local".to_owned(),
             "Stage" => "local".to_owned(),
-            n if n.ends_with(".Arn") => arn_of(n.trim_end_matches(".Arn")),
-            n => n.to_owned(),
+            n if n.starts_with('!') => format!("${{{}}}", &n[1..]),
+            n if n.ends_with(".Arn") => names.arn_of(n.trim_end_matches(".Arn")),
+            n => names.ref_of(n),
         });
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
     out
+}
+
+/// The statements of the SAM policy templates for buckets (`S3ReadPolicy`, `S3CrudPolicy`), as
+/// SAM expands them, so a function granted one locally is granted what it would be in AWS.
+fn sam_bucket_policy(entry: &Value, names: &Names) -> Option<serde_json::Value> {
+    let (template, args) = entry.as_mapping()?.iter().next()?;
+    let read = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObjectVersion"];
+    let crud = ["s3:PutObject", "s3:DeleteObject", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"];
+    let actions: Vec<&str> = match template.as_str()? {
+        "S3ReadPolicy" => read.to_vec(),
+        "S3CrudPolicy" => read.iter().chain(crud.iter()).copied().collect(),
+        _ => return None,
+    };
+    let bucket = resolve(args.get("BucketName")?, names);
+    let bucket = bucket.as_str()?;
+    Some(serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions,
+            "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]
+    }))
 }
 
 /// Opens local tenant sessions: the tenant data role's policies with the session policy the
@@ -185,20 +255,31 @@ struct LocalSessions {
     role: Arc<Vec<Policy>>,
     platform: Vec<String>,
     function: String,
+    principals: Arc<S3Principals>,
 }
 
 #[async_trait]
 impl SessionSource for LocalSessions {
     async fn open(&self, org: &OrgId) -> Result<Session, StoreError> {
         let context = BTreeMap::from([(format!("aws:PrincipalTag/{ORG_TAG}"), vec![org.to_string()])]);
+        let who = format!("{}'s session for {org}", self.function);
+        let policy = session_policy(TABLE_ARN, org, &self.platform);
+        let expires_at = SystemTime::now() + Duration::from_secs(3600);
+        let grants = Grants { identity: self.role.clone(), session: Some(policy.clone()), context: context.clone() };
+        let key = self
+            .principals
+            .register(who.clone(), grants, Some(expires_at))
+            .map_err(|e| StoreError::Unavailable(format!("tenant credentials: {e}")))?;
+        let credentials =
+            Credentials::new(key.access_key_id, key.secret_access_key, None, Some(expires_at), "local-tenant-session");
         let table = GuardedTable {
             inner: self.table.clone(),
             identity: self.role.clone(),
-            session: Some(session_policy(TABLE_ARN, org, &self.platform)),
+            session: Some(policy),
             context,
-            who: format!("{}'s session for {org}", self.function),
+            who,
         };
-        Ok(Session { table: Arc::new(table), expires_at: SystemTime::now() + Duration::from_secs(3600) })
+        Ok(Session { table: Arc::new(table), credentials, expires_at })
     }
 }
 

@@ -10,7 +10,7 @@ use podcastflow_identity::provisioning::{ProvisionError, ensure_master};
 use podcastflow_identity::tokens::SigningKey;
 use podcastflow_identity::{HttpKeySource, Identity, TokenVerifier};
 use podcastflow_mail::Outbox;
-use podcastflow_objects::Objects;
+use podcastflow_objects::{Credentials, Objects};
 use podcastflow_platform::AppContext;
 use podcastflow_platform::ratelimit::RateLimits;
 use podcastflow_platform::telemetry::{MetricsRegistry, Telemetry};
@@ -21,6 +21,7 @@ use thiserror::Error;
 
 use crate::credentials::LocalCredentials;
 use crate::iam::Access;
+use crate::s3::S3Principals;
 use crate::usage::{INTERACTIVE_KEY, LocalUsageKeys, UsagePlans};
 use podcastflow_usage::UsageKeys;
 
@@ -79,8 +80,10 @@ pub struct Services {
     pub media: Objects,
     /// The metrics of every function of the stack (CloudWatch's part locally).
     pub metrics: Arc<MetricsRegistry>,
-    /// What template.yaml's IAM grants each function, enforced on its table calls.
+    /// What template.yaml's IAM grants each function, enforced on its table and bucket calls.
     pub access: Arc<Access>,
+    /// The S3 endpoint's access keys.
+    pub principals: Arc<S3Principals>,
     /// API keys registered with the usage plans, as aws-sdk-apigateway does in AWS.
     pub usage: Arc<dyn UsageKeys>,
     /// The value of the template's key for people ([`INTERACTIVE_KEY`]), which the authorizer
@@ -100,8 +103,10 @@ pub struct LocalAws<'a> {
     pub media_bucket: &'a str,
     /// The region the calls are signed for.
     pub region: &'a str,
-    /// The key they are signed with.
+    /// The key they are signed with (the operator's).
     pub credentials: &'a LocalCredentials,
+    /// The access keys the S3 endpoint accepts: the functions' own and their tenant sessions'.
+    pub principals: &'a Arc<S3Principals>,
     /// API Gateway's usage plans (the gateway meters with them; users registers API keys).
     pub usage: &'a Arc<UsagePlans>,
 }
@@ -182,6 +187,7 @@ impl Services {
             media,
             metrics,
             access,
+            principals: aws.principals.clone(),
             usage,
             interactive_usage_key,
         })
@@ -190,10 +196,20 @@ impl Services {
     /// The context `function` runs with: the stack's table as template.yaml's IAM lets that
     /// function reach it (its role's own calls, its tenant sessions), checked on every call.
     pub fn ctx_of(&self, function: &str) -> AppContext {
-        let (table, tenants) = self.access.tables_of(function, self.ctx.table.clone());
+        let (table, tenants) = self.access.tables_of(function, self.ctx.table.clone(), &self.principals);
         let mut ctx = self.ctx.clone().with_tenants(tenants);
         ctx.table = table;
         ctx
+    }
+
+    /// `bucket` as `function`'s own role reaches it: a key of its own, held to its role's
+    /// policies by the S3 endpoint (each organization's objects it reaches through that
+    /// organization's session instead).
+    pub fn bucket_of(&self, function: &str, bucket: &Objects) -> Result<Objects, ServicesError> {
+        let who = format!("{function}'s role");
+        let key = self.principals.register(who, self.access.bucket_grants_of(function), None)?;
+        let credentials = Credentials::new(key.access_key_id, key.secret_access_key, None, None, "local-function");
+        Ok(bucket.with_credentials(credentials))
     }
 
     /// Creates the platform operator on first start: e-mail and password from the environment,

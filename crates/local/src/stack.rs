@@ -281,6 +281,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let backups_bucket = bucket("BackupsBucket", "podcastflow-local-backups");
     let media_bucket = bucket("MediaBucket", "podcastflow-local-media");
     let usage = Arc::new(UsagePlans::new(&template, Some(config.data_dir.join("usage-keys.json")))?);
+    let principals = Arc::new(s3::S3Principals::new(&credentials));
     let aws = LocalAws {
         connections: &connections_endpoint,
         s3: &s3_endpoint,
@@ -288,6 +289,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         media_bucket: &media_bucket,
         region: &config.region,
         credentials: &credentials,
+        principals: &principals,
         usage: &usage,
     };
     let services = Services::open(&config.data_dir, &api, &aws, &config.ops)?;
@@ -371,7 +373,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let mut tasks = vec![
         serve_http(listener, app, stopped.clone(), "REST gateway"),
         serve_http(ws_listener, websocket::router(ws_gateway), stopped.clone(), "WebSocket gateway"),
-        s3::serve(s3_root, &credentials, s3_listener, stopped.clone())?,
+        s3::serve(s3_root, principals.clone(), s3_listener, stopped.clone())?,
         spawn_ttl_sweeper(table.clone(), stopped.clone()),
     ];
     let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);

@@ -1,9 +1,12 @@
 //! Object storage for backups and media: one bucket through aws-sdk-s3. The local stack serves
-//! the S3 API itself (SigV4 and all), so the same code runs in AWS and locally.
+//! the S3 API itself (SigV4 and all), so the same code runs in AWS and locally. An
+//! organization's objects are reached with its tenant session's credentials
+//! ([`Objects::with_credentials`]), which IAM confines to its prefixes.
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+pub use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -79,6 +82,13 @@ impl Objects {
             .credentials_provider(creds)
             .build();
         Self::new(aws_sdk_s3::Client::from_conf(config), bucket)
+    }
+
+    /// The same bucket reached with other credentials (an organization's tenant session, whose
+    /// policy confines it to that organization's prefixes), sharing this client's connections.
+    pub fn with_credentials(&self, credentials: Credentials) -> Self {
+        let config = self.client.config().to_builder().credentials_provider(credentials).build();
+        Self { client: aws_sdk_s3::Client::from_conf(config), bucket: self.bucket.clone() }
     }
 
     /// The bucket's name.

@@ -67,6 +67,16 @@ impl AppContext {
         self.tenants.for_org(org)
     }
 
+    /// `bucket` as `org`'s tenant session reaches it: confined by IAM to that organization's
+    /// prefixes (`backups/<org>/`, `media/<org>/`).
+    pub async fn objects(
+        &self,
+        bucket: &podcastflow_objects::Objects,
+        org: &podcastflow_domain::OrgId,
+    ) -> Result<podcastflow_objects::Objects, podcastflow_objects::ObjectError> {
+        self.tenants.objects(bucket, org).await
+    }
+
     /// The same context reporting to `telemetry`.
     pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
         self.telemetry = Arc::new(telemetry);

@@ -210,11 +210,12 @@ pub async fn run_with(
     let Some(b) = claimed else { return Ok(()) };
     let key = Backup::data_key(&org, &id);
     let mut progress = Progress { t: &t, backup: b };
-    let step = export_items(&t, &app.objects, &key, &mut progress, from, deadline, part_size).await;
+    let objects = app.ctx.objects(&app.objects, &org).await?;
+    let step = export_items(&t, &objects, &key, &mut progress, from, deadline, part_size).await;
     let step = match step {
         Ok(Step::Done(x)) => {
             let json = serde_json::to_vec_pretty(&manifest(org, id, &x)).map_err(|e| JobError::Data(e.to_string()))?;
-            let put = app.objects.put(&Backup::manifest_key(&org, &id), json, "application/json").await;
+            let put = objects.put(&Backup::manifest_key(&org, &id), json, "application/json").await;
             put.map(|()| Step::Done(x)).map_err(JobError::from)
         }
         other => other,

@@ -141,8 +141,9 @@ pub async fn handle_schedule(app: &BackupJobApp, event: LambdaEvent<Value>) -> R
 
 /// Deletes a removed backup's objects (missing ones are fine: a failed export left none).
 async fn delete_objects(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), JobError> {
-    app.objects.delete(&Backup::data_key(&org, &id)).await?;
-    app.objects.delete(&Backup::manifest_key(&org, &id)).await?;
+    let objects = app.ctx.objects(&app.objects, &org).await?;
+    objects.delete(&Backup::data_key(&org, &id)).await?;
+    objects.delete(&Backup::manifest_key(&org, &id)).await?;
     tracing::info!(%org, backup = %id, "backup objects deleted");
     Ok(())
 }

@@ -66,13 +66,14 @@ struct Outcome {
 
 async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Restore) -> Result<Outcome, JobError> {
     let org = *t.org();
-    let manifest: Manifest = serde_json::from_slice(&app.objects.read_all(&Backup::manifest_key(&org, &b.id)).await?)
+    let objects = app.ctx.objects(&app.objects, &org).await?;
+    let manifest: Manifest = serde_json::from_slice(&objects.read_all(&Backup::manifest_key(&org, &b.id)).await?)
         .map_err(|e| refused(format!("the manifest does not parse: {e}")))?;
     if manifest.org_id != org || manifest.backup_id != b.id {
         return Err(refused("the manifest belongs to another backup"));
     }
     let data = Backup::data_key(&org, &b.id);
-    let (sha, size) = checksum(&app.objects, &data).await?;
+    let (sha, size) = checksum(&objects, &data).await?;
     if Some(&sha) != b.sha256.as_ref() || sha != manifest.sha256 || size != manifest.size_bytes {
         return Err(refused("the backup file does not match its checksum; it was changed after the backup"));
     }
@@ -85,7 +86,7 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
     let prefix = tenant_prefix(&org);
     let mut out = Outcome::default();
     let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
-    let mut lines = LineReader::open(&app.objects, &data).await?;
+    let mut lines = LineReader::open(&objects, &data).await?;
     while let Some(line) = lines.next_line().await? {
         let item: Item =
             serde_json::from_slice(&line).map_err(|e| refused(format!("a line of the backup does not parse: {e}")))?;

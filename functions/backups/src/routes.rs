@@ -96,7 +96,9 @@ impl BackupsApp {
                 format!("the backup is {:?}; only a completed backup downloads", b.status).to_lowercase(),
             ));
         }
-        let url = self.objects.presign_get(&Backup::data_key(&p.org_id, &b.id), DOWNLOAD_TTL).await.map_err(outage)?;
+        // Signed with the organization's session, which IAM confines to its own backups.
+        let bucket = self.ctx.objects(&self.objects, &p.org_id).await.map_err(outage)?;
+        let url = bucket.presign_get(&Backup::data_key(&p.org_id, &b.id), DOWNLOAD_TTL).await.map_err(outage)?;
         let expires_at = Utc::now() + chrono::Duration::seconds(DOWNLOAD_TTL.as_secs() as i64);
         Ok(json(StatusCode::OK, &j!({"url": url, "expiresAt": expires_at, "sha256": b.sha256}), rid))
     }

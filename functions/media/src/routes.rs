@@ -10,6 +10,7 @@ use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::permissions::Action;
 use podcastflow_domain::visibility::EntityKind;
 use podcastflow_domain::{MediaId, Principal, Stamp};
+use podcastflow_objects::Objects;
 use podcastflow_platform::visibility::{Facts, Needs};
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, RoutePath, created, json, json_body, json_with_etag, no_content,
@@ -55,6 +56,12 @@ fn seconds(d: Duration) -> chrono::Duration {
 }
 
 impl MediaApp {
+    /// The bucket as the file's organization's session reaches it: IAM confines it to that
+    /// organization's prefix, so a presigned URL cannot name another's file.
+    async fn bucket(&self, m: &Media) -> Result<Objects, Failure> {
+        self.ctx.objects(&self.objects, &m.org_id).await.map_err(outage)
+    }
+
     /// 404 unless `p` may take the read (`write` false) or change action on `e`.
     async fn check(t: &TenantTable, p: &Principal, e: &EntityRef, write: bool) -> Result<(), Failure> {
         let (read, change) = actions(e.kind).ok_or_else(not_found)?;
@@ -100,7 +107,12 @@ impl MediaApp {
             confirmed_at: None,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };
-        let url = self.objects.presign_put(&m.object_key, &m.content_type, m.size, UPLOAD_TTL).await.map_err(outage)?;
+        let url = self
+            .bucket(&m)
+            .await?
+            .presign_put(&m.object_key, &m.content_type, m.size, UPLOAD_TTL)
+            .await
+            .map_err(outage)?;
         MediaRepo::new(&t).create(&m).await?;
         let upload = j!({"url": url, "method": "PUT", "headers": {"content-type": m.content_type,
             "content-length": m.size.to_string()}, "expiresAt": Utc::now() + seconds(UPLOAD_TTL)});
@@ -115,7 +127,7 @@ impl MediaApp {
         if m.status == MediaStatus::Ready {
             return Ok(json_with_etag(StatusCode::OK, &m, m.stamp.version, rid));
         }
-        match self.objects.size(&m.object_key).await.map_err(outage)? {
+        match self.bucket(&m).await?.size(&m.object_key).await.map_err(outage)? {
             None => Err(Problem::new("not-uploaded", StatusCode::CONFLICT, "Not uploaded")
                 .detail("nothing was uploaded to the URL yet; PUT the file first")
                 .into()),
@@ -143,7 +155,7 @@ impl MediaApp {
                 .detail("the upload was not confirmed")
                 .into());
         }
-        let url = self.objects.presign_get(&m.object_key, DOWNLOAD_TTL).await.map_err(outage)?;
+        let url = self.bucket(&m).await?.presign_get(&m.object_key, DOWNLOAD_TTL).await.map_err(outage)?;
         Ok(json(StatusCode::OK, &j!({"url": url, "expiresAt": Utc::now() + seconds(DOWNLOAD_TTL)}), rid))
     }
 
@@ -173,7 +185,7 @@ impl MediaApp {
         let t = self.ctx.tenant(&p, req);
         let m = Self::find(&t, id).await?;
         Self::check(&t, &p, &m.entity, true).await?;
-        self.objects.delete(&m.object_key).await.map_err(outage)?;
+        self.bucket(&m).await?.delete(&m.object_key).await.map_err(outage)?;
         MediaRepo::new(&t).delete(&m.id, m.stamp.version).await?;
         Ok(no_content(rid))
     }

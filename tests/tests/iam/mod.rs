@@ -4,12 +4,16 @@
 //! own role reaches any tenant's items; nothing is granted on `*` outside the documented
 //! exceptions; every table grant is bounded by `dynamodb:LeadingKeys` with its Null check.
 
+use podcastflow_domain::backup::Backup;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::keys::{idempotency, lookup, org_pk, platform, tenant_index_pk};
+use podcastflow_domain::media::Media;
 use podcastflow_domain::user::User;
-use podcastflow_domain::{CampaignId, OrgId, UserId};
+use podcastflow_domain::{BackupId, CampaignId, OrgId, UserId};
 use podcastflow_iam::policy::{Effect, OneOrMany, Request, Statement};
-use podcastflow_iam::tenant::{TENANT_ACTIONS, UNSCOPED_ACTIONS, as_tenant, dynamodb_request, session_policy};
+use podcastflow_iam::tenant::{
+    OBJECT_ACTIONS, TENANT_ACTIONS, UNSCOPED_ACTIONS, as_tenant, dynamodb_request, s3_request, session_policy,
+};
 use podcastflow_iam::{Decision, Policy, evaluate};
 use podcastflow_local::iam::{Access, TABLE_ARN};
 use podcastflow_local::template::BUNDLED;
@@ -206,6 +210,70 @@ fn no_functions_own_role_reaches_any_tenants_items() {
             assert_ne!(evaluate(&f.role, None, &r).unwrap(), Decision::Allowed, "{function}'s role may {action}");
         }
     }
+}
+
+/// The local names of template.yaml's buckets: (backups, media).
+fn buckets() -> (String, String) {
+    let t = podcastflow_local::template::Template::parse(BUNDLED).expect("the template parses");
+    let name = |id: &str| t.buckets.iter().find(|(b, _)| b == id).map(|(_, n)| n.clone()).expect("the bucket");
+    (name("BackupsBucket"), name("MediaBucket"))
+}
+
+#[test]
+fn a_tenant_session_reaches_its_own_organizations_objects_and_no_function_role_reaches_any() {
+    let access = access();
+    let (backups, media) = buckets();
+    let (a, b) = (OrgId::new(), OrgId::new());
+    let objects_of = |org: &OrgId| {
+        vec![
+            (backups.clone(), Backup::data_key(org, &BackupId::new())),
+            (backups.clone(), Backup::manifest_key(org, &BackupId::new())),
+            (media.clone(), format!("{}show/x/m/file.mp3", Media::s3_prefix(org))),
+        ]
+    };
+    for (function, f) in &access.functions {
+        let Some(claims) = &f.tenant_platform_keys else { continue };
+        let session = session_policy(TABLE_ARN, &a, claims);
+        let decide = |action: &str, bucket: &str, key: &str| {
+            let r = as_tenant(s3_request(action, bucket, key), &a);
+            evaluate(&access.tenant_role, Some(&session), &r).unwrap()
+        };
+        for (bucket, key) in objects_of(&a) {
+            for action in OBJECT_ACTIONS {
+                let action = action.trim_start_matches("s3:");
+                assert_eq!(decide(action, &bucket, &key), Decision::Allowed, "{function}: {action} its own {key}");
+            }
+        }
+        for (bucket, key) in objects_of(&b) {
+            for action in OBJECT_ACTIONS {
+                let action = action.trim_start_matches("s3:");
+                assert_ne!(decide(action, &bucket, &key), Decision::Allowed, "{function}: {action} B's {key}");
+            }
+        }
+        // Not another bucket's same prefix, nor the health probe, nor a listing.
+        let own = Backup::data_key(&a, &BackupId::new());
+        assert_ne!(decide("GetObject", &media, &own), Decision::Allowed, "backups' prefix in the media bucket");
+        assert_ne!(decide("GetObject", &backups, "health/probe"), Decision::Allowed);
+        assert_ne!(decide("ListBucket", &backups, ""), Decision::Allowed);
+        // An untagged session of the role reaches no organization's objects.
+        let untagged = s3_request("GetObject", &backups, &own);
+        assert_ne!(evaluate(&access.tenant_role, Some(&session), &untagged).unwrap(), Decision::Allowed);
+    }
+    for (function, f) in &access.functions {
+        for org in [&a, &b] {
+            for (bucket, key) in objects_of(org) {
+                for action in ["GetObject", "PutObject", "DeleteObject"] {
+                    let r = s3_request(action, &bucket, &key);
+                    assert_ne!(evaluate(&f.role, None, &r).unwrap(), Decision::Allowed, "{function}'s role: {key}");
+                }
+            }
+        }
+    }
+    let monitoring = &access.functions["MonitoringFunction"].role;
+    assert_eq!(
+        evaluate(monitoring, None, &s3_request("GetObject", &backups, "health/probe")).unwrap(),
+        Decision::Allowed
+    );
 }
 
 #[test]

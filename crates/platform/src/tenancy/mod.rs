@@ -4,7 +4,8 @@
 //! any key outside `ORG#<orgId>#`. The `TenantTable` prefix check is the first fence, IAM the
 //! second: a handler bug that slips past one still meets the other. Sessions are opened on first
 //! use and kept per organization until shortly before they expire, so a warm function pays one
-//! `AssumeRole` per tenant per hour. Locally every organization shares the function's table.
+//! `AssumeRole` per tenant per 40 minutes. The same session's credentials reach the buckets
+//! ([`TenantTables::objects`]), where the role allows only that organization's prefixes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,19 +14,27 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use podcastflow_domain::OrgId;
 use podcastflow_domain::keys::Key;
+use podcastflow_objects::{Credentials, ObjectError, Objects};
 use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
 
 mod sts;
 pub use sts::StsSessions;
 
-/// Tables confined to one organization each.
+/// Tables (and buckets) confined to one organization each.
+#[async_trait]
 pub trait TenantTables: Send + Sync {
     /// The table `org`'s requests use. Cheap: sessions are opened lazily, on the first call.
     fn for_org(&self, org: &OrgId) -> Arc<dyn Table>;
+
+    /// `bucket` as `org`'s session reaches it. Without sessions (tests, a function deployed
+    /// without a tenant role), the bucket as the function reaches it.
+    async fn objects(&self, bucket: &Objects, _org: &OrgId) -> Result<Objects, ObjectError> {
+        Ok(bucket.clone())
+    }
 }
 
-/// Every organization on one table: the local stack (the embedded store has no IAM) and functions
-/// deployed without a tenant role.
+/// Every organization on one table, and the buckets with the function's own credentials:
+/// tests, and functions deployed without a tenant role.
 pub struct SharedTables(pub Arc<dyn Table>);
 
 impl TenantTables for SharedTables {
@@ -34,10 +43,12 @@ impl TenantTables for SharedTables {
     }
 }
 
-/// An open tenant session: its table and when its credentials expire.
+/// An open tenant session: its table, its credentials (for the buckets) and when they expire.
 pub struct Session {
     /// The table reached with the session's credentials.
     pub table: Arc<dyn Table>,
+    /// The session's credentials.
+    pub credentials: Credentials,
     /// When the credentials stop working.
     pub expires_at: SystemTime,
 }
@@ -50,13 +61,22 @@ pub trait SessionSource: Send + Sync {
 }
 
 /// How long before expiry a cached session is replaced, so no call starts on credentials that
-/// run out mid-flight.
-const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// run out mid-flight, and every presigned URL (media uploads last 15 minutes), which dies with
+/// the credentials that signed it, lives its whole time.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(20 * 60);
 
 /// Beyond this many organizations seen by one instance, expired sessions are dropped on insert.
 const PRUNE_ABOVE: usize = 512;
 
-type Slot = Arc<tokio::sync::Mutex<Option<(Arc<dyn Table>, SystemTime)>>>;
+type Slot = Arc<tokio::sync::Mutex<Option<Current>>>;
+
+/// The session an organization's calls use now.
+#[derive(Clone)]
+struct Current {
+    table: Arc<dyn Table>,
+    credentials: Credentials,
+    expires_at: SystemTime,
+}
 
 /// Sessions per organization, opened by a [`SessionSource`] and cached until near expiry.
 pub struct ScopedTables {
@@ -75,9 +95,15 @@ impl ScopedTables {
     }
 }
 
+#[async_trait]
 impl TenantTables for ScopedTables {
     fn for_org(&self, org: &OrgId) -> Arc<dyn Table> {
         Arc::new(ScopedTable { sessions: self.inner.clone(), org: *org })
+    }
+
+    async fn objects(&self, bucket: &Objects, org: &OrgId) -> Result<Objects, ObjectError> {
+        let current = self.inner.current(org).await.map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        Ok(bucket.with_credentials(current.credentials))
     }
 }
 
@@ -87,24 +113,30 @@ impl Sessions {
         let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !slots.contains_key(org) && slots.len() >= PRUNE_ABOVE {
             let now = SystemTime::now();
-            slots.retain(|_, s| s.try_lock().map(|g| g.as_ref().is_some_and(|(_, exp)| *exp > now)).unwrap_or(true));
+            slots.retain(|_, s| s.try_lock().map(|g| g.as_ref().is_some_and(|c| c.expires_at > now)).unwrap_or(true));
         }
         slots.entry(*org).or_default().clone()
     }
 
-    /// The table of `org`'s current session, opening one if there is none or it is about to expire.
-    /// One request per organization opens it; the others wait for that one.
-    async fn table(&self, org: &OrgId) -> Result<Arc<dyn Table>, StoreError> {
+    /// `org`'s current session, opening one if there is none or it is about to expire. One
+    /// request per organization opens it; the others wait for that one.
+    async fn current(&self, org: &OrgId) -> Result<Current, StoreError> {
         let slot = self.slot(org);
         let mut current = slot.lock().await;
-        if let Some((table, expires_at)) = current.as_ref()
-            && SystemTime::now() + REFRESH_MARGIN < *expires_at
+        if let Some(c) = current.as_ref()
+            && SystemTime::now() + REFRESH_MARGIN < c.expires_at
         {
-            return Ok(table.clone());
+            return Ok(c.clone());
         }
-        let session = self.source.open(org).await?;
-        *current = Some((session.table.clone(), session.expires_at));
-        Ok(session.table)
+        let s = self.source.open(org).await?;
+        let opened = Current { table: s.table, credentials: s.credentials, expires_at: s.expires_at };
+        *current = Some(opened.clone());
+        Ok(opened)
+    }
+
+    /// The table of `org`'s current session.
+    async fn table(&self, org: &OrgId) -> Result<Arc<dyn Table>, StoreError> {
+        Ok(self.current(org).await?.table)
     }
 }
 
@@ -182,7 +214,8 @@ mod tests {
             self.opened.fetch_add(1, Ordering::SeqCst);
             // Concurrent first requests must wait for this one rather than open their own.
             tokio::task::yield_now().await;
-            Ok(Session { table: self.table.clone(), expires_at: SystemTime::now() + self.ttl })
+            let credentials = Credentials::new("AKIDTEST", "secret", None, None, "test");
+            Ok(Session { table: self.table.clone(), credentials, expires_at: SystemTime::now() + self.ttl })
         }
     }
 

@@ -1,5 +1,6 @@
 //! Tenant sessions from STS: `AssumeRole` on the tenant data role with the organization as a
-//! session tag and the tenant session policy, then a DynamoDB client on those credentials.
+//! session tag and the tenant session policy, then a DynamoDB client on those credentials (and
+//! the credentials themselves, for the buckets).
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -86,8 +87,10 @@ impl SessionSource for StsSessions {
             Some(expires_at),
             "podcastflow-tenant-session",
         );
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.dynamodb).credentials_provider(credentials).build();
+        let config =
+            aws_sdk_dynamodb::config::Builder::from(&self.dynamodb).credentials_provider(credentials.clone()).build();
         let table = DynamoTable::new(aws_sdk_dynamodb::Client::from_conf(config), self.table_name.clone());
-        Ok(Session { table: Arc::new(ResilientTable::new(Arc::new(table), RetryPolicy::TABLE)), expires_at })
+        let table = Arc::new(ResilientTable::new(Arc::new(table), RetryPolicy::TABLE));
+        Ok(Session { table, credentials, expires_at })
     }
 }
