@@ -148,6 +148,9 @@ pub enum StackError {
     /// The functions' services could not be made.
     #[error(transparent)]
     Services(#[from] ServicesError),
+    /// Data of an earlier version could not be brought up to date.
+    #[error("moving identity items of an earlier version: {0}")]
+    Upgrade(#[from] podcastflow_store::repo::RepoError),
     /// A socket or file failed.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
@@ -358,6 +361,13 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     std::fs::create_dir_all(&s3_root)?;
     let bucket_names: Vec<String> = template.buckets.iter().map(|(_, n)| n.clone()).collect();
     s3::create_buckets(&s3_root, &bucket_names)?;
+
+    // A data dir of an earlier version keeps working: memberships, revoked sign-ins and API-key
+    // grants move into their organizations before anyone signs in.
+    let moved = podcastflow_store::repo::identity_move::move_identity_items(&services.table).await?;
+    if !moved.is_empty() {
+        tracing::warn!(?moved, "moved identity items of an earlier version into their organizations");
+    }
 
     // Everything a first request may need exists before the gateways accept one: the platform
     // operator and the demo organization (whose failure is reported, never fatal).

@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod clients;
 pub mod connections;
 pub mod episodes;
+pub mod identity_move;
 pub mod media;
 pub mod notifications;
 pub mod organizations;

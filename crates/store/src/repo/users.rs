@@ -244,3 +244,46 @@ impl<'a> UserRepo<'a> {
         EntityPage::decode(cursor::page(self.table, self.cursors, &q, cursor).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn found(org: OrgId, pk: String, sk: &str, body_org: OrgId, user: UserId) -> (OrgId, Item) {
+        let it = json!({"PK": pk, "SK": sk, "userId": user.to_string(), "orgId": body_org.to_string(),
+            "role": "admin", "status": "active", "version": 3});
+        (org, it.as_object().cloned().unwrap())
+    }
+
+    #[test]
+    fn a_membership_is_trusted_only_under_its_own_key_and_only_when_one_organization_claims_it() {
+        let (a, b, user, other) = (OrgId::new(), OrgId::new(), UserId::new(), UserId::new());
+        let own = |org: OrgId| found(org, Membership::key_of(&org, &user).pk, MEMBERSHIP_SK, org, user);
+        let one = one_membership(&user, &[own(a)]).unwrap().expect("the membership");
+        assert_eq!((one.org_id, one.user_id, one.version), (a, user, 3));
+        assert_eq!(one_membership(&user, &[]).unwrap(), None);
+        // Attributes naming another organization or user than the key: not a membership.
+        let lying_org = found(b, Membership::key_of(&b, &user).pk, MEMBERSHIP_SK, a, user);
+        assert_eq!(one_membership(&user, &[lying_org]).unwrap(), None);
+        assert_eq!(
+            one_membership(&user, &[own(a), found(b, Membership::key_of(&b, &user).pk, MEMBERSHIP_SK, a, user)])
+                .unwrap()
+                .map(|m| m.org_id),
+            Some(a)
+        );
+        let lying_user = found(a, Membership::key_of(&a, &other).pk, MEMBERSHIP_SK, a, other);
+        assert_eq!(one_membership(&user, &[lying_user]).unwrap(), None);
+        // Not at the membership's key: a revocation, another item of the user's partition.
+        for sk in ["REVOKED#x", "PROFILE", "MEMBERSHIPX"] {
+            assert_eq!(
+                one_membership(&user, &[found(a, Membership::key_of(&a, &user).pk, sk, a, user)]).unwrap(),
+                None
+            );
+        }
+        assert_eq!(one_membership(&user, &[found(a, format!("ORG#{a}#X"), MEMBERSHIP_SK, a, user)]).unwrap(), None);
+        // Two organizations claiming the user: neither is trusted.
+        assert_eq!(one_membership(&user, &[own(a), own(b)]).unwrap(), None);
+    }
+}
