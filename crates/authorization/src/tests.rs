@@ -148,12 +148,9 @@ async fn disabled_users_and_revoked_tokens_are_unauthorized_and_suspended_orgs_d
     assert_eq!(ask(&w, Some(&fresh)).await, Err("Unauthorized".into()));
 }
 
-#[tokio::test]
-async fn api_keys_are_allowed_by_their_grant_and_refused_once_revoked() {
-    let w = world().await;
-    let codec = CursorCodec::new(b"k".to_vec());
-    let repo = ApiKeyRepo::new(w.table.as_ref(), &codec);
-    let secret = format!("{SECRET_PREFIX}{}", "s3cr3t".repeat(6));
+/// A seller's API key of the world's organization, stored; its secret repeats `seed`.
+async fn seller_key(w: &World, seed: &str) -> (ApiKey, String) {
+    let secret = format!("{SECRET_PREFIX}{}", seed.repeat(6));
     let key = ApiKey {
         id: ApiKeyId::new(),
         org_id: w.org.id,
@@ -162,7 +159,17 @@ async fn api_keys_are_allowed_by_their_grant_and_refused_once_revoked() {
         hint: secret[..8].into(),
         stamp: Stamp::created(w.admin.id, Utc::now()),
     };
-    repo.create(&key, &digest(&secret)).await.unwrap();
+    let codec = CursorCodec::new(b"k".to_vec());
+    ApiKeyRepo::new(w.table.as_ref(), &codec).create(&key, &digest(&secret)).await.unwrap();
+    (key, secret)
+}
+
+#[tokio::test]
+async fn api_keys_are_allowed_by_their_grant_and_refused_once_revoked() {
+    let w = world().await;
+    let codec = CursorCodec::new(b"k".to_vec());
+    let repo = ApiKeyRepo::new(w.table.as_ref(), &codec);
+    let (key, secret) = seller_key(&w, "s3cr3t").await;
     for auth in [format!("ApiKey {secret}"), format!("Bearer {secret}")] {
         let answer = ask(&w, Some(&auth)).await.unwrap();
         assert_eq!(answer["context"]["principalType"], "apiKey");
@@ -217,17 +224,7 @@ async fn another_organization_cannot_take_over_or_move_a_users_membership() {
 #[tokio::test]
 async fn another_organization_cannot_grant_itself_an_api_key_of_another() {
     let w = world().await;
-    let codec = CursorCodec::new(b"k".to_vec());
-    let secret = format!("{SECRET_PREFIX}{}", "v1ct1m".repeat(6));
-    let key = ApiKey {
-        id: ApiKeyId::new(),
-        org_id: w.org.id,
-        name: "export".into(),
-        role: Role::Seller,
-        hint: secret[..8].into(),
-        stamp: Stamp::created(w.admin.id, Utc::now()),
-    };
-    ApiKeyRepo::new(w.table.as_ref(), &codec).create(&key, &digest(&secret)).await.unwrap();
+    let (key, secret) = seller_key(&w, "v1ct1m").await;
     let attacker = OrgId::new();
     let lookup = podcastflow_domain::keys::lookup::api_key(&digest(&secret));
     // A grant in the attacker's partition naming the victim's organization and key: ignored.
