@@ -110,6 +110,14 @@ ulid_id!(
     /// An API key of an organization.
     ApiKeyId
 );
+ulid_id!(
+    /// A hold: the spots one commit reserved for a campaign, until they are booked or released.
+    HoldId
+);
+ulid_id!(
+    /// An insertion order.
+    OrderId
+);
 
 impl UserId {
     /// The author of changes made by the platform itself (the daily campaign job): the nil ULID,

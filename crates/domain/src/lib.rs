@@ -24,6 +24,7 @@ pub mod client;
 pub mod connection;
 pub mod episode;
 pub mod ids;
+pub mod inventory;
 pub mod keys;
 pub mod media;
 pub mod money;

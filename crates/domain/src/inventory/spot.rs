@@ -1,0 +1,383 @@
+//! Spots and what holds them. An episode's spots are counted, not stored: per position, as many
+//! as `episode_slots` gives it, each with an index from 0. Only a spot someone took is stored, as
+//! a [`SpotClaim`]: held by a campaign until `expiresAt`, booked by an order line, or blocked by a
+//! producer. A held spot past its `expiresAt` is available again at that instant, before any
+//! sweep has removed it ([`SpotClaim::state_at`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::campaign::Position;
+use crate::episode::{Episode, EpisodeStatus};
+use crate::keys::{Index, Key, org_pk};
+use crate::show::{AdConfig, Slots};
+use crate::{CampaignId, ClientId, EpisodeId, HoldId, Money, OrderId, OrgId, ShowId, UserId};
+
+/// One spot: an episode's `index`th ad at `position`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotRef {
+    /// The episode.
+    pub episode_id: EpisodeId,
+    /// Pre-, mid- or post-roll.
+    pub position: Position,
+    /// Which of the position's spots, from 0.
+    pub index: u8,
+}
+
+/// A spot id as clients name it: `<position>-<index>` within its episode (`mid-1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpotId {
+    /// Pre-, mid- or post-roll.
+    pub position: Position,
+    /// Which of the position's spots, from 0.
+    pub index: u8,
+}
+
+impl fmt::Display for SpotId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", position_name(self.position), self.index)
+    }
+}
+
+/// A spot id that is not `<pre|mid|post>-<index>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a spot id: {0:?} (expected e.g. pre-0, mid-1)")]
+pub struct InvalidSpotId(pub String);
+
+impl FromStr for SpotId {
+    type Err = InvalidSpotId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidSpotId(s.to_owned());
+        let (position, index) = s.split_once('-').ok_or_else(bad)?;
+        let position = match position {
+            "pre" => Position::Pre,
+            "mid" => Position::Mid,
+            "post" => Position::Post,
+            _ => return Err(bad()),
+        };
+        // Digits only: no sign, no spaces, no leading zeros but "0" itself.
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) || (index.len() > 1 && index.starts_with('0'))
+        {
+            return Err(bad());
+        }
+        Ok(SpotId { position, index: index.parse().map_err(|_| bad())? })
+    }
+}
+
+impl SpotRef {
+    /// The spot's id within its episode.
+    pub fn id(&self) -> SpotId {
+        SpotId { position: self.position, index: self.index }
+    }
+
+    /// The spot `id` of `episode`.
+    pub fn of(episode_id: EpisodeId, id: SpotId) -> Self {
+        Self { episode_id, position: id.position, index: id.index }
+    }
+}
+
+/// The lower-case name of a position, as keys and ids spell it.
+pub fn position_name(p: Position) -> &'static str {
+    match p {
+        Position::Pre => "pre",
+        Position::Mid => "mid",
+        Position::Post => "post",
+    }
+}
+
+/// Every position, in an episode's order.
+pub const POSITIONS: [Position; 3] = [Position::Pre, Position::Mid, Position::Post];
+
+/// How many spots a position of `slots` has.
+pub fn count_at(slots: &Slots, p: Position) -> u8 {
+    match p {
+        Position::Pre => slots.pre,
+        Position::Mid => slots.mid,
+        Position::Post => slots.post,
+    }
+}
+
+/// Whether an episode sells spots: scheduled or later (not a draft, not cancelled), with an air
+/// date to sell them for.
+pub fn sells_spots(e: &Episode) -> bool {
+    e.air_date.is_some() && !matches!(e.status, EpisodeStatus::Draft | EpisodeStatus::Cancelled)
+}
+
+/// An episode's spots as its show sells them: `None` when it sells none.
+pub fn spots_of(e: &Episode, ad_config: &AdConfig) -> Option<Slots> {
+    sells_spots(e).then(|| crate::episode::slots::episode_slots(ad_config, e.duration_seconds))
+}
+
+/// The price copied onto a hold or line when it is made: a CPM, a flat price, or both (a line
+/// bills by one of them). Later rate card changes never reach it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SpotPrice {
+    /// Price per thousand impressions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpm: Option<Money>,
+    /// Price of the spot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat: Option<Money>,
+}
+
+/// Who has a spot, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Claim {
+    /// Reserved for a campaign until `expires_at`.
+    #[serde(rename_all = "camelCase")]
+    Held {
+        /// The hold it belongs to.
+        hold_id: HoldId,
+        /// The campaign.
+        campaign_id: CampaignId,
+        /// The campaign's advertiser (for competitive separation).
+        advertiser_id: ClientId,
+        /// When it stops holding the spot, whether or not a sweep has run.
+        expires_at: DateTime<Utc>,
+        /// The price it was held at.
+        price: SpotPrice,
+    },
+    /// Sold: a line of an insertion order.
+    #[serde(rename_all = "camelCase")]
+    Booked {
+        /// The order.
+        order_id: OrderId,
+        /// The line.
+        line: u32,
+        /// The campaign.
+        campaign_id: CampaignId,
+        /// The campaign's advertiser.
+        advertiser_id: ClientId,
+        /// The price it was sold at.
+        price: SpotPrice,
+    },
+    /// Taken off sale by a producer.
+    #[serde(rename_all = "camelCase")]
+    Blocked {
+        /// Why.
+        reason: String,
+        /// Who blocked it.
+        by: UserId,
+    },
+}
+
+/// What a spot is at some instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpotState {
+    /// Free to hold.
+    Available,
+    /// Held by a campaign (not yet expired).
+    Held,
+    /// Sold.
+    Booked,
+    /// Off sale.
+    Blocked,
+}
+
+/// A taken spot as stored.
+///
+/// Key: `ORG#<o>#EPISODE#<e>` / `SPOT#<position>#<index>` (in the episode's item collection).
+/// Access patterns:
+/// - avails of a show over dates: GSI1 [`Episode::by_show_pk`] / `AIR#<date>#<episodeId>#SPOT#...`,
+///   the same partition as the show's episodes by air date, so one Query per show returns the
+///   episodes and their taken spots side by side;
+/// - a campaign's spots (its holds, then its order's lines): GSI2 `ORG#<o>#CAMPAIGN#<c>#SPOTS` /
+///   `AIR#<date>#<episodeId>#<position>#<index>` (held and booked claims only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotClaim {
+    /// Its organization.
+    pub org_id: OrgId,
+    /// The episode's show.
+    pub show_id: ShowId,
+    /// The episode's air date (its place in the show's avails).
+    pub air_date: NaiveDate,
+    /// The spot.
+    pub spot: SpotRef,
+    /// Who has it.
+    #[serde(flatten)]
+    pub claim: Claim,
+    /// When it was taken.
+    pub at: DateTime<Utc>,
+}
+
+impl SpotClaim {
+    /// Its state at `now`: a hold past its expiry is available, at that very instant.
+    pub fn state_at(&self, now: DateTime<Utc>) -> SpotState {
+        match &self.claim {
+            Claim::Held { expires_at, .. } if *expires_at <= now => SpotState::Available,
+            Claim::Held { .. } => SpotState::Held,
+            Claim::Booked { .. } => SpotState::Booked,
+            Claim::Blocked { .. } => SpotState::Blocked,
+        }
+    }
+
+    /// The advertiser it is taken for at `now`, if any (for competitive separation): held (and
+    /// not expired) or booked.
+    pub fn advertiser_at(&self, now: DateTime<Utc>) -> Option<ClientId> {
+        match (&self.claim, self.state_at(now)) {
+            (Claim::Held { advertiser_id, .. }, SpotState::Held) | (Claim::Booked { advertiser_id, .. }, _) => {
+                Some(*advertiser_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// The key of the spot `spot` of `org`.
+    pub fn key_of(org: &OrgId, spot: &SpotRef) -> Key {
+        Key::new(
+            org_pk(org, format!("EPISODE#{}", spot.episode_id)),
+            format!("SPOT#{}#{:02}", position_name(spot.position), spot.index),
+        )
+    }
+
+    /// Its place in the show's avails (GSI1), right after its episode's own entry.
+    pub fn avails_key(&self) -> Key {
+        let episode = format!("{}#{}", Episode::air_sk(Some(self.air_date)), self.spot.episode_id);
+        Key::new(
+            Episode::by_show_pk(&self.org_id, &self.show_id),
+            format!("{episode}#SPOT#{}#{:02}", position_name(self.spot.position), self.spot.index),
+        )
+    }
+
+    /// GSI2 partition of a campaign's spots.
+    pub fn by_campaign_pk(org: &OrgId, campaign: &CampaignId) -> String {
+        org_pk(org, format!("CAMPAIGN#{campaign}#SPOTS"))
+    }
+
+    /// Its index keys: the show's avails, and its campaign's spots when held or booked.
+    pub fn index_keys(&self) -> Vec<(Index, Key)> {
+        let mut keys = vec![(Index::Gsi1, self.avails_key())];
+        if let Claim::Held { campaign_id, .. } | Claim::Booked { campaign_id, .. } = &self.claim {
+            let sk = format!(
+                "{}#{}#{}#{:02}",
+                Episode::air_sk(Some(self.air_date)),
+                self.spot.episode_id,
+                position_name(self.spot.position),
+                self.spot.index
+            );
+            keys.push((Index::Gsi2, Key::new(Self::by_campaign_pk(&self.org_id, campaign_id), sk)));
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn held(expires_at: DateTime<Utc>) -> SpotClaim {
+        SpotClaim {
+            org_id: OrgId::new(),
+            show_id: ShowId::new(),
+            air_date: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+            spot: SpotRef { episode_id: EpisodeId::new(), position: Position::Mid, index: 1 },
+            claim: Claim::Held {
+                hold_id: HoldId::new(),
+                campaign_id: CampaignId::new(),
+                advertiser_id: ClientId::new(),
+                expires_at,
+                price: SpotPrice::default(),
+            },
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_hold_stops_holding_at_its_expiry_exactly() {
+        let now = Utc::now();
+        let c = held(now);
+        assert_eq!(c.state_at(now - Duration::milliseconds(1)), SpotState::Held);
+        assert_eq!(c.state_at(now), SpotState::Available);
+        assert_eq!(c.state_at(now + Duration::days(1)), SpotState::Available);
+        assert!(c.advertiser_at(now - Duration::seconds(1)).is_some());
+        assert_eq!(c.advertiser_at(now), None);
+        let mut booked = c.clone();
+        booked.claim = Claim::Booked {
+            order_id: OrderId::new(),
+            line: 1,
+            campaign_id: CampaignId::new(),
+            advertiser_id: ClientId::new(),
+            price: SpotPrice::default(),
+        };
+        assert_eq!(booked.state_at(now + Duration::days(365)), SpotState::Booked);
+        assert!(booked.advertiser_at(now + Duration::days(365)).is_some());
+        let mut blocked = c;
+        blocked.claim = Claim::Blocked { reason: "host out".into(), by: UserId::new() };
+        assert_eq!(blocked.state_at(now), SpotState::Blocked);
+        assert_eq!(blocked.advertiser_at(now), None);
+    }
+
+    #[test]
+    fn spot_ids_round_trip_and_refuse_anything_else() {
+        for (s, p, i) in [("pre-0", Position::Pre, 0), ("mid-12", Position::Mid, 12), ("post-3", Position::Post, 3)] {
+            let id: SpotId = s.parse().unwrap();
+            assert_eq!((id.position, id.index), (p, i));
+            assert_eq!(id.to_string(), s);
+        }
+        for bad in
+            ["", "pre", "pre-", "-1", "mid--1", "mid-+1", "mid-01", "mid-256", "Mid-1", "roll-1", "pre-1 ", "pre-x"]
+        {
+            assert!(bad.parse::<SpotId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_claim_sorts_beside_its_episode_in_the_shows_avails_and_under_its_campaign() {
+        let c = held(Utc::now());
+        let episode_sk = format!("{}#{}", Episode::air_sk(Some(c.air_date)), c.spot.episode_id);
+        let avails = c.avails_key();
+        assert_eq!(avails.pk, Episode::by_show_pk(&c.org_id, &c.show_id));
+        assert!(avails.sk.starts_with(&format!("{episode_sk}#SPOT#")) && avails.sk > episode_sk);
+        assert_eq!(SpotClaim::key_of(&c.org_id, &c.spot).sk, "SPOT#mid#01");
+        let keys = c.index_keys();
+        assert_eq!(keys.len(), 2);
+        let Claim::Held { campaign_id, .. } = &c.claim else { unreachable!() };
+        assert_eq!(keys[1].1.pk, SpotClaim::by_campaign_pk(&c.org_id, campaign_id));
+        let mut blocked = c.clone();
+        blocked.claim = Claim::Blocked { reason: "r".into(), by: UserId::new() };
+        assert_eq!(blocked.index_keys().len(), 1, "a blocked spot belongs to no campaign");
+    }
+
+    #[test]
+    fn only_scheduled_to_published_episodes_with_an_air_date_sell_spots() {
+        use crate::episode::EpisodeStatus as S;
+        let mut e = Episode {
+            id: EpisodeId::new(),
+            org_id: OrgId::new(),
+            show_id: ShowId::new(),
+            title: "One".into(),
+            number: None,
+            air_date: Some(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()),
+            recording_date: None,
+            duration_seconds: Some(1800),
+            talent_ids: Vec::new(),
+            status: S::Draft,
+            published_at: None,
+            stamp: crate::Stamp::created(UserId::new(), Utc::now()),
+        };
+        for (status, sells) in [
+            (S::Draft, false),
+            (S::Scheduled, true),
+            (S::Recording, true),
+            (S::Editing, true),
+            (S::Published, true),
+            (S::Cancelled, false),
+        ] {
+            e.status = status;
+            assert_eq!(sells_spots(&e), sells, "{status:?}");
+        }
+        e.status = S::Scheduled;
+        e.air_date = None;
+        assert!(!sells_spots(&e) && spots_of(&e, &AdConfig::default()).is_none());
+    }
+}
