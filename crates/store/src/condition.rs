@@ -26,6 +26,11 @@ pub enum Condition {
     AttributeMissing(String),
     /// Every condition holds.
     All(Vec<Condition>),
+    /// Some condition holds (none for an empty list).
+    Any(Vec<Condition>),
+    /// The item exists and this attribute is a number no greater than this (an expiry in epoch
+    /// seconds that has passed).
+    AtMost(String, i64),
 }
 
 impl Condition {
@@ -40,8 +45,15 @@ impl Condition {
             Condition::In(a, vs) => current.and_then(|i| i.get(a)).is_some_and(|x| vs.contains(x)),
             Condition::AttributeMissing(a) => current.is_none_or(|i| !i.contains_key(a)),
             Condition::All(cs) => cs.iter().all(|c| c.holds(current)),
+            Condition::Any(cs) => cs.iter().any(|c| c.holds(current)),
+            Condition::AtMost(a, n) => current.and_then(|i| i.get(a)).and_then(number).is_some_and(|x| x <= *n as f64),
         }
     }
+}
+
+/// A number attribute's value as DynamoDB compares it (integers and decimals alike).
+fn number(v: &Value) -> Option<f64> {
+    v.as_f64()
 }
 
 /// Changes to an item's attributes, applied atomically. An update of a missing item creates it

@@ -134,6 +134,38 @@ pub async fn attribute_conditions_equals_in_and_missing(f: Fixture) {
     assert_eq!(f.table.get(&k).await.unwrap().unwrap()["status"], json!("pending_approval"));
 }
 
+/// A spot's claim is taken when absent or when its hold has expired: `Any` and `AtMost`.
+pub async fn either_condition_and_an_expiry_that_has_passed(f: Fixture) {
+    let k = key("SPOT", "PRE#0");
+    let free = |now: i64| Condition::Any(vec![Condition::NotExists, Condition::AtMost("expiresAt".into(), now)]);
+    let hold = |who: &str, until: i64| item(json!({"PK": "SPOT", "SK": "PRE#0", "who": who, "expiresAt": until}));
+    f.table.put(hold("a", 100), free(50)).await.expect("absent: free");
+    let taken = f.table.put(hold("b", 200), free(99)).await;
+    assert!(matches!(taken, Err(StoreError::ConditionFailed { .. })), "held until 100, now 99: {taken:?}");
+    f.table.put(hold("b", 200), free(100)).await.expect("expired at its instant");
+    assert_eq!(f.table.get(&k).await.unwrap().unwrap()["who"], json!("b"));
+    // A claim without an expiry (booked) is never free; neither is a text or a missing item.
+    f.table.put(item(json!({"PK": "SPOT", "SK": "PRE#0", "who": "c"})), Condition::Always).await.unwrap();
+    assert!(f.table.put(hold("d", 1), free(i64::MAX)).await.is_err());
+    f.table.put(item(json!({"PK": "SPOT", "SK": "PRE#0", "expiresAt": "100"})), Condition::Always).await.unwrap();
+    assert!(f.table.put(hold("d", 1), free(i64::MAX)).await.is_err());
+    let missing =
+        f.table.update(&key("SPOT", "NONE"), Update::new().set("x", 1), Condition::AtMost("n".into(), 5)).await;
+    assert!(matches!(missing, Err(StoreError::ConditionFailed { .. })));
+    // Inside a transaction too: the second spot is held, so neither is taken.
+    f.table.put(hold("e", 500), Condition::Always).await.unwrap();
+    let both = f
+        .table
+        .transact(vec![
+            TransactOp::Put { item: item(json!({"PK": "SPOT", "SK": "PRE#1", "who": "f"})), condition: free(400) },
+            TransactOp::Put { item: hold("f", 900), condition: free(400) },
+        ])
+        .await;
+    assert!(matches!(both, Err(StoreError::TransactionConflict { index: 1, .. })), "{both:?}");
+    assert_eq!(f.table.get(&key("SPOT", "PRE#1")).await.unwrap(), None);
+    assert!(f.table.put(hold("g", 1), Condition::Any(Vec::new())).await.is_err(), "no alternative never holds");
+}
+
 const SORT_KEYS: [&str; 6] = ["A#0", "A#1", "A#10", "A#2", "B#1", "C"];
 
 fn sort_cases() -> Vec<(KeyCondition, Vec<&'static str>)> {

@@ -10,6 +10,7 @@ on_both_adapters!(cases:
     stale_version_updates_are_refused,
     update_upserts_and_returns_the_new_item,
     attribute_conditions_equals_in_and_missing,
+    either_condition_and_an_expiry_that_has_passed,
     every_sort_key_condition_on_the_main_table,
     every_sort_key_condition_on_a_gsi,
     gsi_membership_follows_the_item,

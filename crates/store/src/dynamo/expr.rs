@@ -84,6 +84,25 @@ impl Expr {
                     _ => Some(parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" AND ")),
                 }
             }
+            Condition::Any(cs) => {
+                let mut parts = Vec::new();
+                for c in cs {
+                    match self.condition(c)? {
+                        Some(p) => parts.push(format!("({p})")),
+                        // One alternative always holds: so does the whole.
+                        None => return Ok(None),
+                    }
+                }
+                match parts.len() {
+                    // No alternative: a condition that never holds.
+                    0 => self.condition(&Condition::In(keys::PK.into(), Vec::new()))?,
+                    _ => Some(parts.join(" OR ")),
+                }
+            }
+            Condition::AtMost(a, n) => {
+                let name = self.name(a);
+                Some(format!("{name} <= {}", self.value(&Value::from(*n))?))
+            }
         })
     }
 
@@ -175,6 +194,12 @@ mod tests {
         assert_eq!(e.names().unwrap().len(), 3);
         assert_eq!(e.values().unwrap().len(), 3);
         assert_eq!(Expr::new().condition(&Condition::Always).unwrap(), None);
+        let mut e = Expr::new();
+        let c = Condition::Any(vec![Condition::NotExists, Condition::AtMost("expiresAt".into(), 10)]);
+        assert_eq!(e.condition(&c).unwrap().unwrap(), "(attribute_not_exists(#n0)) OR (#n1 <= :v0)");
+        let always = Condition::Any(vec![Condition::Exists, Condition::Always]);
+        assert_eq!(Expr::new().condition(&always).unwrap(), None);
+        assert!(Expr::new().condition(&Condition::Any(Vec::new())).unwrap().unwrap().contains("attribute_not_exists"));
     }
 
     #[test]
