@@ -7,6 +7,12 @@ use podcastflow_domain::backup::{Backup, BackupKind, BackupStatus};
 use podcastflow_domain::campaign::team::{TeamPermission, TeamRole};
 use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
 use podcastflow_domain::client::ClientStatus;
+use chrono::NaiveDate;
+use podcastflow_domain::campaign::Position;
+use podcastflow_domain::episode::EpisodeStatus;
+use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus};
+use podcastflow_domain::show::{Show, Slots};
+use podcastflow_domain::inventory::spot::{Claim, SpotPrice};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
 use podcastflow_domain::*;
 use podcastflow_store::repo::RepoError;
@@ -16,6 +22,7 @@ use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::clients::{ClientFilter, ClientRepo};
 use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
@@ -542,4 +549,131 @@ pub async fn connections_fan_out_by_topic_and_close_whole(f: Fixture) {
     repo.close("conn-1").await.unwrap();
     // An expired connection reads as gone.
     assert!(repo.get("conn-2", now + Duration::hours(3)).await.unwrap().is_none());
+}
+
+/// A hold of `spots` for a campaign of its own, until `until`.
+fn hold_of(
+    org: OrgId,
+    spots: &[(podcastflow_domain::inventory::spot::SpotRef, &Show, NaiveDate)],
+    until: chrono::DateTime<Utc>,
+) -> Hold {
+    Hold {
+        id: HoldId::new(),
+        org_id: org,
+        campaign_id: CampaignId::new(),
+        advertiser_id: ClientId::new(),
+        spots: spots
+            .iter()
+            .map(|(spot, show, air)| HeldSpot {
+                spot: *spot,
+                show_id: show.id,
+                air_date: *air,
+                price: SpotPrice::default(),
+            })
+            .collect(),
+        expires_at: until,
+        extensions: 0,
+        status: HoldStatus::Active,
+        override_reason: None,
+        stamp: stamp(),
+    }
+}
+
+pub async fn holds_take_free_spots_all_or_nothing_and_never_twice(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let mut s = show(org, "Spots", vec![], vec![]);
+    s.ad_config.slots = Some(Slots { pre: 2, mid: 2, post: 1 });
+    ShowRepo::new(&t).create(&s).await.unwrap();
+    let mut live = episode(&s, "Live", Some("2026-12-07"), vec![]);
+    live.status = EpisodeStatus::Scheduled;
+    let draft = episode(&s, "Draft", Some("2026-12-08"), vec![]);
+    let mut cancelled = episode(&s, "Cancelled", Some("2026-12-09"), vec![]);
+    cancelled.status = EpisodeStatus::Cancelled;
+    for e in [&live, &draft, &cancelled] {
+        EpisodeRepo::new(&t).create(e).await.unwrap();
+    }
+    let inventory = InventoryRepo::new(&t);
+    let (from, to) = (date("2026-12-01"), date("2026-12-31"));
+    let read = inventory.show_inventory(&s, from, to).await.unwrap();
+    assert_eq!(read.iter().map(|e| e.episode_id).collect::<Vec<_>>(), [live.id], "only a scheduled episode sells");
+    let spots: Vec<_> = [Position::Pre, Position::Mid, Position::Post]
+        .iter()
+        .flat_map(|p| read[0].spots(*p, Utc::now()))
+        .map(|(spot, _)| spot)
+        .collect();
+    assert_eq!(spots.len(), 5);
+
+    // Twenty sellers race for the last five spots, four for each: exactly one wins each spot.
+    let now = Utc::now();
+    let until = now + Duration::hours(48);
+    let attempts: Vec<Hold> =
+        (0..20).map(|i| hold_of(org, &[(spots[i % 5], &s, live.air_date.unwrap())], until)).collect();
+    let mut race = tokio::task::JoinSet::new();
+    for h in attempts.clone() {
+        let t = tenant(&f, org);
+        race.spawn(async move { InventoryRepo::new(&t).commit_hold(&h, now).await.map(|()| h.spots[0].spot) });
+    }
+    let results = race.join_all().await;
+    let won: std::collections::BTreeSet<_> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    assert_eq!(won.len(), 5, "{results:?}");
+    assert_eq!(results.iter().filter(|r| matches!(r, Err(HoldCommitError::Taken(_)))).count(), 15, "{results:?}");
+    let after = inventory.show_inventory(&s, from, to).await.unwrap();
+    assert_eq!(after[0].claims.len(), 5);
+    for p in [Position::Pre, Position::Mid, Position::Post] {
+        assert_eq!(after[0].counts(p, now).available, 0);
+    }
+
+    // A hold ends at its expiry exactly: a second before, the spot is taken; at it, free.
+    let first = after[0].claims[0].clone();
+    let retry = hold_of(org, &[(first.spot, &s, first.air_date)], until + Duration::hours(1));
+    let early = inventory.commit_hold(&retry, until - Duration::seconds(1)).await;
+    assert_eq!(early, Err(HoldCommitError::Taken(first.spot)));
+    inventory.commit_hold(&retry, until).await.expect("the expired hold no longer holds it");
+    let Some(c) = inventory.claim(&first.spot).await.unwrap() else { panic!("claimed") };
+    assert!(matches!(c.claim, Claim::Held { hold_id, .. } if hold_id == retry.id));
+    assert_eq!(inventory.campaign_claims(&retry.campaign_id).await.unwrap().len(), 1);
+    assert!(inventory.hold(&retry.campaign_id, &retry.id).await.unwrap().is_some());
+}
+
+pub async fn a_hold_larger_than_a_transaction_is_still_all_or_nothing(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let mut s = show(org, "Big", vec![], vec![]);
+    s.ad_config.slots = Some(Slots { pre: 10, mid: 10, post: 10 });
+    ShowRepo::new(&t).create(&s).await.unwrap();
+    for d in ["2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28"] {
+        let mut e = episode(&s, d, Some(d), vec![]);
+        e.status = EpisodeStatus::Scheduled;
+        EpisodeRepo::new(&t).create(&e).await.unwrap();
+    }
+    let inventory = InventoryRepo::new(&t);
+    let read = inventory.show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
+    let all: Vec<_> = read
+        .iter()
+        .flat_map(|e| {
+            [Position::Pre, Position::Mid, Position::Post]
+                .into_iter()
+                .flat_map(|p| e.spots(p, Utc::now()))
+                .map(|(spot, _)| (spot, &s, e.air_date))
+        })
+        .collect();
+    assert_eq!(all.len(), 120);
+    let now = Utc::now();
+    let until = now + Duration::hours(48);
+    // Another campaign holds a spot the big hold's second transaction wants.
+    let blocker = hold_of(org, &[all[110]], until);
+    inventory.commit_hold(&blocker, now).await.unwrap();
+    let big = hold_of(org, &all, until);
+    assert_eq!(inventory.commit_hold(&big, now).await, Err(HoldCommitError::Taken(all[110].0)));
+    let read = inventory.show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
+    assert_eq!(read.iter().map(|e| e.claims.len()).sum::<usize>(), 1, "nothing of the big hold stays");
+    let record = inventory.hold(&big.campaign_id, &big.id).await.unwrap().unwrap();
+    assert_eq!(record.status, HoldStatus::Failed);
+    // Without the blocker (its hold expired), the same spots go in one piece.
+    let mut again = hold_of(org, &all, until);
+    again.campaign_id = big.campaign_id;
+    inventory.commit_hold(&again, until).await.unwrap();
+    assert_eq!(inventory.campaign_claims(&big.campaign_id).await.unwrap().len(), 120);
+    assert_eq!(inventory.hold(&again.campaign_id, &again.id).await.unwrap().unwrap().status, HoldStatus::Active);
 }

@@ -18,4 +18,6 @@ on_both_adapters!(cases:
     activity_is_listed_by_entity_actor_and_timeline,
     backups_are_listed_newest_first_and_deleted_by_version,
     connections_fan_out_by_topic_and_close_whole,
+    holds_take_free_spots_all_or_nothing_and_never_twice,
+    a_hold_larger_than_a_transaction_is_still_all_or_nothing,
 );

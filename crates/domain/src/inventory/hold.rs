@@ -2,8 +2,13 @@
 //! most [`MAX_EXTENSIONS`] times, and never once it has expired (an expired hold is gone, even
 //! before a sweep removed it: a new hold is the way back).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use super::spot::{SpotPrice, SpotRef};
+use crate::keys::{Entity, Index, Key, org_pk};
+use crate::{CampaignId, ClientId, HoldId, OrgId, ShowId, Stamp};
 
 /// Hours a hold lasts unless the organization says otherwise.
 pub const DEFAULT_HOLD_HOURS: u32 = 48;
@@ -55,6 +60,112 @@ pub fn notice_due(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now < expires_at && expires_at - now <= Duration::hours(EXPIRY_NOTICE_HOURS)
 }
 
+/// Where a hold stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    /// Being written (a commit larger than one transaction); its spots are held meanwhile.
+    Pending,
+    /// Holding its spots until `expiresAt` (after which it holds nothing, whatever it says).
+    Active,
+    /// Given back.
+    Released,
+    /// Turned into an order's bookings.
+    Booked,
+    /// A commit that lost a race: nothing of it holds anything.
+    Failed,
+}
+
+/// One spot of a hold, with what it was held at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeldSpot {
+    /// The spot.
+    #[serde(flatten)]
+    pub spot: SpotRef,
+    /// The episode's show.
+    pub show_id: ShowId,
+    /// The episode's air date.
+    pub air_date: NaiveDate,
+    /// The price copied from the rate card (or the campaign's override) when held.
+    pub price: SpotPrice,
+}
+
+/// What one commit reserved for a campaign.
+///
+/// Key: `ORG#<o>#CAMPAIGN#<c>` / `HOLD#<h>` (in the campaign's collection: its holds with it).
+/// Access patterns: a campaign's holds (Query the campaign's partition, `HOLD#`); active holds
+/// by expiry for the expiry notices: GSI1 `ORG#<o>#HOLDS#ACTIVE` / `<expiresAt>#<h>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    /// Its id.
+    pub id: HoldId,
+    /// Its organization.
+    pub org_id: OrgId,
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// The campaign's advertiser.
+    pub advertiser_id: ClientId,
+    /// Its spots.
+    pub spots: Vec<HeldSpot>,
+    /// When it stops holding them.
+    pub expires_at: DateTime<Utc>,
+    /// How often it was extended.
+    #[serde(default)]
+    pub extensions: u8,
+    /// Where it stands.
+    pub status: HoldStatus,
+    /// An admin's reason for holding beside a competitor, if one was overridden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    /// Bookkeeping.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
+impl Hold {
+    /// The record's key.
+    pub fn key_of(org: &OrgId, campaign: &CampaignId, id: &HoldId) -> Key {
+        Key::new(org_pk(org, format!("CAMPAIGN#{campaign}")), format!("HOLD#{id}"))
+    }
+
+    /// GSI1 partition of the organization's active holds by expiry.
+    pub fn active_pk(org: &OrgId) -> String {
+        org_pk(org, "HOLDS#ACTIVE")
+    }
+
+    /// Whether it holds its spots at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.status, HoldStatus::Active | HoldStatus::Pending) && self.expires_at > now
+    }
+}
+
+impl Entity for Hold {
+    const TYPE: &'static str = "hold";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.campaign_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        match self.status {
+            HoldStatus::Active => vec![(
+                Index::Gsi1,
+                Key::new(
+                    Self::active_pk(&self.org_id),
+                    format!("{}#{}", self.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), self.id),
+                ),
+            )],
+            _ => Vec::new(),
+        }
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +188,35 @@ mod tests {
         assert_eq!(extend(third, 2, 48, now), Err(ExtendError::TooManyExtensions));
         assert_eq!(extend(now, 0, 48, now), Err(ExtendError::Expired), "at its instant it is gone");
         assert_eq!(extend(now - Duration::seconds(1), 0, 48, now), Err(ExtendError::Expired));
+    }
+
+    #[test]
+    fn only_an_active_or_pending_unexpired_hold_is_live_and_only_an_active_one_is_listed() {
+        let now = Utc::now();
+        let mut h = Hold {
+            id: HoldId::new(),
+            org_id: OrgId::new(),
+            campaign_id: CampaignId::new(),
+            advertiser_id: ClientId::new(),
+            spots: Vec::new(),
+            expires_at: now + Duration::hours(1),
+            extensions: 0,
+            status: HoldStatus::Active,
+            override_reason: None,
+            stamp: Stamp::created(crate::UserId::new(), now),
+        };
+        assert!(h.is_live(now) && !h.is_live(h.expires_at));
+        assert_eq!(h.index_keys()[0].1.pk, Hold::active_pk(&h.org_id));
+        for (status, live) in [
+            (HoldStatus::Pending, true),
+            (HoldStatus::Released, false),
+            (HoldStatus::Booked, false),
+            (HoldStatus::Failed, false),
+        ] {
+            h.status = status;
+            assert_eq!(h.is_live(now), live, "{status:?}");
+            assert!(h.index_keys().is_empty(), "{status:?} is not in the active list");
+        }
     }
 
     #[test]

@@ -138,7 +138,10 @@ pub enum Claim {
         campaign_id: CampaignId,
         /// The campaign's advertiser (for competitive separation).
         advertiser_id: ClientId,
-        /// When it stops holding the spot, whether or not a sweep has run.
+        /// When it stops holding the spot, whether or not a sweep has run. Stored in epoch
+        /// seconds as the table's TTL attribute, so the store sweeps expired holds by itself and
+        /// a write can take the spot on the condition that it has passed.
+        #[serde(with = "chrono::serde::ts_seconds")]
         expires_at: DateTime<Utc>,
         /// The price it was held at.
         price: SpotPrice,
@@ -185,9 +188,10 @@ pub enum SpotState {
 ///
 /// Key: `ORG#<o>#EPISODE#<e>` / `SPOT#<position>#<index>` (in the episode's item collection).
 /// Access patterns:
-/// - avails of a show over dates: GSI1 [`Episode::by_show_pk`] / `AIR#<date>#<episodeId>#SPOT#...`,
-///   the same partition as the show's episodes by air date, so one Query per show returns the
-///   episodes and their taken spots side by side;
+/// - avails of a show over dates: GSI1 `ORG#<o>#SHOW#<s>#SPOTS` / `AIR#<date>#<episodeId>#<position>#<index>`,
+///   read beside the show's episodes by air date ([`Episode::by_show_pk`]): two Queries per show
+///   for any date range, side by side (the claims keep out of the episodes' own partition, whose
+///   readers list episodes only);
 /// - a campaign's spots (its holds, then its order's lines): GSI2 `ORG#<o>#CAMPAIGN#<c>#SPOTS` /
 ///   `AIR#<date>#<episodeId>#<position>#<index>` (held and booked claims only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,13 +242,25 @@ impl SpotClaim {
         )
     }
 
-    /// Its place in the show's avails (GSI1), right after its episode's own entry.
-    pub fn avails_key(&self) -> Key {
-        let episode = format!("{}#{}", Episode::air_sk(Some(self.air_date)), self.spot.episode_id);
-        Key::new(
-            Episode::by_show_pk(&self.org_id, &self.show_id),
-            format!("{episode}#SPOT#{}#{:02}", position_name(self.spot.position), self.spot.index),
+    /// GSI1 partition of a show's taken spots.
+    pub fn by_show_pk(org: &OrgId, show: &ShowId) -> String {
+        org_pk(org, format!("SHOW#{show}#SPOTS"))
+    }
+
+    /// Its sort key in its show's and its campaign's lists: by air date, episode and spot.
+    pub fn air_sk(&self) -> String {
+        format!(
+            "{}#{}#{}#{:02}",
+            Episode::air_sk(Some(self.air_date)),
+            self.spot.episode_id,
+            position_name(self.spot.position),
+            self.spot.index
         )
+    }
+
+    /// Its place in the show's avails (GSI1).
+    pub fn avails_key(&self) -> Key {
+        Key::new(Self::by_show_pk(&self.org_id, &self.show_id), self.air_sk())
     }
 
     /// GSI2 partition of a campaign's spots.
@@ -256,16 +272,26 @@ impl SpotClaim {
     pub fn index_keys(&self) -> Vec<(Index, Key)> {
         let mut keys = vec![(Index::Gsi1, self.avails_key())];
         if let Claim::Held { campaign_id, .. } | Claim::Booked { campaign_id, .. } = &self.claim {
-            let sk = format!(
-                "{}#{}#{}#{:02}",
-                Episode::air_sk(Some(self.air_date)),
-                self.spot.episode_id,
-                position_name(self.spot.position),
-                self.spot.index
-            );
-            keys.push((Index::Gsi2, Key::new(Self::by_campaign_pk(&self.org_id, campaign_id), sk)));
+            keys.push((Index::Gsi2, Key::new(Self::by_campaign_pk(&self.org_id, campaign_id), self.air_sk())));
         }
         keys
+    }
+}
+
+impl crate::keys::Entity for SpotClaim {
+    const TYPE: &'static str = "spotClaim";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.spot)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        SpotClaim::index_keys(self)
+    }
+    /// Claims are not edited in place: each change is a conditional write on what holds the spot.
+    fn version(&self) -> u64 {
+        1
     }
 }
 
@@ -332,12 +358,12 @@ mod tests {
     }
 
     #[test]
-    fn a_claim_sorts_beside_its_episode_in_the_shows_avails_and_under_its_campaign() {
+    fn a_claim_sorts_by_air_date_in_its_shows_avails_and_under_its_campaign() {
         let c = held(Utc::now());
-        let episode_sk = format!("{}#{}", Episode::air_sk(Some(c.air_date)), c.spot.episode_id);
         let avails = c.avails_key();
-        assert_eq!(avails.pk, Episode::by_show_pk(&c.org_id, &c.show_id));
-        assert!(avails.sk.starts_with(&format!("{episode_sk}#SPOT#")) && avails.sk > episode_sk);
+        assert_eq!(avails.pk, SpotClaim::by_show_pk(&c.org_id, &c.show_id));
+        assert_ne!(avails.pk, Episode::by_show_pk(&c.org_id, &c.show_id), "episode lists stay episodes only");
+        assert_eq!(avails.sk, format!("AIR#2026-12-10#{}#mid#01", c.spot.episode_id));
         assert_eq!(SpotClaim::key_of(&c.org_id, &c.spot).sk, "SPOT#mid#01");
         let keys = c.index_keys();
         assert_eq!(keys.len(), 2);
@@ -346,6 +372,15 @@ mod tests {
         let mut blocked = c.clone();
         blocked.claim = Claim::Blocked { reason: "r".into(), by: UserId::new() };
         assert_eq!(blocked.index_keys().len(), 1, "a blocked spot belongs to no campaign");
+    }
+
+    #[test]
+    fn a_hold_is_stored_with_its_expiry_as_the_tables_ttl_in_seconds() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let v = serde_json::to_value(held(at)).unwrap();
+        assert_eq!((v["state"].as_str(), v["expiresAt"].as_i64()), (Some("held"), Some(1_800_000_000)));
+        let back: SpotClaim = serde_json::from_value(v).unwrap();
+        assert_eq!(back.state_at(at), SpotState::Available);
     }
 
     #[test]

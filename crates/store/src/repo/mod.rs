@@ -12,6 +12,7 @@ pub mod clients;
 pub mod connections;
 pub mod episodes;
 pub mod identity_move;
+pub mod inventory;
 pub mod media;
 pub mod notifications;
 pub mod organizations;
