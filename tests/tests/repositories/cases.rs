@@ -1,19 +1,19 @@
 //! Repository cases: each aggregate's items stay in step, conflicts mean what they say.
 
+use chrono::NaiveDate;
 use chrono::{Duration, Utc};
 use podcastflow_domain::activity::Activity;
 use podcastflow_domain::availability::{AvailabilityWindow, WindowKind};
 use podcastflow_domain::backup::{Backup, BackupKind, BackupStatus};
+use podcastflow_domain::campaign::Position;
 use podcastflow_domain::campaign::team::{TeamPermission, TeamRole};
 use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
 use podcastflow_domain::client::ClientStatus;
-use chrono::NaiveDate;
-use podcastflow_domain::campaign::Position;
 use podcastflow_domain::episode::EpisodeStatus;
 use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus};
-use podcastflow_domain::show::{Show, Slots};
 use podcastflow_domain::inventory::spot::{Claim, SpotPrice};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
+use podcastflow_domain::show::{Show, Slots};
 use podcastflow_domain::*;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::activities::ActivityRepo;

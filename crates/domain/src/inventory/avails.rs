@@ -210,6 +210,8 @@ mod tests {
         let later = now + Duration::hours(1);
         assert_eq!(e.counts(Position::Mid, later).available, 2);
         assert_eq!(e.state_of(SpotId { position: Position::Mid, index: 5 }, now), None);
+        assert_eq!(e.state_of(SpotId { position: Position::Mid, index: 3 }, now), None, "three spots: 0 to 2");
+        assert_eq!(e.state_of(SpotId { position: Position::Mid, index: 2 }, now), Some(SpotState::Blocked));
         let mut sum = Counts::default();
         for p in [Position::Pre, Position::Mid, Position::Post] {
             sum.add(&e.counts(p, now));

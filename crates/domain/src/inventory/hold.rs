@@ -206,7 +206,11 @@ mod tests {
             stamp: Stamp::created(crate::UserId::new(), now),
         };
         assert!(h.is_live(now) && !h.is_live(h.expires_at));
-        assert_eq!(h.index_keys()[0].1.pk, Hold::active_pk(&h.org_id));
+        assert_eq!(h.index_keys()[0].1.pk, format!("ORG#{}#HOLDS#ACTIVE", h.org_id));
+        assert_eq!(h.key(), Key::new(format!("ORG#{}#CAMPAIGN#{}", h.org_id, h.campaign_id), format!("HOLD#{}", h.id)));
+        assert_eq!((Entity::org_id(&h), h.version()), (&h.org_id, 1));
+        h.stamp.version = 4;
+        assert_eq!(h.version(), 4);
         for (status, live) in [
             (HoldStatus::Pending, true),
             (HoldStatus::Released, false),

@@ -207,7 +207,7 @@ pub fn place(
             }
         }
     };
-    let wanted = match plan.amount {
+    let shortfall = match plan.amount {
         Amount::PerEpisode(n) => {
             for e in &open {
                 for _ in 0..n {
@@ -216,15 +216,15 @@ pub fn place(
                     }
                 }
             }
-            u32::from(n) * open.len() as u32
+            !short.is_empty()
         }
         Amount::Total(total) => {
             let mut placed = 0;
-            while placed < total {
+            'passes: loop {
                 let mut progress = false;
                 for e in &open {
                     if placed == total {
-                        break;
+                        break 'passes;
                     }
                     if take(e, &mut chosen, &mut out) {
                         placed += 1;
@@ -235,35 +235,32 @@ pub fn place(
                     break;
                 }
             }
-            total
+            placed < total
         }
     };
-    let placed = out.spots.len() as u32;
-    if placed < wanted {
-        // Why the episodes that ran out could give no more: each requested spot not free.
+    if shortfall {
+        // Why the episodes that ran out could give no more: each requested spot not free, or,
+        // when every one of them is this plan's already, that the episode has no more.
         for e in open.iter().filter(|e| short.contains(&e.episode_id)) {
-            let mut any = false;
+            let before = out.unplaced.len();
             for p in &requested {
                 for (spot, state) in e.spots(*p, now) {
-                    any = true;
                     if let Some(reason) = Refusal::of(state) {
                         out.unplaced.push(unplaced(e.episode_id, Some(spot.id()), reason));
                     }
                 }
             }
-            if !any {
+            if out.unplaced.len() == before {
                 out.unplaced.push(unplaced(e.episode_id, None, Refusal::NoInventory));
             }
-        }
-        if matches!(plan.amount, Amount::Total(_)) && out.unplaced.is_empty() {
-            out.unplaced.push(Unplaced { episode_id: None, spot: None, reason: Refusal::NoInventory });
         }
     }
     out.spots.sort_by_key(|s| {
         let e = open.iter().find(|e| e.episode_id == s.episode_id);
         (e.map(|e| (e.air_date, e.show_id)), *s)
     });
-    if plan.mode == PlacementMode::Strict && (placed < wanted || !out.unplaced.is_empty()) {
+    // Every shortfall, cap and competitor left a reason: strict takes nothing when any did.
+    if plan.mode == PlacementMode::Strict && !out.unplaced.is_empty() {
         out.spots.clear();
     }
     out
@@ -387,6 +384,53 @@ mod tests {
             now,
         );
         assert!(p.spots.is_empty() && !p.unplaced.is_empty());
+    }
+
+    #[test]
+    fn an_episode_with_fewer_spots_than_wanted_says_so_and_strict_then_takes_nothing() {
+        let (w, now, show) = (world(), Utc::now(), ShowId::new());
+        let small = episode(show, 7, (2, 0, 0));
+        let big = episode(show, 8, (3, 0, 0));
+        let eps = [small.clone(), big.clone()];
+        let p = run(
+            &w,
+            &plan(&[Position::Pre], Amount::PerEpisode(3), PlacementMode::Relaxed),
+            &eps,
+            Separation::default(),
+            now,
+        );
+        assert_eq!(p.spots.len(), 5);
+        assert_eq!(p.unplaced, [unplaced(small.episode_id, None, Refusal::NoInventory)]);
+        let p = run(
+            &w,
+            &plan(&[Position::Pre], Amount::PerEpisode(3), PlacementMode::Strict),
+            &eps,
+            Separation::default(),
+            now,
+        );
+        assert!(p.spots.is_empty());
+        assert_eq!(p.unplaced, [unplaced(small.episode_id, None, Refusal::NoInventory)]);
+        // Met in full, strict takes it all; a total met exactly reports nothing.
+        let p = run(
+            &w,
+            &plan(&[Position::Pre], Amount::PerEpisode(2), PlacementMode::Strict),
+            &eps,
+            Separation::default(),
+            now,
+        );
+        assert_eq!((p.spots.len(), p.unplaced.len()), (4, 0));
+        let p =
+            run(&w, &plan(&[Position::Pre], Amount::Total(5), PlacementMode::Strict), &eps, Separation::default(), now);
+        assert_eq!((p.spots.len(), p.unplaced.len()), (5, 0));
+        let p =
+            run(&w, &plan(&[Position::Pre], Amount::Total(6), PlacementMode::Strict), &eps, Separation::default(), now);
+        assert!(p.spots.is_empty());
+        assert_eq!(p.unplaced.len(), 2, "both episodes ran out: {:?}", p.unplaced);
+        // A capped strict plan takes nothing either.
+        let mut capped = plan(&[Position::Pre], Amount::PerEpisode(2), PlacementMode::Strict);
+        capped.max_per_show_per_day = Some(1);
+        let p = run(&w, &capped, &eps, Separation::default(), now);
+        assert!(p.spots.is_empty() && p.unplaced.iter().all(|u| u.reason == Refusal::MaxSpotsReached));
     }
 
     #[test]

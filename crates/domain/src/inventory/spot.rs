@@ -363,7 +363,19 @@ mod tests {
         let avails = c.avails_key();
         assert_eq!(avails.pk, SpotClaim::by_show_pk(&c.org_id, &c.show_id));
         assert_ne!(avails.pk, Episode::by_show_pk(&c.org_id, &c.show_id), "episode lists stay episodes only");
+        assert_eq!(avails.pk, format!("ORG#{}#SHOW#{}#SPOTS", c.org_id, c.show_id));
         assert_eq!(avails.sk, format!("AIR#2026-12-10#{}#mid#01", c.spot.episode_id));
+        let Claim::Held { campaign_id, .. } = &c.claim else { unreachable!() };
+        assert_eq!(
+            SpotClaim::by_campaign_pk(&c.org_id, campaign_id),
+            format!("ORG#{}#CAMPAIGN#{campaign_id}#SPOTS", c.org_id)
+        );
+        // As the store writes it.
+        use crate::keys::Entity;
+        assert_eq!(Entity::org_id(&c), &c.org_id);
+        assert_eq!(Entity::key(&c), SpotClaim::key_of(&c.org_id, &c.spot));
+        assert_eq!(Entity::index_keys(&c), c.index_keys());
+        assert_eq!((Entity::version(&c), <SpotClaim as Entity>::TYPE), (1, "spotClaim"));
         assert_eq!(SpotClaim::key_of(&c.org_id, &c.spot).sk, "SPOT#mid#01");
         let keys = c.index_keys();
         assert_eq!(keys.len(), 2);
@@ -412,6 +424,7 @@ mod tests {
             assert_eq!(sells_spots(&e), sells, "{status:?}");
         }
         e.status = S::Scheduled;
+        assert_eq!(spots_of(&e, &AdConfig::default()), Some(Slots { pre: 1, mid: 1, post: 1 }), "30 minutes");
         e.air_date = None;
         assert!(!sells_spots(&e) && spots_of(&e, &AdConfig::default()).is_none());
     }
