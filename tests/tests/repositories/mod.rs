@@ -20,4 +20,5 @@ on_both_adapters!(cases:
     connections_fan_out_by_topic_and_close_whole,
     holds_take_free_spots_all_or_nothing_and_never_twice,
     a_hold_larger_than_a_transaction_is_still_all_or_nothing,
+    competitors_racing_for_one_episode_get_one_hold,
 );

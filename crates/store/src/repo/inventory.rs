@@ -15,8 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::inventory::avails::EpisodeInventory;
 use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus};
+use podcastflow_domain::inventory::separation::{CategoryClaim, SeparationScope, scope_key};
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotRef, spots_of};
-use podcastflow_domain::keys::{EXPIRES_AT, Index};
+use podcastflow_domain::keys::{EXPIRES_AT, Index, Key};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, EpisodeId, HoldId};
 use thiserror::Error;
@@ -36,6 +37,10 @@ pub enum HoldCommitError {
     /// A spot was taken meanwhile (held, booked or blocked): nothing of the hold was kept.
     #[error("spot {0:?} was taken meanwhile")]
     Taken(SpotRef),
+    /// A competitor of the advertiser has the scope of this spot (its episode, or its show's
+    /// day): nothing of the hold was kept.
+    #[error("a competitor is in the scope of spot {0:?}")]
+    Competitive(SpotRef),
     /// The store refused or failed.
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -45,6 +50,28 @@ impl From<StoreError> for HoldCommitError {
     fn from(e: StoreError) -> Self {
         HoldCommitError::Repo(e.into())
     }
+}
+
+/// What a hold keeps competitive separation with: the organization's scope and the advertiser's
+/// category (none to keep: an advertiser without a category, the `warn` setting, an admin's
+/// override).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Competition {
+    /// Where competitors may not meet.
+    pub scope: SeparationScope,
+    /// The advertiser's category ([`category_of`]).
+    pub category: String,
+}
+
+/// One category claim a commit writes, with what was there before (to give it back).
+struct CategoryWrite {
+    item: Item,
+    condition: Condition,
+    /// The first of the hold's spots in this scope (named when a competitor has it).
+    spot: SpotRef,
+    key: Key,
+    before: Option<CategoryClaim>,
+    ours: CategoryClaim,
 }
 
 /// Reads and writes spots and holds of one organization.
@@ -124,17 +151,86 @@ impl<'a> InventoryRepo<'a> {
             .collect()
     }
 
-    /// Commits `hold` (its status `Active`, version 1): every spot taken at `now` or none.
-    pub async fn commit_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), HoldCommitError> {
+    /// The category claims `hold` needs for `competition`, each on the condition that what was read
+    /// is still there: nobody's (or an expired one), or the advertiser's own, which is extended to
+    /// the later of the two expiries (a booking's, which has none, stays). A competitor's live
+    /// claim refuses the hold at once.
+    async fn category_writes(
+        &self,
+        hold: &Hold,
+        competition: &Competition,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CategoryWrite>, HoldCommitError> {
+        let mut scopes: Vec<(Key, SpotRef)> = Vec::new();
+        for s in &hold.spots {
+            let (episode, show) = (&s.spot.episode_id, &s.show_id);
+            let key = scope_key(self.t.org(), competition.scope, episode, show, s.air_date, &competition.category);
+            if !scopes.iter().any(|(k, _)| *k == key) {
+                scopes.push((key, s.spot));
+            }
+        }
+        let mut found: BTreeMap<Key, CategoryClaim> = BTreeMap::new();
+        for chunk in scopes.chunks(100) {
+            let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
+            for i in self.t.batch_get(&keys).await? {
+                let key = item::key_of(&i)?;
+                let mut c: CategoryClaim = item::from_item(i)?;
+                c.key = Some(key.clone());
+                found.insert(key, c);
+            }
+        }
+        let mine = |c: &CategoryClaim| c.advertiser_id == hold.advertiser_id;
+        let mut writes = Vec::new();
+        for (key, spot) in scopes {
+            let before = found.remove(&key);
+            let condition = match &before {
+                Some(c) if mine(c) => held_as(c),
+                Some(c) if c.is_live(now) => return Err(HoldCommitError::Competitive(spot)),
+                _ => free_at(now),
+            };
+            let expires_at = match &before {
+                Some(c) if mine(c) => c.expires_at.map(|e| e.max(hold.expires_at)),
+                _ => Some(hold.expires_at),
+            };
+            let ours = CategoryClaim {
+                org_id: hold.org_id,
+                key: Some(key.clone()),
+                category: competition.category.clone(),
+                advertiser_id: hold.advertiser_id,
+                expires_at,
+            };
+            writes.push(CategoryWrite { item: item::to_item(&ours)?, condition, spot, key, before, ours });
+        }
+        Ok(writes)
+    }
+
+    /// Commits `hold` (its status `Active`, version 1): every spot taken at `now` or none, and
+    /// with `competition`, its advertiser's category in every scope of its spots, or none.
+    pub async fn commit_hold(
+        &self,
+        hold: &Hold,
+        competition: Option<&Competition>,
+        now: DateTime<Utc>,
+    ) -> Result<(), HoldCommitError> {
         let claims = Self::claims_of(hold, now)?;
-        if claims.len() <= SPOTS_PER_TRANSACTION {
+        let categories = match competition {
+            Some(c) => self.category_writes(hold, c, now).await?,
+            None => Vec::new(),
+        };
+        let put = |c: &CategoryWrite| TransactOp::Put { item: c.item.clone(), condition: c.condition.clone() };
+        let n = categories.len();
+        if claims.len() + n <= SPOTS_PER_TRANSACTION {
             let mut ops = vec![TransactOp::Put { item: item::to_item(hold)?, condition: Condition::NotExists }];
+            ops.extend(categories.iter().map(put));
             ops.extend(claims.into_iter().map(|item| TransactOp::Put { item, condition: free_at(now) }));
             return match self.t.transact(ops).await {
                 Ok(()) => Ok(()),
                 Err(StoreError::TransactionConflict { index: 0, .. }) => Err(RepoError::AlreadyExists.into()),
+                Err(StoreError::TransactionConflict { index, .. }) if index <= n => {
+                    Err(HoldCommitError::Competitive(categories[index - 1].spot))
+                }
                 Err(StoreError::TransactionConflict { index, .. }) => {
-                    Err(HoldCommitError::Taken(hold.spots[index - 1].spot))
+                    Err(HoldCommitError::Taken(hold.spots[index - 1 - n].spot))
                 }
                 Err(e) => Err(e.into()),
             };
@@ -146,32 +242,50 @@ impl<'a> InventoryRepo<'a> {
             Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::AlreadyExists.into()),
             Err(e) => return Err(e.into()),
         }
+        let mut claimed = 0;
+        for chunk in categories.chunks(SPOTS_PER_TRANSACTION) {
+            if let Err(e) = self.t.transact(chunk.iter().map(put).collect()).await {
+                self.undo(&pending, &categories[..claimed], &[]).await?;
+                return Err(match e {
+                    StoreError::TransactionConflict { index, .. } => HoldCommitError::Competitive(chunk[index].spot),
+                    e => e.into(),
+                });
+            }
+            claimed += chunk.len();
+        }
         let mut written = 0;
         for chunk in claims.chunks(SPOTS_PER_TRANSACTION) {
-            let ops =
-                chunk.iter().map(|item| TransactOp::Put { item: item.clone(), condition: free_at(now) }).collect();
-            match self.t.transact(ops).await {
-                Ok(()) => written += chunk.len(),
-                Err(StoreError::TransactionConflict { index, .. }) => {
-                    let lost = hold.spots[written + index].spot;
-                    self.undo(&pending, &hold.spots[..written]).await?;
-                    return Err(HoldCommitError::Taken(lost));
-                }
-                Err(e) => {
-                    self.undo(&pending, &hold.spots[..written]).await?;
-                    return Err(e.into());
-                }
+            let ops = chunk.iter().map(|i| TransactOp::Put { item: i.clone(), condition: free_at(now) }).collect();
+            if let Err(e) = self.t.transact(ops).await {
+                self.undo(&pending, &categories, &hold.spots[..written]).await?;
+                return Err(match e {
+                    StoreError::TransactionConflict { index, .. } => {
+                        HoldCommitError::Taken(hold.spots[written + index].spot)
+                    }
+                    e => e.into(),
+                });
             }
+            written += chunk.len();
         }
         // The record becomes what the caller asked for; its claims already hold the spots.
-        match self.t.put(item::to_item(hold)?, Condition::Equals("status".into(), "pending".into())).await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        self.t.put(item::to_item(hold)?, Condition::Equals("status".into(), "pending".into())).await?;
+        Ok(())
     }
 
-    /// Gives back the spots of a commit that failed halfway, and marks its record failed.
-    async fn undo(&self, pending: &Hold, written: &[HeldSpot]) -> Result<(), RepoError> {
+    /// Gives back the spots and categories of a commit that failed halfway (only what it wrote
+    /// itself: a category it extended goes back to what it was), and marks its record failed.
+    async fn undo(&self, pending: &Hold, categories: &[CategoryWrite], written: &[HeldSpot]) -> Result<(), RepoError> {
+        for c in categories {
+            let ours = held_as(&c.ours);
+            let done = match &c.before {
+                Some(b) if b.advertiser_id == c.ours.advertiser_id => self.t.put(item::to_item(b)?, ours).await,
+                _ => self.t.delete(&c.key, ours).await.map(|_| ()),
+            };
+            match done {
+                Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         for s in written {
             let key = SpotClaim::key_of(self.t.org(), &s.spot);
             // Only this hold's own claim: a spot it never took stays as it is.
@@ -196,6 +310,17 @@ impl<'a> InventoryRepo<'a> {
         let q = Query::partition(Index::Gsi2, SpotClaim::by_campaign_pk(self.t.org(), campaign));
         all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
     }
+}
+
+/// The condition that a category claim is still as `c` was read (or written).
+fn held_as(c: &CategoryClaim) -> Condition {
+    Condition::All(vec![
+        Condition::Equals("advertiserId".into(), c.advertiser_id.to_string().into()),
+        match c.expires_at {
+            Some(e) => Condition::Equals(EXPIRES_AT.into(), e.timestamp().into()),
+            None => Condition::AttributeMissing(EXPIRES_AT.into()),
+        },
+    ])
 }
 
 #[cfg(test)]
