@@ -10,7 +10,7 @@ use podcastflow_domain::campaign::team::{TeamPermission, TeamRole};
 use podcastflow_domain::campaign::{CampaignStatus, HistoryEntry};
 use podcastflow_domain::client::ClientStatus;
 use podcastflow_domain::episode::EpisodeStatus;
-use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus};
+use podcastflow_domain::inventory::hold::{HeldCategory, HeldSpot, Hold, HoldStatus};
 use podcastflow_domain::inventory::separation::SeparationScope;
 use podcastflow_domain::inventory::spot::{Claim, SpotPrice};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
@@ -23,7 +23,7 @@ use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::clients::{ClientFilter, ClientRepo};
 use podcastflow_store::repo::episodes::EpisodeRepo;
-use podcastflow_store::repo::inventory::{Competition, HoldCommitError, InventoryRepo};
+use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
@@ -576,6 +576,7 @@ fn hold_of(
         extensions: 0,
         status: HoldStatus::Active,
         override_reason: None,
+        separation: None,
         stamp: stamp(),
     }
 }
@@ -613,7 +614,7 @@ pub async fn holds_take_free_spots_all_or_nothing_and_never_twice(f: Fixture) {
     let mut race = tokio::task::JoinSet::new();
     for h in attempts.clone() {
         let t = tenant(&f, org);
-        race.spawn(async move { InventoryRepo::new(&t).commit_hold(&h, None, now).await.map(|()| h.spots[0].spot) });
+        race.spawn(async move { InventoryRepo::new(&t).commit_hold(&h, now).await.map(|()| h.spots[0].spot) });
     }
     let results = race.join_all().await;
     let won: std::collections::BTreeSet<_> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
@@ -628,9 +629,9 @@ pub async fn holds_take_free_spots_all_or_nothing_and_never_twice(f: Fixture) {
     // A hold ends at its expiry exactly: a second before, the spot is taken; at it, free.
     let first = after[0].claims[0].clone();
     let retry = hold_of(org, &[(first.spot, &s, first.air_date)], until + Duration::hours(1));
-    let early = inventory.commit_hold(&retry, None, until - Duration::seconds(1)).await;
+    let early = inventory.commit_hold(&retry, until - Duration::seconds(1)).await;
     assert_eq!(early, Err(HoldCommitError::Taken(first.spot)));
-    inventory.commit_hold(&retry, None, until).await.expect("the expired hold no longer holds it");
+    inventory.commit_hold(&retry, until).await.expect("the expired hold no longer holds it");
     let Some(c) = inventory.claim(&first.spot).await.unwrap() else { panic!("claimed") };
     assert!(matches!(c.claim, Claim::Held { hold_id, .. } if hold_id == retry.id));
     assert_eq!(inventory.campaign_claims(&retry.campaign_id).await.unwrap().len(), 1);
@@ -664,9 +665,9 @@ pub async fn a_hold_larger_than_a_transaction_is_still_all_or_nothing(f: Fixture
     let until = now + Duration::hours(48);
     // Another campaign holds a spot the big hold's second transaction wants.
     let blocker = hold_of(org, &[all[110]], until);
-    inventory.commit_hold(&blocker, None, now).await.unwrap();
+    inventory.commit_hold(&blocker, now).await.unwrap();
     let big = hold_of(org, &all, until);
-    assert_eq!(inventory.commit_hold(&big, None, now).await, Err(HoldCommitError::Taken(all[110].0)));
+    assert_eq!(inventory.commit_hold(&big, now).await, Err(HoldCommitError::Taken(all[110].0)));
     let read = inventory.show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
     assert_eq!(read.iter().map(|e| e.claims.len()).sum::<usize>(), 1, "nothing of the big hold stays");
     let record = inventory.hold(&big.campaign_id, &big.id).await.unwrap().unwrap();
@@ -674,7 +675,7 @@ pub async fn a_hold_larger_than_a_transaction_is_still_all_or_nothing(f: Fixture
     // Without the blocker (its hold expired), the same spots go in one piece.
     let mut again = hold_of(org, &all, until);
     again.campaign_id = big.campaign_id;
-    inventory.commit_hold(&again, None, until).await.unwrap();
+    inventory.commit_hold(&again, until).await.unwrap();
     assert_eq!(inventory.campaign_claims(&big.campaign_id).await.unwrap().len(), 120);
     assert_eq!(inventory.hold(&again.campaign_id, &again.id).await.unwrap().unwrap().status, HoldStatus::Active);
 }
@@ -696,14 +697,21 @@ pub async fn competitors_racing_for_one_episode_get_one_hold(f: Fixture) {
         .chain(inventory.show_inventory(&s, air, air).await.unwrap()[0].spots(Position::Mid, Utc::now()))
         .map(|(spot, _)| spot)
         .collect();
-    let banks = Competition { scope: SeparationScope::Episode, category: "IAB13".into() };
+    let banks = Some(HeldCategory { scope: SeparationScope::Episode, category: "IAB13".into() });
+    let with = |mut h: Hold, c: &Option<HeldCategory>| {
+        h.separation = c.clone();
+        h
+    };
     let now = Utc::now();
     let until = now + Duration::hours(48);
     // Two banks race for the same episode, each for a different spot: one wins, one is refused.
-    let (a, b) = (hold_of(org, &[(spots[0], &s, air)], until), hold_of(org, &[(spots[1], &s, air)], until));
+    let (a, b) = (
+        with(hold_of(org, &[(spots[0], &s, air)], until), &banks),
+        with(hold_of(org, &[(spots[1], &s, air)], until), &banks),
+    );
     let (ta, tb) = (tenant(&f, org), tenant(&f, org));
     let (ia, ib) = (InventoryRepo::new(&ta), InventoryRepo::new(&tb));
-    let (ra, rb) = tokio::join!(ia.commit_hold(&a, Some(&banks), now), ib.commit_hold(&b, Some(&banks), now));
+    let (ra, rb) = tokio::join!(ia.commit_hold(&a, now), ib.commit_hold(&b, now));
     let outcomes = [ra.clone(), rb.clone()];
     assert_eq!(outcomes.iter().filter(|r| r.is_ok()).count(), 1, "{outcomes:?}");
     assert_eq!(
@@ -713,19 +721,19 @@ pub async fn competitors_racing_for_one_episode_get_one_hold(f: Fixture) {
     );
     let winner = if ra.is_ok() { &a } else { &b };
     // The winner's advertiser holds more in the same episode, later: its claim lasts the longer.
-    let mut more = hold_of(org, &[(spots[2], &s, air)], until + Duration::hours(10));
+    let mut more = with(hold_of(org, &[(spots[2], &s, air)], until + Duration::hours(10)), &banks);
     more.advertiser_id = winner.advertiser_id;
-    inventory.commit_hold(&more, Some(&banks), now).await.expect("its own category");
+    inventory.commit_hold(&more, now).await.expect("its own category");
     // Another category is no competitor; a competitor can come in once every hold has expired.
-    let mut airline = hold_of(org, &[(spots[3], &s, air)], until);
-    let travel = Competition { scope: SeparationScope::Episode, category: "IAB20".into() };
-    inventory.commit_hold(&airline, Some(&travel), now).await.expect("another category");
-    let rival = hold_of(org, &[(spots[3], &s, air)], until + Duration::hours(20));
+    let travel = Some(HeldCategory { scope: SeparationScope::Episode, category: "IAB20".into() });
+    let airline = with(hold_of(org, &[(spots[3], &s, air)], until), &travel);
+    inventory.commit_hold(&airline, now).await.expect("another category");
+    // A bank at `until`: the first bank hold has expired, the winner's later one still holds.
+    let rival = with(hold_of(org, &[(spots[3], &s, air)], until + Duration::hours(20)), &banks);
     assert!(
-        matches!(inventory.commit_hold(&rival, Some(&banks), until).await, Err(HoldCommitError::Competitive(_))),
+        matches!(inventory.commit_hold(&rival, until).await, Err(HoldCommitError::Competitive(_))),
         "the later hold still holds the category"
     );
-    airline.id = HoldId::new();
     let late = until + Duration::hours(10);
     let free: Vec<_> = inventory.show_inventory(&s, air, air).await.unwrap()[0]
         .spots(Position::Mid, late)
@@ -733,6 +741,85 @@ pub async fn competitors_racing_for_one_episode_get_one_hold(f: Fixture) {
         .filter(|(_, st)| *st == podcastflow_domain::inventory::spot::SpotState::Available)
         .map(|(sp, _)| sp)
         .collect();
-    let rival = hold_of(org, &[(free[0], &s, air)], late + Duration::hours(1));
-    inventory.commit_hold(&rival, Some(&banks), late).await.expect("every bank hold has expired");
+    let rival = with(hold_of(org, &[(free[0], &s, air)], late + Duration::hours(1)), &banks);
+    inventory.commit_hold(&rival, late).await.expect("every bank hold has expired");
+}
+
+pub async fn released_and_extended_holds_move_their_spots_and_category(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let mut s = show(org, "Release", vec![], vec![]);
+    s.ad_config.slots = Some(Slots { pre: 3, mid: 0, post: 0 });
+    ShowRepo::new(&t).create(&s).await.unwrap();
+    let mut e = episode(&s, "One", Some("2026-12-07"), vec![]);
+    e.status = EpisodeStatus::Scheduled;
+    EpisodeRepo::new(&t).create(&e).await.unwrap();
+    let air = e.air_date.unwrap();
+    let inventory = InventoryRepo::new(&t);
+    let spots: Vec<_> = inventory.show_inventory(&s, air, air).await.unwrap()[0]
+        .spots(Position::Pre, Utc::now())
+        .into_iter()
+        .map(|(spot, _)| spot)
+        .collect();
+    let banks = Some(HeldCategory { scope: SeparationScope::Episode, category: "IAB13".into() });
+    let now = Utc::now();
+    let until = podcastflow_domain::inventory::hold::expiry(now, 48);
+    let mut a = hold_of(org, &[(spots[0], &s, air)], until);
+    a.separation = banks.clone();
+    let mut b = hold_of(org, &[(spots[1], &s, air)], until + Duration::hours(5));
+    b.separation = banks.clone();
+    b.advertiser_id = a.advertiser_id;
+    inventory.commit_hold(&a, now).await.unwrap();
+    inventory.commit_hold(&b, now).await.unwrap();
+    let mut rival = hold_of(org, &[(spots[2], &s, air)], until);
+    rival.separation = banks.clone();
+    assert!(matches!(inventory.commit_hold(&rival, now).await, Err(HoldCommitError::Competitive(_))));
+
+    // Releasing one hold frees its spot; the other keeps the category, until its own expiry.
+    let mut released = b.clone();
+    released.status = HoldStatus::Released;
+    released.stamp = touched(&b.stamp);
+    inventory.release_hold(&released, 1, now).await.unwrap();
+    assert!(inventory.claim(&spots[1]).await.unwrap().is_none());
+    assert_eq!(inventory.hold(&b.campaign_id, &b.id).await.unwrap().unwrap().status, HoldStatus::Released);
+    assert!(matches!(inventory.release_hold(&released, 1, now).await, Err(RepoError::VersionConflict { .. })));
+    let at_a_expiry = inventory.commit_hold(&rival, until).await;
+    assert!(at_a_expiry.is_ok(), "b no longer stretches the category past a's expiry: {at_a_expiry:?}");
+
+    // Extending moves the claims and the category with the record.
+    let org2 = OrgId::new();
+    let t2 = tenant(&f, org2);
+    let mut s2 = show(org2, "Extend", vec![], vec![]);
+    s2.ad_config.slots = Some(Slots { pre: 2, mid: 0, post: 0 });
+    ShowRepo::new(&t2).create(&s2).await.unwrap();
+    let mut e2 = episode(&s2, "One", Some("2026-12-07"), vec![]);
+    e2.status = EpisodeStatus::Scheduled;
+    EpisodeRepo::new(&t2).create(&e2).await.unwrap();
+    let inventory = InventoryRepo::new(&t2);
+    let spots: Vec<_> = inventory.show_inventory(&s2, air, air).await.unwrap()[0]
+        .spots(Position::Pre, now)
+        .into_iter()
+        .map(|(spot, _)| spot)
+        .collect();
+    let mut h = hold_of(org2, &[(spots[0], &s2, air)], until);
+    h.separation = banks.clone();
+    inventory.commit_hold(&h, now).await.unwrap();
+    let mut longer = h.clone();
+    longer.expires_at = podcastflow_domain::inventory::hold::extend(h.expires_at, 0, 48, now).unwrap();
+    longer.extensions = 1;
+    longer.stamp = touched(&h.stamp);
+    inventory.extend_hold(&longer, 1, h.expires_at, now).await.unwrap();
+    let record = inventory.hold(&h.campaign_id, &h.id).await.unwrap().unwrap();
+    assert_eq!((record.expires_at, record.extensions), (longer.expires_at, 1));
+    let held = inventory.claim(&spots[0]).await.unwrap().unwrap();
+    assert_eq!(held.state_at(until), podcastflow_domain::inventory::spot::SpotState::Held, "past the old expiry");
+    let mut rival = hold_of(org2, &[(spots[1], &s2, air)], longer.expires_at);
+    rival.separation = banks.clone();
+    assert!(matches!(inventory.commit_hold(&rival, until).await, Err(HoldCommitError::Competitive(_))));
+    // Released: the category goes with it, and a competitor comes in.
+    let mut gone = longer.clone();
+    gone.status = HoldStatus::Released;
+    gone.stamp = touched(&longer.stamp);
+    inventory.release_hold(&gone, 2, now).await.unwrap();
+    inventory.commit_hold(&rival, now).await.expect("nothing of the first bank is left");
 }

@@ -21,4 +21,5 @@ on_both_adapters!(cases:
     holds_take_free_spots_all_or_nothing_and_never_twice,
     a_hold_larger_than_a_transaction_is_still_all_or_nothing,
     competitors_racing_for_one_episode_get_one_hold,
+    released_and_extended_holds_move_their_spots_and_category,
 );

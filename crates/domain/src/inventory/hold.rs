@@ -33,9 +33,10 @@ pub enum ExtendError {
     Expired,
 }
 
-/// When a hold made at `now` expires.
+/// When a hold made at `now` expires: in whole seconds, as the store keeps it.
 pub fn expiry(now: DateTime<Utc>, hold_hours: u32) -> DateTime<Utc> {
-    now + Duration::hours(i64::from(hold_hours.clamp(1, MAX_HOLD_HOURS)))
+    let at = now + Duration::hours(i64::from(hold_hours.clamp(1, MAX_HOLD_HOURS)));
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
 /// The new expiry of a hold expiring at `expires_at`, extended `extensions` times so far,
@@ -74,6 +75,16 @@ pub enum HoldStatus {
     Booked,
     /// A commit that lost a race: nothing of it holds anything.
     Failed,
+}
+
+/// The competitive category a hold claimed in every scope of its spots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeldCategory {
+    /// Where competitors may not meet.
+    pub scope: super::separation::SeparationScope,
+    /// The advertiser's category.
+    pub category: String,
 }
 
 /// One spot of a hold, with what it was held at.
@@ -119,6 +130,9 @@ pub struct Hold {
     /// An admin's reason for holding beside a competitor, if one was overridden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_reason: Option<String>,
+    /// The competitive category it claimed, and where (none: it keeps no separation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separation: Option<HeldCategory>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
@@ -172,10 +186,11 @@ mod tests {
 
     #[test]
     fn a_hold_lasts_the_organizations_hours_within_bounds() {
-        let now = Utc::now();
-        assert_eq!(expiry(now, DEFAULT_HOLD_HOURS), now + Duration::hours(48));
-        assert_eq!(expiry(now, 0), now + Duration::hours(1));
-        assert_eq!(expiry(now, 10_000), now + Duration::hours(i64::from(MAX_HOLD_HOURS)));
+        let now = DateTime::from_timestamp(1_800_000_000, 999_000_000).unwrap();
+        let whole = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(expiry(now, DEFAULT_HOLD_HOURS), whole + Duration::hours(48), "whole seconds");
+        assert_eq!(expiry(now, 0), whole + Duration::hours(1));
+        assert_eq!(expiry(now, 10_000), whole + Duration::hours(i64::from(MAX_HOLD_HOURS)));
     }
 
     #[test]
@@ -203,6 +218,7 @@ mod tests {
             extensions: 0,
             status: HoldStatus::Active,
             override_reason: None,
+            separation: None,
             stamp: Stamp::created(crate::UserId::new(), now),
         };
         assert!(h.is_live(now) && !h.is_live(h.expires_at));

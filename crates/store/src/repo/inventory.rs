@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::inventory::avails::EpisodeInventory;
-use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus};
+use podcastflow_domain::inventory::hold::{HeldCategory, HeldSpot, Hold, HoldStatus};
 use podcastflow_domain::inventory::separation::{CategoryClaim, SeparationScope, scope_key};
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotRef, spots_of};
 use podcastflow_domain::keys::{EXPIRES_AT, Index, Key};
@@ -50,17 +50,6 @@ impl From<StoreError> for HoldCommitError {
     fn from(e: StoreError) -> Self {
         HoldCommitError::Repo(e.into())
     }
-}
-
-/// What a hold keeps competitive separation with: the organization's scope and the advertiser's
-/// category (none to keep: an advertiser without a category, the `warn` setting, an admin's
-/// override).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Competition {
-    /// Where competitors may not meet.
-    pub scope: SeparationScope,
-    /// The advertiser's category ([`category_of`]).
-    pub category: String,
 }
 
 /// One category claim a commit writes, with what was there before (to give it back).
@@ -158,7 +147,7 @@ impl<'a> InventoryRepo<'a> {
     async fn category_writes(
         &self,
         hold: &Hold,
-        competition: &Competition,
+        competition: &HeldCategory,
         now: DateTime<Utc>,
     ) -> Result<Vec<CategoryWrite>, HoldCommitError> {
         let mut scopes: Vec<(Key, SpotRef)> = Vec::new();
@@ -205,15 +194,10 @@ impl<'a> InventoryRepo<'a> {
     }
 
     /// Commits `hold` (its status `Active`, version 1): every spot taken at `now` or none, and
-    /// with `competition`, its advertiser's category in every scope of its spots, or none.
-    pub async fn commit_hold(
-        &self,
-        hold: &Hold,
-        competition: Option<&Competition>,
-        now: DateTime<Utc>,
-    ) -> Result<(), HoldCommitError> {
+    /// with its `separation`, its advertiser's category in every scope of its spots, or none.
+    pub async fn commit_hold(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), HoldCommitError> {
         let claims = Self::claims_of(hold, now)?;
-        let categories = match competition {
+        let categories = match &hold.separation {
             Some(c) => self.category_writes(hold, c, now).await?,
             None => Vec::new(),
         };
@@ -297,6 +281,122 @@ impl<'a> InventoryRepo<'a> {
         let mut failed = pending.clone();
         failed.status = HoldStatus::Failed;
         self.t.put(item::to_item(&failed)?, Condition::Always).await?;
+        Ok(())
+    }
+
+    /// Releases `hold`, read at version `expected`, at `now`: its record becomes `released`
+    /// (`next`, version `expected + 1`), its spots are free again (only claims that are still its
+    /// own), and its category ends in every scope where its advertiser holds or has booked
+    /// nothing else.
+    pub async fn release_hold(&self, next: &Hold, expected: u64, now: DateTime<Utc>) -> Result<(), RepoError> {
+        super::commit(self.t, vec![super::Write::replace(next, expected)?]).await?;
+        for s in &next.spots {
+            let key = SpotClaim::key_of(self.t.org(), &s.spot);
+            match self.t.delete(&key, Condition::Equals("holdId".into(), next.id.to_string().into())).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.settle_categories(next, now).await
+    }
+
+    /// Extends `next` (read at version `expected`, now carrying its new expiry and count):
+    /// every claim still its own, and its category claims, last until the new expiry; then the
+    /// record says so. The claims go first, so the record never promises more than they hold.
+    pub async fn extend_hold(
+        &self,
+        next: &Hold,
+        expected: u64,
+        previous: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let until = next.expires_at.timestamp();
+        let ops: Vec<TransactOp> = next
+            .spots
+            .iter()
+            .map(|s| TransactOp::Update {
+                key: SpotClaim::key_of(self.t.org(), &s.spot),
+                update: crate::condition::Update::new().set(EXPIRES_AT, until),
+                condition: Condition::All(vec![
+                    Condition::Equals("holdId".into(), next.id.to_string().into()),
+                    Condition::Equals(EXPIRES_AT.into(), previous.timestamp().into()),
+                ]),
+            })
+            .collect();
+        for chunk in ops.chunks(SPOTS_PER_TRANSACTION + 1) {
+            match self.t.transact(chunk.to_vec()).await {
+                Ok(()) => {}
+                // A spot no longer its own (the hold expired and someone took it): nothing moves.
+                Err(StoreError::TransactionConflict { .. }) => return Err(RepoError::Conflict("hold-lost-spots")),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(c) = &next.separation {
+            for w in self.category_writes(next, c, now).await.map_err(|e| match e {
+                HoldCommitError::Repo(r) => r,
+                _ => RepoError::Conflict("competitor"),
+            })? {
+                match self.t.put(w.item, w.condition).await {
+                    Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        super::commit(self.t, vec![super::Write::replace(next, expected)?]).await
+    }
+
+    /// Brings each category claim of `hold`'s scopes in line with what its advertiser still holds
+    /// or has booked there at `now`: gone when nothing, else until the latest live hold (for good
+    /// when something is booked). Written on the condition that the claim is as read; a change
+    /// meanwhile settled it already.
+    async fn settle_categories(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), RepoError> {
+        let Some(c) = &hold.separation else { return Ok(()) };
+        let org = *self.t.org();
+        let mut done: Vec<Key> = Vec::new();
+        for s in &hold.spots {
+            let key = scope_key(&org, c.scope, &s.spot.episode_id, &s.show_id, s.air_date, &c.category);
+            if done.contains(&key) {
+                continue;
+            }
+            done.push(key.clone());
+            let Some(found) = self.t.get(&key).await? else { continue };
+            let mut claim: CategoryClaim = item::from_item(found)?;
+            claim.key = Some(key.clone());
+            if claim.advertiser_id != hold.advertiser_id {
+                continue;
+            }
+            let q = match c.scope {
+                SeparationScope::Episode => {
+                    Query::partition(Index::Main, key.pk.clone()).sort(KeyCondition::BeginsWith("SPOT#".into()))
+                }
+                SeparationScope::ShowDay => Query::partition(Index::Gsi1, SpotClaim::by_show_pk(&org, &s.show_id))
+                    .sort(KeyCondition::BeginsWith(format!("{}#", Episode::air_sk(Some(s.air_date))))),
+            };
+            let mut booked = false;
+            let mut latest: Option<DateTime<Utc>> = None;
+            for i in all_items(self.t, &q).await? {
+                let other: SpotClaim = item::from_item(i)?;
+                if other.advertiser_at(now) != Some(hold.advertiser_id) {
+                    continue;
+                }
+                match other.claim {
+                    Claim::Booked { .. } => booked = true,
+                    Claim::Held { expires_at, .. } => latest = latest.max(Some(expires_at)),
+                    Claim::Blocked { .. } => {}
+                }
+            }
+            let done = if !booked && latest.is_none() {
+                self.t.delete(&key, held_as(&claim)).await.map(|_| ())
+            } else {
+                let mut next = claim.clone();
+                next.expires_at = if booked { None } else { latest };
+                self.t.put(item::to_item(&next)?, held_as(&claim)).await
+            };
+            match done {
+                Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 
