@@ -89,11 +89,19 @@ pub enum Action {
     MonitoringRead,
     /// Create, list and revoke the organization's API keys.
     ApiKeyManage,
+    /// Read avails and sell-through of a show.
+    InventoryRead,
+    /// Hold spots for a campaign (preview, commit), extend and release its holds.
+    CampaignHold,
+    /// Hold or book beside a competitor of the advertiser (with a reason for the activity log).
+    SeparationOverride,
+    /// Block and unblock spots of a show's episodes.
+    SpotBlock,
 }
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 44] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -134,6 +142,10 @@ impl Action {
         Action::BackupManage,
         Action::MonitoringRead,
         Action::ApiKeyManage,
+        Action::InventoryRead,
+        Action::CampaignHold,
+        Action::SeparationOverride,
+        Action::SpotBlock,
     ];
 
     /// The read action guarding the same entity: refusing a write on something the principal
@@ -143,7 +155,7 @@ impl Action {
         match self {
             UserRead | UserUpdate | UserDisable | UserChangeRole => Some(UserRead),
             ClientRead | ClientUpdate | ClientArchive => Some(ClientRead),
-            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive => Some(CampaignRead),
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold => Some(CampaignRead),
             ShowRead | ShowUpdate | ShowArchive => Some(ShowRead),
             EpisodeRead | EpisodeUpdate => Some(EpisodeRead),
             AvailabilityRead | AvailabilityWrite => Some(AvailabilityRead),
@@ -419,6 +431,10 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::BackupManage, ADMINS),
     (Action::MonitoringRead, ADMINS),
     (Action::ApiKeyManage, ADMINS),
+    (Action::InventoryRead, [ALLOW, ALLOW, ALLOW, ShowProducer, Deny, Deny]),
+    (Action::CampaignHold, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), Deny, Deny, Deny]),
+    (Action::SeparationOverride, ADMINS),
+    (Action::SpotBlock, [ALLOW, ALLOW, Deny, ShowProducer, Deny, Deny]),
 ];
 
 /// Which entities of a kind a role's listing covers.

@@ -67,6 +67,7 @@ impl World {
             | AvailabilityOverride
             | BackupManage
             | MonitoringRead
+            | SeparationOverride
             | ApiKeyManage => Resource::Org(org),
             // Admins may manage anyone but themselves and masters: the negative case is themselves.
             UserRead | UserUpdate | UserDisable => {
@@ -84,15 +85,17 @@ impl World {
                 Resource::Client { org, id: self.related_clients[0], assigned_sellers: &self.related_users }
             }
             CampaignCreate => Resource::NewCampaign { org, client_sellers: &self.related_users },
-            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive => Resource::Campaign(CampaignFacts {
-                org,
-                owner: self.subject(),
-                client: Some(self.related_clients[0]),
-                team: &self.team,
-                client_sellers: &self.related_users,
-                show_producers: &self.related_users,
-            }),
-            ShowRead | ShowUpdate | ShowArchive => Resource::Show {
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold => {
+                Resource::Campaign(CampaignFacts {
+                    org,
+                    owner: self.subject(),
+                    client: Some(self.related_clients[0]),
+                    team: &self.team,
+                    client_sellers: &self.related_users,
+                    show_producers: &self.related_users,
+                })
+            }
+            ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock => Resource::Show {
                 org,
                 producers: &self.related_users,
                 talent: &self.related_users,
@@ -156,6 +159,10 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::BackupManage, "FF----"),
     (Action::MonitoringRead, "FF----"),
     (Action::ApiKeyManage, "FF----"),
+    (Action::InventoryRead, "FFFr--"),
+    (Action::CampaignHold, "FFr---"),
+    (Action::SeparationOverride, "FF----"),
+    (Action::SpotBlock, "FF-r--"),
 ];
 
 fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
@@ -245,7 +252,11 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::ActivityRecord
             | Action::BackupManage
             | Action::MonitoringRead
-            | Action::ApiKeyManage => {}
+            | Action::ApiKeyManage
+            | Action::InventoryRead
+            | Action::CampaignHold
+            | Action::SeparationOverride
+            | Action::SpotBlock => {}
         }
     }
 }
