@@ -52,6 +52,16 @@ pub struct OrgSettings {
     /// API rate limits.
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// How long a hold lasts, in hours (1 to 336).
+    #[serde(default = "default_hold_hours")]
+    pub hold_hours: u32,
+    /// Competitive separation: where competitors may not meet, and whether that refuses or warns.
+    #[serde(default)]
+    pub separation: crate::inventory::separation::Separation,
+}
+
+fn default_hold_hours() -> u32 {
+    crate::inventory::hold::DEFAULT_HOLD_HOURS
 }
 
 impl Default for OrgSettings {
@@ -61,6 +71,8 @@ impl Default for OrgSettings {
             currency: Currency::USD,
             backup_schedule: None,
             rate_limits: RateLimits::default(),
+            hold_hours: default_hold_hours(),
+            separation: Default::default(),
         }
     }
 }
@@ -134,6 +146,10 @@ impl OrgSettings {
         }
         if let Some(s) = &self.backup_schedule {
             s.check(&format!("{prefix}backupSchedule."), v);
+        }
+        if !(1..=crate::inventory::hold::MAX_HOLD_HOURS).contains(&self.hold_hours) {
+            let max = crate::inventory::hold::MAX_HOLD_HOURS;
+            v.add(format!("{prefix}holdHours"), "out_of_range", format!("from 1 to {max} hours"));
         }
     }
 }
@@ -210,6 +226,17 @@ mod tests {
         assert!(!limits(5, 6));
         assert!(limits(5, 4), "a burst below the rate is refused");
         assert!(limits(0, 0));
+        let hours = |h| {
+            let mut o = organization();
+            o.settings.hold_hours = h;
+            o.validate().err().is_some_and(|e| e.has("settings.holdHours"))
+        };
+        assert!(hours(0) && hours(337), "outside 1 to 336 hours");
+        assert!(!hours(1) && !hours(48) && !hours(336));
+        // Settings saved before holds existed read back with the defaults.
+        let old: OrgSettings = serde_json::from_str(r#"{"timezone":"UTC","currency":"EUR"}"#).unwrap();
+        assert_eq!((old.hold_hours, old.separation), (48, Default::default()));
+        assert!(serde_json::from_str::<OrgSettings>(r#"{"timezone":"UTC","currency":"EUR","holdHours":-1}"#).is_err());
         let mut o = organization();
         o.stamp.version = 3;
         assert_eq!((Entity::version(&o), o.org_id() == &o.id), (3, true));
