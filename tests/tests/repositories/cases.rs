@@ -12,7 +12,7 @@ use podcastflow_domain::client::ClientStatus;
 use podcastflow_domain::episode::EpisodeStatus;
 use podcastflow_domain::inventory::hold::{HeldCategory, HeldSpot, Hold, HoldStatus};
 use podcastflow_domain::inventory::separation::SeparationScope;
-use podcastflow_domain::inventory::spot::{Claim, SpotPrice};
+use podcastflow_domain::inventory::spot::{Claim, SpotPrice, SpotRef};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
 use podcastflow_domain::show::{Show, Slots};
 use podcastflow_domain::*;
@@ -553,11 +553,7 @@ pub async fn connections_fan_out_by_topic_and_close_whole(f: Fixture) {
 }
 
 /// A hold of `spots` for a campaign of its own, until `until`.
-fn hold_of(
-    org: OrgId,
-    spots: &[(podcastflow_domain::inventory::spot::SpotRef, &Show, NaiveDate)],
-    until: chrono::DateTime<Utc>,
-) -> Hold {
+fn hold_of(org: OrgId, spots: &[(SpotRef, &Show, NaiveDate)], until: chrono::DateTime<Utc>) -> Hold {
     Hold {
         id: HoldId::new(),
         org_id: org,
@@ -680,23 +676,29 @@ pub async fn a_hold_larger_than_a_transaction_is_still_all_or_nothing(f: Fixture
     assert_eq!(inventory.hold(&again.campaign_id, &again.id).await.unwrap().unwrap().status, HoldStatus::Active);
 }
 
+/// A show with `slots`, one scheduled episode airing 2026-12-07, and its spots (pre, mid, post).
+async fn one_episode_show(t: &TenantTable, name: &str, slots: Slots) -> (Show, NaiveDate, Vec<SpotRef>) {
+    let mut s = show(*t.org(), name, vec![], vec![]);
+    s.ad_config.slots = Some(slots);
+    ShowRepo::new(t).create(&s).await.unwrap();
+    let mut e = episode(&s, "One", Some("2026-12-07"), vec![]);
+    e.status = EpisodeStatus::Scheduled;
+    EpisodeRepo::new(t).create(&e).await.unwrap();
+    let air = date("2026-12-07");
+    let read = InventoryRepo::new(t).show_inventory(&s, air, air).await.unwrap();
+    let spots = [Position::Pre, Position::Mid, Position::Post]
+        .into_iter()
+        .flat_map(|p| read[0].spots(p, Utc::now()))
+        .map(|(spot, _)| spot)
+        .collect();
+    (s, air, spots)
+}
+
 pub async fn competitors_racing_for_one_episode_get_one_hold(f: Fixture) {
     let org = OrgId::new();
     let t = tenant(&f, org);
-    let mut s = show(org, "Separated", vec![], vec![]);
-    s.ad_config.slots = Some(Slots { pre: 2, mid: 2, post: 0 });
-    ShowRepo::new(&t).create(&s).await.unwrap();
-    let mut e = episode(&s, "One", Some("2026-12-07"), vec![]);
-    e.status = EpisodeStatus::Scheduled;
-    EpisodeRepo::new(&t).create(&e).await.unwrap();
-    let air = e.air_date.unwrap();
+    let (s, air, spots) = one_episode_show(&t, "Separated", Slots { pre: 2, mid: 2, post: 0 }).await;
     let inventory = InventoryRepo::new(&t);
-    let spots: Vec<_> = inventory.show_inventory(&s, air, air).await.unwrap()[0]
-        .spots(Position::Pre, Utc::now())
-        .into_iter()
-        .chain(inventory.show_inventory(&s, air, air).await.unwrap()[0].spots(Position::Mid, Utc::now()))
-        .map(|(spot, _)| spot)
-        .collect();
     let banks = Some(HeldCategory { scope: SeparationScope::Episode, category: "IAB13".into() });
     let with = |mut h: Hold, c: &Option<HeldCategory>| {
         h.separation = c.clone();
@@ -748,19 +750,8 @@ pub async fn competitors_racing_for_one_episode_get_one_hold(f: Fixture) {
 pub async fn released_and_extended_holds_move_their_spots_and_category(f: Fixture) {
     let org = OrgId::new();
     let t = tenant(&f, org);
-    let mut s = show(org, "Release", vec![], vec![]);
-    s.ad_config.slots = Some(Slots { pre: 3, mid: 0, post: 0 });
-    ShowRepo::new(&t).create(&s).await.unwrap();
-    let mut e = episode(&s, "One", Some("2026-12-07"), vec![]);
-    e.status = EpisodeStatus::Scheduled;
-    EpisodeRepo::new(&t).create(&e).await.unwrap();
-    let air = e.air_date.unwrap();
+    let (s, air, spots) = one_episode_show(&t, "Release", Slots { pre: 3, mid: 0, post: 0 }).await;
     let inventory = InventoryRepo::new(&t);
-    let spots: Vec<_> = inventory.show_inventory(&s, air, air).await.unwrap()[0]
-        .spots(Position::Pre, Utc::now())
-        .into_iter()
-        .map(|(spot, _)| spot)
-        .collect();
     let banks = Some(HeldCategory { scope: SeparationScope::Episode, category: "IAB13".into() });
     let now = Utc::now();
     let until = podcastflow_domain::inventory::hold::expiry(now, 48);
@@ -789,18 +780,8 @@ pub async fn released_and_extended_holds_move_their_spots_and_category(f: Fixtur
     // Extending moves the claims and the category with the record.
     let org2 = OrgId::new();
     let t2 = tenant(&f, org2);
-    let mut s2 = show(org2, "Extend", vec![], vec![]);
-    s2.ad_config.slots = Some(Slots { pre: 2, mid: 0, post: 0 });
-    ShowRepo::new(&t2).create(&s2).await.unwrap();
-    let mut e2 = episode(&s2, "One", Some("2026-12-07"), vec![]);
-    e2.status = EpisodeStatus::Scheduled;
-    EpisodeRepo::new(&t2).create(&e2).await.unwrap();
+    let (s2, _, spots) = one_episode_show(&t2, "Extend", Slots { pre: 2, mid: 0, post: 0 }).await;
     let inventory = InventoryRepo::new(&t2);
-    let spots: Vec<_> = inventory.show_inventory(&s2, air, air).await.unwrap()[0]
-        .spots(Position::Pre, now)
-        .into_iter()
-        .map(|(spot, _)| spot)
-        .collect();
     let mut h = hold_of(org2, &[(spots[0], &s2, air)], until);
     h.separation = banks.clone();
     inventory.commit_hold(&h, now).await.unwrap();

@@ -145,29 +145,9 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+    use crate::inventory::fixtures::{booked, claim_on, held};
     use crate::inventory::spot::{Claim, SpotPrice};
-    use crate::{Currency, HoldId, Money, OrderId, OrgId, UserId};
-
-    pub(crate) fn claim(e: &EpisodeInventory, position: Position, index: u8, claim: Claim) -> SpotClaim {
-        SpotClaim {
-            org_id: OrgId::new(),
-            show_id: e.show_id,
-            air_date: e.air_date,
-            spot: SpotRef { episode_id: e.episode_id, position, index },
-            claim,
-            at: Utc::now(),
-        }
-    }
-
-    fn held(campaign: CampaignId, advertiser: ClientId, expires_at: DateTime<Utc>) -> Claim {
-        Claim::Held {
-            hold_id: HoldId::new(),
-            campaign_id: campaign,
-            advertiser_id: advertiser,
-            expires_at,
-            price: SpotPrice::default(),
-        }
-    }
+    use crate::{Currency, Money, UserId};
 
     fn episode(pre: u8, mid: u8, post: u8) -> EpisodeInventory {
         EpisodeInventory {
@@ -185,23 +165,12 @@ mod tests {
         let mut e = episode(1, 3, 0);
         let (c, a) = (CampaignId::new(), ClientId::new());
         e.claims = vec![
-            claim(&e, Position::Mid, 0, held(c, a, now + Duration::hours(1))),
-            claim(&e, Position::Mid, 1, held(c, a, now)),
-            claim(&e, Position::Mid, 2, Claim::Blocked { reason: "live show".into(), by: UserId::new() }),
-            claim(
-                &e,
-                Position::Pre,
-                0,
-                Claim::Booked {
-                    order_id: OrderId::new(),
-                    line: 1,
-                    campaign_id: c,
-                    advertiser_id: a,
-                    price: SpotPrice::default(),
-                },
-            ),
+            claim_on(&e, Position::Mid, 0, held(c, a, now + Duration::hours(1))),
+            claim_on(&e, Position::Mid, 1, held(c, a, now)),
+            claim_on(&e, Position::Mid, 2, Claim::Blocked { reason: "live show".into(), by: UserId::new() }),
+            claim_on(&e, Position::Pre, 0, booked(a)),
             // A claim past the episode's spots (its slots shrank) counts nowhere.
-            claim(&e, Position::Mid, 5, Claim::Blocked { reason: "x".into(), by: UserId::new() }),
+            claim_on(&e, Position::Mid, 5, Claim::Blocked { reason: "x".into(), by: UserId::new() }),
         ];
         assert_eq!(e.counts(Position::Mid, now), Counts { total: 3, available: 1, held: 1, booked: 0, blocked: 1 });
         assert_eq!(e.counts(Position::Pre, now), Counts { total: 1, available: 0, held: 0, booked: 1, blocked: 0 });
@@ -226,8 +195,8 @@ mod tests {
         let (mine, theirs, gone) = (CampaignId::new(), ClientId::new(), ClientId::new());
         let me = ClientId::new();
         e.claims = vec![
-            claim(&e, Position::Pre, 0, held(mine, me, now + Duration::hours(2))),
-            claim(&e, Position::Pre, 1, held(CampaignId::new(), theirs, now + Duration::hours(2))),
+            claim_on(&e, Position::Pre, 0, held(mine, me, now + Duration::hours(2))),
+            claim_on(&e, Position::Pre, 1, held(CampaignId::new(), theirs, now + Duration::hours(2))),
         ];
         assert_eq!(e.advertisers(now, None), BTreeSet::from([me, theirs]));
         assert_eq!(e.advertisers(now, Some(mine)), BTreeSet::from([theirs]));

@@ -10,6 +10,8 @@
 //! - [`hold`]: how long holds last and how often they extend.
 
 pub mod avails;
+#[cfg(test)]
+mod fixtures;
 pub mod hold;
 pub mod placement;
 pub mod separation;

@@ -271,9 +271,10 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::inventory::spot::{Claim, SpotClaim, SpotPrice};
+    use crate::UserId;
+    use crate::inventory::fixtures::{booked, claim_on, held};
+    use crate::inventory::spot::Claim;
     use crate::show::Slots;
-    use crate::{HoldId, OrderId, OrgId, UserId};
 
     fn day(d: u32) -> NaiveDate {
         // December 2026: the 7th is a Monday.
@@ -291,34 +292,7 @@ mod tests {
     }
 
     fn take(e: &mut EpisodeInventory, position: Position, index: u8, claim: Claim) {
-        e.claims.push(SpotClaim {
-            org_id: OrgId::new(),
-            show_id: e.show_id,
-            air_date: e.air_date,
-            spot: SpotRef { episode_id: e.episode_id, position, index },
-            claim,
-            at: Utc::now(),
-        });
-    }
-
-    fn held_by(campaign: CampaignId, advertiser: ClientId, until: DateTime<Utc>) -> Claim {
-        Claim::Held {
-            hold_id: HoldId::new(),
-            campaign_id: campaign,
-            advertiser_id: advertiser,
-            expires_at: until,
-            price: SpotPrice::default(),
-        }
-    }
-
-    fn booked_by(advertiser: ClientId) -> Claim {
-        Claim::Booked {
-            order_id: OrderId::new(),
-            line: 1,
-            campaign_id: CampaignId::new(),
-            advertiser_id: advertiser,
-            price: SpotPrice::default(),
-        }
+        e.claims.push(claim_on(e, position, index, claim));
     }
 
     fn plan(positions: &[Position], amount: Amount, mode: PlacementMode) -> Plan {
@@ -352,7 +326,7 @@ mod tests {
         let (w, now, show) = (world(), Utc::now(), ShowId::new());
         let mut a = episode(show, 7, (1, 2, 1));
         let b = episode(show, 8, (1, 2, 1));
-        take(&mut a, Position::Mid, 0, booked_by(ClientId::new()));
+        take(&mut a, Position::Mid, 0, booked(ClientId::new()));
         take(&mut a, Position::Mid, 1, Claim::Blocked { reason: "live".into(), by: UserId::new() });
         let p = run(
             &w,
@@ -437,7 +411,7 @@ mod tests {
     fn an_expired_hold_is_free_and_a_live_one_is_held() {
         let (w, now, show) = (world(), Utc::now(), ShowId::new());
         let mut e = episode(show, 7, (1, 0, 0));
-        take(&mut e, Position::Pre, 0, held_by(CampaignId::new(), ClientId::new(), now + Duration::seconds(1)));
+        take(&mut e, Position::Pre, 0, held(CampaignId::new(), ClientId::new(), now + Duration::seconds(1)));
         let p1 = plan(&[Position::Pre], Amount::PerEpisode(1), PlacementMode::Relaxed);
         let p = run(&w, &p1, std::slice::from_ref(&e), Separation::default(), now);
         assert_eq!(reasons(&p), [(Some("pre-0".into()), Refusal::Held)]);
@@ -450,7 +424,7 @@ mod tests {
         let (w, now, show) = (world(), Utc::now(), ShowId::new());
         let mut a = episode(show, 7, (2, 0, 0));
         let b = episode(show, 7, (1, 0, 0));
-        take(&mut a, Position::Pre, 0, booked_by(w.rival));
+        take(&mut a, Position::Pre, 0, booked(w.rival));
         let p1 = plan(&[Position::Pre], Amount::PerEpisode(1), PlacementMode::Relaxed);
         let eps = [a.clone(), b.clone()];
         let p = run(&w, &p1, &eps, Separation::default(), now);
@@ -467,9 +441,9 @@ mod tests {
         assert_eq!(p.warnings, [unplaced(a.episode_id, None, Refusal::Competitive)]);
         // The campaign's own hold in the episode is no competitor, nor is another category.
         let mut own = episode(show, 8, (2, 0, 0));
-        take(&mut own, Position::Pre, 0, held_by(w.campaign, w.me, now + Duration::hours(1)));
+        take(&mut own, Position::Pre, 0, held(w.campaign, w.me, now + Duration::hours(1)));
         let mut other = episode(show, 9, (2, 0, 0));
-        take(&mut other, Position::Pre, 0, booked_by(ClientId::new()));
+        take(&mut other, Position::Pre, 0, booked(ClientId::new()));
         let p = run(&w, &p1, &[own, other], Separation::default(), now);
         assert_eq!(p.spots.len(), 2, "{:?}", p.unplaced);
     }
