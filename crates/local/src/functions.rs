@@ -18,6 +18,7 @@ use podcastflow_clients::ClientsApp;
 use podcastflow_digest_job::DigestJob;
 use podcastflow_episodes::EpisodesApp;
 use podcastflow_identity::TokenVerifier;
+use podcastflow_inventory::InventoryApp;
 use podcastflow_media::MediaApp;
 use podcastflow_monitoring::MonitoringApp;
 use podcastflow_notifications::NotificationsApp;
@@ -139,6 +140,7 @@ pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>
         ("NotificationsFunction", mount::<NotificationsApp>(s, "NotificationsFunction").await?),
         ("ActivitiesFunction", mount::<ActivitiesApp>(s, "ActivitiesFunction").await?),
         ("TalentFunction", mount::<TalentApp>(s, "TalentFunction").await?),
+        ("InventoryFunction", mount::<InventoryApp>(s, "InventoryFunction").await?),
         ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
         ("MediaFunction", mount::<MediaApp>(s, "MediaFunction").await?),
         ("BackupsFunction", mount::<BackupsApp>(s, "BackupsFunction").await?),

@@ -9,6 +9,7 @@ mod episodes;
 mod gateway;
 mod hardening;
 mod identity;
+mod inventory;
 mod live;
 mod media;
 mod notifications;

@@ -1,5 +1,5 @@
-//! Every route of the core resources (clients, campaigns, shows, episodes, talent) answers an
-//! unknown id with 404 and a body with an unknown field with a 400 naming it, as problem+json.
+//! Every route of the core resources (clients, campaigns with their holds, shows, episodes,
+//! talent) answers an unknown id with 404 and a body with an unknown field with a 400 naming it, as problem+json.
 
 use podcastflow_local::template::{BUNDLED, Template};
 use podcastflow_tests::org;
@@ -25,7 +25,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
     let episode = episode.body["id"].as_str().unwrap().to_owned();
     let real = |param: &str| match param {
         "{clientId}" => o.client_id.clone(),
-        "{campaignId}" => campaign.clone(),
+        "{campaignId}" | "{id}" => campaign.clone(),
         "{showId}" => show.clone(),
         "{episodeId}" => episode.clone(),
         _ => o.talent.id.clone(),
@@ -41,7 +41,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             (r.method.clone(), r.path.clone(), body)
         })
         .collect();
-    assert_eq!(routes.len(), 30, "{routes:?}");
+    assert_eq!(routes.len(), 34, "{routes:?}");
     let mut checked = (0, 0);
     for (method, path, minimal_body) in &routes {
         let made_up = ulid::Ulid::new().to_string();
@@ -67,7 +67,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             checked.1 += 1;
         }
     }
-    assert_eq!(checked, (22, 14));
+    assert_eq!(checked, (26, 16));
 
     // The same Idempotency-Key on another campaign's team is a reuse, not a repeat.
     let other = admin.post("/campaigns", json!({"name": "Other", "clientId": o.client_id})).await;

@@ -141,7 +141,12 @@ pub struct Hold {
 impl Hold {
     /// The record's key.
     pub fn key_of(org: &OrgId, campaign: &CampaignId, id: &HoldId) -> Key {
-        Key::new(org_pk(org, format!("CAMPAIGN#{campaign}")), format!("HOLD#{id}"))
+        Key::new(Self::collection_pk(org, campaign), format!("HOLD#{id}"))
+    }
+
+    /// The partition of a campaign's collection, where its holds are kept.
+    pub fn collection_pk(org: &OrgId, campaign: &CampaignId) -> String {
+        org_pk(org, format!("CAMPAIGN#{campaign}"))
     }
 
     /// GSI1 partition of the organization's active holds by expiry.

@@ -400,6 +400,13 @@ impl<'a> InventoryRepo<'a> {
         Ok(())
     }
 
+    /// A campaign's holds, oldest first (its collection's `HOLD#` items: one Query).
+    pub async fn holds_of(&self, campaign: &CampaignId) -> Result<Vec<Hold>, RepoError> {
+        let q = Query::partition(Index::Main, Hold::collection_pk(self.t.org(), campaign))
+            .sort(KeyCondition::BeginsWith("HOLD#".into()));
+        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+    }
+
     /// A campaign's hold.
     pub async fn hold(&self, campaign: &CampaignId, id: &HoldId) -> Result<Option<Hold>, RepoError> {
         super::get(self.t, &Hold::key_of(self.t.org(), campaign, id)).await

@@ -1,0 +1,619 @@
+//! The routes of `inventory`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
+use lambda_http::Request;
+use lambda_http::http::{Method, StatusCode};
+use podcastflow_domain::campaign::{Campaign, CampaignStatus, Position};
+use podcastflow_domain::inventory::avails::{Counts, EpisodeInventory, spot_price};
+use podcastflow_domain::inventory::hold::{self, HeldCategory, HeldSpot, Hold, HoldStatus};
+use podcastflow_domain::inventory::placement::{
+    Amount, Bidder, Placement, PlacementMode, Plan, Refusal, Unplaced, place,
+};
+use podcastflow_domain::inventory::separation::{SeparationMode, category_of};
+use podcastflow_domain::inventory::spot::{InvalidSpotId, SpotId, SpotPrice, SpotRef, position_name};
+use podcastflow_domain::organization::OrgSettings;
+use podcastflow_domain::permissions::{self, Action, Resource, Scope};
+use podcastflow_domain::show::Show;
+use podcastflow_domain::{CampaignId, ClientId, EpisodeId, HoldId, Principal, ShowId, Stamp};
+use podcastflow_platform::visibility::{CampaignRelations, Needs};
+use podcastflow_platform::{
+    Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, json, json_body, json_with_etag,
+    no_content, not_found, page_in_memory, paging, principal, query_param, request_id,
+};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::clients::ClientRepo;
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
+use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::shows::ShowRepo;
+use serde::{Deserialize, Serialize};
+
+use crate::InventoryApp;
+
+/// At most this many shows in one avails request or plan.
+const MAX_SHOWS: usize = 20;
+/// At most this many days in one avails request or plan.
+const MAX_DAYS: i64 = 366;
+/// At most this many spots named in one hold request.
+const MAX_SPOTS: usize = 500;
+/// Placements a commit tries before a lost race is the caller's 409.
+const ATTEMPTS: usize = 3;
+
+/// One row of the avails: an episode's position.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AvailRow {
+    episode_id: EpisodeId,
+    show_id: ShowId,
+    air_date: NaiveDate,
+    position: Position,
+    #[serde(flatten)]
+    counts: Counts,
+    price: SpotPrice,
+    /// Expected impressions of one spot: none until the show has delivery data.
+    forecast_impressions: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HoldRequest {
+    #[serde(default)]
+    spots: Option<Vec<SpotChoice>>,
+    #[serde(default)]
+    plan: Option<PlanBody>,
+    #[serde(default)]
+    override_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpotChoice {
+    episode_id: EpisodeId,
+    spot: String,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl From<Day> for Weekday {
+    fn from(d: Day) -> Weekday {
+        match d {
+            Day::Mon => Weekday::Mon,
+            Day::Tue => Weekday::Tue,
+            Day::Wed => Weekday::Wed,
+            Day::Thu => Weekday::Thu,
+            Day::Fri => Weekday::Fri,
+            Day::Sat => Weekday::Sat,
+            Day::Sun => Weekday::Sun,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PlanBody {
+    show_ids: Vec<ShowId>,
+    from: NaiveDate,
+    to: NaiveDate,
+    #[serde(default)]
+    positions: Vec<Position>,
+    #[serde(default)]
+    spots_per_episode: Option<u8>,
+    #[serde(default)]
+    spots_total: Option<u32>,
+    #[serde(default)]
+    weekdays: Vec<Day>,
+    #[serde(default)]
+    max_per_show_per_day: Option<u32>,
+    #[serde(default)]
+    mode: PlacementMode,
+}
+
+/// A body that names no field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+/// A spot as a preview or a hold shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlacedSpot {
+    #[serde(skip)]
+    at: SpotRef,
+    episode_id: EpisodeId,
+    show_id: ShowId,
+    air_date: NaiveDate,
+    spot: String,
+    price: SpotPrice,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Preview {
+    spots: Vec<PlacedSpot>,
+    unplaced: Vec<Unplaced>,
+    warnings: Vec<Unplaced>,
+}
+
+fn conflict(kind: &str, title: &str, detail: impl Into<String>) -> Failure {
+    Problem::new(kind, StatusCode::CONFLICT, title).detail(detail).into()
+}
+
+/// The refusals of a placement in words, for a 409's detail.
+fn reasons(unplaced: &[Unplaced]) -> String {
+    let words: Vec<String> = unplaced
+        .iter()
+        .take(20)
+        .map(|u| {
+            let reason = serde_json::to_value(u.reason).ok().and_then(|v| v.as_str().map(str::to_owned));
+            let what = match (&u.episode_id, &u.spot) {
+                (Some(e), Some(s)) => format!("{e} {s}"),
+                (Some(e), None) => e.to_string(),
+                _ => "the plan".into(),
+            };
+            format!("{what}: {}", reason.unwrap_or_default())
+        })
+        .collect();
+    let more = unplaced.len().saturating_sub(20);
+    let tail = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+    format!("not placed: {}{tail}", words.join("; "))
+}
+
+fn dates(from: NaiveDate, to: NaiveDate, field: &str) -> Result<(NaiveDate, NaiveDate), Problem> {
+    if to < from || (to - from).num_days() >= MAX_DAYS {
+        return Err(Problem::field(
+            field,
+            "invalid",
+            &format!("from..to must be in order and at most {MAX_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
+fn show_list(ids: &[ShowId], field: &str) -> Result<Vec<ShowId>, Problem> {
+    let unique: BTreeSet<ShowId> = ids.iter().copied().collect();
+    if unique.is_empty() || unique.len() > MAX_SHOWS {
+        return Err(Problem::field(field, "invalid", &format!("1 to {MAX_SHOWS} shows")));
+    }
+    Ok(unique.into_iter().collect())
+}
+
+impl InventoryApp {
+    /// A show the principal may take `action` on (404 when absent or unreadable, 403 when read
+    /// but not allowed).
+    async fn show(&self, t: &TenantTable, p: &Principal, id: &ShowId, action: Action) -> Result<Show, Failure> {
+        let show = ShowRepo::new(t).get(id).await?.ok_or_else(not_found)?;
+        let resource = Resource::Show {
+            org: show.org_id,
+            producers: &show.producer_ids,
+            talent: &show.talent_ids,
+            campaign_clients: &[],
+        };
+        if allow(p, Action::ShowRead, &resource).is_err() {
+            return Err(not_found().into());
+        }
+        allow(p, action, &resource)?;
+        Ok(show)
+    }
+
+    async fn avails(&self, req: &Request, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        // A role that never reads avails is refused outright, whichever shows it names.
+        if permissions::scope(Action::InventoryRead, p.role) == Scope::None {
+            allow(&p, Action::InventoryRead, &Resource::Org(p.org_id))?;
+        }
+        let t = self.ctx.tenant(&p, req);
+        let ids: Vec<ShowId> = query_param(req, "showIds")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| Problem::field("showIds", "invalid", "comma-separated show ids")))
+            .collect::<Result<_, _>>()?;
+        let ids = show_list(&ids, "showIds")?;
+        let date = |name: &str| -> Result<NaiveDate, Problem> {
+            query_param(req, name)
+                .ok_or_else(|| Problem::field(name, "required", "a date, YYYY-MM-DD"))?
+                .parse()
+                .map_err(|_| Problem::field(name, "invalid", "a date, YYYY-MM-DD"))
+        };
+        let (from, to) = dates(date("from")?, date("to")?, "to")?;
+        let positions: Vec<Position> = match query_param(req, "positions") {
+            None => vec![Position::Pre, Position::Mid, Position::Post],
+            Some(list) => list
+                .split(',')
+                .map(|s| serde_json::from_value(serde_json::Value::from(s)))
+                .collect::<Result<_, _>>()
+                .map_err(|_| Problem::field("positions", "invalid", "comma-separated pre, mid, post"))?,
+        };
+        let paging = paging(req)?;
+        let now = Utc::now();
+        let mut rows = Vec::new();
+        for id in &ids {
+            let show = self.show(&t, &p, id, Action::InventoryRead).await?;
+            for e in InventoryRepo::new(&t).show_inventory(&show, from, to).await? {
+                for position in &positions {
+                    let counts = e.counts(*position, now);
+                    if counts.total == 0 {
+                        continue;
+                    }
+                    let price = spot_price(&show.ad_config, &[], show.id, *position);
+                    let (episode_id, air_date) = (e.episode_id, e.air_date);
+                    let row = AvailRow {
+                        episode_id,
+                        show_id: show.id,
+                        air_date,
+                        position: *position,
+                        counts,
+                        price,
+                        forecast_impressions: None,
+                    };
+                    rows.push(row);
+                }
+            }
+        }
+        let key = |r: &AvailRow| {
+            let order = match r.position {
+                Position::Pre => 0,
+                Position::Mid => 1,
+                Position::Post => 2,
+            };
+            format!("{}#{}#{}#{order}", r.air_date, r.show_id, r.episode_id)
+        };
+        let (items, next_cursor) = page_in_memory(rows, key, false, &paging)?;
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor }, rid))
+    }
+
+    /// The campaign, if the principal may hold spots for it.
+    async fn campaign(&self, t: &TenantTable, p: &Principal, id: &str) -> Result<Campaign, Failure> {
+        let id: CampaignId = id.parse().map_err(|_| not_found())?;
+        let (c, rel) = CampaignRelations::load_campaign(t, Needs::of(p.role), &id).await?.ok_or_else(not_found)?;
+        allow(p, Action::CampaignHold, &Resource::Campaign(rel.facts(&c)))?;
+        Ok(c)
+    }
+
+    async fn settings(&self, p: &Principal) -> Result<OrgSettings, Failure> {
+        let table = self.ctx.org_table(&p.org_id);
+        let org = OrganizationRepo::new(table.as_ref(), &self.ctx.cursors).get(&p.org_id).await?;
+        Ok(org.map(|o| o.settings).unwrap_or_default())
+    }
+
+    /// The inventory of the episodes a request names, and each present advertiser's category.
+    async fn inventory_of(
+        &self,
+        t: &TenantTable,
+        p: &Principal,
+        shows: &[ShowId],
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<(Vec<EpisodeInventory>, BTreeMap<ShowId, Show>), Failure> {
+        let mut episodes = Vec::new();
+        let mut by_id = BTreeMap::new();
+        for id in shows {
+            let show = self.show(t, p, id, Action::ShowRead).await?;
+            episodes.extend(InventoryRepo::new(t).show_inventory(&show, from, to).await?);
+            by_id.insert(show.id, show);
+        }
+        Ok((episodes, by_id))
+    }
+
+    async fn categories(
+        &self,
+        t: &TenantTable,
+        episodes: &[EpisodeInventory],
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<ClientId, String>, Failure> {
+        let advertisers: BTreeSet<ClientId> = episodes.iter().flat_map(|e| e.advertisers(now, None)).collect();
+        let mut out = BTreeMap::new();
+        for a in advertisers {
+            if let Some(c) = ClientRepo::new(t).get(&a).await?
+                && let Some(cat) = c.competitive_category.as_deref().and_then(category_of)
+            {
+                out.insert(a, cat);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Places the request on the inventory as it is now.
+    async fn placement(
+        &self,
+        t: &TenantTable,
+        p: &Principal,
+        body: &HoldRequest,
+        bidder: Bidder<'_>,
+        settings: &OrgSettings,
+        overridden: bool,
+    ) -> Result<(Placement, BTreeMap<ShowId, Show>, Vec<EpisodeInventory>), Failure> {
+        let now = Utc::now();
+        let mut separation = settings.separation;
+        if overridden {
+            separation.mode = SeparationMode::Warn;
+        }
+        match (&body.spots, &body.plan) {
+            (Some(chosen), None) => {
+                if chosen.is_empty() || chosen.len() > MAX_SPOTS {
+                    return Err(Problem::field("spots", "invalid", &format!("1 to {MAX_SPOTS} spots")).into());
+                }
+                let mut wanted: BTreeMap<EpisodeId, Vec<SpotId>> = BTreeMap::new();
+                for (i, c) in chosen.iter().enumerate() {
+                    let id: SpotId = c.spot.parse().map_err(|e: InvalidSpotId| {
+                        Problem::field(&format!("spots[{i}].spot"), "invalid", &e.to_string())
+                    })?;
+                    wanted.entry(c.episode_id).or_default().push(id);
+                }
+                let mut episodes = Vec::new();
+                let mut shows = BTreeMap::new();
+                for episode in wanted.keys() {
+                    let e = EpisodeRepo::new(t).get(episode).await?.ok_or_else(not_found)?;
+                    let air = e.air_date.ok_or_else(|| {
+                        conflict("no-inventory", "No inventory", format!("episode {episode} has no air date"))
+                    })?;
+                    let show = self.show(t, p, &e.show_id, Action::ShowRead).await?;
+                    let found = InventoryRepo::new(t).show_inventory(&show, air, air).await?;
+                    episodes.extend(found.into_iter().filter(|x| x.episode_id == *episode));
+                    shows.insert(show.id, show);
+                }
+                let categories = self.categories(t, &episodes, now).await?;
+                let mut placement = Placement::default();
+                for (episode, ids) in &wanted {
+                    let Some(inv) = episodes.iter().find(|x| x.episode_id == *episode) else {
+                        placement.unplaced.push(Unplaced {
+                            episode_id: Some(*episode),
+                            spot: None,
+                            reason: Refusal::NoInventory,
+                        });
+                        continue;
+                    };
+                    let rivals = podcastflow_domain::inventory::separation::competitors(
+                        bidder.advertiser,
+                        bidder.category,
+                        &inv.advertisers(now, Some(bidder.campaign)),
+                        &categories,
+                    );
+                    for id in ids {
+                        let refusal = match inv.state_of(*id, now) {
+                            None => Some(Refusal::NoInventory),
+                            Some(state) => Refusal::of(state),
+                        };
+                        let refusal = refusal.or_else(|| {
+                            (!rivals.is_empty() && separation.mode == SeparationMode::Block)
+                                .then_some(Refusal::Competitive)
+                        });
+                        match refusal {
+                            Some(reason) => placement.unplaced.push(Unplaced {
+                                episode_id: Some(*episode),
+                                spot: Some(id.to_string()),
+                                reason,
+                            }),
+                            None => placement.spots.push(SpotRef::of(*episode, *id)),
+                        }
+                    }
+                }
+                Ok((placement, shows, episodes))
+            }
+            (None, Some(plan)) => {
+                let ids = show_list(&plan.show_ids, "plan.showIds")?;
+                let range = dates(plan.from, plan.to, "plan.to")?;
+                let amount = match (plan.spots_per_episode, plan.spots_total) {
+                    (Some(n), None) if (1..=30).contains(&n) => Amount::PerEpisode(n),
+                    (None, Some(n)) if (1..=MAX_SPOTS as u32).contains(&n) => Amount::Total(n),
+                    _ => {
+                        return Err(Problem::field(
+                            "plan",
+                            "invalid",
+                            &format!("either spotsPerEpisode (1 to 30) or spotsTotal (1 to {MAX_SPOTS})"),
+                        )
+                        .into());
+                    }
+                };
+                let (episodes, shows) = self.inventory_of(t, p, &ids, range).await?;
+                let categories = self.categories(t, &episodes, now).await?;
+                let plan = Plan {
+                    positions: plan.positions.clone(),
+                    amount,
+                    weekdays: plan.weekdays.iter().map(|d| Weekday::from(*d)).collect(),
+                    max_per_show_per_day: plan.max_per_show_per_day,
+                    mode: plan.mode,
+                };
+                Ok((place(&plan, &episodes, bidder, &categories, separation, now), shows, episodes))
+            }
+            _ => Err(Problem::field("plan", "invalid", "either spots or plan, not both").into()),
+        }
+    }
+
+    async fn hold(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.ctx.tenant(&p, req);
+        let campaign = self.campaign(&t, &p, id).await?;
+        if matches!(campaign.status, CampaignStatus::Lost | CampaignStatus::Cancelled | CampaignStatus::Completed) {
+            return Err(conflict(
+                "campaign-closed",
+                "Campaign closed",
+                "a lost, cancelled or completed campaign holds nothing",
+            ));
+        }
+        let body: HoldRequest = json_body(req)?;
+        let overridden = match body.override_reason.as_deref().map(str::trim) {
+            None => false,
+            Some(r) if r.is_empty() || r.len() > 500 => {
+                return Err(Problem::field("overrideReason", "invalid", "1 to 500 characters").into());
+            }
+            Some(_) => {
+                allow(&p, Action::SeparationOverride, &Resource::Org(p.org_id))?;
+                true
+            }
+        };
+        let advertiser = campaign.client_id.ok_or_else(|| {
+            conflict("campaign-without-client", "Campaign without client", "choose the campaign's advertiser first")
+        })?;
+        let client = ClientRepo::new(&t).get(&advertiser).await?.ok_or_else(not_found)?;
+        let category = client.competitive_category.as_deref().and_then(category_of);
+        let settings = self.settings(&p).await?;
+        let bidder = Bidder { campaign: campaign.id, advertiser, category: category.as_deref() };
+        let preview = query_param(req, "preview").as_deref() == Some("true");
+        if preview {
+            let (placement, shows, episodes) = self.placement(&t, &p, &body, bidder, &settings, overridden).await?;
+            let spots = placed(&placement, &shows, &episodes);
+            let body = Preview { spots, unplaced: placement.unplaced, warnings: placement.warnings };
+            return Ok(json(StatusCode::OK, &body, rid));
+        }
+        let separation = category
+            .clone()
+            .filter(|_| settings.separation.mode == SeparationMode::Block && !overridden)
+            .map(|category| HeldCategory { scope: settings.separation.scope, category });
+        let commit = || async {
+            for attempt in 1..=ATTEMPTS {
+                let (placement, shows, episodes) = self.placement(&t, &p, &body, bidder, &settings, overridden).await?;
+                let all_or_nothing = body.spots.is_some();
+                if placement.spots.is_empty() || (all_or_nothing && !placement.unplaced.is_empty()) {
+                    let kind = if placement.unplaced.iter().any(|u| u.reason == Refusal::Competitive) {
+                        "competitive"
+                    } else {
+                        "inventory-unavailable"
+                    };
+                    return Err(conflict(kind, "Not placed", reasons(&placement.unplaced)));
+                }
+                let now = Utc::now();
+                let spots: Vec<HeldSpot> = placed(&placement, &shows, &episodes)
+                    .into_iter()
+                    .map(|s| HeldSpot { spot: s.at, show_id: s.show_id, air_date: s.air_date, price: s.price })
+                    .collect();
+                let h = Hold {
+                    id: HoldId::new(),
+                    org_id: p.org_id,
+                    campaign_id: campaign.id,
+                    advertiser_id: advertiser,
+                    spots,
+                    expires_at: hold::expiry(now, settings.hold_hours),
+                    extensions: 0,
+                    status: HoldStatus::Active,
+                    override_reason: body.override_reason.clone().filter(|_| overridden),
+                    separation: separation.clone(),
+                    stamp: Stamp::created(p.user_id, now),
+                };
+                match InventoryRepo::new(&t).commit_hold(&h, now).await {
+                    Ok(()) => {
+                        let location = format!("/campaigns/{}/holds/{}", campaign.id, h.id);
+                        return Ok(created(&h, Some(h.stamp.version), &location, rid));
+                    }
+                    // Another hold won a spot between placing and writing: place again.
+                    Err(HoldCommitError::Taken(_) | HoldCommitError::Competitive(_))
+                        if attempt < ATTEMPTS && !all_or_nothing => {}
+                    Err(HoldCommitError::Taken(spot)) => {
+                        let what = format!("{} {} was taken meanwhile", spot.episode_id, spot.id());
+                        return Err(conflict("inventory-unavailable", "Not placed", what));
+                    }
+                    Err(HoldCommitError::Competitive(spot)) => {
+                        let what = format!("a competitor holds the scope of {} {}", spot.episode_id, spot.id());
+                        return Err(conflict("competitive", "Not placed", what));
+                    }
+                    Err(HoldCommitError::Repo(e)) => return Err(e.into()),
+                }
+            }
+            Err(conflict("inventory-unavailable", "Not placed", "the spots kept being taken; try again"))
+        };
+        idempotency::once(&t, req, &p, commit).await
+    }
+
+    async fn holds(&self, req: &Request, id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.ctx.tenant(&p, req);
+        let campaign = self.campaign(&t, &p, id).await?;
+        let holds = InventoryRepo::new(&t).holds_of(&campaign.id).await?;
+        let paging = paging(req)?;
+        let (items, next_cursor) = page_in_memory(holds, |h| h.id.to_string(), true, &paging)?;
+        Ok(json(StatusCode::OK, &PageBody { items, next_cursor }, rid))
+    }
+
+    async fn existing(&self, t: &TenantTable, campaign: &Campaign, id: &str) -> Result<Hold, Failure> {
+        let id: HoldId = id.parse().map_err(|_| not_found())?;
+        Ok(InventoryRepo::new(t).hold(&campaign.id, &id).await?.ok_or_else(not_found)?)
+    }
+
+    async fn extend(&self, req: &Request, id: &str, hold_id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        // It takes nothing; a body, if sent, may name nothing either.
+        if !req.body().is_empty() {
+            let _: NoFields = json_body(req)?;
+        }
+        let t = self.ctx.tenant(&p, req);
+        let campaign = self.campaign(&t, &p, id).await?;
+        let h = self.existing(&t, &campaign, hold_id).await?;
+        let now = Utc::now();
+        if h.status != HoldStatus::Active {
+            return Err(conflict("hold-ended", "Hold ended", "only an active hold extends"));
+        }
+        let settings = self.settings(&p).await?;
+        let until = hold::extend(h.expires_at, h.extensions, settings.hold_hours, now)
+            .map_err(|e| conflict("hold-not-extended", "Hold not extended", e.to_string()))?;
+        let mut next = h.clone();
+        next.expires_at = until;
+        next.extensions += 1;
+        next.stamp = h.stamp.touched(p.user_id, now);
+        match InventoryRepo::new(&t).extend_hold(&next, h.stamp.version, h.expires_at, now).await {
+            Ok(()) => Ok(json_with_etag(StatusCode::OK, &next, next.stamp.version, rid)),
+            Err(RepoError::Conflict(_)) => Err(conflict("hold-ended", "Hold ended", "the hold lost its spots")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn release(&self, req: &Request, id: &str, hold_id: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.ctx.tenant(&p, req);
+        let campaign = self.campaign(&t, &p, id).await?;
+        let h = self.existing(&t, &campaign, hold_id).await?;
+        if !matches!(h.status, HoldStatus::Active) {
+            return Ok(no_content(rid));
+        }
+        let now = Utc::now();
+        let mut next = h.clone();
+        next.status = HoldStatus::Released;
+        next.stamp = h.stamp.touched(p.user_id, now);
+        InventoryRepo::new(&t).release_hold(&next, h.stamp.version, now).await?;
+        Ok(no_content(rid))
+    }
+}
+
+/// The placed spots with their show, air date and price (the rate card's at this moment).
+fn placed(p: &Placement, shows: &BTreeMap<ShowId, Show>, episodes: &[EpisodeInventory]) -> Vec<PlacedSpot> {
+    p.spots
+        .iter()
+        .filter_map(|s| {
+            let e = episodes.iter().find(|e| e.episode_id == s.episode_id)?;
+            let show = shows.get(&e.show_id)?;
+            Some(PlacedSpot {
+                at: *s,
+                episode_id: s.episode_id,
+                show_id: e.show_id,
+                air_date: e.air_date,
+                spot: format!("{}-{}", position_name(s.position), s.index),
+                price: spot_price(&show.ad_config, &[], show.id, s.position),
+            })
+        })
+        .collect()
+}
+
+/// Dispatches a request to its route.
+pub(crate) async fn route(app: &InventoryApp, req: &Request) -> Outcome {
+    let rid = request_id(req);
+    let path = RoutePath::of(req);
+    match (req.method(), path.segments().as_slice()) {
+        (&Method::GET, ["inventory"]) => app.avails(req, &rid).await,
+        (&Method::POST, ["campaigns", id, "holds"]) => app.hold(req, id, &rid).await,
+        (&Method::GET, ["campaigns", id, "holds"]) => app.holds(req, id, &rid).await,
+        (&Method::POST, ["campaigns", id, "holds", hold, "extend"]) => app.extend(req, id, hold, &rid).await,
+        (&Method::DELETE, ["campaigns", id, "holds", hold]) => app.release(req, id, hold, &rid).await,
+        (m, _) => Err(path.not_found(m)),
+    }
+}
