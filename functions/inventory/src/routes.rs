@@ -313,13 +313,16 @@ impl InventoryApp {
         episodes: &[EpisodeInventory],
         now: DateTime<Utc>,
     ) -> Result<BTreeMap<ClientId, String>, Failure> {
-        let advertisers: BTreeSet<ClientId> = episodes.iter().flat_map(|e| e.advertisers(now, None)).collect();
+        let advertisers: Vec<ClientId> =
+            episodes.iter().flat_map(|e| e.advertisers(now, None)).collect::<BTreeSet<_>>().into_iter().collect();
+        // One batch read for every advertiser present, however many episodes they are in.
         let mut out = BTreeMap::new();
-        for a in advertisers {
-            if let Some(c) = ClientRepo::new(t).get(&a).await?
-                && let Some(cat) = c.competitive_category.as_deref().and_then(category_of)
-            {
-                out.insert(a, cat);
+        if advertisers.is_empty() {
+            return Ok(out);
+        }
+        for c in ClientRepo::new(t).get_many(&advertisers).await? {
+            if let Some(cat) = c.competitive_category.as_deref().and_then(category_of) {
+                out.insert(c.id, cat);
             }
         }
         Ok(out)

@@ -318,3 +318,84 @@ async fn benchmarked_routes_make_the_documented_minimum_of_calls() {
         }
     }
 }
+
+/// (avails of one show over 13 weeks, a hold committed by plan over the same weeks) calls with
+/// `n` weekly episodes, each with a spot held by an advertiser of its own.
+async fn inventory_calls_with(n: usize) -> [usize; 2] {
+    use chrono::{Duration, Utc};
+    use podcastflow_domain::episode::EpisodeStatus;
+    use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus, expiry};
+    use podcastflow_domain::inventory::spot::{SpotPrice, SpotRef};
+    use podcastflow_domain::show::Slots;
+    use podcastflow_store::repo::inventory::InventoryRepo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let counting = Arc::new(CountingTable::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap())));
+    let ctx = AppContext::new(counting.clone(), b"cost test".to_vec());
+    let (org, admin) = (OrgId::new(), UserId::new());
+    let tenant = TenantTable::new(counting.clone(), org, ctx.cursors.as_ref().clone());
+    let mut show = build::show(org, "Weekly", vec![], vec![]);
+    show.ad_config.slots = Some(Slots { pre: 1, mid: 2, post: 1 });
+    ShowRepo::new(&tenant).create(&show).await.unwrap();
+    let start = build::date("2027-03-01");
+    for week in 0..n {
+        let air = start + Duration::weeks(week as i64);
+        let mut e = build::episode(&show, &format!("E{week}"), Some(&air.to_string()), vec![]);
+        e.status = EpisodeStatus::Scheduled;
+        EpisodeRepo::new(&tenant).create(&e).await.unwrap();
+        let advertiser = build::client(org, &format!("Advertiser {week}"), vec![]);
+        ClientRepo::new(&tenant).create(&advertiser).await.unwrap();
+        let spot = SpotRef { episode_id: e.id, position: podcastflow_domain::campaign::Position::Pre, index: 0 };
+        let hold = Hold {
+            id: podcastflow_domain::HoldId::new(),
+            org_id: org,
+            campaign_id: podcastflow_domain::CampaignId::new(),
+            advertiser_id: advertiser.id,
+            spots: vec![HeldSpot { spot, show_id: show.id, air_date: air, price: SpotPrice::default() }],
+            expires_at: expiry(Utc::now(), 48),
+            extensions: 0,
+            status: HoldStatus::Active,
+            override_reason: None,
+            separation: None,
+            stamp: build::stamp(),
+        };
+        InventoryRepo::new(&tenant).commit_hold(&hold, Utc::now()).await.unwrap();
+    }
+    let client = build::client(org, "Buyer", vec![]);
+    ClientRepo::new(&tenant).create(&client).await.unwrap();
+    let campaign = build::campaign(org, client.id, admin, "2027-03-01");
+    let owner = build::member(&campaign, admin, TeamRole::Owner, &TeamPermission::ALL);
+    CampaignRepo::new(&tenant).create(&campaign, &owner).await.unwrap();
+    let app = podcastflow_inventory::InventoryApp { ctx: ctx.clone() };
+    let to = start + Duration::weeks(13);
+    let avails =
+        request(&format!("/inventory?showIds={}&from={start}&to={to}&limit=100", show.id), admin, org, "admin", None);
+    let auth = json!({"userId": admin.to_string(), "orgId": org.to_string(), "role": "admin", "principalType": "user"});
+    let plan =
+        json!({"plan": {"showIds": [show.id], "from": start, "to": to, "positions": ["mid"], "spotsPerEpisode": 1}});
+    let hold = TestRequest::new("POST", &format!("/campaigns/{}/holds", campaign.id))
+        .header("content-type", "application/json")
+        .body(&plan.to_string())
+        .authorizer(auth)
+        .build();
+    let mut out = [0; 2];
+    for (slot, (req, status)) in out.iter_mut().zip([(avails, 200), (hold, 201)]) {
+        counting.take();
+        let r = podcastflow_inventory::handle(&app, req).await.unwrap();
+        assert_eq!(r.status(), status, "{:?}", r.body());
+        *slot = counting.take();
+    }
+    out
+}
+
+#[tokio::test]
+async fn avails_and_hold_commits_cost_the_same_few_calls_however_many_episodes_and_advertisers() {
+    let (small, large) = (inventory_calls_with(1).await, inventory_calls_with(13).await);
+    assert_eq!(small, large, "calls must not grow with the episodes or the advertisers in the range");
+    // Avails: the show, its episodes, its taken spots. A commit by an admin: the campaign with its
+    // team, its advertiser, the organization's settings, the show and its inventory (3), the
+    // present advertisers in one batch, one transaction (an advertiser with a competitive
+    // category adds one batch read of its category claims; a seller, one read of the client's
+    // sellers).
+    assert_eq!(large, [3, 8]);
+}
