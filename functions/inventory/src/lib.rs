@@ -11,6 +11,8 @@
 //!   a concurrent hold is placed again, at most three times in all. 409 names what was refused.
 //! - `GET /campaigns/{id}/holds`: the campaign's holds.
 //! - `POST /campaigns/{id}/holds/{holdId}/extend`, `DELETE /campaigns/{id}/holds/{holdId}`.
+//! - `POST /episodes/{id}/spots/{spotId}/block {reason}` takes a free spot off sale (the show's
+//!   producers and admins; a held or booked spot is a 409), `DELETE` puts it back.
 //!
 //! Holds are taken by the campaign's owner, a team member with `edit`, or an admin; an admin
 //! may hold beside a competitor with `overrideReason`.

@@ -12,7 +12,9 @@ use podcastflow_domain::inventory::placement::{
     Amount, Bidder, Placement, PlacementMode, Plan, Refusal, Unplaced, place,
 };
 use podcastflow_domain::inventory::separation::{SeparationMode, category_of};
-use podcastflow_domain::inventory::spot::{InvalidSpotId, SpotId, SpotPrice, SpotRef, position_name};
+use podcastflow_domain::inventory::spot::{
+    Claim, InvalidSpotId, SpotClaim, SpotId, SpotPrice, SpotRef, count_at, position_name, spots_of,
+};
 use podcastflow_domain::organization::OrgSettings;
 use podcastflow_domain::permissions::{self, Action, Resource, Scope};
 use podcastflow_domain::show::Show;
@@ -119,6 +121,12 @@ struct PlanBody {
     max_per_show_per_day: Option<u32>,
     #[serde(default)]
     mode: PlacementMode,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockRequest {
+    reason: String,
 }
 
 /// A body that names no field.
@@ -588,6 +596,62 @@ impl InventoryApp {
     }
 }
 
+impl InventoryApp {
+    /// The episode and the spot a block route names, if the principal may block its show's spots
+    /// (404 for an episode they cannot read or a spot it does not have).
+    async fn blockable(
+        &self,
+        t: &TenantTable,
+        p: &Principal,
+        episode: &str,
+        spot: &str,
+    ) -> Result<(SpotClaim, DateTime<Utc>), Failure> {
+        let id: EpisodeId = episode.parse().map_err(|_| not_found())?;
+        let spot: SpotId = spot.parse().map_err(|_| not_found())?;
+        let e = EpisodeRepo::new(t).get(&id).await?.ok_or_else(not_found)?;
+        let show = self.show(t, p, &e.show_id, Action::SpotBlock).await?;
+        let now = Utc::now();
+        let has = spots_of(&e, &show.ad_config).is_some_and(|slots| spot.index < count_at(&slots, spot.position));
+        let Some(air_date) = e.air_date.filter(|_| has) else { return Err(not_found().into()) };
+        let claim = SpotClaim {
+            org_id: p.org_id,
+            show_id: show.id,
+            air_date,
+            spot: SpotRef::of(id, spot),
+            claim: Claim::Blocked { reason: String::new(), by: p.user_id },
+            at: now,
+        };
+        Ok((claim, now))
+    }
+
+    async fn block(&self, req: &Request, episode: &str, spot: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.ctx.tenant(&p, req);
+        let body: BlockRequest = json_body(req)?;
+        let reason = body.reason.trim().to_owned();
+        if reason.is_empty() || reason.len() > 500 {
+            return Err(Problem::field("reason", "invalid", "1 to 500 characters").into());
+        }
+        let (mut claim, now) = self.blockable(&t, &p, episode, spot).await?;
+        claim.claim = Claim::Blocked { reason, by: p.user_id };
+        match InventoryRepo::new(&t).block(&claim, now).await? {
+            Ok(()) => Ok(json(StatusCode::OK, &claim, rid)),
+            Err(there) => {
+                let state = serde_json::to_value(there.state_at(now)).ok().and_then(|v| v.as_str().map(str::to_owned));
+                Err(conflict("spot-taken", "Spot taken", format!("the spot is {}", state.unwrap_or_default())))
+            }
+        }
+    }
+
+    async fn unblock(&self, req: &Request, episode: &str, spot: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        let t = self.ctx.tenant(&p, req);
+        let (claim, _) = self.blockable(&t, &p, episode, spot).await?;
+        InventoryRepo::new(&t).unblock(&claim.spot).await?;
+        Ok(no_content(rid))
+    }
+}
+
 /// The placed spots with their show, air date and price (the rate card's at this moment).
 fn placed(p: &Placement, shows: &BTreeMap<ShowId, Show>, episodes: &[EpisodeInventory]) -> Vec<PlacedSpot> {
     p.spots
@@ -617,6 +681,8 @@ pub(crate) async fn route(app: &InventoryApp, req: &Request) -> Outcome {
         (&Method::GET, ["campaigns", id, "holds"]) => app.holds(req, id, &rid).await,
         (&Method::POST, ["campaigns", id, "holds", hold, "extend"]) => app.extend(req, id, hold, &rid).await,
         (&Method::DELETE, ["campaigns", id, "holds", hold]) => app.release(req, id, hold, &rid).await,
+        (&Method::POST, ["episodes", id, "spots", spot, "block"]) => app.block(req, id, spot, &rid).await,
+        (&Method::DELETE, ["episodes", id, "spots", spot, "block"]) => app.unblock(req, id, spot, &rid).await,
         (m, _) => Err(path.not_found(m)),
     }
 }

@@ -100,4 +100,19 @@ async fn avails_preview_hold_extend_and_release_with_separation_and_roles() {
     let theirs = o.seller.api.post(&format!("/campaigns/{c2}/holds"), plan).await;
     assert_eq!(theirs.status, 201, "{:?}", theirs.body);
     assert_eq!(o.seller.api.post(&format!("/campaigns/{c1}/holds/{hold}/extend"), json!({})).await.status, 409);
+
+    // Producers block free spots of their show, with a reason; never a held one.
+    let block = |spot: &str| format!("/episodes/{ep}/spots/{spot}/block");
+    let reason = json!({"reason": "live interview, no ads"});
+    assert_eq!(o.seller.api.post(&block("pre-0"), reason.clone()).await.status, 403);
+    assert_eq!(other.admin.api.post(&block("pre-0"), reason.clone()).await.status, 404);
+    assert_eq!(o.producer.api.post(&block("post-0"), reason.clone()).await.status, 404, "the show sells no post-roll");
+    let blocked = o.producer.api.post(&block("pre-0"), reason.clone()).await;
+    assert_eq!((blocked.status.as_u16(), blocked.body["state"].as_str()), (200, Some("blocked")), "{:?}", blocked.body);
+    assert_eq!(row(&o.seller.api.get(&avails).await.body, "pre")["blocked"], 1);
+    let held_spot = theirs.body["spots"][0]["position"].as_str().unwrap().to_owned();
+    let taken = o.producer.api.post(&block(&format!("{held_spot}-0")), reason).await;
+    assert_eq!(taken.status, 409, "{:?}", taken.body);
+    assert_eq!(o.producer.api.send("DELETE", &block("pre-0"), None, None).await.status, 204);
+    assert_eq!(row(&o.seller.api.get(&avails).await.body, "pre")["available"], 1);
 }

@@ -23,11 +23,15 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
     assert_eq!(admin.post(&format!("/campaigns/{campaign}/team"), member).await.status, 201);
     let episode = admin.post("/episodes", json!({"showId": show, "title": "Real"})).await;
     let episode = episode.body["id"].as_str().unwrap().to_owned();
-    let real = |param: &str| match param {
+    // A real id for a path parameter: the holds' `{id}` is a campaign's, the spots' an episode's.
+    let real = |path: &str, param: &str| match param {
         "{clientId}" => o.client_id.clone(),
-        "{campaignId}" | "{id}" => campaign.clone(),
+        "{campaignId}" => campaign.clone(),
         "{showId}" => show.clone(),
         "{episodeId}" => episode.clone(),
+        "{id}" if path.starts_with("/episodes") => episode.clone(),
+        "{id}" => campaign.clone(),
+        "{spotId}" => "pre-0".to_owned(),
         _ => o.talent.id.clone(),
     };
     let template = Template::parse(BUNDLED).unwrap();
@@ -41,7 +45,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             (r.method.clone(), r.path.clone(), body)
         })
         .collect();
-    assert_eq!(routes.len(), 34, "{routes:?}");
+    assert_eq!(routes.len(), 36, "{routes:?}");
     let mut checked = (0, 0);
     for (method, path, minimal_body) in &routes {
         let made_up = ulid::Ulid::new().to_string();
@@ -59,7 +63,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             checked.0 += 1;
         }
         if method == "POST" || method == "PUT" {
-            let concrete = with(&real);
+            let concrete = with(&|param| real(path, param));
             let got = admin.send(method, &concrete, Some(json!({"unexpected": true})), Some("*")).await;
             assert_eq!(got.status, 400, "{method} {concrete}: {:?}", got.body);
             let named = got.body["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == "unexpected"));
@@ -67,7 +71,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             checked.1 += 1;
         }
     }
-    assert_eq!(checked, (26, 16));
+    assert_eq!(checked, (28, 17));
 
     // The same Idempotency-Key on another campaign's team is a reuse, not a repeat.
     let other = admin.post("/campaigns", json!({"name": "Other", "clientId": o.client_id})).await;

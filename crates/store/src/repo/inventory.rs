@@ -400,6 +400,30 @@ impl<'a> InventoryRepo<'a> {
         Ok(())
     }
 
+    /// Blocks a spot with `claim` (a `blocked` claim) if it is free at `now`; otherwise the claim
+    /// there now (held or booked), which the caller names in its refusal.
+    pub async fn block(&self, claim: &SpotClaim, now: DateTime<Utc>) -> Result<Result<(), SpotClaim>, RepoError> {
+        match self.t.put(item::to_item(claim)?, free_at(now)).await {
+            Ok(()) => Ok(Ok(())),
+            Err(StoreError::ConditionFailed { .. }) => match self.claim(&claim.spot).await? {
+                Some(there) => Ok(Err(there)),
+                // Freed meanwhile: the caller may try again.
+                None => Err(RepoError::Conflict("spot-changed")),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Unblocks a spot: its claim goes if, and only if, it is a block. Whether it was one.
+    pub async fn unblock(&self, spot: &SpotRef) -> Result<bool, RepoError> {
+        let blocked = Condition::Equals("state".into(), "blocked".into());
+        match self.t.delete(&SpotClaim::key_of(self.t.org(), spot), blocked).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A campaign's holds, oldest first (its collection's `HOLD#` items: one Query).
     pub async fn holds_of(&self, campaign: &CampaignId) -> Result<Vec<Hold>, RepoError> {
         let q = Query::partition(Index::Main, Hold::collection_pk(self.t.org(), campaign))
