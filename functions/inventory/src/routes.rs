@@ -129,6 +129,20 @@ struct BlockRequest {
     reason: String,
 }
 
+/// One position of a show's sell-through over dates.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SellThrough {
+    position: Position,
+    #[serde(flatten)]
+    counts: Counts,
+    /// Booked of all spots, 0 to 1 (0 when there are none).
+    sell_through_rate: f64,
+    /// The flat prices of the booked spots, in minor units of the currency named (a CPM-priced
+    /// booking counts when delivery is measured; until then it adds nothing here).
+    booked_revenue: Vec<podcastflow_domain::Money>,
+}
+
 /// A body that names no field.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +204,14 @@ fn dates(from: NaiveDate, to: NaiveDate, field: &str) -> Result<(NaiveDate, Naiv
     Ok((from, to))
 }
 
+/// A required date of the query.
+fn date(req: &Request, name: &str) -> Result<NaiveDate, Problem> {
+    query_param(req, name)
+        .ok_or_else(|| Problem::field(name, "required", "a date, YYYY-MM-DD"))?
+        .parse()
+        .map_err(|_| Problem::field(name, "invalid", "a date, YYYY-MM-DD"))
+}
+
 fn show_list(ids: &[ShowId], field: &str) -> Result<Vec<ShowId>, Problem> {
     let unique: BTreeSet<ShowId> = ids.iter().copied().collect();
     if unique.is_empty() || unique.len() > MAX_SHOWS {
@@ -230,13 +252,7 @@ impl InventoryApp {
             .map(|s| s.parse().map_err(|_| Problem::field("showIds", "invalid", "comma-separated show ids")))
             .collect::<Result<_, _>>()?;
         let ids = show_list(&ids, "showIds")?;
-        let date = |name: &str| -> Result<NaiveDate, Problem> {
-            query_param(req, name)
-                .ok_or_else(|| Problem::field(name, "required", "a date, YYYY-MM-DD"))?
-                .parse()
-                .map_err(|_| Problem::field(name, "invalid", "a date, YYYY-MM-DD"))
-        };
-        let (from, to) = dates(date("from")?, date("to")?, "to")?;
+        let (from, to) = dates(date(req, "from")?, date(req, "to")?, "to")?;
         let positions: Vec<Position> = match query_param(req, "positions") {
             None => vec![Position::Pre, Position::Mid, Position::Post],
             Some(list) => list
@@ -281,6 +297,44 @@ impl InventoryApp {
         };
         let (items, next_cursor) = page_in_memory(rows, key, false, &paging)?;
         Ok(json(StatusCode::OK, &PageBody { items, next_cursor }, rid))
+    }
+
+    async fn sell_through(&self, req: &Request, show: &str, rid: &str) -> Outcome {
+        let p = principal(req)?;
+        if permissions::scope(Action::InventoryRead, p.role) == Scope::None {
+            allow(&p, Action::InventoryRead, &Resource::Org(p.org_id))?;
+        }
+        let t = self.ctx.tenant(&p, req);
+        // The show first: an unknown one is 404 whatever the query says.
+        let id: ShowId = show.parse().map_err(|_| not_found())?;
+        let show = self.show(&t, &p, &id, Action::InventoryRead).await?;
+        let (from, to) = dates(date(req, "from")?, date(req, "to")?, "to")?;
+        let now = Utc::now();
+        let episodes = InventoryRepo::new(&t).show_inventory(&show, from, to).await?;
+        let mut rows = Vec::new();
+        for position in [Position::Pre, Position::Mid, Position::Post] {
+            let mut counts = Counts::default();
+            let mut revenue: BTreeMap<String, podcastflow_domain::Money> = BTreeMap::new();
+            for e in &episodes {
+                counts.add(&e.counts(position, now));
+                for c in e.claims.iter().filter(|c| c.spot.position == position && e.has(c.spot.id())) {
+                    if let Claim::Booked { price: SpotPrice { flat: Some(m), .. }, .. } = &c.claim {
+                        let sum = revenue
+                            .entry(m.currency.to_string())
+                            .or_insert(podcastflow_domain::Money::new(0, m.currency));
+                        *sum = sum.checked_add(*m).unwrap_or(*sum);
+                    }
+                }
+            }
+            let rate = if counts.total == 0 { 0.0 } else { f64::from(counts.booked) / f64::from(counts.total) };
+            let booked_revenue = revenue.into_values().collect();
+            rows.push(SellThrough { position, counts, sell_through_rate: rate, booked_revenue });
+        }
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({"showId": show.id, "from": from, "to": to, "positions": rows}),
+            rid,
+        ))
     }
 
     /// The campaign, if the principal may hold spots for it.
@@ -677,6 +731,7 @@ pub(crate) async fn route(app: &InventoryApp, req: &Request) -> Outcome {
     let path = RoutePath::of(req);
     match (req.method(), path.segments().as_slice()) {
         (&Method::GET, ["inventory"]) => app.avails(req, &rid).await,
+        (&Method::GET, ["shows", id, "sell-through"]) => app.sell_through(req, id, &rid).await,
         (&Method::POST, ["campaigns", id, "holds"]) => app.hold(req, id, &rid).await,
         (&Method::GET, ["campaigns", id, "holds"]) => app.holds(req, id, &rid).await,
         (&Method::POST, ["campaigns", id, "holds", hold, "extend"]) => app.extend(req, id, hold, &rid).await,

@@ -115,4 +115,15 @@ async fn avails_preview_hold_extend_and_release_with_separation_and_roles() {
     assert_eq!(taken.status, 409, "{:?}", taken.body);
     assert_eq!(o.producer.api.send("DELETE", &block("pre-0"), None, None).await.status, 204);
     assert_eq!(row(&o.seller.api.get(&avails).await.body, "pre")["available"], 1);
+
+    // Sell-through: per position, for those who read avails.
+    let through = format!("/shows/{show}/sell-through?from=2027-03-01&to=2027-03-31");
+    let st = o.admin.api.get(&through).await;
+    assert_eq!(st.status, 200, "{:?}", st.body);
+    let mid = st.body["positions"].as_array().unwrap().iter().find(|p| p["position"] == "mid").unwrap().clone();
+    assert_eq!((mid["total"].as_u64(), mid["held"].as_u64(), mid["booked"].as_u64()), (Some(2), Some(1), Some(0)));
+    assert_eq!(mid["sellThroughRate"], 0.0);
+    assert_eq!(o.talent.api.get(&through).await.status, 403);
+    assert_eq!(other.admin.api.get(&through).await.status, 404);
+    assert_eq!(o.seller.api.get(&format!("/shows/{show}/sell-through")).await.status, 400);
 }
