@@ -9,11 +9,11 @@ use podcastflow_domain::campaign::{Campaign, CampaignStatus, Position};
 use podcastflow_domain::inventory::avails::{Counts, EpisodeInventory, spot_price};
 use podcastflow_domain::inventory::hold::{self, HeldCategory, HeldSpot, Hold, HoldStatus};
 use podcastflow_domain::inventory::placement::{
-    Amount, Bidder, Placement, PlacementMode, Plan, Refusal, Unplaced, place,
+    Amount, Bidder, Placement, PlacementMode, Plan, Refusal, Unplaced, place, place_spots,
 };
 use podcastflow_domain::inventory::separation::{SeparationMode, category_of};
 use podcastflow_domain::inventory::spot::{
-    Claim, InvalidSpotId, SpotClaim, SpotId, SpotPrice, SpotRef, count_at, position_name, spots_of,
+    Claim, InvalidSpotId, POSITIONS, SpotClaim, SpotId, SpotPrice, SpotRef, count_at, position_name, spots_of,
 };
 use podcastflow_domain::organization::OrgSettings;
 use podcastflow_domain::permissions::{self, Action, Resource, Scope};
@@ -204,6 +204,16 @@ fn dates(from: NaiveDate, to: NaiveDate, field: &str) -> Result<(NaiveDate, Naiv
     Ok((from, to))
 }
 
+/// The principal, unless their role never reads avails or sell-through (403 whichever shows
+/// they name; a role that reads some shows' is judged per show).
+fn reader_of_avails(req: &Request) -> Result<Principal, Failure> {
+    let p = principal(req)?;
+    if permissions::scope(Action::InventoryRead, p.role) == Scope::None {
+        allow(&p, Action::InventoryRead, &Resource::Org(p.org_id))?;
+    }
+    Ok(p)
+}
+
 /// A required date of the query.
 fn date(req: &Request, name: &str) -> Result<NaiveDate, Problem> {
     query_param(req, name)
@@ -239,11 +249,7 @@ impl InventoryApp {
     }
 
     async fn avails(&self, req: &Request, rid: &str) -> Outcome {
-        let p = principal(req)?;
-        // A role that never reads avails is refused outright, whichever shows it names.
-        if permissions::scope(Action::InventoryRead, p.role) == Scope::None {
-            allow(&p, Action::InventoryRead, &Resource::Org(p.org_id))?;
-        }
+        let p = reader_of_avails(req)?;
         let t = self.ctx.tenant(&p, req);
         let ids: Vec<ShowId> = query_param(req, "showIds")
             .unwrap_or_default()
@@ -254,7 +260,7 @@ impl InventoryApp {
         let ids = show_list(&ids, "showIds")?;
         let (from, to) = dates(date(req, "from")?, date(req, "to")?, "to")?;
         let positions: Vec<Position> = match query_param(req, "positions") {
-            None => vec![Position::Pre, Position::Mid, Position::Post],
+            None => POSITIONS.to_vec(),
             Some(list) => list
                 .split(',')
                 .map(|s| serde_json::from_value(serde_json::Value::from(s)))
@@ -288,11 +294,7 @@ impl InventoryApp {
             }
         }
         let key = |r: &AvailRow| {
-            let order = match r.position {
-                Position::Pre => 0,
-                Position::Mid => 1,
-                Position::Post => 2,
-            };
+            let order = POSITIONS.iter().position(|p| *p == r.position).unwrap_or_default();
             format!("{}#{}#{}#{order}", r.air_date, r.show_id, r.episode_id)
         };
         let (items, next_cursor) = page_in_memory(rows, key, false, &paging)?;
@@ -300,10 +302,7 @@ impl InventoryApp {
     }
 
     async fn sell_through(&self, req: &Request, show: &str, rid: &str) -> Outcome {
-        let p = principal(req)?;
-        if permissions::scope(Action::InventoryRead, p.role) == Scope::None {
-            allow(&p, Action::InventoryRead, &Resource::Org(p.org_id))?;
-        }
+        let p = reader_of_avails(req)?;
         let t = self.ctx.tenant(&p, req);
         // The show first: an unknown one is 404 whatever the query says.
         let id: ShowId = show.parse().map_err(|_| not_found())?;
@@ -312,7 +311,7 @@ impl InventoryApp {
         let now = Utc::now();
         let episodes = InventoryRepo::new(&t).show_inventory(&show, from, to).await?;
         let mut rows = Vec::new();
-        for position in [Position::Pre, Position::Mid, Position::Post] {
+        for position in POSITIONS {
             let mut counts = Counts::default();
             let mut revenue: BTreeMap<String, podcastflow_domain::Money> = BTreeMap::new();
             for e in &episodes {
@@ -410,61 +409,38 @@ impl InventoryApp {
                 if chosen.is_empty() || chosen.len() > MAX_SPOTS {
                     return Err(Problem::field("spots", "invalid", &format!("1 to {MAX_SPOTS} spots")).into());
                 }
-                let mut wanted: BTreeMap<EpisodeId, Vec<SpotId>> = BTreeMap::new();
+                let mut wanted = Vec::with_capacity(chosen.len());
                 for (i, c) in chosen.iter().enumerate() {
                     let id: SpotId = c.spot.parse().map_err(|e: InvalidSpotId| {
                         Problem::field(&format!("spots[{i}].spot"), "invalid", &e.to_string())
                     })?;
-                    wanted.entry(c.episode_id).or_default().push(id);
+                    wanted.push(SpotRef::of(c.episode_id, id));
                 }
-                let mut episodes = Vec::new();
-                let mut shows = BTreeMap::new();
-                for episode in wanted.keys() {
-                    let e = EpisodeRepo::new(t).get(episode).await?.ok_or_else(not_found)?;
+                // The named episodes in one batch read, then each show once and each of its days'
+                // inventory once (a show's day: competitive separation may look at siblings).
+                let ids: Vec<EpisodeId> =
+                    wanted.iter().map(|s| s.episode_id).collect::<BTreeSet<_>>().into_iter().collect();
+                let named = EpisodeRepo::new(t).get_many(&ids).await?;
+                if named.len() < ids.len() {
+                    return Err(not_found().into());
+                }
+                let mut days: BTreeMap<ShowId, BTreeSet<NaiveDate>> = BTreeMap::new();
+                for e in &named {
                     let air = e.air_date.ok_or_else(|| {
-                        conflict("no-inventory", "No inventory", format!("episode {episode} has no air date"))
+                        conflict("no-inventory", "No inventory", format!("episode {} has no air date", e.id))
                     })?;
-                    let show = self.show(t, p, &e.show_id, Action::ShowRead).await?;
-                    let found = InventoryRepo::new(t).show_inventory(&show, air, air).await?;
-                    episodes.extend(found.into_iter().filter(|x| x.episode_id == *episode));
+                    days.entry(e.show_id).or_default().insert(air);
+                }
+                let (mut episodes, mut shows) = (Vec::new(), BTreeMap::new());
+                for (show, dates) in days {
+                    let show = self.show(t, p, &show, Action::ShowRead).await?;
+                    for d in dates {
+                        episodes.extend(InventoryRepo::new(t).show_inventory(&show, d, d).await?);
+                    }
                     shows.insert(show.id, show);
                 }
                 let categories = self.categories(t, &episodes, now).await?;
-                let mut placement = Placement::default();
-                for (episode, ids) in &wanted {
-                    let Some(inv) = episodes.iter().find(|x| x.episode_id == *episode) else {
-                        placement.unplaced.push(Unplaced {
-                            episode_id: Some(*episode),
-                            spot: None,
-                            reason: Refusal::NoInventory,
-                        });
-                        continue;
-                    };
-                    let rivals = podcastflow_domain::inventory::separation::competitors(
-                        bidder.advertiser,
-                        bidder.category,
-                        &inv.advertisers(now, Some(bidder.campaign)),
-                        &categories,
-                    );
-                    for id in ids {
-                        let refusal = match inv.state_of(*id, now) {
-                            None => Some(Refusal::NoInventory),
-                            Some(state) => Refusal::of(state),
-                        };
-                        let refusal = refusal.or_else(|| {
-                            (!rivals.is_empty() && separation.mode == SeparationMode::Block)
-                                .then_some(Refusal::Competitive)
-                        });
-                        match refusal {
-                            Some(reason) => placement.unplaced.push(Unplaced {
-                                episode_id: Some(*episode),
-                                spot: Some(id.to_string()),
-                                reason,
-                            }),
-                            None => placement.spots.push(SpotRef::of(*episode, *id)),
-                        }
-                    }
-                }
+                let placement = place_spots(&wanted, &episodes, bidder, &categories, separation, now);
                 Ok((placement, shows, episodes))
             }
             (None, Some(plan)) => {

@@ -96,6 +96,13 @@ async fn avails_preview_hold_extend_and_release_with_separation_and_roles() {
     let released = o.seller.api.send("DELETE", &format!("/campaigns/{c1}/holds/{hold}"), None, None).await;
     assert_eq!(released.status, 204);
     assert_eq!(row(&o.seller.api.get(&avails).await.body, "mid")["available"], 2);
+    // Spots named explicitly, one of them twice: held once.
+    let twice = json!({"spots": [{"episodeId": ep, "spot": "pre-0"}, {"episodeId": ep, "spot": "pre-0"}]});
+    let named = o.seller.api.post(&format!("/campaigns/{c1}/holds"), twice).await;
+    assert_eq!(named.status, 201, "{:?}", named.body);
+    assert_eq!(named.body["spots"].as_array().map(Vec::len), Some(1));
+    let named = named.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(o.seller.api.send("DELETE", &format!("/campaigns/{c1}/holds/{named}"), None, None).await.status, 204);
     // Released, the competitor comes in.
     let theirs = o.seller.api.post(&format!("/campaigns/{c2}/holds"), plan).await;
     assert_eq!(theirs.status, 201, "{:?}", theirs.body);

@@ -128,6 +128,70 @@ fn unplaced(episode: EpisodeId, spot: Option<SpotId>, reason: Refusal) -> Unplac
     Unplaced { episode_id: Some(episode), spot: spot.map(|s| s.to_string()), reason }
 }
 
+/// The episodes among `episodes` where `bidder` would meet a competitor in `scope`: another
+/// advertiser of its category with a spot in the episode (or in the show's episodes of that
+/// day), this campaign's own spots aside.
+fn rivals_by_episode(
+    episodes: &[&EpisodeInventory],
+    bidder: Bidder<'_>,
+    categories: &BTreeMap<ClientId, String>,
+    scope: SeparationScope,
+    now: DateTime<Utc>,
+) -> BTreeSet<EpisodeId> {
+    let mut by_day: HashMap<(ShowId, NaiveDate), BTreeSet<ClientId>> = HashMap::new();
+    for e in episodes {
+        by_day.entry((e.show_id, e.air_date)).or_default().extend(e.advertisers(now, Some(bidder.campaign)));
+    }
+    episodes
+        .iter()
+        .filter(|e| {
+            let present = match scope {
+                SeparationScope::Episode => e.advertisers(now, Some(bidder.campaign)),
+                SeparationScope::ShowDay => by_day.get(&(e.show_id, e.air_date)).cloned().unwrap_or_default(),
+            };
+            !competitors(bidder.advertiser, bidder.category, &present, categories).is_empty()
+        })
+        .map(|e| e.episode_id)
+        .collect()
+}
+
+/// Places the spots a request names, each once, for `bidder` on `episodes` (the inventory of
+/// their episodes' show-days) at `now`: a spot that is not free, that its episode does not have,
+/// or that sits beside a competitor under the `block` setting is refused with the reason.
+pub fn place_spots(
+    wanted: &[SpotRef],
+    episodes: &[EpisodeInventory],
+    bidder: Bidder<'_>,
+    categories: &BTreeMap<ClientId, String>,
+    separation: Separation,
+    now: DateTime<Utc>,
+) -> Placement {
+    let all: Vec<&EpisodeInventory> = episodes.iter().collect();
+    let rivals = rivals_by_episode(&all, bidder, categories, separation.scope, now);
+    let mut out = Placement::default();
+    let mut warned = BTreeSet::new();
+    for spot in wanted.iter().collect::<BTreeSet<_>>() {
+        let e = episodes.iter().find(|e| e.episode_id == spot.episode_id);
+        let refusal = match e.and_then(|e| e.state_of(spot.id(), now)) {
+            None => Some(Refusal::NoInventory),
+            Some(state) => Refusal::of(state),
+        };
+        let beside_rival = rivals.contains(&spot.episode_id);
+        let refusal = refusal
+            .or_else(|| (beside_rival && separation.mode == SeparationMode::Block).then_some(Refusal::Competitive));
+        match refusal {
+            Some(reason) => out.unplaced.push(unplaced(spot.episode_id, Some(spot.id()), reason)),
+            None => {
+                if beside_rival && warned.insert(spot.episode_id) {
+                    out.warnings.push(unplaced(spot.episode_id, None, Refusal::Competitive));
+                }
+                out.spots.push(*spot);
+            }
+        }
+    }
+    out
+}
+
 /// Places `plan` for `bidder` on `episodes` (the inventory of the plan's shows and dates) at
 /// `now`, with each present advertiser's category in `categories`.
 pub fn place(
@@ -147,18 +211,10 @@ pub fn place(
         return out;
     }
 
-    // Who is already in each episode's scope, but this campaign itself.
-    let mut by_day: HashMap<(ShowId, NaiveDate), BTreeSet<ClientId>> = HashMap::new();
-    for e in &eligible {
-        by_day.entry((e.show_id, e.air_date)).or_default().extend(e.advertisers(now, Some(bidder.campaign)));
-    }
+    let rivals = rivals_by_episode(&eligible, bidder, categories, separation.scope, now);
     let mut open = Vec::new();
     for e in eligible {
-        let present = match separation.scope {
-            SeparationScope::Episode => e.advertisers(now, Some(bidder.campaign)),
-            SeparationScope::ShowDay => by_day.get(&(e.show_id, e.air_date)).cloned().unwrap_or_default(),
-        };
-        if competitors(bidder.advertiser, bidder.category, &present, categories).is_empty() {
+        if !rivals.contains(&e.episode_id) {
             open.push(e);
         } else if separation.mode == SeparationMode::Warn {
             out.warnings.push(unplaced(e.episode_id, None, Refusal::Competitive));
@@ -405,6 +461,43 @@ mod tests {
         capped.max_per_show_per_day = Some(1);
         let p = run(&w, &capped, &eps, Separation::default(), now);
         assert!(p.spots.is_empty() && p.unplaced.iter().all(|u| u.reason == Refusal::MaxSpotsReached));
+    }
+
+    #[test]
+    fn named_spots_are_placed_once_each_with_the_reason_for_every_refusal() {
+        let (w, now, show) = (world(), Utc::now(), ShowId::new());
+        let mut a = episode(show, 7, (2, 1, 0));
+        let sibling = episode(show, 7, (1, 0, 0));
+        take(&mut a, Position::Pre, 1, Claim::Blocked { reason: "live".into(), by: UserId::new() });
+        let spot = |e: &EpisodeInventory, id: &str| SpotRef::of(e.episode_id, id.parse().unwrap());
+        let unknown = SpotRef::of(EpisodeId::new(), "pre-0".parse().unwrap());
+        let wanted = [spot(&a, "pre-0"), spot(&a, "pre-0"), spot(&a, "pre-1"), spot(&a, "post-0"), unknown];
+        let bidder = Bidder { campaign: w.campaign, advertiser: w.me, category: Some("IAB2") };
+        let eps = [a.clone(), sibling.clone()];
+        let p = place_spots(&wanted, &eps, bidder, &w.categories, Separation::default(), now);
+        assert_eq!(p.spots, [spot(&a, "pre-0")], "a spot named twice is placed once");
+        let mut got = reasons(&p);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (Some("post-0".into()), Refusal::NoInventory),
+                (Some("pre-0".into()), Refusal::NoInventory),
+                (Some("pre-1".into()), Refusal::Blocked)
+            ]
+        );
+        // A competitor in the sibling episode of the same day: refused by the show's day only.
+        let mut booked_sibling = sibling.clone();
+        take(&mut booked_sibling, Position::Pre, 0, booked(w.rival));
+        let eps = [a.clone(), booked_sibling];
+        let day = Separation { scope: SeparationScope::ShowDay, mode: SeparationMode::Block };
+        let one = [spot(&a, "mid-0")];
+        assert_eq!(place_spots(&one, &eps, bidder, &w.categories, Separation::default(), now).spots.len(), 1);
+        let p = place_spots(&one, &eps, bidder, &w.categories, day, now);
+        assert_eq!(reasons(&p), [(Some("mid-0".into()), Refusal::Competitive)]);
+        let warn = Separation { scope: SeparationScope::ShowDay, mode: SeparationMode::Warn };
+        let p = place_spots(&one, &eps, bidder, &w.categories, warn, now);
+        assert_eq!((p.spots.len(), p.warnings), (1, vec![unplaced(a.episode_id, None, Refusal::Competitive)]));
     }
 
     #[test]
