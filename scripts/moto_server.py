@@ -7,19 +7,56 @@ threads; only the application calls are serialized.
 
 JWKS requests (GET /<pool>/.well-known/jwks.json) are sent to moto's Cognito.
 
+moto's TransactWriteItems snapshots the whole table (its stream included) once per item of the
+transaction, to roll back on failure: a transaction of 100 items on a table with a few thousand
+stream records took 10-30 s and gigabytes. It is made to snapshot each table once per
+transaction, which rolls back exactly the same.
+
 Usage: python moto_server.py HOST PORT
 """
 
+import copy
 import os
 import signal
 import sys
 import threading
 
+import moto.dynamodb.models as dynamodb_models
+
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
 
+class _TableSnapshots:
+    """Stands in for the `copy` module inside one transaction: a table is copied once."""
+
+    def __init__(self) -> None:
+        self.tables: dict[int, object] = {}
+
+    def deepcopy(self, x, memo=None):
+        if not isinstance(x, dynamodb_models.Table):
+            return copy.deepcopy(x, memo)
+        if id(x) not in self.tables:
+            self.tables[id(x)] = copy.deepcopy(x, memo)
+        return self.tables[id(x)]
+
+
+def _snapshot_tables_once() -> None:
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        # Requests are serialized (below), so swapping the module's `copy` is safe.
+        dynamodb_models.copy = _TableSnapshots()
+        try:
+            return original(self, transact_items)
+        finally:
+            dynamodb_models.copy = copy
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def main() -> None:
+    _snapshot_tables_once()
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
