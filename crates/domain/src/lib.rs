@@ -29,6 +29,7 @@ pub mod keys;
 pub mod media;
 pub mod money;
 pub mod notification;
+pub mod order;
 pub mod organization;
 pub mod permissions;
 pub mod record;

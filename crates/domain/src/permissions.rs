@@ -97,11 +97,16 @@ pub enum Action {
     SeparationOverride,
     /// Block and unblock spots of a show's episodes.
     SpotBlock,
+    /// Read a campaign's insertion orders.
+    OrderRead,
+    /// Create an insertion order from a campaign's holds, edit it in draft, move it (approval is
+    /// an admin's edge of the state machine; cancelling a booked order too).
+    OrderWrite,
 }
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 46] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -146,6 +151,8 @@ impl Action {
         Action::CampaignHold,
         Action::SeparationOverride,
         Action::SpotBlock,
+        Action::OrderRead,
+        Action::OrderWrite,
     ];
 
     /// The read action guarding the same entity: refusing a write on something the principal
@@ -158,6 +165,7 @@ impl Action {
             CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold => Some(CampaignRead),
             ShowRead | ShowUpdate | ShowArchive => Some(ShowRead),
             EpisodeRead | EpisodeUpdate => Some(EpisodeRead),
+            OrderRead | OrderWrite => Some(OrderRead),
             AvailabilityRead | AvailabilityWrite => Some(AvailabilityRead),
             RecordingRead | RecordingWrite => Some(RecordingRead),
             ActivityRead => Some(ActivityRead),
@@ -435,6 +443,8 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::CampaignHold, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), Deny, Deny, Deny]),
     (Action::SeparationOverride, ADMINS),
     (Action::SpotBlock, [ALLOW, ALLOW, Deny, ShowProducer, Deny, Deny]),
+    (Action::OrderRead, [ALLOW, ALLOW, SellerReadsCampaign, Deny, Deny, ClientReadsCampaign]),
+    (Action::OrderWrite, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), Deny, Deny, Deny]),
 ];
 
 /// Which entities of a kind a role's listing covers.

@@ -39,6 +39,8 @@ pub enum EntityKind {
     ApiKey,
     /// A backup of the organization.
     Backup,
+    /// An insertion order (with its lines and history).
+    Order,
 }
 
 /// A kind name the API does not know.
@@ -48,7 +50,7 @@ pub struct UnknownEntityKind(pub String);
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 9] = [
+    pub const ALL: [EntityKind; 10] = [
         EntityKind::Organization,
         EntityKind::User,
         EntityKind::Client,
@@ -58,6 +60,7 @@ impl EntityKind {
         EntityKind::Talent,
         EntityKind::ApiKey,
         EntityKind::Backup,
+        EntityKind::Order,
     ];
 
     /// Its name in the API, in keys and in activity entries.
@@ -72,6 +75,7 @@ impl EntityKind {
             EntityKind::Talent => "talent",
             EntityKind::ApiKey => "apiKey",
             EntityKind::Backup => "backup",
+            EntityKind::Order => "order",
         }
     }
 
@@ -88,6 +92,7 @@ impl EntityKind {
             EntityKind::Talent => Action::AvailabilityRead,
             EntityKind::ApiKey => Action::ApiKeyManage,
             EntityKind::Backup => Action::BackupManage,
+            EntityKind::Order => Action::OrderRead,
         }
     }
 }
@@ -113,6 +118,8 @@ pub enum Part {
     Record,
     /// One member of a campaign's team.
     TeamMember,
+    /// One entry of an order's status history.
+    HistoryEntry,
 }
 
 /// How much of one entity one reader sees.
@@ -137,6 +144,10 @@ const CAMPAIGN_INTERNAL: [&str; 2] = ["internalNotes", "probability"];
 const CAMPAIGN_FINANCIAL: [&str; 1] = ["budget"];
 /// What a client sees of a team member.
 const CLIENT_TEAM_MEMBER: [&str; 2] = ["userId", "role"];
+/// Order fields the client view leaves out.
+const ORDER_INTERNAL: [&str; 1] = ["internalNotes"];
+/// What a client sees of an order's move: when and where, not who or why.
+const CLIENT_HISTORY_ENTRY: [&str; 3] = ["at", "from", "to"];
 /// A show's public fields.
 const PUBLIC_SHOW: [&str; 5] = ["id", "name", "description", "category", "artwork"];
 /// What colleagues see of a user.
@@ -182,6 +193,8 @@ impl Lens {
             (Lens::WithoutFinancials, EntityKind::Campaign, Part::TeamMember) => true,
             (Lens::Client, EntityKind::Campaign, Part::Record) => !CAMPAIGN_INTERNAL.contains(&field),
             (Lens::Client, EntityKind::Campaign, Part::TeamMember) => CLIENT_TEAM_MEMBER.contains(&field),
+            (Lens::Client, EntityKind::Order, Part::Record) => !ORDER_INTERNAL.contains(&field),
+            (Lens::Client, EntityKind::Order, Part::HistoryEntry) => CLIENT_HISTORY_ENTRY.contains(&field),
             (Lens::PublicFields, EntityKind::Show, Part::Record) => PUBLIC_SHOW.contains(&field),
             (Lens::NamesAndRoles, EntityKind::User, Part::Record) => NAME_AND_ROLE.contains(&field),
             _ => false,
@@ -223,7 +236,13 @@ mod tests {
     fn each_lens_shows_exactly_its_fields() {
         use EntityKind::{Campaign, Show, User};
         use Lens::{Client, Full, NamesAndRoles, PublicFields, WithoutFinancials};
-        let cases: [(Lens, EntityKind, Part, &str, bool); 16] = [
+        let cases: [(Lens, EntityKind, Part, &str, bool); 22] = [
+            (Client, EntityKind::Order, Part::Record, "internalNotes", false),
+            (Client, EntityKind::Order, Part::Record, "lines", true),
+            (Client, EntityKind::Order, Part::HistoryEntry, "to", true),
+            (Client, EntityKind::Order, Part::HistoryEntry, "reason", false),
+            (Client, EntityKind::Order, Part::HistoryEntry, "by", false),
+            (WithoutFinancials, EntityKind::Order, Part::Record, "lines", false),
             (Full, Campaign, Part::Record, "internalNotes", true),
             (WithoutFinancials, Campaign, Part::Record, "budget", false),
             (WithoutFinancials, Campaign, Part::Record, "internalNotes", true),

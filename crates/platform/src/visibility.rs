@@ -9,6 +9,7 @@ use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::client::Client;
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::order::Order;
 use podcastflow_domain::permissions::{Action, CampaignFacts, Denial, Resource, View, authorize};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::user::User;
@@ -19,6 +20,7 @@ use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::orders::OrderRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
 
@@ -170,6 +172,8 @@ pub enum Facts {
     ApiKey(OrgId),
     /// The organization's backups.
     Backup(OrgId),
+    /// An insertion order, judged by its campaign's relations.
+    Order(Order, Campaign, CampaignRelations),
 }
 
 impl Facts {
@@ -208,6 +212,13 @@ impl Facts {
             EntityKind::Talent => e.id.parse().ok().map(|talent| Facts::Talent(org, talent)),
             EntityKind::ApiKey => Some(Facts::ApiKey(org)),
             EntityKind::Backup => Some(Facts::Backup(org)),
+            EntityKind::Order => match e.id.parse() {
+                Ok(id) => match OrderRepo::new(t).get(&id).await? {
+                    Some(o) => Self::order(t, needs, o).await?,
+                    None => None,
+                },
+                Err(_) => None,
+            },
         })
     }
 
@@ -222,6 +233,13 @@ impl Facts {
         Ok(ShowRepo::new(t).get(&e.show_id).await?.map(|s| Facts::Episode(e, s)))
     }
 
+    /// The facts of an order already read: its campaign's relations, or `None` when the
+    /// campaign is gone.
+    pub async fn order(t: &TenantTable, needs: Needs, o: Order) -> Result<Option<Facts>, RepoError> {
+        let loaded = CampaignRelations::load_campaign(t, needs, &o.campaign_id).await?;
+        Ok(loaded.map(|(c, rel)| Facts::Order(o, c, rel)))
+    }
+
     /// The kind of entity.
     pub fn kind(&self) -> EntityKind {
         match self {
@@ -234,6 +252,7 @@ impl Facts {
             Facts::Talent(..) => EntityKind::Talent,
             Facts::ApiKey(_) => EntityKind::ApiKey,
             Facts::Backup(_) => EntityKind::Backup,
+            Facts::Order(..) => EntityKind::Order,
         }
     }
 
@@ -243,7 +262,7 @@ impl Facts {
             Facts::Organization(org) | Facts::ApiKey(org) | Facts::Backup(org) => Resource::Org(*org),
             Facts::User(u) => Resource::User { org: u.org_id, id: u.id, role: u.role },
             Facts::Client(c) => Resource::Client { org: c.org_id, id: c.id, assigned_sellers: &c.assigned_seller_ids },
-            Facts::Campaign(c, rel) => Resource::Campaign(rel.facts(c)),
+            Facts::Campaign(c, rel) | Facts::Order(_, c, rel) => Resource::Campaign(rel.facts(c)),
             Facts::Show(s, clients) => show_resource(s, clients),
             Facts::Episode(e, s) => episode_resource(e, s),
             Facts::Talent(org, talent) => Resource::Availability { org: *org, talent: *talent },

@@ -31,6 +31,9 @@ pub enum Condition {
     /// The item exists and this attribute is a number no greater than this (an expiry in epoch
     /// seconds that has passed).
     AtMost(String, i64),
+    /// The item exists and this attribute is a number greater than this (an expiry in epoch
+    /// seconds still ahead).
+    After(String, i64),
 }
 
 impl Condition {
@@ -47,6 +50,7 @@ impl Condition {
             Condition::All(cs) => cs.iter().all(|c| c.holds(current)),
             Condition::Any(cs) => cs.iter().any(|c| c.holds(current)),
             Condition::AtMost(a, n) => current.and_then(|i| i.get(a)).and_then(number).is_some_and(|x| x <= *n as f64),
+            Condition::After(a, n) => current.and_then(|i| i.get(a)).and_then(number).is_some_and(|x| x > *n as f64),
         }
     }
 }

@@ -134,6 +134,24 @@ pub async fn attribute_conditions_equals_in_and_missing(f: Fixture) {
     assert_eq!(f.table.get(&k).await.unwrap().unwrap()["status"], json!("pending_approval"));
 }
 
+/// A hold is booked only while it holds: `After`, an expiry still ahead (and never a text, a
+/// missing attribute or a missing item).
+pub async fn an_expiry_still_ahead(f: Fixture) {
+    let k = key("SPOT", "MID#0");
+    let live = |now: i64| Condition::After("expiresAt".into(), now);
+    let booked = || item(json!({"PK": "SPOT", "SK": "MID#0", "state": "booked"}));
+    let absent = f.table.put(booked(), live(0)).await;
+    assert!(matches!(absent, Err(StoreError::ConditionFailed { .. })), "nothing held: {absent:?}");
+    f.table.put(item(json!({"PK": "SPOT", "SK": "MID#0", "expiresAt": 100})), Condition::Always).await.unwrap();
+    let at = f.table.put(booked(), live(100)).await;
+    assert!(matches!(at, Err(StoreError::ConditionFailed { .. })), "expired at its instant: {at:?}");
+    f.table.put(booked(), live(99)).await.expect("still held at 99");
+    assert_eq!(f.table.get(&k).await.unwrap().unwrap()["state"], json!("booked"));
+    assert!(f.table.put(booked(), live(i64::MIN)).await.is_err(), "no expiry at all");
+    f.table.put(item(json!({"PK": "SPOT", "SK": "MID#0", "expiresAt": "200"})), Condition::Always).await.unwrap();
+    assert!(f.table.put(booked(), live(0)).await.is_err(), "a text is no expiry");
+}
+
 /// A spot's claim is taken when absent or when its hold has expired: `Any` and `AtMost`.
 pub async fn either_condition_and_an_expiry_that_has_passed(f: Fixture) {
     let k = key("SPOT", "PRE#0");

@@ -11,6 +11,7 @@ on_both_adapters!(cases:
     update_upserts_and_returns_the_new_item,
     attribute_conditions_equals_in_and_missing,
     either_condition_and_an_expiry_that_has_passed,
+    an_expiry_still_ahead,
     every_sort_key_condition_on_the_main_table,
     every_sort_key_condition_on_a_gsi,
     gsi_membership_follows_the_item,

@@ -12,8 +12,9 @@ use podcastflow_domain::client::ClientStatus;
 use podcastflow_domain::episode::EpisodeStatus;
 use podcastflow_domain::inventory::hold::{HeldCategory, HeldSpot, Hold, HoldStatus};
 use podcastflow_domain::inventory::separation::SeparationScope;
-use podcastflow_domain::inventory::spot::{Claim, SpotPrice, SpotRef};
+use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotPrice, SpotRef};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
+use podcastflow_domain::order::{AdType, BillingCalendar, BillingMode, Order, OrderLine, OrderStatus, Rate};
 use podcastflow_domain::show::{Show, Slots};
 use podcastflow_domain::*;
 use podcastflow_store::repo::RepoError;
@@ -25,10 +26,11 @@ use podcastflow_store::repo::clients::{ClientFilter, ClientRepo};
 use podcastflow_store::repo::episodes::EpisodeRepo;
 use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
 use podcastflow_store::repo::notifications::NotificationRepo;
+use podcastflow_store::repo::orders::{BookError, OrderRepo};
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
-use podcastflow_store::{CursorCodec, TenantTable};
+use podcastflow_store::{CursorCodec, Table, TenantTable};
 use podcastflow_tests::fixture::Fixture;
 
 use super::build::*;
@@ -803,4 +805,290 @@ pub async fn released_and_extended_holds_move_their_spots_and_category(f: Fixtur
     gone.stamp = touched(&longer.stamp);
     inventory.release_hold(&gone, 2, now).await.unwrap();
     inventory.commit_hold(&rival, now).await.expect("nothing of the first bank is left");
+}
+
+/// A draft order of `hold`'s campaign, one flat-priced line per held spot.
+fn order_of(hold: &Hold) -> Order {
+    let lines = hold
+        .spots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| OrderLine {
+            line: i as u32 + 1,
+            spot: s.spot,
+            show_id: s.show_id,
+            air_date: s.air_date,
+            ad_type: AdType::HostRead,
+            rate: Rate::Flat(Money::new(40_000, Currency::USD)),
+            impression_goal: None,
+            hold_id: hold.id,
+            needs_makegood: false,
+        })
+        .collect();
+    Order {
+        id: OrderId::new(),
+        org_id: hold.org_id,
+        number: String::new(),
+        campaign_id: hold.campaign_id,
+        advertiser_id: hold.advertiser_id,
+        status: OrderStatus::Approved,
+        lines,
+        currency: Currency::USD,
+        billing_mode: BillingMode::Contract,
+        billing_calendar: BillingCalendar::Standard,
+        payment_terms_days: 30,
+        external_order_number: None,
+        internal_notes: None,
+        history: Vec::new(),
+        stamp: stamp(),
+    }
+}
+
+/// `o` moved to `status`, one version on.
+fn moved(o: &Order, status: OrderStatus) -> Order {
+    let mut next = o.clone();
+    next.status = status;
+    next.stamp = touched(&o.stamp);
+    next
+}
+
+pub async fn order_numbers_are_never_given_twice_nor_skipped(f: Fixture) {
+    let org = OrgId::new();
+    let (s, air, spots) = one_episode_show(&tenant(&f, org), "Numbers", Slots { pre: 1, mid: 0, post: 0 }).await;
+    let hold = hold_of(org, &[(spots[0], &s, air)], Utc::now() + Duration::hours(1));
+    let mut race = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (t, mut o) = (tenant(&f, org), order_of(&hold));
+        o.status = OrderStatus::Draft;
+        race.spawn(async move { OrderRepo::new(&t).create(o, 2026).await.map(|o| o.number) });
+    }
+    let mut numbers: Vec<String> =
+        race.join_all().await.into_iter().map(|r| r.expect("every order numbered")).collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=10).map(|n| format!("IO-2026-{n:05}")).collect();
+    assert_eq!(numbers, expected, "one each, none skipped");
+    let t = tenant(&f, org);
+    let repo = OrderRepo::new(&t);
+    let next_year = repo.create(order_of(&hold), 2027).await.unwrap();
+    assert_eq!(next_year.number, "IO-2027-00001");
+    // An order that cannot be created (its id exists) takes no number.
+    assert_eq!(repo.create(next_year.clone(), 2027).await, Err(RepoError::AlreadyExists));
+    assert_eq!(repo.create(order_of(&hold), 2027).await.unwrap().number, "IO-2027-00002");
+    let listed = repo.list(None, 100).await.unwrap().items;
+    assert_eq!(listed.len(), 12);
+    assert_eq!(listed[0].number, "IO-2026-00001", "by number");
+    assert_eq!(repo.of_campaign(&hold.campaign_id, None, 100).await.unwrap().items.len(), 12);
+    assert_eq!(repo.of_advertiser(&hold.advertiser_id, None, 100).await.unwrap().items.len(), 12);
+    assert!(repo.of_advertiser(&ClientId::new(), None, 100).await.unwrap().items.is_empty());
+}
+
+pub async fn an_order_of_250_lines_books_all_or_nothing(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let mut s = show(org, "Booked", vec![], vec![]);
+    s.ad_config.slots = Some(Slots { pre: 10, mid: 10, post: 10 });
+    ShowRepo::new(&t).create(&s).await.unwrap();
+    for d in 1..=9 {
+        let day = format!("2026-12-{d:02}");
+        let mut e = episode(&s, &day, Some(&day), vec![]);
+        e.status = EpisodeStatus::Scheduled;
+        EpisodeRepo::new(&t).create(&e).await.unwrap();
+    }
+    let inventory = InventoryRepo::new(&t);
+    let read = inventory.show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
+    let all: Vec<_> = read
+        .iter()
+        .flat_map(|e| {
+            [Position::Pre, Position::Mid, Position::Post]
+                .into_iter()
+                .flat_map(|p| e.spots(p, Utc::now()))
+                .map(|(spot, _)| (spot, &s, e.air_date))
+        })
+        .take(250)
+        .collect();
+    let now = Utc::now();
+    let until = now + Duration::hours(48);
+    let mut hold = hold_of(org, &all, until);
+    hold.separation = Some(HeldCategory { scope: SeparationScope::Episode, category: "IAB13".into() });
+    inventory.commit_hold(&hold, now).await.unwrap();
+    let repo = OrderRepo::new(&t);
+    let order = repo.create(order_of(&hold), 2026).await.unwrap();
+    let holds = repo.holds_of(&hold.campaign_id).await.unwrap();
+
+    // Line 200's spot went to someone else (its hold expired and it was taken): nothing books.
+    let lost = all[199].0;
+    let key = SpotClaim::key_of(&org, &lost);
+    t.delete(&key, podcastflow_store::Condition::Always).await.unwrap();
+    let other = hold_of(org, &[all[199]], until);
+    inventory.commit_hold(&other, now).await.unwrap();
+    let refused = repo.book(&order, moved(&order, OrderStatus::Booked), &holds, now).await;
+    assert_eq!(refused, Err(BookError::NotHeld(vec![200])));
+    let claims = inventory.campaign_claims(&hold.campaign_id).await.unwrap();
+    assert_eq!(claims.len(), 249);
+    assert!(claims.iter().all(|c| matches!(c.claim, Claim::Held { .. })), "nothing booked");
+
+    // Given back (the other hold released, the claim held again by ours), but taken again between
+    // the check and the second transaction: the first hundred booked go back to the hold, the
+    // record to approved, and the answer names the line.
+    let released = {
+        let mut r = other.clone();
+        r.status = HoldStatus::Released;
+        r.stamp = touched(&other.stamp);
+        r
+    };
+    inventory.release_hold(&released, 1, now).await.unwrap();
+    let ours = |hold: &Hold| {
+        podcastflow_store::item::to_item(&SpotClaim {
+            org_id: org,
+            show_id: s.id,
+            air_date: all[199].2,
+            spot: lost,
+            claim: Claim::Held {
+                hold_id: hold.id,
+                campaign_id: hold.campaign_id,
+                advertiser_id: hold.advertiser_id,
+                expires_at: until,
+                price: SpotPrice::default(),
+            },
+            at: now,
+        })
+        .unwrap()
+    };
+    t.put(ours(&hold), podcastflow_store::Condition::Always).await.unwrap();
+    let sabotaged = std::sync::Arc::new(TakeAtTransaction::new(f.table.clone(), 2, ours(&other)));
+    let st = TenantTable::new(sabotaged, org, codec());
+    let raced = OrderRepo::new(&st).book(&order, moved(&order, OrderStatus::Booked), &holds, now).await;
+    assert_eq!(raced, Err(BookError::NotHeld(vec![200])));
+    let claims = inventory.campaign_claims(&hold.campaign_id).await.unwrap();
+    assert_eq!(claims.len(), 249, "line 200 is the other campaign's");
+    assert!(claims.iter().all(|c| matches!(c.claim, Claim::Held { hold_id, .. } if hold_id == hold.id)), "all back");
+    let order = repo.get(&order.id).await.unwrap().unwrap();
+    assert_eq!((order.status, order.stamp.version), (OrderStatus::Approved, 3), "through booking and back");
+    t.put(ours(&hold), podcastflow_store::Condition::Always).await.unwrap();
+    let booked = repo.book(&order, moved(&order, OrderStatus::Booked), &holds, now).await.expect("all 250 booked");
+    assert_eq!(booked.status, OrderStatus::Booked);
+    let stored = repo.get(&order.id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.stamp.version), (OrderStatus::Booked, booked.stamp.version));
+    let claims = inventory.campaign_claims(&hold.campaign_id).await.unwrap();
+    assert_eq!(claims.len(), 250);
+    assert!(claims.iter().all(|c| matches!(c.claim, Claim::Booked { order_id, .. } if order_id == order.id)));
+    assert_eq!(inventory.hold(&hold.campaign_id, &hold.id).await.unwrap().unwrap().status, HoldStatus::Booked);
+    // Booked for good: long after the hold's expiry the spots stay booked and the category stays.
+    let later = until + Duration::days(30);
+    let free = read[0].spots(Position::Post, later).last().unwrap().0;
+    let mut rival = hold_of(org, &[(free, &s, read[0].air_date)], later + Duration::hours(1));
+    rival.separation = hold.separation.clone();
+    assert!(matches!(
+        inventory.commit_hold(&rival, later).await,
+        Err(HoldCommitError::Competitive(_) | HoldCommitError::Taken(_))
+    ));
+
+    // Cancelling gives every spot back, and the category with them.
+    let cancelled = moved(&stored, OrderStatus::Cancelled);
+    repo.cancel(&stored, &cancelled, &holds, later).await.unwrap();
+    assert!(inventory.campaign_claims(&hold.campaign_id).await.unwrap().is_empty());
+    assert_eq!(repo.get(&order.id).await.unwrap().unwrap().status, OrderStatus::Cancelled);
+    inventory.commit_hold(&rival, later).await.expect("nothing of the order is left");
+}
+
+pub async fn a_booking_racing_a_holds_expiry_never_leaves_a_spot_held_and_booked(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let (s, air, spots) = one_episode_show(&t, "Race", Slots { pre: 2, mid: 1, post: 0 }).await;
+    let inventory = InventoryRepo::new(&t);
+    let now = Utc::now();
+    let until = podcastflow_domain::inventory::hold::expiry(now, 1);
+    let hold = hold_of(org, &[(spots[0], &s, air), (spots[1], &s, air)], until);
+    inventory.commit_hold(&hold, now).await.unwrap();
+    let repo = OrderRepo::new(&t);
+    let order = repo.create(order_of(&hold), 2026).await.unwrap();
+    let holds = repo.holds_of(&hold.campaign_id).await.unwrap();
+    // At its expiry the hold holds nothing: nothing books.
+    let at = repo.book(&order, moved(&order, OrderStatus::Booked), &holds, until).await;
+    assert_eq!(at, Err(BookError::NotHeld(vec![1, 2])));
+
+    // A booking a second before the expiry races a new hold made at the expiry: one wins.
+    let rival = hold_of(org, &[(spots[1], &s, air)], until + Duration::hours(1));
+    let (tb, th) = (tenant(&f, org), tenant(&f, org));
+    let (ob, ih) = (OrderRepo::new(&tb), InventoryRepo::new(&th));
+    let (booking, holding) = tokio::join!(
+        ob.book(&order, moved(&order, OrderStatus::Booked), &holds, until - Duration::seconds(1)),
+        ih.commit_hold(&rival, until)
+    );
+    assert!(booking.is_ok() != holding.is_ok(), "exactly one wins: {booking:?} {holding:?}");
+    let claim = inventory.claim(&spots[1]).await.unwrap().unwrap();
+    match (&booking, &claim.claim) {
+        (Ok(_), Claim::Booked { order_id, .. }) => assert_eq!(*order_id, order.id),
+        (Err(BookError::NotHeld(_)), Claim::Held { hold_id, .. }) => {
+            assert_eq!(*hold_id, rival.id);
+            let first = inventory.claim(&spots[0]).await.unwrap().unwrap();
+            assert!(matches!(first.claim, Claim::Held { hold_id, .. } if hold_id == hold.id), "nothing booked");
+        }
+        other => panic!("a spot both ways: {other:?}"),
+    }
+}
+
+/// A table on which someone else writes `item` just before the `nth` transaction: a race at
+/// a chosen instant, on either adapter.
+struct TakeAtTransaction {
+    inner: std::sync::Arc<dyn Table>,
+    seen: std::sync::atomic::AtomicUsize,
+    nth: usize,
+    item: podcastflow_store::Item,
+}
+
+impl TakeAtTransaction {
+    fn new(inner: std::sync::Arc<dyn Table>, nth: usize, item: podcastflow_store::Item) -> Self {
+        Self { inner, seen: std::sync::atomic::AtomicUsize::new(0), nth, item }
+    }
+}
+
+#[async_trait::async_trait]
+impl Table for TakeAtTransaction {
+    async fn get(
+        &self,
+        key: &podcastflow_domain::keys::Key,
+    ) -> Result<Option<podcastflow_store::Item>, podcastflow_store::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: podcastflow_store::Item,
+        c: podcastflow_store::Condition,
+    ) -> Result<(), podcastflow_store::StoreError> {
+        self.inner.put(item, c).await
+    }
+    async fn update(
+        &self,
+        key: &podcastflow_domain::keys::Key,
+        u: podcastflow_store::Update,
+        c: podcastflow_store::Condition,
+    ) -> Result<podcastflow_store::Item, podcastflow_store::StoreError> {
+        self.inner.update(key, u, c).await
+    }
+    async fn delete(
+        &self,
+        key: &podcastflow_domain::keys::Key,
+        c: podcastflow_store::Condition,
+    ) -> Result<Option<podcastflow_store::Item>, podcastflow_store::StoreError> {
+        self.inner.delete(key, c).await
+    }
+    async fn query(
+        &self,
+        q: &podcastflow_store::Query,
+    ) -> Result<podcastflow_store::QueryOutput, podcastflow_store::StoreError> {
+        self.inner.query(q).await
+    }
+    async fn transact(&self, ops: Vec<podcastflow_store::TransactOp>) -> Result<(), podcastflow_store::StoreError> {
+        if self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.nth {
+            self.inner.put(self.item.clone(), podcastflow_store::Condition::Always).await?;
+        }
+        self.inner.transact(ops).await
+    }
+    async fn batch_get(
+        &self,
+        keys: &[podcastflow_domain::keys::Key],
+    ) -> Result<Vec<podcastflow_store::Item>, podcastflow_store::StoreError> {
+        self.inner.batch_get(keys).await
+    }
 }

@@ -22,4 +22,7 @@ on_both_adapters!(cases:
     a_hold_larger_than_a_transaction_is_still_all_or_nothing,
     competitors_racing_for_one_episode_get_one_hold,
     released_and_extended_holds_move_their_spots_and_category,
+    order_numbers_are_never_given_twice_nor_skipped,
+    an_order_of_250_lines_books_all_or_nothing,
+    a_booking_racing_a_holds_expiry_never_leaves_a_spot_held_and_booked,
 );

@@ -85,16 +85,15 @@ impl World {
                 Resource::Client { org, id: self.related_clients[0], assigned_sellers: &self.related_users }
             }
             CampaignCreate => Resource::NewCampaign { org, client_sellers: &self.related_users },
-            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold => {
-                Resource::Campaign(CampaignFacts {
-                    org,
-                    owner: self.subject(),
-                    client: Some(self.related_clients[0]),
-                    team: &self.team,
-                    client_sellers: &self.related_users,
-                    show_producers: &self.related_users,
-                })
-            }
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | OrderRead
+            | OrderWrite => Resource::Campaign(CampaignFacts {
+                org,
+                owner: self.subject(),
+                client: Some(self.related_clients[0]),
+                team: &self.team,
+                client_sellers: &self.related_users,
+                show_producers: &self.related_users,
+            }),
             ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock => Resource::Show {
                 org,
                 producers: &self.related_users,
@@ -163,6 +162,8 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::CampaignHold, "FFr---"),
     (Action::SeparationOverride, "FF----"),
     (Action::SpotBlock, "FF-r--"),
+    (Action::OrderRead, "FFr--c"),
+    (Action::OrderWrite, "FFr---"),
 ];
 
 fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
@@ -256,7 +257,9 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::InventoryRead
             | Action::CampaignHold
             | Action::SeparationOverride
-            | Action::SpotBlock => {}
+            | Action::SpotBlock
+            | Action::OrderRead
+            | Action::OrderWrite => {}
         }
     }
 }

@@ -103,6 +103,10 @@ impl Expr {
                 let name = self.name(a);
                 Some(format!("{name} <= {}", self.value(&Value::from(*n))?))
             }
+            Condition::After(a, n) => {
+                let name = self.name(a);
+                Some(format!("{name} > {}", self.value(&Value::from(*n))?))
+            }
         })
     }
 

@@ -19,7 +19,7 @@ use podcastflow_domain::inventory::separation::{CategoryClaim, SeparationScope, 
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotRef, spots_of};
 use podcastflow_domain::keys::{EXPIRES_AT, Index, Key};
 use podcastflow_domain::show::Show;
-use podcastflow_domain::{CampaignId, EpisodeId, HoldId};
+use podcastflow_domain::{CampaignId, ClientId, EpisodeId, HoldId, ShowId};
 use thiserror::Error;
 
 use super::{RepoError, all_items};
@@ -62,6 +62,9 @@ struct CategoryWrite {
     before: Option<CategoryClaim>,
     ours: CategoryClaim,
 }
+
+/// Where a spot is, as competitive separation's scopes need it: its episode, show and air date.
+pub type Place = (EpisodeId, ShowId, NaiveDate);
 
 /// Reads and writes spots and holds of one organization.
 pub struct InventoryRepo<'a> {
@@ -346,15 +349,28 @@ impl<'a> InventoryRepo<'a> {
     }
 
     /// Brings each category claim of `hold`'s scopes in line with what its advertiser still holds
-    /// or has booked there at `now`: gone when nothing, else until the latest live hold (for good
-    /// when something is booked). Written on the condition that the claim is as read; a change
-    /// meanwhile settled it already.
+    /// or has booked there at `now`.
     async fn settle_categories(&self, hold: &Hold, now: DateTime<Utc>) -> Result<(), RepoError> {
         let Some(c) = &hold.separation else { return Ok(()) };
+        let places: Vec<Place> = hold.spots.iter().map(|s| (s.spot.episode_id, s.show_id, s.air_date)).collect();
+        self.settle(&hold.advertiser_id, c, &places, now).await
+    }
+
+    /// Brings each of `advertiser`'s category claims (`c`) in the scopes of `places` in line with
+    /// what it still holds or has booked there at `now`: gone when nothing, else until the latest
+    /// live hold (for good when something is booked). Written on the condition that the claim is
+    /// as read; a change meanwhile settled it already.
+    pub async fn settle(
+        &self,
+        advertiser: &ClientId,
+        c: &HeldCategory,
+        places: &[Place],
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
         let org = *self.t.org();
         let mut done: Vec<Key> = Vec::new();
-        for s in &hold.spots {
-            let key = scope_key(&org, c.scope, &s.spot.episode_id, &s.show_id, s.air_date, &c.category);
+        for (episode, show, air_date) in places {
+            let key = scope_key(&org, c.scope, episode, show, *air_date, &c.category);
             if done.contains(&key) {
                 continue;
             }
@@ -362,21 +378,21 @@ impl<'a> InventoryRepo<'a> {
             let Some(found) = self.t.get(&key).await? else { continue };
             let mut claim: CategoryClaim = item::from_item(found)?;
             claim.key = Some(key.clone());
-            if claim.advertiser_id != hold.advertiser_id {
+            if claim.advertiser_id != *advertiser {
                 continue;
             }
             let q = match c.scope {
                 SeparationScope::Episode => {
                     Query::partition(Index::Main, key.pk.clone()).sort(KeyCondition::BeginsWith("SPOT#".into()))
                 }
-                SeparationScope::ShowDay => Query::partition(Index::Gsi1, SpotClaim::by_show_pk(&org, &s.show_id))
-                    .sort(KeyCondition::BeginsWith(format!("{}#", Episode::air_sk(Some(s.air_date))))),
+                SeparationScope::ShowDay => Query::partition(Index::Gsi1, SpotClaim::by_show_pk(&org, show))
+                    .sort(KeyCondition::BeginsWith(format!("{}#", Episode::air_sk(Some(*air_date))))),
             };
             let mut booked = false;
             let mut latest: Option<DateTime<Utc>> = None;
             for i in all_items(self.t, &q).await? {
                 let other: SpotClaim = item::from_item(i)?;
-                if other.advertiser_at(now) != Some(hold.advertiser_id) {
+                if other.advertiser_at(now) != Some(*advertiser) {
                     continue;
                 }
                 match other.claim {

@@ -15,6 +15,7 @@ pub mod identity_move;
 pub mod inventory;
 pub mod media;
 pub mod notifications;
+pub mod orders;
 pub mod organizations;
 pub mod shows;
 pub mod sign_ins;
