@@ -23,6 +23,7 @@ use podcastflow_media::MediaApp;
 use podcastflow_monitoring::MonitoringApp;
 use podcastflow_notifications::NotificationsApp;
 use podcastflow_objects::Objects;
+use podcastflow_orders::OrdersApp;
 use podcastflow_organizations::OrganizationsApp;
 use podcastflow_platform::AppContext;
 use podcastflow_shows::ShowsApp;
@@ -141,6 +142,7 @@ pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>
         ("ActivitiesFunction", mount::<ActivitiesApp>(s, "ActivitiesFunction").await?),
         ("TalentFunction", mount::<TalentApp>(s, "TalentFunction").await?),
         ("InventoryFunction", mount::<InventoryApp>(s, "InventoryFunction").await?),
+        ("OrdersFunction", mount::<OrdersApp>(s, "OrdersFunction").await?),
         ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
         ("MediaFunction", mount::<MediaApp>(s, "MediaFunction").await?),
         ("BackupsFunction", mount::<BackupsApp>(s, "BackupsFunction").await?),

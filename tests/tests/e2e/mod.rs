@@ -14,6 +14,7 @@ mod live;
 mod media;
 mod notifications;
 mod operations;
+mod orders;
 mod readers;
 mod resources;
 mod robustness;

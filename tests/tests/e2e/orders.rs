@@ -1,0 +1,175 @@
+//! Insertion orders end to end: a won campaign's holds turned into a draft order, edited,
+//! submitted, approved by an admin, booked (the spots booked in avails and sell-through),
+//! cancelled with its bookings released; a booking whose hold is gone refused whole; every role
+//! and another organization from the attacker's side.
+
+use podcastflow_tests::org;
+use podcastflow_tests::stack::TestStack;
+use serde_json::{Value, json};
+
+/// The avails row of `position` of the only episode in `page`.
+fn row<'a>(page: &'a Value, position: &str) -> &'a Value {
+    page["items"].as_array().unwrap().iter().find(|r| r["position"] == position).expect("the position's row")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_frees_them() {
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let other = org::create(&s, &master).await;
+    let (admin, seller) = (&o.admin.api, &o.seller.api);
+    let show = admin
+        .post(
+            "/shows",
+            json!({"name": "Markets", "releaseFrequency": "weekly", "producerIds": [o.producer.id],
+                "adConfig": {"slots": {"pre": 1, "mid": 2, "post": 0},
+                    "cpm": {"mid": {"amount": 2500, "currency": "USD"}},
+                    "flatSpotPrice": {"amount": 40000, "currency": "USD"}}}),
+        )
+        .await;
+    assert_eq!(show.status, 201, "{:?}", show.body);
+    let show = show.body["id"].as_str().unwrap().to_owned();
+    let ep = o.producer.api.post("/episodes", json!({"showId": show, "title": "Rates", "airDate": "2027-03-08"})).await;
+    let ep = ep.body["id"].as_str().unwrap().to_owned();
+    let scheduled = o.producer.api.post(&format!("/episodes/{ep}/transitions"), json!({"to": "scheduled"})).await;
+    assert_eq!(scheduled.status, 200);
+    let assign = json!({"name": "Acme", "type": "advertiser", "assignedSellerIds": [o.seller.id]});
+    let assigned = admin.send("PUT", &format!("/clients/{}", o.client_id), Some(assign), Some("*")).await;
+    assert_eq!(assigned.status, 200, "{:?}", assigned.body);
+    let campaign = seller
+        .post(
+            "/campaigns",
+            json!({"name": "Spring", "clientId": o.client_id, "startDate": "2027-03-01", "endDate": "2027-03-31",
+                "budget": {"amount": 5_000_000, "currency": "USD"}}),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{:?}", campaign.body);
+    let c = campaign.body["id"].as_str().unwrap().to_owned();
+    let plan = json!({"plan": {"showIds": [show], "from": "2027-03-01", "to": "2027-03-31", "positions": ["mid"], "spotsPerEpisode": 2}});
+    let held = seller.post(&format!("/campaigns/{c}/holds"), plan.clone()).await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
+    let hold = held.body["id"].as_str().unwrap().to_owned();
+
+    // Only a won (or live) campaign is ordered.
+    let draft_order = json!({"campaignId": c, "externalOrderNumber": "PO-88121", "internalNotes": "margin 40%"});
+    let early = seller.post("/orders", draft_order.clone()).await;
+    assert_eq!(early.status, 409, "{:?}", early.body);
+    assert!(early.body["type"].as_str().unwrap().ends_with("/campaign-not-won"));
+    for to in ["proposal", "negotiation", "pending_approval"] {
+        assert_eq!(seller.post(&format!("/campaigns/{c}/transitions"), json!({"to": to})).await.status, 200, "{to}");
+    }
+    assert_eq!(admin.post(&format!("/campaigns/{c}/transitions"), json!({"to": "won"})).await.status, 200);
+
+    // A draft order of every held spot, at the flat price it was held at, numbered.
+    let made = seller.with_header("idempotency-key", "order-spring").post("/orders", draft_order.clone()).await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let number = made.body["number"].as_str().unwrap().to_owned();
+    assert!(number.starts_with("IO-20") && number.ends_with("-00001"), "{number}");
+    assert_eq!(made.body["status"], "draft");
+    assert_eq!(made.body["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(made.body["lines"][0]["rate"], json!({"flat": {"amount": 40000, "currency": "USD"}}));
+    assert_eq!(made.body["lines"][0]["holdId"], hold.as_str());
+    assert_eq!(made.body["total"], json!({"amount": 80000, "currency": "USD"}));
+    let again = seller.with_header("idempotency-key", "order-spring").post("/orders", draft_order.clone()).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body["id"].as_str(), Some(id.as_str()), "a repeat, not a second order");
+    let path = format!("/orders/{id}");
+
+    // Who reads it: admins and the campaign's seller whole, its advertiser's client users in the
+    // client view; producers, talent and another organization not at all.
+    let client_view = o.client.api.get(&path).await;
+    assert_eq!(client_view.status, 200, "{:?}", client_view.body);
+    assert!(client_view.body.get("internalNotes").is_none());
+    assert_eq!(client_view.body["lines"][0]["rate"]["flat"]["amount"], 40000, "their rates");
+    assert_eq!(seller.get(&path).await.body["internalNotes"], "margin 40%");
+    for api in [&o.producer.api, &o.talent.api, &other.admin.api] {
+        assert_eq!(api.get(&path).await.status, 404);
+    }
+    let listed = o.client.api.get("/orders").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    assert!(listed.body["items"][0].get("internalNotes").is_none());
+    assert_eq!(seller.get(&format!("/orders?campaignId={c}")).await.body["items"][0]["id"], id.as_str());
+    assert!(other.admin.api.get("/orders").await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(o.producer.api.get("/orders").await.status, 403);
+
+    // Lines change in draft, by whoever may hold for the campaign; a spot it does not hold is 409.
+    let lines = json!({"lines": [{"episodeId": ep, "spot": "mid-0", "adType": "produced",
+        "rate": {"cpm": {"amount": 3000, "currency": "USD"}}, "impressionGoal": 20000},
+        {"episodeId": ep, "spot": "mid-1"}]});
+    let edited = seller.send("PUT", &path, Some(lines), Some("*")).await;
+    assert_eq!(edited.status, 200, "{:?}", edited.body);
+    assert_eq!(edited.body["lines"][0]["adType"], "produced");
+    assert_eq!(edited.body["total"]["amount"], 40000 + 60000, "20,000 impressions at $30.00 CPM");
+    let not_held = json!({"lines": [{"episodeId": ep, "spot": "pre-0"}]});
+    let refused = seller.send("PUT", &path, Some(not_held), Some("*")).await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert!(refused.body["type"].as_str().unwrap().ends_with("/spot-not-held"));
+    let goal_missing =
+        json!({"lines": [{"episodeId": ep, "spot": "mid-0", "rate": {"cpm": {"amount": 1, "currency": "USD"}}}]});
+    assert_eq!(seller.send("PUT", &path, Some(goal_missing), Some("*")).await.status, 400);
+    assert_eq!(o.client.api.send("PUT", &path, Some(json!({"paymentTermsDays": 60})), Some("*")).await.status, 403);
+    assert_eq!(other.admin.api.send("PUT", &path, Some(json!({"paymentTermsDays": 60})), Some("*")).await.status, 404);
+
+    // Submitted by the seller, approved by an admin only.
+    let to = |status: &str| json!({"to": status});
+    assert_eq!(seller.post(&format!("{path}/transitions"), to("pending_approval")).await.status, 200);
+    let not_admin = seller.post(&format!("{path}/transitions"), to("approved")).await;
+    assert_eq!(not_admin.status, 403, "{:?}", not_admin.body);
+    assert_eq!(seller.send("PUT", &path, Some(json!({"paymentTermsDays": 60})), Some("*")).await.status, 409);
+    let approved = admin.post(&format!("{path}/transitions"), to("approved")).await;
+    assert_eq!(approved.status, 200, "{:?}", approved.body);
+    assert_eq!(approved.body["history"].as_array().unwrap().len(), 2);
+
+    // Booking turns both holds into bookings: the avails and sell-through say so.
+    let booked = seller.post(&format!("{path}/transitions"), to("booked")).await;
+    assert_eq!(booked.status, 200, "{:?}", booked.body);
+    assert_eq!(booked.body["status"], "booked");
+    let avails = format!("/inventory?showIds={show}&from=2027-03-01&to=2027-03-31");
+    let mid = seller.get(&avails).await;
+    assert_eq!((row(&mid.body, "mid")["booked"].as_u64(), row(&mid.body, "mid")["held"].as_u64()), (Some(2), Some(0)));
+    let through = seller.get(&format!("/shows/{show}/sell-through?from=2027-03-01&to=2027-03-31")).await;
+    let mid = through.body["positions"].as_array().unwrap().iter().find(|p| p["position"] == "mid").unwrap().clone();
+    assert_eq!(mid["booked"], 2);
+    assert_eq!(mid["sellThroughRate"], 1.0);
+    let holds = seller.get(&format!("/campaigns/{c}/holds")).await;
+    assert_eq!(holds.body["items"][0]["status"], "booked");
+    // The client sees the move, not who made it or why.
+    let seen = o.client.api.get(&path).await;
+    let entry = seen.body["history"][2].as_object().unwrap();
+    assert_eq!(entry.keys().collect::<Vec<_>>(), ["at", "from", "to"]);
+
+    // Releasing sold spots is an admin's call, with a reason; it frees every spot.
+    let by_seller =
+        seller.post(&format!("{path}/transitions"), json!({"to": "cancelled", "reason": "budget cut"})).await;
+    assert_eq!(by_seller.status, 403);
+    assert_eq!(admin.post(&format!("{path}/transitions"), to("cancelled")).await.status, 422, "a reason is required");
+    let cancelled =
+        admin.post(&format!("{path}/transitions"), json!({"to": "cancelled", "reason": "budget cut"})).await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    let mid = seller.get(&avails).await;
+    assert_eq!(
+        (row(&mid.body, "mid")["booked"].as_u64(), row(&mid.body, "mid")["available"].as_u64()),
+        (Some(0), Some(2))
+    );
+
+    // A second order: its hold released before booking, so nothing books and the lines are named.
+    let held = seller.post(&format!("/campaigns/{c}/holds"), plan).await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
+    let hold = held.body["id"].as_str().unwrap().to_owned();
+    let second = seller.post("/orders", json!({"campaignId": c, "holdIds": [hold]})).await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    let next = second.body["number"].as_str().unwrap();
+    assert!(next.ends_with("-00002"), "the next number: {next}");
+    let path = format!("/orders/{}", second.body["id"].as_str().unwrap());
+    assert_eq!(seller.post(&format!("{path}/transitions"), to("pending_approval")).await.status, 200);
+    assert_eq!(admin.post(&format!("{path}/transitions"), to("approved")).await.status, 200);
+    assert_eq!(seller.send("DELETE", &format!("/campaigns/{c}/holds/{hold}"), None, None).await.status, 204);
+    let lost = seller.post(&format!("{path}/transitions"), to("booked")).await;
+    assert_eq!(lost.status, 409, "{:?}", lost.body);
+    assert!(lost.body["type"].as_str().unwrap().ends_with("/order-lines-not-held"));
+    assert!(lost.body["detail"].as_str().unwrap().contains("lines 1, 2"), "{:?}", lost.body);
+    assert_eq!(seller.get(&path).await.body["status"], "approved", "nothing changed");
+    assert_eq!(row(&seller.get(&avails).await.body, "mid")["booked"], 0);
+}
