@@ -17,8 +17,8 @@ use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{CampaignId, Currency, EpisodeId, HoldId, OrderId, Principal, Stamp, ValidationErrors};
 use podcastflow_platform::visibility::{CampaignRelations, Facts, Needs};
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, RoutePath, allow, created, denied, idempotency, json, json_body, json_with_etag,
-    not_found, optional_if_match, paging, principal, query_param, request_id,
+    Failure, Outcome, PageBody, Problem, RoutePath, allow, created, denied, idempotency, json, json_body,
+    json_with_etag, not_found, optional_if_match, paging, principal, query_param, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;

@@ -319,9 +319,10 @@ async fn benchmarked_routes_make_the_documented_minimum_of_calls() {
     }
 }
 
-/// (avails of one show over 13 weeks, a hold committed by plan over the same weeks) calls with
-/// `n` weekly episodes, each with a spot held by an advertiser of its own.
-async fn inventory_calls_with(n: usize) -> [usize; 2] {
+/// (avails of one show over 13 weeks, a hold committed by plan over the same weeks, an order of
+/// the hold's spots, its booking) calls with `n` weekly episodes, each with a spot held by an
+/// advertiser of its own.
+async fn inventory_calls_with(n: usize) -> [usize; 4] {
     use chrono::{Duration, Utc};
     use podcastflow_domain::episode::EpisodeStatus;
     use podcastflow_domain::inventory::hold::{HeldSpot, Hold, HoldStatus, expiry};
@@ -336,6 +337,7 @@ async fn inventory_calls_with(n: usize) -> [usize; 2] {
     let tenant = TenantTable::new(counting.clone(), org, ctx.cursors.as_ref().clone());
     let mut show = build::show(org, "Weekly", vec![], vec![]);
     show.ad_config.slots = Some(Slots { pre: 1, mid: 2, post: 1 });
+    show.ad_config.flat_spot_price = Some(podcastflow_domain::Money::new(10_000, podcastflow_domain::Currency::USD));
     ShowRepo::new(&tenant).create(&show).await.unwrap();
     let start = build::date("2027-03-01");
     for week in 0..n {
@@ -363,7 +365,8 @@ async fn inventory_calls_with(n: usize) -> [usize; 2] {
     }
     let client = build::client(org, "Buyer", vec![]);
     ClientRepo::new(&tenant).create(&client).await.unwrap();
-    let campaign = build::campaign(org, client.id, admin, "2027-03-01");
+    let mut campaign = build::campaign(org, client.id, admin, "2027-03-01");
+    campaign.status = podcastflow_domain::campaign::CampaignStatus::Won;
     let owner = build::member(&campaign, admin, TeamRole::Owner, &TeamPermission::ALL);
     CampaignRepo::new(&tenant).create(&campaign, &owner).await.unwrap();
     let app = podcastflow_inventory::InventoryApp { ctx: ctx.clone() };
@@ -376,15 +379,40 @@ async fn inventory_calls_with(n: usize) -> [usize; 2] {
     let hold = TestRequest::new("POST", &format!("/campaigns/{}/holds", campaign.id))
         .header("content-type", "application/json")
         .body(&plan.to_string())
-        .authorizer(auth)
+        .authorizer(auth.clone())
         .build();
-    let mut out = [0; 2];
+    let mut out = [0; 4];
     for (slot, (req, status)) in out.iter_mut().zip([(avails, 200), (hold, 201)]) {
         counting.take();
         let r = podcastflow_inventory::handle(&app, req).await.unwrap();
         assert_eq!(r.status(), status, "{:?}", r.body());
         *slot = counting.take();
     }
+    let orders = podcastflow_orders::OrdersApp { ctx: ctx.clone() };
+    let post = |path: &str, body: serde_json::Value| {
+        TestRequest::new("POST", path)
+            .header("content-type", "application/json")
+            .body(&body.to_string())
+            .authorizer(auth.clone())
+            .build()
+    };
+    counting.take();
+    let made = podcastflow_orders::handle(&orders, post("/orders", json!({"campaignId": campaign.id}))).await.unwrap();
+    assert_eq!(made.status(), 201, "{:?}", made.body());
+    out[2] = counting.take();
+    let made: serde_json::Value = serde_json::from_slice(made.body()).unwrap();
+    let id: podcastflow_domain::OrderId = made["id"].as_str().unwrap().parse().unwrap();
+    let repo = podcastflow_store::repo::orders::OrderRepo::new(&tenant);
+    let draft = repo.get(&id).await.unwrap().unwrap();
+    let mut approved = draft.clone();
+    approved.status = podcastflow_domain::order::OrderStatus::Approved;
+    approved.stamp.version += 1;
+    repo.replace(&approved, draft.stamp.version).await.unwrap();
+    counting.take();
+    let book = post(&format!("/orders/{id}/transitions"), json!({"to": "booked"}));
+    let booked = podcastflow_orders::handle(&orders, book).await.unwrap();
+    assert_eq!(booked.status(), 200, "{:?}", booked.body());
+    out[3] = counting.take();
     out
 }
 
@@ -396,6 +424,9 @@ async fn avails_and_hold_commits_cost_the_same_few_calls_however_many_episodes_a
     // team, its advertiser, the organization's settings, the show and its inventory (3), the
     // present advertisers in one batch, one transaction (an advertiser with a competitive
     // category adds one batch read of its category claims; a seller, one read of the client's
-    // sellers).
-    assert_eq!(large, [3, 8]);
+    // sellers). An order of the campaign's holds: the campaign with its team, its holds, the
+    // number counter, one transaction. Its booking: the order, the campaign with its team, the
+    // holds, the spots in one batch read (per 100 lines), one transaction (up to 99 writes), the
+    // hold marked booked.
+    assert_eq!(large, [3, 8, 4, 6]);
 }

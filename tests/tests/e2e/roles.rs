@@ -88,6 +88,35 @@ impl World {
         a.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A fresh won campaign of A (as [`World::campaign`]) holding the spot of a fresh scheduled
+    /// episode of a show with a rate card.
+    async fn won_and_held(&self) -> String {
+        let admin = &self.a.admin.api;
+        let show = json!({"name": unique("show"), "releaseFrequency": "weekly", "producerIds": [self.a.producer.id],
+            "adConfig": {"slots": {"pre": 1, "mid": 0, "post": 0}, "flatSpotPrice": {"amount": 10000, "currency": "USD"}}});
+        let show = admin.post("/shows", show).await.body["id"].as_str().unwrap().to_owned();
+        let e = admin.post("/episodes", json!({"showId": show, "title": unique("e"), "airDate": "2027-05-03"})).await;
+        let e = e.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(admin.post(&format!("/episodes/{e}/transitions"), json!({"to": "scheduled"})).await.status, 200);
+        let c = self.campaign().await;
+        let ready = json!({"startDate": "2027-05-01", "endDate": "2027-05-31", "budget": {"amount": 100000, "currency": "USD"}});
+        assert_eq!(admin.send("PUT", &format!("/campaigns/{c}"), Some(ready), Some("*")).await.status, 200);
+        for to in ["proposal", "negotiation", "pending_approval", "won"] {
+            assert_eq!(admin.post(&format!("/campaigns/{c}/transitions"), json!({"to": to})).await.status, 200, "{to}");
+        }
+        let held =
+            admin.post(&format!("/campaigns/{c}/holds"), json!({"spots": [{"episodeId": e, "spot": "pre-0"}]})).await;
+        assert_eq!(held.status, 201, "{:?}", held.body);
+        c
+    }
+
+    /// A fresh draft order of A, of a fresh won campaign's hold.
+    async fn order(&self) -> String {
+        let o = self.a.admin.api.post("/orders", json!({"campaignId": self.won_and_held().await})).await;
+        assert_eq!(o.status, 201, "{:?}", o.body);
+        o.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -111,7 +140,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 59] = [
+    let rows: [(&str, [u16; 7]); 64] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -169,6 +198,11 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /backups", [200, 200, 403, 403, 403, 403, 200]),
         ("POST /backups", [202, 202, 403, 403, 403, 403, 202]),
         ("GET /backups/schedule", [200, 200, 403, 403, 403, 403, 200]),
+        ("GET /orders", [200, 200, 200, 403, 403, 200, 200]),
+        ("POST /orders", [201, 201, 201, 404, 404, 403, 404]),
+        ("GET /orders/{order}", [200, 200, 200, 404, 404, 200, 404]),
+        ("PUT /orders/{order}", [200, 200, 200, 404, 404, 403, 404]),
+        ("POST /orders/{order}/transitions", [200, 200, 200, 404, 404, 403, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -337,6 +371,17 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "PUT /notifications/preferences" => {
                     let etag = api.get("/notifications/preferences").await.etag();
                     api.send("PUT", "/notifications/preferences", Some(json!({"dailyDigest": true})), Some(&etag)).await
+                }
+                "GET /orders" => api.get("/orders").await,
+                "POST /orders" => api.post("/orders", json!({"campaignId": w.won_and_held().await})).await,
+                "GET /orders/{order}" => api.get(&format!("/orders/{}", w.order().await)).await,
+                "PUT /orders/{order}" => {
+                    let path = format!("/orders/{}", w.order().await);
+                    api.send("PUT", &path, Some(json!({"paymentTermsDays": 45})), Some("*")).await
+                }
+                "POST /orders/{order}/transitions" => {
+                    let path = format!("/orders/{}/transitions", w.order().await);
+                    api.post(&path, json!({"to": "pending_approval"})).await
                 }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,
