@@ -115,6 +115,9 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, F
 /// The noun of the actions on a campaign's team (`campaign.team.created`...).
 const TEAM_NOUN: &str = "campaign.team";
 
+/// The noun of the actions on a campaign's holds (`campaign.hold.created`...).
+const HOLD_NOUN: &str = "campaign.hold";
+
 /// Prefix of the events clients report themselves (`POST /activities`).
 pub const CLIENT_EVENT_PREFIX: &str = "client.";
 
@@ -133,6 +136,14 @@ pub fn audited(record: RecordType, image: &Value) -> Option<(EntityRef, &'static
         RecordType::Organization => (EntityKind::Organization, "id", "organization"),
         RecordType::ApiKey => (EntityKind::ApiKey, "id", "apiKey"),
         RecordType::AvailabilitySet => (EntityKind::Talent, "talentId", "availability"),
+        RecordType::Order => (EntityKind::Order, "id", "order"),
+        // A hold is part of its campaign's story: made, extended, released, booked, and an
+        // admin's reason for holding beside a competitor.
+        RecordType::Hold => (EntityKind::Campaign, "campaignId", HOLD_NOUN),
+        // A producer's block of a spot; held and booked spots are told by their hold and order.
+        RecordType::SpotClaim if field("state").as_deref() == Some("blocked") => {
+            (EntityKind::Episode, "episodeId", "episode.spot")
+        }
         _ => return None,
     };
     Some((EntityRef { kind, id: field(id_field)? }, noun))
@@ -160,7 +171,7 @@ impl Activity {
         let verb = match (before, after) {
             (None, Some(_)) => "created",
             (Some(_), None) => "deleted",
-            _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode") => "transitioned",
+            _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode" | "order") => "transitioned",
             _ => "updated",
         };
         if noun == TEAM_NOUN
@@ -188,9 +199,13 @@ impl Activity {
 
     /// The part of its entity this entry's changes are fields of.
     pub fn part(&self) -> Part {
-        match self.action.strip_prefix(TEAM_NOUN) {
-            Some(rest) if rest.starts_with('.') => Part::TeamMember,
-            _ => Part::Record,
+        let under = |noun: &str| self.action.strip_prefix(noun).is_some_and(|rest| rest.starts_with('.'));
+        if under(TEAM_NOUN) {
+            Part::TeamMember
+        } else if under(HOLD_NOUN) {
+            Part::Hold
+        } else {
+            Part::Record
         }
     }
 
@@ -351,7 +366,7 @@ mod tests {
 
     #[test]
     fn each_audited_kind_names_its_entity_and_noun() {
-        let image = json!({"id": "e1", "campaignId": "c1", "talentId": "t1"});
+        let image = json!({"id": "e1", "campaignId": "c1", "talentId": "t1", "episodeId": "p1", "state": "blocked"});
         let cases = [
             (RecordType::Client, EntityKind::Client, "e1", "client"),
             (RecordType::Campaign, EntityKind::Campaign, "e1", "campaign"),
@@ -362,18 +377,32 @@ mod tests {
             (RecordType::Organization, EntityKind::Organization, "e1", "organization"),
             (RecordType::ApiKey, EntityKind::ApiKey, "e1", "apiKey"),
             (RecordType::AvailabilitySet, EntityKind::Talent, "t1", "availability"),
+            (RecordType::Order, EntityKind::Order, "e1", "order"),
+            (RecordType::Hold, EntityKind::Campaign, "c1", "campaign.hold"),
+            (RecordType::SpotClaim, EntityKind::Episode, "p1", "episode.spot"),
         ];
         for (entity_type, kind, id, noun) in cases {
             let (entity, n) = audited(entity_type, &image).unwrap_or_else(|| panic!("{entity_type} is audited"));
             assert_eq!((entity.kind, entity.id.as_str(), n), (kind, id, noun), "{entity_type}");
         }
-        for skipped in [RecordType::Notification, RecordType::Connection, RecordType::Activity, RecordType::Media] {
+        for skipped in [
+            RecordType::Notification,
+            RecordType::Connection,
+            RecordType::Activity,
+            RecordType::Media,
+            RecordType::CategoryClaim,
+        ] {
             assert!(audited(skipped, &image).is_none(), "{skipped}");
+        }
+        // Held and booked spots are told by their hold and their order, not one entry per spot.
+        for state in ["held", "booked"] {
+            let claim = json!({"episodeId": "p1", "state": state});
+            assert!(audited(RecordType::SpotClaim, &claim).is_none(), "{state}");
         }
     }
 
     #[test]
-    fn only_campaign_and_episode_status_changes_are_transitions() {
+    fn only_campaign_episode_and_order_status_changes_are_transitions() {
         let (id, org, at) = (ActivityId::new(), OrgId::new(), Utc::now());
         let before = json!({"id": "x", "status": "active", "name": "A"});
         let after = json!({"id": "x", "status": "archived", "name": "A"});
@@ -386,6 +415,15 @@ mod tests {
         assert_eq!(action(RecordType::Client, &before, &after), "client.updated");
         assert_eq!(action(RecordType::Show, &before, &after), "show.updated");
         assert_eq!(action(RecordType::Campaign, &before, &renamed), "campaign.updated");
+        assert_eq!(action(RecordType::Order, &before, &after), "order.transitioned");
+        assert_eq!(action(RecordType::Order, &before, &renamed), "order.updated");
+        let hold = |status: &str| json!({"id": "h", "campaignId": "c", "status": status});
+        let released = Activity::of_change(id, org, RecordType::Hold, Some(&hold("active")), Some(&hold("released")), at);
+        let released = released.unwrap();
+        assert_eq!((released.action.as_str(), released.part()), ("campaign.hold.updated", Part::Hold));
+        // Only full readers see a hold's fields; a client reading the campaign sees the entry bare.
+        assert!(released.clone().seen_through(Some(Lens::Full)).changes.contains_key("status"));
+        assert!(released.seen_through(Some(Lens::Client)).changes.is_empty());
     }
 
     #[test]

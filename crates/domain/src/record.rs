@@ -47,6 +47,14 @@ pub enum RecordType {
     Subscription,
     /// Presence on a topic.
     Presence,
+    /// An insertion order.
+    Order,
+    /// A campaign's hold on spots.
+    Hold,
+    /// A taken spot: held, booked or blocked.
+    SpotClaim,
+    /// An advertiser's competitive category in a scope.
+    CategoryClaim,
 }
 
 /// A record type the code does not know.
@@ -56,7 +64,7 @@ pub struct UnknownRecordType(pub String);
 
 impl RecordType {
     /// Every record type.
-    pub const ALL: [RecordType; 18] = [
+    pub const ALL: [RecordType; 22] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::ApiKey,
@@ -75,6 +83,10 @@ impl RecordType {
         RecordType::Connection,
         RecordType::Subscription,
         RecordType::Presence,
+        RecordType::Order,
+        RecordType::Hold,
+        RecordType::SpotClaim,
+        RecordType::CategoryClaim,
     ];
 
     /// Its `entityType` value.
@@ -98,6 +110,10 @@ impl RecordType {
             RecordType::Connection => "connection",
             RecordType::Subscription => "subscription",
             RecordType::Presence => "presence",
+            RecordType::Order => "order",
+            RecordType::Hold => "hold",
+            RecordType::SpotClaim => "spotClaim",
+            RecordType::CategoryClaim => "categoryClaim",
         }
     }
 

@@ -1,7 +1,8 @@
 //! Live-update topics: what a WebSocket client subscribes to, and which topics a change of the
 //! table concerns (the realtime fan-out posts each change to the subscribers of its topics).
 //!
-//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>` (one entity), `org:campaigns`,
+//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>`, `order:<id>` (one entity),
+//! `inventory:show:<id>` (any spot of a show's episodes taken or freed), `org:campaigns`,
 //! `org:shows`, `org:episodes`, `org:backups` (every entity of a type in the subscriber's organization) and
 //! `user:<id>` (a user's own notifications).
 //!
@@ -19,7 +20,7 @@ use crate::keys::org_pk;
 use crate::notification::EntityRef;
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
-use crate::{CampaignId, EpisodeId, OrgId, ShowId, UserId};
+use crate::{CampaignId, EpisodeId, OrderId, OrgId, ShowId, UserId};
 
 /// What a client can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +41,10 @@ pub enum Topic {
     OrgBackups,
     /// A user's own notifications.
     User(UserId),
+    /// One insertion order.
+    Order(OrderId),
+    /// The spots of a show's episodes (avails readers).
+    ShowInventory(ShowId),
 }
 
 /// Why a topic name is refused.
@@ -47,7 +52,7 @@ pub enum Topic {
 pub enum TopicError {
     /// Not one of the forms above.
     #[error(
-        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, org:campaigns, org:shows, org:episodes, org:backups or user:<id>"
+        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, order:<id>, inventory:show:<id>, org:campaigns, org:shows, org:episodes, org:backups or user:<id>"
     )]
     Unknown,
     /// The id part is not an id.
@@ -74,6 +79,11 @@ impl FromStr for Topic {
             ("show", r) => Topic::Show(id(r)?),
             ("episode", r) => Topic::Episode(id(r)?),
             ("user", r) => Topic::User(id(r)?),
+            ("order", r) => Topic::Order(id(r)?),
+            ("inventory", r) => match r.strip_prefix("show:") {
+                Some(show) => Topic::ShowInventory(id(show)?),
+                None => return Err(TopicError::Unknown),
+            },
             _ => return Err(TopicError::Unknown),
         })
     }
@@ -90,6 +100,8 @@ impl fmt::Display for Topic {
             Topic::OrgEpisodes => f.write_str("org:episodes"),
             Topic::OrgBackups => f.write_str("org:backups"),
             Topic::User(id) => write!(f, "user:{id}"),
+            Topic::Order(id) => write!(f, "order:{id}"),
+            Topic::ShowInventory(id) => write!(f, "inventory:show:{id}"),
         }
     }
 }
@@ -102,6 +114,9 @@ impl Topic {
             Topic::Campaign(id) => e(EntityKind::Campaign, id.to_string()),
             Topic::Show(id) => e(EntityKind::Show, id.to_string()),
             Topic::Episode(id) => e(EntityKind::Episode, id.to_string()),
+            Topic::Order(id) => e(EntityKind::Order, id.to_string()),
+            // Followed by who may read the show's avails (not every reader of the show).
+            Topic::ShowInventory(id) => e(EntityKind::Show, id.to_string()),
             _ => None,
         }
     }
@@ -134,6 +149,8 @@ impl Topic {
             RecordType::Notification => one(field(image, "userId").map(Topic::User), None),
             // Who is on a topic goes to the topic's own subscribers.
             RecordType::Presence => one(field(image, "topic"), None),
+            RecordType::Order => one(field(image, "id").map(Topic::Order), None),
+            RecordType::SpotClaim => one(field(image, "showId").map(Topic::ShowInventory), None),
             _ => Vec::new(),
         }
     }
@@ -148,11 +165,23 @@ mod tests {
     #[test]
     fn topics_round_trip_and_bad_ones_say_why() {
         let c = CampaignId::new();
-        for t in [Topic::Campaign(c), Topic::OrgCampaigns, Topic::OrgShows, Topic::User(UserId::new())] {
+        let (o, s) = (OrderId::new(), ShowId::new());
+        for t in [
+            Topic::Campaign(c),
+            Topic::OrgCampaigns,
+            Topic::OrgShows,
+            Topic::User(UserId::new()),
+            Topic::Order(o),
+            Topic::ShowInventory(s),
+        ] {
             assert_eq!(t.to_string().parse::<Topic>(), Ok(t));
         }
         assert_eq!("campaign:nope".parse::<Topic>(), Err(TopicError::BadId));
-        for bad in ["", "campaign", "org:users", "billing:1", ":"] {
+        assert_eq!(Topic::ShowInventory(s).to_string(), format!("inventory:show:{s}"));
+        assert_eq!(Topic::ShowInventory(s).entity().map(|e| e.kind), Some(EntityKind::Show));
+        assert_eq!(Topic::Order(o).entity().map(|e| e.kind), Some(EntityKind::Order));
+        assert_eq!("inventory:show:nope".parse::<Topic>(), Err(TopicError::BadId));
+        for bad in ["", "campaign", "org:users", "billing:1", ":", "inventory:episode:1", "inventory:"] {
             assert_eq!(bad.parse::<Topic>(), Err(TopicError::Unknown), "{bad}");
         }
         assert_eq!(Topic::Campaign(c).entity().map(|e| e.kind), Some(EntityKind::Campaign));
@@ -179,5 +208,12 @@ mod tests {
         );
         let topic = format!("campaign:{c}");
         assert_eq!(Topic::of_change(RecordType::Presence, &json!({"topic": topic})), vec![Topic::Campaign(c)]);
+        let o = OrderId::new();
+        assert_eq!(Topic::of_change(RecordType::Order, &json!({"id": o})), vec![Topic::Order(o)]);
+        assert_eq!(
+            Topic::of_change(RecordType::SpotClaim, &json!({"showId": show, "episodeId": e})),
+            vec![Topic::ShowInventory(show)]
+        );
+        assert!(Topic::of_change(RecordType::Hold, &json!({"id": o})).is_empty(), "holds are told by their spots");
     }
 }

@@ -120,6 +120,9 @@ pub enum Part {
     TeamMember,
     /// One entry of an order's status history.
     HistoryEntry,
+    /// One of a campaign's holds (seen whole by full readers only: those who hold spots and
+    /// read avails).
+    Hold,
 }
 
 /// How much of one entity one reader sees.

@@ -5,10 +5,13 @@ use chrono::{DateTime, Utc};
 use podcastflow_domain::keys::org_of_pk;
 use podcastflow_domain::notification::Notification;
 use podcastflow_domain::notification::rules::{Recipients, plan};
+use podcastflow_domain::permissions::{Resource, authorize};
 use podcastflow_domain::record::RecordType;
 use podcastflow_domain::user::UserStatus;
-use podcastflow_domain::{NotificationId, OrgId, Role, UserId};
+use podcastflow_domain::{NotificationId, OrgId, Principal, PrincipalKind, Role, UserId};
 use podcastflow_mail::Message;
+use podcastflow_platform::visibility::{CampaignRelations, Needs};
+use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
@@ -40,6 +43,33 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
                 .filter(|u| u.status == UserStatus::Active && !except.contains(&u.id))
                 .map(|u| u.id)
                 .collect()
+        }
+        Recipients::CampaignPeople(campaign, action) => {
+            // The owner and the team, each judged as they stand now: only those the action is
+            // open to hear of it (a talent on the team reads no order).
+            let Some((c, team)) = CampaignRepo::new(t).get_with_team(campaign).await? else { return Ok(Vec::new()) };
+            let mut people: Vec<UserId> = team.iter().map(|m| m.user_id).chain([c.owner_id]).collect();
+            people.sort();
+            people.dedup();
+            let needs = Needs { client_sellers: true, ..Needs::default() };
+            let rel = CampaignRelations::load_for(t, &c, needs).await?;
+            let users = UserRepo::new(t, &app.ctx.cursors);
+            let mut out = Vec::new();
+            for id in people {
+                let Some(u) = users.get(org, &id).await? else { continue };
+                let p = Principal {
+                    user_id: u.id,
+                    org_id: *org,
+                    role: u.role,
+                    client_id: u.client_id,
+                    kind: PrincipalKind::User,
+                };
+                if u.status == UserStatus::Active && authorize(&p, *action, &Resource::Campaign(rel.facts(&c))).is_ok()
+                {
+                    out.push(u.id);
+                }
+            }
+            out
         }
         Recipients::UsersAndShowProducers(users, show) => {
             let mut all = users.clone();

@@ -5,7 +5,9 @@
 //!
 //! Messages: `{"type": "<entity>.created|updated|deleted|removed", "topic", "entity": {type, id},
 //! "version", "data"}` with `version` the entity's own (growing with every write, so clients drop
-//! stale ones); `removed` means the reader may no longer read it. Presence changes go out as
+//! stale ones); `removed` means the reader may no longer read it. A spot taken or freed goes to
+//! `inventory:show:<id>` as `{"type": "inventory.spot", "entity": {"type": "show", id}, "data":
+//! {episodeId, airDate, spot, state}}`: what avails show, never who has it. Presence changes go out as
 //! `{"type": "presence", "topic", "version", "data": {userId, connectionId, state, since}}`.
 //!
 //! Each reader is judged as they stand now ([`crate::readers`]), not as they stood when they
@@ -26,8 +28,11 @@ use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::view::{render, render_member};
 use podcastflow_domain::connection::{Presence, PresenceState, Reader, Subscription};
 use podcastflow_domain::episode::Episode;
+use podcastflow_domain::inventory::spot::SpotClaim;
 use podcastflow_domain::keys::org_of_pk;
 use podcastflow_domain::notification::Notification;
+use podcastflow_domain::order::Order;
+use podcastflow_domain::order::view as order_view;
 use podcastflow_domain::permissions::{Action, Resource, authorize};
 use podcastflow_domain::record::RecordType;
 use podcastflow_domain::show::Show;
@@ -94,6 +99,8 @@ enum Subject {
     Notification(Sides<Notification>),
     Presence(Sides<Presence>),
     Backup(Sides<Backup>),
+    Order(Sides<Order>, Campaign, CampaignRelations),
+    Spot(Sides<SpotClaim>, Show),
 }
 
 impl Subject {
@@ -137,6 +144,21 @@ impl Subject {
             RecordType::Notification => Some(Subject::Notification(Sides::of(change))),
             RecordType::Presence => Some(Subject::Presence(Sides::of(change))),
             RecordType::Backup => Some(Subject::Backup(Sides::of(change))),
+            RecordType::Order => {
+                let sides = Sides::<Order>::of(change);
+                let Some(o) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                // An order is judged by its campaign, as a GET judges it.
+                let Some((c, rel)) = CampaignRelations::load_campaign(t, needs, &o.campaign_id).await? else {
+                    return Ok(None);
+                };
+                Some(Subject::Order(sides, c, rel))
+            }
+            RecordType::SpotClaim => {
+                let sides = Sides::<SpotClaim>::of(change);
+                let Some(c) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                let Some(show) = ShowRepo::new(t).get(&c.show_id).await? else { return Ok(None) };
+                Some(Subject::Spot(sides, show))
+            }
             _ => None,
         })
     }
@@ -154,6 +176,8 @@ impl Subject {
             Subject::Notification(s) => ("notification", "notification", id(s, |n| n.id.to_string())),
             Subject::Presence(s) => ("presence", "presence", id(s, |p| p.topic.clone())),
             Subject::Backup(s) => ("backup", "backup", id(s, |b| b.id.to_string())),
+            Subject::Order(s, _, _) => ("order", "order", id(s, |o| o.id.to_string())),
+            Subject::Spot(_, show) => ("inventory", "show", show.id.to_string()),
         }
     }
 
@@ -190,6 +214,18 @@ impl Subject {
                 let b = sides.side(after)?;
                 authorize(&p, Action::BackupManage, &Resource::Org(b.org_id)).ok()?;
                 serde_json::to_value(b).ok()
+            }
+            Subject::Order(sides, c, rel) => {
+                let o = sides.side(after)?;
+                let view = authorize(&p, Action::OrderRead, &Resource::Campaign(rel.facts(c))).ok()?;
+                Some(order_view::render(o, Lens::of(view)))
+            }
+            Subject::Spot(sides, show) => {
+                // What avails show: where the spot is and its state now, never who has it.
+                let (c, now) = (sides.side(after)?, Utc::now());
+                authorize(&p, Action::InventoryRead, &show_resource(show, &[])).ok()?;
+                Some(json!({"episodeId": c.spot.episode_id, "airDate": c.air_date, "spot": c.spot.id().to_string(),
+                    "state": c.state_at(now)}))
             }
             Subject::Presence(sides) => {
                 let x = sides.side(after)?;
@@ -228,6 +264,20 @@ fn message(subject: &Subject, change: &ChangeRecord, reader: &Reader, org: OrgId
             data["state"] = json!(PresenceState::Left);
         }
         return Some(json!({"type": "presence", "topic": topic, "version": version, "data": data}));
+    }
+    if let Subject::Spot(..) = subject {
+        // A spot given back is available again: say so, and where.
+        let mut data = after.clone().or(before.clone())?;
+        if after.is_none() {
+            data["state"] = json!("available");
+        }
+        if before.as_ref() == Some(&data) {
+            return None;
+        }
+        let entity = json!({"type": entity_type, "id": id});
+        return Some(
+            json!({"type": "inventory.spot", "topic": topic, "entity": entity, "version": version, "data": data}),
+        );
     }
     let verb = match (&before, &after) {
         (Some(b), Some(a)) if without_bookkeeping(b) == without_bookkeeping(a) => return None,

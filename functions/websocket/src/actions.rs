@@ -6,7 +6,7 @@ use podcastflow_domain::Principal;
 use podcastflow_domain::connection::{Connection, MAX_TOPICS, PRESENCE_TTL_SECONDS, Presence, PresenceState};
 use podcastflow_domain::permissions::{self, Resource, authorize};
 use podcastflow_domain::topic::Topic;
-use podcastflow_platform::visibility::lens_of;
+use podcastflow_platform::visibility::{lens_of, permitted};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::connections::ConnectionRepo;
 use serde::Deserialize;
@@ -91,7 +91,12 @@ async fn may_follow(t: &TenantTable, p: &Principal, topic: &Topic) -> Result<boo
         // Every update on these is filtered per reader before it is sent.
         Topic::OrgCampaigns | Topic::OrgShows | Topic::OrgEpisodes => true,
         Topic::OrgBackups => authorize(p, permissions::Action::BackupManage, &Resource::Org(p.org_id)).is_ok(),
-        Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) => match topic.entity() {
+        // A show's spots are followed by who reads its avails, not by every reader of the show.
+        Topic::ShowInventory(_) => match topic.entity() {
+            Some(e) => permitted(t, p, &e, permissions::Action::InventoryRead).await?,
+            None => false,
+        },
+        Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) | Topic::Order(_) => match topic.entity() {
             Some(e) => lens_of(t, p, &e).await?.is_some(),
             None => false,
         },

@@ -3,8 +3,12 @@
 //! cancelled with its bookings released; a booking whose hold is gone refused whole; every role
 //! and another organization from the attacker's side.
 
+use std::time::Duration;
+
+use podcastflow_tests::live::Live;
 use podcastflow_tests::org;
 use podcastflow_tests::stack::TestStack;
+use podcastflow_tests::wait::until_async;
 use serde_json::{Value, json};
 
 /// The avails row of `position` of the only episode in `page`.
@@ -112,6 +116,21 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     assert_eq!(o.client.api.send("PUT", &path, Some(json!({"paymentTermsDays": 60})), Some("*")).await.status, 403);
     assert_eq!(other.admin.api.send("PUT", &path, Some(json!({"paymentTermsDays": 60})), Some("*")).await.status, 404);
 
+    // Live: the order's readers follow it, each in their view; the show's spots are followed by
+    // who reads its avails. Producers and talent may not follow the order, client users not the
+    // spots.
+    let url = &s.stack.endpoints.websocket;
+    let (mut live_seller, mut live_client) =
+        (Live::connect(url, seller).await, Live::connect(url, &o.client.api).await);
+    let (order_topic, spots_topic) = (format!("order:{id}"), format!("inventory:show:{show}"));
+    let r = live_seller.subscribe(&[&order_topic, &spots_topic]).await;
+    assert_eq!(r["accepted"], json!([order_topic, spots_topic]), "{r}");
+    let r = live_client.subscribe(&[&order_topic, &spots_topic]).await;
+    assert_eq!(r["accepted"], json!([order_topic]), "{r}");
+    let mut live_producer = Live::connect(url, &o.producer.api).await;
+    assert_eq!(live_producer.subscribe(&[&order_topic]).await["accepted"], json!([]));
+    assert_eq!(live_producer.subscribe(&[&spots_topic]).await["accepted"], json!([spots_topic]));
+
     // Submitted by the seller, approved by an admin only.
     let to = |status: &str| json!({"to": status});
     assert_eq!(seller.post(&format!("{path}/transitions"), to("pending_approval")).await.status, 200);
@@ -121,9 +140,19 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     let approved = admin.post(&format!("{path}/transitions"), to("approved")).await;
     assert_eq!(approved.status, 200, "{:?}", approved.body);
     assert_eq!(approved.body["history"].as_array().unwrap().len(), 2);
+    let m = live_client.expect("order.updated").await;
+    assert_eq!(m["entity"], json!({"type": "order", "id": id}));
+    assert!(m["data"].get("internalNotes").is_none(), "the client view, live too: {m}");
+    let admins_told = until_async(Duration::from_secs(10), "the admins told", || async {
+        let page = admin.get("/notifications").await;
+        page.body["items"].as_array()?.iter().find(|n| n["type"] == "order.needs_approval").cloned()
+    })
+    .await;
+    assert_eq!(admins_told["entity"], json!({"type": "order", "id": id}));
 
-    // Booking turns both holds into bookings: the avails and sell-through say so.
-    let booked = seller.post(&format!("{path}/transitions"), to("booked")).await;
+    // Booking turns both holds into bookings: the avails and sell-through say so, and so do the
+    // live updates of the show's spots. The campaign's owner is told (an admin booked it).
+    let booked = admin.post(&format!("{path}/transitions"), to("booked")).await;
     assert_eq!(booked.status, 200, "{:?}", booked.body);
     assert_eq!(booked.body["status"], "booked");
     let avails = format!("/inventory?showIds={show}&from=2027-03-01&to=2027-03-31");
@@ -135,6 +164,44 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     assert_eq!(mid["sellThroughRate"], 1.0);
     let holds = seller.get(&format!("/campaigns/{c}/holds")).await;
     assert_eq!(holds.body["items"][0]["status"], "booked");
+    for live in [&mut live_seller, &mut live_producer] {
+        let mut spots = Vec::new();
+        while spots.len() < 2 {
+            let m = live.expect("inventory.spot").await;
+            assert_eq!(m["entity"], json!({"type": "show", "id": show}));
+            assert!(m["data"].get("campaignId").is_none() && m["data"].get("price").is_none(), "never who: {m}");
+            if m["data"]["state"] == "booked" {
+                spots.push(m["data"]["spot"].as_str().unwrap().to_owned());
+            }
+        }
+        spots.sort();
+        assert_eq!(spots, ["mid-0", "mid-1"]);
+    }
+    let told = until_async(Duration::from_secs(10), "the owner told", || async {
+        let page = seller.get("/notifications").await;
+        page.body["items"].as_array()?.iter().find(|n| n["type"] == "order.booked").cloned()
+    })
+    .await;
+    assert!(told["title"].as_str().unwrap().contains(&number), "{told}");
+    // The audit trail: the order made and moved, the hold made and booked.
+    let log = until_async(Duration::from_secs(10), "the order's activity", || async {
+        let page = admin.get(&format!("/activities?entityType=order&entityId={id}")).await;
+        let actions: Vec<String> =
+            page.body["items"].as_array()?.iter().filter_map(|a| a["action"].as_str().map(str::to_owned)).collect();
+        (actions.iter().filter(|a| *a == "order.transitioned").count() >= 3).then_some(actions)
+    })
+    .await;
+    assert!(log.contains(&"order.created".to_owned()), "{log:?}");
+    let campaign_log = admin.get(&format!("/activities?entityType=campaign&entityId={c}")).await;
+    let actions: Vec<&str> =
+        campaign_log.body["items"].as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
+    assert!(actions.contains(&"campaign.hold.created") && actions.contains(&"campaign.hold.updated"), "{actions:?}");
+    let client_log = o.client.api.get(&format!("/activities?entityType=campaign&entityId={c}")).await;
+    let hold_entries: Vec<&Value> = client_log.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["action"] == "campaign.hold.created").collect())
+        .unwrap_or_default();
+    assert!(hold_entries.iter().all(|e| e["changes"].as_object().is_none_or(|c| c.is_empty())), "{hold_entries:?}");
     // The client sees the move, not who made it or why.
     let seen = o.client.api.get(&path).await;
     let entry = seen.body["history"][2].as_object().unwrap();

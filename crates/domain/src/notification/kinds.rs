@@ -42,11 +42,17 @@ pub enum NotificationType {
     /// The reader's own role changed (a security notice).
     #[serde(rename = "security.role_changed")]
     SecurityRoleChanged,
+    /// An insertion order waits for an admin's approval.
+    #[serde(rename = "order.needs_approval")]
+    OrderNeedsApproval,
+    /// An insertion order's spots were booked.
+    #[serde(rename = "order.booked")]
+    OrderBooked,
 }
 
 impl NotificationType {
     /// Every type, in the order the domain document lists them.
-    pub const ALL: [NotificationType; 11] = [
+    pub const ALL: [NotificationType; 13] = [
         NotificationType::CampaignTeamAdded,
         NotificationType::CampaignNeedsApproval,
         NotificationType::CampaignApproved,
@@ -58,6 +64,8 @@ impl NotificationType {
         NotificationType::BackupFailed,
         NotificationType::UserInvited,
         NotificationType::SecurityRoleChanged,
+        NotificationType::OrderNeedsApproval,
+        NotificationType::OrderBooked,
     ];
 
     /// The dotted name, e.g. `campaign.approved`.
@@ -74,6 +82,8 @@ impl NotificationType {
             NotificationType::BackupFailed => "backup.failed",
             NotificationType::UserInvited => "user.invited",
             NotificationType::SecurityRoleChanged => "security.role_changed",
+            NotificationType::OrderNeedsApproval => "order.needs_approval",
+            NotificationType::OrderBooked => "order.booked",
         }
     }
 

@@ -14,15 +14,18 @@
 //! | a backup completes / fails | the admins | `backup.completed` / `backup.failed` | normal / urgent |
 //! | a user is invited | the admins but the inviter | `user.invited` | low |
 //! | a user's role changes | that user | `security.role_changed` | urgent |
+//! | an order moves to pending_approval | the admins | `order.needs_approval` | high |
+//! | an order is booked | the campaign's owner and team who read its orders | `order.booked` | normal |
 //!
 //! The names are [`NotificationType`]'s.
 
 use serde_json::Value;
 
 use super::{EntityRef, NotificationType, Priority};
+use crate::permissions::Action;
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
-use crate::{ShowId, UserId};
+use crate::{CampaignId, ShowId, UserId};
 
 /// Who a planned notification goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,8 @@ pub enum Recipients {
     AdminsExcept(Vec<UserId>),
     /// These users and the producers of a show.
     UsersAndShowProducers(Vec<UserId>, ShowId),
+    /// A campaign's owner and team members who may take this action on it.
+    CampaignPeople(CampaignId, Action),
 }
 
 /// A notification to send, before its recipients are resolved.
@@ -162,6 +167,29 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
                 });
             }
         }
+        RecordType::Order if moved => {
+            let Some(e) = entity(EntityKind::Order, after) else { return out };
+            let number = text(after, "number").unwrap_or_default();
+            let (to_whom, kind, title, priority) = match to.as_deref() {
+                Some("pending_approval") => (
+                    Recipients::AdminsExcept(Vec::new()),
+                    NotificationType::OrderNeedsApproval,
+                    format!("Order {number} needs approval"),
+                    Priority::High,
+                ),
+                Some("booked") => match text(after, "campaignId").and_then(|c| c.parse().ok()) {
+                    Some(campaign) => (
+                        Recipients::CampaignPeople(campaign, Action::OrderRead),
+                        NotificationType::OrderBooked,
+                        format!("Order {number} is booked"),
+                        Priority::Normal,
+                    ),
+                    None => return out,
+                },
+                _ => return out,
+            };
+            out.push(Planned { to: to_whom, kind, title: title.clone(), body: title, priority, entity: e });
+        }
         RecordType::Backup if moved => {
             let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
@@ -243,6 +271,33 @@ mod tests {
         );
         assert!(plan(RecordType::Campaign, Some(&c("draft")), Some(&c("proposal"))).is_empty());
         assert!(plan(RecordType::Campaign, Some(&c("won")), Some(&c("won"))).is_empty(), "an edit is not a move");
+    }
+
+    #[test]
+    fn orders_ask_the_admins_to_approve_and_tell_the_campaigns_people_of_a_booking() {
+        let c = CampaignId::new();
+        let o = |status: &str| json!({"id": "o1", "number": "IO-2027-00001", "campaignId": c, "status": status});
+        let needs = plan(RecordType::Order, Some(&o("draft")), Some(&o("pending_approval")));
+        assert_eq!(
+            (needs[0].kind, &needs[0].to, needs[0].priority),
+            (NotificationType::OrderNeedsApproval, &Recipients::AdminsExcept(vec![]), Priority::High)
+        );
+        assert_eq!(needs[0].title, "Order IO-2027-00001 needs approval");
+        assert_eq!(needs[0].entity, EntityRef { kind: EntityKind::Order, id: "o1".into() });
+        for from in ["approved", "booking"] {
+            let booked = plan(RecordType::Order, Some(&o(from)), Some(&o("booked")));
+            assert_eq!(
+                (booked[0].kind, &booked[0].to),
+                (NotificationType::OrderBooked, &Recipients::CampaignPeople(c, Action::OrderRead)),
+                "from {from}"
+            );
+        }
+        assert!(plan(RecordType::Order, Some(&o("approved")), Some(&o("booking"))).is_empty(), "not yet");
+        assert!(plan(RecordType::Order, Some(&o("draft")), Some(&o("draft"))).is_empty());
+        assert!(plan(RecordType::Order, None, Some(&o("draft"))).is_empty(), "a new draft tells no one");
+        let mut lost = o("booked");
+        lost["campaignId"] = json!("not an id");
+        assert!(plan(RecordType::Order, Some(&o("approved")), Some(&lost)).is_empty());
     }
 
     #[test]
