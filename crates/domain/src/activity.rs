@@ -418,7 +418,8 @@ mod tests {
         assert_eq!(action(RecordType::Order, &before, &after), "order.transitioned");
         assert_eq!(action(RecordType::Order, &before, &renamed), "order.updated");
         let hold = |status: &str| json!({"id": "h", "campaignId": "c", "status": status});
-        let released = Activity::of_change(id, org, RecordType::Hold, Some(&hold("active")), Some(&hold("released")), at);
+        let released =
+            Activity::of_change(id, org, RecordType::Hold, Some(&hold("active")), Some(&hold("released")), at);
         let released = released.unwrap();
         assert_eq!((released.action.as_str(), released.part()), ("campaign.hold.updated", Part::Hold));
         // Only full readers see a hold's fields; a client reading the campaign sees the entry bare.

@@ -8,6 +8,8 @@ use podcastflow_domain::availability::conflict;
 use podcastflow_domain::episode::render;
 use podcastflow_domain::episode::transitions::{EpisodeTransitionError, transition};
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
+use podcastflow_domain::inventory::guard::{describe, dropped_spots, spots_lost};
+use podcastflow_domain::inventory::spot::spots_of;
 use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::show::{Show, ShowStatus};
 use podcastflow_domain::{EpisodeId, Principal, ShowId, Stamp, UserId, ValidationErrors};
@@ -17,8 +19,10 @@ use podcastflow_platform::{
     no_content, not_found, optional_if_match, principal, request_id,
 };
 use podcastflow_store::TenantTable;
+use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::availability::AvailabilityRepo;
 use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::inventory::InventoryRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use serde::Deserialize;
 use serde_json::Value;
@@ -199,7 +203,25 @@ impl EpisodesApp {
         self.check_availability(&t, &next, only, force).await?;
         next.stamp = e.stamp.touched(p.user_id, Utc::now());
         next.stamp.version = expected + 1;
-        EpisodeRepo::new(&t).update(&next, expected).await?;
+        // A new length or air date may take spots away; never one somebody holds or bought.
+        let (before, after) = (spots_of(&e, &show.ad_config), spots_of(&next, &show.ad_config));
+        let dropped = dropped_spots(e.id, before, after, next.air_date != e.air_date);
+        if dropped.is_empty() {
+            EpisodeRepo::new(&t).update(&next, expected).await?;
+        } else {
+            let now = Utc::now();
+            let claims = InventoryRepo::new(&t).episode_claims(&e.id).await?;
+            let lost = spots_lost(&claims, after, next.air_date, now);
+            if !lost.is_empty() {
+                return Err(spots_taken(&describe(&lost, now)).into());
+            }
+            match EpisodeRepo::new(&t).update_dropping(&next, expected, &dropped, now).await {
+                Err(RepoError::Conflict("spot-taken")) => {
+                    return Err(spots_taken("a spot it would drop was held meanwhile").into());
+                }
+                other => other?,
+            }
+        }
         Ok(json_with_etag(StatusCode::OK, &render(&next, Some(&show)), next.stamp.version, rid))
     }
 
@@ -242,6 +264,14 @@ impl EpisodesApp {
         EpisodeRepo::new(&t).update(&next, expected).await?;
         Ok(json_with_etag(StatusCode::OK, &render(&next, Some(&show)), next.stamp.version, rid))
     }
+}
+
+/// 409: the change would take away spots that are held or booked.
+fn spots_taken(which: &str) -> Problem {
+    Problem::new("spots-taken", StatusCode::CONFLICT, "Spots taken").detail(format!(
+        "the change would remove or move spots that are held or booked: {which}; release the holds or \
+         cancel the order lines first"
+    ))
 }
 
 /// Dispatches a request to its route.

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
+use podcastflow_domain::inventory::guard::{describe, spots_lost};
+use podcastflow_domain::inventory::spot::{SpotState, spots_of};
 use podcastflow_domain::permissions::{Action, Resource, Scope, authorize, scope};
 use podcastflow_domain::show::{AdConfig, ReleaseFrequency, Show, ShowStatus};
 use podcastflow_domain::visibility::Lens;
@@ -17,6 +19,8 @@ use podcastflow_platform::{
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::all_pages;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
+use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::inventory::InventoryRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
 use serde::Deserialize;
@@ -226,7 +230,41 @@ impl ShowsApp {
         let mut next: Show = merge(&s, patch, &CHANGEABLE)?;
         next.name = next.name.trim().to_owned();
         next.validate().map_err(Problem::validation)?;
+        if next.ad_config != s.ad_config {
+            self.keep_sold_spots(&t, &s, Some(&next)).await?;
+        }
         self.save(&p, &t, &s, next, expected, rid).await
+    }
+
+    /// Refuses a change of `show`'s ad configuration (to `next`'s; `None`: it stops selling) that
+    /// would take away a spot somebody holds or bought: its taken spots in one Query, their
+    /// episodes in one batch read, and only when some are held or booked.
+    async fn keep_sold_spots(&self, t: &TenantTable, show: &Show, next: Option<&Show>) -> Result<(), Failure> {
+        let now = Utc::now();
+        let claims = InventoryRepo::new(t).show_claims(&show.id).await?;
+        let sold: Vec<_> =
+            claims.into_iter().filter(|c| matches!(c.state_at(now), SpotState::Held | SpotState::Booked)).collect();
+        if sold.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<_> = sold.iter().map(|c| c.spot.episode_id).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut lost = Vec::new();
+        for e in EpisodeRepo::new(t).get_many(&ids).await? {
+            let after = next.and_then(|n| spots_of(&e, &n.ad_config));
+            let mine: Vec<_> = sold.iter().filter(|c| c.spot.episode_id == e.id).cloned().collect();
+            lost.extend(spots_lost(&mine, after, e.air_date, now).into_iter().cloned());
+        }
+        if lost.is_empty() {
+            return Ok(());
+        }
+        let named: Vec<&_> = lost.iter().collect();
+        Err(Problem::new("spots-taken", StatusCode::CONFLICT, "Spots taken")
+            .detail(format!(
+                "the change would remove spots that are held or booked: {}; release the holds or cancel the \
+                 order lines first",
+                describe(&named, now)
+            ))
+            .into())
     }
 
     async fn assign(&self, req: &Request, id: &str, rid: &str) -> Outcome {
@@ -253,6 +291,7 @@ impl ShowsApp {
         let (s, _) = self.authorized(&p, &t, id, Action::ShowArchive).await?;
         let expected = if_match(req)?.check(s.stamp.version)?;
         if s.status != ShowStatus::Archived {
+            self.keep_sold_spots(&t, &s, None).await?;
             let mut next = s.clone();
             next.status = ShowStatus::Archived;
             self.save(&p, &t, &s, next, expected, rid).await?;

@@ -240,3 +240,84 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     assert_eq!(seller.get(&path).await.body["status"], "approved", "nothing changed");
     assert_eq!(row(&seller.get(&avails).await.body, "mid")["booked"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sold_spots_survive_every_change_and_a_cancelled_episode_owes_its_bookings() {
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let admin = &o.admin.api;
+    let show = admin
+        .post(
+            "/shows",
+            json!({"name": "Guarded", "releaseFrequency": "weekly", "producerIds": [o.producer.id],
+                "adConfig": {"flatSpotPrice": {"amount": 30000, "currency": "USD"}}}),
+        )
+        .await;
+    let show = show.body["id"].as_str().unwrap().to_owned();
+    let ep = admin
+        .post("/episodes", json!({"showId": show, "title": "Sold", "airDate": "2027-04-05", "durationSeconds": 3600}))
+        .await;
+    let ep = ep.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.post(&format!("/episodes/{ep}/transitions"), json!({"to": "scheduled"})).await.status, 200);
+    let c = admin
+        .post(
+            "/campaigns",
+            json!({"name": "Guard", "clientId": o.client_id, "startDate": "2027-04-01", "endDate": "2027-04-30",
+                "budget": {"amount": 100000, "currency": "USD"}}),
+        )
+        .await;
+    let c = c.body["id"].as_str().unwrap().to_owned();
+    for to in ["proposal", "negotiation", "pending_approval", "won"] {
+        assert_eq!(admin.post(&format!("/campaigns/{c}/transitions"), json!({"to": to})).await.status, 200);
+    }
+    let spots = json!({"spots": [{"episodeId": ep, "spot": "mid-0"}, {"episodeId": ep, "spot": "mid-1"}]});
+    assert_eq!(admin.post(&format!("/campaigns/{c}/holds"), spots).await.status, 201);
+
+    // A shorter episode, another air date, fewer slots on the show, archiving it: each would
+    // take a held spot away, and each is refused naming it.
+    // (An hour has two mid-rolls by the rate card's durations; half an hour one.)
+    let shorter =
+        admin.send("PUT", &format!("/episodes/{ep}"), Some(json!({"durationSeconds": 1800})), Some("*")).await;
+    assert_eq!(shorter.status, 409, "{:?}", shorter.body);
+    assert!(shorter.body["type"].as_str().unwrap().ends_with("/spots-taken"));
+    assert!(shorter.body["detail"].as_str().unwrap().contains("mid-1"), "{:?}", shorter.body);
+    let moved = admin.send("PUT", &format!("/episodes/{ep}"), Some(json!({"airDate": "2027-04-12"})), Some("*")).await;
+    assert_eq!(moved.status, 409, "{:?}", moved.body);
+    let fewer = json!({"adConfig": {"slots": {"pre": 1, "mid": 1, "post": 0}}});
+    let fewer = admin.send("PUT", &format!("/shows/{show}"), Some(fewer), Some("*")).await;
+    assert_eq!(fewer.status, 409, "{:?}", fewer.body);
+    assert_eq!(admin.send("DELETE", &format!("/shows/{show}"), None, Some("*")).await.status, 409);
+    // More is always fine: a longer episode and more slots add spots.
+    let more = json!({"adConfig": {"slots": {"pre": 1, "mid": 3, "post": 1}, "flatSpotPrice": {"amount": 30000, "currency": "USD"}}});
+    assert_eq!(admin.send("PUT", &format!("/shows/{show}"), Some(more), Some("*")).await.status, 200);
+    assert_eq!(
+        admin.send("PUT", &format!("/episodes/{ep}"), Some(json!({"title": "Renamed"})), Some("*")).await.status,
+        200
+    );
+
+    // One spot ordered and booked, the other still held; then the episode is cancelled.
+    let order = admin.post("/orders", json!({"campaignId": c, "lines": [{"episodeId": ep, "spot": "mid-0"}]})).await;
+    assert_eq!(order.status, 201, "{:?}", order.body);
+    let path = format!("/orders/{}", order.body["id"].as_str().unwrap());
+    for to in ["pending_approval", "approved", "booked"] {
+        let r = admin.post(&format!("{path}/transitions"), json!({"to": to})).await;
+        assert_eq!(r.status, 200, "{to}: {:?}", r.body);
+    }
+    let url = &s.stack.endpoints.websocket;
+    let mut live = Live::connect(url, admin).await;
+    let topic = format!("inventory:show:{show}");
+    assert_eq!(live.subscribe(&[&topic]).await["accepted"], json!([topic]));
+    assert_eq!(
+        o.producer.api.post(&format!("/episodes/{ep}/transitions"), json!({"to": "cancelled"})).await.status,
+        200
+    );
+    let flagged = until_async(Duration::from_secs(10), "the booked line flagged", || async {
+        let o = admin.get(&path).await;
+        (o.body["lines"][0]["needsMakegood"] == true).then_some(o.body)
+    })
+    .await;
+    assert_eq!(flagged["status"], "booked", "the order stands; its line is owed");
+    let freed = live.expect("inventory.spot").await;
+    assert_eq!((freed["data"]["spot"].as_str(), freed["data"]["state"].as_str()), (Some("mid-1"), Some("available")));
+}

@@ -1092,3 +1092,45 @@ impl Table for TakeAtTransaction {
         self.inner.batch_get(keys).await
     }
 }
+
+pub async fn an_episode_change_drops_no_sold_spot_and_cancelling_owes_the_booked_ones(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let (s, air, spots) = one_episode_show(&t, "Changes", Slots { pre: 0, mid: 3, post: 0 }).await;
+    let inventory = InventoryRepo::new(&t);
+    let now = Utc::now();
+    let until = podcastflow_domain::inventory::hold::expiry(now, 1);
+    let hold = hold_of(org, &[(spots[1], &s, air), (spots[2], &s, air)], until);
+    inventory.commit_hold(&hold, now).await.unwrap();
+    let episodes = EpisodeRepo::new(&t);
+    let e = episodes.get(&spots[0].episode_id).await.unwrap().unwrap();
+    let mut next = e.clone();
+    next.title = "Shorter".into();
+    next.stamp = touched(&e.stamp);
+    // Dropping mid-2 while it is held is refused in the same transaction as the change.
+    let refused = episodes.update_dropping(&next, e.stamp.version, &[spots[2]], now).await;
+    assert_eq!(refused, Err(RepoError::Conflict("spot-taken")));
+    assert_eq!(episodes.get(&e.id).await.unwrap().unwrap().title, e.title, "nothing changed");
+    // Once the hold has expired, the same change goes through.
+    episodes.update_dropping(&next, e.stamp.version, &[spots[2]], until).await.expect("an expired hold holds nothing");
+
+    // An order books mid-1; the episode is cancelled: its line is owed, once.
+    let repo = OrderRepo::new(&t);
+    let mut order = order_of(&hold);
+    order.lines.truncate(1);
+    let order = repo.create(order, 2027).await.unwrap();
+    let holds = repo.holds_of(&hold.campaign_id).await.unwrap();
+    repo.book(&order, moved(&order, OrderStatus::Booked), &holds, now).await.unwrap();
+    let by = UserId::new();
+    assert!(repo.flag_makegoods(&order.id, &[1], by, now).await.unwrap());
+    assert!(!repo.flag_makegoods(&order.id, &[1], by, now).await.unwrap(), "a repeat changes nothing");
+    let stored = repo.get(&order.id).await.unwrap().unwrap();
+    assert!(stored.lines[0].needs_makegood);
+    // The still-held spot goes back to nobody; the booked one stays booked.
+    inventory.release_spot(&hold, &spots[2], now).await.unwrap();
+    assert!(inventory.claim(&spots[2]).await.unwrap().is_none());
+    let claims = inventory.episode_claims(&e.id).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert!(matches!(claims[0].claim, Claim::Booked { .. }));
+    assert_eq!(inventory.show_claims(&s.id).await.unwrap().len(), 1);
+}

@@ -7,11 +7,13 @@
 //! - [`avails`]: one episode's inventory at an instant, the counts per position, the rate card;
 //! - [`separation`]: competitive separation's rule and setting;
 //! - [`placement`]: a plan placed on the inventory, with every refusal's reason;
-//! - [`hold`]: how long holds last and how often they extend.
+//! - [`hold`]: how long holds last and how often they extend;
+//! - [`guard`]: what an episode or slot change may not take away.
 
 pub mod avails;
 #[cfg(test)]
 mod fixtures;
+pub mod guard;
 pub mod hold;
 pub mod placement;
 pub mod separation;

@@ -7,6 +7,7 @@ use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::{EntityPage, RepoError, Write, all_items, commit, get, link_diff};
+use crate::condition::Condition;
 use crate::item;
 use crate::table::{KeyCondition, Query};
 use crate::tenant::TenantTable;
@@ -85,6 +86,31 @@ impl<'a> EpisodeRepo<'a> {
         let before = self.get(&e.id).await?.ok_or(RepoError::NotFound)?;
         let mut writes = vec![Write::replace(e, expected)?];
         writes.extend(self.schedule_writes(Some(&before), e)?);
+        commit(self.t, writes).await
+    }
+
+    /// Updates `e` as [`EpisodeRepo::update`], in one transaction with the check that each of
+    /// `dropped` (spots the change takes away) is free at `now`, expired or blocked: a spot held
+    /// or booked meanwhile refuses the change (`Conflict("spot-taken")`).
+    pub async fn update_dropping(
+        &self,
+        e: &Episode,
+        expected: u64,
+        dropped: &[podcastflow_domain::inventory::spot::SpotRef],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), RepoError> {
+        let before = self.get(&e.id).await?.ok_or(RepoError::NotFound)?;
+        let mut writes = vec![Write::replace(e, expected)?];
+        writes.extend(self.schedule_writes(Some(&before), e)?);
+        let not_sold = Condition::Any(vec![
+            Condition::NotExists,
+            Condition::AtMost(podcastflow_domain::keys::EXPIRES_AT.into(), now.timestamp()),
+            Condition::Equals("state".into(), "blocked".into()),
+        ]);
+        for spot in dropped {
+            let key = podcastflow_domain::inventory::spot::SpotClaim::key_of(self.t.org(), spot);
+            writes.push(Write::check(key, not_sold.clone(), super::OnConflict::Conflict("spot-taken")));
+        }
         commit(self.t, writes).await
     }
 

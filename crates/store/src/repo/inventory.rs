@@ -452,6 +452,33 @@ impl<'a> InventoryRepo<'a> {
         super::get(self.t, &Hold::key_of(self.t.org(), campaign, id)).await
     }
 
+    /// Every claim of one episode's spots (its item collection's `SPOT#` items: one Query).
+    pub async fn episode_claims(&self, episode: &EpisodeId) -> Result<Vec<SpotClaim>, RepoError> {
+        let pk = podcastflow_domain::keys::org_pk(self.t.org(), format!("EPISODE#{episode}"));
+        let q = Query::partition(Index::Main, pk).sort(KeyCondition::BeginsWith("SPOT#".into()));
+        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+    }
+
+    /// Every claim of a show's spots, whatever their air dates (one Query, paged through).
+    pub async fn show_claims(&self, show: &ShowId) -> Result<Vec<SpotClaim>, RepoError> {
+        let q = Query::partition(Index::Gsi1, SpotClaim::by_show_pk(self.t.org(), show));
+        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+    }
+
+    /// Gives back a held spot of a cancelled episode: its claim goes if it is still `hold`'s,
+    /// and the hold's category settles.
+    pub async fn release_spot(&self, hold: &Hold, spot: &SpotRef, now: DateTime<Utc>) -> Result<(), RepoError> {
+        let key = SpotClaim::key_of(self.t.org(), spot);
+        match self.t.delete(&key, Condition::Equals("holdId".into(), hold.id.to_string().into())).await {
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let Some(c) = &hold.separation else { return Ok(()) };
+        let places: Vec<Place> =
+            hold.spots.iter().filter(|s| s.spot == *spot).map(|s| (s.spot.episode_id, s.show_id, s.air_date)).collect();
+        self.settle(&hold.advertiser_id, c, &places, now).await
+    }
+
     /// The claims of a campaign's spots (held or booked), by air date.
     pub async fn campaign_claims(&self, campaign: &CampaignId) -> Result<Vec<SpotClaim>, RepoError> {
         let q = Query::partition(Index::Gsi2, SpotClaim::by_campaign_pk(self.t.org(), campaign));

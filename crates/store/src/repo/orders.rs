@@ -446,6 +446,35 @@ impl<'a> OrderRepo<'a> {
         self.each_or_one_by_one(ops).await
     }
 
+    /// Flags `lines` of the order `id` as owed a makegood (their episode was cancelled after
+    /// booking), read and written on its version, read again if it moved meanwhile. Whether
+    /// anything changed (a repeat changes nothing).
+    pub async fn flag_makegoods(
+        &self,
+        id: &OrderId,
+        lines: &[u32],
+        by: podcastflow_domain::UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        for _ in 0..NUMBER_ATTEMPTS {
+            let Some(o) = self.get(id).await? else { return Ok(false) };
+            let mut next = o.clone();
+            for l in next.lines.iter_mut().filter(|l| lines.contains(&l.line)) {
+                l.needs_makegood = true;
+            }
+            if next.lines == o.lines {
+                return Ok(false);
+            }
+            next.stamp = o.stamp.touched(by, now);
+            match self.replace(&next, o.stamp.version).await {
+                Ok(()) => return Ok(true),
+                Err(RepoError::VersionConflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(RepoError::Conflict("order-contended"))
+    }
+
     /// A campaign's holds by id (what an order's lines are booked from).
     pub async fn holds_of(&self, campaign: &CampaignId) -> Result<BTreeMap<HoldId, Hold>, RepoError> {
         let holds = InventoryRepo::new(self.t).holds_of(campaign).await?;
