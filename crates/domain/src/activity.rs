@@ -78,6 +78,8 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, F
         REQUEST_ID,
         "updatedAt",
         "updatedBy",
+        // The daily job's mark that a hold's owner was told of its expiry: bookkeeping.
+        "expiryNoticeFor",
         PK,
         SK,
         "GSI1PK",

@@ -7,15 +7,20 @@
 //! moves each campaign once. "Today" is each organization's calendar date (its time zone) at the
 //! event's scheduled time: the schedule runs hourly, so every organization's day is acted on soon
 //! after its midnight.
+//!
+//! Each run also marks the active holds expiring within the next 24 hours whose owner was not yet
+//! told of that expiry; the change stream sends them `hold.expiring` (one Query per organization).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::{Error, LambdaEvent};
 use podcastflow_domain::campaign::transitions::{Actor, automatic_next, transition};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
+use podcastflow_domain::inventory::hold;
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_platform::AppContext;
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
+use podcastflow_store::repo::inventory::InventoryRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::{RepoError, all_pages};
 use serde::Serialize;
@@ -41,6 +46,8 @@ pub struct JobReport {
     pub completed: u32,
     /// Campaigns another writer moved first.
     pub skipped: u32,
+    /// Holds whose owners are told they expire within a day.
+    pub holds_noticed: u32,
 }
 
 /// Handles one scheduled event.
@@ -65,6 +72,7 @@ pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Resu
         };
         report.organizations += 1;
         advance_org(job, org.id, org.settings.today(at), request_id, &mut report).await?;
+        notice_expiring_holds(job, org.id, at, request_id, &mut report).await?;
     }
     Ok(report)
 }
@@ -111,6 +119,26 @@ async fn advance_org(
                 report.skipped += 1
             }
             Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Marks the holds of `org` that expire within a day of `at` and whose owner was not told yet.
+async fn notice_expiring_holds(
+    job: &CampaignJob,
+    org: OrgId,
+    at: DateTime<Utc>,
+    request_id: &str,
+    report: &mut JobReport,
+) -> Result<(), RepoError> {
+    let t = TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone())
+        .with_request_id(request_id);
+    let inventory = InventoryRepo::new(&t);
+    let until = at + chrono::Duration::hours(hold::EXPIRY_NOTICE_HOURS);
+    for h in inventory.holds_expiring(at, until).await? {
+        if hold::notice_pending(&h, at) && inventory.mark_expiry_noticed(&h, Utc::now()).await? {
+            report.holds_noticed += 1;
         }
     }
     Ok(())

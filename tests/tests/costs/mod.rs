@@ -359,6 +359,7 @@ async fn inventory_calls_with(n: usize) -> [usize; 4] {
             status: HoldStatus::Active,
             override_reason: None,
             separation: None,
+            expiry_notice_for: None,
             stamp: build::stamp(),
         };
         InventoryRepo::new(&tenant).commit_hold(&hold, Utc::now()).await.unwrap();

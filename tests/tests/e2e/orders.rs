@@ -321,3 +321,39 @@ async fn sold_spots_survive_every_change_and_a_cancelled_episode_owes_its_bookin
     let freed = live.expect("inventory.spot").await;
     assert_eq!((freed["data"]["spot"].as_str(), freed["data"]["state"].as_str()), (Some("mid-1"), Some("available")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holds_maker_is_told_a_day_before_it_expires_once_per_expiry() {
+    use podcastflow_campaign_job::{CampaignJob, run};
+    let s = TestStack::start().await;
+    let master = s.master().await;
+    let o = org::create(&s, &master).await;
+    let (admin, seller) = (&o.admin.api, &o.seller.api);
+    let show = admin
+        .post("/shows", json!({"name": "Expiring", "releaseFrequency": "weekly", "adConfig": {"slots": {"pre": 1, "mid": 0, "post": 0}}}))
+        .await;
+    let show = show.body["id"].as_str().unwrap().to_owned();
+    let ep = admin.post("/episodes", json!({"showId": show, "title": "Soon", "airDate": "2027-06-07"})).await;
+    let ep = ep.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.post(&format!("/episodes/{ep}/transitions"), json!({"to": "scheduled"})).await.status, 200);
+    let assign = json!({"name": "Acme", "type": "advertiser", "assignedSellerIds": [o.seller.id]});
+    assert_eq!(admin.send("PUT", &format!("/clients/{}", o.client_id), Some(assign), Some("*")).await.status, 200);
+    let c = seller.post("/campaigns", json!({"name": "Soon", "clientId": o.client_id})).await;
+    let c = c.body["id"].as_str().unwrap().to_owned();
+    let held =
+        seller.post(&format!("/campaigns/{c}/holds"), json!({"spots": [{"episodeId": ep, "spot": "pre-0"}]})).await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
+    let expires: chrono::DateTime<chrono::Utc> = held.body["expiresAt"].as_str().unwrap().parse().unwrap();
+    let job = CampaignJob { ctx: s.stack.services.ctx.clone() };
+    // Two days ahead: not yet. Within the last day: marked once, however often the job runs.
+    assert_eq!(run(&job, expires - chrono::Duration::hours(30), "hold-1").await.unwrap().holds_noticed, 0);
+    assert_eq!(run(&job, expires - chrono::Duration::hours(20), "hold-2").await.unwrap().holds_noticed, 1);
+    assert_eq!(run(&job, expires - chrono::Duration::hours(19), "hold-3").await.unwrap().holds_noticed, 0);
+    let told = until_async(Duration::from_secs(10), "the seller told", || async {
+        let page = seller.get("/notifications").await;
+        page.body["items"].as_array()?.iter().find(|n| n["type"] == "hold.expiring").cloned()
+    })
+    .await;
+    assert_eq!(told["entity"], json!({"type": "campaign", "id": c}));
+    assert_eq!(told["priority"], "high");
+}

@@ -575,6 +575,7 @@ fn hold_of(org: OrgId, spots: &[(SpotRef, &Show, NaiveDate)], until: chrono::Dat
         status: HoldStatus::Active,
         override_reason: None,
         separation: None,
+        expiry_notice_for: None,
         stamp: stamp(),
     }
 }

@@ -61,6 +61,14 @@ pub fn notice_due(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now < expires_at && expires_at - now <= Duration::hours(EXPIRY_NOTICE_HOURS)
 }
 
+/// Whether the owner of `hold` is due its expiry notice at `now`: live, expiring within
+/// [`EXPIRY_NOTICE_HOURS`], and not yet told of this expiry.
+pub fn notice_pending(hold: &Hold, now: DateTime<Utc>) -> bool {
+    hold.status == HoldStatus::Active
+        && notice_due(hold.expires_at, now)
+        && hold.expiry_notice_for != Some(hold.expires_at)
+}
+
 /// Where a hold stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +141,10 @@ pub struct Hold {
     /// The competitive category it claimed, and where (none: it keeps no separation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub separation: Option<HeldCategory>,
+    /// The expiry its owner was last told of (the daily job marks it; the change stream sends the
+    /// notice once per expiry, so an extended hold is noticed again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_notice_for: Option<DateTime<Utc>>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
@@ -224,6 +236,7 @@ mod tests {
             status: HoldStatus::Active,
             override_reason: None,
             separation: None,
+            expiry_notice_for: None,
             stamp: Stamp::created(crate::UserId::new(), now),
         };
         assert!(h.is_live(now) && !h.is_live(h.expires_at));
@@ -242,6 +255,35 @@ mod tests {
             assert_eq!(h.is_live(now), live, "{status:?}");
             assert!(h.index_keys().is_empty(), "{status:?} is not in the active list");
         }
+    }
+
+    #[test]
+    fn a_notice_is_pending_once_per_expiry_of_an_active_hold() {
+        let now = Utc::now();
+        let mut h = Hold {
+            id: HoldId::new(),
+            org_id: OrgId::new(),
+            campaign_id: CampaignId::new(),
+            advertiser_id: ClientId::new(),
+            spots: Vec::new(),
+            expires_at: now + Duration::hours(3),
+            extensions: 0,
+            status: HoldStatus::Active,
+            override_reason: None,
+            separation: None,
+            expiry_notice_for: None,
+            stamp: Stamp::created(crate::UserId::new(), now),
+        };
+        assert!(notice_pending(&h, now));
+        h.expiry_notice_for = Some(h.expires_at);
+        assert!(!notice_pending(&h, now), "told already");
+        h.expires_at += Duration::hours(10);
+        assert!(notice_pending(&h, now), "extended: told again of the new expiry");
+        h.status = HoldStatus::Released;
+        assert!(!notice_pending(&h, now));
+        h.status = HoldStatus::Active;
+        h.expires_at = now + Duration::hours(30);
+        assert!(!notice_pending(&h, now), "not within the day");
     }
 
     #[test]

@@ -48,11 +48,14 @@ pub enum NotificationType {
     /// An insertion order's spots were booked.
     #[serde(rename = "order.booked")]
     OrderBooked,
+    /// A hold expires within a day.
+    #[serde(rename = "hold.expiring")]
+    HoldExpiring,
 }
 
 impl NotificationType {
     /// Every type, in the order the domain document lists them.
-    pub const ALL: [NotificationType; 13] = [
+    pub const ALL: [NotificationType; 14] = [
         NotificationType::CampaignTeamAdded,
         NotificationType::CampaignNeedsApproval,
         NotificationType::CampaignApproved,
@@ -66,6 +69,7 @@ impl NotificationType {
         NotificationType::SecurityRoleChanged,
         NotificationType::OrderNeedsApproval,
         NotificationType::OrderBooked,
+        NotificationType::HoldExpiring,
     ];
 
     /// The dotted name, e.g. `campaign.approved`.
@@ -84,6 +88,7 @@ impl NotificationType {
             NotificationType::SecurityRoleChanged => "security.role_changed",
             NotificationType::OrderNeedsApproval => "order.needs_approval",
             NotificationType::OrderBooked => "order.booked",
+            NotificationType::HoldExpiring => "hold.expiring",
         }
     }
 

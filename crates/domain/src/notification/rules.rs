@@ -16,6 +16,7 @@
 //! | a user's role changes | that user | `security.role_changed` | urgent |
 //! | an order moves to pending_approval | the admins | `order.needs_approval` | high |
 //! | an order is booked | the campaign's owner and team who read its orders | `order.booked` | normal |
+//! | a hold is marked due its expiry notice | who made it | `hold.expiring` | high |
 //!
 //! The names are [`NotificationType`]'s.
 
@@ -190,6 +191,26 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
             };
             out.push(Planned { to: to_whom, kind, title: title.clone(), body: title, priority, entity: e });
         }
+        RecordType::Hold => {
+            let notice = |v: Option<&Value>| text(v, "expiryNoticeFor").map(str::to_owned);
+            let (Some(due), Some(campaign), Some(owner)) =
+                (notice(after), text(after, "campaignId"), user(after, "createdBy"))
+            else {
+                return out;
+            };
+            if notice(before).as_deref() == Some(due.as_str()) {
+                return out;
+            }
+            let spots = after.and_then(|a| a.get("spots")).and_then(Value::as_array).map_or(0, Vec::len);
+            out.push(Planned {
+                to: Recipients::Users(vec![owner]),
+                kind: NotificationType::HoldExpiring,
+                title: format!("A hold of {spots} spots expires at {due}"),
+                body: "Extend it, order its spots, or let it go: at its expiry the spots are free again.".into(),
+                priority: Priority::High,
+                entity: EntityRef { kind: EntityKind::Campaign, id: campaign.into() },
+            });
+        }
         RecordType::Backup if moved => {
             let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
@@ -298,6 +319,30 @@ mod tests {
         let mut lost = o("booked");
         lost["campaignId"] = json!("not an id");
         assert!(plan(RecordType::Order, Some(&o("approved")), Some(&lost)).is_empty());
+    }
+
+    #[test]
+    fn a_hold_marked_due_tells_its_maker_once_per_expiry() {
+        let maker = UserId::new();
+        let h = |notice: Option<&str>| {
+            let mut v = json!({"id": "h1", "campaignId": "c1", "createdBy": maker, "status": "active",
+                "spots": [{}, {}]});
+            if let Some(n) = notice {
+                v["expiryNoticeFor"] = json!(n);
+            }
+            v
+        };
+        let told = plan(RecordType::Hold, Some(&h(None)), Some(&h(Some("2027-03-02T10:00:00Z"))));
+        assert_eq!((told[0].kind, &told[0].to), (NotificationType::HoldExpiring, &Recipients::Users(vec![maker])));
+        assert_eq!(told[0].entity, EntityRef { kind: EntityKind::Campaign, id: "c1".into() });
+        assert!(told[0].title.contains("2 spots"));
+        let again =
+            plan(RecordType::Hold, Some(&h(Some("2027-03-02T10:00:00Z"))), Some(&h(Some("2027-03-02T10:00:00Z"))));
+        assert!(again.is_empty(), "once per expiry");
+        let extended =
+            plan(RecordType::Hold, Some(&h(Some("2027-03-02T10:00:00Z"))), Some(&h(Some("2027-03-04T10:00:00Z"))));
+        assert_eq!(extended.len(), 1, "a new expiry, a new notice");
+        assert!(plan(RecordType::Hold, None, Some(&h(None))).is_empty(), "a new hold tells no one");
     }
 
     #[test]

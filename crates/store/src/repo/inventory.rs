@@ -447,6 +447,30 @@ impl<'a> InventoryRepo<'a> {
         all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
     }
 
+    /// The organization's active holds expiring in `(from, until]`, soonest first (one Query of
+    /// the active holds by expiry, paged through).
+    pub async fn holds_expiring(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Hold>, RepoError> {
+        let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // `~` sorts after every hold id that follows an instant.
+        let range = KeyCondition::Between(format!("{}#~", at(from)), format!("{}#~", at(until)));
+        let q = Query::partition(Index::Gsi1, Hold::active_pk(self.t.org())).sort(range);
+        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+    }
+
+    /// Marks `hold` (read at version `expected`) as told of its expiry, so the change stream
+    /// sends its owner the notice, once per expiry. Whether it was marked (another write since
+    /// it was read leaves it to the next run).
+    pub async fn mark_expiry_noticed(&self, hold: &Hold, now: DateTime<Utc>) -> Result<bool, RepoError> {
+        let mut next = hold.clone();
+        next.expiry_notice_for = Some(hold.expires_at);
+        next.stamp = hold.stamp.touched(podcastflow_domain::UserId::SYSTEM, now);
+        match super::commit(self.t, vec![super::Write::replace(&next, hold.stamp.version)?]).await {
+            Ok(()) => Ok(true),
+            Err(RepoError::VersionConflict { .. } | RepoError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A campaign's hold.
     pub async fn hold(&self, campaign: &CampaignId, id: &HoldId) -> Result<Option<Hold>, RepoError> {
         super::get(self.t, &Hold::key_of(self.t.org(), campaign, id)).await
