@@ -140,12 +140,19 @@ pub struct Show {
     /// Ad configuration.
     #[serde(default)]
     pub ad_config: AdConfig,
+    /// Downloads an episode gets on average, as the network states it: the avails' forecast of a
+    /// spot's impressions until delivery is measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_downloads: Option<u64>,
     /// Active or archived.
     pub status: ShowStatus,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
 }
+
+/// The most downloads an episode is said to get on average.
+pub const MAX_AVERAGE_DOWNLOADS: u64 = 1_000_000_000;
 
 impl Show {
     /// Field errors, if any.
@@ -170,6 +177,9 @@ impl Show {
             if price.is_some_and(|m| m.amount < 0) {
                 v.add(field, "negative", "must not be negative");
             }
+        }
+        if self.average_downloads.is_some_and(|d| d > MAX_AVERAGE_DOWNLOADS) {
+            v.add("averageDownloads", "out_of_range", "at most 1,000,000,000");
         }
         if self.producer_ids.len() > 50 || self.talent_ids.len() > 50 {
             v.add("assignments", "too_many", "at most 50 producers and 50 talent");

@@ -69,6 +69,7 @@ fn show(org: OrgId, name: &str, category: &str, frequency: ReleaseFrequency, peo
         producer_ids: vec![people.producer],
         talent_ids: vec![people.talent],
         ad_config: AdConfig::default(),
+        average_downloads: None,
         status: ShowStatus::Active,
         stamp: Stamp::created(people.admin, Utc::now()),
     }

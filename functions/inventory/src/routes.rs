@@ -287,7 +287,8 @@ impl InventoryApp {
                         position: *position,
                         counts,
                         price,
-                        forecast_impressions: None,
+                        // The show's stated average until delivery is measured.
+                        forecast_impressions: show.average_downloads,
                     };
                     rows.push(row);
                 }

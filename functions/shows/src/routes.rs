@@ -29,7 +29,8 @@ use serde_json::Value;
 use crate::ShowsApp;
 
 /// The fields a PUT may change (people change through `/assignments`, the status through DELETE).
-const CHANGEABLE: [&str; 6] = ["name", "description", "category", "artwork", "releaseFrequency", "adConfig"];
+const CHANGEABLE: [&str; 7] =
+    ["name", "description", "category", "artwork", "releaseFrequency", "adConfig", "averageDownloads"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -44,6 +45,8 @@ struct NewShow {
     release_frequency: ReleaseFrequency,
     #[serde(default)]
     ad_config: AdConfig,
+    #[serde(default)]
+    average_downloads: Option<u64>,
     #[serde(default)]
     producer_ids: Vec<UserId>,
     #[serde(default)]
@@ -190,6 +193,7 @@ impl ShowsApp {
             producer_ids: distinct(producers),
             talent_ids: distinct(body.talent_ids),
             ad_config: body.ad_config,
+            average_downloads: body.average_downloads,
             status: ShowStatus::Active,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };

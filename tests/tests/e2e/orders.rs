@@ -26,7 +26,7 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     let show = admin
         .post(
             "/shows",
-            json!({"name": "Markets", "releaseFrequency": "weekly", "producerIds": [o.producer.id],
+            json!({"name": "Markets", "releaseFrequency": "weekly", "producerIds": [o.producer.id], "averageDownloads": 12000,
                 "adConfig": {"slots": {"pre": 1, "mid": 2, "post": 0},
                     "cpm": {"mid": {"amount": 2500, "currency": "USD"}},
                     "flatSpotPrice": {"amount": 40000, "currency": "USD"}}}),
@@ -158,6 +158,7 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     let avails = format!("/inventory?showIds={show}&from=2027-03-01&to=2027-03-31");
     let mid = seller.get(&avails).await;
     assert_eq!((row(&mid.body, "mid")["booked"].as_u64(), row(&mid.body, "mid")["held"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(row(&mid.body, "mid")["forecastImpressions"], 12000, "the show's stated average");
     let through = seller.get(&format!("/shows/{show}/sell-through?from=2027-03-01&to=2027-03-31")).await;
     let mid = through.body["positions"].as_array().unwrap().iter().find(|p| p["position"] == "mid").unwrap().clone();
     assert_eq!(mid["booked"], 2);

@@ -110,6 +110,7 @@ pub fn show(org: OrgId, name: &str, producers: Vec<UserId>, talent: Vec<UserId>)
         producer_ids: producers,
         talent_ids: talent,
         ad_config: AdConfig::default(),
+        average_downloads: None,
         status: ShowStatus::Active,
         stamp: stamp(),
     }
