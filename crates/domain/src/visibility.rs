@@ -144,7 +144,7 @@ pub enum Lens {
 /// Campaign fields the client view leaves out.
 const CAMPAIGN_INTERNAL: [&str; 2] = ["internalNotes", "probability"];
 /// Campaign fields only readers with financial access see.
-const CAMPAIGN_FINANCIAL: [&str; 1] = ["budget"];
+const CAMPAIGN_FINANCIAL: [&str; 2] = ["budget", "rateOverrides"];
 /// What a client sees of a team member.
 const CLIENT_TEAM_MEMBER: [&str; 2] = ["userId", "role"];
 /// Order fields the client view leaves out.
@@ -239,7 +239,9 @@ mod tests {
     fn each_lens_shows_exactly_its_fields() {
         use EntityKind::{Campaign, Show, User};
         use Lens::{Client, Full, NamesAndRoles, PublicFields, WithoutFinancials};
-        let cases: [(Lens, EntityKind, Part, &str, bool); 22] = [
+        let cases: [(Lens, EntityKind, Part, &str, bool); 24] = [
+            (WithoutFinancials, Campaign, Part::Record, "rateOverrides", false),
+            (Client, Campaign, Part::Record, "rateOverrides", true),
             (Client, EntityKind::Order, Part::Record, "internalNotes", false),
             (Client, EntityKind::Order, Part::Record, "lines", true),
             (Client, EntityKind::Order, Part::HistoryEntry, "to", true),

@@ -104,6 +104,7 @@ async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) 
         goals: Goals { impressions: plan.budget.map(|b| u64::try_from(b.amount).unwrap_or(0) / 5) },
         targeting: Targeting { show_ids: plan.shows, positions: vec![Position::Pre, Position::Mid], notes: None },
         internal_notes: plan.notes.map(str::to_owned),
+        rate_overrides: Vec::new(),
         status: CampaignStatus::Draft,
         probability: CampaignStatus::Draft.probability(),
         archived: false,

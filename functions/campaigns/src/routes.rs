@@ -9,6 +9,7 @@ use podcastflow_domain::campaign::team::{TeamMember, TeamPermission, TeamRole};
 use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, Targeting};
 use podcastflow_domain::client::{ClientStatus, ClientType};
+use podcastflow_domain::inventory::avails::RateOverride;
 use podcastflow_domain::permissions::{Action, Resource};
 use podcastflow_domain::show::ShowStatus;
 use podcastflow_domain::user::UserStatus;
@@ -29,8 +30,18 @@ use serde_json::Value;
 use crate::CampaignsApp;
 
 /// The fields a PUT may change (the status moves only through transitions; the owner is fixed).
-const CHANGEABLE: [&str; 9] =
-    ["name", "clientId", "agencyId", "startDate", "endDate", "budget", "goals", "targeting", "internalNotes"];
+const CHANGEABLE: [&str; 10] = [
+    "name",
+    "clientId",
+    "agencyId",
+    "startDate",
+    "endDate",
+    "budget",
+    "goals",
+    "targeting",
+    "internalNotes",
+    "rateOverrides",
+];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -54,6 +65,8 @@ struct NewCampaign {
     targeting: Targeting,
     #[serde(default)]
     internal_notes: Option<String>,
+    #[serde(default)]
+    rate_overrides: Vec<RateOverride>,
 }
 
 /// 409 for writes to a campaign whose sale is over.
@@ -170,6 +183,7 @@ impl CampaignsApp {
             goals: body.goals,
             targeting: body.targeting,
             internal_notes: body.internal_notes,
+            rate_overrides: body.rate_overrides,
             status,
             probability: status.probability(),
             archived: false,

@@ -69,6 +69,7 @@ async fn the_sample_transition_loses_the_campaign_with_its_reason() {
         goals: Goals::default(),
         targeting: Targeting::default(),
         internal_notes: None,
+        rate_overrides: Vec::new(),
         status: CampaignStatus::Negotiation,
         probability: CampaignStatus::Negotiation.probability(),
         archived: false,

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Position};
-use podcastflow_domain::inventory::avails::{Counts, EpisodeInventory, spot_price};
+use podcastflow_domain::inventory::avails::{Counts, EpisodeInventory, RateOverride, spot_price};
 use podcastflow_domain::inventory::hold::{self, HeldCategory, HeldSpot, Hold, HoldStatus};
 use podcastflow_domain::inventory::placement::{
     Amount, Bidder, Placement, PlacementMode, Plan, Refusal, Unplaced, place, place_spots,
@@ -506,7 +506,7 @@ impl InventoryApp {
         let preview = query_param(req, "preview").as_deref() == Some("true");
         if preview {
             let (placement, shows, episodes) = self.placement(&t, &p, &body, bidder, &settings, overridden).await?;
-            let spots = placed(&placement, &shows, &episodes);
+            let spots = placed(&placement, &shows, &episodes, &campaign.rate_overrides);
             let body = Preview { spots, unplaced: placement.unplaced, warnings: placement.warnings };
             return Ok(json(StatusCode::OK, &body, rid));
         }
@@ -527,7 +527,7 @@ impl InventoryApp {
                     return Err(conflict(kind, "Not placed", reasons(&placement.unplaced)));
                 }
                 let now = Utc::now();
-                let spots: Vec<HeldSpot> = placed(&placement, &shows, &episodes)
+                let spots: Vec<HeldSpot> = placed(&placement, &shows, &episodes, &campaign.rate_overrides)
                     .into_iter()
                     .map(|s| HeldSpot { spot: s.at, show_id: s.show_id, air_date: s.air_date, price: s.price })
                     .collect();
@@ -684,8 +684,14 @@ impl InventoryApp {
     }
 }
 
-/// The placed spots with their show, air date and price (the rate card's at this moment).
-fn placed(p: &Placement, shows: &BTreeMap<ShowId, Show>, episodes: &[EpisodeInventory]) -> Vec<PlacedSpot> {
+/// The placed spots with their show, air date and price (the campaign's negotiated rate for the
+/// show and position, else the rate card's, at this moment).
+fn placed(
+    p: &Placement,
+    shows: &BTreeMap<ShowId, Show>,
+    episodes: &[EpisodeInventory],
+    overrides: &[RateOverride],
+) -> Vec<PlacedSpot> {
     p.spots
         .iter()
         .filter_map(|s| {
@@ -697,7 +703,7 @@ fn placed(p: &Placement, shows: &BTreeMap<ShowId, Show>, episodes: &[EpisodeInve
                 show_id: e.show_id,
                 air_date: e.air_date,
                 spot: format!("{}-{}", position_name(s.position), s.index),
-                price: spot_price(&show.ad_config, &[], show.id, s.position),
+                price: spot_price(&show.ad_config, overrides, show.id, s.position),
             })
         })
         .collect()

@@ -80,6 +80,10 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     assert_eq!(again.status, 201);
     assert_eq!(again.body["id"].as_str(), Some(id.as_str()), "a repeat, not a second order");
     let path = format!("/orders/{id}");
+    // A rate card changed later changes no line.
+    let dearer = json!({"adConfig": {"slots": {"pre": 1, "mid": 2, "post": 0}, "flatSpotPrice": {"amount": 90000, "currency": "USD"}}});
+    assert_eq!(admin.send("PUT", &format!("/shows/{show}"), Some(dearer), Some("*")).await.status, 200);
+    assert_eq!(seller.get(&path).await.body["lines"][1]["rate"]["flat"]["amount"], 40000);
 
     // Who reads it: admins and the campaign's seller whole, its advertiser's client users in the
     // client view; producers, talent and another organization not at all.
@@ -265,7 +269,8 @@ async fn sold_spots_survive_every_change_and_a_cancelled_episode_owes_its_bookin
         .post(
             "/campaigns",
             json!({"name": "Guard", "clientId": o.client_id, "startDate": "2027-04-01", "endDate": "2027-04-30",
-                "budget": {"amount": 100000, "currency": "USD"}}),
+                "budget": {"amount": 100000, "currency": "USD"},
+                "rateOverrides": [{"showId": show, "position": "mid", "price": {"flat": {"amount": 25000, "currency": "USD"}}}]}),
         )
         .await;
     let c = c.body["id"].as_str().unwrap().to_owned();
@@ -273,7 +278,9 @@ async fn sold_spots_survive_every_change_and_a_cancelled_episode_owes_its_bookin
         assert_eq!(admin.post(&format!("/campaigns/{c}/transitions"), json!({"to": to})).await.status, 200);
     }
     let spots = json!({"spots": [{"episodeId": ep, "spot": "mid-0"}, {"episodeId": ep, "spot": "mid-1"}]});
-    assert_eq!(admin.post(&format!("/campaigns/{c}/holds"), spots).await.status, 201);
+    let held = admin.post(&format!("/campaigns/{c}/holds"), spots).await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
+    assert_eq!(held.body["spots"][0]["price"]["flat"]["amount"], 25000, "the campaign's negotiated rate");
 
     // A shorter episode, another air date, fewer slots on the show, archiving it: each would
     // take a held spot away, and each is refused naming it.
@@ -300,6 +307,7 @@ async fn sold_spots_survive_every_change_and_a_cancelled_episode_owes_its_bookin
     // One spot ordered and booked, the other still held; then the episode is cancelled.
     let order = admin.post("/orders", json!({"campaignId": c, "lines": [{"episodeId": ep, "spot": "mid-0"}]})).await;
     assert_eq!(order.status, 201, "{:?}", order.body);
+    assert_eq!(order.body["lines"][0]["rate"], json!({"flat": {"amount": 25000, "currency": "USD"}}), "as held");
     let path = format!("/orders/{}", order.body["id"].as_str().unwrap());
     for to in ["pending_approval", "approved", "booked"] {
         let r = admin.post(&format!("{path}/transitions"), json!({"to": to})).await;

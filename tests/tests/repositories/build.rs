@@ -76,6 +76,7 @@ pub fn campaign(org: OrgId, client: ClientId, owner: UserId, start: &str) -> Cam
         goals: Goals::default(),
         targeting: Targeting::default(),
         internal_notes: Some("margin 40%".into()),
+        rate_overrides: Vec::new(),
         status: CampaignStatus::Draft,
         probability: 10,
         archived: false,

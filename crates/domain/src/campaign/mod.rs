@@ -31,6 +31,7 @@ pub mod view;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::inventory::avails::RateOverride;
 use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
 use crate::{CampaignId, ClientId, Money, OrgId, ShowId, Stamp, UserId, ValidationErrors};
 
@@ -108,6 +109,10 @@ pub struct Campaign {
     /// Internal notes, hidden from the client view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal_notes: Option<String>,
+    /// Prices negotiated for this campaign per show and position, over the shows' rate cards:
+    /// copied onto its holds and order lines when made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_overrides: Vec<RateOverride>,
     /// Where it is in the sales pipeline.
     pub status: CampaignStatus,
     /// Win probability in percent, derived from the status.
@@ -146,6 +151,9 @@ pub struct HistoryEntry {
 
 impl Campaign {
     /// Field errors, if any (status guards are separate, in [`transitions`]).
+    /// The most rate overrides a campaign keeps.
+    pub const MAX_RATE_OVERRIDES: usize = 150;
+
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut v = ValidationErrors::new();
         v.text("name", &self.name, 200);
@@ -171,6 +179,21 @@ impl Campaign {
         }
         v.opt_text("targeting.notes", self.targeting.notes.as_deref(), 5000);
         v.opt_text("internalNotes", self.internal_notes.as_deref(), 10_000);
+        if self.rate_overrides.len() > Self::MAX_RATE_OVERRIDES {
+            v.add("rateOverrides", "too_many", "at most 150 (50 shows, 3 positions)");
+        }
+        let mut priced = std::collections::BTreeSet::new();
+        for (i, o) in self.rate_overrides.iter().enumerate() {
+            if !priced.insert((o.show_id, o.position)) {
+                v.add(format!("rateOverrides[{i}]"), "duplicate", "one price per show and position");
+            }
+            if [o.price.cpm, o.price.flat].iter().flatten().any(|m| m.amount < 0) {
+                v.add(format!("rateOverrides[{i}].price"), "negative", "must not be negative");
+            }
+            if o.price.cpm.is_none() && o.price.flat.is_none() {
+                v.add(format!("rateOverrides[{i}].price"), "required", "a CPM, a flat price or both");
+            }
+        }
         if self.probability != self.status.probability() {
             v.add("probability", "derived", "is derived from the status");
         }
@@ -317,6 +340,7 @@ pub(crate) mod tests {
             goals: Goals::default(),
             targeting: Targeting::default(),
             internal_notes: None,
+            rate_overrides: Vec::new(),
             status: CampaignStatus::Draft,
             probability: 10,
             archived: false,
@@ -337,6 +361,26 @@ pub(crate) mod tests {
         c.name = String::new();
         let e = c.validate().unwrap_err();
         assert!(e.has("endDate") && e.has("probability") && e.has("name"));
+    }
+
+    #[test]
+    fn rate_overrides_are_one_priced_entry_per_show_and_position() {
+        use crate::inventory::spot::SpotPrice;
+        let show = crate::ShowId::new();
+        let price = |amount| SpotPrice { cpm: None, flat: Some(Money::new(amount, Currency::USD)) };
+        let o = |position, price| RateOverride { show_id: show, position, price };
+        let mut c = campaign();
+        c.rate_overrides = vec![o(Position::Mid, price(25_000)), o(Position::Pre, price(1))];
+        c.validate().unwrap();
+        c.rate_overrides.push(o(Position::Mid, price(1)));
+        c.rate_overrides.push(o(Position::Post, price(-1)));
+        c.rate_overrides.push(o(Position::Pre, SpotPrice::default()));
+        let e = c.validate().unwrap_err();
+        assert!(e.has("rateOverrides[2]") && e.has("rateOverrides[3].price") && e.has("rateOverrides[4].price"));
+        c.rate_overrides = (0..=Campaign::MAX_RATE_OVERRIDES)
+            .map(|_| RateOverride { show_id: crate::ShowId::new(), position: Position::Pre, price: price(1) })
+            .collect();
+        assert!(c.validate().unwrap_err().has("rateOverrides"));
     }
 
     #[test]
