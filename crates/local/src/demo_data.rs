@@ -1,6 +1,6 @@
 //! The demo organization's sample data: clients, shows with episodes around today, a talent's
-//! availability, and campaigns at several points of the sales pipeline with their history and
-//! teams. Written through the same repositories and state machines as the API, so every item is
+//! availability, campaigns at several points of the sales pipeline with their history and teams,
+//! and the live campaign's inventory: a hold, a booked insertion order and a producer's block. Written through the same repositories and state machines as the API, so every item is
 //! one the API could have produced.
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -10,9 +10,16 @@ use podcastflow_domain::campaign::transitions::{Actor, check};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, Goals, HistoryEntry, Position, Targeting};
 use podcastflow_domain::client::{Billing, Client, ClientStatus, ClientType, Contact};
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
+use podcastflow_domain::inventory::avails::spot_price;
+use podcastflow_domain::inventory::hold::{self, HeldSpot, Hold, HoldStatus};
+use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotRef};
+use podcastflow_domain::order::{
+    AdType, BillingCalendar, BillingMode, DEFAULT_PAYMENT_TERMS_DAYS, Order, OrderHistoryEntry, OrderLine, OrderStatus,
+    Rate, number_year,
+};
 use podcastflow_domain::show::{AdConfig, PositionPrices, ReleaseFrequency, Show, ShowStatus, Slots};
 use podcastflow_domain::{
-    CampaignId, ClientId, Currency, EpisodeId, Money, OrgId, Role, ShowId, Stamp, UserId, WindowId,
+    CampaignId, ClientId, Currency, EpisodeId, HoldId, Money, OrderId, OrgId, Role, ShowId, Stamp, UserId, WindowId,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
@@ -20,6 +27,8 @@ use podcastflow_store::repo::availability::AvailabilityRepo;
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
+use podcastflow_store::repo::orders::{BookError, OrderRepo};
 use podcastflow_store::repo::shows::ShowRepo;
 
 /// The demo users by role.
@@ -89,7 +98,7 @@ struct CampaignPlan<'a> {
     notes: Option<&'a str>,
 }
 
-async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) -> Result<(), RepoError> {
+async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) -> Result<Campaign, RepoError> {
     let now = Utc::now();
     let mut c = Campaign {
         id: CampaignId::new(),
@@ -151,7 +160,7 @@ async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) 
         repo.transition(&next, c.stamp.version, &entry).await?;
         c = next;
     }
-    Ok(())
+    Ok(c)
 }
 
 /// A sample episode: its show, number, title, status, recording and air dates.
@@ -202,6 +211,7 @@ pub async fn write(t: &TenantTable, people: &DemoPeople, fizzy: ClientId) -> Res
         (&run, 12, "Marathon season", EpisodeStatus::Scheduled, day(6), day(10)),
         (&run, 13, "Trail running 101", EpisodeStatus::Draft, day(13), day(17)),
     ];
+    let mut made = Vec::new();
     for (s, number, title, status, recording, air) in plan {
         let now = Utc::now();
         let e = Episode {
@@ -222,6 +232,7 @@ pub async fn write(t: &TenantTable, people: &DemoPeople, fizzy: ClientId) -> Res
             stamp: Stamp::created(people.producer, now),
         };
         episodes.create(&e).await?;
+        made.push(e);
     }
 
     let vacation = today + Duration::days(20);
@@ -303,8 +314,132 @@ pub async fn write(t: &TenantTable, people: &DemoPeople, fizzy: ClientId) -> Res
             notes: None,
         },
     ];
+    let mut campaigns = Vec::new();
     for plan in plans {
-        campaign(t, people, plan).await?;
+        campaigns.push(campaign(t, people, plan).await?);
+    }
+    inventory(t, people, &campaigns[0], &made, &[&brew, &run]).await
+}
+
+/// The live campaign's inventory: episode 43's pre-roll and mid-roll held, episode 42's and
+/// Marathon season's mid-rolls booked by an approved insertion order, and Marathon season's
+/// post-roll blocked by its producer.
+async fn inventory(
+    t: &TenantTable,
+    people: &DemoPeople,
+    summer: &Campaign,
+    episodes: &[Episode],
+    shows: &[&Show],
+) -> Result<(), RepoError> {
+    let now = Utc::now();
+    let Some(advertiser) = summer.client_id else { return Ok(()) };
+    let spot = |n: usize, position: Position| -> Option<HeldSpot> {
+        let e = episodes.get(n)?;
+        let show = shows.iter().find(|s| s.id == e.show_id)?;
+        Some(HeldSpot {
+            spot: SpotRef { episode_id: e.id, position, index: 0 },
+            show_id: e.show_id,
+            air_date: e.air_date?,
+            price: spot_price(&show.ad_config, &summer.rate_overrides, show.id, position),
+        })
+    };
+    let hold_of = |spots: Vec<HeldSpot>| Hold {
+        id: HoldId::new(),
+        org_id: summer.org_id,
+        campaign_id: summer.id,
+        advertiser_id: advertiser,
+        spots,
+        expires_at: hold::expiry(now, hold::DEFAULT_HOLD_HOURS),
+        extensions: 0,
+        status: HoldStatus::Active,
+        override_reason: None,
+        separation: None,
+        expiry_notice_for: None,
+        stamp: Stamp::created(people.seller, now),
+    };
+    let repo = &InventoryRepo::new(t);
+    let commit = |h: Hold| async move {
+        match repo.commit_hold(&h, now).await {
+            Ok(()) => Ok(h),
+            Err(HoldCommitError::Repo(e)) => Err(e),
+            Err(_) => Err(RepoError::Conflict("a demo spot is taken")),
+        }
+    };
+    commit(hold_of([spot(2, Position::Pre), spot(2, Position::Mid)].into_iter().flatten().collect())).await?;
+    let sold =
+        commit(hold_of([spot(1, Position::Mid), spot(4, Position::Mid)].into_iter().flatten().collect())).await?;
+    let lines: Vec<OrderLine> = sold
+        .spots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| OrderLine {
+            line: i as u32 + 1,
+            spot: s.spot,
+            show_id: s.show_id,
+            air_date: s.air_date,
+            ad_type: AdType::HostRead,
+            rate: Rate::of_price(&s.price).unwrap_or(Rate::Flat(usd(300))),
+            impression_goal: None,
+            hold_id: sold.id,
+            needs_makegood: false,
+        })
+        .collect();
+    let order = Order {
+        id: OrderId::new(),
+        org_id: summer.org_id,
+        number: String::new(),
+        campaign_id: summer.id,
+        advertiser_id: advertiser,
+        status: OrderStatus::Draft,
+        currency: Currency::USD,
+        lines,
+        billing_mode: BillingMode::Contract,
+        billing_calendar: BillingCalendar::Broadcast,
+        payment_terms_days: DEFAULT_PAYMENT_TERMS_DAYS,
+        external_order_number: Some("FZ-PO-2231".into()),
+        internal_notes: Some("Mid-rolls at rate card; host reads.".into()),
+        history: Vec::new(),
+        stamp: Stamp::created(people.seller, now),
+    };
+    let orders = OrderRepo::new(t);
+    let mut order = orders.create(order, number_year(now)).await?;
+    // Submitted by the seller, approved by the admin, then booked: each move in the history.
+    for (to, by) in [(OrderStatus::PendingApproval, people.seller), (OrderStatus::Approved, people.admin)] {
+        let mut next = order.clone();
+        next.history.push(OrderHistoryEntry { by, at: now, from: order.status, to, reason: None });
+        next.status = to;
+        next.stamp = order.stamp.touched(by, now);
+        orders.replace(&next, order.stamp.version).await?;
+        order = next;
+    }
+    let mut booked = order.clone();
+    booked.history.push(OrderHistoryEntry {
+        by: people.seller,
+        at: now,
+        from: order.status,
+        to: OrderStatus::Booked,
+        reason: None,
+    });
+    booked.status = OrderStatus::Booked;
+    booked.stamp = order.stamp.touched(people.seller, now);
+    let holds = orders.holds_of(&summer.id).await?;
+    match orders.book(&order, booked, &holds, now).await {
+        Ok(_) => {}
+        Err(BookError::Repo(e)) => return Err(e),
+        Err(BookError::NotHeld(_)) => return Err(RepoError::Conflict("a demo spot is not held")),
+    }
+    if let Some(marathon) = episodes.get(4).filter(|e| e.air_date.is_some()) {
+        let blocked = SpotClaim {
+            org_id: summer.org_id,
+            show_id: marathon.show_id,
+            air_date: marathon.air_date.unwrap_or_default(),
+            spot: SpotRef { episode_id: marathon.id, position: Position::Post, index: 0 },
+            claim: Claim::Blocked { reason: "A sponsor-free segment closes this episode".into(), by: people.producer },
+            at: now,
+        };
+        if let Err(there) = repo.block(&blocked, now).await? {
+            tracing::warn!(spot = ?there.spot, "the demo block found its spot taken");
+        }
     }
     Ok(())
 }

@@ -384,6 +384,30 @@ async fn the_demo_organization_signs_in_at_once_with_every_role() {
     let id = live.body["items"][0]["id"].as_str().unwrap().to_owned();
     let history = admin.get(&format!("/campaigns/{id}/history")).await;
     assert_eq!(history.body["items"].as_array().unwrap().len(), 5, "draft to live, step by step");
+    // The live campaign's inventory: a hold, a booked order, and a blocked spot.
+    let holds = admin.get(&format!("/campaigns/{id}/holds")).await;
+    let statuses: Vec<&str> =
+        holds.body["items"].as_array().unwrap().iter().filter_map(|h| h["status"].as_str()).collect();
+    assert_eq!(statuses.len(), 2, "{:?}", holds.body);
+    assert!(statuses.contains(&"active") && statuses.contains(&"booked"), "{statuses:?}");
+    let orders = admin.get(&format!("/orders?campaignId={id}")).await;
+    assert_eq!(orders.body["items"][0]["status"], "booked", "{:?}", orders.body);
+    assert_eq!(orders.body["items"][0]["lines"].as_array().unwrap().len(), 2);
+    let client = s.api().signed_in("client@demo.podcastflow.local", podcastflow_local::demo::PASSWORD, "").await;
+    let theirs = client.get("/orders").await;
+    assert_eq!(theirs.body["items"].as_array().unwrap().len(), 1, "the client sees its order");
+    assert!(theirs.body["items"][0].get("internalNotes").is_none());
+    let shows = admin.get("/shows").await;
+    let run = shows.body["items"].as_array().unwrap().iter().find(|s| s["name"] == "The Long Run").unwrap().clone();
+    let today = chrono::Utc::now().date_naive();
+    let avails = format!(
+        "/inventory?showIds={}&from={today}&to={}",
+        run["id"].as_str().unwrap(),
+        today + chrono::Duration::days(30)
+    );
+    let rows = admin.get(&avails).await;
+    let post = rows.body["items"].as_array().unwrap().iter().find(|r| r["position"] == "post").unwrap().clone();
+    assert_eq!(post["blocked"], 1, "{:?}", rows.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
