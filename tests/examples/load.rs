@@ -1,13 +1,15 @@
 //! Throughput and latency through the local stack: N clients (8 by default), each on its own
-//! keep-alive connection, send GET campaign and then list campaigns as fast as they are
-//! answered for S seconds each (20 by default), on loopback only.
+//! keep-alive connection, send GET campaign, list campaigns, the avails of 10 shows over 13 weeks
+//! and a 500-spot hold preview as fast as they are answered for S seconds each (20 by default),
+//! on loopback only.
 //!
 //!     cargo run --profile bench-local -p podcastflow-tests --example load -- [SECONDS] [CLIENTS]
 //!
 //! The path measured is the whole local one: HTTP gateway, the Lambda authorizer (its decision
 //! cached for the token, as API Gateway caches it), the v1 event built and parsed, the campaigns
 //! function on the embedded table, the response mapped back. The organization holds 200
-//! campaigns; the list reads a page of 25. Prints one table and writes it to
+//! campaigns; the list reads a page of 25. Its network: 10 shows with 13 weekly episodes each
+//! (1 pre, 2 mid, 1 post: 520 spots), all made through the API. Prints one table and writes it to
 //! target/benchmarks/load.md; BENCHMARKS.md records runs to compare on one machine.
 
 use std::time::{Duration, Instant};
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 use podcastflow_tests::client::Api;
 use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::{org, report};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const CAMPAIGNS: usize = 200;
 
@@ -34,15 +36,38 @@ async fn main() {
         assert_eq!(r.status, 201, "{:?}", r.body);
         id = r.body["id"].as_str().expect("a campaign id").to_owned();
     }
+    // The network the inventory routes read.
+    let admin = &o.admin.api;
+    let mut shows = Vec::new();
+    for s in 0..10 {
+        let show = json!({"name": format!("Show {s:02}"), "releaseFrequency": "weekly", "averageDownloads": 20000,
+            "adConfig": {"slots": {"pre": 1, "mid": 2, "post": 1}, "flatSpotPrice": {"amount": 40000, "currency": "USD"}}});
+        let show = admin.post("/shows", show).await.body["id"].as_str().expect("a show id").to_owned();
+        for week in 0..13 {
+            let air = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).expect("a date") + chrono::Duration::weeks(week);
+            let e = admin.post("/episodes", json!({"showId": show, "title": format!("E{week}"), "airDate": air})).await;
+            let e = e.body["id"].as_str().expect("an episode id").to_owned();
+            let scheduled = admin.post(&format!("/episodes/{e}/transitions"), json!({"to": "scheduled"})).await;
+            assert_eq!(scheduled.status, 200, "{:?}", scheduled.body);
+        }
+        shows.push(show);
+    }
+    let avails = format!("/inventory?showIds={}&from=2027-03-01&to=2027-05-24&limit=100", shows.join(","));
+    let plan = json!({"plan": {"showIds": shows, "from": "2027-03-01", "to": "2027-05-24", "spotsTotal": 500}});
+    let preview = format!("/campaigns/{id}/holds?preview=true");
+    let placed = admin.post(&preview, plan.clone()).await;
+    assert_eq!(placed.body["spots"].as_array().map(Vec::len), Some(500), "{:?}", placed.body);
     let mut table = format!(
         "Local stack, {clients} clients for {seconds} s per route, {CAMPAIGNS} campaigns\n\n\
          | route | requests | requests/s | p50 | p90 | p99 | max | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
     );
-    for (name, path) in [
-        ("GET /campaigns/{id}", format!("/campaigns/{id}")),
-        ("GET /campaigns?limit=25", "/campaigns?limit=25".to_owned()),
+    for (name, path, body) in [
+        ("GET /campaigns/{id}", format!("/campaigns/{id}"), None),
+        ("GET /campaigns?limit=25", "/campaigns?limit=25".to_owned(), None),
+        ("GET /inventory (10 shows, 13 weeks)", avails, None),
+        ("POST /campaigns/{id}/holds?preview (500 spots)", preview, Some(plan)),
     ] {
-        let run = load(&o.admin.api, &path, clients, Duration::from_secs(seconds)).await;
+        let run = load(&o.admin.api, &path, body, clients, Duration::from_secs(seconds)).await;
         let mut lat = run.latencies;
         lat.sort_unstable();
         let us = |p: f64| format!("{} µs", report::percentile(&lat, p).as_micros());
@@ -70,21 +95,24 @@ struct Run {
     elapsed: Duration,
 }
 
-/// `clients` loops of `GET path`, each on a fresh connection pool of its own, until `length`
-/// has passed.
-async fn load(signed_in: &Api, path: &str, clients: usize, length: Duration) -> Run {
+/// `clients` loops of `GET path` (or `POST` of `body`), each on a fresh connection pool of its
+/// own, until `length` has passed.
+async fn load(signed_in: &Api, path: &str, body: Option<Value>, clients: usize, length: Duration) -> Run {
     let start = Instant::now();
     let deadline = start + length;
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
             let mut api = Api::new(signed_in.base());
             api.authorization = signed_in.authorization.clone();
-            let path = path.to_owned();
+            let (path, body) = (path.to_owned(), body.clone());
             tokio::spawn(async move {
                 let (mut latencies, mut errors) = (Vec::new(), 0);
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    let r = api.get(&path).await;
+                    let r = match &body {
+                        Some(b) => api.post(&path, b.clone()).await,
+                        None => api.get(&path).await,
+                    };
                     if r.status == 200 {
                         latencies.push(t.elapsed());
                     } else {

@@ -122,6 +122,11 @@ mod tests {
         assert_eq!(lost(None, air), 2, "an episode that sells nothing loses them all");
         assert_eq!(lost(Some(Slots { pre: 3, mid: 3, post: 3 }), air.map(|d| d + Duration::days(7))), 2, "moved");
         let words = describe(&spots_lost(&claims, None, air, now), now);
-        assert!(words.starts_with("mid-1 of episode") && words.contains("(held)") && words.contains("(booked)"));
+        let (e1, e0) = (claims[0].spot.episode_id, claims[1].spot.episode_id);
+        assert_eq!(words, format!("mid-1 of episode {e1} (held), mid-0 of episode {e0} (booked)"));
+        let many: Vec<&SpotClaim> = std::iter::repeat_n(&claims[1], 21).collect();
+        assert!(describe(&many, now).ends_with("(booked) and 1 more"), "twenty named, the rest counted");
+        let twenty: Vec<&SpotClaim> = std::iter::repeat_n(&claims[1], 20).collect();
+        assert!(describe(&twenty, now).ends_with("(booked)"), "all twenty named");
     }
 }

@@ -384,7 +384,9 @@ pub(crate) mod tests {
         let mut ok = order(vec![line(1, Rate::Cpm(usd(2_500)), Some(1))]);
         ok.payment_terms_days = MAX_PAYMENT_TERMS_DAYS;
         assert!(ok.validate().is_ok());
-        ok.lines = (0..=MAX_LINES as u32).map(|n| line(n + 1, Rate::Flat(usd(1)), None)).collect();
+        ok.lines = (0..MAX_LINES as u32).map(|n| line(n + 1, Rate::Flat(usd(0)), None)).collect();
+        assert!(ok.validate().is_ok(), "{MAX_LINES} lines, a rate of zero (a bonus spot)");
+        ok.lines.push(line(MAX_LINES as u32 + 1, Rate::Flat(usd(1)), None));
         assert!(ok.validate().is_err(), "too many lines");
     }
 
@@ -398,6 +400,11 @@ pub(crate) mod tests {
         assert_eq!(keys[2].1.pk, format!("ORG#{}#CLIENT#{}#ORDERS", o.org_id, o.advertiser_id));
         assert_eq!((keys[1].0, keys[2].0), (Index::Gsi2, Index::Gsi3));
         assert_eq!((Entity::org_id(&o), o.version(), <Order as Entity>::TYPE), (&o.org_id, 1, "order"));
+        let mut later = o.clone();
+        later.stamp.version = 5;
+        assert_eq!(later.version(), 5);
+        let at = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(number_year(at), 2027);
         assert_eq!(counter_key(&o.org_id, 2027), Key::new(format!("ORG#{}#COUNTER", o.org_id), "ORDER#2027"));
         assert_eq!(number(2026, 42), "IO-2026-00042");
         assert_eq!(number(2026, 123_456), "IO-2026-123456");
