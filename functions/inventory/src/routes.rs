@@ -270,9 +270,8 @@ impl InventoryApp {
         let paging = paging(req)?;
         let now = Utc::now();
         let mut rows = Vec::new();
-        for id in &ids {
-            let show = self.show(&t, &p, id, Action::InventoryRead).await?;
-            for e in InventoryRepo::new(&t).show_inventory(&show, from, to).await? {
+        for (show, episodes) in self.shows_inventory(&t, &p, &ids, Action::InventoryRead, (from, to)).await? {
+            for e in episodes {
                 for position in &positions {
                     let counts = e.counts(*position, now);
                     if counts.total == 0 {
@@ -361,12 +360,30 @@ impl InventoryApp {
     ) -> Result<(Vec<EpisodeInventory>, BTreeMap<ShowId, Show>), Failure> {
         let mut episodes = Vec::new();
         let mut by_id = BTreeMap::new();
-        for id in shows {
-            let show = self.show(t, p, id, Action::ShowRead).await?;
-            episodes.extend(InventoryRepo::new(t).show_inventory(&show, from, to).await?);
+        for (show, inventory) in self.shows_inventory(t, p, shows, Action::ShowRead, (from, to)).await? {
+            episodes.extend(inventory);
             by_id.insert(show.id, show);
         }
         Ok((episodes, by_id))
+    }
+
+    /// Each of `shows` the principal may take `action` on, with its inventory over `[from, to]`,
+    /// in the order given. The shows are read side by side: on DynamoDB the request waits for
+    /// about one show's round trips, not one per show.
+    async fn shows_inventory(
+        &self,
+        t: &TenantTable,
+        p: &Principal,
+        shows: &[ShowId],
+        action: Action,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<Vec<(Show, Vec<EpisodeInventory>)>, Failure> {
+        let one = |id: ShowId| async move {
+            let show = self.show(t, p, &id, action).await?;
+            let inventory = InventoryRepo::new(t).show_inventory(&show, from, to).await?;
+            Ok::<_, Failure>((show, inventory))
+        };
+        futures_util::future::try_join_all(shows.iter().map(|id| one(*id))).await
     }
 
     async fn categories(
