@@ -372,16 +372,9 @@ async fn inventory(
         .spots
         .iter()
         .enumerate()
-        .map(|(i, s)| OrderLine {
-            line: i as u32 + 1,
-            spot: s.spot,
-            show_id: s.show_id,
-            air_date: s.air_date,
-            ad_type: AdType::HostRead,
-            rate: Rate::of_price(&s.price).unwrap_or(Rate::Flat(usd(300))),
-            impression_goal: None,
-            hold_id: sold.id,
-            needs_makegood: false,
+        .map(|(i, s)| {
+            let rate = Rate::of_price(&s.price).unwrap_or(Rate::Flat(usd(300)));
+            OrderLine::of_held(i as u32 + 1, sold.id, s, AdType::HostRead, rate, None)
         })
         .collect();
     let order = Order {

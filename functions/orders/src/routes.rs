@@ -150,17 +150,14 @@ fn lines_from(
                 let rate = pick.rate.or(Rate::of_price(&s.price)).ok_or_else(|| {
                     Problem::field(&format!("lines[{i}].rate"), "required", "the spot was held without a price")
                 })?;
-                lines.push(OrderLine {
-                    line: 0,
-                    spot,
-                    show_id: s.show_id,
-                    air_date: s.air_date,
-                    ad_type: pick.ad_type.unwrap_or(ad_type),
+                lines.push(OrderLine::of_held(
+                    0,
+                    hold.id,
+                    s,
+                    pick.ad_type.unwrap_or(ad_type),
                     rate,
-                    impression_goal: pick.impression_goal,
-                    hold_id: hold.id,
-                    needs_makegood: false,
-                });
+                    pick.impression_goal,
+                ));
             }
         }
         None => {
@@ -176,17 +173,7 @@ fn lines_from(
                         ),
                     )
                 })?;
-                lines.push(OrderLine {
-                    line: 0,
-                    spot: s.spot,
-                    show_id: s.show_id,
-                    air_date: s.air_date,
-                    ad_type,
-                    rate,
-                    impression_goal: None,
-                    hold_id: hold.id,
-                    needs_makegood: false,
-                });
+                lines.push(OrderLine::of_held(0, hold.id, s, ad_type, rate, None));
             }
             if lines.is_empty() {
                 return Err(conflict(

@@ -637,28 +637,36 @@ pub async fn holds_take_free_spots_all_or_nothing_and_never_twice(f: Fixture) {
     assert!(inventory.hold(&retry.campaign_id, &retry.id).await.unwrap().is_some());
 }
 
-pub async fn a_hold_larger_than_a_transaction_is_still_all_or_nothing(f: Fixture) {
-    let org = OrgId::new();
-    let t = tenant(&f, org);
-    let mut s = show(org, "Big", vec![], vec![]);
+/// A show of 30 spots an episode (10 of each position) with a scheduled episode on each of
+/// `days`, and every spot of them in air order, with its air date.
+async fn big_show(t: &TenantTable, name: &str, days: &[&str]) -> (Show, Vec<(SpotRef, NaiveDate)>) {
+    let mut s = show(*t.org(), name, vec![], vec![]);
     s.ad_config.slots = Some(Slots { pre: 10, mid: 10, post: 10 });
-    ShowRepo::new(&t).create(&s).await.unwrap();
-    for d in ["2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28"] {
+    ShowRepo::new(t).create(&s).await.unwrap();
+    for d in days {
         let mut e = episode(&s, d, Some(d), vec![]);
         e.status = EpisodeStatus::Scheduled;
-        EpisodeRepo::new(&t).create(&e).await.unwrap();
+        EpisodeRepo::new(t).create(&e).await.unwrap();
     }
-    let inventory = InventoryRepo::new(&t);
-    let read = inventory.show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
-    let all: Vec<_> = read
+    let read = InventoryRepo::new(t).show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
+    let spots = read
         .iter()
         .flat_map(|e| {
             [Position::Pre, Position::Mid, Position::Post]
                 .into_iter()
                 .flat_map(|p| e.spots(p, Utc::now()))
-                .map(|(spot, _)| (spot, &s, e.air_date))
+                .map(|(spot, _)| (spot, e.air_date))
         })
         .collect();
+    (s, spots)
+}
+
+pub async fn a_hold_larger_than_a_transaction_is_still_all_or_nothing(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let (s, spots) = big_show(&t, "Big", &["2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28"]).await;
+    let inventory = InventoryRepo::new(&t);
+    let all: Vec<_> = spots.iter().map(|(spot, air)| (*spot, &s, *air)).collect();
     assert_eq!(all.len(), 120);
     let now = Utc::now();
     let until = now + Duration::hours(48);
@@ -814,16 +822,9 @@ fn order_of(hold: &Hold) -> Order {
         .spots
         .iter()
         .enumerate()
-        .map(|(i, s)| OrderLine {
-            line: i as u32 + 1,
-            spot: s.spot,
-            show_id: s.show_id,
-            air_date: s.air_date,
-            ad_type: AdType::HostRead,
-            rate: Rate::Flat(Money::new(40_000, Currency::USD)),
-            impression_goal: None,
-            hold_id: hold.id,
-            needs_makegood: false,
+        .map(|(i, s)| {
+            let rate = Rate::Flat(Money::new(40_000, Currency::USD));
+            OrderLine::of_held(i as u32 + 1, hold.id, s, AdType::HostRead, rate, None)
         })
         .collect();
     Order {
@@ -886,27 +887,11 @@ pub async fn order_numbers_are_never_given_twice_nor_skipped(f: Fixture) {
 pub async fn an_order_of_250_lines_books_all_or_nothing(f: Fixture) {
     let org = OrgId::new();
     let t = tenant(&f, org);
-    let mut s = show(org, "Booked", vec![], vec![]);
-    s.ad_config.slots = Some(Slots { pre: 10, mid: 10, post: 10 });
-    ShowRepo::new(&t).create(&s).await.unwrap();
-    for d in 1..=9 {
-        let day = format!("2026-12-{d:02}");
-        let mut e = episode(&s, &day, Some(&day), vec![]);
-        e.status = EpisodeStatus::Scheduled;
-        EpisodeRepo::new(&t).create(&e).await.unwrap();
-    }
+    let days: Vec<String> = (1..=9).map(|d| format!("2026-12-{d:02}")).collect();
+    let (s, spots) = big_show(&t, "Booked", &days.iter().map(String::as_str).collect::<Vec<_>>()).await;
     let inventory = InventoryRepo::new(&t);
     let read = inventory.show_inventory(&s, date("2026-12-01"), date("2026-12-31")).await.unwrap();
-    let all: Vec<_> = read
-        .iter()
-        .flat_map(|e| {
-            [Position::Pre, Position::Mid, Position::Post]
-                .into_iter()
-                .flat_map(|p| e.spots(p, Utc::now()))
-                .map(|(spot, _)| (spot, &s, e.air_date))
-        })
-        .take(250)
-        .collect();
+    let all: Vec<_> = spots.iter().take(250).map(|(spot, air)| (*spot, &s, *air)).collect();
     let now = Utc::now();
     let until = now + Duration::hours(48);
     let mut hold = hold_of(org, &all, until);

@@ -124,6 +124,28 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
+    /// Line `line` selling `held`, a spot of the hold `hold_id`, as `ad_type` at `rate`.
+    pub fn of_held(
+        line: u32,
+        hold_id: HoldId,
+        held: &crate::inventory::hold::HeldSpot,
+        ad_type: AdType,
+        rate: Rate,
+        impression_goal: Option<u64>,
+    ) -> Self {
+        OrderLine {
+            line,
+            spot: held.spot,
+            show_id: held.show_id,
+            air_date: held.air_date,
+            ad_type,
+            rate,
+            impression_goal,
+            hold_id,
+            needs_makegood: false,
+        }
+    }
+
     /// What the line is contracted at, in minor units: the flat price, or the goal's impressions
     /// at the CPM rounded half up (none without a goal).
     pub fn amount(&self) -> Option<Money> {
