@@ -1115,6 +1115,9 @@ pub async fn an_episode_change_drops_no_sold_spot_and_cancelling_owes_the_booked
     // The still-held spot goes back to nobody; the booked one stays booked.
     inventory.release_spot(&hold, &spots[2], now).await.unwrap();
     assert!(inventory.claim(&spots[2]).await.unwrap().is_none());
+    let record = inventory.hold(&hold.campaign_id, &hold.id).await.unwrap().unwrap();
+    assert_eq!(record.spots.iter().map(|s| s.spot).collect::<Vec<_>>(), [spots[1]], "the record lists what it holds");
+    inventory.release_spot(&record, &spots[2], now).await.expect("a repeat changes nothing");
     let claims = inventory.episode_claims(&e.id).await.unwrap();
     assert_eq!(claims.len(), 1);
     assert!(matches!(claims[0].claim, Claim::Booked { .. }));

@@ -201,6 +201,24 @@ impl Entity for Hold {
 mod tests {
     use super::*;
 
+    /// An active hold of no spots made at `now`, expiring at `until`.
+    fn active(until: DateTime<Utc>, now: DateTime<Utc>) -> Hold {
+        Hold {
+            id: HoldId::new(),
+            org_id: OrgId::new(),
+            campaign_id: CampaignId::new(),
+            advertiser_id: ClientId::new(),
+            spots: Vec::new(),
+            expires_at: until,
+            extensions: 0,
+            status: HoldStatus::Active,
+            override_reason: None,
+            separation: None,
+            expiry_notice_for: None,
+            stamp: Stamp::created(crate::UserId::new(), now),
+        }
+    }
+
     #[test]
     fn a_hold_lasts_the_organizations_hours_within_bounds() {
         let now = DateTime::from_timestamp(1_800_000_000, 999_000_000).unwrap();
@@ -225,20 +243,7 @@ mod tests {
     #[test]
     fn only_an_active_or_pending_unexpired_hold_is_live_and_only_an_active_one_is_listed() {
         let now = Utc::now();
-        let mut h = Hold {
-            id: HoldId::new(),
-            org_id: OrgId::new(),
-            campaign_id: CampaignId::new(),
-            advertiser_id: ClientId::new(),
-            spots: Vec::new(),
-            expires_at: now + Duration::hours(1),
-            extensions: 0,
-            status: HoldStatus::Active,
-            override_reason: None,
-            separation: None,
-            expiry_notice_for: None,
-            stamp: Stamp::created(crate::UserId::new(), now),
-        };
+        let mut h = active(now + Duration::hours(1), now);
         assert!(h.is_live(now) && !h.is_live(h.expires_at));
         assert_eq!(h.index_keys()[0].1.pk, format!("ORG#{}#HOLDS#ACTIVE", h.org_id));
         assert_eq!(h.key(), Key::new(format!("ORG#{}#CAMPAIGN#{}", h.org_id, h.campaign_id), format!("HOLD#{}", h.id)));
@@ -260,20 +265,7 @@ mod tests {
     #[test]
     fn a_notice_is_pending_once_per_expiry_of_an_active_hold() {
         let now = Utc::now();
-        let mut h = Hold {
-            id: HoldId::new(),
-            org_id: OrgId::new(),
-            campaign_id: CampaignId::new(),
-            advertiser_id: ClientId::new(),
-            spots: Vec::new(),
-            expires_at: now + Duration::hours(3),
-            extensions: 0,
-            status: HoldStatus::Active,
-            override_reason: None,
-            separation: None,
-            expiry_notice_for: None,
-            stamp: Stamp::created(crate::UserId::new(), now),
-        };
+        let mut h = active(now + Duration::hours(3), now);
         assert!(notice_pending(&h, now));
         h.expiry_notice_for = Some(h.expires_at);
         assert!(!notice_pending(&h, now), "told already");

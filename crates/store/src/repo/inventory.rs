@@ -489,13 +489,35 @@ impl<'a> InventoryRepo<'a> {
         all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
     }
 
-    /// Gives back a held spot of a cancelled episode: its claim goes if it is still `hold`'s,
-    /// and the hold's category settles.
+    /// Gives back a held spot of a cancelled episode: its claim goes if it is still `hold`'s, the
+    /// hold's record no longer lists it (so the hold still extends and orders whole; one left
+    /// without spots is released), and the hold's category settles.
     pub async fn release_spot(&self, hold: &Hold, spot: &SpotRef, now: DateTime<Utc>) -> Result<(), RepoError> {
         let key = SpotClaim::key_of(self.t.org(), spot);
         match self.t.delete(&key, Condition::Equals("holdId".into(), hold.id.to_string().into())).await {
             Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
+        }
+        let mut current = hold.clone();
+        for _ in 0..8 {
+            if !current.spots.iter().any(|s| s.spot == *spot) {
+                break;
+            }
+            let mut next = current.clone();
+            next.spots.retain(|s| s.spot != *spot);
+            if next.spots.is_empty() && next.status == HoldStatus::Active {
+                next.status = HoldStatus::Released;
+            }
+            next.stamp = current.stamp.touched(podcastflow_domain::UserId::SYSTEM, now);
+            match super::commit(self.t, vec![super::Write::replace(&next, current.stamp.version)?]).await {
+                Ok(()) => break,
+                Err(RepoError::VersionConflict { .. }) => match self.hold(&hold.campaign_id, &hold.id).await? {
+                    Some(h) => current = h,
+                    None => break,
+                },
+                Err(RepoError::NotFound) => break,
+                Err(e) => return Err(e),
+            }
         }
         let Some(c) = &hold.separation else { return Ok(()) };
         let places: Vec<Place> =
