@@ -110,6 +110,26 @@ impl World {
         c
     }
 
+    /// A fresh scheduled episode of a fresh show of A (half an hour: one spot of each position),
+    /// with A's talent on the show and A's producer producing it.
+    async fn scheduled_episode(&self) -> String {
+        let admin = &self.a.admin.api;
+        let body = json!({"showId": self.show().await, "title": unique("e"), "airDate": "2027-05-03", "durationSeconds": 1800});
+        let e = admin.post("/episodes", body).await.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(admin.post(&format!("/episodes/{e}/transitions"), json!({"to": "scheduled"})).await.status, 200);
+        e
+    }
+
+    /// A fresh campaign of A (as [`World::campaign`]) holding a fresh episode's pre-roll: the
+    /// campaign's id and the hold's.
+    async fn held(&self) -> (String, String) {
+        let (c, e) = (self.campaign().await, self.scheduled_episode().await);
+        let spots = json!({"spots": [{"episodeId": e, "spot": "pre-0"}]});
+        let h = self.a.admin.api.post(&format!("/campaigns/{c}/holds"), spots).await;
+        assert_eq!(h.status, 201, "{:?}", h.body);
+        (c, h.body["id"].as_str().unwrap().to_owned())
+    }
+
     /// A fresh draft order of A, of a fresh won campaign's hold.
     async fn order(&self) -> String {
         let o = self.a.admin.api.post("/orders", json!({"campaignId": self.won_and_held().await})).await;
@@ -140,7 +160,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 64] = [
+    let rows: [(&str, [u16; 7]); 72] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -198,6 +218,14 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /backups", [200, 200, 403, 403, 403, 403, 200]),
         ("POST /backups", [202, 202, 403, 403, 403, 403, 202]),
         ("GET /backups/schedule", [200, 200, 403, 403, 403, 403, 200]),
+        ("GET /inventory", [200, 200, 200, 200, 403, 403, 404]),
+        ("GET /shows/{show}/sell-through", [200, 200, 200, 200, 403, 403, 404]),
+        ("POST /campaigns/{campaign}/holds", [201, 201, 201, 404, 403, 403, 404]),
+        ("GET /campaigns/{campaign}/holds", [200, 200, 200, 404, 403, 403, 404]),
+        ("POST /campaigns/{campaign}/holds/{hold}/extend", [200, 200, 200, 404, 403, 403, 404]),
+        ("DELETE /campaigns/{campaign}/holds/{hold}", [204, 204, 204, 404, 403, 403, 404]),
+        ("POST /episodes/{episode}/spots/{spot}/block", [200, 200, 403, 200, 403, 404, 404]),
+        ("DELETE /episodes/{episode}/spots/{spot}/block", [204, 204, 403, 204, 403, 404, 404]),
         ("GET /orders", [200, 200, 200, 403, 403, 200, 200]),
         ("POST /orders", [201, 201, 201, 404, 404, 403, 404]),
         ("GET /orders/{order}", [200, 200, 200, 404, 404, 200, 404]),
@@ -371,6 +399,37 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "PUT /notifications/preferences" => {
                     let etag = api.get("/notifications/preferences").await.etag();
                     api.send("PUT", "/notifications/preferences", Some(json!({"dailyDigest": true})), Some(&etag)).await
+                }
+                "GET /inventory" => {
+                    let show = w.show().await;
+                    api.get(&format!("/inventory?showIds={show}&from=2027-05-01&to=2027-05-31")).await
+                }
+                "GET /shows/{show}/sell-through" => {
+                    api.get(&format!("/shows/{}/sell-through?from=2027-05-01&to=2027-05-31", w.show().await)).await
+                }
+                "POST /campaigns/{campaign}/holds" => {
+                    let (c, e) = (w.campaign().await, w.scheduled_episode().await);
+                    let spots = json!({"spots": [{"episodeId": e, "spot": "pre-0"}]});
+                    api.post(&format!("/campaigns/{c}/holds"), spots).await
+                }
+                "GET /campaigns/{campaign}/holds" => api.get(&format!("/campaigns/{}/holds", w.held().await.0)).await,
+                "POST /campaigns/{campaign}/holds/{hold}/extend" => {
+                    let (c, h) = w.held().await;
+                    api.post(&format!("/campaigns/{c}/holds/{h}/extend"), json!({})).await
+                }
+                "DELETE /campaigns/{campaign}/holds/{hold}" => {
+                    let (c, h) = w.held().await;
+                    api.send("DELETE", &format!("/campaigns/{c}/holds/{h}"), None, None).await
+                }
+                "POST /episodes/{episode}/spots/{spot}/block" => {
+                    let path = format!("/episodes/{}/spots/pre-0/block", w.scheduled_episode().await);
+                    api.post(&path, json!({"reason": "a sponsor-free episode"})).await
+                }
+                "DELETE /episodes/{episode}/spots/{spot}/block" => {
+                    let path = format!("/episodes/{}/spots/mid-0/block", w.scheduled_episode().await);
+                    let blocked = w.a.admin.api.post(&path, json!({"reason": "kept free"})).await;
+                    assert_eq!(blocked.status, 200, "{:?}", blocked.body);
+                    api.send("DELETE", &path, None, None).await
                 }
                 "GET /orders" => api.get("/orders").await,
                 "POST /orders" => api.post("/orders", json!({"campaignId": w.won_and_held().await})).await,
