@@ -377,6 +377,27 @@ mod tests {
         let done = plan(RecordType::Backup, Some(&b("running")), Some(&b("completed")));
         assert_eq!((done[0].kind, done[0].priority), (NotificationType::BackupCompleted, Priority::Normal));
         assert!(plan(RecordType::Backup, Some(&b("queued")), Some(&b("running"))).is_empty());
+        // Only a move or an arrival tells: an edit of what is already there tells no one.
+        let renamed = json!({"campaignId": "c1", "userId": m, "role": "producer"});
+        assert!(plan(RecordType::TeamMember, Some(&member), Some(&renamed)).is_empty(), "a member's new role");
+        assert!(plan(RecordType::Backup, Some(&b("completed")), Some(&b("completed"))).is_empty());
+        let mut renamed = invited.clone();
+        renamed["name"] = json!("Ada L.");
+        assert!(plan(RecordType::User, Some(&invited), Some(&renamed)).is_empty(), "still invited, told once");
+    }
+
+    #[test]
+    fn an_edit_without_a_move_or_a_record_born_in_a_status_tells_no_one() {
+        let owner = UserId::new();
+        let c = |name: &str| json!({"id": "c1", "name": name, "ownerId": owner, "status": "pending_approval"});
+        assert!(plan(RecordType::Campaign, Some(&c("A")), Some(&c("B"))).is_empty(), "renamed while pending");
+        assert!(plan(RecordType::Campaign, None, Some(&c("A"))).is_empty(), "created: not a move");
+        let o = |notes: &str| {
+            json!({"id": "o1", "number": "IO-2027-00001", "campaignId": CampaignId::new(),
+            "status": "pending_approval", "internalNotes": notes})
+        };
+        assert!(plan(RecordType::Order, Some(&o("a")), Some(&o("b"))).is_empty());
+        assert!(plan(RecordType::Order, None, Some(&o("a"))).is_empty());
     }
 
     #[test]
