@@ -173,6 +173,10 @@ mod tests {
             Topic::User(UserId::new()),
             Topic::Order(o),
             Topic::ShowInventory(s),
+            Topic::OrgEpisodes,
+            Topic::OrgBackups,
+            Topic::Show(s),
+            Topic::Episode(EpisodeId::new()),
         ] {
             assert_eq!(t.to_string().parse::<Topic>(), Ok(t));
         }
@@ -180,6 +184,9 @@ mod tests {
         assert_eq!(Topic::ShowInventory(s).to_string(), format!("inventory:show:{s}"));
         assert_eq!(Topic::ShowInventory(s).entity().map(|e| e.kind), Some(EntityKind::Show));
         assert_eq!(Topic::Order(o).entity().map(|e| e.kind), Some(EntityKind::Order));
+        assert_eq!(Topic::Show(s).entity(), Some(EntityRef { kind: EntityKind::Show, id: s.to_string() }));
+        let e = EpisodeId::new();
+        assert_eq!(Topic::Episode(e).entity(), Some(EntityRef { kind: EntityKind::Episode, id: e.to_string() }));
         assert_eq!("inventory:show:nope".parse::<Topic>(), Err(TopicError::BadId));
         for bad in ["", "campaign", "org:users", "billing:1", ":", "inventory:episode:1", "inventory:"] {
             assert_eq!(bad.parse::<Topic>(), Err(TopicError::Unknown), "{bad}");
@@ -210,6 +217,8 @@ mod tests {
         assert_eq!(Topic::of_change(RecordType::Presence, &json!({"topic": topic})), vec![Topic::Campaign(c)]);
         let o = OrderId::new();
         assert_eq!(Topic::of_change(RecordType::Order, &json!({"id": o})), vec![Topic::Order(o)]);
+        assert_eq!(Topic::of_change(RecordType::Show, &json!({"id": show})), vec![Topic::Show(show), Topic::OrgShows]);
+        assert_eq!(Topic::of_change(RecordType::Backup, &json!({"id": o})), vec![Topic::OrgBackups]);
         assert_eq!(
             Topic::of_change(RecordType::SpotClaim, &json!({"showId": show, "episodeId": e})),
             vec![Topic::ShowInventory(show)]
