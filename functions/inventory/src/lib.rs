@@ -14,7 +14,7 @@
 //! - `POST /episodes/{id}/spots/{spotId}/block {reason}` takes a free spot off sale (the show's
 //!   producers and admins; a held or booked spot is a 409), `DELETE` puts it back.
 //! - `GET /shows/{showId}/sell-through?from=&to=`: per position, the counts, the booked share and
-//!   the booked spots' flat prices by currency (who may read avails).
+//!   the booked revenue by currency: each order line's contracted amount (who may read avails).
 //!
 //! Holds are taken by the campaign's owner, a team member with `edit`, or an admin; an admin
 //! may hold beside a competitor with `overrideReason`.

@@ -138,8 +138,8 @@ struct SellThrough {
     counts: Counts,
     /// Booked of all spots, 0 to 1 (0 when there are none).
     sell_through_rate: f64,
-    /// The flat prices of the booked spots, in minor units of the currency named (a CPM-priced
-    /// booking counts when delivery is measured; until then it adds nothing here).
+    /// The booked spots' contracted amounts by currency, in minor units: each order line's flat
+    /// price, or its impression goal at its CPM.
     booked_revenue: Vec<podcastflow_domain::Money>,
 }
 
@@ -317,7 +317,13 @@ impl InventoryApp {
             for e in &episodes {
                 counts.add(&e.counts(position, now));
                 for c in e.claims.iter().filter(|c| c.spot.position == position && e.has(c.spot.id())) {
-                    if let Claim::Booked { price: SpotPrice { flat: Some(m), .. }, .. } = &c.claim {
+                    // The line's contracted amount; a booking made without one counts its flat price.
+                    let booked = match &c.claim {
+                        Claim::Booked { amount: Some(m), .. } => Some(m),
+                        Claim::Booked { price: SpotPrice { flat: Some(m), .. }, .. } => Some(m),
+                        _ => None,
+                    };
+                    if let Some(m) = booked {
                         let sum = revenue
                             .entry(m.currency.to_string())
                             .or_insert(podcastflow_domain::Money::new(0, m.currency));

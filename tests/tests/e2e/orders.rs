@@ -167,6 +167,8 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     let mid = through.body["positions"].as_array().unwrap().iter().find(|p| p["position"] == "mid").unwrap().clone();
     assert_eq!(mid["booked"], 2);
     assert_eq!(mid["sellThroughRate"], 1.0);
+    // Line 1 at $30.00 CPM for 20,000 impressions ($600), line 2 at its $400 flat price.
+    assert_eq!(mid["bookedRevenue"], json!([{"amount": 100000, "currency": "USD"}]));
     let holds = seller.get(&format!("/campaigns/{c}/holds")).await;
     assert_eq!(holds.body["items"][0]["status"], "booked");
     for live in [&mut live_seller, &mut live_producer] {

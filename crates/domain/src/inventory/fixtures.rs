@@ -38,5 +38,6 @@ pub fn booked(advertiser: ClientId) -> Claim {
         campaign_id: CampaignId::new(),
         advertiser_id: advertiser,
         price: SpotPrice::default(),
+        amount: None,
     }
 }

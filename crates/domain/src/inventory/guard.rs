@@ -107,6 +107,7 @@ mod tests {
             campaign_id: CampaignId::new(),
             advertiser_id: ClientId::new(),
             price: SpotPrice::default(),
+            amount: None,
         };
         let claims = vec![
             claim(Position::Mid, 1, held(now + Duration::hours(1))),

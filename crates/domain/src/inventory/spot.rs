@@ -159,6 +159,10 @@ pub enum Claim {
         advertiser_id: ClientId,
         /// The price it was sold at.
         price: SpotPrice,
+        /// What its line is contracted at (a flat price, or the goal's impressions at the CPM),
+        /// when known: what sell-through counts as booked revenue.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<Money>,
     },
     /// Taken off sale by a producer.
     #[serde(rename_all = "camelCase")]
@@ -334,6 +338,7 @@ mod tests {
             campaign_id: CampaignId::new(),
             advertiser_id: ClientId::new(),
             price: SpotPrice::default(),
+            amount: None,
         };
         assert_eq!(booked.state_at(now + Duration::days(365)), SpotState::Booked);
         assert!(booked.advertiser_at(now + Duration::days(365)).is_some());

@@ -162,6 +162,7 @@ impl<'a> OrderRepo<'a> {
                 campaign_id: order.campaign_id,
                 advertiser_id: order.advertiser_id,
                 price,
+                amount: line.amount(),
             },
             at: now,
         }
