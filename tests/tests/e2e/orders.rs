@@ -199,10 +199,15 @@ async fn a_won_campaigns_holds_become_an_approved_booked_order_and_cancelling_fr
     })
     .await;
     assert!(log.contains(&"order.created".to_owned()), "{log:?}");
-    let campaign_log = admin.get(&format!("/activities?entityType=campaign&entityId={c}")).await;
-    let actions: Vec<&str> =
-        campaign_log.body["items"].as_array().unwrap().iter().filter_map(|a| a["action"].as_str()).collect();
-    assert!(actions.contains(&"campaign.hold.created") && actions.contains(&"campaign.hold.updated"), "{actions:?}");
+    // The hold is marked booked after the order's own write: its entry may come a moment later.
+    until_async(Duration::from_secs(10), "the hold's entries", || async {
+        let page = admin.get(&format!("/activities?entityType=campaign&entityId={c}")).await;
+        let actions: Vec<String> =
+            page.body["items"].as_array()?.iter().filter_map(|a| a["action"].as_str().map(str::to_owned)).collect();
+        let both = ["campaign.hold.created", "campaign.hold.updated"].iter().all(|a| actions.iter().any(|x| x == a));
+        both.then_some(())
+    })
+    .await;
     let client_log = o.client.api.get(&format!("/activities?entityType=campaign&entityId={c}")).await;
     let hold_entries: Vec<&Value> = client_log.body["items"]
         .as_array()
