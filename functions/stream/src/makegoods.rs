@@ -38,11 +38,17 @@ pub(crate) async fn on_change(app: &StreamApp, change: &ChangeRecord) -> Result<
     let now = Utc::now();
     let mut done = 0;
     let mut owed: BTreeMap<OrderId, Vec<u32>> = BTreeMap::new();
+    // Each hold read once, however many of the episode's spots it holds (its record's later
+    // versions are read again by `release_spot` when it finds the record moved).
+    let mut holds = BTreeMap::new();
     for c in inventory.episode_claims(&episode).await? {
         match &c.claim {
             Claim::Held { hold_id, campaign_id, .. } => {
-                if let Some(hold) = inventory.hold(campaign_id, hold_id).await? {
-                    inventory.release_spot(&hold, &c.spot, now).await?;
+                if !holds.contains_key(hold_id) {
+                    holds.insert(*hold_id, inventory.hold(campaign_id, hold_id).await?);
+                }
+                if let Some(Some(hold)) = holds.get(hold_id) {
+                    inventory.release_spot(hold, &c.spot, now).await?;
                     done += 1;
                 }
             }

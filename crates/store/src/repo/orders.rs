@@ -50,6 +50,9 @@ pub const OPS_PER_TRANSACTION: usize = 100;
 /// after a jittered pause that grows, so a burst of creations spreads out instead of colliding).
 const NUMBER_ATTEMPTS: u32 = 16;
 
+/// How often a read-modify-write of an order reads it again after another write moved it.
+const REREADS: u32 = 8;
+
 /// Why an order was not booked.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum BookError {
@@ -457,7 +460,7 @@ impl<'a> OrderRepo<'a> {
         by: podcastflow_domain::UserId,
         now: DateTime<Utc>,
     ) -> Result<bool, RepoError> {
-        for _ in 0..NUMBER_ATTEMPTS {
+        for _ in 0..REREADS {
             let Some(o) = self.get(id).await? else { return Ok(false) };
             let mut next = o.clone();
             for l in next.lines.iter_mut().filter(|l| lines.contains(&l.line)) {
