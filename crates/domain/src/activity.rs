@@ -120,6 +120,12 @@ const TEAM_NOUN: &str = "campaign.team";
 /// The noun of the actions on a campaign's holds (`campaign.hold.created`...).
 const HOLD_NOUN: &str = "campaign.hold";
 
+/// The noun of the actions on a host read's comments (`adRead.comment.created`...).
+const COMMENT_NOUN: &str = "adRead.comment";
+
+/// The noun of the actions on a campaign's briefs (`campaign.brief.created`...).
+const BRIEF_NOUN: &str = "campaign.brief";
+
 /// Prefix of the events clients report themselves (`POST /activities`).
 pub const CLIENT_EVENT_PREFIX: &str = "client.";
 
@@ -139,6 +145,10 @@ pub fn audited(record: RecordType, image: &Value) -> Option<(EntityRef, &'static
         RecordType::ApiKey => (EntityKind::ApiKey, "id", "apiKey"),
         RecordType::AvailabilitySet => (EntityKind::Talent, "talentId", "availability"),
         RecordType::Order => (EntityKind::Order, "id", "order"),
+        RecordType::AdRead => (EntityKind::AdRead, "id", "adRead"),
+        // Comments and briefs are parts of their read's and their campaign's story.
+        RecordType::Comment => (EntityKind::AdRead, "adReadId", COMMENT_NOUN),
+        RecordType::Brief => (EntityKind::Campaign, "campaignId", BRIEF_NOUN),
         // A hold is part of its campaign's story: made, extended, released, booked, and an
         // admin's reason for holding beside a competitor.
         RecordType::Hold => (EntityKind::Campaign, "campaignId", HOLD_NOUN),
@@ -173,7 +183,9 @@ impl Activity {
         let verb = match (before, after) {
             (None, Some(_)) => "created",
             (Some(_), None) => "deleted",
-            _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode" | "order") => "transitioned",
+            _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode" | "order" | "adRead") => {
+                "transitioned"
+            }
             _ => "updated",
         };
         if noun == TEAM_NOUN
@@ -206,6 +218,10 @@ impl Activity {
             Part::TeamMember
         } else if under(HOLD_NOUN) {
             Part::Hold
+        } else if under(COMMENT_NOUN) {
+            Part::Comment
+        } else if under(BRIEF_NOUN) {
+            Part::Brief
         } else {
             Part::Record
         }
@@ -382,6 +398,8 @@ mod tests {
             (RecordType::Order, EntityKind::Order, "e1", "order"),
             (RecordType::Hold, EntityKind::Campaign, "c1", "campaign.hold"),
             (RecordType::SpotClaim, EntityKind::Episode, "p1", "episode.spot"),
+            (RecordType::AdRead, EntityKind::AdRead, "e1", "adRead"),
+            (RecordType::Brief, EntityKind::Campaign, "c1", "campaign.brief"),
         ];
         for (entity_type, kind, id, noun) in cases {
             let (entity, n) = audited(entity_type, &image).unwrap_or_else(|| panic!("{entity_type} is audited"));
@@ -471,5 +489,34 @@ mod tests {
         let keys = a.index_keys();
         assert_eq!(keys.len(), 2, "the timeline and the actor's");
         assert_eq!(keys[1].1.pk, Activity::actor_pk(&org, &u));
+    }
+
+    #[test]
+    fn reads_comments_and_briefs_are_told_as_their_parts() {
+        let org = OrgId::new();
+        let at = Utc::now();
+        let read = |status: &str| json!({"id": "r1", "status": status, "campaignId": "c1"});
+        let moved = Activity::of_change(
+            ActivityId::new(),
+            org,
+            RecordType::AdRead,
+            Some(&read("submitted")),
+            Some(&read("in_review")),
+            at,
+        )
+        .unwrap();
+        assert_eq!((moved.action.as_str(), moved.part()), ("adRead.transitioned", Part::Record));
+        let comment = json!({"id": "k1", "adReadId": "r1", "text": "louder", "internal": true});
+        let said = Activity::of_change(ActivityId::new(), org, RecordType::Comment, None, Some(&comment), at).unwrap();
+        assert_eq!(
+            (said.action.as_str(), said.part(), said.entity.id.as_str()),
+            ("adRead.comment.created", Part::Comment, "r1")
+        );
+        let brief = |v: i64| json!({"id": "b1", "campaignId": "c1", "promoCode": "A", "version": v});
+        let edited =
+            Activity::of_change(ActivityId::new(), org, RecordType::Brief, Some(&brief(1)), Some(&brief(2)), at)
+                .unwrap();
+        assert_eq!((edited.action.as_str(), edited.part()), ("campaign.brief.updated", Part::Brief));
+        assert_eq!(edited.entity.kind, EntityKind::Campaign);
     }
 }

@@ -109,6 +109,9 @@ pub struct Client {
     /// Billing terms.
     #[serde(default)]
     pub billing: Billing,
+    /// Its host reads wait for a client user's approval before a reviewer approves them.
+    #[serde(default)]
+    pub requires_read_approval: bool,
     /// Active or archived.
     pub status: ClientStatus,
     /// Bookkeeping.
@@ -219,6 +222,7 @@ mod tests {
             competitive_category: None,
             contacts: vec![],
             assigned_seller_ids: vec![],
+            requires_read_approval: false,
             billing: Billing::default(),
             status: ClientStatus::Active,
             stamp: Stamp::created(UserId::new(), Utc::now()),

@@ -118,6 +118,18 @@ ulid_id!(
     /// An insertion order.
     OrderId
 );
+ulid_id!(
+    /// A host read: one booked host-read line's ad, from brief to verified delivery.
+    AdReadId
+);
+ulid_id!(
+    /// A campaign's brief for host reads (campaign-wide or for one show).
+    BriefId
+);
+ulid_id!(
+    /// A comment on an ad read.
+    CommentId
+);
 
 impl UserId {
     /// The author of changes made by the platform itself (the daily campaign job): the nil ULID,

@@ -16,6 +16,7 @@
 //! - [`connection`]: WebSocket connections, their subscriptions and presence.
 
 pub mod activity;
+pub mod ad_read;
 pub mod api_key;
 pub mod availability;
 pub mod backup;

@@ -102,11 +102,25 @@ pub enum Action {
     /// Create an insertion order from a campaign's holds, edit it in draft, move it (approval is
     /// an admin's edge of the state machine; cancelling a booked order too).
     OrderWrite,
+    /// Write a campaign's briefs for host reads.
+    BriefWrite,
+    /// Read a host read, its comments and files; comment on it.
+    AdReadRead,
+    /// Submit a host read's recording, and take it up again after a revision request.
+    AdReadSubmit,
+    /// Review a host read: take it up, ask for revisions, approve, verify, ask for a makegood.
+    AdReadReview,
+    /// Approve a host read, or ask for changes, for the advertiser.
+    AdReadClientApprove,
+    /// Attach the aired excerpt (aircheck) to a host read.
+    AdReadAircheck,
+    /// Upload files to a host read (recordings, airchecks).
+    AdReadUpload,
 }
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 53] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -153,6 +167,13 @@ impl Action {
         Action::SpotBlock,
         Action::OrderRead,
         Action::OrderWrite,
+        Action::BriefWrite,
+        Action::AdReadRead,
+        Action::AdReadSubmit,
+        Action::AdReadReview,
+        Action::AdReadClientApprove,
+        Action::AdReadAircheck,
+        Action::AdReadUpload,
     ];
 
     /// The read action guarding the same entity: refusing a write on something the principal
@@ -162,10 +183,15 @@ impl Action {
         match self {
             UserRead | UserUpdate | UserDisable | UserChangeRole => Some(UserRead),
             ClientRead | ClientUpdate | ClientArchive => Some(ClientRead),
-            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold => Some(CampaignRead),
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | BriefWrite => {
+                Some(CampaignRead)
+            }
             ShowRead | ShowUpdate | ShowArchive => Some(ShowRead),
             EpisodeRead | EpisodeUpdate => Some(EpisodeRead),
             OrderRead | OrderWrite => Some(OrderRead),
+            AdReadRead | AdReadSubmit | AdReadReview | AdReadClientApprove | AdReadAircheck | AdReadUpload => {
+                Some(AdReadRead)
+            }
             AvailabilityRead | AvailabilityWrite => Some(AvailabilityRead),
             RecordingRead | RecordingWrite => Some(RecordingRead),
             ActivityRead => Some(ActivityRead),
@@ -296,6 +322,17 @@ pub enum Resource<'a> {
         /// The talent.
         talent: UserId,
     },
+    /// A host read, judged by its campaign, its show and its talent.
+    AdRead {
+        /// Its campaign's facts.
+        campaign: CampaignFacts<'a>,
+        /// Producers of its show.
+        show_producers: &'a [UserId],
+        /// The talent assigned to it.
+        talent: Option<UserId>,
+        /// Whether it waits for, or had, the client's approval (what client users read).
+        seen_by_client: bool,
+    },
     /// Activity: of one entity (whether the principal may read it), or the whole timeline.
     Activity {
         /// The organization.
@@ -319,7 +356,7 @@ impl Resource<'_> {
             | Resource::Episode { org, .. }
             | Resource::Availability { org, .. }
             | Resource::Activity { org, .. } => Some(org),
-            Resource::Campaign(f) => Some(f.org),
+            Resource::Campaign(f) | Resource::AdRead { campaign: f, .. } => Some(f.org),
         }
     }
 }
@@ -374,6 +411,13 @@ pub enum Rule {
     EpisodeTalent,
     /// Activity of an entity the principal may read.
     ReadableEntity,
+    /// Producer of the host read's show.
+    ReadShowProducer,
+    /// The talent assigned to the host read.
+    ReadTalent,
+    /// Client user of the read's advertiser, once the read waits for or had their approval
+    /// (client view).
+    ClientApprovesRead,
 }
 
 use Rule::*;
@@ -445,6 +489,13 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::SpotBlock, [ALLOW, ALLOW, Deny, ShowProducer, Deny, Deny]),
     (Action::OrderRead, [ALLOW, ALLOW, SellerReadsCampaign, Deny, Deny, ClientReadsCampaign]),
     (Action::OrderWrite, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), Deny, Deny, Deny]),
+    (Action::BriefWrite, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), Deny, Deny, Deny]),
+    (Action::AdReadRead, [ALLOW, ALLOW, SellerReadsCampaign, ReadShowProducer, ReadTalent, ClientApprovesRead]),
+    (Action::AdReadSubmit, [Deny, Deny, Deny, Deny, ReadTalent, Deny]),
+    (Action::AdReadReview, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Approve), Deny, Deny, Deny]),
+    (Action::AdReadClientApprove, [Deny, Deny, Deny, Deny, Deny, ClientApprovesRead]),
+    (Action::AdReadAircheck, [ALLOW, ALLOW, Deny, ReadShowProducer, Deny, Deny]),
+    (Action::AdReadUpload, [ALLOW, ALLOW, Deny, ReadShowProducer, ReadTalent, Deny]),
 ];
 
 /// Which entities of a kind a role's listing covers.
@@ -514,7 +565,7 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         (AssignedSeller, Resource::Client { assigned_sellers, .. }) => full(assigned_sellers.contains(&me)),
         (OwnClient, Resource::Client { id, .. }) => full(p.client_id == Some(id)),
         (SellerForAssignedClient, Resource::NewCampaign { client_sellers, .. }) => full(client_sellers.contains(&me)),
-        (SellerReadsCampaign, Resource::Campaign(c)) => {
+        (SellerReadsCampaign, Resource::Campaign(c) | Resource::AdRead { campaign: c, .. }) => {
             full(c.owner == me || on_team(c.team, me).is_some() || c.client_sellers.contains(&me))
         }
         (ProducerReadsCampaign, Resource::Campaign(c)) => {
@@ -524,7 +575,7 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         (ClientReadsCampaign, Resource::Campaign(c)) => {
             (p.client_id.is_some() && c.client == p.client_id).then_some(View::ClientView)
         }
-        (OwnerOrTeam(perm), Resource::Campaign(c)) => {
+        (OwnerOrTeam(perm), Resource::Campaign(c) | Resource::AdRead { campaign: c, .. }) => {
             full(c.owner == me || on_team(c.team, me).is_some_and(|m| m.has(perm)))
         }
         (TeamWith(perm), Resource::Campaign(c)) => full(on_team(c.team, me).is_some_and(|m| m.has(perm))),
@@ -542,6 +593,11 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         }
         (EpisodeTalent, Resource::Episode { episode_talent, .. }) => full(episode_talent.contains(&me)),
         (ReadableEntity, Resource::Activity { entity_readable, .. }) => full(entity_readable == Some(true)),
+        (ReadShowProducer, Resource::AdRead { show_producers, .. }) => full(show_producers.contains(&me)),
+        (ReadTalent, Resource::AdRead { talent, .. }) => full(talent == Some(me)),
+        (ClientApprovesRead, Resource::AdRead { campaign, seen_by_client, .. }) => {
+            (seen_by_client && p.client_id.is_some() && campaign.client == p.client_id).then_some(View::ClientView)
+        }
         // Deny, and a rule applied to a resource it does not describe: a refusal, never a grant.
         _ => None,
     }

@@ -55,6 +55,12 @@ pub enum RecordType {
     SpotClaim,
     /// An advertiser's competitive category in a scope.
     CategoryClaim,
+    /// A host read.
+    AdRead,
+    /// A campaign's brief for host reads.
+    Brief,
+    /// A comment on a host read.
+    Comment,
 }
 
 /// A record type the code does not know.
@@ -64,7 +70,7 @@ pub struct UnknownRecordType(pub String);
 
 impl RecordType {
     /// Every record type.
-    pub const ALL: [RecordType; 22] = [
+    pub const ALL: [RecordType; 25] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::ApiKey,
@@ -87,6 +93,9 @@ impl RecordType {
         RecordType::Hold,
         RecordType::SpotClaim,
         RecordType::CategoryClaim,
+        RecordType::AdRead,
+        RecordType::Brief,
+        RecordType::Comment,
     ];
 
     /// Its `entityType` value.
@@ -114,6 +123,9 @@ impl RecordType {
             RecordType::Hold => "hold",
             RecordType::SpotClaim => "spotClaim",
             RecordType::CategoryClaim => "categoryClaim",
+            RecordType::AdRead => "adRead",
+            RecordType::Brief => "brief",
+            RecordType::Comment => "comment",
         }
     }
 

@@ -1,7 +1,7 @@
 //! Live-update topics: what a WebSocket client subscribes to, and which topics a change of the
 //! table concerns (the realtime fan-out posts each change to the subscribers of its topics).
 //!
-//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>`, `order:<id>` (one entity),
+//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>`, `order:<id>`, `adread:<id>` (one entity),
 //! `inventory:show:<id>` (any spot of a show's episodes taken or freed), `org:campaigns`,
 //! `org:shows`, `org:episodes`, `org:backups` (every entity of a type in the subscriber's organization) and
 //! `user:<id>` (a user's own notifications).
@@ -20,7 +20,7 @@ use crate::keys::org_pk;
 use crate::notification::EntityRef;
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
-use crate::{CampaignId, EpisodeId, OrderId, OrgId, ShowId, UserId};
+use crate::{AdReadId, CampaignId, EpisodeId, OrderId, OrgId, ShowId, UserId};
 
 /// What a client can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,6 +45,8 @@ pub enum Topic {
     Order(OrderId),
     /// The spots of a show's episodes (avails readers).
     ShowInventory(ShowId),
+    /// One host read (and its comments).
+    AdRead(AdReadId),
 }
 
 /// Why a topic name is refused.
@@ -52,7 +54,7 @@ pub enum Topic {
 pub enum TopicError {
     /// Not one of the forms above.
     #[error(
-        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, order:<id>, inventory:show:<id>, org:campaigns, org:shows, org:episodes, org:backups or user:<id>"
+        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, order:<id>, adread:<id>, inventory:show:<id>, org:campaigns, org:shows, org:episodes, org:backups or user:<id>"
     )]
     Unknown,
     /// The id part is not an id.
@@ -80,6 +82,7 @@ impl FromStr for Topic {
             ("episode", r) => Topic::Episode(id(r)?),
             ("user", r) => Topic::User(id(r)?),
             ("order", r) => Topic::Order(id(r)?),
+            ("adread", r) => Topic::AdRead(id(r)?),
             ("inventory", r) => match r.strip_prefix("show:") {
                 Some(show) => Topic::ShowInventory(id(show)?),
                 None => return Err(TopicError::Unknown),
@@ -102,6 +105,7 @@ impl fmt::Display for Topic {
             Topic::User(id) => write!(f, "user:{id}"),
             Topic::Order(id) => write!(f, "order:{id}"),
             Topic::ShowInventory(id) => write!(f, "inventory:show:{id}"),
+            Topic::AdRead(id) => write!(f, "adread:{id}"),
         }
     }
 }
@@ -115,6 +119,7 @@ impl Topic {
             Topic::Show(id) => e(EntityKind::Show, id.to_string()),
             Topic::Episode(id) => e(EntityKind::Episode, id.to_string()),
             Topic::Order(id) => e(EntityKind::Order, id.to_string()),
+            Topic::AdRead(id) => e(EntityKind::AdRead, id.to_string()),
             // Followed by who may read the show's avails (not every reader of the show).
             Topic::ShowInventory(id) => e(EntityKind::Show, id.to_string()),
             _ => None,
@@ -151,6 +156,11 @@ impl Topic {
             RecordType::Presence => one(field(image, "topic"), None),
             RecordType::Order => one(field(image, "id").map(Topic::Order), None),
             RecordType::SpotClaim => one(field(image, "showId").map(Topic::ShowInventory), None),
+            // A read concerns its campaign's followers too, each judged on the read itself.
+            RecordType::AdRead => {
+                one(field(image, "id").map(Topic::AdRead), field(image, "campaignId").map(Topic::Campaign))
+            }
+            RecordType::Comment => one(field(image, "adReadId").map(Topic::AdRead), None),
             _ => Vec::new(),
         }
     }

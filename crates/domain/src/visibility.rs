@@ -41,6 +41,8 @@ pub enum EntityKind {
     Backup,
     /// An insertion order (with its lines and history).
     Order,
+    /// A host read (with its submissions and history; its comments apart).
+    AdRead,
 }
 
 /// A kind name the API does not know.
@@ -50,7 +52,7 @@ pub struct UnknownEntityKind(pub String);
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         EntityKind::Organization,
         EntityKind::User,
         EntityKind::Client,
@@ -61,6 +63,7 @@ impl EntityKind {
         EntityKind::ApiKey,
         EntityKind::Backup,
         EntityKind::Order,
+        EntityKind::AdRead,
     ];
 
     /// Its name in the API, in keys and in activity entries.
@@ -76,6 +79,7 @@ impl EntityKind {
             EntityKind::ApiKey => "apiKey",
             EntityKind::Backup => "backup",
             EntityKind::Order => "order",
+            EntityKind::AdRead => "adRead",
         }
     }
 
@@ -93,6 +97,7 @@ impl EntityKind {
             EntityKind::ApiKey => Action::ApiKeyManage,
             EntityKind::Backup => Action::BackupManage,
             EntityKind::Order => Action::OrderRead,
+            EntityKind::AdRead => Action::AdReadRead,
         }
     }
 }
@@ -123,6 +128,10 @@ pub enum Part {
     /// One of a campaign's holds (seen whole by full readers only: those who hold spots and
     /// read avails).
     Hold,
+    /// One comment on a host read.
+    Comment,
+    /// One of a campaign's briefs (seen by every reader of the campaign).
+    Brief,
 }
 
 /// How much of one entity one reader sees.
@@ -151,6 +160,12 @@ const CLIENT_TEAM_MEMBER: [&str; 2] = ["userId", "role"];
 const ORDER_INTERNAL: [&str; 1] = ["internalNotes"];
 /// What a client sees of an order's move: when and where, not who or why.
 const CLIENT_HISTORY_ENTRY: [&str; 3] = ["at", "from", "to"];
+/// Host read fields the client view leaves out.
+const ADREAD_INTERNAL: [&str; 2] = ["notices", "overrideReason"];
+/// What a client sees of a read's move: when, where and by whom, not why.
+const CLIENT_ADREAD_ENTRY: [&str; 4] = ["actor", "at", "from", "to"];
+/// Comment fields the client view leaves out (whom the organization mentioned).
+const COMMENT_INTERNAL: [&str; 1] = ["mentions"];
 /// A show's public fields.
 const PUBLIC_SHOW: [&str; 5] = ["id", "name", "description", "category", "artwork"];
 /// What colleagues see of a user.
@@ -198,6 +213,10 @@ impl Lens {
             (Lens::Client, EntityKind::Campaign, Part::TeamMember) => CLIENT_TEAM_MEMBER.contains(&field),
             (Lens::Client, EntityKind::Order, Part::Record) => !ORDER_INTERNAL.contains(&field),
             (Lens::Client, EntityKind::Order, Part::HistoryEntry) => CLIENT_HISTORY_ENTRY.contains(&field),
+            (Lens::WithoutFinancials | Lens::Client, EntityKind::Campaign, Part::Brief) => true,
+            (Lens::Client, EntityKind::AdRead, Part::Record) => !ADREAD_INTERNAL.contains(&field),
+            (Lens::Client, EntityKind::AdRead, Part::HistoryEntry) => CLIENT_ADREAD_ENTRY.contains(&field),
+            (Lens::Client, EntityKind::AdRead, Part::Comment) => !COMMENT_INTERNAL.contains(&field),
             (Lens::PublicFields, EntityKind::Show, Part::Record) => PUBLIC_SHOW.contains(&field),
             (Lens::NamesAndRoles, EntityKind::User, Part::Record) => NAME_AND_ROLE.contains(&field),
             _ => false,
@@ -239,7 +258,14 @@ mod tests {
     fn each_lens_shows_exactly_its_fields() {
         use EntityKind::{Campaign, Show, User};
         use Lens::{Client, Full, NamesAndRoles, PublicFields, WithoutFinancials};
-        let cases: [(Lens, EntityKind, Part, &str, bool); 24] = [
+        let cases: [(Lens, EntityKind, Part, &str, bool); 31] = [
+            (Client, EntityKind::AdRead, Part::Record, "notices", false),
+            (Client, EntityKind::AdRead, Part::Record, "overrideReason", false),
+            (Client, EntityKind::AdRead, Part::Record, "submissions", true),
+            (Client, EntityKind::AdRead, Part::HistoryEntry, "reason", false),
+            (Client, EntityKind::AdRead, Part::HistoryEntry, "actor", true),
+            (Client, EntityKind::AdRead, Part::Comment, "mentions", false),
+            (Client, EntityKind::AdRead, Part::Comment, "text", true),
             (WithoutFinancials, Campaign, Part::Record, "rateOverrides", false),
             (Client, Campaign, Part::Record, "rateOverrides", true),
             (Client, EntityKind::Order, Part::Record, "internalNotes", false),

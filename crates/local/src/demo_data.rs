@@ -60,6 +60,7 @@ fn client(org: OrgId, id: ClientId, name: &str, kind: ClientType, seller: UserId
         competitive_category: None,
         contacts: Vec::new(),
         assigned_seller_ids: vec![seller],
+        requires_read_approval: false,
         billing: Billing::default(),
         status: ClientStatus::Active,
         stamp: Stamp::created(by, Utc::now()),

@@ -4,6 +4,7 @@
 //! shows, episodes, clients) and those that only refer to it (activities, media, live updates,
 //! subscriptions) load and judge through this module, so they cannot disagree.
 
+use podcastflow_domain::ad_read::AdRead;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::client::Client;
@@ -17,6 +18,7 @@ use podcastflow_domain::visibility::{EntityKind, Lens};
 use podcastflow_domain::{ClientId, OrgId, Principal, Role, ShowId, UserId};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::ad_reads::AdReadRepo;
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::episodes::EpisodeRepo;
@@ -151,6 +153,16 @@ pub fn episode_resource<'a>(e: &'a Episode, show: &'a Show) -> Resource<'a> {
     }
 }
 
+/// A host read as the policy takes it, given its campaign's relations and its show's producers.
+pub fn ad_read_resource<'a>(
+    r: &'a AdRead,
+    c: &'a Campaign,
+    rel: &'a CampaignRelations,
+    show_producers: &'a [UserId],
+) -> Resource<'a> {
+    Resource::AdRead { campaign: rel.facts(c), show_producers, talent: r.talent_id, seen_by_client: r.seen_by_client() }
+}
+
 /// One entity with the relationship facts the policy needs to judge its readers.
 #[derive(Debug, Clone)]
 pub enum Facts {
@@ -174,6 +186,9 @@ pub enum Facts {
     Backup(OrgId),
     /// An insertion order, judged by its campaign's relations.
     Order(Order, Campaign, CampaignRelations),
+    /// A host read, judged by its campaign's relations, its show's producers (when needed) and
+    /// its talent.
+    AdRead(AdRead, Campaign, CampaignRelations, Vec<UserId>),
 }
 
 impl Facts {
@@ -219,7 +234,27 @@ impl Facts {
                 },
                 Err(_) => None,
             },
+            EntityKind::AdRead => match e.id.parse() {
+                Ok(id) => match AdReadRepo::new(t).get(&id).await? {
+                    Some(r) => Self::ad_read(t, needs, r).await?,
+                    None => None,
+                },
+                Err(_) => None,
+            },
         })
+    }
+
+    /// The facts of a host read already read: its campaign's relations and, for producers, its
+    /// show's producers; `None` when the campaign is gone.
+    pub async fn ad_read(t: &TenantTable, needs: Needs, r: AdRead) -> Result<Option<Facts>, RepoError> {
+        let Some((c, rel)) = CampaignRelations::load_campaign(t, needs, &r.campaign_id).await? else {
+            return Ok(None);
+        };
+        let producers = match needs.show_producers {
+            true => ShowRepo::new(t).get(&r.show_id).await?.map(|s| s.producer_ids).unwrap_or_default(),
+            false => Vec::new(),
+        };
+        Ok(Some(Facts::AdRead(r, c, rel, producers)))
     }
 
     /// The facts of a show already read.
@@ -253,6 +288,7 @@ impl Facts {
             Facts::ApiKey(_) => EntityKind::ApiKey,
             Facts::Backup(_) => EntityKind::Backup,
             Facts::Order(..) => EntityKind::Order,
+            Facts::AdRead(..) => EntityKind::AdRead,
         }
     }
 
@@ -266,6 +302,7 @@ impl Facts {
             Facts::Show(s, clients) => show_resource(s, clients),
             Facts::Episode(e, s) => episode_resource(e, s),
             Facts::Talent(org, talent) => Resource::Availability { org: *org, talent: *talent },
+            Facts::AdRead(r, c, rel, producers) => ad_read_resource(r, c, rel, producers),
         }
     }
 

@@ -24,8 +24,17 @@ use serde_json::Value;
 use crate::ClientsApp;
 
 /// The fields a PUT may change.
-const CHANGEABLE: [&str; 8] =
-    ["name", "type", "agencyId", "industry", "competitiveCategory", "contacts", "billing", "assignedSellerIds"];
+const CHANGEABLE: [&str; 9] = [
+    "name",
+    "type",
+    "agencyId",
+    "industry",
+    "competitiveCategory",
+    "contacts",
+    "billing",
+    "assignedSellerIds",
+    "requiresReadApproval",
+];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -45,6 +54,8 @@ struct NewClient {
     billing: Option<Billing>,
     #[serde(default)]
     assigned_seller_ids: Vec<UserId>,
+    #[serde(default)]
+    requires_read_approval: bool,
 }
 
 impl ClientsApp {
@@ -171,6 +182,7 @@ impl ClientsApp {
             contacts: body.contacts,
             billing: body.billing.unwrap_or_default(),
             assigned_seller_ids: sellers,
+            requires_read_approval: body.requires_read_approval,
             status: ClientStatus::Active,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };

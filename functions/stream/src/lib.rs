@@ -6,8 +6,9 @@
 //! per reader; see [`realtime`]), **activity** (one audit record per change of an audited entity, actor from
 //! `updatedBy`, changed fields with secrets redacted, request id, 90 days) and **notifications**
 //! (the rules of `podcastflow_domain::notification::rules`, in-app, never to the actor; e-mailed
-//! by priority and preference, at most once per notification) and **makegoods** (an episode
-//! cancelled gives back its held spots and flags its booked order lines `needsMakegood`). Each is
+//! by priority and preference, at most once per notification), **makegoods** (an episode
+//! cancelled gives back its held spots and flags its booked order lines `needsMakegood`) and
+//! **ad reads** (a booked order makes its host reads; see [`ad_reads`]). Each is
 //! idempotent: a record delivered twice yields the same activity and notification ids, written
 //! once.
 //!
@@ -16,6 +17,7 @@
 //! after it is lost. Records that are not audited are skipped and counted.
 
 mod activity;
+mod ad_reads;
 mod makegoods;
 mod notify;
 pub mod readers;
@@ -97,6 +99,7 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
             let recorded = activity::record(app, &change).await?;
             let notified = notify::notify(app, &change).await?;
             makegoods::on_change(app, &change).await?;
+            ad_reads::on_change(app, &change).await?;
             Ok::<_, podcastflow_store::repo::RepoError>((fanout, recorded, notified))
         };
         match done.instrument(span.clone()).await {

@@ -3,14 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use podcastflow_domain::keys::org_of_pk;
+use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::notification::Notification;
 use podcastflow_domain::notification::rules::{Recipients, plan};
 use podcastflow_domain::permissions::{Resource, authorize};
 use podcastflow_domain::record::RecordType;
 use podcastflow_domain::user::UserStatus;
+use podcastflow_domain::visibility::EntityKind;
 use podcastflow_domain::{NotificationId, OrgId, Principal, PrincipalKind, Role, UserId};
 use podcastflow_mail::Message;
-use podcastflow_platform::visibility::{CampaignRelations, Needs};
+use podcastflow_platform::visibility::{CampaignRelations, Facts, Needs};
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
@@ -71,6 +73,29 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
             }
             out
         }
+        Recipients::ClientUsers(client) => {
+            let users = UserRepo::new(t, &app.ctx.cursors);
+            let clients = all_pages(|cursor| {
+                let users = &users;
+                async move { users.list(org, Some(Role::Client), cursor.as_deref(), 100).await }
+            })
+            .await?;
+            clients
+                .into_iter()
+                .filter(|u| u.status == UserStatus::Active && u.client_id == Some(*client))
+                .map(|u| u.id)
+                .collect()
+        }
+        Recipients::Staff(ids) => {
+            let users = UserRepo::new(t, &app.ctx.cursors);
+            let mut out = Vec::new();
+            for id in ids {
+                if users.get(org, id).await?.is_some_and(|u| u.role != Role::Client) {
+                    out.push(*id);
+                }
+            }
+            out
+        }
         Recipients::UsersAndShowProducers(users, show) => {
             let mut all = users.clone();
             if let Some(s) = ShowRepo::new(t).get(show).await? {
@@ -79,6 +104,38 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
             all
         }
     })
+}
+
+/// Of `users`, those who may read `entity` as they stand now: a host read's news goes only to
+/// whom a GET of it would answer.
+async fn readers_of(
+    app: &StreamApp,
+    t: &TenantTable,
+    org: &OrgId,
+    entity: &EntityRef,
+    users: Vec<UserId>,
+) -> Result<Vec<UserId>, RepoError> {
+    let repo = UserRepo::new(t, &app.ctx.cursors);
+    let mut found = Vec::new();
+    for id in users {
+        if let Some(u) = repo.get(org, &id).await?
+            && u.status == UserStatus::Active
+        {
+            found.push(Principal {
+                user_id: u.id,
+                org_id: *org,
+                role: u.role,
+                client_id: u.client_id,
+                kind: PrincipalKind::User,
+            });
+        }
+    }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let needs = Needs::of_all(found.iter().map(|p| p.role));
+    let Some(facts) = Facts::load(t, needs, entity).await? else { return Ok(Vec::new()) };
+    Ok(found.into_iter().filter(|p| facts.lens(p).is_some()).map(|p| p.user_id).collect())
 }
 
 /// Attempts at sending one e-mail, and the wait before the first retry (quadrupled after each).
@@ -147,6 +204,9 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
         let mut recipients = resolve(app, &t, &org, &p.to).await?;
         recipients.sort();
         recipients.dedup();
+        if p.entity.kind == EntityKind::AdRead {
+            recipients = readers_of(app, &t, &org, &p.entity, recipients).await?;
+        }
         for user in recipients.into_iter().filter(|u| Some(*u) != actor) {
             let n = Notification {
                 id: notification_id(change, i, &user, at),

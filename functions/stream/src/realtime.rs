@@ -22,6 +22,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
+use podcastflow_domain::ad_read::AdRead;
+use podcastflow_domain::ad_read::comment::Comment;
+use podcastflow_domain::ad_read::view as ad_read_view;
 use podcastflow_domain::backup::Backup;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
@@ -40,11 +43,12 @@ use podcastflow_domain::topic::Topic;
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ClientId, OrgId, Principal, UserId};
 use podcastflow_platform::visibility::{
-    CampaignRelations, Needs, episode_resource, show_campaign_clients, show_resource,
+    CampaignRelations, Facts, Needs, ad_read_resource, episode_resource, show_campaign_clients, show_resource,
 };
 use podcastflow_push::{PushError, post_with_retry};
 use podcastflow_store::item::{Item, from_item, version_of};
 use podcastflow_store::repo::RepoError;
+use podcastflow_store::repo::ad_reads::AdReadRepo;
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::connections::ConnectionRepo;
 use podcastflow_store::repo::shows::ShowRepo;
@@ -101,6 +105,8 @@ enum Subject {
     Backup(Sides<Backup>),
     Order(Sides<Order>, Campaign, CampaignRelations),
     Spot(Sides<SpotClaim>, Show),
+    AdRead(Sides<AdRead>, Campaign, CampaignRelations, Vec<UserId>),
+    Comment(Sides<Comment>, AdRead, Campaign, CampaignRelations, Vec<UserId>),
 }
 
 impl Subject {
@@ -153,6 +159,24 @@ impl Subject {
                 };
                 Some(Subject::Order(sides, c, rel))
             }
+            RecordType::AdRead => {
+                let sides = Sides::<AdRead>::of(change);
+                let Some(r) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                // A read is judged as a GET judges it: by its campaign, show and talent.
+                let Some(Facts::AdRead(_, c, rel, producers)) = Facts::ad_read(t, needs, r.clone()).await? else {
+                    return Ok(None);
+                };
+                Some(Subject::AdRead(sides, c, rel, producers))
+            }
+            RecordType::Comment => {
+                let sides = Sides::<Comment>::of(change);
+                let Some(k) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                let Some(r) = AdReadRepo::new(t).get(&k.ad_read_id).await? else { return Ok(None) };
+                let Some(Facts::AdRead(r, c, rel, producers)) = Facts::ad_read(t, needs, r).await? else {
+                    return Ok(None);
+                };
+                Some(Subject::Comment(sides, r, c, rel, producers))
+            }
             RecordType::SpotClaim => {
                 let sides = Sides::<SpotClaim>::of(change);
                 let Some(c) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
@@ -178,6 +202,8 @@ impl Subject {
             Subject::Backup(s) => ("backup", "backup", id(s, |b| b.id.to_string())),
             Subject::Order(s, _, _) => ("order", "order", id(s, |o| o.id.to_string())),
             Subject::Spot(_, show) => ("inventory", "show", show.id.to_string()),
+            Subject::AdRead(s, ..) => ("adRead", "adRead", id(s, |r| r.id.to_string())),
+            Subject::Comment(_, r, ..) => ("adRead.comment", "adRead", r.id.to_string()),
         }
     }
 
@@ -226,6 +252,16 @@ impl Subject {
                 authorize(&p, Action::InventoryRead, &show_resource(show, &[])).ok()?;
                 Some(json!({"episodeId": c.spot.episode_id, "airDate": c.air_date, "spot": c.spot.id().to_string(),
                     "state": c.state_at(now)}))
+            }
+            Subject::AdRead(sides, c, rel, producers) => {
+                let r = sides.side(after)?;
+                let view = authorize(&p, Action::AdReadRead, &ad_read_resource(r, c, rel, producers)).ok()?;
+                Some(ad_read_view::render(r, Lens::of(view)))
+            }
+            Subject::Comment(sides, r, c, rel, producers) => {
+                let k = sides.side(after)?;
+                let view = authorize(&p, Action::AdReadRead, &ad_read_resource(r, c, rel, producers)).ok()?;
+                ad_read_view::render_comment(k, Lens::of(view))
             }
             Subject::Presence(sides) => {
                 let x = sides.side(after)?;

@@ -96,10 +96,12 @@ async fn may_follow(t: &TenantTable, p: &Principal, topic: &Topic) -> Result<boo
             Some(e) => permitted(t, p, &e, permissions::Action::InventoryRead).await?,
             None => false,
         },
-        Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) | Topic::Order(_) => match topic.entity() {
-            Some(e) => lens_of(t, p, &e).await?.is_some(),
-            None => false,
-        },
+        Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) | Topic::Order(_) | Topic::AdRead(_) => {
+            match topic.entity() {
+                Some(e) => lens_of(t, p, &e).await?.is_some(),
+                None => false,
+            }
+        }
     })
 }
 

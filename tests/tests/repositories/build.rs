@@ -56,6 +56,7 @@ pub fn client(org: OrgId, name: &str, sellers: Vec<UserId>) -> Client {
         competitive_category: None,
         contacts: vec![],
         assigned_seller_ids: sellers,
+        requires_read_approval: false,
         billing: Billing::default(),
         status: ClientStatus::Active,
         stamp: stamp(),

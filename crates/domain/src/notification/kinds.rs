@@ -51,11 +51,38 @@ pub enum NotificationType {
     /// A hold expires within a day.
     #[serde(rename = "hold.expiring")]
     HoldExpiring,
+    /// A host read was given to the talent to record.
+    #[serde(rename = "adread.assigned")]
+    AdReadAssigned,
+    /// A host read's recording was submitted for review.
+    #[serde(rename = "adread.submitted")]
+    AdReadSubmitted,
+    /// A reviewer (or the client) asked for another take.
+    #[serde(rename = "adread.revisions_requested")]
+    AdReadRevisionsRequested,
+    /// A host read waits for the client's approval.
+    #[serde(rename = "adread.approval_needed")]
+    AdReadApprovalNeeded,
+    /// A host read was approved for air.
+    #[serde(rename = "adread.approved")]
+    AdReadApproved,
+    /// A host read did not air as sold; a makegood is owed.
+    #[serde(rename = "adread.makegood")]
+    AdReadMakegood,
+    /// The brief of a host read in production changed.
+    #[serde(rename = "adread.brief_changed")]
+    AdReadBriefChanged,
+    /// A deadline of a host read is near or has passed.
+    #[serde(rename = "adread.deadline")]
+    AdReadDeadline,
+    /// Someone mentioned the user in a comment on a host read.
+    #[serde(rename = "adread.mentioned")]
+    AdReadMentioned,
 }
 
 impl NotificationType {
     /// Every type, in the order the domain document lists them.
-    pub const ALL: [NotificationType; 14] = [
+    pub const ALL: [NotificationType; 23] = [
         NotificationType::CampaignTeamAdded,
         NotificationType::CampaignNeedsApproval,
         NotificationType::CampaignApproved,
@@ -70,6 +97,15 @@ impl NotificationType {
         NotificationType::OrderNeedsApproval,
         NotificationType::OrderBooked,
         NotificationType::HoldExpiring,
+        NotificationType::AdReadAssigned,
+        NotificationType::AdReadSubmitted,
+        NotificationType::AdReadRevisionsRequested,
+        NotificationType::AdReadApprovalNeeded,
+        NotificationType::AdReadApproved,
+        NotificationType::AdReadMakegood,
+        NotificationType::AdReadBriefChanged,
+        NotificationType::AdReadDeadline,
+        NotificationType::AdReadMentioned,
     ];
 
     /// The dotted name, e.g. `campaign.approved`.
@@ -89,6 +125,15 @@ impl NotificationType {
             NotificationType::OrderNeedsApproval => "order.needs_approval",
             NotificationType::OrderBooked => "order.booked",
             NotificationType::HoldExpiring => "hold.expiring",
+            NotificationType::AdReadAssigned => "adread.assigned",
+            NotificationType::AdReadSubmitted => "adread.submitted",
+            NotificationType::AdReadRevisionsRequested => "adread.revisions_requested",
+            NotificationType::AdReadApprovalNeeded => "adread.approval_needed",
+            NotificationType::AdReadApproved => "adread.approved",
+            NotificationType::AdReadMakegood => "adread.makegood",
+            NotificationType::AdReadBriefChanged => "adread.brief_changed",
+            NotificationType::AdReadDeadline => "adread.deadline",
+            NotificationType::AdReadMentioned => "adread.mentioned",
         }
     }
 

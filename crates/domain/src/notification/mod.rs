@@ -9,6 +9,7 @@
 //!
 //! Which changes notify whom: [`rules`].
 
+pub mod ad_reads;
 pub mod digest;
 pub mod kinds;
 pub mod rules;

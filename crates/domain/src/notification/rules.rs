@@ -17,6 +17,7 @@
 //! | an order moves to pending_approval | the admins | `order.needs_approval` | high |
 //! | an order is booked | the campaign's owner and team who read its orders | `order.booked` | normal |
 //! | a hold is marked due its expiry notice | who made it | `hold.expiring` | high |
+//! | host reads | see [`super::ad_reads`] | `adread.*` | |
 //!
 //! The names are [`NotificationType`]'s.
 
@@ -26,7 +27,7 @@ use super::{EntityRef, NotificationType, Priority};
 use crate::permissions::Action;
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
-use crate::{CampaignId, ShowId, UserId};
+use crate::{CampaignId, ClientId, ShowId, UserId};
 
 /// Who a planned notification goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,10 @@ pub enum Recipients {
     UsersAndShowProducers(Vec<UserId>, ShowId),
     /// A campaign's owner and team members who may take this action on it.
     CampaignPeople(CampaignId, Action),
+    /// The active client users of an advertiser.
+    ClientUsers(ClientId),
+    /// These users, but never a client user (an internal comment's mentions).
+    Staff(Vec<UserId>),
 }
 
 /// A notification to send, before its recipients are resolved.
@@ -58,15 +63,15 @@ pub struct Planned {
     pub entity: EntityRef,
 }
 
-fn text<'a>(v: Option<&'a Value>, field: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(v: Option<&'a Value>, field: &str) -> Option<&'a str> {
     v?.get(field)?.as_str()
 }
 
-fn user(v: Option<&Value>, field: &str) -> Option<UserId> {
+pub(crate) fn user(v: Option<&Value>, field: &str) -> Option<UserId> {
     text(v, field)?.parse().ok()
 }
 
-fn users(v: Option<&Value>, field: &str) -> Vec<UserId> {
+pub(crate) fn users(v: Option<&Value>, field: &str) -> Vec<UserId> {
     v.and_then(|v| v.get(field))
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|u| u.as_str()?.parse().ok()).collect())
@@ -257,6 +262,7 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
                 entity: e,
             });
         }
+        RecordType::AdRead | RecordType::Comment => out.extend(super::ad_reads::plan(record, before, after)),
         _ => {}
     }
     out

@@ -52,6 +52,17 @@ impl World {
         self.related_users[0]
     }
 
+    fn campaign(&self) -> CampaignFacts<'_> {
+        CampaignFacts {
+            org: self.org,
+            owner: self.subject(),
+            client: Some(self.related_clients[0]),
+            team: &self.team,
+            client_sellers: &self.related_users,
+            show_producers: &self.related_users,
+        }
+    }
+
     fn resource(&self, action: Action) -> Resource<'_> {
         use Action::*;
         let org = self.org;
@@ -86,14 +97,15 @@ impl World {
             }
             CampaignCreate => Resource::NewCampaign { org, client_sellers: &self.related_users },
             CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | OrderRead
-            | OrderWrite => Resource::Campaign(CampaignFacts {
-                org,
-                owner: self.subject(),
-                client: Some(self.related_clients[0]),
-                team: &self.team,
-                client_sellers: &self.related_users,
-                show_producers: &self.related_users,
-            }),
+            | OrderWrite | BriefWrite => Resource::Campaign(self.campaign()),
+            AdReadRead | AdReadSubmit | AdReadReview | AdReadClientApprove | AdReadAircheck | AdReadUpload => {
+                Resource::AdRead {
+                    campaign: self.campaign(),
+                    show_producers: &self.related_users,
+                    talent: Some(self.subject()),
+                    seen_by_client: self.positive,
+                }
+            }
             ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock => Resource::Show {
                 org,
                 producers: &self.related_users,
@@ -164,6 +176,13 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::SpotBlock, "FF-r--"),
     (Action::OrderRead, "FFr--c"),
     (Action::OrderWrite, "FFr---"),
+    (Action::BriefWrite, "FFr---"),
+    (Action::AdReadRead, "FFrrrc"),
+    (Action::AdReadSubmit, "----r-"),
+    (Action::AdReadReview, "FFr---"),
+    (Action::AdReadClientApprove, "-----c"),
+    (Action::AdReadAircheck, "FF-r--"),
+    (Action::AdReadUpload, "FF-rr-"),
 ];
 
 fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
@@ -259,7 +278,14 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::SeparationOverride
             | Action::SpotBlock
             | Action::OrderRead
-            | Action::OrderWrite => {}
+            | Action::OrderWrite
+            | Action::BriefWrite
+            | Action::AdReadRead
+            | Action::AdReadSubmit
+            | Action::AdReadReview
+            | Action::AdReadClientApprove
+            | Action::AdReadAircheck
+            | Action::AdReadUpload => {}
         }
     }
 }
@@ -504,4 +530,44 @@ fn team_member(org: OrgId, user: UserId, role: TeamRole, permissions: &[TeamPerm
         updated_at: None,
         version: 1,
     }
+}
+
+#[test]
+fn host_reads_are_guarded_by_their_campaign_show_talent_and_the_clients_turn() {
+    let (org, me, other) = (OrgId::new(), UserId::new(), UserId::new());
+    let client = ClientId::new();
+    let viewer = vec![team_member(org, me, TeamRole::Seller, &[TeamPermission::View])];
+    let approver = vec![team_member(org, me, TeamRole::Seller, &[TeamPermission::View, TeamPermission::Approve])];
+    let facts = |team| CampaignFacts {
+        org,
+        owner: other,
+        client: Some(client),
+        team,
+        client_sellers: &[],
+        show_producers: &[],
+    };
+    let read = |team, seen_by_client| Resource::AdRead {
+        campaign: facts(team),
+        show_producers: &[],
+        talent: Some(other),
+        seen_by_client,
+    };
+    let seller = principal(Role::Seller, org, me, client);
+    // A seller on the team reads; only one with `approve` (or the owner) reviews.
+    assert_eq!(authorize(&seller, Action::AdReadReview, &read(&viewer, false)), Err(Denial::Forbidden));
+    assert_eq!(authorize(&seller, Action::AdReadReview, &read(&approver, false)), Ok(View::Full));
+    // A seller of another campaign does not learn the read exists.
+    assert_eq!(authorize(&seller, Action::AdReadReview, &read(&[], false)), Err(Denial::NotFound));
+    // Another talent neither reads nor submits it.
+    let talent = principal(Role::Talent, org, me, client);
+    assert_eq!(authorize(&talent, Action::AdReadSubmit, &read(&[], false)), Err(Denial::NotFound));
+    // The advertiser's client users read it only once it waits for their approval.
+    let c = principal(Role::Client, org, me, client);
+    assert_eq!(authorize(&c, Action::AdReadRead, &read(&[], false)), Err(Denial::NotFound));
+    assert_eq!(authorize(&c, Action::AdReadClientApprove, &read(&[], true)), Ok(View::ClientView));
+    let stranger = principal(Role::Client, org, me, ClientId::new());
+    assert_eq!(authorize(&stranger, Action::AdReadRead, &read(&[], true)), Err(Denial::NotFound));
+    // Another organization's read is not found, whatever the role.
+    let outsider = principal(Role::Admin, OrgId::new(), me, client);
+    assert_eq!(authorize(&outsider, Action::AdReadRead, &read(&[], true)), Err(Denial::NotFound));
 }

@@ -4,6 +4,7 @@
 //! the domain crate. None of them scans.
 
 pub mod activities;
+pub mod ad_reads;
 pub mod api_keys;
 pub mod availability;
 pub mod backups;
