@@ -20,6 +20,10 @@ pub const MAX_AUDIO: u64 = 500 * 1024 * 1024;
 pub const MAX_IMAGE: u64 = 20 * 1024 * 1024;
 /// Largest PDF.
 pub const MAX_PDF: u64 = 50 * 1024 * 1024;
+/// Largest recording of a host read (a read is a minute or two; WAV leaves room).
+pub const MAX_AD_READ: u64 = 50 * 1024 * 1024;
+/// What a host read's recording may be: MP3, M4A or WAV.
+pub const AD_READ_AUDIO: [&str; 5] = ["audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/wav", "audio/x-wav"];
 /// Longest file name kept.
 pub const MAX_FILE_NAME: usize = 200;
 
@@ -44,7 +48,8 @@ pub fn max_size(content_type: &str) -> Option<u64> {
 }
 
 /// The entity types files attach to.
-pub const ENTITY_TYPES: [EntityKind; 3] = [EntityKind::Episode, EntityKind::Show, EntityKind::Campaign];
+pub const ENTITY_TYPES: [EntityKind; 4] =
+    [EntityKind::Episode, EntityKind::Show, EntityKind::Campaign, EntityKind::AdRead];
 
 /// Whether the file is there yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +84,10 @@ pub struct Media {
     /// When the upload was confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// An audio file's length in milliseconds, measured from the file when its upload was
+    /// confirmed (host reads' recordings and airchecks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
@@ -100,7 +109,18 @@ pub fn safe_file_name(name: &str) -> String {
 pub fn check_upload(entity_type: EntityKind, file_name: &str, content_type: &str, size: u64) -> ValidationErrors {
     let mut v = ValidationErrors::new();
     if !ENTITY_TYPES.contains(&entity_type) {
-        v.add("entity.type", "invalid", "files attach to an episode, a show or a campaign");
+        v.add("entity.type", "invalid", "files attach to an episode, a show, a campaign or an ad read");
+    }
+    if entity_type == EntityKind::AdRead {
+        let t = content_type.trim().to_ascii_lowercase();
+        if !AD_READ_AUDIO.contains(&t.as_str()) {
+            v.add("contentType", "unsupported", "a host read is MP3 (audio/mpeg), M4A (audio/mp4) or WAV (audio/wav)");
+        } else if size > MAX_AD_READ {
+            v.add("size", "too_large", format!("at most {MAX_AD_READ} bytes for a host read"));
+        } else if size == 0 {
+            v.add("size", "out_of_range", "a file has at least one byte");
+        }
+        return v;
     }
     if file_name.trim().is_empty() {
         v.add("fileName", "required", "name the file");
@@ -174,6 +194,13 @@ mod tests {
         assert!(check_upload(EntityKind::Episode, "x.exe", "application/x-msdownload", 10).has("contentType"));
         assert!(check_upload(EntityKind::User, "a.png", "image/png", 10).has("entity.type"));
         assert!(check_upload(EntityKind::Show, "a.png", "image/png", 0).has("size"));
+        // A host read: MP3, M4A or WAV, at most 50 MB.
+        assert!(check_upload(EntityKind::AdRead, "read.mp3", "audio/mpeg", MAX_AD_READ).is_empty());
+        assert!(check_upload(EntityKind::AdRead, "read.wav", "Audio/WAV", 1).is_empty());
+        assert!(check_upload(EntityKind::AdRead, "read.mp3", "audio/mpeg", MAX_AD_READ + 1).has("size"));
+        assert!(check_upload(EntityKind::AdRead, "read.mp3", "audio/mpeg", 0).has("size"));
+        assert!(check_upload(EntityKind::AdRead, "read.flac", "audio/flac", 10).has("contentType"));
+        assert!(check_upload(EntityKind::AdRead, "a.png", "image/png", 10).has("contentType"));
     }
 
     #[test]

@@ -8,9 +8,14 @@
 //! `ready`, which the change stream records), `GET /media/{mediaId}/download` -> `{url,
 //! expiresAt}`, `GET /media?entityType=&entityId=`, `DELETE /media/{mediaId}`.
 //!
+//! A host read's recording or aircheck (`entity.type` `adRead`) is MP3, M4A or WAV of at most
+//! 50 MB; confirming it measures its length from the file ([`audio`]), and a file that is not
+//! readable audio is a 422 `audio-undecodable`.
+//!
 //! Reading a file needs what reading its entity's recording (episodes), the show or the campaign
 //! needs; adding or deleting one needs what changing them needs. Anything else is 404.
 
+pub mod audio;
 mod routes;
 
 use lambda_http::{Body, Error, Request, Response};

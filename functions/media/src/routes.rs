@@ -21,7 +21,7 @@ use podcastflow_store::repo::media::MediaRepo;
 use serde::Deserialize;
 use serde_json::json as j;
 
-use crate::MediaApp;
+use crate::{MediaApp, audio};
 
 /// How long an upload URL works.
 const UPLOAD_TTL: Duration = Duration::from_secs(15 * 60);
@@ -43,6 +43,7 @@ fn actions(kind: EntityKind) -> Option<(Action, Action)> {
         EntityKind::Episode => Some((Action::RecordingRead, Action::RecordingWrite)),
         EntityKind::Show => Some((Action::ShowRead, Action::ShowUpdate)),
         EntityKind::Campaign => Some((Action::CampaignRead, Action::CampaignUpdate)),
+        EntityKind::AdRead => Some((Action::AdReadRead, Action::AdReadUpload)),
         _ => None,
     }
 }
@@ -105,6 +106,7 @@ impl MediaApp {
             size: body.size,
             status: MediaStatus::Pending,
             confirmed_at: None,
+            duration_ms: None,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };
         let url = self
@@ -136,6 +138,27 @@ impl MediaApp {
                 .into()),
             Some(_) => {
                 let mut next = m.clone();
+                if m.entity.kind == EntityKind::AdRead {
+                    // Measured here, from the file itself: a client's word on a read's length
+                    // is never taken.
+                    let bytes = self.bucket(&m).await?.read_all(&m.object_key).await.map_err(outage)?;
+                    let content_type = m.content_type.clone();
+                    let measured = tokio::task::spawn_blocking(move || audio::measure(bytes, &content_type))
+                        .await
+                        .map_err(outage)?;
+                    match measured {
+                        Ok(seconds) => next.duration_ms = Some((seconds * 1000.0).round() as u64),
+                        Err(e) => {
+                            return Err(Problem::new(
+                                "audio-undecodable",
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "Audio not readable",
+                            )
+                            .detail(format!("{e}: upload an MP3, M4A or WAV recording"))
+                            .into());
+                        }
+                    }
+                }
                 next.status = MediaStatus::Ready;
                 next.confirmed_at = Some(Utc::now());
                 next.stamp = m.stamp.touched(p.user_id, Utc::now());
