@@ -356,6 +356,7 @@ async fn inventory(
         override_reason: None,
         separation: None,
         expiry_notice_for: None,
+        makegood_for: None,
         stamp: Stamp::created(people.seller, now),
     };
     let repo = &InventoryRepo::new(t);

@@ -48,11 +48,17 @@ pub fn org_rate_limit(req: &Request) -> Option<(u32, u32)> {
 /// authorizer read it): what "today" means for the request. UTC when the context has no zone, or
 /// for master acting in another organization than their own (whose zone the authorizer did not read).
 pub fn org_today(req: &Request, p: &Principal, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&org_zone(req, p)).date_naive()
+}
+
+/// The time zone of the organization `p` acts in (its `settings.timezone`, as the authorizer read
+/// it; UTC as for [`org_today`]): where its deadlines fall.
+pub fn org_zone(req: &Request, p: &Principal) -> podcastflow_domain::ad_read::deadlines::Tz {
     let tz = authorizer_fields(req)
         .filter(|_| home_org(req) == Some(p.org_id))
         .and_then(|f| f.get("orgTimezone")?.as_str())
         .unwrap_or("UTC");
-    at.with_timezone(&podcastflow_domain::organization::zone_of(tz)).date_naive()
+    podcastflow_domain::organization::zone_of(tz)
 }
 
 /// The principal the authorizer verified for this request.

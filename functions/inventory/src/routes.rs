@@ -566,6 +566,7 @@ impl InventoryApp {
                     override_reason: body.override_reason.clone().filter(|_| overridden),
                     separation: separation.clone(),
                     expiry_notice_for: None,
+                    makegood_for: None,
                     stamp: Stamp::created(p.user_id, now),
                 };
                 match InventoryRepo::new(&t).commit_hold(&h, now).await {

@@ -360,6 +360,7 @@ async fn inventory_calls_with(n: usize) -> [usize; 4] {
             override_reason: None,
             separation: None,
             expiry_notice_for: None,
+            makegood_for: None,
             stamp: build::stamp(),
         };
         InventoryRepo::new(&tenant).commit_hold(&hold, Utc::now()).await.unwrap();

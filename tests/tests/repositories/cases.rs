@@ -576,6 +576,7 @@ fn hold_of(org: OrgId, spots: &[(SpotRef, &Show, NaiveDate)], until: chrono::Dat
         override_reason: None,
         separation: None,
         expiry_notice_for: None,
+        makegood_for: None,
         stamp: stamp(),
     }
 }

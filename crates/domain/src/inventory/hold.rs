@@ -145,9 +145,24 @@ pub struct Hold {
     /// notice once per expiry, so an extended hold is noticed again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry_notice_for: Option<DateTime<Utc>>,
+    /// The booked line it replaces, when it is a makegood's replacement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub makegood_for: Option<MakegoodOf>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
+}
+
+/// The line a makegood's replacement hold stands in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MakegoodOf {
+    /// The order.
+    pub order_id: crate::OrderId,
+    /// Its line.
+    pub line: u32,
+    /// The host read that did not air as sold.
+    pub ad_read_id: crate::AdReadId,
 }
 
 impl Hold {
@@ -215,6 +230,7 @@ mod tests {
             override_reason: None,
             separation: None,
             expiry_notice_for: None,
+            makegood_for: None,
             stamp: Stamp::created(crate::UserId::new(), now),
         }
     }
