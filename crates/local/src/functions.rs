@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, BoxFuture, Error, Request, Response};
 use podcastflow_activities::ActivitiesApp;
+use podcastflow_ad_reads::AdReadsApp;
 use podcastflow_auth::AuthApp;
 use podcastflow_authorization::Authorizer;
 use podcastflow_backup_job::{BackupJobApp, BackupSchedule};
@@ -143,6 +144,7 @@ pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>
         ("TalentFunction", mount::<TalentApp>(s, "TalentFunction").await?),
         ("InventoryFunction", mount::<InventoryApp>(s, "InventoryFunction").await?),
         ("OrdersFunction", mount::<OrdersApp>(s, "OrdersFunction").await?),
+        ("AdReadsFunction", mount::<AdReadsApp>(s, "AdReadsFunction").await?),
         ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
         ("MediaFunction", mount::<MediaApp>(s, "MediaFunction").await?),
         ("BackupsFunction", mount::<BackupsApp>(s, "BackupsFunction").await?),

@@ -10,15 +10,20 @@
 //!
 //! Each run also marks the active holds expiring within the next 24 hours whose owner was not yet
 //! told of that expiry; the change stream sends them `hold.expiring` (one Query per organization).
+//! And it marks each host read's deadline notices that have come (24 hours before a deadline and
+//! when it passes, each once: `podcastflow_domain::ad_read::deadlines`); the change stream sends
+//! `adread.deadline`. An aircheck not in by its deadline flags the read `aircheckMissing`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::{Error, LambdaEvent};
+use podcastflow_domain::ad_read::deadlines::{DeadlineKind, Stage};
 use podcastflow_domain::campaign::transitions::{Actor, automatic_next, transition};
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
 use podcastflow_domain::inventory::hold;
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_platform::AppContext;
 use podcastflow_store::TenantTable;
+use podcastflow_store::repo::ad_reads::AdReadRepo;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::inventory::InventoryRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
@@ -48,6 +53,8 @@ pub struct JobReport {
     pub skipped: u32,
     /// Holds whose owners are told they expire within a day.
     pub holds_noticed: u32,
+    /// Host read deadline notices marked (each read once per run, however many came due).
+    pub read_notices: u32,
 }
 
 /// Handles one scheduled event.
@@ -73,6 +80,7 @@ pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Resu
         report.organizations += 1;
         advance_org(job, org.id, org.settings.today(at), request_id, &mut report).await?;
         notice_expiring_holds(job, org.id, at, request_id, &mut report).await?;
+        tell_read_deadlines(job, org.id, at, request_id, &mut report).await?;
     }
     Ok(report)
 }
@@ -140,6 +148,41 @@ async fn notice_expiring_holds(
         if hold::notice_pending(&h, at) && inventory.mark_expiry_noticed(&h, Utc::now()).await? {
             report.holds_noticed += 1;
         }
+    }
+    Ok(())
+}
+
+/// Marks the deadline notices of `org`'s host reads that have come by `at` (one Query of the
+/// reads with a notice due, then one write per read).
+async fn tell_read_deadlines(
+    job: &CampaignJob,
+    org: OrgId,
+    at: DateTime<Utc>,
+    request_id: &str,
+    report: &mut JobReport,
+) -> Result<(), RepoError> {
+    let t = TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone())
+        .with_request_id(request_id);
+    let repo = AdReadRepo::new(&t);
+    let due = all_pages(|cursor| {
+        let repo = &repo;
+        async move { repo.notices_due(at, cursor.as_deref(), 100).await }
+    })
+    .await?;
+    for r in due {
+        let marked = repo
+            .modify(&r.id, UserId::SYSTEM, Utc::now(), |r| {
+                let notices = r.deadlines.due_notices(&r.notices, at);
+                for n in &notices {
+                    if n.kind == DeadlineKind::Aircheck && n.stage == Stage::Due && r.aircheck.is_none() {
+                        r.aircheck_missing = true;
+                    }
+                    r.notices.push(n.name());
+                }
+                !notices.is_empty()
+            })
+            .await?;
+        report.read_notices += u32::from(marked.is_some());
     }
     Ok(())
 }
