@@ -1,6 +1,7 @@
 //! End to end through the local stack over real HTTP.
 
 mod activities;
+mod ad_reads;
 mod authorizer;
 mod backups;
 pub(crate) mod campaigns;
