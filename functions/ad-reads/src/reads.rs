@@ -36,7 +36,8 @@ use crate::routes::{Judged, conflict, text};
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SubmissionRequest {
-    recording_id: MediaId,
+    /// Parsed once the read is found: an unknown read is a 404 whatever the body names.
+    recording_id: String,
     transcript: String,
 }
 
@@ -68,7 +69,8 @@ struct ClientApprovalRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AircheckRequest {
-    media_id: MediaId,
+    /// Parsed once the read is found, like a submission's recording.
+    media_id: String,
 }
 
 /// A reason or note within its bound.
@@ -120,9 +122,10 @@ fn refused(e: &TransitionError, r: &AdRead, actor: Actor) -> Failure {
 
 impl AdReadsApp {
     /// A ready file of the read `read` (what a submission or an aircheck names).
-    async fn file_of(&self, t: &TenantTable, read: &AdRead, id: &MediaId, field: &str) -> Result<Media, Failure> {
+    async fn file_of(&self, t: &TenantTable, read: &AdRead, id: &str, field: &str) -> Result<Media, Failure> {
         let entity = EntityRef { kind: EntityKind::AdRead, id: read.id.to_string() };
-        match MediaRepo::new(t).get(id).await? {
+        let id: MediaId = id.parse().map_err(|_| Problem::field(field, "invalid", "a media id"))?;
+        match MediaRepo::new(t).get(&id).await? {
             Some(m) if m.entity == entity && m.status == MediaStatus::Ready => Ok(m),
             Some(m) if m.entity == entity => Err(conflict(
                 "recording-not-ready",

@@ -1,12 +1,12 @@
 //! Every route of the core resources (clients, campaigns with their holds, shows, episodes,
-//! talent, orders) answers an unknown id with 404 and a body with an unknown field with a 400 naming it, as problem+json.
+//! talent, orders, briefs and host reads) answers an unknown id with 404 and a body with an unknown field with a 400 naming it, as problem+json.
 
 use podcastflow_local::template::{BUNDLED, Template};
 use podcastflow_tests::org;
 use podcastflow_tests::stack::TestStack;
 use serde_json::json;
 
-const RESOURCES: [&str; 6] = ["/clients", "/campaigns", "/shows", "/episodes", "/talent", "/orders"];
+const RESOURCES: [&str; 7] = ["/clients", "/campaigns", "/shows", "/episodes", "/talent", "/orders", "/ad-reads"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
@@ -32,8 +32,8 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
         "{id}" if path.starts_with("/episodes") => episode.clone(),
         "{id}" => campaign.clone(),
         "{spotId}" => "pre-0".to_owned(),
-        // Orders refuse a malformed body before they look for the order.
-        "{orderId}" => ulid::Ulid::new().to_string(),
+        // Orders and host reads refuse a malformed body before they look for the order or read.
+        "{orderId}" | "{adReadId}" | "{briefId}" | "{commentId}" => ulid::Ulid::new().to_string(),
         _ => o.talent.id.clone(),
     };
     let template = Template::parse(BUNDLED).unwrap();
@@ -47,7 +47,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             (r.method.clone(), r.path.clone(), body)
         })
         .collect();
-    assert_eq!(routes.len(), 42, "{routes:?}");
+    assert_eq!(routes.len(), 56, "{routes:?}");
     let mut checked = (0, 0);
     for (method, path, minimal_body) in &routes {
         let made_up = ulid::Ulid::new().to_string();
@@ -73,7 +73,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             checked.1 += 1;
         }
     }
-    assert_eq!(checked, (32, 20));
+    assert_eq!(checked, (45, 28));
 
     // The same Idempotency-Key on another campaign's team is a reuse, not a repeat.
     let other = admin.post("/campaigns", json!({"name": "Other", "clientId": o.client_id})).await;

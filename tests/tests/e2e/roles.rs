@@ -15,6 +15,8 @@ struct World {
     a: TestOrg,
     b: TestOrg,
     master: Api,
+    /// A host read of A, made once (every route that reads it leaves it as it is).
+    read: tokio::sync::OnceCell<String>,
 }
 
 impl World {
@@ -25,7 +27,7 @@ impl World {
         let b = org::create(&s, &root).await;
         // Master acts in organization A, chosen explicitly.
         let master = root.with_header("x-org-id", &a.id);
-        Self { s, a, b, master }
+        Self { s, a, b, master, read: tokio::sync::OnceCell::new() }
     }
 
     fn caller(&self, who: &str) -> &Api {
@@ -137,6 +139,28 @@ impl World {
         o.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A host read of A: a won campaign's hold ordered and booked, the read made by the change
+    /// stream (unassigned: its episode has no talent).
+    async fn read(&self) -> String {
+        self.read
+            .get_or_init(|| async {
+                let admin = &self.a.admin.api;
+                let path = format!("/orders/{}/transitions", self.order().await);
+                for to in ["pending_approval", "approved", "booked"] {
+                    assert_eq!(admin.post(&path, json!({"to": to})).await.status, 200, "{to}");
+                }
+                let order = path.trim_end_matches("/transitions").to_owned();
+                let c = admin.get(&order).await.body["campaignId"].as_str().unwrap().to_owned();
+                podcastflow_tests::wait::until_async(std::time::Duration::from_secs(20), "the booked read", || async {
+                    let page = admin.get(&format!("/ad-reads?campaignId={c}")).await;
+                    page.body["items"][0]["id"].as_str().map(str::to_owned)
+                })
+                .await
+            })
+            .await
+            .clone()
+    }
+
     /// A fresh API key of A.
     async fn key(&self) -> String {
         let k = self.a.admin.api.post("/api-keys", json!({"name": "k", "role": "seller"})).await;
@@ -160,7 +184,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 72] = [
+    let rows: [(&str, [u16; 7]); 78] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -231,6 +255,12 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /orders/{order}", [200, 200, 200, 404, 404, 200, 404]),
         ("PUT /orders/{order}", [200, 200, 200, 404, 404, 403, 404]),
         ("POST /orders/{order}/transitions", [200, 200, 200, 404, 404, 403, 404]),
+        ("POST /campaigns/{campaign}/briefs", [201, 201, 201, 404, 403, 403, 404]),
+        ("GET /campaigns/{campaign}/briefs", [200, 200, 200, 404, 200, 200, 404]),
+        ("GET /ad-reads/{read}", [200, 200, 200, 200, 404, 404, 404]),
+        ("GET /ad-reads/{read}/comments", [200, 200, 200, 200, 404, 404, 404]),
+        ("POST /ad-reads/{read}/transitions", [409, 409, 409, 403, 404, 404, 404]),
+        ("POST /ad-reads/{read}/submissions", [403, 403, 403, 403, 404, 404, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -441,6 +471,23 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "POST /orders/{order}/transitions" => {
                     let path = format!("/orders/{}/transitions", w.order().await);
                     api.post(&path, json!({"to": "pending_approval"})).await
+                }
+                "POST /campaigns/{campaign}/briefs" => {
+                    let brief = json!({"talkingPoints": ["Sleep better"], "promoCode": "POD20"});
+                    api.post(&format!("/campaigns/{}/briefs", w.campaign().await), brief).await
+                }
+                "GET /campaigns/{campaign}/briefs" => {
+                    api.get(&format!("/campaigns/{}/briefs", w.campaign().await)).await
+                }
+                "GET /ad-reads/{read}" => api.get(&format!("/ad-reads/{}", w.read().await)).await,
+                "GET /ad-reads/{read}/comments" => api.get(&format!("/ad-reads/{}/comments", w.read().await)).await,
+                "POST /ad-reads/{read}/transitions" => {
+                    // It waits for a brief: only the platform moves it, so a reviewer meets 409.
+                    api.post(&format!("/ad-reads/{}/transitions", w.read().await), json!({"to": "in_review"})).await
+                }
+                "POST /ad-reads/{read}/submissions" => {
+                    let body = json!({"recordingId": ulid::Ulid::new().to_string(), "transcript": "x"});
+                    api.post(&format!("/ad-reads/{}/submissions", w.read().await), body).await
                 }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,
