@@ -220,3 +220,25 @@ async fn a_notification_is_pushed_to_its_user_only_and_gone_connections_are_remo
     assert_eq!(out.delivered, 0);
     assert!(push.take().is_empty());
 }
+
+#[tokio::test]
+async fn a_booked_order_delivered_twice_makes_one_read_per_host_read_line() {
+    use podcastflow_domain::ad_read::AdReadStatus;
+    use podcastflow_store::repo::ad_reads::AdReadRepo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir, outbox(&dir));
+    let event: Event = serde_json::from_str(include_str!("../../../events/stream/order-booked.json")).unwrap();
+    for _ in 0..2 {
+        let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let org: OrgId = "01JD0000000000000000000001".parse().unwrap();
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let reads = AdReadRepo::new(&t).of_order(&"01JD0000000000000000000401".parse().unwrap()).await.unwrap();
+    assert_eq!(reads.len(), 1, "the host-read line only, once though delivered twice");
+    let r = &reads[0];
+    assert_eq!((r.line, r.status, r.talent_id), (1, AdReadStatus::AwaitingBrief, None));
+    // No brief, no organization record: due five days before air, by the end of that day in UTC.
+    assert_eq!(r.deadlines.recording_due_at.map(|d| d.to_rfc3339()).as_deref(), Some("2027-03-04T00:00:00+00:00"));
+}
