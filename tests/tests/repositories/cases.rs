@@ -1124,3 +1124,149 @@ pub async fn an_episode_change_drops_no_sold_spot_and_cancelling_owes_the_booked
     assert!(matches!(claims[0].claim, Claim::Booked { .. }));
     assert_eq!(inventory.show_claims(&s.id).await.unwrap().len(), 1);
 }
+
+pub async fn host_reads_are_made_once_per_line_and_found_by_campaign_talent_episode_and_notice(f: Fixture) {
+    use podcastflow_domain::ad_read::brief::Brief;
+    use podcastflow_domain::ad_read::comment::Comment;
+    use podcastflow_domain::ad_read::deadlines::Deadlines;
+    use podcastflow_domain::ad_read::{AdRead, AdReadStatus};
+    use podcastflow_store::repo::ad_reads::AdReadRepo;
+
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = AdReadRepo::new(&t);
+    let (campaign, order, show, talent) = (CampaignId::new(), OrderId::new(), ShowId::new(), UserId::new());
+    let episodes = [EpisodeId::new(), EpisodeId::new()];
+    let day = |d: u32| NaiveDate::from_ymd_opt(2027, 3, d).unwrap();
+    let read = |line: u32| AdRead {
+        id: AdReadId::new(),
+        org_id: org,
+        campaign_id: campaign,
+        advertiser_id: ClientId::new(),
+        order_id: order,
+        line,
+        spot: SpotRef { episode_id: episodes[(line % 2) as usize], position: Position::Mid, index: (line / 2) as u8 },
+        show_id: show,
+        air_date: day(8 + (line % 2) * 7),
+        talent_id: (line % 2 == 0).then_some(talent),
+        status: AdReadStatus::AwaitingBrief,
+        brief_id: None,
+        brief_changed: false,
+        requires_client_approval: false,
+        client_approval: None,
+        submissions: Vec::new(),
+        override_reason: None,
+        aired_at: None,
+        aircheck: None,
+        aircheck_missing: false,
+        makegood: None,
+        deadlines: Deadlines::default(),
+        notices: Vec::new(),
+        history: Vec::new(),
+        stamp: stamp(),
+    };
+    // More lines than one transaction takes; a repeat (new ids, same lines) makes none.
+    assert_eq!(repo.create_for_lines((1..=60).map(read).collect()).await.unwrap(), 60);
+    assert_eq!(repo.create_for_lines((1..=60).map(read).collect()).await.unwrap(), 0);
+    assert_eq!(repo.create_for_lines((55..=61).map(read).collect()).await.unwrap(), 1, "only the new line");
+    let made = repo.of_order(&order).await.unwrap();
+    assert_eq!(made.len(), 61);
+    assert_eq!(repo.lines_of(&order).await.unwrap().len(), 61);
+    let first = repo.of_campaign(&campaign, None, 25).await.unwrap();
+    assert_eq!(first.items.len(), 25);
+    let rest = repo.of_campaign(&campaign, first.cursor.as_deref(), 100).await.unwrap();
+    assert_eq!(rest.items.len(), 36);
+    assert!(first.items.iter().all(|r| r.air_date == day(8)), "by air date");
+    assert_eq!(repo.of_talent(&talent, None, 100).await.unwrap().items.len(), 30);
+    let one = repo.of_episode(&show, day(15), &episodes[1]).await.unwrap();
+    assert_eq!(one.len(), 31);
+    assert!(one.iter().all(|r| r.spot.episode_id == episodes[1]));
+    assert!(repo.of_episode(&show, day(8), &episodes[1]).await.unwrap().is_empty());
+
+    // A read with a deadline joins the notices index at its first notice, and leaves it once told.
+    let due = Utc::now() + Duration::days(2);
+    let target = made[0].id;
+    let set = repo
+        .modify(&target, UserId::SYSTEM, Utc::now(), |r| {
+            r.deadlines.review_due_at = Some(due);
+            true
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(set.stamp.version, 2);
+    assert!(
+        repo.modify(&target, UserId::SYSTEM, Utc::now(), |_| false).await.unwrap().is_none(),
+        "no change, no write"
+    );
+    assert!(repo.notices_due(due - Duration::days(2), None, 10).await.unwrap().items.is_empty());
+    let found = repo.notices_due(due - Duration::hours(24), None, 10).await.unwrap().items;
+    assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), vec![target]);
+    repo.modify(&target, UserId::SYSTEM, Utc::now(), |r| {
+        let names: Vec<String> = r.deadlines.due_notices(&r.notices, due).iter().map(|n| n.name()).collect();
+        r.notices.extend(names);
+        true
+    })
+    .await
+    .unwrap();
+    assert!(repo.notices_due(due + Duration::days(1), None, 10).await.unwrap().items.is_empty());
+    let mut stale = repo.get(&target).await.unwrap().unwrap();
+    stale.stamp = touched(&stale.stamp);
+    stale.stamp.version = 2;
+    assert_eq!(repo.replace(&stale, 1).await, Err(RepoError::VersionConflict { current: 3 }));
+
+    // One brief per scope; edits on their version.
+    let brief = |show_id: Option<ShowId>| Brief {
+        id: BriefId::new(),
+        org_id: org,
+        campaign_id: campaign,
+        show_id,
+        talking_points: vec!["Sleep better".into()],
+        required_phrases: Vec::new(),
+        forbidden_claims: Vec::new(),
+        promo_code: Some("POD20".into()),
+        vanity_url: None,
+        call_to_action: None,
+        disclosure: None,
+        pronunciation_notes: None,
+        min_seconds: None,
+        max_seconds: None,
+        attachments: Vec::new(),
+        due_lead_days: 5,
+        stamp: stamp(),
+    };
+    let wide = brief(None);
+    repo.create_brief(&wide).await.unwrap();
+    assert_eq!(repo.create_brief(&brief(None)).await, Err(RepoError::AlreadyExists));
+    repo.create_brief(&brief(Some(show))).await.unwrap();
+    assert_eq!(repo.briefs(&campaign).await.unwrap().len(), 2);
+    let mut edited = wide.clone();
+    edited.promo_code = Some("POD30".into());
+    edited.stamp = touched(&wide.stamp);
+    repo.replace_brief(&edited, 1).await.unwrap();
+    assert_eq!(repo.replace_brief(&edited, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    assert_eq!(repo.brief(&campaign, &wide.id).await.unwrap().unwrap().promo_code.as_deref(), Some("POD30"));
+    assert!(CampaignRepo::new(&t).get_with_team(&campaign).await.unwrap().is_none(), "briefs are not a campaign");
+
+    // Comments in the order they were written.
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let c = Comment {
+            id: CommentId::new(),
+            org_id: org,
+            ad_read_id: target,
+            text: format!("note {n}"),
+            at_seconds: None,
+            internal: n != 1,
+            mentions: Vec::new(),
+            stamp: stamp(),
+        };
+        repo.create_comment(&c).await.unwrap();
+        ids.push(c.id);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let listed: Vec<CommentId> = repo.comments(&target, None, 10).await.unwrap().items.iter().map(|c| c.id).collect();
+    assert_eq!(listed, ids);
+    assert!(repo.comment(&target, &ids[1]).await.unwrap().is_some_and(|c| !c.internal));
+    assert_eq!(repo.get(&target).await.unwrap().unwrap().id, target, "comments leave the record alone");
+}
