@@ -36,7 +36,7 @@ fn user(org: OrgId, role: Role, client_id: Option<ClientId>, by: UserId) -> User
 
 /// [`seed`], retried a few times when a write meets a concurrent change: the stack seeds before
 /// it serves, but a second process on the same data dir may be seeding too.
-pub async fn seed_with_retries(s: &Services) -> Result<Vec<String>, ServicesError> {
+pub async fn seed_with_retries(s: &Services) -> Result<Seeded, ServicesError> {
     let mut attempt = 0;
     loop {
         match seed(s).await {
@@ -50,12 +50,30 @@ pub async fn seed_with_retries(s: &Services) -> Result<Vec<String>, ServicesErro
     }
 }
 
-/// Creates the demo organization unless it exists; returns the e-mails created now.
-pub async fn seed(s: &Services) -> Result<Vec<String>, ServicesError> {
+/// What seeding made: the e-mails of the users created now (none when the organization
+/// existed), and the files its data refers to, for the media bucket once S3 serves.
+#[derive(Default)]
+pub struct Seeded {
+    /// The users' e-mails.
+    pub emails: Vec<String>,
+    /// The files to upload.
+    pub files: Vec<crate::demo_reads::DemoFile>,
+}
+
+/// Puts the seeded files in the media bucket (S3 must serve by now).
+pub async fn upload(s: &Services, files: Vec<crate::demo_reads::DemoFile>) -> Result<(), ServicesError> {
+    for f in files {
+        s.media.put(&f.key, f.bytes, &f.content_type).await.map_err(|e| ServicesError::Demo(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Creates the demo organization unless it exists.
+pub async fn seed(s: &Services) -> Result<Seeded, ServicesError> {
     let table = s.ctx.table.as_ref();
     let store = |e: podcastflow_store::StoreError| ServicesError::Store(e);
     if table.get(&platform::slug(SLUG)).await.map_err(store)?.is_some() {
-        return Ok(Vec::new());
+        return Ok(Seeded::default());
     }
     let org_id = OrgId::new();
     let admin = user(org_id, Role::Admin, None, UserId::new());
@@ -95,6 +113,6 @@ pub async fn seed(s: &Services) -> Result<Vec<String>, ServicesError> {
     };
     let tenant = TenantTable::new(s.ctx.table.clone(), org_id, s.ctx.cursors.as_ref().clone())
         .with_request_id(format!("demo-{}", ulid::Ulid::new()));
-    demo_data::write(&tenant, &people, fizzy).await.map_err(|e| ServicesError::Demo(e.to_string()))?;
-    Ok(users.into_iter().map(|u| u.email).collect())
+    let files = demo_data::write(&tenant, &people, fizzy).await.map_err(|e| ServicesError::Demo(e.to_string()))?;
+    Ok(Seeded { emails: users.into_iter().map(|u| u.email).collect(), files })
 }

@@ -1,6 +1,7 @@
 //! The demo organization's sample data: clients, shows with episodes around today, a talent's
 //! availability, campaigns at several points of the sales pipeline with their history and teams,
-//! and the live campaign's inventory: a hold, a booked insertion order and a producer's block. Written through the same repositories and state machines as the API, so every item is
+//! and the live campaign's inventory: a hold, a booked insertion order and a producer's block, and
+//! its host reads (`crate::demo_reads`). Written through the same repositories and state machines as the API, so every item is
 //! one the API could have produced.
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -168,7 +169,13 @@ async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) 
 type EpisodePlan<'a> = (&'a Show, u32, &'a str, EpisodeStatus, Option<NaiveDate>, Option<NaiveDate>);
 
 /// Writes the sample data of the demo organization.
-pub async fn write(t: &TenantTable, people: &DemoPeople, fizzy: ClientId) -> Result<(), RepoError> {
+/// Writes the demo organization's data; answers the files it refers to (the host reads'
+/// recordings), to be put in the media bucket once S3 serves.
+pub async fn write(
+    t: &TenantTable,
+    people: &DemoPeople,
+    fizzy: ClientId,
+) -> Result<Vec<crate::demo_reads::DemoFile>, RepoError> {
     let org = *t.org();
     let today = Utc::now().date_naive();
     let clients = ClientRepo::new(t);
@@ -319,7 +326,9 @@ pub async fn write(t: &TenantTable, people: &DemoPeople, fizzy: ClientId) -> Res
     for plan in plans {
         campaigns.push(campaign(t, people, plan).await?);
     }
-    inventory(t, people, &campaigns[0], &made, &[&brew, &run]).await
+    let order = inventory(t, people, &campaigns[0], &made, &[&brew, &run]).await?;
+    let tz: podcastflow_domain::ad_read::deadlines::Tz = "America/New_York".parse().unwrap_or_default();
+    crate::demo_reads::write(t, people, &campaigns[0], &order, tz).await
 }
 
 /// The live campaign's inventory: episode 43's pre-roll and mid-roll held, episode 42's and
@@ -331,9 +340,9 @@ async fn inventory(
     summer: &Campaign,
     episodes: &[Episode],
     shows: &[&Show],
-) -> Result<(), RepoError> {
+) -> Result<OrderId, RepoError> {
     let now = Utc::now();
-    let Some(advertiser) = summer.client_id else { return Ok(()) };
+    let Some(advertiser) = summer.client_id else { return Err(RepoError::Conflict("the demo campaign has no client")) };
     let spot = |n: usize, position: Position| -> Option<HeldSpot> {
         let e = episodes.get(n)?;
         let show = shows.iter().find(|s| s.id == e.show_id)?;
@@ -436,5 +445,5 @@ async fn inventory(
             tracing::warn!(spot = ?there.spot, "the demo block found its spot taken");
         }
     }
-    Ok(())
+    Ok(order.id)
 }

@@ -21,6 +21,7 @@ pub mod credentials;
 pub mod delivery;
 pub mod demo;
 pub mod demo_data;
+pub mod demo_reads;
 pub mod docs;
 pub mod filter;
 pub mod functions;

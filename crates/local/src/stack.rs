@@ -375,9 +375,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         true => services.ensure_master(config.master_email, config.master_password).await?,
         false => None,
     };
-    let demo = match config.demo {
-        true => Some(crate::demo::seed_with_retries(&services).await.map_err(|e| e.to_string())),
-        false => None,
+    let (demo, demo_files) = match config.demo {
+        true => match crate::demo::seed_with_retries(&services).await {
+            Ok(seeded) => (Some(Ok(seeded.emails)), seeded.files),
+            Err(e) => (Some(Err(e.to_string())), Vec::new()),
+        },
+        false => (None, Vec::new()),
     };
 
     let mut tasks = vec![
@@ -409,6 +412,13 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         let scheduled =
             Scheduled { source, schedule, handler, rule_arn, region, clock_offset: config.ops.clock_offset };
         tasks.push(tokio::spawn(scheduled.run(stopped.clone())));
+    }
+
+    // The demo's recordings go in once S3 serves (a failure is reported, never fatal).
+    if !demo_files.is_empty()
+        && let Err(e) = crate::demo::upload(&services, demo_files).await
+    {
+        tracing::warn!(error = %e, "the demo recordings were not uploaded");
     }
 
     let endpoints = Endpoints {

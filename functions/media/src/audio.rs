@@ -76,8 +76,9 @@ pub fn measure(bytes: Vec<u8>, content_type: &str) -> Result<f64, AudioError> {
     seconds_of(frames).ok_or(AudioError::NoLength)
 }
 
-/// Test files made here: a WAV of silence and an MP3 of silent frames, of a chosen length.
-#[cfg(any(test, feature = "test-audio"))]
+/// Sample files made here (for tests and the local demo): a WAV of silence and an MP3 of silent
+/// frames, of a chosen length.
+#[cfg(any(test, feature = "sample-audio"))]
 pub mod samples {
     /// A 16-bit mono PCM WAV of `seconds` of silence at `rate` samples per second.
     pub fn wav(seconds: u32, rate: u32) -> Vec<u8> {

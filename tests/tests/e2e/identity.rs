@@ -352,8 +352,10 @@ async fn a_suspended_organization_is_denied_until_reactivated() {
 async fn the_demo_organization_signs_in_at_once_with_every_role() {
     let s = TestStack::start().await;
     let created = podcastflow_local::demo::seed(&s.stack.services).await.unwrap();
-    assert_eq!(created.len(), 5);
-    assert!(podcastflow_local::demo::seed(&s.stack.services).await.unwrap().is_empty(), "created once");
+    assert_eq!(created.emails.len(), 5);
+    assert_eq!(created.files.len(), 2, "the host reads' recordings");
+    podcastflow_local::demo::upload(&s.stack.services, created.files).await.unwrap();
+    assert!(podcastflow_local::demo::seed(&s.stack.services).await.unwrap().emails.is_empty(), "created once");
     for role in ["admin", "seller", "producer", "talent", "client"] {
         let email = format!("{role}@demo.podcastflow.local");
         let login =
@@ -408,6 +410,27 @@ async fn the_demo_organization_signs_in_at_once_with_every_role() {
     let rows = admin.get(&avails).await;
     let post = rows.body["items"].as_array().unwrap().iter().find(|r| r["position"] == "post").unwrap().clone();
     assert_eq!(post["blocked"], 1, "{:?}", rows.body);
+    // Its host reads: a brief, one read in review whose take missed the promo code, one approved.
+    assert_eq!(admin.get(&format!("/campaigns/{id}/briefs")).await.body["items"][0]["promoCode"], "RUN25");
+    let talent = s.api().signed_in("talent@demo.podcastflow.local", podcastflow_local::demo::PASSWORD, "").await;
+    let reads = talent.get("/ad-reads").await;
+    let items = reads.body["items"].as_array().unwrap().clone();
+    let statuses: Vec<&str> = items.iter().filter_map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["in_review", "approved"], "{:?}", reads.body);
+    let failed: Vec<&str> = items[0]["submissions"][0]["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["passed"] == false)
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert_eq!(failed, ["promoCode"]);
+    assert_eq!(items[0]["submissions"][0]["durationSeconds"], 21.0);
+    let recording = items[1]["submissions"][0]["recordingId"].as_str().unwrap();
+    let link = talent.get(&format!("/media/{recording}/download")).await;
+    assert_eq!(link.status, 200, "{:?}", link.body);
+    let wav = reqwest::get(link.body["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&wav[..4], b"RIFF", "a real recording");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
