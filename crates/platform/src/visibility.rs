@@ -188,7 +188,7 @@ pub enum Facts {
     Order(Order, Campaign, CampaignRelations),
     /// A host read, judged by its campaign's relations, its show's producers (when needed) and
     /// its talent.
-    AdRead(AdRead, Campaign, CampaignRelations, Vec<UserId>),
+    AdRead(Box<AdRead>, Campaign, CampaignRelations, Vec<UserId>),
 }
 
 impl Facts {
@@ -254,7 +254,7 @@ impl Facts {
             true => ShowRepo::new(t).get(&r.show_id).await?.map(|s| s.producer_ids).unwrap_or_default(),
             false => Vec::new(),
         };
-        Ok(Some(Facts::AdRead(r, c, rel, producers)))
+        Ok(Some(Facts::AdRead(Box::new(r), c, rel, producers)))
     }
 
     /// The facts of a show already read.

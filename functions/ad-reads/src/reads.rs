@@ -192,13 +192,13 @@ impl AdReadsApp {
             if status.is_some_and(|s| s != r.status) {
                 continue;
             }
-            if !campaigns.contains_key(&r.campaign_id) {
-                let loaded = CampaignRelations::load_campaign(&t, needs, &r.campaign_id).await?;
-                campaigns.insert(r.campaign_id, loaded);
+            if let std::collections::btree_map::Entry::Vacant(slot) = campaigns.entry(r.campaign_id) {
+                slot.insert(CampaignRelations::load_campaign(&t, needs, &r.campaign_id).await?);
             }
-            if needs.show_producers && !producers.contains_key(&r.show_id) {
-                let ids = ShowRepo::new(&t).get(&r.show_id).await?.map(|s| s.producer_ids).unwrap_or_default();
-                producers.insert(r.show_id, ids);
+            if needs.show_producers
+                && let std::collections::btree_map::Entry::Vacant(slot) = producers.entry(r.show_id)
+            {
+                slot.insert(ShowRepo::new(&t).get(&r.show_id).await?.map(|s| s.producer_ids).unwrap_or_default());
             }
             let Some(Some((c, rel))) = campaigns.get(&r.campaign_id) else { continue };
             let show_producers = producers.get(&r.show_id).map(Vec::as_slice).unwrap_or_default();

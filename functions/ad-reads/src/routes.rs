@@ -49,7 +49,7 @@ impl AdReadsApp {
         let lens = facts.lens(p).ok_or_else(not_found)?;
         allow(p, action, &facts.resource())?;
         let Facts::AdRead(read, ..) = facts else { return Err(not_found().into()) };
-        Ok(Judged { read, lens })
+        Ok(Judged { read: *read, lens })
     }
 
     /// The campaign `id` with its relations, if `p` may take `action` on it.

@@ -105,8 +105,8 @@ enum Subject {
     Backup(Sides<Backup>),
     Order(Sides<Order>, Campaign, CampaignRelations),
     Spot(Sides<SpotClaim>, Show),
-    AdRead(Sides<AdRead>, Campaign, CampaignRelations, Vec<UserId>),
-    Comment(Sides<Comment>, AdRead, Campaign, CampaignRelations, Vec<UserId>),
+    AdRead(Box<Sides<AdRead>>, Campaign, CampaignRelations, Vec<UserId>),
+    Comment(Sides<Comment>, Box<AdRead>, Campaign, CampaignRelations, Vec<UserId>),
 }
 
 impl Subject {
@@ -166,7 +166,7 @@ impl Subject {
                 let Some(Facts::AdRead(_, c, rel, producers)) = Facts::ad_read(t, needs, r.clone()).await? else {
                     return Ok(None);
                 };
-                Some(Subject::AdRead(sides, c, rel, producers))
+                Some(Subject::AdRead(Box::new(sides), c, rel, producers))
             }
             RecordType::Comment => {
                 let sides = Sides::<Comment>::of(change);

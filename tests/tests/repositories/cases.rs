@@ -1148,7 +1148,7 @@ pub async fn host_reads_are_made_once_per_line_and_found_by_campaign_talent_epis
         spot: SpotRef { episode_id: episodes[(line % 2) as usize], position: Position::Mid, index: (line / 2) as u8 },
         show_id: show,
         air_date: day(8 + (line % 2) * 7),
-        talent_id: (line % 2 == 0).then_some(talent),
+        talent_id: line.is_multiple_of(2).then_some(talent),
         status: AdReadStatus::AwaitingBrief,
         brief_id: None,
         brief_changed: false,

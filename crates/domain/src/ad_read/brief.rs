@@ -205,7 +205,7 @@ pub(crate) mod tests {
         assert_eq!(Brief::applying(&briefs, &show).map(|b| b.id), Some(own.id));
         assert_eq!(Brief::applying(&briefs, &ShowId::new()).map(|b| b.id), Some(wide.id));
         assert!(own.applies_to(&briefs, &show) && !wide.applies_to(&briefs, &show));
-        assert!(Brief::applying(&[own.clone()], &ShowId::new()).is_none());
+        assert!(Brief::applying(std::slice::from_ref(&own), &ShowId::new()).is_none());
         assert_eq!(wide.key().sk, "BRIEF#CAMPAIGN");
         assert_eq!(own.key().sk, format!("BRIEF#SHOW#{show}"));
         assert_eq!(own.key().pk, format!("ORG#{}#CAMPAIGN#{}", own.org_id, own.campaign_id));

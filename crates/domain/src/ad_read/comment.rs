@@ -61,7 +61,7 @@ impl Comment {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut v = ValidationErrors::new();
         v.text("text", &self.text, MAX_TEXT);
-        if self.at_seconds.is_some_and(|s| !s.is_finite() || s < 0.0 || s > 86_400.0) {
+        if self.at_seconds.is_some_and(|s| !s.is_finite() || !(0.0..=86_400.0).contains(&s)) {
             v.add("atSeconds", "out_of_range", "0 to 86400 seconds into the recording");
         }
         if self.mentions.len() > MAX_MENTIONS {

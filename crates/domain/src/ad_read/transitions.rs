@@ -366,7 +366,7 @@ mod tests {
         let backwards: Vec<_> = EDGES.iter().filter(|e| e.to != S::Cancelled && e.to < e.from).collect();
         assert_eq!(backwards.len(), 1);
         assert_eq!((backwards[0].from, backwards[0].to), (S::RevisionsRequested, S::NeedsRead));
-        assert_eq!(check(S::NeedsRead, S::Approved, Actor::Reviewer, &facts(), Some("r")).is_err(), true);
+        assert!(check(S::NeedsRead, S::Approved, Actor::Reviewer, &facts(), Some("r")).is_err());
     }
 
     #[test]
