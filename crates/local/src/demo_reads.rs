@@ -12,7 +12,7 @@ use podcastflow_domain::media::{Media, MediaStatus};
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::order::AdType;
 use podcastflow_domain::visibility::EntityKind;
-use podcastflow_domain::{AdReadId, BriefId, MediaId, OrderId, Stamp, UserId};
+use podcastflow_domain::{BriefId, MediaId, OrderId, Stamp};
 use podcastflow_media::audio::{measure, samples};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
@@ -73,35 +73,10 @@ pub async fn write(
         .lines
         .iter()
         .filter(|l| l.ad_type == AdType::HostRead)
-        .map(|l| AdRead {
-            id: AdReadId::new(),
-            org_id: o.org_id,
-            campaign_id: o.campaign_id,
-            advertiser_id: o.advertiser_id,
-            order_id: o.id,
-            line: l.line,
-            spot: l.spot,
-            show_id: l.show_id,
-            air_date: l.air_date,
-            talent_id: Some(people.talent),
-            status: AdReadStatus::NeedsRead,
-            brief_id: Some(brief.id),
-            brief_changed: false,
-            requires_client_approval: false,
-            client_approval: None,
-            submissions: Vec::new(),
-            override_reason: None,
-            aired_at: None,
-            aircheck: None,
-            aircheck_missing: false,
-            makegood: None,
-            deadlines: Deadlines {
-                recording_due_at: Some(recording_due(l.air_date, DEFAULT_LEAD_DAYS, tz)),
-                ..Deadlines::default()
-            },
-            notices: Vec::new(),
-            history: vec![],
-            stamp: Stamp::created(UserId::SYSTEM, now),
+        .map(|l| {
+            let mut r = AdRead::of_line(&o, l, Some(people.talent), Some(brief.id), now);
+            r.deadlines.recording_due_at = Some(recording_due(l.air_date, DEFAULT_LEAD_DAYS, tz));
+            r
         })
         .collect();
     repo.create_for_lines(reads).await?;

@@ -85,6 +85,11 @@ pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Resu
     Ok(report)
 }
 
+/// `org`'s table as the job writes it, with the run's request id on every item it changes.
+fn tenant(job: &CampaignJob, org: OrgId, request_id: &str) -> TenantTable {
+    TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone()).with_request_id(request_id)
+}
+
 /// Every campaign of one status whose start date is at most `until` (all of them without one).
 async fn in_status(
     repo: &CampaignRepo<'_>,
@@ -107,8 +112,7 @@ async fn advance_org(
     request_id: &str,
     report: &mut JobReport,
 ) -> Result<(), RepoError> {
-    let t = TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone())
-        .with_request_id(request_id);
+    let t = tenant(job, org, request_id);
     let repo = CampaignRepo::new(&t);
     // Won campaigns can only have started if their start date is today or earlier; every live one
     // is looked at, since the index orders them by start, not end.
@@ -140,8 +144,7 @@ async fn notice_expiring_holds(
     request_id: &str,
     report: &mut JobReport,
 ) -> Result<(), RepoError> {
-    let t = TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone())
-        .with_request_id(request_id);
+    let t = tenant(job, org, request_id);
     let inventory = InventoryRepo::new(&t);
     let until = at + chrono::Duration::hours(hold::EXPIRY_NOTICE_HOURS);
     for h in inventory.holds_expiring(at, until).await? {
@@ -161,8 +164,7 @@ async fn tell_read_deadlines(
     request_id: &str,
     report: &mut JobReport,
 ) -> Result<(), RepoError> {
-    let t = TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone())
-        .with_request_id(request_id);
+    let t = tenant(job, org, request_id);
     let repo = AdReadRepo::new(&t);
     let due = all_pages(|cursor| {
         let repo = &repo;

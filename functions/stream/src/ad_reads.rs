@@ -21,7 +21,7 @@ use podcastflow_domain::episode::Episode;
 use podcastflow_domain::keys::org_of_pk;
 use podcastflow_domain::order::{AdType, Order, OrderStatus};
 use podcastflow_domain::record::RecordType;
-use podcastflow_domain::{AdReadId, EpisodeId, OrgId, Stamp, UserId};
+use podcastflow_domain::{EpisodeId, OrgId, Stamp, UserId};
 use podcastflow_store::item::from_item;
 use podcastflow_store::repo::ad_reads::AdReadRepo;
 use podcastflow_store::repo::clients::ClientRepo;
@@ -111,33 +111,8 @@ async fn booked(app: &StreamApp, t: &TenantTable, o: &Order, now: DateTime<Utc>)
             let brief = Brief::applying(&briefs, &l.show_id);
             let talent =
                 episodes.iter().find(|e| e.id == l.spot.episode_id).and_then(|e| e.talent_ids.first().copied());
-            let mut r = AdRead {
-                id: AdReadId::new(),
-                org_id: o.org_id,
-                campaign_id: o.campaign_id,
-                advertiser_id: o.advertiser_id,
-                order_id: o.id,
-                line: l.line,
-                spot: l.spot,
-                show_id: l.show_id,
-                air_date: l.air_date,
-                talent_id: talent,
-                status: if brief.is_some() { AdReadStatus::NeedsRead } else { AdReadStatus::AwaitingBrief },
-                brief_id: brief.map(|b| b.id),
-                brief_changed: false,
-                requires_client_approval: requires,
-                client_approval: None,
-                submissions: Vec::new(),
-                override_reason: None,
-                aired_at: None,
-                aircheck: None,
-                aircheck_missing: false,
-                makegood: None,
-                deadlines: Deadlines::default(),
-                notices: Vec::new(),
-                history: Vec::new(),
-                stamp: Stamp::created(UserId::SYSTEM, now),
-            };
+            let mut r = AdRead::of_line(o, l, talent, brief.map(|b| b.id), now);
+            r.requires_client_approval = requires;
             r.deadlines.recording_due_at = Some(recording_due_of(&r, brief, tz));
             r
         })

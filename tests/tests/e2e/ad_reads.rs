@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use podcastflow_media::audio::samples;
 use podcastflow_tests::client::{Answer, Api};
+use podcastflow_tests::live::Live;
 use podcastflow_tests::org::{self, TestOrg};
 use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::wait::until_async;
@@ -180,6 +181,16 @@ async fn a_host_read_goes_from_brief_to_verified_air_with_every_guard_held() {
         assert_eq!(api.get(&path).await.status, 404);
     }
 
+    // Live: the read's topic is followed by who reads it; the client not before it waits for them.
+    let url = &s.stack.endpoints.websocket;
+    let topic = format!("adread:{id}");
+    let mut live_talent = Live::connect(url, talent).await;
+    assert_eq!(live_talent.subscribe(&[&topic]).await["accepted"], json!([topic]));
+    let mut live_client = Live::connect(url, client).await;
+    assert_eq!(live_client.subscribe(&[&topic]).await["accepted"], json!([]));
+    let mut live_other = Live::connect(url, &second_talent.api).await;
+    assert_eq!(live_other.subscribe(&[&topic]).await["accepted"], json!([]));
+
     // A file that is not audio is refused; a real recording is measured by the server.
     let (_, junk) = upload(talent, &id, b"definitely not audio", "audio/mpeg").await;
     assert_eq!((junk.status.as_u16(), problem(&junk)), (422, "audio-undecodable"), "{:?}", junk.body);
@@ -210,6 +221,10 @@ async fn a_host_read_goes_from_brief_to_verified_air_with_every_guard_held() {
     let reviewing = seller.post(&format!("{path}/transitions"), json!({"to": "in_review"})).await;
     assert_eq!(reviewing.status, 200, "{:?}", reviewing.body);
     assert_eq!(reviewing.body["clientApproval"]["decision"], "pending");
+    let told = live_talent.expect("adRead.updated").await;
+    assert_eq!(told["entity"], json!({"type": "adRead", "id": id}));
+    assert!(told["data"]["status"] == "submitted" || told["data"]["status"] == "in_review", "{told}");
+    assert_eq!(live_client.subscribe(&[&topic]).await["accepted"], json!([topic]), "it waits for them now");
 
     // The client now reads it, in the client view; another advertiser's client user does not.
     let seen = client.get(&path).await;
@@ -243,6 +258,9 @@ async fn a_host_read_goes_from_brief_to_verified_air_with_every_guard_held() {
     assert_eq!(yes.body["clientApproval"]["decision"], "approved");
     let approved = seller.post(&format!("{path}/transitions"), json!({"to": "approved"})).await;
     assert_eq!(approved.status, 200, "{:?}", approved.body);
+    // The client follows it in the client view: its approval arrives without the notices.
+    let seen_live = live_client.expect("adRead.updated").await;
+    assert!(seen_live["data"].get("notices").is_none(), "{seen_live}");
 
     // Comments: internal ones are the organization's; a mention notifies the talent.
     let note = format!("@{} great energy at 0:12", o.talent.email);

@@ -223,6 +223,45 @@ pub struct AdRead {
 }
 
 impl AdRead {
+    /// The read of `line` of the booked `order`, made by the platform at `now`: read by `talent`
+    /// from `brief` (`needs_read`), or waiting for a brief (`awaiting_brief`); its deadlines are
+    /// the caller's (they need the organization's time zone).
+    pub fn of_line(
+        order: &crate::order::Order,
+        line: &crate::order::OrderLine,
+        talent: Option<UserId>,
+        brief: Option<BriefId>,
+        now: DateTime<Utc>,
+    ) -> AdRead {
+        AdRead {
+            id: AdReadId::new(),
+            org_id: order.org_id,
+            campaign_id: order.campaign_id,
+            advertiser_id: order.advertiser_id,
+            order_id: order.id,
+            line: line.line,
+            spot: line.spot,
+            show_id: line.show_id,
+            air_date: line.air_date,
+            talent_id: talent,
+            status: if brief.is_some() { AdReadStatus::NeedsRead } else { AdReadStatus::AwaitingBrief },
+            brief_id: brief,
+            brief_changed: false,
+            requires_client_approval: false,
+            client_approval: None,
+            submissions: Vec::new(),
+            override_reason: None,
+            aired_at: None,
+            aircheck: None,
+            aircheck_missing: false,
+            makegood: None,
+            deadlines: Deadlines::default(),
+            notices: Vec::new(),
+            history: Vec::new(),
+            stamp: Stamp::created(UserId::SYSTEM, now),
+        }
+    }
+
     /// The record's key.
     pub fn key_of(org: &OrgId, id: &AdReadId) -> Key {
         Key::new(org_pk(org, format!("ADREAD#{id}")), PROFILE)
@@ -363,33 +402,28 @@ pub(crate) mod tests {
     use crate::campaign::Position;
 
     pub(crate) fn read() -> AdRead {
-        AdRead {
-            id: AdReadId::new(),
-            org_id: OrgId::new(),
-            campaign_id: CampaignId::new(),
-            advertiser_id: ClientId::new(),
-            order_id: OrderId::new(),
-            line: 1,
-            spot: SpotRef { episode_id: EpisodeId::new(), position: Position::Mid, index: 0 },
-            show_id: ShowId::new(),
-            air_date: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
-            talent_id: Some(UserId::new()),
-            status: AdReadStatus::NeedsRead,
-            brief_id: Some(BriefId::new()),
-            brief_changed: false,
-            requires_client_approval: false,
-            client_approval: None,
-            submissions: Vec::new(),
-            override_reason: None,
-            aired_at: None,
-            aircheck: None,
-            aircheck_missing: false,
-            makegood: None,
-            deadlines: Deadlines::default(),
-            notices: Vec::new(),
-            history: Vec::new(),
-            stamp: Stamp::created(UserId::new(), Utc::now()),
-        }
+        let mut line = crate::order::tests::line(1, crate::order::Rate::Flat(crate::order::tests::usd(1)), None);
+        line.spot = SpotRef { episode_id: EpisodeId::new(), position: Position::Mid, index: 0 };
+        let order = crate::order::tests::order(vec![line.clone()]);
+        AdRead::of_line(&order, &line, Some(UserId::new()), Some(BriefId::new()), Utc::now())
+    }
+
+    #[test]
+    fn a_booked_line_makes_a_read_waiting_for_its_brief_or_to_be_recorded() {
+        let line = crate::order::tests::line(3, crate::order::Rate::Flat(crate::order::tests::usd(1)), None);
+        let order = crate::order::tests::order(vec![line.clone()]);
+        let waiting = AdRead::of_line(&order, &line, None, None, Utc::now());
+        assert_eq!((waiting.status, waiting.line, waiting.order_id), (AdReadStatus::AwaitingBrief, 3, order.id));
+        assert_eq!((waiting.spot, waiting.show_id, waiting.air_date), (line.spot, line.show_id, line.air_date));
+        assert_eq!(
+            (waiting.campaign_id, waiting.advertiser_id, waiting.org_id),
+            (order.campaign_id, order.advertiser_id, order.org_id)
+        );
+        assert_eq!(waiting.stamp.created_by, UserId::SYSTEM);
+        let brief = BriefId::new();
+        let ready = AdRead::of_line(&order, &line, None, Some(brief), Utc::now());
+        assert_eq!((ready.status, ready.brief_id), (AdReadStatus::NeedsRead, Some(brief)));
+        assert_ne!(ready.id, waiting.id);
     }
 
     pub(crate) fn submission(number: u32, checklist: Vec<CheckItem>) -> Submission {
