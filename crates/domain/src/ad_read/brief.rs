@@ -211,6 +211,9 @@ pub(crate) mod tests {
         assert_eq!(own.key().pk, format!("ORG#{}#CAMPAIGN#{}", own.org_id, own.campaign_id));
         assert!(own.index_keys().is_empty());
         assert_eq!((Entity::org_id(&own), own.version(), <Brief as Entity>::TYPE), (&own.org_id, 1, "brief"));
+        let mut edited = own.clone();
+        edited.stamp.version = 4;
+        assert_eq!(edited.version(), 4);
     }
 
     #[test]
@@ -247,6 +250,8 @@ pub(crate) mod tests {
         b.min_seconds = Some(MAX_SECONDS);
         b.max_seconds = Some(MAX_SECONDS);
         b.due_lead_days = MAX_LEAD_DAYS;
-        assert!(b.validate().is_ok());
+        b.talking_points = vec!["p".into(); MAX_ITEMS];
+        b.attachments = vec![MediaId::new(); MAX_ATTACHMENTS];
+        assert!(b.validate().is_ok(), "every limit is inclusive");
     }
 }

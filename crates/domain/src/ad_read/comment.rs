@@ -154,7 +154,14 @@ mod tests {
         assert_eq!(fields, ["text", "atSeconds", "mentions"]);
         c.at_seconds = Some(f64::NAN);
         assert!(c.validate().is_err());
-        let c = comment("x");
+        let mut most = comment("x");
+        most.mentions = vec![UserId::new(); MAX_MENTIONS];
+        most.at_seconds = Some(86_400.0);
+        assert!(most.validate().is_ok(), "the limits are inclusive");
+        let mut c = comment("x");
+        assert_eq!((Entity::org_id(&c), c.version(), <Comment as Entity>::TYPE), (&c.org_id, 1, "comment"));
+        c.stamp.version = 3;
+        assert_eq!(c.version(), 3);
         assert_eq!(c.key().pk, format!("ORG#{}#ADREAD#{}", c.org_id, c.ad_read_id));
         assert_eq!(c.key().sk, format!("COMMENT#{}", c.id));
         assert!(c.index_keys().is_empty());

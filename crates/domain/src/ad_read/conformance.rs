@@ -120,7 +120,7 @@ pub fn coverage(point: &str, said: &BTreeSet<String>) -> f64 {
 /// How often `phrase`'s tokens occur in a row in `said`.
 pub fn phrase_count(phrase: &str, said: &[String]) -> usize {
     let wanted = tokens(phrase);
-    if wanted.is_empty() || wanted.len() > said.len() {
+    if wanted.is_empty() {
         return 0;
     }
     said.windows(wanted.len()).filter(|w| *w == wanted.as_slice()).count()
@@ -258,9 +258,15 @@ mod tests {
     #[test]
     fn phrases_claims_disclosure_and_length_each_fail_on_their_own() {
         let no_phrase = GOOD.replace("Sleep better tonight", "Rest");
-        assert_eq!(failed_labels(&check(&brief(), &no_phrase, Some(45.0))), ["requiredPhrase[0]"]);
+        let items = check(&brief(), &no_phrase, Some(45.0));
+        assert_eq!(failed_labels(&items), ["requiredPhrase[0]"]);
+        assert_eq!(item(&items, CheckKind::RequiredPhrase).detail, "not said");
+        assert_eq!(item(&check(&brief(), GOOD, Some(45.0)), CheckKind::RequiredPhrase).detail, "said");
         let no_disclosure = GOOD.replace("Acme paid for this message.", "");
-        assert_eq!(failed_labels(&check(&brief(), &no_disclosure, Some(45.0))), ["disclosure"]);
+        let items = check(&brief(), &no_disclosure, Some(45.0));
+        assert_eq!(failed_labels(&items), ["disclosure"]);
+        assert_eq!(item(&items, CheckKind::Disclosure).detail, "not said");
+        assert_eq!(item(&check(&brief(), GOOD, Some(45.0)), CheckKind::Disclosure).detail, "said");
         let claim = format!("{GOOD} It cures back pain.");
         let items = check(&brief(), &claim, Some(45.0));
         assert_eq!(failed_labels(&items), ["forbiddenClaim[0]"]);
@@ -301,6 +307,7 @@ mod tests {
         assert_eq!(phrase_count("world", &tokens("world, world")), 2);
         assert_eq!(phrase_count("", &tokens("a")), 0);
         assert_eq!(phrase_count("a b c", &tokens("a b")), 0);
+        assert_eq!(phrase_count("a b", &tokens("A, b")), 1, "as long as what was said");
         assert_eq!(code_mentions("POD-20", "use pod 20, POD20 and pod twenty"), 2);
         assert_eq!(code_mentions("--", "anything"), 0);
     }

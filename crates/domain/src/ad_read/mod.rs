@@ -476,12 +476,16 @@ pub(crate) mod tests {
         );
         assert_eq!(AdRead::line_claim_key(&r.org_id, &r.order_id, 7).sk, "ADREAD#00007");
         assert_eq!((Entity::org_id(&r), r.version(), <AdRead as Entity>::TYPE), (&r.org_id, 1, "adRead"));
+        assert_eq!(AdRead::collection_pk(&r.org_id, &r.id), r.key().pk);
+        r.stamp.version = 7;
+        assert_eq!(r.version(), 7);
     }
 
     #[test]
     fn client_approval_counts_for_the_latest_submission_only() {
         let mut r = read();
         assert!(!r.client_approval_pending(), "not required");
+        assert!(!r.seen_by_client(), "the client sees a read only once it waits for them");
         r.requires_client_approval = true;
         assert!(r.client_approval_pending());
         r.submissions.push(submission(1, Vec::new()));

@@ -208,6 +208,8 @@ mod tests {
         let reviewers = Recipients::CampaignPeople(i.campaign, Action::AdReadReview);
         let made = plan(RecordType::AdRead, None, Some(&read(&i, "needs_read")));
         assert_eq!(kinds(&made), [(NotificationType::AdReadAssigned, t(), Priority::Normal)]);
+        let born_submitted = plan(RecordType::AdRead, None, Some(&read(&i, "submitted")));
+        assert_eq!(kinds(&born_submitted), [(NotificationType::AdReadAssigned, t(), Priority::Normal)], "a record born in a status is no move");
         assert_eq!(made[0].entity, EntityRef { kind: EntityKind::AdRead, id: "r1".into() });
         let cases = [
             ("needs_read", "submitted", NotificationType::AdReadSubmitted, reviewers.clone(), Priority::Normal),
@@ -301,6 +303,8 @@ mod tests {
         );
         assert_eq!(p[0].title, "The recording of the host read airing 2026-12-10 is overdue");
         assert_eq!(p[1].title, "The review of the host read airing 2026-12-10 is due within a day");
+        assert_eq!(p[2].title, "The client approval of the host read airing 2026-12-10 is overdue");
+        assert_eq!(p[3].title, "The aircheck of the host read airing 2026-12-10 is overdue");
         assert_eq!(p[0].body, "Due at 2026-12-05T23:00:00Z.");
     }
 
