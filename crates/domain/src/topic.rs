@@ -234,5 +234,22 @@ mod tests {
             vec![Topic::ShowInventory(show)]
         );
         assert!(Topic::of_change(RecordType::Hold, &json!({"id": o})).is_empty(), "holds are told by their spots");
+        let r = AdReadId::new();
+        assert_eq!(
+            Topic::of_change(RecordType::AdRead, &json!({"id": r, "campaignId": c})),
+            vec![Topic::AdRead(r), Topic::Campaign(c)],
+            "a read concerns its campaign's followers too"
+        );
+        assert_eq!(Topic::of_change(RecordType::Comment, &json!({"id": "k", "adReadId": r})), vec![Topic::AdRead(r)]);
+    }
+
+    #[test]
+    fn a_read_is_followed_on_its_own_topic() {
+        let r = AdReadId::new();
+        let topic = Topic::AdRead(r);
+        assert_eq!(topic.to_string(), format!("adread:{r}"));
+        assert_eq!(format!("adread:{r}").parse::<Topic>(), Ok(topic));
+        assert_eq!("adread:nope".parse::<Topic>(), Err(TopicError::BadId));
+        assert_eq!(topic.entity(), Some(EntityRef { kind: EntityKind::AdRead, id: r.to_string() }));
     }
 }

@@ -258,7 +258,10 @@ mod tests {
     fn each_lens_shows_exactly_its_fields() {
         use EntityKind::{Campaign, Show, User};
         use Lens::{Client, Full, NamesAndRoles, PublicFields, WithoutFinancials};
-        let cases: [(Lens, EntityKind, Part, &str, bool); 31] = [
+        let cases: [(Lens, EntityKind, Part, &str, bool); 34] = [
+            (WithoutFinancials, Campaign, Part::Brief, "promoCode", true),
+            (Client, Campaign, Part::Brief, "talkingPoints", true),
+            (NamesAndRoles, Campaign, Part::Brief, "promoCode", false),
             (Client, EntityKind::AdRead, Part::Record, "notices", false),
             (Client, EntityKind::AdRead, Part::Record, "overrideReason", false),
             (Client, EntityKind::AdRead, Part::Record, "submissions", true),

@@ -209,7 +209,11 @@ mod tests {
         let made = plan(RecordType::AdRead, None, Some(&read(&i, "needs_read")));
         assert_eq!(kinds(&made), [(NotificationType::AdReadAssigned, t(), Priority::Normal)]);
         let born_submitted = plan(RecordType::AdRead, None, Some(&read(&i, "submitted")));
-        assert_eq!(kinds(&born_submitted), [(NotificationType::AdReadAssigned, t(), Priority::Normal)], "a record born in a status is no move");
+        assert_eq!(
+            kinds(&born_submitted),
+            [(NotificationType::AdReadAssigned, t(), Priority::Normal)],
+            "a record born in a status is no move"
+        );
         assert_eq!(made[0].entity, EntityRef { kind: EntityKind::AdRead, id: "r1".into() });
         let cases = [
             ("needs_read", "submitted", NotificationType::AdReadSubmitted, reviewers.clone(), Priority::Normal),
