@@ -264,7 +264,8 @@ impl AdReadsApp {
             at: now,
         });
         next.brief_changed = false;
-        next.client_approval = None;
+        // The client's decision stays on record for the take it was about: a new take needs a
+        // new one (it counts only for its submission), and the client keeps seeing the read.
         next.override_reason = None;
         next.deadlines =
             Deadlines { review_due_at: Some(next_business_day(now, org_zone(req, &p))), ..Deadlines::default() };

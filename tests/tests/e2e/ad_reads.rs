@@ -243,6 +243,7 @@ async fn a_host_read_goes_from_brief_to_verified_air_with_every_guard_held() {
     let sent = talent.post(&format!("{path}/submissions"), submission(&take2, TAKE_TWO)).await;
     assert_eq!(sent.status, 200, "{:?}", sent.body);
     assert!(sent.body["submissions"][1]["checklist"].as_array().unwrap().iter().all(|i| i["passed"] == true));
+    assert_eq!(client.get(&path).await.status, 200, "a client who was asked keeps seeing the read through a new take");
     assert_eq!(seller.post(&format!("{path}/transitions"), json!({"to": "in_review"})).await.status, 200);
 
     // The client approves before the reviewer may.
