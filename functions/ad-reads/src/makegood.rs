@@ -107,4 +107,21 @@ impl AdReadsApp {
         }
         Ok(None)
     }
+
+    /// Releases the replacement hold `hold` made for `read` when the read's move did not happen.
+    pub(crate) async fn give_back(
+        &self,
+        t: &TenantTable,
+        p: &Principal,
+        read: &AdRead,
+        hold: HoldId,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let inventory = InventoryRepo::new(t);
+        let Some(h) = inventory.hold(&read.campaign_id, &hold).await? else { return Ok(()) };
+        let mut released = h.clone();
+        released.status = HoldStatus::Released;
+        released.stamp = h.stamp.touched(p.user_id, now);
+        inventory.release_hold(&released, h.stamp.version, now).await
+    }
 }

@@ -340,7 +340,13 @@ impl AdReadsApp {
         }
         next.moved(body.to, p.user_id, actor, now, reason);
         next.stamp = read.stamp.touched(p.user_id, now);
-        AdReadRepo::new(&t).replace(&next, expected).await?;
+        if let Err(e) = AdReadRepo::new(&t).replace(&next, expected).await {
+            // The read did not move: a replacement held for it is given back.
+            if let Some(hold) = next.makegood.as_ref().and_then(|m| m.hold_id) {
+                self.give_back(&t, &p, &read, hold, now).await?;
+            }
+            return Err(e.into());
+        }
         Ok(json_with_etag(StatusCode::OK, &view::render(&next, lens), next.stamp.version, rid))
     }
 
