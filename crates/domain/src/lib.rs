@@ -23,6 +23,7 @@ pub mod backup;
 pub mod campaign;
 pub mod client;
 pub mod connection;
+pub mod delivery;
 pub mod episode;
 pub mod ids;
 pub mod inventory;
