@@ -214,11 +214,13 @@ mod tests {
             get(t, "192.0.2.12", "Overcast/3.0", Some("bytes=0-"), upto(125)),
             get(t, "192.0.2.12", "Overcast/3.0", Some(&format!("bytes={}-", upto(126))), upto(300)),
         ];
-        let mut requests = vec![through, stops_before];
+        let also_through = get(t, "192.0.2.13", "Spotify/8.8", None, upto(1800));
+        let mut requests = vec![through, stops_before, also_through];
         requests.extend(gap);
         let tally = count(&requests, &file(), DAY, &BotList::default());
-        assert_eq!(tally.downloads.len(), 3);
-        assert_eq!(tally.ad_deliveries(0), 1);
+        assert_eq!(tally.downloads.len(), 4);
+        assert_eq!(tally.ad_deliveries(0), 2);
+        assert_eq!(tally.ad_deliveries(1), 0, "no such ad");
         assert_eq!(tally.downloads.iter().find(|d| d.listener.starts_with("192.0.2.10|")).unwrap().ads, [0]);
     }
 
@@ -228,10 +230,12 @@ mod tests {
         let t = at("2026-12-07T08:00:00Z");
         let whole = get(t, "192.0.2.20", "Overcast/3.0", None, 123_456);
         let ranged = get(t, "192.0.2.21", "Overcast/3.0", Some("bytes=0-"), 9_999_999);
-        let tally = count(&[whole, ranged], &unknown, DAY, &BotList::default());
+        let partial_content = Request { status: 206, ..get(t, "192.0.2.22", "Overcast/3.0", None, 9_999_999) };
+        let whole_ranged = Request { status: 200, ..get(t, "192.0.2.23", "Overcast/3.0", Some("bytes=0-"), 9_999_999) };
+        let tally = count(&[whole, ranged, partial_content, whole_ranged], &unknown, DAY, &BotList::default());
         assert_eq!(tally.downloads.len(), 1);
         assert!(tally.downloads[0].listener.starts_with("192.0.2.20|"));
         assert!(tally.downloads[0].ads.is_empty(), "no span without a size");
-        assert_eq!(tally.under_threshold, 1);
+        assert_eq!(tally.under_threshold, 3, "only a 200 without a range is the whole file");
     }
 }

@@ -90,5 +90,6 @@ mod tests {
         let past_the_end = AdMarker { offset_seconds: 1790.0, ..ad };
         assert_eq!(file().ad_span(&past_the_end), Some((10_000 + 1790 * 16_000, 10_000 + 1800 * 16_000)));
         assert_eq!(EpisodeFile { size: None, ..file() }.ad_span(&ad), None);
+        assert_eq!(EpisodeFile { duration_seconds: Some(0.0), ..file() }.ad_span(&ad), None);
     }
 }
