@@ -35,7 +35,8 @@ pub struct DemoFile {
 const TAKE_MISSING_CODE: &str = "Today's run is fueled by Fizzy Cola, zero sugar and all the fizz. \
     Grab a cold one after your long run. Fizzy Cola sponsored this episode.";
 const TAKE_COMPLETE: &str = "Today's run is fueled by Fizzy Cola, zero sugar and all the fizz. \
-    Use code RUN25 at fizzy dot example for a free case, that is code RUN25. Fizzy Cola sponsored this episode.";
+    Grab a cold one after your long run. Use code RUN25 at fizzy dot example for a free case, \
+    that is code RUN25. Fizzy Cola sponsored this episode.";
 
 /// Writes the brief and the reads of `order` (the live campaign's booked order); answers the
 /// recordings to upload.

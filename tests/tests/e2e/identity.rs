@@ -425,6 +425,8 @@ async fn the_demo_organization_signs_in_at_once_with_every_role() {
         .filter_map(|i| i["kind"].as_str())
         .collect();
     assert_eq!(failed, ["promoCode"]);
+    let approved = items[1]["submissions"][0]["checklist"].as_array().unwrap();
+    assert!(approved.iter().all(|i| i["passed"] == true), "the approved take passes: {approved:?}");
     assert_eq!(items[0]["submissions"][0]["durationSeconds"], 21.0);
     let recording = items[1]["submissions"][0]["recordingId"].as_str().unwrap();
     let link = talent.get(&format!("/media/{recording}/download")).await;
