@@ -18,6 +18,7 @@ pub mod count;
 pub mod file;
 pub mod filters;
 pub mod listener;
+pub mod logs;
 pub mod ranges;
 pub mod request;
 pub mod windows;

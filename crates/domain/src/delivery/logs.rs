@@ -1,0 +1,253 @@
+//! Log lines into [`Request`]s, with the URL each asked for (matched to an episode by the show's
+//! feed hosts and the episode's enclosure). Two formats:
+//!
+//! - **CloudFront standard access logs**: tab-separated, described by their `#Fields:` line
+//!   (`date time c-ip cs-method cs(Host) cs-uri-stem sc-status cs(User-Agent) sc-bytes ...`).
+//!   The user agent is URL-encoded (sometimes twice) and decoded here. The bytes delivered are
+//!   `sc-range-end - sc-range-start + 1` when CloudFront logged the range it served, else
+//!   `sc-content-len`, else `sc-bytes` (which counts the response headers too).
+//! - **JSON Lines** (docs/delivery-logs.md): one object per line with `ts` (RFC 3339), `ip`,
+//!   `userAgent`, `method`, `status`, `bytesSent`, `range` (the `Range` header, or null), `url`,
+//!   `referer`.
+//!
+//! A line that cannot be read is an error naming why; the ingest counts it and goes on.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::request::{ByteRange, Request};
+
+/// A request with the URL it asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// The request.
+    pub request: Request,
+    /// The host it was sent to (lower-cased).
+    pub host: String,
+    /// The path, without the query.
+    pub path: String,
+}
+
+/// Why a line was not read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BadLine {
+    /// A CloudFront line before its `#Fields:` line.
+    #[error("no #Fields line before the first request")]
+    NoFields,
+    /// A field the counting needs is missing.
+    #[error("the line has no {0}")]
+    Missing(&'static str),
+    /// A field could not be read.
+    #[error("{0} is not readable")]
+    Unreadable(&'static str),
+}
+
+/// Decodes `%XX` escapes (and `+` left as is), twice at most: CloudFront encodes the user agent,
+/// and some of its fields arrive encoded twice.
+pub fn url_decode(s: &str) -> String {
+    fn once(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    let first = once(s);
+    if first.contains('%') { once(&first) } else { first }
+}
+
+/// A CloudFront standard log, read line by line: its `#Fields:` line names the columns.
+#[derive(Debug, Clone, Default)]
+pub struct CloudFront {
+    columns: HashMap<String, usize>,
+}
+
+impl CloudFront {
+    /// Reads one line: `Ok(None)` for a comment or an empty line (a `#Fields:` line sets the
+    /// columns), the request, or why the line is bad.
+    pub fn line(&mut self, line: &str) -> Result<Option<LoggedRequest>, BadLine> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if let Some(fields) = line.strip_prefix("#Fields:") {
+            self.columns = fields.split_whitespace().enumerate().map(|(i, f)| (f.to_owned(), i)).collect();
+            return Ok(None);
+        }
+        if line.starts_with('#') || line.trim().is_empty() {
+            return Ok(None);
+        }
+        if self.columns.is_empty() {
+            return Err(BadLine::NoFields);
+        }
+        let values: Vec<&str> = line.split('\t').collect();
+        let get = |name: &'static str| -> Option<&str> {
+            let v = *values.get(*self.columns.get(name)?)?;
+            (v != "-" && !v.is_empty()).then_some(v)
+        };
+        let need = |name: &'static str| get(name).ok_or(BadLine::Missing(name));
+        let date: NaiveDate = need("date")?.parse().map_err(|_| BadLine::Unreadable("date"))?;
+        let time: NaiveTime = need("time")?.parse().map_err(|_| BadLine::Unreadable("time"))?;
+        let ip = need("c-ip")?.parse().map_err(|_| BadLine::Unreadable("c-ip"))?;
+        let status = need("sc-status")?.parse().map_err(|_| BadLine::Unreadable("sc-status"))?;
+        let number = |name: &'static str| -> Result<Option<u64>, BadLine> {
+            get(name).map(|v| v.parse().map_err(|_| BadLine::Unreadable(name))).transpose()
+        };
+        let (start, end) = (number("sc-range-start")?, number("sc-range-end")?);
+        let range = start.map(|start| ByteRange { start, end });
+        let bytes_sent = match (start, end) {
+            (Some(s), Some(e)) if e >= s => e - s + 1,
+            _ => match number("sc-content-len")? {
+                Some(n) => n,
+                None => number("sc-bytes")?.ok_or(BadLine::Missing("sc-bytes"))?,
+            },
+        };
+        let request = Request {
+            at: DateTime::from_naive_utc_and_offset(date.and_time(time), Utc),
+            ip,
+            user_agent: get("cs(User-Agent)").map(url_decode).unwrap_or_default(),
+            method: need("cs-method")?.to_owned(),
+            status,
+            bytes_sent,
+            range,
+        };
+        let host = get("x-host-header").or(get("cs(Host)")).ok_or(BadLine::Missing("cs(Host)"))?.to_lowercase();
+        Ok(Some(LoggedRequest { request, host, path: need("cs-uri-stem")?.to_owned() }))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonLine {
+    ts: DateTime<Utc>,
+    ip: String,
+    #[serde(default)]
+    user_agent: Option<String>,
+    method: String,
+    status: u16,
+    bytes_sent: u64,
+    #[serde(default)]
+    range: Option<String>,
+    url: String,
+}
+
+/// Reads one line of the JSON Lines format: `Ok(None)` for an empty line.
+pub fn json_line(line: &str) -> Result<Option<LoggedRequest>, BadLine> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let j: JsonLine = serde_json::from_str(line).map_err(|_| BadLine::Unreadable("the JSON object"))?;
+    let ip = j.ip.parse().map_err(|_| BadLine::Unreadable("ip"))?;
+    let rest = j.url.split_once("://").map_or(j.url.as_str(), |(_, r)| r);
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let path = path.split(['?', '#']).next().unwrap_or("/").to_owned();
+    if host.is_empty() {
+        return Err(BadLine::Unreadable("url"));
+    }
+    let request = Request {
+        at: j.ts,
+        ip,
+        user_agent: j.user_agent.unwrap_or_default(),
+        method: j.method,
+        status: j.status,
+        bytes_sent: j.bytes_sent,
+        range: j.range.as_deref().and_then(ByteRange::parse),
+    };
+    Ok(Some(LoggedRequest { request, host: host.to_lowercase(), path }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &str = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status \
+        cs(Referer) cs(User-Agent) cs-uri-query sc-content-len sc-range-start sc-range-end";
+
+    #[test]
+    fn cloudfront_lines_are_read_by_their_fields_line() {
+        let mut cf = CloudFront::default();
+        assert_eq!(
+            cf.line("2026-12-07\t08:00:00\tIAD89\t500\t192.0.2.1\tGET\td1.cloudfront.net\t/e.mp3\t200"),
+            Err(BadLine::NoFields)
+        );
+        assert_eq!(cf.line("#Version: 1.0"), Ok(None));
+        assert_eq!(cf.line(FIELDS), Ok(None));
+        let full = "2026-12-07\t08:00:00\tIAD89-C1\t1048900\t192.0.2.1\tGET\tD1.cloudfront.net\t/shows/markets/e42.mp3\t200\t-\t\
+            AppleCoreMedia/1.0.0.20E247%2520(iPhone;%2520U)\t-\t1048576\t-\t-";
+        let r = cf.line(full).unwrap().unwrap();
+        assert_eq!((r.host.as_str(), r.path.as_str()), ("d1.cloudfront.net", "/shows/markets/e42.mp3"));
+        assert_eq!(r.request.user_agent, "AppleCoreMedia/1.0.0.20E247 (iPhone; U)", "decoded, even twice encoded");
+        assert_eq!((r.request.status, r.request.bytes_sent, r.request.range), (200, 1_048_576, None));
+        assert_eq!(r.request.at.to_rfc3339(), "2026-12-07T08:00:00+00:00");
+        let ranged = "2026-12-07\t08:00:05\tIAD89-C1\t2400\t2001:db8::1\tGET\td1.cloudfront.net\t/e.mp3\t206\t-\tOvercast/3.0\t-\t2000\t0\t1";
+        let r = cf.line(ranged).unwrap().unwrap();
+        assert_eq!((r.request.bytes_sent, r.request.range), (2, Some(ByteRange { start: 0, end: Some(1) })));
+        assert!(r.request.range.unwrap().is_probe());
+        let headers_only = "2026-12-07\t08:00:06\tIAD89-C1\t350\t192.0.2.1\tHEAD\td1.cloudfront.net\t/e.mp3\t200\t-\tcurl/8.5\t-\t-\t-\t-";
+        assert_eq!(cf.line(headers_only).unwrap().unwrap().request.bytes_sent, 350, "sc-bytes when nothing better");
+        assert_eq!(cf.line("   "), Ok(None));
+    }
+
+    #[test]
+    fn bad_cloudfront_lines_say_why() {
+        let mut cf = CloudFront::default();
+        cf.line(FIELDS).unwrap();
+        let cases = [
+            ("2026-13-07\t08:00:00\tX\t1\t192.0.2.1\tGET\th\t/e\t200\t-\tUA\t-\t1\t-\t-", BadLine::Unreadable("date")),
+            ("2026-12-07\t25:00:00\tX\t1\t192.0.2.1\tGET\th\t/e\t200\t-\tUA\t-\t1\t-\t-", BadLine::Unreadable("time")),
+            ("2026-12-07\t08:00:00\tX\t1\tnot-an-ip\tGET\th\t/e\t200\t-\tUA\t-\t1\t-\t-", BadLine::Unreadable("c-ip")),
+            (
+                "2026-12-07\t08:00:00\tX\t1\t192.0.2.1\tGET\th\t/e\tOK\t-\tUA\t-\t1\t-\t-",
+                BadLine::Unreadable("sc-status"),
+            ),
+            ("2026-12-07\t08:00:00\tX\t-\t192.0.2.1\tGET\th\t/e\t200\t-\tUA\t-\t-\t-\t-", BadLine::Missing("sc-bytes")),
+            ("2026-12-07\t08:00:00\tX\t1\t192.0.2.1\tGET\t-\t/e\t200\t-\tUA\t-\t1\t-\t-", BadLine::Missing("cs(Host)")),
+            (
+                "2026-12-07\t08:00:00\tX\t1\t192.0.2.1\tGET\th\t/e\t200\t-\tUA\t-\t1\tx\t-",
+                BadLine::Unreadable("sc-range-start"),
+            ),
+            ("2026-12-07", BadLine::Missing("time")),
+        ];
+        for (line, why) in cases {
+            assert_eq!(cf.line(line), Err(why.clone()), "{line}");
+        }
+    }
+
+    #[test]
+    fn json_lines_are_read_with_their_url() {
+        let line = r#"{"ts":"2026-12-07T08:00:00Z","ip":"192.0.2.1","userAgent":"Overcast/3.0","method":"GET","status":206,"bytesSent":1000,"range":"bytes=0-","url":"https://Media.Example.com/shows/e42.mp3?ref=feed","referer":null}"#;
+        let r = json_line(line).unwrap().unwrap();
+        assert_eq!((r.host.as_str(), r.path.as_str()), ("media.example.com", "/shows/e42.mp3"));
+        assert_eq!(r.request.range, Some(ByteRange { start: 0, end: None }));
+        assert_eq!((r.request.status, r.request.bytes_sent), (206, 1000));
+        let bare = r#"{"ts":"2026-12-07T08:00:00Z","ip":"192.0.2.1","method":"GET","status":200,"bytesSent":5,"url":"media.example.com"}"#;
+        let r = json_line(bare).unwrap().unwrap();
+        assert_eq!((r.path.as_str(), r.request.user_agent.as_str(), r.request.range), ("/", "", None));
+        assert_eq!(json_line(""), Ok(None));
+        assert_eq!(json_line("{not json"), Err(BadLine::Unreadable("the JSON object")));
+        let bad_ip = bare.replace("192.0.2.1", "nowhere");
+        assert_eq!(json_line(&bad_ip), Err(BadLine::Unreadable("ip")));
+        let no_host = bare.replace("media.example.com", "https:///e.mp3");
+        assert_eq!(json_line(&no_host), Err(BadLine::Unreadable("url")));
+    }
+
+    #[test]
+    fn decoding_leaves_what_is_not_an_escape() {
+        assert_eq!(url_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(url_decode("100%"), "100%");
+        assert_eq!(url_decode("%zz%2"), "%zz%2");
+        assert_eq!(url_decode("%252520"), "%20", "decoded twice at most");
+    }
+}
