@@ -195,6 +195,15 @@ mod tests {
         let r = cf.line(ranged).unwrap().unwrap();
         assert_eq!((r.request.bytes_sent, r.request.range), (2, Some(ByteRange { start: 0, end: Some(1) })));
         assert!(r.request.range.unwrap().is_probe());
+        let later = "2026-12-07\t08:00:07\tIAD89-C1\t1400\t192.0.2.1\tGET\td1.cloudfront.net\t/e.mp3\t206\t-\tOvercast/3.0\t-\t1000\t1000\t1999";
+        let r = cf.line(later).unwrap().unwrap();
+        assert_eq!((r.request.bytes_sent, r.request.delivered()), (1000, Some((1000, 2000))));
+        let backwards = "2026-12-07\t08:00:08\tIAD89-C1\t900\t192.0.2.1\tGET\td1.cloudfront.net\t/e.mp3\t206\t-\tOvercast/3.0\t-\t640\t10\t5";
+        assert_eq!(
+            cf.line(backwards).unwrap().unwrap().request.bytes_sent,
+            640,
+            "a range that ends before it starts is not used"
+        );
         let headers_only = "2026-12-07\t08:00:06\tIAD89-C1\t350\t192.0.2.1\tHEAD\td1.cloudfront.net\t/e.mp3\t200\t-\tcurl/8.5\t-\t-\t-\t-";
         assert_eq!(cf.line(headers_only).unwrap().unwrap().request.bytes_sent, 350, "sc-bytes when nothing better");
         assert_eq!(cf.line("   "), Ok(None));
