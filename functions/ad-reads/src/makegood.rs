@@ -2,15 +2,13 @@
 //! one free (the read's position first, else any), at no charge, linked to the line it
 //! replaces, under the usual rules (competitive separation, the organization's hold time).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use chrono::{DateTime, Days, Utc};
 use podcastflow_domain::ad_read::AdRead;
 use podcastflow_domain::inventory::hold::{self, HeldCategory, HeldSpot, Hold, HoldStatus, MakegoodOf};
 use podcastflow_domain::inventory::placement::{Amount, Bidder, PlacementMode, Plan, place};
 use podcastflow_domain::inventory::separation::{SeparationMode, category_of};
 use podcastflow_domain::inventory::spot::{SpotPrice, SpotRef};
-use podcastflow_domain::{ClientId, Currency, HoldId, Money, Principal, Stamp};
+use podcastflow_domain::{Currency, HoldId, Money, Principal, Stamp};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::clients::ClientRepo;
@@ -61,15 +59,7 @@ impl AdReadsApp {
             Bidder { campaign: read.campaign_id, advertiser: read.advertiser_id, category: category.as_deref() };
         for _ in 0..ATTEMPTS {
             let episodes = InventoryRepo::new(t).show_inventory(&show, from, to).await?;
-            let present: BTreeSet<ClientId> = episodes.iter().flat_map(|e| e.advertisers(now, None)).collect();
-            let mut categories = BTreeMap::new();
-            if !present.is_empty() {
-                for c in ClientRepo::new(t).get_many(&present.into_iter().collect::<Vec<_>>()).await? {
-                    if let Some(cat) = c.competitive_category.as_deref().and_then(category_of) {
-                        categories.insert(c.id, cat);
-                    }
-                }
-            }
+            let categories = InventoryRepo::new(t).categories_present(&episodes, now).await?;
             let placement = place(&plan, &episodes, bidder, &categories, settings.separation, now);
             let Some(spot) = placement.spots.first().copied() else { return Ok(None) };
             let Some(air_date) = episodes.iter().find(|e| e.episode_id == spot.episode_id).map(|e| e.air_date) else {

@@ -155,10 +155,10 @@ impl AdReadsApp {
         if permissions::scope(Action::AdReadRead, p.role) == Scope::None {
             return Err(denied(permissions::Denial::Forbidden).into());
         }
-        let parse = |name: &str| -> Result<Option<String>, Failure> { Ok(query_param(req, name)) };
         let repo = AdReadRepo::new(&t);
         let (cursor, limit) = (paging.cursor.as_deref(), paging.limit);
-        let page = match (parse("campaignId")?, parse("showId")?, parse("talentId")?) {
+        let filters = (query_param(req, "campaignId"), query_param(req, "showId"), query_param(req, "talentId"));
+        let page = match filters {
             (Some(c), None, None) => {
                 let id: CampaignId = c.parse().map_err(|_| Problem::field("campaignId", "invalid", "a campaign id"))?;
                 repo.of_campaign(&id, cursor, limit).await?

@@ -18,7 +18,7 @@ use podcastflow_domain::inventory::spot::{
 use podcastflow_domain::organization::OrgSettings;
 use podcastflow_domain::permissions::{self, Action, Resource, Scope};
 use podcastflow_domain::show::Show;
-use podcastflow_domain::{CampaignId, ClientId, EpisodeId, HoldId, Principal, ShowId, Stamp};
+use podcastflow_domain::{CampaignId, EpisodeId, HoldId, Principal, ShowId, Stamp};
 use podcastflow_platform::visibility::{CampaignRelations, Needs};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, idempotency, json, json_body, json_with_etag,
@@ -392,27 +392,6 @@ impl InventoryApp {
         futures_util::future::try_join_all(shows.iter().map(|id| one(*id))).await
     }
 
-    async fn categories(
-        &self,
-        t: &TenantTable,
-        episodes: &[EpisodeInventory],
-        now: DateTime<Utc>,
-    ) -> Result<BTreeMap<ClientId, String>, Failure> {
-        let advertisers: Vec<ClientId> =
-            episodes.iter().flat_map(|e| e.advertisers(now, None)).collect::<BTreeSet<_>>().into_iter().collect();
-        // One batch read for every advertiser present, however many episodes they are in.
-        let mut out = BTreeMap::new();
-        if advertisers.is_empty() {
-            return Ok(out);
-        }
-        for c in ClientRepo::new(t).get_many(&advertisers).await? {
-            if let Some(cat) = c.competitive_category.as_deref().and_then(category_of) {
-                out.insert(c.id, cat);
-            }
-        }
-        Ok(out)
-    }
-
     /// Places the request on the inventory as it is now.
     async fn placement(
         &self,
@@ -463,7 +442,7 @@ impl InventoryApp {
                     }
                     shows.insert(show.id, show);
                 }
-                let categories = self.categories(t, &episodes, now).await?;
+                let categories = InventoryRepo::new(t).categories_present(&episodes, now).await?;
                 let placement = place_spots(&wanted, &episodes, bidder, &categories, separation, now);
                 Ok((placement, shows, episodes))
             }
@@ -483,7 +462,7 @@ impl InventoryApp {
                     }
                 };
                 let (episodes, shows) = self.inventory_of(t, p, &ids, range).await?;
-                let categories = self.categories(t, &episodes, now).await?;
+                let categories = InventoryRepo::new(t).categories_present(&episodes, now).await?;
                 let plan = Plan {
                     positions: plan.positions.clone(),
                     amount,

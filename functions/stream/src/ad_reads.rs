@@ -22,20 +22,15 @@ use podcastflow_domain::keys::org_of_pk;
 use podcastflow_domain::order::{AdType, Order, OrderStatus};
 use podcastflow_domain::record::RecordType;
 use podcastflow_domain::{EpisodeId, OrgId, Stamp, UserId};
-use podcastflow_store::item::from_item;
 use podcastflow_store::repo::ad_reads::AdReadRepo;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::episodes::EpisodeRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::{RepoError, all_pages};
-use podcastflow_store::{ChangeRecord, Item, TenantTable};
-use serde::de::DeserializeOwned;
+use podcastflow_store::{ChangeRecord, TenantTable};
 
 use crate::StreamApp;
-
-fn decode<T: DeserializeOwned>(image: Option<&Item>) -> Option<T> {
-    from_item(image?.clone()).ok()
-}
+use crate::realtime::decode;
 
 /// The organization's time zone (UTC when it is gone).
 async fn zone(app: &StreamApp, org: &OrgId) -> Result<Tz, RepoError> {

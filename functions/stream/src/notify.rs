@@ -86,16 +86,8 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
                 .map(|u| u.id)
                 .collect()
         }
-        Recipients::Staff(ids) => {
-            let users = UserRepo::new(t, &app.ctx.cursors);
-            let mut out = Vec::new();
-            for id in ids {
-                if users.get(org, id).await?.is_some_and(|u| u.role != Role::Client) {
-                    out.push(*id);
-                }
-            }
-            out
-        }
+        // Judged with the readers (`readers_of`), which reads each user once anyway.
+        Recipients::Staff(ids) => ids.clone(),
         Recipients::UsersAndShowProducers(users, show) => {
             let mut all = users.clone();
             if let Some(s) = ShowRepo::new(t).get(show).await? {
@@ -106,20 +98,22 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
     })
 }
 
-/// Of `users`, those who may read `entity` as they stand now: a host read's news goes only to
-/// whom a GET of it would answer.
+/// Of `users`, those who may read `entity` as they stand now (and are not client users, with
+/// `staff_only`): a host read's news goes only to whom a GET of it would answer.
 async fn readers_of(
     app: &StreamApp,
     t: &TenantTable,
     org: &OrgId,
     entity: &EntityRef,
     users: Vec<UserId>,
+    staff_only: bool,
 ) -> Result<Vec<UserId>, RepoError> {
     let repo = UserRepo::new(t, &app.ctx.cursors);
     let mut found = Vec::new();
     for id in users {
         if let Some(u) = repo.get(org, &id).await?
             && u.status == UserStatus::Active
+            && !(staff_only && u.role == Role::Client)
         {
             found.push(Principal {
                 user_id: u.id,
@@ -204,8 +198,9 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
         let mut recipients = resolve(app, &t, &org, &p.to).await?;
         recipients.sort();
         recipients.dedup();
-        if p.entity.kind == EntityKind::AdRead {
-            recipients = readers_of(app, &t, &org, &p.entity, recipients).await?;
+        let staff_only = matches!(p.to, Recipients::Staff(_));
+        if p.entity.kind == EntityKind::AdRead || staff_only {
+            recipients = readers_of(app, &t, &org, &p.entity, recipients, staff_only).await?;
         }
         for user in recipients.into_iter().filter(|u| Some(*u) != actor) {
             let n = Notification {

@@ -80,7 +80,8 @@ struct Sides<T> {
     after: Option<T>,
 }
 
-fn decode<T: DeserializeOwned>(image: Option<&Item>) -> Option<T> {
+/// A record image as its entity, `None` when absent or not that entity.
+pub(crate) fn decode<T: DeserializeOwned>(image: Option<&Item>) -> Option<T> {
     from_item(image?.clone()).ok()
 }
 

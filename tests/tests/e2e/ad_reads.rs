@@ -294,6 +294,21 @@ async fn a_host_read_goes_from_brief_to_verified_air_with_every_guard_held() {
             .then_some(())
     })
     .await;
+    // A mention in an internal comment never reaches a client user; one in a shared comment does.
+    let hidden = format!("@{} margin is thin", o.client.email);
+    assert_eq!(seller.post(&format!("{path}/comments"), json!({"text": hidden})).await.status, 201);
+    let shared = format!("@{} thanks for approving", o.client.email);
+    let sent = seller.post(&format!("{path}/comments"), json!({"text": shared, "internal": false})).await;
+    assert_eq!(sent.status, 201, "{:?}", sent.body);
+    let mentioned = until_async(WAIT, "the client's mention", || async {
+        let n = client.get("/notifications").await;
+        let items = n.body["items"].as_array()?.clone();
+        let mentions: Vec<Value> = items.into_iter().filter(|i| i["type"] == "adread.mentioned").collect();
+        (!mentions.is_empty()).then_some(mentions)
+    })
+    .await;
+    assert_eq!(mentioned.len(), 1, "the internal comment's mention was not told: {mentioned:?}");
+    assert_eq!(mentioned[0]["body"], shared.as_str());
     until_async(WAIT, "the client's approval request", || async {
         let n = client.get("/notifications").await;
         n.body["items"].as_array()?.iter().any(|i| i["type"] == "adread.approval_needed").then_some(())

@@ -115,12 +115,8 @@ mod tests {
     /// 30 minutes at 16,000 bytes a second after a 10,000-byte header; one ad in the first
     /// quarter (2:00 to 2:30).
     fn file() -> EpisodeFile {
-        EpisodeFile {
-            size: Some(10_000 + 1800 * 16_000),
-            duration_seconds: Some(1800.0),
-            header_bytes: 10_000,
-            ads: vec![AdMarker { position: Position::Pre, offset_seconds: 120.0, duration_seconds: 30.0 }],
-        }
+        let ads = vec![AdMarker { position: Position::Pre, offset_seconds: 120.0, duration_seconds: 30.0 }];
+        EpisodeFile { ads, ..crate::delivery::file::tests::file() }
     }
 
     /// The bytes of the first `seconds` of the file.

@@ -58,10 +58,10 @@ impl EpisodeFile {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn file() -> EpisodeFile {
+    pub(crate) fn file() -> EpisodeFile {
         // 30 minutes at 128 kbit/s (16,000 bytes a second) after a 10,000-byte header.
         EpisodeFile {
             size: Some(10_000 + 1800 * 16_000),

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use podcastflow_domain::episode::Episode;
 use podcastflow_domain::inventory::avails::EpisodeInventory;
 use podcastflow_domain::inventory::hold::{HeldCategory, HeldSpot, Hold, HoldStatus};
-use podcastflow_domain::inventory::separation::{CategoryClaim, SeparationScope, scope_key};
+use podcastflow_domain::inventory::separation::{CategoryClaim, SeparationScope, category_of, scope_key};
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotRef, spots_of};
 use podcastflow_domain::keys::{EXPIRES_AT, Index, Key};
 use podcastflow_domain::show::Show;
@@ -529,6 +529,32 @@ impl<'a> InventoryRepo<'a> {
     pub async fn campaign_claims(&self, campaign: &CampaignId) -> Result<Vec<SpotClaim>, RepoError> {
         let q = Query::partition(Index::Gsi2, SpotClaim::by_campaign_pk(self.t.org(), campaign));
         all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+    }
+
+    /// The competitive category of every advertiser with a live claim in `episodes` at `now`:
+    /// what placement weighs competitive separation with. One batch read of the advertisers,
+    /// however many episodes they are in; none without one.
+    pub async fn categories_present(
+        &self,
+        episodes: &[EpisodeInventory],
+        now: DateTime<Utc>,
+    ) -> Result<BTreeMap<ClientId, String>, RepoError> {
+        let advertisers: Vec<ClientId> = episodes
+            .iter()
+            .flat_map(|e| e.advertisers(now, None))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut out = BTreeMap::new();
+        if advertisers.is_empty() {
+            return Ok(out);
+        }
+        for c in super::clients::ClientRepo::new(self.t).get_many(&advertisers).await? {
+            if let Some(cat) = c.competitive_category.as_deref().and_then(category_of) {
+                out.insert(c.id, cat);
+            }
+        }
+        Ok(out)
     }
 }
 
