@@ -89,7 +89,7 @@ impl Api {
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
-        let resp = req.send().await.expect("the stack answers");
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{method_name} {path}: the stack did not answer: {e:?}"));
         let (status, headers) = (resp.status(), resp.headers().clone());
         let text = resp.text().await.unwrap_or_default();
         let body =

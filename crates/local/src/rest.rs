@@ -177,23 +177,21 @@ pub async fn serve(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: AxumBody,
 ) -> Response {
     let started = std::time::Instant::now();
     let rid = ulid::Ulid::new().to_string().to_lowercase();
     let (m, path) = (method.clone(), uri.path().to_owned());
-    let resp = match body {
+    let resp = match read_body(body).await {
         Ok(body) => answer(gw, peer, method, uri, headers, body, rid.clone()).await,
         // API Gateway's REQUEST_TOO_LARGE (and an unreadable body), problem+json like every refusal.
-        Err(e) => {
-            let status = e.status();
-            let p = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new("payload-too-large", status, "Body too large")
-                    .detail(format!("a request body is at most {MAX_BODY} bytes"))
-            } else {
-                Problem::new("unreadable-body", StatusCode::BAD_REQUEST, "Unreadable body").detail(e.body_text())
-            };
+        Err(BodyRefused::TooLarge) => {
+            let p = Problem::new("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "Body too large")
+                .detail(format!("a request body is at most {MAX_BODY} bytes"));
             problem(&p, &rid)
+        }
+        Err(BodyRefused::Unreadable(why)) => {
+            problem(&Problem::new("unreadable-body", StatusCode::BAD_REQUEST, "Unreadable body").detail(why), &rid)
         }
     };
     tracing::info!(
@@ -206,6 +204,39 @@ pub async fn serve(
         "gateway"
     );
     resp
+}
+
+/// How much of an oversized body is read and dropped before the 413 is sent. Answering while the
+/// client is still sending makes the kernel reset the connection, and a client that loses the
+/// answer sees a broken connection instead of the refusal; past this much the client is cut off.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Why a request body was not taken.
+enum BodyRefused {
+    /// Over [`MAX_BODY`].
+    TooLarge,
+    /// The connection failed while sending it.
+    Unreadable(String),
+}
+
+/// Reads a request body of at most [`MAX_BODY`] bytes; a larger one is drained (up to
+/// [`DRAIN_LIMIT`]) so its sender reads the refusal.
+async fn read_body(body: AxumBody) -> Result<Bytes, BodyRefused> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| BodyRefused::Unreadable(e.to_string()))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > DRAIN_LIMIT {
+            return Err(BodyRefused::TooLarge);
+        }
+        if seen <= MAX_BODY {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY { Err(BodyRefused::TooLarge) } else { Ok(Bytes::from(kept)) }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -19,7 +19,7 @@ use crate::credentials::LocalCredentials;
 use crate::delivery::Delivery;
 use crate::functions::{EventHandler, HttpHandler, event_functions, http_functions, observed};
 use crate::models::{ModelError, RequestValidator};
-use crate::rest::{Gateway, MAX_BODY, serve};
+use crate::rest::{Gateway, serve};
 use crate::routes::RouteTable;
 use crate::s3;
 use crate::schedule::{Schedule, ScheduleError, Scheduled};
@@ -354,7 +354,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         .route("/openapi.json", openapi)
         .route("/docs", docs)
         .fallback(serve)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The gateway reads bodies itself (rest::serve) and answers 413 past MAX_BODY.
+        .layer(DefaultBodyLimit::disable())
         .with_state(gateway);
 
     let s3_root = config.data_dir.join("s3");
