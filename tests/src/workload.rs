@@ -272,6 +272,7 @@ async fn network(ctx: &AppContext, w: &Workload) -> Vec<String> {
                 flat_spot_price: usd(40_000),
             },
             average_downloads: Some(20_000),
+            feed_hosts: vec![],
             status: ShowStatus::Active,
             stamp: Stamp::created(w.admin, chrono::Utc::now()),
         };
@@ -290,6 +291,10 @@ async fn network(ctx: &AppContext, w: &Workload) -> Vec<String> {
                 talent_ids: Vec::new(),
                 status: EpisodeStatus::Scheduled,
                 published_at: None,
+                enclosure_urls: vec![],
+                file_size_bytes: None,
+                header_bytes: None,
+                ad_markers: vec![],
                 stamp: Stamp::created(w.admin, chrono::Utc::now()),
             };
             EpisodeRepo::new(&t).create(&e).await.expect("episode");

@@ -118,8 +118,16 @@ pub const TENANT_SHARDS: u32 = 8;
 
 /// Item types that live minutes or hours and are never exported or restored, so they stay out of
 /// the tenant index (and cost no index write).
-pub const EPHEMERAL: [&str; 6] =
-    ["connection", "subscription", "presence", "idempotency", "digestMarker", "revokedSignIn"];
+pub const EPHEMERAL: [&str; 8] = [
+    "connection",
+    "subscription",
+    "presence",
+    "idempotency",
+    "digestMarker",
+    "revokedSignIn",
+    "listenerLedger",
+    "listenerSecret",
+];
 
 /// A tenant index partition: `ORG#<o>#ITEMS#<shard>`.
 pub fn tenant_index_pk(org: &OrgId, shard: u32) -> String {

@@ -58,6 +58,9 @@ pub struct OrgSettings {
     /// Competitive separation: where competitors may not meet, and whether that refuses or warns.
     #[serde(default)]
     pub separation: crate::inventory::separation::Separation,
+    /// How delivery is counted: the window and the organization's own bot user agents.
+    #[serde(default)]
+    pub delivery: crate::delivery::settings::DeliverySettings,
 }
 
 fn default_hold_hours() -> u32 {
@@ -73,6 +76,7 @@ impl Default for OrgSettings {
             rate_limits: RateLimits::default(),
             hold_hours: default_hold_hours(),
             separation: Default::default(),
+            delivery: Default::default(),
         }
     }
 }
@@ -151,6 +155,7 @@ impl OrgSettings {
             let max = crate::inventory::hold::MAX_HOLD_HOURS;
             v.add(format!("{prefix}holdHours"), "out_of_range", format!("from 1 to {max} hours"));
         }
+        self.delivery.check(&format!("{prefix}delivery."), v);
     }
 }
 

@@ -144,6 +144,10 @@ pub struct Show {
     /// spot's impressions until delivery is measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub average_downloads: Option<u64>,
+    /// The host names its audio is served from (the CDN's): delivery logs are matched to its
+    /// episodes by these and the episodes' enclosure URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feed_hosts: Vec<String>,
     /// Active or archived.
     pub status: ShowStatus,
     /// Bookkeeping.
@@ -153,6 +157,9 @@ pub struct Show {
 
 /// The most downloads an episode is said to get on average.
 pub const MAX_AVERAGE_DOWNLOADS: u64 = 1_000_000_000;
+
+/// At most this many feed host names per show.
+pub const MAX_FEED_HOSTS: usize = 10;
 
 impl Show {
     /// Field errors, if any.
@@ -180,6 +187,14 @@ impl Show {
         }
         if self.average_downloads.is_some_and(|d| d > MAX_AVERAGE_DOWNLOADS) {
             v.add("averageDownloads", "out_of_range", "at most 1,000,000,000");
+        }
+        if self.feed_hosts.len() > MAX_FEED_HOSTS {
+            v.add("feedHosts", "too_many", format!("at most {MAX_FEED_HOSTS} host names"));
+        }
+        for (i, h) in self.feed_hosts.iter().enumerate() {
+            if !crate::episode::audio::is_host_name(h) {
+                v.add(format!("feedHosts[{i}]"), "invalid", "a lower-case host name such as cdn.example.com");
+            }
         }
         if self.producer_ids.len() > 50 || self.talent_ids.len() > 50 {
             v.add("assignments", "too_many", "at most 50 producers and 50 talent");

@@ -81,6 +81,7 @@ fn show(org: OrgId, name: &str, category: &str, frequency: ReleaseFrequency, peo
         talent_ids: vec![people.talent],
         ad_config: AdConfig::default(),
         average_downloads: None,
+        feed_hosts: vec![],
         status: ShowStatus::Active,
         stamp: Stamp::created(people.admin, Utc::now()),
     }
@@ -237,6 +238,10 @@ pub async fn write(
                 .filter(|_| status == EpisodeStatus::Published)
                 .and_then(|d| d.and_hms_opt(6, 0, 0))
                 .map(|t| t.and_utc()),
+            enclosure_urls: vec![],
+            file_size_bytes: None,
+            header_bytes: None,
+            ad_markers: vec![],
             stamp: Stamp::created(people.producer, now),
         };
         episodes.create(&e).await?;

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, Utc};
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::availability::conflict;
+use podcastflow_domain::delivery::file::AdMarker;
 use podcastflow_domain::episode::render;
 use podcastflow_domain::episode::transitions::{EpisodeTransitionError, transition};
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
@@ -30,7 +31,18 @@ use serde_json::Value;
 use crate::EpisodesApp;
 
 /// The fields a PUT may change (the status moves through transitions, the show never).
-const CHANGEABLE: [&str; 6] = ["title", "number", "airDate", "recordingDate", "durationSeconds", "talentIds"];
+const CHANGEABLE: [&str; 10] = [
+    "title",
+    "number",
+    "airDate",
+    "recordingDate",
+    "durationSeconds",
+    "talentIds",
+    "enclosureUrls",
+    "fileSizeBytes",
+    "headerBytes",
+    "adMarkers",
+];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -47,6 +59,14 @@ struct NewEpisode {
     duration_seconds: Option<u32>,
     #[serde(default)]
     talent_ids: Vec<UserId>,
+    #[serde(default)]
+    enclosure_urls: Vec<String>,
+    #[serde(default)]
+    file_size_bytes: Option<u64>,
+    #[serde(default)]
+    header_bytes: Option<u64>,
+    #[serde(default)]
+    ad_markers: Vec<AdMarker>,
     #[serde(default)]
     force: bool,
 }
@@ -167,6 +187,10 @@ impl EpisodesApp {
             talent_ids: body.talent_ids,
             status: EpisodeStatus::Draft,
             published_at: None,
+            enclosure_urls: body.enclosure_urls,
+            file_size_bytes: body.file_size_bytes,
+            header_bytes: body.header_bytes,
+            ad_markers: body.ad_markers,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };
         e.validate(&show.talent_ids).map_err(Problem::validation)?;

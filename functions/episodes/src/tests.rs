@@ -32,6 +32,7 @@ async fn the_sample_create_answers_a_draft_with_ad_slots_from_its_length() {
         talent_ids: Vec::new(),
         ad_config: AdConfig::default(),
         average_downloads: None,
+        feed_hosts: vec![],
         status: ShowStatus::Active,
         stamp: Stamp::created(UserId::new(), Utc::now()),
     };

@@ -29,8 +29,8 @@ use serde_json::Value;
 use crate::ShowsApp;
 
 /// The fields a PUT may change (people change through `/assignments`, the status through DELETE).
-const CHANGEABLE: [&str; 7] =
-    ["name", "description", "category", "artwork", "releaseFrequency", "adConfig", "averageDownloads"];
+const CHANGEABLE: [&str; 8] =
+    ["name", "description", "category", "artwork", "releaseFrequency", "adConfig", "averageDownloads", "feedHosts"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -47,6 +47,8 @@ struct NewShow {
     ad_config: AdConfig,
     #[serde(default)]
     average_downloads: Option<u64>,
+    #[serde(default)]
+    feed_hosts: Vec<String>,
     #[serde(default)]
     producer_ids: Vec<UserId>,
     #[serde(default)]
@@ -194,6 +196,7 @@ impl ShowsApp {
             talent_ids: distinct(body.talent_ids),
             ad_config: body.ad_config,
             average_downloads: body.average_downloads,
+            feed_hosts: body.feed_hosts,
             status: ShowStatus::Active,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };

@@ -113,6 +113,7 @@ pub fn show(org: OrgId, name: &str, producers: Vec<UserId>, talent: Vec<UserId>)
         talent_ids: talent,
         ad_config: AdConfig::default(),
         average_downloads: None,
+        feed_hosts: vec![],
         status: ShowStatus::Active,
         stamp: stamp(),
     }
@@ -131,6 +132,10 @@ pub fn episode(s: &Show, title: &str, air: Option<&str>, talent: Vec<UserId>) ->
         talent_ids: talent,
         status: EpisodeStatus::Draft,
         published_at: None,
+        enclosure_urls: vec![],
+        file_size_bytes: None,
+        header_bytes: None,
+        ad_markers: vec![],
         stamp: stamp(),
     }
 }

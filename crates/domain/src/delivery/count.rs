@@ -28,6 +28,72 @@ pub struct Download {
     pub ads: Vec<usize>,
 }
 
+/// What one kept request served, all the counting needs of it once its listener is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Served {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The bytes delivered, `[start, end)`, if any.
+    pub span: Option<(u64, u64)>,
+    /// A complete response (200 without a range): the whole file, whatever its size.
+    pub whole: bool,
+}
+
+impl Served {
+    /// What `r` served.
+    pub fn of(r: &Request) -> Self {
+        Self { at: r.at, span: r.delivered(), whole: r.status == 200 && r.range.is_none() }
+    }
+}
+
+/// One listener's windows: the downloads (when each opened, and the ads it delivered) and how
+/// many windows stayed under the threshold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListenerWindows {
+    /// `(opened, ads)` of each download, in time order.
+    pub downloads: Vec<(DateTime<Utc>, Vec<usize>)>,
+    /// Windows whose bytes did not reach the threshold.
+    pub under_threshold: u64,
+}
+
+/// Counts one listener's `served` requests (in time order) for `file`.
+pub fn count_listener(served: &[Served], file: &EpisodeFile, method: WindowMethod) -> ListenerWindows {
+    let mut out = ListenerWindows::default();
+    let threshold = file.threshold_bytes();
+    let spans: Vec<Option<(u64, u64)>> = file.ads.iter().map(|a| file.ad_span(a)).collect();
+    let times: Vec<DateTime<Utc>> = served.iter().map(|r| r.at).collect();
+    let starts = opened(method, &times);
+    let mut i = 0;
+    while i < served.len() {
+        let start = starts[i];
+        let mut coverage = Coverage::default();
+        let mut whole = false;
+        while i < served.len() && starts[i] == start {
+            if let Some((a, b)) = served[i].span {
+                coverage.add(a, b);
+            }
+            whole |= served[i].whole;
+            i += 1;
+        }
+        let counts = match threshold {
+            Some(t) => coverage.total() >= t,
+            None => whole,
+        };
+        if !counts {
+            out.under_threshold += 1;
+            continue;
+        }
+        let ads = spans
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some_and(|(a, b)| coverage.covers(a, b)))
+            .map(|(n, _)| n)
+            .collect();
+        out.downloads.push((start, ads));
+    }
+    out
+}
+
 /// What counting one episode's requests found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -65,40 +131,16 @@ pub fn count(requests: &[Request], file: &EpisodeFile, method: WindowMethod, bot
             Err(rule) => *tally.dropped.entry(rule).or_default() += 1,
         }
     }
-    let threshold = file.threshold_bytes();
-    let spans: Vec<Option<(u64, u64)>> = file.ads.iter().map(|a| file.ad_span(a)).collect();
     for (listener, mut rs) in by_listener {
         rs.sort_by_key(|r| r.at);
-        let times: Vec<DateTime<Utc>> = rs.iter().map(|r| r.at).collect();
-        let starts = opened(method, &times);
-        let mut i = 0;
-        while i < rs.len() {
-            let start = starts[i];
-            let mut coverage = Coverage::default();
-            let mut whole = false;
-            while i < rs.len() && starts[i] == start {
-                if let Some((a, b)) = rs[i].delivered() {
-                    coverage.add(a, b);
-                }
-                whole |= rs[i].status == 200 && rs[i].range.is_none();
-                i += 1;
-            }
-            let counts = match threshold {
-                Some(t) => coverage.total() >= t,
-                None => whole,
-            };
-            if !counts {
-                tally.under_threshold += 1;
-                continue;
-            }
-            let ads = spans
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.is_some_and(|(a, b)| coverage.covers(a, b)))
-                .map(|(n, _)| n)
-                .collect();
-            tally.downloads.push(Download { listener: listener.clone(), opened: start, ads });
-        }
+        let served: Vec<Served> = rs.iter().map(|r| Served::of(r)).collect();
+        let windows = count_listener(&served, file, method);
+        tally.under_threshold += windows.under_threshold;
+        tally.downloads.extend(windows.downloads.into_iter().map(|(opened, ads)| Download {
+            listener: listener.clone(),
+            opened,
+            ads,
+        }));
     }
     tally
 }

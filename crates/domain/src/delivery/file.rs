@@ -10,7 +10,7 @@ pub const THRESHOLD_SECONDS: f64 = 60.0;
 
 /// An ad baked into the file.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AdMarker {
     /// The spot's position.
     pub position: Position,
@@ -19,6 +19,10 @@ pub struct AdMarker {
     /// How long it runs.
     pub duration_seconds: f64,
 }
+
+// Offsets are validated finite wherever a marker is stored (`Episode::validate`), so equality
+// is an equivalence on every marker that exists.
+impl Eq for AdMarker {}
 
 /// An episode's audio file, as the counting rules see it.
 #[derive(Debug, Clone, PartialEq, Default)]

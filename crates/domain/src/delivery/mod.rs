@@ -17,10 +17,14 @@
 pub mod count;
 pub mod file;
 pub mod filters;
+pub mod ledger;
 pub mod listener;
 pub mod logs;
+pub mod pacing;
 pub mod ranges;
+pub mod records;
 pub mod request;
+pub mod settings;
 pub mod windows;
 
 /// The version of the guidelines these rules follow.

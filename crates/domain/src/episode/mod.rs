@@ -10,6 +10,7 @@
 //!
 //! Status rules live in [`transitions`]; ad slots in [`slots`].
 
+pub mod audio;
 pub mod slots;
 pub mod transitions;
 
@@ -64,6 +65,18 @@ pub struct Episode {
     /// Set when it is published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<DateTime<Utc>>,
+    /// The URLs its audio file is served at (the CDN's; delivery logs are matched against them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enclosure_urls: Vec<String>,
+    /// The audio file's size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_size_bytes: Option<u64>,
+    /// Bytes before the audio starts (ID3 tags, artwork), not part of its length in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_bytes: Option<u64>,
+    /// Where its baked-in ads play.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ad_markers: Vec<crate::delivery::file::AdMarker>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
@@ -95,6 +108,7 @@ impl Episode {
         if self.status == EpisodeStatus::Scheduled && self.air_date.is_none() {
             v.add("airDate", "required", "required once scheduled");
         }
+        self.validate_audio(&mut v);
         v.into_result()
     }
 
@@ -154,5 +168,32 @@ impl Entity for Episode {
     }
     fn version(&self) -> u64 {
         self.stamp.version
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A draft episode of a new show, with no talent.
+    pub(crate) fn episode() -> Episode {
+        Episode {
+            id: EpisodeId::new(),
+            org_id: OrgId::new(),
+            show_id: ShowId::new(),
+            title: "Pilot".into(),
+            number: Some(1),
+            air_date: None,
+            recording_date: None,
+            duration_seconds: None,
+            talent_ids: vec![],
+            status: EpisodeStatus::Draft,
+            published_at: None,
+            enclosure_urls: vec![],
+            file_size_bytes: None,
+            header_bytes: None,
+            ad_markers: vec![],
+            stamp: Stamp::created(UserId::new(), Utc::now()),
+        }
     }
 }

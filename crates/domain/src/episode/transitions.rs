@@ -183,6 +183,10 @@ mod tests {
             talent_ids: Vec::new(),
             status: S::Draft,
             published_at: None,
+            enclosure_urls: vec![],
+            file_size_bytes: None,
+            header_bytes: None,
+            ad_markers: vec![],
             stamp: Stamp::created(me, now),
         };
         assert_eq!(transition(&e, S::Scheduled, me, now), Err(EpisodeTransitionError::AirDateRequired));

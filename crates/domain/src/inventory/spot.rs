@@ -415,6 +415,10 @@ mod tests {
             talent_ids: Vec::new(),
             status: S::Draft,
             published_at: None,
+            enclosure_urls: vec![],
+            file_size_bytes: None,
+            header_bytes: None,
+            ad_markers: vec![],
             stamp: crate::Stamp::created(UserId::new(), Utc::now()),
         };
         for (status, sells) in [
