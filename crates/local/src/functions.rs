@@ -16,6 +16,7 @@ use podcastflow_backups::BackupsApp;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
+use podcastflow_delivery_ingest::IngestApp;
 use podcastflow_digest_job::DigestJob;
 use podcastflow_episodes::EpisodesApp;
 use podcastflow_identity::TokenVerifier;
@@ -95,6 +96,7 @@ impl Dependencies for LocalDependencies<'_> {
         let bucket = match bucket {
             Bucket::Backups => &self.services.backups,
             Bucket::Media => &self.services.media,
+            Bucket::Logs => &self.services.logs,
         };
         Ok(self.services.bucket_of(self.function, bucket)?)
     }
@@ -190,6 +192,7 @@ pub async fn event_functions(s: &Services) -> Result<HashMap<String, EventHandle
         ("BackupScheduleFunction", mount_event::<BackupSchedule>(s, "BackupScheduleFunction").await?),
         ("CampaignJobFunction", mount_event::<CampaignJob>(s, "CampaignJobFunction").await?),
         ("DigestJobFunction", mount_event::<DigestJob>(s, "DigestJobFunction").await?),
+        ("DeliveryIngestFunction", mount_event::<IngestApp>(s, "DeliveryIngestFunction").await?),
     ];
     Ok(mounts.into_iter().map(|(id, h)| (id.to_owned(), h)).collect())
 }

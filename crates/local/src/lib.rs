@@ -10,6 +10,7 @@
 //! - [`functions`]: the registry of in-process handlers by template logical id.
 //! - [`schedule`]: EventBridge `rate()`/`cron()` schedules and their events.
 //! - [`s3`]: the S3 endpoint (s3s over the data dir, SigV4 enforced).
+//! - [`s3_events`]: S3 event notifications delivered to the template's `S3` events.
 //! - [`filter`]: Lambda event filtering (`FilterCriteria`) of stream records.
 //! - [`delivery`]: the table's change feed delivered to stream functions like Lambda's event
 //!   source mapping.
@@ -30,6 +31,7 @@ pub mod models;
 pub mod rest;
 pub mod routes;
 pub mod s3;
+pub mod s3_events;
 pub mod schedule;
 pub mod services;
 pub mod sigv4;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
+use axum::http;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -156,21 +157,85 @@ pub fn create_buckets(root: &Path, buckets: &[String]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An object S3 created, as its event notification tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectCreated {
+    /// The bucket's name.
+    pub bucket: String,
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// `ObjectCreated:Put`, `:Copy` or `:CompleteMultipartUpload`.
+    pub event: &'static str,
+}
+
+/// The object a successful request created, if it created one: a path-style `PUT` of an object
+/// (not of a part, whose query names a `partNumber`), or the `POST` completing a multipart upload.
+pub fn created_by(method: &http::Method, uri: &http::Uri, copy: bool) -> Option<(String, String, &'static str)> {
+    let query = uri.query().unwrap_or_default();
+    let has = |name: &str| query.split('&').any(|p| p.split('=').next() == Some(name));
+    let event = match *method {
+        http::Method::PUT if !has("partNumber") && !has("uploadId") && copy => "ObjectCreated:Copy",
+        http::Method::PUT if !has("partNumber") && !has("uploadId") => "ObjectCreated:Put",
+        http::Method::POST if has("uploadId") => "ObjectCreated:CompleteMultipartUpload",
+        _ => return None,
+    };
+    let path = uri.path().strip_prefix('/')?;
+    let (bucket, key) = path.split_once('/')?;
+    let key = percent_encoding::percent_decode_str(key).decode_utf8().ok()?.into_owned();
+    (!bucket.is_empty() && !key.is_empty() && !key.ends_with('/')).then(|| (bucket.to_owned(), key, event))
+}
+
+/// The s3s service, telling `notify` of every object it created.
+#[derive(Clone)]
+struct Notifying {
+    inner: s3s::service::S3Service,
+    root: PathBuf,
+    notify: Option<tokio::sync::mpsc::UnboundedSender<ObjectCreated>>,
+}
+
+impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Notifying {
+    type Response =
+        <s3s::service::S3Service as hyper::service::Service<http::Request<hyper::body::Incoming>>>::Response;
+    type Error = <s3s::service::S3Service as hyper::service::Service<http::Request<hyper::body::Incoming>>>::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn call(&self, req: http::Request<hyper::body::Incoming>) -> Self::Future {
+        let created = self
+            .notify
+            .as_ref()
+            .and_then(|_| created_by(req.method(), req.uri(), req.headers().contains_key("x-amz-copy-source")));
+        let answer = hyper::service::Service::call(&self.inner, req);
+        let (notify, root) = (self.notify.clone(), self.root.clone());
+        Box::pin(async move {
+            let resp = answer.await?;
+            if let (true, Some((bucket, key, event)), Some(notify)) = (resp.status().is_success(), created, notify) {
+                let size = std::fs::metadata(root.join(&bucket).join(&key)).map(|m| m.len()).unwrap_or(0);
+                let _ = notify.send(ObjectCreated { bucket, key, size, event });
+            }
+            Ok(resp)
+        })
+    }
+}
+
 /// Serves S3 on `listener` until `stop` turns true, storing objects under `root`, to the
-/// principals of `principals`.
+/// principals of `principals`; each object created is told to `notify`, if given.
 pub fn serve(
     root: PathBuf,
     principals: Arc<S3Principals>,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
+    notify: Option<tokio::sync::mpsc::UnboundedSender<ObjectCreated>>,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let fs = s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
-    let service = {
+    let inner = {
         let mut b = S3ServiceBuilder::new(fs);
         b.set_auth(Iam(principals.clone()));
         b.set_access(Iam(principals));
         b.build()
     };
+    let service = Notifying { inner, root, notify };
     Ok(tokio::spawn(async move {
         let http = ConnBuilder::new(TokioExecutor::new());
         let graceful = GracefulShutdown::new();
@@ -224,7 +289,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = watch::channel(false);
-        serve(dir.path().to_owned(), principals.clone(), listener, stopped).unwrap();
+        serve(dir.path().to_owned(), principals.clone(), listener, stopped, None).unwrap();
         (endpoint, operator, principals, Access::parse(BUNDLED).unwrap(), dir, stop)
     }
 

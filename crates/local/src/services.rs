@@ -78,6 +78,8 @@ pub struct Services {
     pub backups: Objects,
     /// The media bucket on the stack's S3.
     pub media: Objects,
+    /// The logs bucket on the stack's S3.
+    pub logs: Objects,
     /// The metrics of every function of the stack (CloudWatch's part locally).
     pub metrics: Arc<MetricsRegistry>,
     /// What template.yaml's IAM grants each function, enforced on its table and bucket calls.
@@ -101,6 +103,8 @@ pub struct LocalAws<'a> {
     pub backups_bucket: &'a str,
     /// The local name of the template's `MediaBucket`.
     pub media_bucket: &'a str,
+    /// The local name of the template's `LogsBucket`.
+    pub logs_bucket: &'a str,
     /// The region the calls are signed for.
     pub region: &'a str,
     /// The key they are signed with (the operator's).
@@ -172,7 +176,7 @@ impl Services {
             &key.secret_access_key,
         ));
         let bucket = |name| Objects::local(aws.s3, aws.region, &key.access_key_id, &key.secret_access_key, name);
-        let (backups, media) = (bucket(aws.backups_bucket), bucket(aws.media_bucket));
+        let (backups, media, logs) = (bucket(aws.backups_bucket), bucket(aws.media_bucket), bucket(aws.logs_bucket));
         let access = Arc::new(Access::parse(crate::template::BUNDLED)?);
         let usage: Arc<dyn UsageKeys> = Arc::new(LocalUsageKeys(aws.usage.clone()));
         let interactive_usage_key = aws.usage.fixed_key(INTERACTIVE_KEY);
@@ -185,6 +189,7 @@ impl Services {
             push,
             backups,
             media,
+            logs,
             metrics,
             access,
             principals: aws.principals.clone(),

@@ -205,7 +205,11 @@ fn check_functions(
         let (path, function) = (r.key.clone(), r.function.clone());
         return Err(StackError::MissingFunction { method: "WEBSOCKET".into(), path, function });
     }
-    let streams = template.streams.iter().map(|s| (s.name.clone(), &s.function));
+    let streams = template
+        .streams
+        .iter()
+        .map(|s| (s.name.clone(), &s.function))
+        .chain(template.object_events.iter().map(|o| (o.name.clone(), &o.function)));
     let schedules = template.schedules.iter().map(|s| (s.name.clone(), &s.function));
     let authorizers = template
         .routes
@@ -283,6 +287,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     };
     let backups_bucket = bucket("BackupsBucket", "podcastflow-local-backups");
     let media_bucket = bucket("MediaBucket", "podcastflow-local-media");
+    let logs_bucket = bucket("LogsBucket", "podcastflow-local-logs");
     let usage = Arc::new(UsagePlans::new(&template, Some(config.data_dir.join("usage-keys.json")))?);
     let principals = Arc::new(s3::S3Principals::new(&credentials));
     let aws = LocalAws {
@@ -290,6 +295,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         s3: &s3_endpoint,
         backups_bucket: &backups_bucket,
         media_bucket: &media_bucket,
+        logs_bucket: &logs_bucket,
         region: &config.region,
         credentials: &credentials,
         principals: &principals,
@@ -384,10 +390,23 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         false => (None, Vec::new()),
     };
 
+    // S3 event notifications: each object created reaches the template's S3 events of its bucket.
+    let (created_tx, created_rx) = tokio::sync::mpsc::unbounded_channel();
+    let subscriptions = template
+        .object_events
+        .iter()
+        .filter_map(|source| {
+            let bucket = template.buckets.iter().find(|(id, _)| *id == source.bucket)?.1.clone();
+            let handler = events.get(&source.function)?.clone();
+            Some(crate::s3_events::Subscription { source: source.clone(), bucket, handler })
+        })
+        .collect();
+    let object_events = crate::s3_events::spawn(subscriptions, created_rx, config.region.clone(), stopped.clone());
     let mut tasks = vec![
+        object_events,
         serve_http(listener, app, stopped.clone(), "REST gateway"),
         serve_http(ws_listener, websocket::router(ws_gateway), stopped.clone(), "WebSocket gateway"),
-        s3::serve(s3_root, principals.clone(), s3_listener, stopped.clone())?,
+        s3::serve(s3_root, principals.clone(), s3_listener, stopped.clone(), Some(created_tx))?,
         spawn_ttl_sweeper(table.clone(), stopped.clone()),
     ];
     let stream_arn = format!("arn:aws:dynamodb:{}:000000000000:table/podcastflow-local/stream/local", config.region);

@@ -128,6 +128,64 @@ pub struct ScheduleSource {
     pub input: Option<serde_json::Value>,
 }
 
+/// An `S3` event of a function: objects created in a bucket, by key prefix and suffix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSource {
+    /// Logical id of the function.
+    pub function: String,
+    /// Name of the event in the template.
+    pub name: String,
+    /// Logical id of the bucket (its name is in [`Template::buckets`]).
+    pub bucket: String,
+    /// The event types, e.g. `s3:ObjectCreated:*`.
+    pub events: Vec<String>,
+    /// Only keys starting with this.
+    pub prefix: Option<String>,
+    /// Only keys ending with this.
+    pub suffix: Option<String>,
+}
+
+impl ObjectSource {
+    /// Whether an object `key` created by `event` (`ObjectCreated:Put`) reaches the function.
+    pub fn matches(&self, event: &str, key: &str) -> bool {
+        let named = self.events.iter().any(|e| {
+            let e = e.strip_prefix("s3:").unwrap_or(e);
+            e == event || e.strip_suffix('*').is_some_and(|p| event.starts_with(p))
+        });
+        named
+            && self.prefix.as_deref().is_none_or(|p| key.starts_with(p))
+            && self.suffix.as_deref().is_none_or(|s| key.ends_with(s))
+    }
+}
+
+fn object_source(function: &str, name: &str, ev: &Value) -> Result<ObjectSource, TemplateError> {
+    let what = || format!("{function}.Events.{name}");
+    let p = ev.get("Properties").ok_or_else(|| TemplateError::Shape(format!("{} has no Properties", what())))?;
+    let bucket = p
+        .get("Bucket")
+        .and_then(|b| referenced(b, false))
+        .ok_or_else(|| TemplateError::Shape(format!("{} names no bucket of the template", what())))?;
+    let events = match p.get("Events") {
+        Some(Value::String(e)) => vec![e.clone()],
+        Some(Value::Sequence(es)) => es.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect(),
+        _ => return Err(TemplateError::Shape(format!("{} has no Events", what()))),
+    };
+    let rules = p.get("Filter").and_then(|f| f.get("S3Key")).and_then(|k| k.get("Rules")).and_then(Value::as_sequence);
+    let rule = |kind: &str| {
+        rules.into_iter().flatten().find_map(|r| {
+            str_at(r, &["Name"]).filter(|n| n.eq_ignore_ascii_case(kind)).and(str_at(r, &["Value"])).map(str::to_owned)
+        })
+    };
+    Ok(ObjectSource {
+        function: function.to_owned(),
+        name: name.to_owned(),
+        bucket,
+        events,
+        prefix: rule("prefix"),
+        suffix: rule("suffix"),
+    })
+}
+
 /// What the local stack needs to know of the template.
 #[derive(Debug, Clone, Default)]
 pub struct Template {
@@ -139,6 +197,8 @@ pub struct Template {
     pub streams: Vec<StreamSource>,
     /// Every schedule.
     pub schedules: Vec<ScheduleSource>,
+    /// Every S3 object notification.
+    pub object_events: Vec<ObjectSource>,
     /// Every S3 bucket: (logical id, name as deployed locally).
     pub buckets: Vec<(String, String)>,
     /// CORS of the REST API, if configured.
@@ -479,6 +539,10 @@ impl Template {
                                 }
                                 continue;
                             }
+                            Some("S3") => {
+                                t.object_events.push(object_source(id, name, ev)?);
+                                continue;
+                            }
                             Some("Api") => {}
                             _ => continue,
                         }
@@ -627,6 +691,12 @@ impl Template {
                 }
                 _ => {}
             }
+        }
+        if let Some(o) = t.object_events.iter().find(|o| !t.buckets.iter().any(|(id, _)| *id == o.bucket)) {
+            return Err(TemplateError::Shape(format!(
+                "{}.Events.{} names {}, not a bucket",
+                o.function, o.name, o.bucket
+            )));
         }
         for (id, key, integration, authorizer) in ws_routes {
             let function = integrations
@@ -781,6 +851,47 @@ Resources:
             t.schedules.iter().map(|s| (s.name.as_str(), s.expression.as_str())).collect();
         assert_eq!(schedules, vec![("Hourly", "rate(1 hour)"), ("Nightly", "cron(0 2 * * ? *)")]);
         assert_eq!(t.schedules[0].input, Some(serde_json::json!({"kind": "hourly"})));
+    }
+
+    #[test]
+    fn object_events_name_their_bucket_events_and_key_filters() {
+        let t = Template::parse(
+            r#"
+Resources:
+  Logs: { Type: AWS::S3::Bucket, Properties: { BucketName: logs-bucket } }
+  Ingest:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        New:
+          Type: S3
+          Properties:
+            Bucket: !Ref Logs
+            Events: s3:ObjectCreated:*
+            Filter: { S3Key: { Rules: [{ Name: prefix, Value: logs/ }, { Name: Suffix, Value: .gz }] } }
+        Removed: { Type: S3, Properties: { Bucket: !Ref Logs, Events: [s3:ObjectRemoved:Delete] } }
+"#,
+        )
+        .unwrap();
+        let new = &t.object_events[0];
+        assert_eq!(
+            (new.bucket.as_str(), new.prefix.as_deref(), new.suffix.as_deref()),
+            ("Logs", Some("logs/"), Some(".gz"))
+        );
+        assert!(new.matches("ObjectCreated:Put", "logs/a.gz"));
+        assert!(new.matches("ObjectCreated:CompleteMultipartUpload", "logs/a.gz"));
+        assert!(!new.matches("ObjectCreated:Put", "other/a.gz"));
+        assert!(!new.matches("ObjectCreated:Put", "logs/a.txt"));
+        assert!(!new.matches("ObjectRemoved:Delete", "logs/a.gz"));
+        assert!(t.object_events[1].matches("ObjectRemoved:Delete", "x"));
+        assert!(!t.object_events[1].matches("ObjectCreated:Put", "x"));
+        let unknown = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: { Type: S3, Properties: { Bucket: !Ref Nowhere, Events: s3:ObjectCreated:* } }\n";
+        assert!(Template::parse(unknown).is_err(), "a bucket the template lacks");
+        // The bundled template: the ingest function hears of logs and of continuations.
+        let bundled = Template::parse(BUNDLED).unwrap();
+        let ingest: Vec<_> = bundled.object_events.iter().filter(|o| o.function == "DeliveryIngestFunction").collect();
+        assert_eq!(ingest.len(), 2);
+        assert!(ingest.iter().all(|o| o.bucket == "LogsBucket"));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub enum Bucket {
     Backups,
     /// Uploaded media (`MEDIA_BUCKET`).
     Media,
+    /// CDN request logs (`LOGS_BUCKET`).
+    Logs,
 }
 
 impl Bucket {
@@ -37,6 +39,7 @@ impl Bucket {
         match self {
             Bucket::Backups => "BACKUPS_BUCKET",
             Bucket::Media => "MEDIA_BUCKET",
+            Bucket::Logs => "LOGS_BUCKET",
         }
     }
 }

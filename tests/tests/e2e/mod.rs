@@ -6,6 +6,7 @@ mod authorizer;
 mod backups;
 pub(crate) mod campaigns;
 mod clients;
+pub(crate) mod delivery;
 mod episodes;
 mod gateway;
 mod hardening;

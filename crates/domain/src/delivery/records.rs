@@ -105,6 +105,16 @@ impl LogFile {
     }
 }
 
+/// Where a CDN delivers the organization's logs in the logs bucket.
+pub fn logs_prefix(org: &OrgId) -> String {
+    format!("logs/{org}/")
+}
+
+/// Where a paused read of the organization's logs leaves the note that continues it.
+pub fn continuations_prefix(org: &OrgId) -> String {
+    format!("continuations/{org}/")
+}
+
 /// The key of the organization's listener secret for `month` (`yyyy-mm`).
 pub fn secret_key(org: &OrgId, month: &str) -> Key {
     Key::new(org_pk(org, "DLV#SECRET"), format!("MONTH#{month}"))

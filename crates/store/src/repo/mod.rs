@@ -11,6 +11,7 @@ pub mod backups;
 pub mod campaigns;
 pub mod clients;
 pub mod connections;
+pub mod delivery;
 pub mod episodes;
 pub mod identity_move;
 pub mod inventory;

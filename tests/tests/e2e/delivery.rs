@@ -1,0 +1,198 @@
+//! Delivery measurement end to end: CDN log files put in the local logs bucket reach
+//! `delivery-ingest` as S3 events, and the guidelines' worked examples (the fixture files in
+//! `tests/fixtures/delivery/`) come out as exact counts per episode, show and booked line; a file
+//! put again changes nothing.
+
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use podcastflow_domain::delivery::records::{LogFile, LogFileStatus};
+use podcastflow_domain::{CampaignId, EpisodeId, OrgId, ShowId};
+use podcastflow_store::TenantTable;
+use podcastflow_store::repo::delivery::{DayCounts, DeliveryRepo};
+use podcastflow_tests::org::{self, TestOrg};
+use podcastflow_tests::stack::TestStack;
+use podcastflow_tests::wait::until_async;
+use serde_json::{Value, json};
+
+/// The fixture episode: 30 minutes at 128 kbps after 10,000 header bytes, a pre-roll at 2:00.
+pub(crate) const FILE_BYTES: u64 = 10_000 + 1800 * 16_000;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/delivery/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A show served from `cdn.example.com` with one scheduled episode at the fixture's URL.
+pub(crate) async fn measured_episode(o: &TestOrg) -> (String, String) {
+    let admin = &o.admin.api;
+    let show = admin
+        .post(
+            "/shows",
+            json!({"name": "Brew", "releaseFrequency": "weekly", "feedHosts": ["cdn.example.com"],
+                "adConfig": {"slots": {"pre": 1, "mid": 0, "post": 0}, "cpm": {"pre": {"amount": 2500, "currency": "USD"}}}}),
+        )
+        .await;
+    assert_eq!(show.status, 201, "{:?}", show.body);
+    let show = show.body["id"].as_str().unwrap().to_owned();
+    let ep = admin
+        .post(
+            "/episodes",
+            json!({"showId": show, "title": "Ep 1", "airDate": "2026-12-07", "durationSeconds": 1800,
+                "enclosureUrls": ["https://cdn.example.com/shows/brew/ep1.mp3"], "fileSizeBytes": FILE_BYTES,
+                "headerBytes": 10_000, "adMarkers": [{"position": "pre", "offsetSeconds": 120, "durationSeconds": 30}]}),
+        )
+        .await;
+    assert_eq!(ep.status, 201, "{:?}", ep.body);
+    assert_eq!(ep.body["adMarkers"][0]["offsetSeconds"], 120.0);
+    let ep = ep.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.post(&format!("/episodes/{ep}/transitions"), json!({"to": "scheduled"})).await.status, 200);
+    (show, ep)
+}
+
+/// A won campaign of the org's advertiser with a booked order of the episode's pre-roll at a
+/// CPM with an impression goal.
+pub(crate) async fn booked_line(o: &TestOrg, episode: &str, goal: u64) -> (String, String) {
+    let (admin, seller) = (&o.admin.api, &o.seller.api);
+    let client = json!({"name": "Acme", "type": "advertiser", "assignedSellerIds": [o.seller.id]});
+    assert_eq!(admin.send("PUT", &format!("/clients/{}", o.client_id), Some(client), Some("*")).await.status, 200);
+    let campaign = seller
+        .post(
+            "/campaigns",
+            json!({"name": "Winter", "clientId": o.client_id, "startDate": "2026-12-01", "endDate": "2027-01-31",
+                "budget": {"amount": 5_000_000, "currency": "USD"}}),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{:?}", campaign.body);
+    let c = campaign.body["id"].as_str().unwrap().to_owned();
+    let held = seller
+        .post(&format!("/campaigns/{c}/holds"), json!({"spots": [{"episodeId": episode, "spot": "pre-0"}]}))
+        .await;
+    assert_eq!(held.status, 201, "{:?}", held.body);
+    for to in ["proposal", "negotiation", "pending_approval"] {
+        assert_eq!(seller.post(&format!("/campaigns/{c}/transitions"), json!({"to": to})).await.status, 200, "{to}");
+    }
+    assert_eq!(admin.post(&format!("/campaigns/{c}/transitions"), json!({"to": "won"})).await.status, 200);
+    let lines = json!([{"episodeId": episode, "spot": "pre-0", "adType": "produced",
+        "rate": {"cpm": {"amount": 2500, "currency": "USD"}}, "impressionGoal": goal}]);
+    let order = seller.post("/orders", json!({"campaignId": c, "lines": lines})).await;
+    assert_eq!(order.status, 201, "{:?}", order.body);
+    let id = order.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/orders/{id}/transitions");
+    assert_eq!(seller.post(&path, json!({"to": "pending_approval"})).await.status, 200);
+    assert_eq!(admin.post(&path, json!({"to": "approved"})).await.status, 200);
+    let booked = seller.post(&path, json!({"to": "booked"})).await;
+    assert_eq!(booked.status, 200, "{:?}", booked.body);
+    (c, id)
+}
+
+/// The organization's table as the tests read the ledger through it.
+fn tenant(s: &TestStack, org: &str) -> TenantTable {
+    let org: OrgId = org.parse().unwrap();
+    let ctx = &s.stack.services.ctx;
+    TenantTable::new(ctx.tenants.for_org(&org), org, ctx.cursors.as_ref().clone())
+}
+
+/// Puts `bytes` at `key` of the logs bucket, as a CDN delivers a log.
+pub(crate) async fn put_log(s: &TestStack, key: &str, bytes: Vec<u8>) {
+    s.stack.services.logs.put(key, bytes, "application/octet-stream").await.expect("the log is stored");
+}
+
+/// The record of the log at `key`, once read to its end.
+async fn read_to_end(s: &TestStack, org: &str, key: &str) -> LogFile {
+    let t = tenant(s, org);
+    let bucket = s.stack.services.logs.bucket().to_owned();
+    let id = LogFile::id_of(&bucket, key);
+    until_async(Duration::from_secs(20), &format!("{key} read"), || async {
+        let item = podcastflow_store::Table::get(&t, &LogFile::key_of(t.org(), &id)).await.ok()??;
+        let f: LogFile =
+            serde_json::from_value(Value::Object(podcastflow_store::item::without_bookkeeping(item))).ok()?;
+        (f.status == LogFileStatus::Done).then_some(f)
+    })
+    .await
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, d).unwrap()
+}
+
+fn counts(days: &[DayCounts], on: NaiveDate, name: &str) -> i64 {
+    days.iter().find(|d| d.day == Some(on)).map_or(0, |d| d.get(name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cdn_logs_in_the_logs_bucket_count_the_guidelines_worked_examples_once() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let (show, ep) = measured_episode(&o).await;
+    let (campaign, order) = booked_line(&o, &ep, 30_000).await;
+    let prefix = format!("logs/{}/", o.id);
+
+    // CloudFront's gzip file of the household, the requests that count for nothing, and the ad.
+    let first = format!("{prefix}E2EXAMPLE.2026-12-07-08.a1b2c3d4.gz");
+    put_log(&s, &first, gzip(&fixture("cloudfront-worked-examples.log"))).await;
+    let f = read_to_end(&s, &o.id, &first).await;
+    assert_eq!((f.counts.requests, f.counts.kept, f.counts.unmatched), (16, 13, 0));
+    let dropped: Vec<(&str, u64)> = f.counts.dropped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(dropped, [("apple_watch_duplicate", 1), ("method", 1), ("probe", 1)]);
+    assert_eq!(f.invocations, 1);
+
+    let t = tenant(&s, &o.id);
+    let repo = DeliveryRepo::new(&t);
+    let (ep_id, show_id): (EpisodeId, ShowId) = (ep.parse().unwrap(), show.parse().unwrap());
+    let days = repo.episode_days(&ep_id, day(1), day(31)).await.unwrap();
+    // Six listeners of the household, the one whose download covers the ad and the one who
+    // stopped before it; the probe, the HEAD, the partial and the watch count nothing.
+    assert_eq!(counts(&days, day(7), "downloads"), 8);
+    assert_eq!(counts(&days, day(7), "listeners"), 8);
+    assert_eq!(counts(&days, day(7), "ad0"), 1);
+
+    // The windows example, a plain file: Monday 22:00, Tuesday 03:00 and 22:15, Wednesday
+    // 23:15 are three calendar-day downloads, each a whole file with its ad.
+    let windows = format!("{prefix}E2EXAMPLE.2026-12-09-23.e5f6.log");
+    put_log(&s, &windows, fixture("cloudfront-windows.log")).await;
+    read_to_end(&s, &o.id, &windows).await;
+    // The JSON Lines file: one IPv6 household's two ranges are one download with the ad; a bot,
+    // another episode's URL and a line that is not a request count nothing.
+    let jsonl = format!("{prefix}cdn-export-2026-12-07.jsonl");
+    put_log(&s, &jsonl, fixture("worked-examples.jsonl")).await;
+    let j = read_to_end(&s, &o.id, &jsonl).await;
+    assert_eq!((j.counts.requests, j.counts.kept, j.counts.unmatched), (4, 2, 1));
+    assert_eq!(j.counts.dropped.get("bot"), Some(&1));
+    assert_eq!(j.counts.bad_lines.values().sum::<u64>(), 1);
+
+    let expect = |days: &[DayCounts]| {
+        let got: Vec<(i64, i64, i64)> = [7, 8, 9]
+            .iter()
+            .map(|d| {
+                (counts(days, day(*d), "downloads"), counts(days, day(*d), "listeners"), counts(days, day(*d), "ad0"))
+            })
+            .collect();
+        assert_eq!(got, [(10, 10, 3), (1, 1, 1), (1, 1, 1)]);
+    };
+    expect(&repo.episode_days(&ep_id, day(1), day(31)).await.unwrap());
+    let shows = repo.show_days(&show_id, day(1), day(31)).await.unwrap();
+    assert_eq!(counts(&shows, day(7), "downloads"), 10);
+    assert_eq!(counts(&shows, day(7), "adDeliveries"), 3);
+    let campaign_id: CampaignId = campaign.parse().unwrap();
+    let lines = repo.campaign_days(&campaign_id, day(1), day(31)).await.unwrap();
+    let impressions: Vec<(NaiveDate, u32, u64)> = lines.iter().map(|l| (l.day, l.line, l.impressions)).collect();
+    assert_eq!(impressions, [(day(7), 1, 3), (day(8), 1, 1), (day(9), 1, 1)]);
+    assert!(lines.iter().all(|l| l.order_id.to_string() == order));
+
+    // The same file again, and its copy under another name: nothing moves.
+    put_log(&s, &first, gzip(&fixture("cloudfront-worked-examples.log"))).await;
+    let copy = format!("{prefix}E2EXAMPLE.2026-12-07-08.copy.gz");
+    put_log(&s, &copy, gzip(&fixture("cloudfront-worked-examples.log"))).await;
+    read_to_end(&s, &o.id, &copy).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    expect(&repo.episode_days(&ep_id, day(1), day(31)).await.unwrap());
+    assert_eq!(read_to_end(&s, &o.id, &first).await.invocations, 1, "read once");
+}
