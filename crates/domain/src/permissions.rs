@@ -116,11 +116,15 @@ pub enum Action {
     AdReadAircheck,
     /// Upload files to a host read (recordings, airchecks).
     AdReadUpload,
+    /// Read a campaign's or an order's measured delivery and pacing.
+    DeliveryRead,
+    /// Read a show's or an episode's download analytics.
+    AnalyticsRead,
 }
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 55] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -174,6 +178,8 @@ impl Action {
         Action::AdReadClientApprove,
         Action::AdReadAircheck,
         Action::AdReadUpload,
+        Action::DeliveryRead,
+        Action::AnalyticsRead,
     ];
 
     /// The read action guarding the same entity: refusing a write on something the principal
@@ -183,10 +189,9 @@ impl Action {
         match self {
             UserRead | UserUpdate | UserDisable | UserChangeRole => Some(UserRead),
             ClientRead | ClientUpdate | ClientArchive => Some(ClientRead),
-            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | BriefWrite => {
-                Some(CampaignRead)
-            }
-            ShowRead | ShowUpdate | ShowArchive => Some(ShowRead),
+            CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | BriefWrite
+            | DeliveryRead => Some(CampaignRead),
+            ShowRead | ShowUpdate | ShowArchive | AnalyticsRead => Some(ShowRead),
             EpisodeRead | EpisodeUpdate => Some(EpisodeRead),
             OrderRead | OrderWrite => Some(OrderRead),
             AdReadRead | AdReadSubmit | AdReadReview | AdReadClientApprove | AdReadAircheck | AdReadUpload => {
@@ -496,6 +501,8 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::AdReadClientApprove, [Deny, Deny, Deny, Deny, Deny, ClientApprovesRead]),
     (Action::AdReadAircheck, [ALLOW, ALLOW, Deny, ReadShowProducer, Deny, Deny]),
     (Action::AdReadUpload, [ALLOW, ALLOW, Deny, ReadShowProducer, ReadTalent, Deny]),
+    (Action::DeliveryRead, [ALLOW, ALLOW, SellerReadsCampaign, Deny, Deny, ClientReadsCampaign]),
+    (Action::AnalyticsRead, [ALLOW, ALLOW, ALLOW, ShowProducer, Deny, Deny]),
 ];
 
 /// Which entities of a kind a role's listing covers.

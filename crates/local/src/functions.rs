@@ -16,6 +16,7 @@ use podcastflow_backups::BackupsApp;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
+use podcastflow_delivery::DeliveryApp;
 use podcastflow_delivery_ingest::IngestApp;
 use podcastflow_digest_job::DigestJob;
 use podcastflow_episodes::EpisodesApp;
@@ -147,6 +148,7 @@ pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>
         ("InventoryFunction", mount::<InventoryApp>(s, "InventoryFunction").await?),
         ("OrdersFunction", mount::<OrdersApp>(s, "OrdersFunction").await?),
         ("AdReadsFunction", mount::<AdReadsApp>(s, "AdReadsFunction").await?),
+        ("DeliveryFunction", mount::<DeliveryApp>(s, "DeliveryFunction").await?),
         ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
         ("MediaFunction", mount::<MediaApp>(s, "MediaFunction").await?),
         ("BackupsFunction", mount::<BackupsApp>(s, "BackupsFunction").await?),

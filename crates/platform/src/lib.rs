@@ -40,6 +40,6 @@ pub use paging::{PageBody, Paging, page_in_memory, paging};
 pub use principal::principal;
 pub use problem::Problem;
 pub use query::{query_as, query_date_range, query_param, query_parsed};
-pub use response::{created, json, json_with_etag, no_content, request_id};
+pub use response::{created, csv, json, json_with_etag, no_content, prefers_csv, request_id};
 pub use route::RoutePath;
 pub use serve::{serve_events, serve_http};

@@ -25,6 +25,41 @@ pub(crate) fn set_headers(resp: &mut Response<Body>, content_type: &'static str,
     }
 }
 
+/// Whether the request's `Accept` prefers CSV (`text/csv`) to JSON: CSV named with a higher
+/// quality than JSON, or named and JSON not.
+pub fn prefers_csv(req: &Request) -> bool {
+    let Some(accept) = req.headers().get("accept").and_then(|v| v.to_str().ok()) else { return false };
+    let quality = |wanted: &str| {
+        accept
+            .split(',')
+            .filter_map(|part| {
+                let mut it = part.split(';');
+                let kind = it.next()?.trim().to_ascii_lowercase();
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                    .unwrap_or(1.0);
+                (kind == wanted).then_some(q)
+            })
+            .fold(None, |best: Option<f32>, q| Some(best.map_or(q, |b| b.max(q))))
+    };
+    match (quality("text/csv"), quality("application/json")) {
+        (Some(c), Some(j)) => c > 0.0 && c > j,
+        (Some(c), None) => c > 0.0,
+        _ => false,
+    }
+}
+
+/// A CSV document (`text/csv`, RFC 4180) offered for download as `filename`.
+pub fn csv(body: String, filename: &str, request_id: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::Text(body));
+    set_headers(&mut resp, "text/csv; charset=utf-8", request_id);
+    let name: String = filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        resp.headers_mut().insert("content-disposition", v);
+    }
+    resp
+}
+
 /// A JSON response with a status, tagged with the request id.
 pub fn json<T: Serialize>(status: StatusCode, body: &T, request_id: &str) -> Response<Body> {
     match serde_json::to_string(body) {

@@ -195,4 +195,76 @@ async fn cdn_logs_in_the_logs_bucket_count_the_guidelines_worked_examples_once()
     tokio::time::sleep(Duration::from_millis(300)).await;
     expect(&repo.episode_days(&ep_id, day(1), day(31)).await.unwrap());
     assert_eq!(read_to_end(&s, &o.id, &first).await.invocations, 1, "read once");
+
+    // The API: the seller sees the campaign's delivery and pacing, the client their campaign's.
+    let path = format!("/campaigns/{campaign}/delivery?from=2026-12-01&to=2026-12-31");
+    let d = o.seller.api.get(&path).await;
+    assert_eq!(d.status, 200, "{:?}", d.body);
+    assert_eq!(d.body["impressions"], 5);
+    let series: Vec<(String, i64)> = d.body["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["period"].as_str().unwrap().to_owned(), p["impressions"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(series, [("2026-12-07".into(), 3), ("2026-12-08".into(), 1), ("2026-12-09".into(), 1)]);
+    let line = &d.body["lines"][0];
+    assert_eq!(
+        (line["line"].as_i64(), line["goal"].as_i64(), line["delivered"].as_i64()),
+        (Some(1), Some(30_000), Some(5))
+    );
+    assert_eq!(line["spot"], "pre-0");
+    // Pacing by the organization's today (UTC), whenever the test runs.
+    let today = chrono::Utc::now().date_naive();
+    let expected = podcastflow_domain::delivery::pacing::of_line(30_000, 5, day(7), today);
+    assert_eq!(d.body["pacing"], serde_json::to_value(expected).unwrap());
+    assert_eq!(line["pacing"], serde_json::to_value(expected).unwrap());
+    let weekly = o.seller.api.get(&format!("{path}&granularity=week")).await;
+    assert_eq!(weekly.body["series"], json!([{"period": "2026-12-07", "impressions": 5}]));
+    let client = o.client.api.get(&path).await;
+    assert_eq!(client.status, 200, "{:?}", client.body);
+    assert_eq!(client.body["impressions"], 5);
+    // CSV, for spreadsheets.
+    let csv = o.seller.api.with_header("accept", "text/csv").get(&path).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.body.as_str().unwrap().to_owned();
+    assert!(text.starts_with("date,order,line,episodeId,impressions\r\n"), "{text}");
+    assert!(text.contains(&format!("2026-12-07,IO-"),) && text.contains(&format!(",1,{ep},3\r\n")), "{text}");
+    // The order's lines, the show's and the episode's analytics, the methodology.
+    let od = o.seller.api.get(&format!("/orders/{order}/delivery")).await;
+    assert_eq!(od.status, 200, "{:?}", od.body);
+    assert_eq!(od.body["lines"][0]["delivered"], 5);
+    let sa = o.admin.api.get(&format!("/shows/{show}/analytics?from=2026-12-07&to=2026-12-09")).await;
+    assert_eq!(sa.status, 200, "{:?}", sa.body);
+    assert_eq!(sa.body["totals"]["downloads"], 12);
+    assert_eq!(sa.body["totals"]["adDeliveries"], 5);
+    let ea =
+        o.producer.api.get(&format!("/episodes/{ep}/analytics?from=2026-12-07&to=2026-12-13&granularity=week")).await;
+    assert_eq!(ea.status, 403, "the producer of another show: {:?}", ea.body);
+    let ea = o.admin.api.get(&format!("/episodes/{ep}/analytics?from=2026-12-07&to=2026-12-13&granularity=week")).await;
+    assert_eq!(ea.body["series"][0]["downloads"], 12);
+    assert!(ea.body["series"][0].get("listeners").is_none(), "listeners are never summed across days");
+    let daily = o.admin.api.get(&format!("/episodes/{ep}/analytics?from=2026-12-07&to=2026-12-07")).await;
+    assert_eq!(daily.body["series"][0]["listeners"], 10);
+    let m = o.client.api.get("/delivery/methodology").await;
+    assert_eq!(m.status, 200);
+    assert_eq!(m.body["window"]["method"], "calendar_day");
+
+    // From the attacker's side: talent and producers see no delivery; another organization's
+    // members find nothing; bad ranges are 400.
+    assert_eq!(o.talent.api.get(&path).await.status, 404);
+    assert_eq!(o.producer.api.get(&path).await.status, 404);
+    assert_eq!(o.talent.api.get(&format!("/shows/{show}/analytics")).await.status, 404);
+    let other = org::create(&s, &s.master().await).await;
+    assert_eq!(other.admin.api.get(&path).await.status, 404);
+    assert_eq!(other.admin.api.get(&format!("/orders/{order}/delivery")).await.status, 404);
+    assert_eq!(other.admin.api.get(&format!("/episodes/{ep}/analytics")).await.status, 404);
+    assert_eq!(other.client.api.get(&path).await.status, 404);
+    for bad in
+        ["?granularity=month", "?from=2026-12-09&to=2026-12-01", "?from=2025-01-01&to=2026-12-31", "?from=yesterday"]
+    {
+        let r = o.seller.api.get(&format!("/campaigns/{campaign}/delivery{bad}")).await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
 }

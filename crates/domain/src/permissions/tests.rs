@@ -97,7 +97,7 @@ impl World {
             }
             CampaignCreate => Resource::NewCampaign { org, client_sellers: &self.related_users },
             CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | OrderRead
-            | OrderWrite | BriefWrite => Resource::Campaign(self.campaign()),
+            | OrderWrite | BriefWrite | DeliveryRead => Resource::Campaign(self.campaign()),
             AdReadRead | AdReadSubmit | AdReadReview | AdReadClientApprove | AdReadAircheck | AdReadUpload => {
                 Resource::AdRead {
                     campaign: self.campaign(),
@@ -106,7 +106,7 @@ impl World {
                     seen_by_client: self.positive,
                 }
             }
-            ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock => Resource::Show {
+            ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock | AnalyticsRead => Resource::Show {
                 org,
                 producers: &self.related_users,
                 talent: &self.related_users,
@@ -183,6 +183,8 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::AdReadClientApprove, "-----c"),
     (Action::AdReadAircheck, "FF-r--"),
     (Action::AdReadUpload, "FF-rr-"),
+    (Action::DeliveryRead, "FFr--c"),
+    (Action::AnalyticsRead, "FFFr--"),
 ];
 
 fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
@@ -285,7 +287,9 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::AdReadReview
             | Action::AdReadClientApprove
             | Action::AdReadAircheck
-            | Action::AdReadUpload => {}
+            | Action::AdReadUpload
+            | Action::DeliveryRead
+            | Action::AnalyticsRead => {}
         }
     }
 }
@@ -463,6 +467,8 @@ fn every_write_is_refused_as_its_read_would_be() {
         (OrderRead, Some(OrderRead)),
         (OrderWrite, Some(OrderRead)),
         (AdReadRead, Some(AdReadRead)),
+        (DeliveryRead, Some(CampaignRead)),
+        (AnalyticsRead, Some(ShowRead)),
         (AdReadSubmit, Some(AdReadRead)),
         (AdReadReview, Some(AdReadRead)),
         (AdReadClientApprove, Some(AdReadRead)),

@@ -1,0 +1,32 @@
+//! `delivery`: what the counting found, for those who may read it (docs/domain.md, "Delivery").
+//!
+//! - `GET /campaigns/{id}/delivery?from=&to=&granularity=day|week`: impressions of the campaign's
+//!   booked lines per period, each line's delivery and pacing, the campaign's pacing (admins,
+//!   its sellers, its advertiser's client users).
+//! - `GET /orders/{id}/delivery`: the order's lines with delivery and pacing.
+//! - `GET /shows/{id}/analytics` and `GET /episodes/{id}/analytics` (`from`, `to`,
+//!   `granularity`): downloads and ad deliveries; an episode's unique listeners per day (never
+//!   summed across days).
+//! - `GET /delivery/methodology`: how the organization counts.
+//!
+//! Each report answers CSV when the request's `Accept` prefers `text/csv`. A range is at most
+//! 366 days; without one, the last 30 days to today (in the organization's time zone).
+
+mod routes;
+
+use lambda_http::{Body, Error, Request, Response};
+use podcastflow_platform::{AppContext, request_id, respond};
+
+/// What the function needs, built once at init.
+pub struct DeliveryApp {
+    /// Table and cursors.
+    pub ctx: AppContext,
+}
+
+/// Handles one request.
+pub async fn handle(app: &DeliveryApp, req: Request) -> Result<Response<Body>, Error> {
+    let rid = request_id(&req);
+    respond(routes::route(app, &req).await, &rid)
+}
+
+podcastflow_wiring::http_function!(DeliveryApp, handle);
