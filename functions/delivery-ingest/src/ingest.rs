@@ -17,9 +17,9 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use podcastflow_domain::delivery::count::Served;
 use podcastflow_domain::delivery::file::EpisodeFile;
-use podcastflow_domain::delivery::filters::{BotList, verdict};
+use podcastflow_domain::delivery::filters::{BotList, Dropped, user_agent_rule, verdict_with};
 use podcastflow_domain::delivery::ledger::changes;
-use podcastflow_domain::delivery::listener;
+use podcastflow_domain::delivery::listener::Keyer;
 use podcastflow_domain::delivery::logs::{BadLine, CloudFront, LoggedRequest, json_line};
 use podcastflow_domain::delivery::records::{self, LEDGER_DAYS, LogFile};
 use podcastflow_domain::delivery::windows::WindowMethod;
@@ -40,6 +40,9 @@ use podcastflow_store::table::MAX_TRANSACT_ITEMS;
 /// Lines counted between checkpoints.
 pub const CHUNK_LINES: usize = 20_000;
 
+/// User agents whose rule is remembered, at most (a log has hundreds; a hostile one, more).
+const MAX_AGENTS: usize = 100_000;
+
 /// How often a batch of ledgers is read and counted again after a concurrent write moved one.
 const ATTEMPTS: u32 = 8;
 
@@ -59,7 +62,7 @@ impl From<podcastflow_store::StoreError> for IngestError {
 
 /// The line format, found from a file's first line.
 enum Format {
-    CloudFront(CloudFront),
+    CloudFront(Box<CloudFront>),
     JsonLines,
 }
 
@@ -82,7 +85,8 @@ pub struct Counter<'a> {
     hosts: HashMap<String, Vec<ShowId>>,
     show_episodes: HashMap<ShowId, Vec<Arc<Target>>>,
     urls: HashMap<(String, String), Option<Arc<Target>>>,
-    secrets: HashMap<String, Vec<u8>>,
+    keyers: HashMap<String, Keyer>,
+    agents: HashMap<Arc<str>, Option<Dropped>>,
     format: Option<Format>,
 }
 
@@ -113,7 +117,8 @@ impl<'a> Counter<'a> {
             hosts,
             show_episodes: HashMap::new(),
             urls: HashMap::new(),
-            secrets: HashMap::new(),
+            keyers: HashMap::new(),
+            agents: HashMap::new(),
             format: None,
         })
     }
@@ -168,17 +173,21 @@ impl<'a> Counter<'a> {
         Ok(found)
     }
 
-    async fn secret(&mut self, at: DateTime<Utc>) -> Result<Vec<u8>, IngestError> {
+    /// The listener keyer of the month of `at` (its secret read, or made, once).
+    async fn keyer(&mut self, at: DateTime<Utc>) -> Result<&Keyer, IngestError> {
         let month = at.format("%Y-%m").to_string();
-        if let Some(s) = self.secrets.get(&month) {
-            return Ok(s.clone());
+        if !self.keyers.contains_key(&month) {
+            let secret = self.secret(&month).await?;
+            self.keyers.insert(month.clone(), Keyer::new(&secret));
         }
+        self.keyers.get(&month).ok_or_else(|| RepoError::Conflict("listener secret").into())
+    }
+
+    async fn secret(&mut self, month: &str) -> Result<Vec<u8>, IngestError> {
         let mut candidate = [0u8; 32];
         getrandom::fill(&mut candidate)
             .map_err(|e| RepoError::Store(podcastflow_store::StoreError::Unavailable(e.to_string())))?;
-        let s = DeliveryRepo::new(self.t).secret(&month, &candidate).await?;
-        self.secrets.insert(month, s.clone());
-        Ok(s)
+        Ok(DeliveryRepo::new(self.t).secret(month, &candidate).await?)
     }
 
     /// Reads one line: the request, `None` for a comment or blank line, or why it is bad.
@@ -187,7 +196,7 @@ impl<'a> Counter<'a> {
             if line.trim_start().starts_with('{') {
                 Format::JsonLines
             } else {
-                Format::CloudFront(CloudFront::default())
+                Format::CloudFront(Box::default())
             }
         });
         match format {
@@ -222,14 +231,18 @@ impl<'a> Counter<'a> {
                 continue;
             };
             let r = &logged.request;
-            if let Err(rule) = verdict(r, &self.bots) {
+            if self.agents.len() >= MAX_AGENTS {
+                self.agents.clear();
+            }
+            let (agents, bots) = (&mut self.agents, &self.bots);
+            let agent = || *agents.entry(r.user_agent.clone()).or_insert_with(|| user_agent_rule(&r.user_agent, bots));
+            if let Err(rule) = verdict_with(r, agent) {
                 let name = serde_json::to_value(rule).ok().and_then(|v| v.as_str().map(str::to_owned));
                 *file.counts.dropped.entry(name.unwrap_or_default()).or_default() += 1;
                 continue;
             }
             file.counts.kept += 1;
-            let secret = self.secret(r.at).await?;
-            let who = listener::key(&secret, &r.ip, &r.user_agent);
+            let who = self.keyer(r.at).await?.key(&r.ip, &r.user_agent);
             let id = target.episode.id;
             kept.entry(id).or_default().entry(who).or_default().push(Served::of(r));
             targets.entry(id).or_insert(target);

@@ -261,7 +261,26 @@ impl podcastflow_wiring::EventFunction for IngestApp {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use podcastflow_store::embedded::EmbeddedTable;
+
     use super::*;
+
+    #[tokio::test]
+    async fn the_sample_event_of_an_unknown_organization_is_ignored_not_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec());
+        // Never reached: the organization is looked up first.
+        let logs = Objects::local("http://127.0.0.1:9", "us-east-1", "key", "secret", "logs");
+        let app = IngestApp { ctx, logs };
+        let raw = include_str!("../../../events/delivery-ingest/log-created.json");
+        let event: S3Event = serde_json::from_str(raw).unwrap();
+        let reports = handle(&app, LambdaEvent::new(event, lambda_http::Context::default())).await.unwrap();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].outcome, "ignored");
+        assert!(reports[0].key.starts_with("logs/01JD0000000000000000000001/"));
+    }
 
     #[test]
     fn keys_name_their_organization() {

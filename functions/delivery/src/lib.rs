@@ -30,3 +30,6 @@ pub async fn handle(app: &DeliveryApp, req: Request) -> Result<Response<Body>, E
 }
 
 podcastflow_wiring::http_function!(DeliveryApp, handle);
+
+#[cfg(test)]
+mod tests;

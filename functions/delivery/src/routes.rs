@@ -41,28 +41,45 @@ struct Range {
     granularity: Granularity,
 }
 
-/// The range of the request (`from`, `to`, `granularity`), by default the last 30 days to
-/// `today`; 400 for a bad one.
-fn range(req: &Request, today: NaiveDate) -> Result<Range, Problem> {
-    let granularity = match query_param(req, "granularity").as_deref() {
-        None | Some("day") => Granularity::Day,
-        Some("week") => Granularity::Week,
-        Some(_) => return Err(Problem::field("granularity", "invalid", "day or week")),
-    };
-    let (from, to) = match query_date_range(req)? {
-        None => (today - Duration::days(DEFAULT_DAYS - 1), today),
-        Some((from, to)) => {
-            let open_from = query_param(req, "from").is_none();
-            let open_to = query_param(req, "to").is_none();
-            let to = if open_to { today.max(from) } else { to };
-            let from = if open_from { to - Duration::days(DEFAULT_DAYS - 1) } else { from };
-            (from, to)
+/// A report's range as the request asks for it, checked before anything is read.
+struct RangeQuery {
+    given: Option<(NaiveDate, NaiveDate)>,
+    open_from: bool,
+    open_to: bool,
+    granularity: Granularity,
+}
+
+impl RangeQuery {
+    /// `from`, `to` and `granularity` of the request; 400 for a bad one.
+    fn parse(req: &Request) -> Result<RangeQuery, Problem> {
+        let granularity = match query_param(req, "granularity").as_deref() {
+            None | Some("day") => Granularity::Day,
+            Some("week") => Granularity::Week,
+            Some(_) => return Err(Problem::field("granularity", "invalid", "day or week")),
+        };
+        let given = query_date_range(req)?;
+        let (open_from, open_to) = (query_param(req, "from").is_none(), query_param(req, "to").is_none());
+        if let Some((from, to)) = given
+            && !open_from
+            && !open_to
+            && (to - from).num_days() >= MAX_RANGE_DAYS
+        {
+            return Err(Problem::field("to", "range_too_long", "at most 366 days after from"));
         }
-    };
-    if (to - from).num_days() >= MAX_RANGE_DAYS {
-        return Err(Problem::field("to", "range_too_long", "at most 366 days after from"));
+        Ok(RangeQuery { given, open_from, open_to, granularity })
     }
-    Ok(Range { from, to, granularity })
+
+    /// The range by the organization's `today`: by default the last 30 days to today; an open
+    /// end 30 days from the other.
+    fn resolve(&self, today: NaiveDate) -> Range {
+        let (from, to) = match self.given {
+            None => (today - Duration::days(DEFAULT_DAYS - 1), today),
+            Some((_, to)) if self.open_from => (to - Duration::days(DEFAULT_DAYS - 1), to),
+            Some((from, _)) if self.open_to => (from, from + Duration::days(DEFAULT_DAYS - 1)),
+            Some(given) => given,
+        };
+        Range { from, to, granularity: self.granularity }
+    }
 }
 
 fn counts_map(d: &DayCounts) -> BTreeMap<String, i64> {
@@ -144,13 +161,14 @@ impl DeliveryApp {
 
     async fn campaign_delivery(&self, req: &Request, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
+        let asked = RangeQuery::parse(req)?;
         let t = self.ctx.tenant(&p, req);
         let facts = self.facts(&t, &p, EntityKind::Campaign, id).await?;
         allow(&p, Action::DeliveryRead, &facts.resource())?;
         let Facts::Campaign(c, _) = facts else { return Err(not_found().into()) };
         let org = self.organization(&t).await?;
         let today = org.settings.today(Utc::now());
-        let r = range(req, today)?;
+        let r = asked.resolve(today);
         let orders = self.orders_of(&t, &c.id).await?;
         let (lines, days) = self.lines(&t, &c.id, &orders, &r, today).await?;
         let number =
@@ -234,11 +252,12 @@ impl DeliveryApp {
 
     async fn analytics(&self, req: &Request, kind: EntityKind, id: &str, rid: &str) -> Outcome {
         let p = principal(req)?;
+        let asked = RangeQuery::parse(req)?;
         let t = self.ctx.tenant(&p, req);
         let facts = self.facts(&t, &p, kind, id).await?;
         let repo = DeliveryRepo::new(&t);
         let org = self.organization(&t).await?;
-        let r = range(req, org.settings.today(Utc::now()))?;
+        let r = asked.resolve(org.settings.today(Utc::now()));
         let (days, name, daily_only): (Vec<DayCounts>, String, &[&str]) = match &facts {
             Facts::Show(s, _) => {
                 allow(&p, Action::AnalyticsRead, &facts.resource())?;

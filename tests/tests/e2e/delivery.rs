@@ -230,7 +230,7 @@ async fn cdn_logs_in_the_logs_bucket_count_the_guidelines_worked_examples_once()
     assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
     let text = csv.body.as_str().unwrap().to_owned();
     assert!(text.starts_with("date,order,line,episodeId,impressions\r\n"), "{text}");
-    assert!(text.contains(&format!("2026-12-07,IO-"),) && text.contains(&format!(",1,{ep},3\r\n")), "{text}");
+    assert!(text.contains("2026-12-07,IO-") && text.contains(&format!(",1,{ep},3\r\n")), "{text}");
     // The order's lines, the show's and the episode's analytics, the methodology.
     let od = o.seller.api.get(&format!("/orders/{order}/delivery")).await;
     assert_eq!(od.status, 200, "{:?}", od.body);

@@ -184,7 +184,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 78] = [
+    let rows: [(&str, [u16; 7]); 83] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -261,6 +261,11 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /ad-reads/{read}/comments", [200, 200, 200, 200, 404, 404, 404]),
         ("POST /ad-reads/{read}/transitions", [409, 409, 409, 403, 404, 404, 404]),
         ("POST /ad-reads/{read}/submissions", [403, 403, 403, 403, 404, 404, 404]),
+        ("GET /campaigns/{campaign}/delivery", [200, 200, 200, 404, 403, 200, 404]),
+        ("GET /orders/{order}/delivery", [200, 200, 200, 404, 404, 200, 404]),
+        ("GET /shows/{show}/analytics", [200, 200, 200, 200, 403, 404, 404]),
+        ("GET /episodes/{episode}/analytics", [200, 200, 200, 200, 403, 404, 404]),
+        ("GET /delivery/methodology", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -464,6 +469,15 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "GET /orders" => api.get("/orders").await,
                 "POST /orders" => api.post("/orders", json!({"campaignId": w.won_and_held().await})).await,
                 "GET /orders/{order}" => api.get(&format!("/orders/{}", w.order().await)).await,
+                "GET /campaigns/{campaign}/delivery" => {
+                    api.get(&format!("/campaigns/{}/delivery", w.campaign().await)).await
+                }
+                "GET /orders/{order}/delivery" => api.get(&format!("/orders/{}/delivery", w.order().await)).await,
+                "GET /shows/{show}/analytics" => api.get(&format!("/shows/{}/analytics", w.show().await)).await,
+                "GET /episodes/{episode}/analytics" => {
+                    api.get(&format!("/episodes/{}/analytics", w.episode().await)).await
+                }
+                "GET /delivery/methodology" => api.get("/delivery/methodology").await,
                 "PUT /orders/{order}" => {
                     let path = format!("/orders/{}", w.order().await);
                     api.send("PUT", &path, Some(json!({"paymentTermsDays": 45})), Some("*")).await

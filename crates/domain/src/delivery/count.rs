@@ -6,22 +6,44 @@
 //! unknown the threshold is the whole file, which only a complete response (200, no range)
 //! proves. An ad is delivered when a download's bytes cover its whole span.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
 use super::file::EpisodeFile;
-use super::filters::{BotList, Dropped, verdict};
-use super::listener::identity;
+use super::filters::{BotList, Dropped, user_agent_rule, verdict_with};
+use super::listener::Address;
 use super::ranges::Coverage;
 use super::request::Request;
-use super::windows::{WindowMethod, opened};
+use super::windows::{Opener, WindowMethod};
+
+/// A listener as the count groups requests: the address part and the user agent. Shown as its
+/// identity, `<address part>|<user agent>` (`listener::identity`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Listener {
+    /// The address part.
+    pub address: Address,
+    /// The user agent.
+    pub user_agent: String,
+}
+
+impl std::fmt::Display for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.address {
+            Address::V4(a) => write!(f, "{}|{}", std::net::Ipv4Addr::from(a), self.user_agent),
+            Address::V6(p) => {
+                let s = std::net::Ipv6Addr::from(u128::from(p) << 64).segments();
+                write!(f, "{:x}:{:x}:{:x}:{:x}::/64|{}", s[0], s[1], s[2], s[3], self.user_agent)
+            }
+        }
+    }
+}
 
 /// One download: a listener's window that reached the threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Download {
-    /// The listener's identity (address part and user agent; hashed before it is stored).
-    pub listener: String,
+    /// The listener (address part and user agent; hashed before it is stored).
+    pub listener: Listener,
     /// When its window opened.
     pub opened: DateTime<Utc>,
     /// The file's ads it delivered, by index.
@@ -56,42 +78,62 @@ pub struct ListenerWindows {
     pub under_threshold: u64,
 }
 
+/// What counting needs of a file, worked out once for all its listeners.
+#[derive(Debug, Clone)]
+pub struct Counting {
+    threshold: Option<u64>,
+    spans: Vec<Option<(u64, u64)>>,
+    method: WindowMethod,
+}
+
+impl Counting {
+    /// Counting `file` in windows of `method`.
+    pub fn new(file: &EpisodeFile, method: WindowMethod) -> Self {
+        Self { threshold: file.threshold_bytes(), spans: file.ads.iter().map(|a| file.ad_span(a)).collect(), method }
+    }
+
+    /// Counts one listener's `served` requests (in time order).
+    pub fn listener(&self, served: &[Served]) -> ListenerWindows {
+        let mut out = ListenerWindows::default();
+        let mut opener = Opener::new(self.method);
+        let mut i = 0;
+        while i < served.len() {
+            // Asking again for the instant that ended the last window gives its own window's
+            // start: the opener's answer for an instant it has just seen does not change.
+            let start = opener.start(served[i].at);
+            let mut coverage = Coverage::default();
+            let mut whole = false;
+            while i < served.len() && (i == 0 || opener.start(served[i].at) == start) {
+                if let Some((a, b)) = served[i].span {
+                    coverage.add(a, b);
+                }
+                whole |= served[i].whole;
+                i += 1;
+            }
+            let counts = match self.threshold {
+                Some(t) => coverage.total() >= t,
+                None => whole,
+            };
+            if !counts {
+                out.under_threshold += 1;
+                continue;
+            }
+            let ads = self
+                .spans
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.is_some_and(|(a, b)| coverage.covers(a, b)))
+                .map(|(n, _)| n)
+                .collect();
+            out.downloads.push((start, ads));
+        }
+        out
+    }
+}
+
 /// Counts one listener's `served` requests (in time order) for `file`.
 pub fn count_listener(served: &[Served], file: &EpisodeFile, method: WindowMethod) -> ListenerWindows {
-    let mut out = ListenerWindows::default();
-    let threshold = file.threshold_bytes();
-    let spans: Vec<Option<(u64, u64)>> = file.ads.iter().map(|a| file.ad_span(a)).collect();
-    let times: Vec<DateTime<Utc>> = served.iter().map(|r| r.at).collect();
-    let starts = opened(method, &times);
-    let mut i = 0;
-    while i < served.len() {
-        let start = starts[i];
-        let mut coverage = Coverage::default();
-        let mut whole = false;
-        while i < served.len() && starts[i] == start {
-            if let Some((a, b)) = served[i].span {
-                coverage.add(a, b);
-            }
-            whole |= served[i].whole;
-            i += 1;
-        }
-        let counts = match threshold {
-            Some(t) => coverage.total() >= t,
-            None => whole,
-        };
-        if !counts {
-            out.under_threshold += 1;
-            continue;
-        }
-        let ads = spans
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_some_and(|(a, b)| coverage.covers(a, b)))
-            .map(|(n, _)| n)
-            .collect();
-        out.downloads.push((start, ads));
-    }
-    out
+    Counting::new(file, method).listener(served)
 }
 
 /// What counting one episode's requests found.
@@ -108,7 +150,7 @@ pub struct Tally {
 impl Tally {
     /// Distinct listeners with at least one download.
     pub fn listeners(&self) -> usize {
-        let mut ids: Vec<&str> = self.downloads.iter().map(|d| d.listener.as_str()).collect();
+        let mut ids: Vec<&Listener> = self.downloads.iter().map(|d| &d.listener).collect();
         ids.sort_unstable();
         ids.dedup();
         ids.len()
@@ -124,18 +166,25 @@ impl Tally {
 /// organization's `bots`.
 pub fn count(requests: &[Request], file: &EpisodeFile, method: WindowMethod, bots: &BotList) -> Tally {
     let mut tally = Tally::default();
-    let mut by_listener: BTreeMap<String, Vec<&Request>> = BTreeMap::new();
+    // A log has few user agents and many requests: each user agent is judged once.
+    let mut agents: HashMap<&str, Option<Dropped>> = HashMap::new();
+    let mut by_listener: HashMap<(Address, &str), Vec<Served>> = HashMap::new();
     for r in requests {
-        match verdict(r, bots) {
-            Ok(()) => by_listener.entry(identity(&r.ip, &r.user_agent)).or_default().push(r),
+        let ua: &str = &r.user_agent;
+        match verdict_with(r, || *agents.entry(ua).or_insert_with(|| user_agent_rule(ua, bots))) {
+            Ok(()) => by_listener.entry((Address::of(&r.ip), ua)).or_default().push(Served::of(r)),
             Err(rule) => *tally.dropped.entry(rule).or_default() += 1,
         }
     }
-    for (listener, mut rs) in by_listener {
-        rs.sort_by_key(|r| r.at);
-        let served: Vec<Served> = rs.iter().map(|r| Served::of(r)).collect();
-        let windows = count_listener(&served, file, method);
+    // In the order of the listeners, so a count reads the same every time.
+    let mut listeners: Vec<((Address, &str), Vec<Served>)> = by_listener.into_iter().collect();
+    listeners.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let counting = Counting::new(file, method);
+    for ((address, ua), mut served) in listeners {
+        served.sort_by_key(|r| r.at);
+        let windows = counting.listener(&served);
         tally.under_threshold += windows.under_threshold;
+        let listener = Listener { address, user_agent: ua.to_owned() };
         tally.downloads.extend(windows.downloads.into_iter().map(|(opened, ads)| Download {
             listener: listener.clone(),
             opened,
@@ -183,6 +232,15 @@ mod tests {
     }
 
     const DAY: WindowMethod = WindowMethod::CalendarDay { zone: chrono_tz::Tz::UTC };
+
+    #[test]
+    fn a_listener_shows_as_its_identity() {
+        for ip in ["198.51.100.7", "2001:db8:85a3:1:aaaa::1"] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let l = Listener { address: Address::of(&ip), user_agent: "Overcast/3.0".into() };
+            assert_eq!(l.to_string(), crate::delivery::listener::identity(&ip, "Overcast/3.0"));
+        }
+    }
 
     /// The guidelines' household example: ten requests from six user agents behind one address
     /// in a day are six downloads by six listeners.
@@ -259,7 +317,10 @@ mod tests {
         assert_eq!(tally.downloads.len(), 4);
         assert_eq!(tally.ad_deliveries(0), 2);
         assert_eq!(tally.ad_deliveries(1), 0, "no such ad");
-        assert_eq!(tally.downloads.iter().find(|d| d.listener.starts_with("192.0.2.10|")).unwrap().ads, [0]);
+        assert_eq!(
+            tally.downloads.iter().find(|d| d.listener.to_string().starts_with("192.0.2.10|")).unwrap().ads,
+            [0]
+        );
     }
 
     #[test]
@@ -272,7 +333,7 @@ mod tests {
         let whole_ranged = Request { status: 200, ..get(t, "192.0.2.23", "Overcast/3.0", Some("bytes=0-"), 9_999_999) };
         let tally = count(&[whole, ranged, partial_content, whole_ranged], &unknown, DAY, &BotList::default());
         assert_eq!(tally.downloads.len(), 1);
-        assert!(tally.downloads[0].listener.starts_with("192.0.2.20|"));
+        assert!(tally.downloads[0].listener.to_string().starts_with("192.0.2.20|"));
         assert!(tally.downloads[0].ads.is_empty(), "no span without a size");
         assert_eq!(tally.under_threshold, 3, "only a 200 without a range is the whole file");
     }

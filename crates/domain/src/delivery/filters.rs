@@ -68,7 +68,10 @@ impl BotList {
 
     /// Whether `user_agent` (lower-cased) is a bot or a non-player.
     pub fn is_bot(&self, user_agent: &str) -> bool {
-        let ua = user_agent.to_lowercase();
+        self.is_bot_lower(&user_agent.to_lowercase())
+    }
+
+    fn is_bot_lower(&self, ua: &str) -> bool {
         ua.trim().is_empty()
             || SELF_IDENTIFIED.iter().any(|w| ua.contains(w))
             || KNOWN_NON_PLAYERS.iter().any(|w| ua.contains(w))
@@ -78,12 +81,34 @@ impl BotList {
 
 /// Whether `user_agent` is an Apple Watch's duplicate of its phone's download.
 pub fn is_apple_watch_duplicate(user_agent: &str) -> bool {
-    let ua = user_agent.to_lowercase();
+    watch_duplicate_lower(&user_agent.to_lowercase())
+}
+
+fn watch_duplicate_lower(ua: &str) -> bool {
     (ua.contains("atc/") && ua.contains("watchos")) || ua.starts_with("(null)/(null) watchos")
+}
+
+/// The rule that drops every request of `user_agent`, if any: an Apple Watch duplicate, then a
+/// bot. It depends on the user agent alone, so a count judges each user agent once.
+pub fn user_agent_rule(user_agent: &str, bots: &BotList) -> Option<Dropped> {
+    let ua = user_agent.to_lowercase();
+    if watch_duplicate_lower(&ua) {
+        Some(Dropped::AppleWatchDuplicate)
+    } else if bots.is_bot_lower(&ua) {
+        Some(Dropped::Bot)
+    } else {
+        None
+    }
 }
 
 /// Whether `r` may count, or the rule that drops it (checked in this order).
 pub fn verdict(r: &Request, bots: &BotList) -> Result<(), Dropped> {
+    verdict_with(r, || user_agent_rule(&r.user_agent, bots))
+}
+
+/// [`verdict`] with the user agent's rule (an Apple Watch duplicate or a bot) given by
+/// `user_agent`, asked only when the earlier rules keep the request.
+pub fn verdict_with(r: &Request, user_agent: impl FnOnce() -> Option<Dropped>) -> Result<(), Dropped> {
     if !r.method.eq_ignore_ascii_case("GET") {
         return Err(Dropped::Method);
     }
@@ -93,11 +118,8 @@ pub fn verdict(r: &Request, bots: &BotList) -> Result<(), Dropped> {
     if r.range.is_some_and(|range| range.is_probe()) {
         return Err(Dropped::Probe);
     }
-    if is_apple_watch_duplicate(&r.user_agent) {
-        return Err(Dropped::AppleWatchDuplicate);
-    }
-    if bots.is_bot(&r.user_agent) {
-        return Err(Dropped::Bot);
+    if let Some(rule) = user_agent() {
+        return Err(rule);
     }
     if r.bytes_sent == 0 {
         return Err(Dropped::Empty);

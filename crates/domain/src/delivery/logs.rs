@@ -12,7 +12,8 @@
 //!
 //! A line that cannot be read is an error naming why; the ingest counts it and goes on.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
@@ -26,9 +27,9 @@ pub struct LoggedRequest {
     /// The request.
     pub request: Request,
     /// The host it was sent to (lower-cased).
-    pub host: String,
+    pub host: Arc<str>,
     /// The path, without the query.
-    pub path: String,
+    pub path: Arc<str>,
 }
 
 /// Why a line was not read.
@@ -71,10 +72,123 @@ pub fn url_decode(s: &str) -> String {
     if first.contains('%') { once(&first) } else { first }
 }
 
+/// Where the fields the counting reads are in a CloudFront log's lines, found once from its
+/// `#Fields:` line.
+#[derive(Debug, Clone, Copy, Default)]
+struct Columns {
+    date: Option<usize>,
+    time: Option<usize>,
+    ip: Option<usize>,
+    method: Option<usize>,
+    host: Option<usize>,
+    host_header: Option<usize>,
+    path: Option<usize>,
+    status: Option<usize>,
+    user_agent: Option<usize>,
+    bytes: Option<usize>,
+    content_len: Option<usize>,
+    range_start: Option<usize>,
+    range_end: Option<usize>,
+}
+
+impl Columns {
+    fn of(fields: &str) -> Columns {
+        let mut c = Columns::default();
+        for (i, f) in fields.split_whitespace().enumerate() {
+            let slot = match f {
+                "date" => &mut c.date,
+                "time" => &mut c.time,
+                "c-ip" => &mut c.ip,
+                "cs-method" => &mut c.method,
+                "cs(Host)" => &mut c.host,
+                "x-host-header" => &mut c.host_header,
+                "cs-uri-stem" => &mut c.path,
+                "sc-status" => &mut c.status,
+                "cs(User-Agent)" => &mut c.user_agent,
+                "sc-bytes" => &mut c.bytes,
+                "sc-content-len" => &mut c.content_len,
+                "sc-range-start" => &mut c.range_start,
+                "sc-range-end" => &mut c.range_end,
+                _ => continue,
+            };
+            // The first of a repeated name, as a lookup by name would find.
+            slot.get_or_insert(i);
+        }
+        c
+    }
+}
+
+/// The most fields of a CloudFront line read (the standard log has 33).
+const MAX_FIELDS: usize = 64;
+
+/// `YYYY-MM-DD`, read without a format parser (a log has millions of them).
+fn fast_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return s.parse().ok();
+    }
+    let n = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |a, d| d.is_ascii_digit().then(|| a * 10 + u32::from(d - b'0')))
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(n(0..4)?).ok()?, n(5..7)?, n(8..10)?)
+}
+
+/// `HH:MM:SS`, likewise (anything else by the format parser).
+fn fast_time(s: &str) -> Option<NaiveTime> {
+    let b = s.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return s.parse().ok();
+    }
+    let n = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |a, d| d.is_ascii_digit().then(|| a * 10 + u32::from(d - b'0')))
+    };
+    NaiveTime::from_hms_opt(n(0..2)?, n(3..5)?, n(6..8)?)
+}
+
+/// The last few distinct values of a field, shared rather than copied: a log repeats a handful
+/// of hosts, paths and user agents millions of times.
+#[derive(Debug, Clone, Default)]
+struct Recent {
+    seen: Vec<(Box<str>, Arc<str>)>,
+    next: usize,
+}
+
+impl Recent {
+    /// How many values are remembered.
+    const SIZE: usize = 32;
+
+    /// The value for `raw`, made by `make` the first time.
+    fn get(&mut self, raw: &str, make: impl FnOnce(&str) -> String) -> Arc<str> {
+        if let Some((_, v)) = self.seen.iter().find(|(r, _)| &**r == raw) {
+            return v.clone();
+        }
+        let v: Arc<str> = make(raw).into();
+        if self.seen.len() < Self::SIZE {
+            self.seen.push((raw.into(), v.clone()));
+        } else {
+            self.seen[self.next] = (raw.into(), v.clone());
+            self.next = (self.next + 1) % Self::SIZE;
+        }
+        v
+    }
+}
+
+/// A method as a request carries it: the usual ones without an allocation.
+fn method_of(m: &str) -> Cow<'static, str> {
+    match m {
+        "GET" => Cow::Borrowed("GET"),
+        "HEAD" => Cow::Borrowed("HEAD"),
+        other => Cow::Owned(other.to_owned()),
+    }
+}
+
 /// A CloudFront standard log, read line by line: its `#Fields:` line names the columns.
 #[derive(Debug, Clone, Default)]
 pub struct CloudFront {
-    columns: HashMap<String, usize>,
+    columns: Option<Columns>,
+    agents: Recent,
+    hosts: Recent,
+    paths: Recent,
 }
 
 impl CloudFront {
@@ -83,48 +197,59 @@ impl CloudFront {
     pub fn line(&mut self, line: &str) -> Result<Option<LoggedRequest>, BadLine> {
         let line = line.trim_end_matches(['\r', '\n']);
         if let Some(fields) = line.strip_prefix("#Fields:") {
-            self.columns = fields.split_whitespace().enumerate().map(|(i, f)| (f.to_owned(), i)).collect();
+            self.columns = Some(Columns::of(fields));
             return Ok(None);
         }
         if line.starts_with('#') || line.trim().is_empty() {
             return Ok(None);
         }
-        if self.columns.is_empty() {
-            return Err(BadLine::NoFields);
+        let Some(c) = self.columns else { return Err(BadLine::NoFields) };
+        let mut values = [""; MAX_FIELDS];
+        let mut count = 0;
+        for (i, v) in line.split('\t').take(MAX_FIELDS).enumerate() {
+            values[i] = v;
+            count = i + 1;
         }
-        let values: Vec<&str> = line.split('\t').collect();
-        let get = |name: &'static str| -> Option<&str> {
-            let v = *values.get(*self.columns.get(name)?)?;
+        let get = |at: Option<usize>| -> Option<&str> {
+            let v = *values[..count].get(at?)?;
             (v != "-" && !v.is_empty()).then_some(v)
         };
-        let need = |name: &'static str| get(name).ok_or(BadLine::Missing(name));
-        let date: NaiveDate = need("date")?.parse().map_err(|_| BadLine::Unreadable("date"))?;
-        let time: NaiveTime = need("time")?.parse().map_err(|_| BadLine::Unreadable("time"))?;
-        let ip = need("c-ip")?.parse().map_err(|_| BadLine::Unreadable("c-ip"))?;
-        let status = need("sc-status")?.parse().map_err(|_| BadLine::Unreadable("sc-status"))?;
-        let number = |name: &'static str| -> Result<Option<u64>, BadLine> {
-            get(name).map(|v| v.parse().map_err(|_| BadLine::Unreadable(name))).transpose()
+        let need = |at: Option<usize>, name: &'static str| get(at).ok_or(BadLine::Missing(name));
+        let date = fast_date(need(c.date, "date")?).ok_or(BadLine::Unreadable("date"))?;
+        let time = fast_time(need(c.time, "time")?).ok_or(BadLine::Unreadable("time"))?;
+        let ip = need(c.ip, "c-ip")?.parse().map_err(|_| BadLine::Unreadable("c-ip"))?;
+        let status = need(c.status, "sc-status")?.parse().map_err(|_| BadLine::Unreadable("sc-status"))?;
+        let number = |at: Option<usize>, name: &'static str| -> Result<Option<u64>, BadLine> {
+            get(at).map(|v| v.parse().map_err(|_| BadLine::Unreadable(name))).transpose()
         };
-        let (start, end) = (number("sc-range-start")?, number("sc-range-end")?);
+        let (start, end) = (number(c.range_start, "sc-range-start")?, number(c.range_end, "sc-range-end")?);
         let range = start.map(|start| ByteRange { start, end });
         let bytes_sent = match (start, end) {
             (Some(s), Some(e)) if e >= s => e - s + 1,
-            _ => match number("sc-content-len")? {
+            _ => match number(c.content_len, "sc-content-len")? {
                 Some(n) => n,
-                None => number("sc-bytes")?.ok_or(BadLine::Missing("sc-bytes"))?,
+                None => number(c.bytes, "sc-bytes")?.ok_or(BadLine::Missing("sc-bytes"))?,
             },
+        };
+        let method = method_of(need(c.method, "cs-method")?);
+        let host = get(c.host_header).or(get(c.host)).ok_or(BadLine::Missing("cs(Host)"))?;
+        let path = need(c.path, "cs-uri-stem")?;
+        let user_agent = match get(c.user_agent) {
+            Some(ua) => self.agents.get(ua, url_decode),
+            None => Arc::from(""),
         };
         let request = Request {
             at: DateTime::from_naive_utc_and_offset(date.and_time(time), Utc),
             ip,
-            user_agent: get("cs(User-Agent)").map(url_decode).unwrap_or_default(),
-            method: need("cs-method")?.to_owned(),
+            user_agent,
+            method,
             status,
             bytes_sent,
             range,
         };
-        let host = get("x-host-header").or(get("cs(Host)")).ok_or(BadLine::Missing("cs(Host)"))?.to_lowercase();
-        Ok(Some(LoggedRequest { request, host, path: need("cs-uri-stem")?.to_owned() }))
+        let host = self.hosts.get(host, str::to_ascii_lowercase);
+        let path = self.paths.get(path, str::to_owned);
+        Ok(Some(LoggedRequest { request, host, path }))
     }
 }
 
@@ -159,13 +284,13 @@ pub fn json_line(line: &str) -> Result<Option<LoggedRequest>, BadLine> {
     let request = Request {
         at: j.ts,
         ip,
-        user_agent: j.user_agent.unwrap_or_default(),
-        method: j.method,
+        user_agent: j.user_agent.unwrap_or_default().into(),
+        method: Cow::Owned(j.method),
         status: j.status,
         bytes_sent: j.bytes_sent,
         range: j.range.as_deref().and_then(ByteRange::parse),
     };
-    Ok(Some(LoggedRequest { request, host: host.to_lowercase(), path }))
+    Ok(Some(LoggedRequest { request, host: host.to_lowercase().into(), path: path.into() }))
 }
 
 #[cfg(test)]
@@ -187,8 +312,8 @@ mod tests {
         let full = "2026-12-07\t08:00:00\tIAD89-C1\t1048900\t192.0.2.1\tGET\tD1.cloudfront.net\t/shows/markets/e42.mp3\t200\t-\t\
             AppleCoreMedia/1.0.0.20E247%2520(iPhone;%2520U)\t-\t1048576\t-\t-";
         let r = cf.line(full).unwrap().unwrap();
-        assert_eq!((r.host.as_str(), r.path.as_str()), ("d1.cloudfront.net", "/shows/markets/e42.mp3"));
-        assert_eq!(r.request.user_agent, "AppleCoreMedia/1.0.0.20E247 (iPhone; U)", "decoded, even twice encoded");
+        assert_eq!((&*r.host, &*r.path), ("d1.cloudfront.net", "/shows/markets/e42.mp3"));
+        assert_eq!(&*r.request.user_agent, "AppleCoreMedia/1.0.0.20E247 (iPhone; U)", "decoded, even twice encoded");
         assert_eq!((r.request.status, r.request.bytes_sent, r.request.range), (200, 1_048_576, None));
         assert_eq!(r.request.at.to_rfc3339(), "2026-12-07T08:00:00+00:00");
         let ranged = "2026-12-07\t08:00:05\tIAD89-C1\t2400\t2001:db8::1\tGET\td1.cloudfront.net\t/e.mp3\t206\t-\tOvercast/3.0\t-\t2000\t0\t1";
@@ -238,12 +363,12 @@ mod tests {
     fn json_lines_are_read_with_their_url() {
         let line = r#"{"ts":"2026-12-07T08:00:00Z","ip":"192.0.2.1","userAgent":"Overcast/3.0","method":"GET","status":206,"bytesSent":1000,"range":"bytes=0-","url":"https://Media.Example.com/shows/e42.mp3?ref=feed","referer":null}"#;
         let r = json_line(line).unwrap().unwrap();
-        assert_eq!((r.host.as_str(), r.path.as_str()), ("media.example.com", "/shows/e42.mp3"));
+        assert_eq!((&*r.host, &*r.path), ("media.example.com", "/shows/e42.mp3"));
         assert_eq!(r.request.range, Some(ByteRange { start: 0, end: None }));
         assert_eq!((r.request.status, r.request.bytes_sent), (206, 1000));
         let bare = r#"{"ts":"2026-12-07T08:00:00Z","ip":"192.0.2.1","method":"GET","status":200,"bytesSent":5,"url":"media.example.com"}"#;
         let r = json_line(bare).unwrap().unwrap();
-        assert_eq!((r.path.as_str(), r.request.user_agent.as_str(), r.request.range), ("/", "", None));
+        assert_eq!((&*r.path, &*r.request.user_agent, r.request.range), ("/", "", None));
         assert_eq!(json_line(""), Ok(None));
         assert_eq!(json_line("{not json"), Err(BadLine::Unreadable("the JSON object")));
         let bad_ip = bare.replace("192.0.2.1", "nowhere");

@@ -45,9 +45,9 @@ pub struct Request {
     /// The client's address.
     pub ip: IpAddr,
     /// Its user agent.
-    pub user_agent: String,
+    pub user_agent: std::sync::Arc<str>,
     /// Its method.
-    pub method: String,
+    pub method: std::borrow::Cow<'static, str>,
     /// The status answered.
     pub status: u16,
     /// The bytes sent in the body.

@@ -43,13 +43,23 @@ mod zone_name {
     }
 }
 
-/// For `times` in ascending order, the instant each one's window opened: equal instants are one
-/// window.
-pub fn opened(method: WindowMethod, times: &[DateTime<Utc>]) -> Vec<DateTime<Utc>> {
-    let mut out = Vec::with_capacity(times.len());
-    let (mut open, mut last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (None, None);
-    for &t in times {
-        let start = match (method, open, last) {
+/// Finds, for instants given in ascending order, the instant each one's window opened.
+#[derive(Debug, Clone, Copy)]
+pub struct Opener {
+    method: WindowMethod,
+    open: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+}
+
+impl Opener {
+    /// An opener of windows by `method`, before any request.
+    pub fn new(method: WindowMethod) -> Self {
+        Self { method, open: None, last: None }
+    }
+
+    /// The instant the window of `t` (no earlier than the last one given) opened.
+    pub fn start(&mut self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let start = match (self.method, self.open, self.last) {
             (WindowMethod::CalendarDay { zone }, _, _) => {
                 let day = t.with_timezone(&zone).date_naive().and_time(NaiveTime::MIN);
                 zone.from_local_datetime(&day).earliest().map_or(t, |d| d.with_timezone(&Utc))
@@ -58,11 +68,17 @@ pub fn opened(method: WindowMethod, times: &[DateTime<Utc>]) -> Vec<DateTime<Utc
             (WindowMethod::LastTouch, Some(o), Some(l)) if t < l + DAY => o,
             _ => t,
         };
-        open = Some(start);
-        last = Some(t);
-        out.push(start);
+        self.open = Some(start);
+        self.last = Some(t);
+        start
     }
-    out
+}
+
+/// For `times` in ascending order, the instant each one's window opened: equal instants are one
+/// window.
+pub fn opened(method: WindowMethod, times: &[DateTime<Utc>]) -> Vec<DateTime<Utc>> {
+    let mut opener = Opener::new(method);
+    times.iter().map(|t| opener.start(*t)).collect()
 }
 
 /// How many windows `times` (ascending) fall into.
