@@ -1,6 +1,7 @@
 //! Shared helpers of the black-box suites: fixtures that stand up each Table adapter, and the
 //! local stack on free ports.
 
+pub mod cdn_logs;
 pub mod client;
 pub mod counting;
 pub mod fixture;

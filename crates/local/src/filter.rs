@@ -2,7 +2,7 @@
 //! applies it: a record reaches the function when any pattern matches its DynamoDB stream record
 //! JSON; others are dropped (and count as processed). The pattern language is EventBridge's; this
 //! covers the parts PodcastFlow's template uses: nested objects, lists of accepted values, and the
-//! `exists` and `prefix` matchers.
+//! `exists`, `prefix` and `anything-but` matchers.
 
 use serde_json::Value;
 
@@ -22,9 +22,12 @@ pub fn matches(pattern: &Value, record: &Value) -> bool {
 /// Whether a leaf value (absent: `None`) is one of `accepted`.
 fn leaf(accepted: &[Value], value: Option<&Value>) -> bool {
     accepted.iter().any(|a| match a {
-        Value::Object(m) => match (m.get("exists"), m.get("prefix")) {
-            (Some(Value::Bool(want)), _) => value.is_some() == *want,
-            (_, Some(Value::String(prefix))) => value.and_then(Value::as_str).is_some_and(|v| v.starts_with(prefix)),
+        Value::Object(m) => match (m.get("exists"), m.get("prefix"), m.get("anything-but")) {
+            (Some(Value::Bool(want)), _, _) => value.is_some() == *want,
+            (_, Some(Value::String(prefix)), _) => value.and_then(Value::as_str).is_some_and(|v| v.starts_with(prefix)),
+            // Present, and none of these (absent matches nothing, as in EventBridge).
+            (_, _, Some(Value::Array(excluded))) => value.is_some_and(|v| !excluded.contains(v)),
+            (_, _, Some(excluded @ (Value::String(_) | Value::Number(_)))) => value.is_some_and(|v| v != excluded),
             _ => false,
         },
         scalar => value == Some(scalar),
@@ -36,6 +39,35 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_stream_function_hears_every_record_but_the_delivery_ledgers() {
+        use crate::template::{BUNDLED, Template};
+        let t = Template::parse(BUNDLED).unwrap();
+        let stream = t.streams.iter().find(|s| s.function == "StreamFunction").expect("the stream function");
+        let typed = |image: &str, kind: Option<&str>| {
+            let mut img = json!({"PK": {"S": "ORG#o#X"}});
+            if let Some(k) = kind {
+                img["entityType"] = json!({"S": k});
+            }
+            let event = if image == "NewImage" { "INSERT" } else { "REMOVE" };
+            json!({"eventName": event, "dynamodb": {image: img}})
+        };
+        let heard = |r: &Value| stream.filters.iter().any(|p| matches(p, r));
+        for kind in ["campaign", "adRead", "spotClaim", "logFile"] {
+            assert!(heard(&typed("NewImage", Some(kind))), "{kind}");
+            assert!(heard(&typed("OldImage", Some(kind))), "{kind} removed");
+        }
+        assert!(heard(&typed("NewImage", None)), "an item without a type");
+        assert!(heard(&typed("OldImage", None)));
+        for kind in ["listenerLedger", "deliveryRollup", "listenerSecret"] {
+            assert!(!heard(&typed("NewImage", Some(kind))), "{kind}");
+            assert!(!heard(&typed("OldImage", Some(kind))), "{kind} expired");
+        }
+        assert!(matches(&json!({"a": [{"anything-but": "x"}]}), &json!({"a": "y"})));
+        assert!(!matches(&json!({"a": [{"anything-but": "x"}]}), &json!({"a": "x"})));
+        assert!(!matches(&json!({"a": [{"anything-but": ["x"]}]}), &json!({})));
+    }
 
     #[test]
     fn the_templates_backup_patterns_select_their_records() {

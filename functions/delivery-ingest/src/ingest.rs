@@ -193,11 +193,7 @@ impl<'a> Counter<'a> {
     /// Reads one line: the request, `None` for a comment or blank line, or why it is bad.
     fn parse(&mut self, line: &str) -> Result<Option<LoggedRequest>, BadLine> {
         let format = self.format.get_or_insert_with(|| {
-            if line.trim_start().starts_with('{') {
-                Format::JsonLines
-            } else {
-                Format::CloudFront(Box::default())
-            }
+            if line.trim_start().starts_with('{') { Format::JsonLines } else { Format::CloudFront(Box::default()) }
         });
         match format {
             Format::CloudFront(c) => c.line(line),
