@@ -61,6 +61,8 @@ pub enum RecordType {
     Brief,
     /// A comment on a host read.
     Comment,
+    /// A line's pacing alert (`delivery::alerts`).
+    PacingAlert,
 }
 
 /// A record type the code does not know.
@@ -70,7 +72,7 @@ pub struct UnknownRecordType(pub String);
 
 impl RecordType {
     /// Every record type.
-    pub const ALL: [RecordType; 25] = [
+    pub const ALL: [RecordType; 26] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::ApiKey,
@@ -96,6 +98,7 @@ impl RecordType {
         RecordType::AdRead,
         RecordType::Brief,
         RecordType::Comment,
+        RecordType::PacingAlert,
     ];
 
     /// Its `entityType` value.
@@ -126,6 +129,7 @@ impl RecordType {
             RecordType::AdRead => "adRead",
             RecordType::Brief => "brief",
             RecordType::Comment => "comment",
+            RecordType::PacingAlert => crate::delivery::alerts::PACING_ALERT,
         }
     }
 

@@ -13,8 +13,12 @@
 //! And it marks each host read's deadline notices that have come (24 hours before a deadline and
 //! when it passes, each once: `podcastflow_domain::ad_read::deadlines`); the change stream sends
 //! `adread.deadline`. An aircheck not in by its deadline flags the read `aircheckMissing`.
+//!
+//! Once a day, at 07:00 in each organization's zone, it paces the booked lines ([`pacing`]).
 
-use chrono::{DateTime, NaiveDate, Utc};
+pub mod pacing;
+
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use lambda_http::{Error, LambdaEvent};
 use podcastflow_domain::ad_read::deadlines::{DeadlineKind, Stage};
 use podcastflow_domain::campaign::transitions::{Actor, automatic_next, transition};
@@ -55,6 +59,8 @@ pub struct JobReport {
     pub holds_noticed: u32,
     /// Host read deadline notices marked (each read once per run, however many came due).
     pub read_notices: u32,
+    /// Pacing alerts raised.
+    pub pacing_alerts: u32,
 }
 
 /// Handles one scheduled event.
@@ -81,6 +87,9 @@ pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Resu
         advance_org(job, org.id, org.settings.today(at), request_id, &mut report).await?;
         notice_expiring_holds(job, org.id, at, request_id, &mut report).await?;
         tell_read_deadlines(job, org.id, at, request_id, &mut report).await?;
+        if at.with_timezone(&org.settings.zone()).hour() == pacing::PACING_HOUR {
+            report.pacing_alerts += pacing::pace(&tenant(job, org.id, request_id), org.settings.today(at)).await?;
+        }
     }
     Ok(report)
 }

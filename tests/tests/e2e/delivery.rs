@@ -251,6 +251,21 @@ async fn cdn_logs_in_the_logs_bucket_count_the_guidelines_worked_examples_once()
     assert_eq!(m.status, 200);
     assert_eq!(m.body["window"]["method"], "calendar_day");
 
+    // The daily pacing pass: nine days after air, 5 of 30,000 is at risk; the seller is told
+    // once that day.
+    let t = tenant(&s, &o.id);
+    assert_eq!(podcastflow_campaign_job::pacing::pace(&t, day(16)).await.unwrap(), 1);
+    assert_eq!(podcastflow_campaign_job::pacing::pace(&t, day(16)).await.unwrap(), 0, "once a day");
+    assert_eq!(podcastflow_campaign_job::pacing::pace(&t, day(10)).await.unwrap(), 0, "a quarter not yet past");
+    let told = until_async(Duration::from_secs(10), "the seller told", || async {
+        let page = o.seller.api.get("/notifications").await;
+        page.body["items"].as_array()?.iter().find(|n| n["type"] == "delivery.pacing_alert").cloned()
+    })
+    .await;
+    assert_eq!(told["entity"], json!({"type": "order", "id": order}));
+    assert_eq!(told["priority"], "high");
+    assert!(told["body"].as_str().unwrap().contains("5 of 30000 impressions delivered"), "{told:?}");
+
     // From the attacker's side: talent and producers see no delivery; another organization's
     // members find nothing; bad ranges are 400.
     assert_eq!(o.talent.api.get(&path).await.status, 404);

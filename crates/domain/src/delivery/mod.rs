@@ -14,6 +14,7 @@
 //! 5. [`count`]: the tally of downloads, listeners and ad deliveries, with every dropped request's
 //!    reason.
 
+pub mod alerts;
 pub mod count;
 pub mod file;
 pub mod filters;

@@ -5,7 +5,7 @@
 //! guaranteed within that time).
 
 use chrono::{Duration, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many days from its air date a spot's impressions count toward its goal.
 pub const ACCRUAL_DAYS: i64 = 30;
@@ -20,7 +20,7 @@ pub const AT_RISK_BELOW: f64 = 0.7;
 pub const ALERT_AFTER_SHARE: f64 = 0.25;
 
 /// Where delivery stands against pace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PacingStatus {
     /// Within 90 % to 110 % of the expected.

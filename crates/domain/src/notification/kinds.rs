@@ -78,11 +78,14 @@ pub enum NotificationType {
     /// Someone mentioned the user in a comment on a host read.
     #[serde(rename = "adread.mentioned")]
     AdReadMentioned,
+    /// A booked line is behind pace, or delivered beyond a capped goal.
+    #[serde(rename = "delivery.pacing_alert")]
+    DeliveryPacingAlert,
 }
 
 impl NotificationType {
     /// Every type, in the order the domain document lists them.
-    pub const ALL: [NotificationType; 23] = [
+    pub const ALL: [NotificationType; 24] = [
         NotificationType::CampaignTeamAdded,
         NotificationType::CampaignNeedsApproval,
         NotificationType::CampaignApproved,
@@ -106,6 +109,7 @@ impl NotificationType {
         NotificationType::AdReadBriefChanged,
         NotificationType::AdReadDeadline,
         NotificationType::AdReadMentioned,
+        NotificationType::DeliveryPacingAlert,
     ];
 
     /// The dotted name, e.g. `campaign.approved`.
@@ -134,6 +138,7 @@ impl NotificationType {
             NotificationType::AdReadBriefChanged => "adread.brief_changed",
             NotificationType::AdReadDeadline => "adread.deadline",
             NotificationType::AdReadMentioned => "adread.mentioned",
+            NotificationType::DeliveryPacingAlert => "delivery.pacing_alert",
         }
     }
 

@@ -18,12 +18,14 @@
 //! | an order is booked | the campaign's owner and team who read its orders | `order.booked` | normal |
 //! | a hold is marked due its expiry notice | who made it | `hold.expiring` | high |
 //! | host reads | see [`super::ad_reads`] | `adread.*` | |
+//! | a pacing alert is raised (`delivery::alerts`) | the campaign's owner and team who read its delivery | `delivery.pacing_alert` | high |
 //!
 //! The names are [`NotificationType`]'s.
 
 use serde_json::Value;
 
 use super::{EntityRef, NotificationType, Priority};
+use crate::delivery::alerts::{AlertKind, PacingAlert};
 use crate::permissions::Action;
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
@@ -214,6 +216,30 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
                 body: "Extend it, order its spots, or let it go: at its expiry the spots are free again.".into(),
                 priority: Priority::High,
                 entity: EntityRef { kind: EntityKind::Campaign, id: campaign.into() },
+            });
+        }
+        RecordType::PacingAlert if before.is_none() => {
+            let (Some(campaign), Some(order)) = (text(after, "campaignId"), text(after, "orderId")) else { return out };
+            let Some(alert) = after.and_then(|a| serde_json::from_value::<PacingAlert>(a.clone()).ok()) else {
+                return out;
+            };
+            let campaign_id = match campaign.parse() {
+                Ok(id) => id,
+                Err(_) => return out,
+            };
+            let title = match alert.kind {
+                AlertKind::Behind => format!("Order {} line {} is behind pace", alert.order_number, alert.line),
+                AlertKind::OverDelivered => {
+                    format!("Order {} line {} delivered over its capped goal", alert.order_number, alert.line)
+                }
+            };
+            out.push(Planned {
+                to: Recipients::CampaignPeople(campaign_id, Action::DeliveryRead),
+                kind: NotificationType::DeliveryPacingAlert,
+                title,
+                body: alert.describe(),
+                priority: Priority::High,
+                entity: EntityRef { kind: EntityKind::Order, id: order.into() },
             });
         }
         RecordType::Backup if moved => {

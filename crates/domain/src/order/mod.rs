@@ -367,6 +367,13 @@ pub(crate) mod tests {
         }
     }
 
+    /// A booked order of one CPM line with `goal` impressions airing on `air`.
+    pub(crate) fn booked_order(goal: u64, air: NaiveDate) -> Order {
+        let mut l = line(1, Rate::Cpm(usd(2_500)), Some(goal));
+        l.air_date = air;
+        Order { status: OrderStatus::Booked, ..order(vec![l]) }
+    }
+
     #[test]
     fn a_line_costs_its_flat_price_or_its_goal_at_the_cpm_rounded_half_up() {
         assert_eq!(line(1, Rate::Flat(usd(50_000)), None).amount(), Some(usd(50_000)));

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use podcastflow_domain::delivery::alerts::{ALERT_DAYS, PACING_ALERT, PacingAlert};
 use podcastflow_domain::delivery::ledger::ListenerLedger;
 use podcastflow_domain::delivery::records::{
     self, FileCounts, LISTENER_LEDGER, LISTENER_SECRET, LineDay, LogFile, LogFileStatus, ROLLUP,
@@ -166,6 +167,19 @@ impl<'a> DeliveryRepo<'a> {
         match self.t.put(item, Condition::VersionIs(f.version)).await {
             Ok(()) => Ok(next),
             Err(StoreError::ConditionFailed { .. }) => Err(RepoError::VersionConflict { current: f.version }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Raises `alert` unless it was raised before (its key is per line and day, or once for
+    /// over-delivery); whether it is new.
+    pub async fn raise_alert(&self, alert: &PacingAlert) -> Result<bool, RepoError> {
+        let gone = alert.day.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp()) + ALERT_DAYS * 86_400;
+        let mut item = item::value_item(&alert.key(), PACING_ALERT, alert)?;
+        item.insert(EXPIRES_AT.into(), json!(gone));
+        match self.t.put(item, Condition::NotExists).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
