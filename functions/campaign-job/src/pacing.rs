@@ -4,6 +4,7 @@
 //! (`podcastflow_domain::delivery::alerts`), whose record tells the campaign's people through the
 //! change stream. An alert's key is per line and day, so a second run the same day raises none.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate};
@@ -29,13 +30,13 @@ pub async fn pace(t: &TenantTable, today: NaiveDate) -> Result<u32, RepoError> {
     loop {
         let page = orders.list(cursor.as_deref(), 100).await?;
         for o in page.items.iter().filter(|o| in_flight(o, today)) {
-            if !delivered.contains_key(&o.campaign_id) {
+            if let Entry::Vacant(slot) = delivered.entry(o.campaign_id) {
                 let since = today - Duration::days(ACCRUAL_DAYS);
                 let mut by_line = BTreeMap::new();
                 for d in repo.campaign_days(&o.campaign_id, since, today).await? {
                     *by_line.entry((d.order_id, d.line)).or_default() += d.impressions;
                 }
-                delivered.insert(o.campaign_id, by_line);
+                slot.insert(by_line);
             }
             let lines: BTreeMap<u32, u64> = delivered
                 .get(&o.campaign_id)
