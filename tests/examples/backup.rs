@@ -18,32 +18,10 @@ use podcastflow_domain::keys::org_pk;
 use podcastflow_domain::{OrgId, UserId};
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Item, Table, TenantTable};
+use podcastflow_tests::memory::{peak_rss_mb, reset_peak, rss_mb};
 use podcastflow_tests::report;
 use podcastflow_tests::stack::TestStack;
 use serde_json::json;
-
-/// A memory figure of this process from `/proc/self/status`, in MB.
-fn status_mb(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
-
-fn peak_rss_mb() -> f64 {
-    status_mb("VmHWM:")
-}
-
-fn rss_mb() -> f64 {
-    status_mb("VmRSS:")
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 #[tokio::main]
 async fn main() {

@@ -18,6 +18,7 @@ use podcastflow_domain::OrgId;
 use podcastflow_domain::delivery::records::{LogFile, LogFileStatus};
 use podcastflow_store::{Table, TenantTable};
 use podcastflow_tests::cdn_logs::{self, HOST, PATH, Rng, SIZE};
+use podcastflow_tests::memory::{peak_rss_mb, reset_peak, rss_mb};
 use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::{org, report};
 use serde_json::{Value, json};
@@ -26,16 +27,6 @@ use serde_json::{Value, json};
 const PART: usize = 16 * 1024 * 1024;
 /// Compressed bytes a generated line takes, about (for spreading the lines over a day).
 const BYTES_PER_LINE: usize = 30;
-
-fn status_mb(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 #[tokio::main]
 async fn main() {
@@ -83,8 +74,8 @@ async fn main() {
     let n = parts.len() as i32 + 1;
     parts.push((n, logs.upload_part(&key, &upload, n, rest).await.expect("the last part")));
     let generated = started.elapsed();
-    let rss_before = status_mb("VmRSS:");
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = rss_mb();
+    reset_peak();
     logs.complete_upload(&key, &upload, &parts).await.expect("the upload completes");
     let reading = Instant::now();
     println!("{lines} lines, {:.1} MB of gzip, generated and uploaded in {generated:.1?}", sent as f64 / 1e6);
@@ -102,18 +93,13 @@ async fn main() {
         else {
             continue;
         };
-        println!(
-            "  {:>10} lines read after {:.0?}, peak RSS {:.0} MB",
-            f.lines_done,
-            reading.elapsed(),
-            status_mb("VmHWM:")
-        );
+        println!("  {:>10} lines read after {:.0?}, peak RSS {:.0} MB", f.lines_done, reading.elapsed(), peak_rss_mb());
         if f.status == LogFileStatus::Done {
             break f;
         }
     };
     let took = reading.elapsed();
-    let peak = status_mb("VmHWM:");
+    let peak = peak_rss_mb();
     let table = format!(
         "| gzip | lines | kept | read in | lines/s | RSS before | peak RSS while reading | growth |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n| {:.1} MB | {} | {} | {:.1} s | {:.0} | {:.0} MB | {:.0} MB | {:.0} MB |\n",
         sent as f64 / 1e6,

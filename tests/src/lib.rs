@@ -8,6 +8,7 @@ pub mod fixture;
 pub mod identity;
 pub mod live;
 pub mod logs;
+pub mod memory;
 pub mod openapi;
 pub mod org;
 pub mod report;

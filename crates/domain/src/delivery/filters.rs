@@ -147,6 +147,15 @@ mod tests {
     }
 
     #[test]
+    fn watch_duplicates_are_told_by_their_user_agent_alone() {
+        assert!(is_apple_watch_duplicate("atc/1.0 watchOS/10.0"));
+        assert!(is_apple_watch_duplicate("ATC/1.0 WatchOS/10.0"));
+        assert!(is_apple_watch_duplicate("(null)/(null) watchOS/10.1"));
+        assert!(!is_apple_watch_duplicate("Podcasts/1.0 watchOS/9.4"), "the watch's own player counts");
+        assert!(!is_apple_watch_duplicate("atc/1.0 iOS/17.0"));
+    }
+
+    #[test]
     fn each_rule_drops_what_it_names_and_a_player_passes() {
         let bots = BotList::default();
         assert_eq!(verdict(&get("AppleCoreMedia/1.0.0.20E247 (iPhone; U; CPU OS 16_4 like Mac OS X)"), &bots), Ok(()));

@@ -209,6 +209,19 @@ mod tests {
     }
 
     #[test]
+    fn a_download_that_now_covers_its_ad_moves_only_the_ad() {
+        let t = at("2026-12-07T08:00:00Z").timestamp();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let c = changes(&[Counted(t, vec![])], &[Counted(t, vec![0])], Tz::UTC);
+        assert_eq!(c[&day], DayChange { downloads: 0, listeners: 0, ads: BTreeMap::from([(0, 1)]) });
+        assert!(!c[&day].is_empty());
+        assert!(DayChange::default().is_empty());
+        assert!(!DayChange { downloads: 1, ..DayChange::default() }.is_empty());
+        assert!(!DayChange { listeners: -1, ..DayChange::default() }.is_empty());
+        assert!(DayChange { ads: BTreeMap::from([(2, 0)]), ..DayChange::default() }.is_empty());
+    }
+
+    #[test]
     fn a_second_download_on_a_day_is_not_a_second_listener() {
         let d = |h: i64| Counted(at("2026-12-07T00:00:00Z").timestamp() + h * 3600, vec![1]);
         let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();

@@ -301,6 +301,62 @@ mod tests {
         cs(Referer) cs(User-Agent) cs-uri-query sc-content-len sc-range-start sc-range-end";
 
     #[test]
+    fn recent_values_are_shared_by_their_raw_text_and_the_oldest_make_room() {
+        let mut r = Recent::default();
+        let made = |s: &str| format!("<{s}>");
+        let a = r.get("a", made);
+        assert_eq!(&*r.get("b", made), "<b>", "another text is another value");
+        assert!(Arc::ptr_eq(&a, &r.get("a", |_| unreachable!("remembered"))));
+        for n in 0..Recent::SIZE {
+            r.get(&format!("v{n}"), made);
+        }
+        assert_eq!(r.seen.len(), Recent::SIZE, "never more than its size");
+        // "a" and "b" were the oldest: the two values after a full round took their places.
+        assert_eq!((&*r.seen[0].0, &*r.seen[1].0), ("v30", "v31"));
+        assert_eq!(r.next, 2);
+        assert_eq!(&*r.get("a", made), "<a>", "made again once forgotten");
+        assert_eq!(&*r.seen[2].0, "a");
+    }
+
+    #[test]
+    fn dates_and_times_of_other_shapes_are_read_by_the_format_parser() {
+        assert_eq!(fast_date("2026-12-07"), NaiveDate::from_ymd_opt(2026, 12, 7));
+        assert_eq!(fast_date("2026-12-7"), "2026-12-7".parse().ok());
+        assert_eq!(fast_date("2026-1-7"), "2026-1-7".parse().ok());
+        assert_eq!(fast_date("2026/12/07"), None);
+        assert_eq!(fast_date("2026-13-07"), None);
+        assert_eq!(fast_date("20x6-12-07"), None);
+        assert_eq!(fast_time("08:00:05"), NaiveTime::from_hms_opt(8, 0, 5));
+        assert_eq!(fast_time("8:00:05"), "8:00:05".parse().ok());
+        assert_eq!(fast_time("08:0:05"), "08:0:05".parse().ok());
+        assert_eq!(fast_time("08:00:61x"), None);
+        assert_eq!(fast_time("25:00:00"), None);
+    }
+
+    #[test]
+    fn the_host_header_wins_over_the_distributions_host() {
+        let mut cf = CloudFront::default();
+        cf.line(
+            "#Fields: date time c-ip cs-method cs(Host) x-host-header cs-uri-stem sc-status sc-bytes cs(User-Agent)",
+        )
+        .unwrap();
+        let r = cf
+            .line("2026-12-07\t08:00:00\t192.0.2.1\tGET\td1.cloudfront.net\tCDN.Example.com\t/e.mp3\t200\t9\tA%20B")
+            .unwrap()
+            .unwrap();
+        assert_eq!(&*r.host, "cdn.example.com");
+        let r =
+            cf.line("2026-12-07\t08:00:00\t192.0.2.1\tGET\td1.cloudfront.net\t-\t/e.mp3\t200\t9\tC").unwrap().unwrap();
+        assert_eq!(&*r.host, "d1.cloudfront.net", "without one, the distribution's");
+        assert_eq!((&*r.request.user_agent, r.request.bytes_sent), ("C", 9));
+        assert_eq!(r.request.method, "GET");
+        for m in ["HEAD", "PUT"] {
+            let line = format!("2026-12-07\t08:00:00\t192.0.2.1\t{m}\td1.cloudfront.net\t-\t/e.mp3\t200\t9\tC");
+            assert_eq!(cf.line(&line).unwrap().unwrap().request.method, m);
+        }
+    }
+
+    #[test]
     fn cloudfront_lines_are_read_by_their_fields_line() {
         let mut cf = CloudFront::default();
         assert_eq!(

@@ -159,6 +159,8 @@ mod tests {
         // Before air nothing is expected and nothing is wrong.
         let early = of_line(30_000, 0, day(10), day(5));
         assert_eq!((early.expected, early.percent, early.status), (0, None, PacingStatus::OnTrack));
+        let published_early = of_line(30_000, 500, day(10), day(5));
+        assert_eq!((published_early.percent, published_early.status), (None, PacingStatus::OnTrack));
     }
 
     #[test]
@@ -179,5 +181,7 @@ mod tests {
         assert!(needs_alert(&of_line(30_000, 6_500, day(1), day(8))), "81 % is behind");
         assert!(!needs_alert(&of_line(30_000, 7_300, day(1), day(8))), "91 % is on track");
         assert!(!needs_alert(&of_line(30_000, 20_000, day(1), day(8))), "ahead");
+        assert!(!needs_alert(&pacing(1_000, 0, 250, 0.25)), "a quarter is not past a quarter");
+        assert!(needs_alert(&pacing(1_000, 0, 251, 0.251)));
     }
 }

@@ -199,5 +199,11 @@ mod tests {
         assert_eq!(ad_attribute(3), "ad3");
         assert_eq!(secret_key(&org, "2026-12").sk, "MONTH#2026-12");
         assert!(ledger_key(&org, &EpisodeId::new(), "ab12").pk.ends_with("#L#ab12"));
+        assert_eq!(logs_prefix(&org), format!("logs/{org}/"));
+        assert_eq!(continuations_prefix(&org), format!("continuations/{org}/"));
+        let (e, s) = (EpisodeId::new(), ShowId::new());
+        assert_eq!(episode_rollup_pk(&org, &e), format!("ORG#{org}#DLV#EPISODE#{e}"));
+        assert_eq!(show_rollup_pk(&org, &s), format!("ORG#{org}#DLV#SHOW#{s}"));
+        assert_eq!(campaign_rollup_pk(&org, &c), format!("ORG#{org}#DLV#CAMPAIGN#{c}"));
     }
 }

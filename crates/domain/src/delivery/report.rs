@@ -181,6 +181,40 @@ mod tests {
     }
 
     #[test]
+    fn lines_of_delivering_orders_are_paced_and_their_total_weighted_by_goal() {
+        use crate::order::tests::{booked_order, line, usd};
+        use crate::order::{OrderStatus, Rate};
+        let mut o = booked_order(30_000, day(1));
+        let mut second = line(2, Rate::Cpm(usd(2_500)), Some(10_000));
+        second.air_date = day(11);
+        let no_goal = line(3, Rate::Flat(usd(50_000)), None);
+        o.lines.extend([second, no_goal]);
+        let delivered = BTreeMap::from([((o.id, 1), 12_000), ((o.id, 2), 1_000), ((o.id, 3), 7)]);
+        let lines = lines_of(std::slice::from_ref(&o), &delivered, day(15));
+        assert_eq!(lines.len(), 3);
+        assert_eq!((lines[0].line, lines[0].delivered, lines[0].spot.as_str()), (1, 12_000, "mid-0"));
+        assert_eq!(lines[0].pacing.unwrap().expected, 15_000);
+        assert_eq!(lines[1].pacing.unwrap().expected, 1_667);
+        assert!(lines[2].pacing.is_none() && lines[2].goal.is_none());
+        let total = total_pacing(&lines, day(15)).unwrap();
+        assert_eq!((total.goal, total.delivered, total.expected), (40_000, 13_000, 16_667));
+        assert_eq!(total.elapsed_share, 0.417, "(30,000 x 15/30 + 10,000 x 5/30) / 40,000");
+        assert_eq!(total.percent, Some(78.0));
+        assert_eq!(total.status, crate::delivery::pacing::PacingStatus::Behind);
+        // Once every flight has ended the whole goal is due.
+        let ended = total_pacing(&lines, NaiveDate::from_ymd_opt(2027, 1, 20).unwrap()).unwrap();
+        assert_eq!((ended.elapsed_share, ended.expected), (1.0, 40_000));
+        assert_eq!(ended.status, crate::delivery::pacing::PacingStatus::AtRisk);
+        // One still running keeps the share under 1.
+        let running = total_pacing(&lines, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()).unwrap();
+        assert!(running.elapsed_share < 1.0 && running.elapsed_share > 0.9, "{}", running.elapsed_share);
+        assert!(total_pacing(&lines[2..], day(15)).is_none(), "no goal, no pacing");
+        // Orders not booked deliver nothing.
+        o.status = OrderStatus::Cancelled;
+        assert!(lines_of(std::slice::from_ref(&o), &delivered, day(15)).is_empty());
+    }
+
+    #[test]
     fn csv_quotes_what_it_must_and_defuses_formulas() {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");

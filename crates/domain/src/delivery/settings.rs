@@ -90,6 +90,13 @@ mod tests {
         s.bot_user_agents = vec!["abc".into(); MAX_EXTRA_BOTS + 1];
         s.check("", &mut v);
         assert!(v.has("botUserAgents"));
+        let mut v = ValidationErrors::new();
+        s.bot_user_agents = vec!["abc".into(), "x".repeat(200)];
+        s.check("", &mut v);
+        assert!(v.is_empty(), "3 and 200 characters are within");
+        s.bot_user_agents = vec!["abc".into(); MAX_EXTRA_BOTS];
+        s.check("", &mut v);
+        assert!(v.is_empty(), "the most patterns are within");
         let json: DeliverySettings = serde_json::from_value(serde_json::json!({"window": "last_touch"})).unwrap();
         assert_eq!(json.window, Window::LastTouch);
     }

@@ -185,6 +185,16 @@ mod tests {
         assert_eq!(fields(&bad), ["adMarkers"]);
         bad.ad_markers = vec![marker(Position::Mid, 1770.0)];
         assert!(bad.validate(&bad.talent_ids.clone()).is_ok(), "ending at the last second is within");
+        // Every bound is inclusive.
+        assert_eq!(MAX_FILE_BYTES, 10_737_418_240);
+        let mut edge = e.clone();
+        edge.enclosure_urls = vec![format!("https://a/{}", "b".repeat(2048 - 10)); MAX_ENCLOSURES];
+        assert_eq!(edge.enclosure_urls[0].len(), 2048);
+        edge.ad_markers = vec![AdMarker { position: Position::Mid, offset_seconds: 0.0, duration_seconds: 600.0 }];
+        edge.duration_seconds = Some(1800);
+        assert!(edge.validate(&[]).is_ok(), "{:?}", edge.validate(&[]));
+        edge.ad_markers = vec![marker(Position::Mid, 1.0); MAX_MARKERS];
+        assert!(edge.validate(&[]).is_ok());
     }
 
     #[test]
