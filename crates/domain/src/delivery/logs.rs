@@ -295,6 +295,8 @@ pub fn json_line(line: &str) -> Result<Option<LoggedRequest>, BadLine> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Timelike;
+
     use super::*;
 
     const FIELDS: &str = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status \
@@ -326,11 +328,17 @@ mod tests {
         assert_eq!(fast_date("2026/12/07"), None);
         assert_eq!(fast_date("2026-13-07"), None);
         assert_eq!(fast_date("20x6-12-07"), None);
+        assert_eq!(fast_date("2026x12-07"), None, "a misplaced dash is not the fast path's");
+        assert_eq!(fast_date("2026-12x07"), None);
         assert_eq!(fast_time("08:00:05"), NaiveTime::from_hms_opt(8, 0, 5));
         assert_eq!(fast_time("8:00:05"), "8:00:05".parse().ok());
         assert_eq!(fast_time("08:0:05"), "08:0:05".parse().ok());
         assert_eq!(fast_time("08:00:61x"), None);
         assert_eq!(fast_time("25:00:00"), None);
+        assert_eq!(fast_time("08x00:05"), None, "a misplaced colon is not the fast path's");
+        assert_eq!(fast_time("08:00x05"), None);
+        assert_eq!(fast_time("08:00:05.5"), "08:00:05.5".parse().ok(), "fractions by the format parser");
+        assert!(fast_time("08:00:05.5").is_some_and(|t| t.nanosecond() > 0));
     }
 
     #[test]
