@@ -118,6 +118,17 @@ impl IngestApp {
 
     /// Reads the file (or continuation note) `key` of `bucket`.
     pub async fn file(&self, bucket: &str, key: &str, deadline: Deadline) -> Result<FileReport, RunError> {
+        self.file_in_chunks(bucket, key, deadline, CHUNK_LINES).await
+    }
+
+    /// [`IngestApp::file`] in chunks of `chunk_lines` (tests make a file pause after each).
+    pub async fn file_in_chunks(
+        &self,
+        bucket: &str,
+        key: &str,
+        deadline: Deadline,
+        chunk_lines: usize,
+    ) -> Result<FileReport, RunError> {
         let ignored = FileReport { key: key.to_owned(), outcome: "ignored", lines: 0 };
         let Some((org, continuation)) = org_of(key) else {
             tracing::warn!(key, "not under logs/<orgId>/: ignored");
@@ -151,7 +162,7 @@ impl IngestApp {
         };
         file.invocations += 1;
         let mut counter = Counter::new(&t, &organization).await?;
-        let paused = read(&objects, &log_key, &mut counter, &mut file, &repo, deadline).await?;
+        let paused = read(&objects, &log_key, &mut counter, &mut file, &repo, deadline, chunk_lines.max(1)).await?;
         if paused {
             let note = serde_json::to_vec(&Continuation { key: log_key.clone() }).unwrap_or_default();
             let note_key = format!("{}{}.json", records::continuations_prefix(&org), file.id);
@@ -176,11 +187,12 @@ async fn read(
     file: &mut LogFile,
     repo: &DeliveryRepo<'_>,
     deadline: Deadline,
+    chunk_lines: usize,
 ) -> Result<bool, RunError> {
     let mut reader = objects.get(key).await?;
     let mut lines = Lines::new();
     let mut seen: u64 = 0;
-    let mut chunk: Vec<String> = Vec::with_capacity(CHUNK_LINES);
+    let mut chunk: Vec<String> = Vec::with_capacity(chunk_lines);
     let mut ended = false;
     while !ended {
         let next = match reader.next().await? {
@@ -207,7 +219,7 @@ async fn read(
                 continue;
             }
             chunk.push(line);
-            if chunk.len() >= CHUNK_LINES {
+            if chunk.len() >= chunk_lines {
                 counter.count(&chunk, file).await?;
                 file.lines_done += chunk.len() as u64;
                 chunk.clear();
@@ -229,11 +241,22 @@ async fn read(
 /// Handles one S3 event: each object it names.
 pub async fn handle(app: &IngestApp, event: LambdaEvent<S3Event>) -> Result<Vec<FileReport>, Error> {
     let deadline = Deadline::from_epoch_ms(event.context.deadline);
+    handle_with(app, event, deadline, CHUNK_LINES).await
+}
+
+/// [`handle`] with the deadline and chunk size given (tests make every chunk the last one an
+/// invocation has time for).
+pub async fn handle_with(
+    app: &IngestApp,
+    event: LambdaEvent<S3Event>,
+    deadline: Deadline,
+    chunk_lines: usize,
+) -> Result<Vec<FileReport>, Error> {
     let mut reports = Vec::new();
     for r in &event.payload.records {
         let (Some(bucket), Some(key)) = (r.s3.bucket.name.as_deref(), r.s3.object.key.as_deref()) else { continue };
         let key = decode_key(key);
-        match app.file(bucket, &key, deadline).await {
+        match app.file_in_chunks(bucket, &key, deadline, chunk_lines).await {
             Ok(report) => reports.push(report),
             // An outage: the invocation fails and S3's asynchronous invocation retries it; the
             // checkpoint keeps what was counted.

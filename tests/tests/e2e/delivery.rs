@@ -283,3 +283,53 @@ async fn cdn_logs_in_the_logs_bucket_count_the_guidelines_worked_examples_once()
         assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_too_long_for_one_invocation_is_continued_from_its_checkpoint() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+
+    use aws_lambda_events::s3::S3Event;
+    use podcastflow_delivery_ingest::{Deadline, IngestApp, handle_with};
+
+    // The stack's ingest, with time for one chunk of 4 lines in every invocation.
+    let app: Arc<OnceLock<IngestApp>> = Arc::new(OnceLock::new());
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let (a, n) = (app.clone(), invocations.clone());
+    let handler = podcastflow_local::functions::event(move |e: lambda_http::LambdaEvent<S3Event>| {
+        let (a, n) = (a.clone(), n.clone());
+        async move {
+            n.fetch_add(1, Ordering::SeqCst);
+            let app = a.get().ok_or("the app is not built yet")?;
+            handle_with(app, e, Deadline(Some(std::time::SystemTime::now())), 4).await
+        }
+    });
+    let s = TestStack::with_config(|c| {
+        c.event_functions.insert("DeliveryIngestFunction".into(), handler);
+    })
+    .await;
+    let services = &s.stack.services;
+    let own = services.bucket_of("DeliveryIngestFunction", &services.logs).expect("the function's key");
+    assert!(app.set(IngestApp { ctx: services.ctx_of("DeliveryIngestFunction"), logs: own }).is_ok());
+    let o = org::create(&s, &s.master().await).await;
+    let (_, ep) = measured_episode(&o).await;
+
+    // 18 lines (2 of them the header): five invocations, each going on where the last stopped.
+    let key = format!("logs/{}/E2EXAMPLE.2026-12-07-08.long.gz", o.id);
+    put_log(&s, &key, gzip(&fixture("cloudfront-worked-examples.log"))).await;
+    let f = read_to_end(&s, &o.id, &key).await;
+    assert_eq!((f.invocations, f.lines_done), (5, 18));
+    assert_eq!((f.counts.requests, f.counts.kept), (16, 13), "each line once, the header's columns kept");
+    assert_eq!(invocations.load(Ordering::SeqCst), 5, "the file's event and four continuations");
+    let t = tenant(&s, &o.id);
+    let days = DeliveryRepo::new(&t).episode_days(&ep.parse().unwrap(), day(7), day(7)).await.unwrap();
+    let counted =
+        (counts(&days, day(7), "downloads"), counts(&days, day(7), "listeners"), counts(&days, day(7), "ad0"));
+    assert_eq!(counted, (8, 8, 1), "as read in one go");
+    // The last continuation takes its note away (just after it marks the file read).
+    let note = format!("continuations/{}/{}.json", o.id, f.id);
+    until_async(Duration::from_secs(10), &format!("{note} gone"), || async {
+        services.logs.read_all(&note).await.is_err().then_some(())
+    })
+    .await;
+}
