@@ -333,3 +333,44 @@ async fn a_file_too_long_for_one_invocation_is_continued_from_its_checkpoint() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organization_chooses_its_window_and_adds_its_own_bots() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let (_, ep) = measured_episode(&o).await;
+    let admin = &o.admin.api;
+    let current = admin.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["delivery"] = json!({"window": "last_touch", "botUserAgents": ["pocketcasts"]});
+    let bad = json!({"settings": {"delivery": {"window": "fortnight"}}});
+    assert_eq!(admin.send("PUT", "/organization", Some(bad), Some(&current.etag())).await.status, 400);
+    let changed = admin.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let m = o.seller.api.get("/delivery/methodology").await;
+    assert_eq!(
+        (m.body["window"]["method"].as_str(), m.body["botList"]["organizationAdditions"].as_i64()),
+        (Some("last_touch"), Some(1))
+    );
+
+    // The windows file, whose player the organization now counts as a bot: nothing counts.
+    let prefix = format!("logs/{}/", o.id);
+    let f = {
+        let key = format!("{prefix}windows-as-bots.log");
+        put_log(&s, &key, fixture("cloudfront-windows.log")).await;
+        read_to_end(&s, &o.id, &key).await
+    };
+    assert_eq!((f.counts.kept, f.counts.dropped.get("bot")), (0, Some(&4)));
+    // Without the addition, last-touch windows make Monday 22:00 to Tuesday 22:15 one download.
+    let current = admin.get("/organization").await;
+    settings["delivery"] = json!({"window": "last_touch"});
+    let changed = admin.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let key = format!("{prefix}windows.log");
+    put_log(&s, &key, fixture("cloudfront-windows.log")).await;
+    read_to_end(&s, &o.id, &key).await;
+    let t = tenant(&s, &o.id);
+    let days = DeliveryRepo::new(&t).episode_days(&ep.parse().unwrap(), day(1), day(31)).await.unwrap();
+    let per_day: Vec<i64> = [7, 8, 9].iter().map(|d| counts(&days, day(*d), "downloads")).collect();
+    assert_eq!(per_day, [1, 0, 1], "two last-touch downloads, not three calendar days");
+}
