@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 use podcastflow_domain::delivery::count::Served;
 use podcastflow_domain::delivery::file::EpisodeFile;
@@ -85,7 +85,7 @@ pub struct Counter<'a> {
     hosts: HashMap<String, Vec<ShowId>>,
     show_episodes: HashMap<ShowId, Vec<Arc<Target>>>,
     urls: HashMap<(String, String), Option<Arc<Target>>>,
-    keyers: HashMap<String, Keyer>,
+    keyers: HashMap<(i32, u32), Keyer>,
     agents: HashMap<Arc<str>, Option<Dropped>>,
     format: Option<Format>,
 }
@@ -175,10 +175,11 @@ impl<'a> Counter<'a> {
 
     /// The listener keyer of the month of `at` (its secret read, or made, once).
     async fn keyer(&mut self, at: DateTime<Utc>) -> Result<&Keyer, IngestError> {
-        let month = at.format("%Y-%m").to_string();
+        // Looked up per kept request: by numbers, the month's name made only the first time.
+        let month = (at.year(), at.month());
         if !self.keyers.contains_key(&month) {
-            let secret = self.secret(&month).await?;
-            self.keyers.insert(month.clone(), Keyer::new(&secret));
+            let secret = self.secret(&at.format("%Y-%m").to_string()).await?;
+            self.keyers.insert(month, Keyer::new(&secret));
         }
         self.keyers.get(&month).ok_or_else(|| RepoError::Conflict("listener secret").into())
     }

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use lambda_http::Request;
 use lambda_http::http::{Method, StatusCode};
 use podcastflow_domain::delivery::methodology::methodology;
-use podcastflow_domain::delivery::records::LineDay;
+use podcastflow_domain::delivery::records::{self, LineDay};
 use podcastflow_domain::delivery::report::{self, Granularity, LineDelivery, Period, csv as to_csv, series};
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::order::Order;
@@ -84,11 +84,7 @@ impl RangeQuery {
 
 fn counts_map(d: &DayCounts) -> BTreeMap<String, i64> {
     let mut m = d.counts.clone();
-    let ads: i64 = m
-        .iter()
-        .filter(|(k, _)| k.starts_with("ad") && k[2..].bytes().all(|b| b.is_ascii_digit()))
-        .map(|(_, n)| n)
-        .sum();
+    let ads: i64 = m.iter().filter(|(k, _)| records::is_ad_attribute(k)).map(|(_, n)| n).sum();
     if !m.contains_key("adDeliveries") {
         m.insert("adDeliveries".into(), ads);
     }
@@ -129,33 +125,35 @@ impl DeliveryApp {
     }
 
     /// The lines of `orders` with their delivery to `today`, and the rollup rows of `campaign`
-    /// in `r` that belong to them.
+    /// that belong to them within `within` (none without it), from one read of the rollups.
     async fn lines(
         &self,
         t: &TenantTable,
         campaign: &CampaignId,
         orders: &[Order],
-        r: &Range,
+        within: Option<&Range>,
         today: NaiveDate,
     ) -> Result<(Vec<LineDelivery>, Vec<LineDay>), Failure> {
-        let earliest = orders.iter().flat_map(|o| o.lines.iter().map(|l| l.air_date)).min();
-        let repo = DeliveryRepo::new(t);
-        // Everything recorded since the first air date (logs can carry days the organization's
-        // clock has not reached yet: a CDN in another zone).
-        let all_time = match earliest {
-            Some(first) => {
-                repo.campaign_days(campaign, first, today.max(first) + Duration::days(MAX_RANGE_DAYS)).await?
-            }
-            None => Vec::new(),
+        let Some(first) = orders.iter().flat_map(|o| o.lines.iter().map(|l| l.air_date)).min() else {
+            return Ok((report::lines_of(orders, &BTreeMap::new(), today), Vec::new()));
         };
+        // Everything recorded since the first air date (logs can carry days the organization's
+        // clock has not reached yet: a CDN in another zone), and the range asked for.
+        let (mut from, mut to) = (first, today.max(first) + Duration::days(MAX_RANGE_DAYS));
+        if let Some(r) = within {
+            (from, to) = (from.min(r.from), to.max(r.to));
+        }
+        let rows = DeliveryRepo::new(t).campaign_days(campaign, from, to).await?;
         let mut delivered: BTreeMap<(OrderId, u32), u64> = BTreeMap::new();
-        for d in &all_time {
+        for d in rows.iter().filter(|d| d.day >= first) {
             *delivered.entry((d.order_id, d.line)).or_default() += d.impressions;
         }
         let lines = report::lines_of(orders, &delivered, today);
         let theirs = |d: &LineDay| lines.iter().any(|l| l.order_id == d.order_id && l.line == d.line);
-        let in_range: Vec<LineDay> =
-            repo.campaign_days(campaign, r.from, r.to).await?.into_iter().filter(|d| theirs(d)).collect();
+        let in_range = rows
+            .into_iter()
+            .filter(|d| within.is_some_and(|r| r.from <= d.day && d.day <= r.to) && theirs(d))
+            .collect();
         Ok((lines, in_range))
     }
 
@@ -170,7 +168,7 @@ impl DeliveryApp {
         let today = org.settings.today(Utc::now());
         let r = asked.resolve(today);
         let orders = self.orders_of(&t, &c.id).await?;
-        let (lines, days) = self.lines(&t, &c.id, &orders, &r, today).await?;
+        let (lines, days) = self.lines(&t, &c.id, &orders, Some(&r), today).await?;
         let number =
             |o: &OrderId| lines.iter().find(|l| l.order_id == *o).map(|l| l.order_number.clone()).unwrap_or_default();
         if prefers_csv(req) {
@@ -212,8 +210,7 @@ impl DeliveryApp {
         let Facts::Order(o, c, _) = facts else { return Err(not_found().into()) };
         let org = self.organization(&t).await?;
         let today = org.settings.today(Utc::now());
-        let r = Range { from: today, to: today, granularity: Granularity::Day };
-        let (lines, _) = self.lines(&t, &c.id, std::slice::from_ref(&o), &r, today).await?;
+        let (lines, _) = self.lines(&t, &c.id, std::slice::from_ref(&o), None, today).await?;
         if prefers_csv(req) {
             let rows = lines.iter().map(|l| {
                 let p = l.pacing.as_ref();

@@ -155,6 +155,11 @@ pub fn ad_attribute(n: usize) -> String {
     format!("ad{n}")
 }
 
+/// Whether `name` is an episode rollup's attribute of one marker's deliveries (`ad<n>`).
+pub fn is_ad_attribute(name: &str) -> bool {
+    name.strip_prefix("ad").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// One line's impressions on one day, as read back from a campaign's rollups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineDay {
@@ -197,6 +202,8 @@ mod tests {
         assert_eq!(LineDay::parse("DAY#x#ORDER#y#LINE#1", 1), None);
         assert_eq!(day_sk(day), "DAY#2026-12-07");
         assert_eq!(ad_attribute(3), "ad3");
+        assert!(is_ad_attribute(&ad_attribute(12)));
+        assert!(!is_ad_attribute("ad") && !is_ad_attribute("adDeliveries") && !is_ad_attribute("downloads"));
         assert_eq!(secret_key(&org, "2026-12").sk, "MONTH#2026-12");
         assert!(ledger_key(&org, &EpisodeId::new(), "ab12").pk.ends_with("#L#ab12"));
         assert_eq!(logs_prefix(&org), format!("logs/{org}/"));

@@ -277,7 +277,7 @@ impl<'a> DeliveryRepo<'a> {
             .iter()
             .filter(|(k, _)| {
                 matches!(k.as_str(), "downloads" | "listeners" | "adDeliveries" | "impressions")
-                    || (k.starts_with("ad") && k[2..].bytes().all(|b| b.is_ascii_digit()) && k.len() > 2)
+                    || records::is_ad_attribute(k)
             })
             .filter_map(|(k, v)| v.as_i64().map(|n| (k.clone(), n)))
             .collect();
