@@ -237,8 +237,8 @@ fn verdict(policy: &Policy, request: &Request) -> Result<Option<Effect>, PolicyE
 
 fn matches(s: &Statement, r: &Request) -> Result<bool, PolicyError> {
     let action = match (&s.action, &s.not_action) {
-        (Some(a), _) => a.items().iter().any(|p| glob(&p.to_ascii_lowercase(), &r.action.to_ascii_lowercase())),
-        (None, Some(n)) => !n.items().iter().any(|p| glob(&p.to_ascii_lowercase(), &r.action.to_ascii_lowercase())),
+        (Some(a), _) => a.items().iter().any(|p| glob_ignoring_case(p, &r.action)),
+        (None, Some(n)) => !n.items().iter().any(|p| glob_ignoring_case(p, &r.action)),
         (None, None) => false,
     };
     let resource_matches = |list: &OneOrMany| {
@@ -386,15 +386,32 @@ fn substitute(pattern: &str, context: &BTreeMap<String, Vec<String>>) -> Option<
 
 /// IAM's wildcard match: `*` any run of characters, `?` one character.
 pub fn glob(pattern: &str, text: &str) -> bool {
+    // ARNs, keys and actions are ASCII nearly always: matched as bytes, with no allocation.
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_by(pattern.as_bytes(), text.as_bytes(), b'*', b'?', |a, b| a == b);
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    glob_by(&p, &t, '*', '?', |a, b| a == b)
+}
+
+/// [`glob`] ignoring ASCII case, as IAM matches actions.
+fn glob_ignoring_case(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_by(pattern.as_bytes(), text.as_bytes(), b'*', b'?', |a, b| a.eq_ignore_ascii_case(&b));
+    }
+    glob(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
+}
+
+/// Glob matching of `t` by `p` over any symbols: `star` any run, `any` one symbol.
+fn glob_by<T: Copy + PartialEq>(p: &[T], t: &[T], star: T, any: T, same: impl Fn(T, T) -> bool) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
         // The pattern's `*` is a wildcard even where the text has a `*` too: tested first.
-        if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == star {
             backtrack = Some((pi, ti));
             pi += 1;
-        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        } else if pi < p.len() && (p[pi] == any || same(p[pi], t[ti])) {
             pi += 1;
             ti += 1;
         } else if let Some((bp, bt)) = backtrack {
@@ -405,7 +422,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star)
 }
 
 #[cfg(test)]
@@ -435,6 +452,15 @@ mod tests {
             assert!(!glob("USER#*", text), "{text:?}");
         }
         assert!(glob("a*c", "a*c") && glob("a*c", "a**c") && glob("a?c", "a*c") && !glob("a?c", "a**c"));
+        // `?` is one character, not one byte, wherever either side is not ASCII.
+        assert!(glob("EMAIL#?", "EMAIL#ü") && !glob("EMAIL#??", "EMAIL#ü") && glob("ü?*", "üxy"));
+        assert!(!glob("ü", "u") && !glob("a", "ü"));
+        // Actions ignore ASCII case on both sides, wildcards included.
+        assert!(glob_ignoring_case("DynamoDB:Get*", "dynamodb:GETITEM"));
+        assert!(glob_ignoring_case("s3:?etObject", "S3:GETOBJECT"));
+        assert!(!glob_ignoring_case("dynamodb:Get*", "dynamodb:PutItem"));
+        assert!(glob_ignoring_case("ü:*", "ü:X") && !glob_ignoring_case("ü:a", "ü:b"));
+        assert!(!glob("DynamoDB:Get*", "dynamodb:GetItem"), "resources keep their case");
     }
 
     #[test]

@@ -46,9 +46,17 @@ pub const CLAIM_ACTIONS: [&str; 2] = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
 pub const OBJECT_ACTIONS: [&str; 4] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"];
 
 /// The key prefixes an organization owns in the buckets: its backups and its media files.
-pub fn object_prefixes(org: &OrgId) -> [String; 4] {
+pub fn object_prefixes(org: &OrgId) -> [String; 6] {
+    use podcastflow_domain::delivery::evidence::{evidence_prefix, exports_prefix};
     use podcastflow_domain::delivery::records::{continuations_prefix, logs_prefix};
-    [Backup::s3_prefix(org), Media::s3_prefix(org), logs_prefix(org), continuations_prefix(org)]
+    [
+        Backup::s3_prefix(org),
+        Media::s3_prefix(org),
+        logs_prefix(org),
+        continuations_prefix(org),
+        evidence_prefix(org),
+        exports_prefix(org),
+    ]
 }
 
 /// Actions that ignore key conditions; denied to tenant sessions outright.

@@ -5,18 +5,22 @@
 //! `MaximumRetryAttempts`. The position is checkpointed in the data dir, so a restart neither
 //! loses nor repeats acknowledged records.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use podcastflow_store::embedded::EmbeddedTable;
-use podcastflow_store::lambda_event::to_stream_event;
+use podcastflow_store::lambda_event::{probe_record, to_stream_event};
 use podcastflow_store::{ChangeFeed, ChangeRecord};
 use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::functions::EventHandler;
 use crate::template::{StartingPosition, StreamSource};
+
+/// How often the position is saved while the filters empty every batch.
+const SAVE_FILTERED_EVERY: Duration = Duration::from_secs(1);
 
 /// Longest wait between retries of a failing batch.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -35,6 +39,8 @@ pub struct Delivery {
     pub stream_arn: String,
     /// The region put in records.
     pub region: String,
+    /// The image attributes the source's filters look at (`None`: filter full records).
+    pub probed: Option<BTreeSet<String>>,
 }
 
 /// What became of one invocation.
@@ -59,7 +65,32 @@ impl Delivery {
         }
     }
 
-    async fn invoke(&self, records: &[ChangeRecord]) -> Outcome {
+    /// The records the source's filters let through, judged on probes (the attributes the
+    /// patterns look at) so a filtered-out record is never converted whole.
+    fn probe_filtered(&self, records: &[ChangeRecord]) -> Option<Vec<ChangeRecord>> {
+        let attrs = self.probed.as_ref().filter(|_| !self.source.filters.is_empty())?;
+        let mut kept = Vec::with_capacity(records.len());
+        for r in records {
+            let probe = probe_record(r, attrs).ok()?;
+            if self.source.filters.iter().any(|p| crate::filter::matches(p, &probe)) {
+                kept.push(r.clone());
+            }
+        }
+        Some(kept)
+    }
+
+    /// Invokes the function with `records` (those the filters let through); whether any were
+    /// delivered.
+    async fn invoke(&self, records: &[ChangeRecord]) -> (Outcome, bool) {
+        let probed = self.probe_filtered(records);
+        if probed.as_ref().is_some_and(Vec::is_empty) {
+            return (Outcome::Done, false);
+        }
+        (self.deliver(probed.as_deref().unwrap_or(records), records).await, true)
+    }
+
+    /// Sends `records`, of `batch`, to the function.
+    async fn deliver(&self, records: &[ChangeRecord], batch: &[ChangeRecord]) -> Outcome {
         let mut event = match to_stream_event(records, &self.stream_arn, &self.region) {
             Ok(e) => e,
             Err(e) => {
@@ -87,7 +118,8 @@ impl Delivery {
                     .map(|r| r.batch_item_failures.into_iter().filter_map(|f| f.item_identifier).collect())
                     .unwrap_or_default();
                 // Lambda retries from the earliest failed record; an unknown id fails the batch.
-                match failed.iter().filter_map(|id| records.iter().position(|r| &r.sequence == id)).min() {
+                // Positions are in the whole batch, whose earlier records the filters may have left out.
+                match failed.iter().filter_map(|id| batch.iter().position(|r| &r.sequence == id)).min() {
                     Some(i) => Outcome::FailedAt(i),
                     None if failed.is_empty() => Outcome::Done,
                     None => Outcome::FailedAt(0),
@@ -105,6 +137,7 @@ impl Delivery {
             StartingPosition::Latest => Some(format!("{:020}", *changes.borrow())),
         });
         let mut attempt: u32 = 0;
+        let mut saved = Instant::now();
         while !*stop.borrow() {
             let batch = match feed.read(position.as_deref(), self.source.batch_size).await {
                 Ok(b) => b,
@@ -122,7 +155,8 @@ impl Delivery {
                 }
                 continue;
             }
-            let done = match self.invoke(&records).await {
+            let (outcome, delivered) = self.invoke(&records).await;
+            let done = match outcome {
                 Outcome::Done => {
                     attempt = 0;
                     records.len()
@@ -149,7 +183,12 @@ impl Delivery {
             };
             let last = &records[done - 1].sequence;
             position = Some(last.clone());
-            self.save(last);
+            // A batch the filters emptied is saved at most once a second: repeating it after a
+            // crash filters it out again, and a write burst's filtered records stay cheap.
+            if delivered || saved.elapsed() >= SAVE_FILTERED_EVERY {
+                self.save(last);
+                saved = Instant::now();
+            }
         }
     }
 }

@@ -4,7 +4,34 @@
 //! covers the parts PodcastFlow's template uses: nested objects, lists of accepted values, and the
 //! `exists`, `prefix` and `anything-but` matchers.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
+
+/// The image attributes `patterns` look at, when they look at nothing a probe record
+/// (`podcastflow_store::lambda_event::probe_record`) leaves out: the event name, the keys, the
+/// TTL identity and named attributes of `NewImage` and `OldImage`. `None`: match full records.
+pub fn probed_attributes(patterns: &[Value]) -> Option<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for p in patterns {
+        for (field, sub) in p.as_object()? {
+            match field.as_str() {
+                "eventName" | "userIdentity" => {}
+                "dynamodb" => {
+                    for (part, image) in sub.as_object()? {
+                        match part.as_str() {
+                            "Keys" => {}
+                            "NewImage" | "OldImage" => names.extend(image.as_object()?.keys().cloned()),
+                            _ => return None,
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(names)
+}
 
 /// Whether `record` matches `pattern`.
 pub fn matches(pattern: &Value, record: &Value) -> bool {
@@ -60,13 +87,63 @@ mod tests {
         }
         assert!(heard(&typed("NewImage", None)), "an item without a type");
         assert!(heard(&typed("OldImage", None)));
-        for kind in ["listenerLedger", "deliveryRollup", "listenerSecret"] {
+        for kind in ["listenerLedger", "deliveryRollup", "listenerSecret", "deliveryEvidence"] {
             assert!(!heard(&typed("NewImage", Some(kind))), "{kind}");
             assert!(!heard(&typed("OldImage", Some(kind))), "{kind} expired");
         }
         assert!(matches(&json!({"a": [{"anything-but": "x"}]}), &json!({"a": "y"})));
         assert!(!matches(&json!({"a": [{"anything-but": "x"}]}), &json!({"a": "x"})));
         assert!(!matches(&json!({"a": [{"anything-but": ["x"]}]}), &json!({})));
+    }
+
+    #[test]
+    fn a_probe_carries_what_the_patterns_look_at_and_matches_as_the_full_record_does() {
+        use chrono::Utc;
+        use podcastflow_store::feed::ChangeKey;
+        use podcastflow_store::lambda_event::{probe_record, to_event_record};
+        use podcastflow_store::{ChangeKind, ChangeRecord};
+
+        use crate::template::{BUNDLED, Template};
+        let t = Template::parse(BUNDLED).unwrap();
+        let image = |kind: &str, status: &str| {
+            json!({"PK": "ORG#o#X", "SK": "A", "entityType": kind, "status": status, "checkpoint": {"invocations": 1}, "big": "x".repeat(1000)})
+                .as_object()
+                .cloned()
+                .unwrap()
+        };
+        let records = [
+            (ChangeKind::Insert, Some(image("backup", "queued")), None, false),
+            (ChangeKind::Modify, Some(image("backup", "running")), Some(image("backup", "queued")), false),
+            (ChangeKind::Remove, None, Some(image("backup", "completed")), true),
+            (ChangeKind::Insert, Some(image("listenerLedger", "")), None, false),
+            (ChangeKind::Remove, None, Some(image("listenerLedger", "")), true),
+            (ChangeKind::Insert, Some(image("campaign", "live")), None, false),
+        ];
+        let mut probed = 0;
+        for s in &t.streams {
+            let Some(attrs) = probed_attributes(&s.filters) else { continue };
+            probed += 1;
+            assert!(!attrs.contains("big"), "{}: {attrs:?}", s.function);
+            for (kind, new_image, old_image, expired) in &records {
+                let c = ChangeRecord {
+                    sequence: "00000000000000000001".into(),
+                    kind: *kind,
+                    key: ChangeKey { pk: "ORG#o#X".into(), sk: "A".into() },
+                    old_image: old_image.clone(),
+                    new_image: new_image.clone(),
+                    at: Utc::now(),
+                    expired: *expired,
+                };
+                let full = to_event_record(&c, "arn", "eu-west-1").unwrap();
+                let probe = probe_record(&c, &attrs).unwrap();
+                for p in &s.filters {
+                    assert_eq!(matches(p, &probe), matches(p, &full), "{} {p} {full}", s.function);
+                }
+            }
+        }
+        assert!(probed >= 2, "the template's filtered sources are probed");
+        assert_eq!(probed_attributes(&[json!({"dynamodb": {"SizeBytes": [1]}})]), None);
+        assert_eq!(probed_attributes(&[json!({"eventSource": ["aws:dynamodb"]})]), None);
     }
 
     #[test]

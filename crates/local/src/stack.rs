@@ -419,6 +419,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
             checkpoint: config.data_dir.join(format!("stream-{}-{}.position", source.function, source.name)),
             stream_arn: stream_arn.clone(),
             region: config.region.clone(),
+            probed: if source.filters.is_empty() { None } else { crate::filter::probed_attributes(&source.filters) },
         };
         tasks.push(tokio::spawn(delivery.run(stopped.clone())));
     }

@@ -25,6 +25,36 @@ fn from_dynamo(ddb: &serde_dynamo::Item) -> Result<Option<Item>, StoreError> {
     serde_dynamo::from_item(ddb.clone()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The parts of one stream record that event filtering looks at: its event name, keys, the
+/// TTL identity, and of each image only `attributes`; what a full record would show of them.
+/// Building this instead of [`to_event_record`] keeps a filtered-out record cheap.
+pub fn probe_record(c: &ChangeRecord, attributes: &std::collections::BTreeSet<String>) -> Result<Value, StoreError> {
+    let only = |image: &Item| -> Item {
+        attributes.iter().filter_map(|a| image.get(a).map(|v| (a.clone(), v.clone()))).collect()
+    };
+    let keys = item::key_item(&podcastflow_domain::keys::Key::new(c.key.pk.clone(), c.key.sk.clone()));
+    let mut dynamodb = json!({ "Keys": to_dynamo_json(&keys)? });
+    if let Some(n) = &c.new_image {
+        dynamodb["NewImage"] = to_dynamo_json(&only(n))?;
+    }
+    if let Some(o) = &c.old_image {
+        dynamodb["OldImage"] = to_dynamo_json(&only(o))?;
+    }
+    let mut record = json!({ "eventName": event_name(c.kind), "dynamodb": dynamodb });
+    if c.expired {
+        record["userIdentity"] = json!({"type": "Service", "principalId": TTL_PRINCIPAL});
+    }
+    Ok(record)
+}
+
+fn event_name(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Insert => "INSERT",
+        ChangeKind::Modify => "MODIFY",
+        ChangeKind::Remove => "REMOVE",
+    }
+}
+
 /// The JSON of one stream record, exactly as Lambda's DynamoDB event source sends it.
 pub fn to_event_record(c: &ChangeRecord, stream_arn: &str, region: &str) -> Result<Value, StoreError> {
     let keys = item::key_item(&podcastflow_domain::keys::Key::new(c.key.pk.clone(), c.key.sk.clone()));
@@ -41,11 +71,7 @@ pub fn to_event_record(c: &ChangeRecord, stream_arn: &str, region: &str) -> Resu
     if let Some(o) = &c.old_image {
         dynamodb["OldImage"] = to_dynamo_json(o)?;
     }
-    let name = match c.kind {
-        ChangeKind::Insert => "INSERT",
-        ChangeKind::Modify => "MODIFY",
-        ChangeKind::Remove => "REMOVE",
-    };
+    let name = event_name(c.kind);
     let mut record = json!({
         "eventID": format!("{}-{}", c.sequence, name.to_lowercase()),
         "eventName": name,

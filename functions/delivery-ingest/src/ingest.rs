@@ -13,9 +13,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use std::io::Write;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use futures::StreamExt;
 use podcastflow_domain::delivery::count::Served;
+use podcastflow_domain::delivery::evidence::{Decision, EvidenceLine};
 use podcastflow_domain::delivery::file::EpisodeFile;
 use podcastflow_domain::delivery::filters::{BotList, Dropped, user_agent_rule, verdict_with};
 use podcastflow_domain::delivery::ledger::changes;
@@ -31,7 +37,7 @@ use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, EpisodeId, OrderId, ShowId};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
-use podcastflow_store::repo::delivery::{DeliveryRepo, LedgerWrite, RollupChanges};
+use podcastflow_store::repo::delivery::{DeliveryRepo, LedgerWrite, RollupChanges, StoredLedger};
 use podcastflow_store::repo::episodes::EpisodeRepo;
 use podcastflow_store::repo::inventory::InventoryRepo;
 use podcastflow_store::repo::shows::ShowRepo;
@@ -45,6 +51,13 @@ const MAX_AGENTS: usize = 100_000;
 
 /// How often a batch of ledgers is read and counted again after a concurrent write moved one.
 const ATTEMPTS: u32 = 8;
+
+/// Ledger reads and transactions in flight at once. Each slot's transactions add to their own
+/// shard of the rollups, so they never contend with one another for a rollup item.
+const SLOTS: usize = 8;
+
+/// Ledgers read per batch read.
+const LEDGERS_PER_READ: usize = 100;
 
 /// Why reading stopped.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +101,7 @@ pub struct Counter<'a> {
     keyers: HashMap<(i32, u32), Keyer>,
     agents: HashMap<Arc<str>, Option<Dropped>>,
     format: Option<Format>,
+    shard_base: u32,
 }
 
 /// One chunk's kept requests: episode -> listener -> what they were served.
@@ -120,6 +134,7 @@ impl<'a> Counter<'a> {
             keyers: HashMap::new(),
             agents: HashMap::new(),
             format: None,
+            shard_base: random_shard(),
         })
     }
 
@@ -209,10 +224,12 @@ impl<'a> Counter<'a> {
         }
     }
 
-    /// Counts `lines` into the ledger and `file`'s counts.
-    pub async fn count(&mut self, lines: &[String], file: &mut LogFile) -> Result<(), IngestError> {
+    /// Counts `lines` into the ledger and `file`'s counts; the evidence of every request
+    /// matched to an episode, per episode and UTC day, to be stored before the checkpoint.
+    pub async fn count(&mut self, lines: &[String], file: &mut LogFile) -> Result<Vec<Evidence>, IngestError> {
         let mut kept: Kept = HashMap::new();
         let mut targets: HashMap<EpisodeId, Arc<Target>> = HashMap::new();
+        let mut evidence: HashMap<(EpisodeId, NaiveDate), Evidence> = HashMap::new();
         for line in lines {
             let logged = match self.parse(line) {
                 Ok(Some(l)) => l,
@@ -233,95 +250,194 @@ impl<'a> Counter<'a> {
             }
             let (agents, bots) = (&mut self.agents, &self.bots);
             let agent = || *agents.entry(r.user_agent.clone()).or_insert_with(|| user_agent_rule(&r.user_agent, bots));
-            if let Err(rule) = verdict_with(r, agent) {
-                let name = serde_json::to_value(rule).ok().and_then(|v| v.as_str().map(str::to_owned));
-                *file.counts.dropped.entry(name.unwrap_or_default()).or_default() += 1;
+            let verdict = verdict_with(r, agent);
+            let who = self.keyer(r.at).await?.key(&r.ip, &r.user_agent);
+            let id = target.episode.id;
+            let sheet = evidence.entry((id, r.at.date_naive())).or_insert_with(|| Evidence::new(id, r.at.date_naive()));
+            sheet.add(&EvidenceLine::of(r, id, who.clone(), verdict.err()));
+            if let Err(rule) = verdict {
+                *file.counts.dropped.entry(rule.name().to_owned()).or_default() += 1;
                 continue;
             }
             file.counts.kept += 1;
-            let who = self.keyer(r.at).await?.key(&r.ip, &r.user_agent);
-            let id = target.episode.id;
             kept.entry(id).or_default().entry(who).or_default().push(Served::of(r));
             targets.entry(id).or_insert(target);
         }
-        for (episode, listeners) in kept {
-            if let Some(target) = targets.get(&episode) {
-                self.apply(target, listeners).await?;
-            }
-        }
-        Ok(())
+        self.apply(kept, &targets).await?;
+        Ok(evidence.into_values().collect())
     }
 
-    /// Merges each listener's requests into their ledger and writes what changed.
-    async fn apply(&self, target: &Target, mut listeners: HashMap<String, Vec<Served>>) -> Result<(), IngestError> {
+    /// Reads the ledgers of `pending`'s listeners, [`SLOTS`] batches at a time.
+    async fn read_ledgers(&self, pending: &Kept) -> Result<HashMap<(EpisodeId, String), StoredLedger>, IngestError> {
         let repo = DeliveryRepo::new(self.t);
-        let org = *self.t.org();
+        let batches: Vec<(EpisodeId, Vec<String>)> = pending
+            .iter()
+            .flat_map(|(episode, listeners)| {
+                let names: Vec<String> = listeners.keys().cloned().collect();
+                names.chunks(LEDGERS_PER_READ).map(|c| (*episode, c.to_vec())).collect::<Vec<_>>()
+            })
+            .collect();
+        let repo = &repo;
+        let reads: Vec<_> = batches
+            .into_iter()
+            .map(|(episode, names)| async move { repo.ledgers(&episode, &names).await.map(|got| (episode, got)) })
+            .collect();
+        let mut reads = futures::stream::iter(reads).buffer_unordered(SLOTS);
+        let mut out = HashMap::new();
+        while let Some(got) = reads.next().await {
+            let (episode, got) = got?;
+            out.extend(got.into_iter().map(|(name, l)| ((episode, name), l)));
+        }
+        Ok(out)
+    }
+
+    /// A listener's write and the rollup changes it makes, or `None` when their ledger already
+    /// held every request.
+    fn recount(&self, target: &Target, stored: StoredLedger, served: &[Served], name: &str) -> Option<Pending> {
+        let org = self.t.org();
+        let mut s = stored;
+        let last = served.iter().map(|r| r.at).max().unwrap_or_else(Utc::now);
+        if !s.ledger.merge(served.iter().copied()) && s.version > 0 {
+            return None;
+        }
+        let counted = s.ledger.recount(&target.file, self.method);
+        let moved = changes(&s.ledger.counted, &counted, self.zone);
+        s.ledger.counted = counted;
+        let mut rollups = RollupChanges::new();
+        for (day, c) in moved {
+            let episode_day = Key::new(records::episode_rollup_pk(org, &target.episode.id), records::day_sk(day));
+            let show_day = Key::new(records::show_rollup_pk(org, &target.episode.show_id), records::day_sk(day));
+            add(&mut rollups, &episode_day, "downloads", c.downloads);
+            add(&mut rollups, &episode_day, "listeners", c.listeners);
+            add(&mut rollups, &show_day, "downloads", c.downloads);
+            for (ad, n) in &c.ads {
+                add(&mut rollups, &episode_day, &records::ad_attribute(*ad), *n);
+                add(&mut rollups, &show_day, "adDeliveries", *n);
+                if let Some(Some((campaign, order, line))) = target.lines.get(*ad) {
+                    let k = records::line_rollup_key(org, campaign, day, order, *line);
+                    add(&mut rollups, &k, "impressions", *n);
+                }
+            }
+        }
+        let expires_at = last.max(Utc::now()) + Duration::days(LEDGER_DAYS);
+        let write = LedgerWrite {
+            episode: target.episode.id,
+            listener: name.to_owned(),
+            ledger: s.ledger,
+            expected: s.version,
+            expires_at,
+        };
+        Some(Pending { write, rollups })
+    }
+
+    /// Merges each listener's requests into their ledger and writes what changed: transactions
+    /// of listeners of any episode, [`SLOTS`] at once, each adding to its own rollup shard.
+    async fn apply(&self, mut pending: Kept, targets: &HashMap<EpisodeId, Arc<Target>>) -> Result<(), IngestError> {
         for _ in 0..ATTEMPTS {
-            if listeners.is_empty() {
+            pending.retain(|_, listeners| !listeners.is_empty());
+            if pending.is_empty() {
                 return Ok(());
             }
-            let names: Vec<String> = listeners.keys().cloned().collect();
-            let stored = repo.ledgers(&target.episode.id, &names).await?;
-            let mut batch: Vec<(String, LedgerWrite, RollupChanges)> = Vec::new();
-            for (name, served) in &listeners {
-                let mut s = stored.get(name).cloned().unwrap_or_default();
-                let last = served.iter().map(|r| r.at).max().unwrap_or_else(Utc::now);
-                if !s.ledger.merge(served.iter().copied()) && s.version > 0 {
-                    continue;
+            let mut stored = self.read_ledgers(&pending).await?;
+            let mut batch = Vec::new();
+            for (episode, listeners) in &pending {
+                let Some(target) = targets.get(episode) else { continue };
+                for (name, served) in listeners {
+                    let s = stored.remove(&(*episode, name.clone())).unwrap_or_default();
+                    batch.extend(self.recount(target, s, served, name));
                 }
-                let counted = s.ledger.recount(&target.file, self.method);
-                let moved = changes(&s.ledger.counted, &counted, self.zone);
-                s.ledger.counted = counted;
-                let mut rollups = RollupChanges::new();
-                for (day, c) in moved {
-                    let episode_day =
-                        Key::new(records::episode_rollup_pk(&org, &target.episode.id), records::day_sk(day));
-                    let show_day =
-                        Key::new(records::show_rollup_pk(&org, &target.episode.show_id), records::day_sk(day));
-                    add(&mut rollups, &episode_day, "downloads", c.downloads);
-                    add(&mut rollups, &episode_day, "listeners", c.listeners);
-                    add(&mut rollups, &show_day, "downloads", c.downloads);
-                    for (ad, n) in &c.ads {
-                        add(&mut rollups, &episode_day, &records::ad_attribute(*ad), *n);
-                        add(&mut rollups, &show_day, "adDeliveries", *n);
-                        if let Some(Some((campaign, order, line))) = target.lines.get(*ad) {
-                            let k = records::line_rollup_key(&org, campaign, day, order, *line);
-                            add(&mut rollups, &k, "impressions", *n);
+            }
+            let groups = transactions(batch);
+            let slots = (0..SLOTS).map(|slot| {
+                let groups = &groups;
+                let shard = self.shard_base + slot as u32;
+                async move {
+                    let repo = DeliveryRepo::new(self.t);
+                    let mut failed = Vec::new();
+                    for group in groups.iter().skip(slot).step_by(SLOTS) {
+                        let writes: Vec<LedgerWrite> = group.iter().map(|p| p.write.clone()).collect();
+                        let mut sharded = RollupChanges::new();
+                        for p in group {
+                            for (k, attrs) in &p.rollups {
+                                for (name, by) in attrs {
+                                    add(&mut sharded, &records::shard_key(k, shard), name, *by);
+                                }
+                            }
+                        }
+                        if !repo.apply(&writes, &sharded).await? {
+                            failed.extend(writes.into_iter().map(|w| (w.episode, w.listener)));
                         }
                     }
+                    Ok::<_, IngestError>(failed)
                 }
-                let expires_at = last.max(Utc::now()) + Duration::days(LEDGER_DAYS);
-                let write = LedgerWrite {
-                    episode: target.episode.id,
-                    listener: name.clone(),
-                    ledger: s.ledger,
-                    expected: s.version,
-                    expires_at,
-                };
-                batch.push((name.clone(), write, rollups));
-            }
-            let mut retry = HashMap::new();
-            for group in transactions(batch) {
-                let writes: Vec<LedgerWrite> = group.iter().map(|(_, w, _)| w.clone()).collect();
-                let mut merged = RollupChanges::new();
-                for (_, _, r) in &group {
-                    merge(&mut merged, r);
-                }
-                if !repo.apply(&writes, &merged).await? {
-                    for (name, _, _) in group {
-                        if let Some(s) = listeners.get(&name) {
-                            retry.insert(name, s.clone());
-                        }
+            });
+            let mut retry: Kept = HashMap::new();
+            for failed in futures::future::join_all(slots).await {
+                for (episode, name) in failed? {
+                    if let Some(served) = pending.get_mut(&episode).and_then(|l| l.remove(&name)) {
+                        retry.entry(episode).or_default().insert(name, served);
                     }
                 }
             }
-            listeners = retry;
+            pending = retry;
         }
-        if listeners.is_empty() {
+        pending.retain(|_, listeners| !listeners.is_empty());
+        if pending.is_empty() {
             Ok(())
         } else {
             Err(RepoError::Conflict("listeners' ledgers kept moving under concurrent ingests").into())
         }
+    }
+}
+
+/// The evidence of one chunk's requests for one episode on one UTC day: gzip JSON Lines.
+pub struct Evidence {
+    /// The episode.
+    pub episode: EpisodeId,
+    /// The day.
+    pub day: NaiveDate,
+    /// Requests kept.
+    pub kept: u64,
+    /// Requests dropped.
+    pub dropped: u64,
+    gzip: GzEncoder<Vec<u8>>,
+}
+
+impl Evidence {
+    fn new(episode: EpisodeId, day: NaiveDate) -> Self {
+        Evidence { episode, day, kept: 0, dropped: 0, gzip: GzEncoder::new(Vec::new(), Compression::fast()) }
+    }
+
+    fn add(&mut self, line: &EvidenceLine) {
+        match line.decision {
+            Decision::Kept => self.kept += 1,
+            Decision::Dropped => self.dropped += 1,
+        }
+        // Writing to memory fails only when memory does.
+        if serde_json::to_writer(&mut self.gzip, line).is_ok() {
+            let _ = self.gzip.write_all(b"\n");
+        }
+    }
+
+    /// The gzip bytes.
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        self.gzip.finish()
+    }
+}
+
+/// One listener's ledger to write and the rollup changes its new count makes.
+struct Pending {
+    write: LedgerWrite,
+    rollups: RollupChanges,
+}
+
+/// Where this invocation's slots start among the rollup shards: invocations reading other files
+/// at the same time most likely start elsewhere.
+fn random_shard() -> u32 {
+    let mut b = [0u8; 4];
+    match getrandom::fill(&mut b) {
+        Ok(()) => u32::from_le_bytes(b) % records::ROLLUP_SHARDS,
+        Err(_) => 0,
     }
 }
 
@@ -337,27 +453,19 @@ fn add(rollups: &mut RollupChanges, key: &Key, name: &str, by: i64) {
     }
 }
 
-fn merge(into: &mut RollupChanges, from: &RollupChanges) {
-    for (k, attrs) in from {
-        for (name, by) in attrs {
-            add(into, k, name, *by);
-        }
-    }
-}
-
 /// Groups listeners' writes into transactions: each holds its ledgers and the distinct rollup
 /// items they move, at most [`MAX_TRANSACT_ITEMS`] in all.
-fn transactions(batch: Vec<(String, LedgerWrite, RollupChanges)>) -> Vec<Vec<(String, LedgerWrite, RollupChanges)>> {
-    let mut out: Vec<Vec<(String, LedgerWrite, RollupChanges)>> = Vec::new();
-    let mut current: Vec<(String, LedgerWrite, RollupChanges)> = Vec::new();
+fn transactions(batch: Vec<Pending>) -> Vec<Vec<Pending>> {
+    let mut out: Vec<Vec<Pending>> = Vec::new();
+    let mut current: Vec<Pending> = Vec::new();
     let mut keys: BTreeMap<Key, ()> = BTreeMap::new();
     for entry in batch {
-        let new_keys = entry.2.keys().filter(|k| !keys.contains_key(*k)).count();
+        let new_keys = entry.rollups.keys().filter(|k| !keys.contains_key(*k)).count();
         if !current.is_empty() && current.len() + 1 + keys.len() + new_keys > MAX_TRANSACT_ITEMS {
             out.push(std::mem::take(&mut current));
             keys.clear();
         }
-        for k in entry.2.keys() {
+        for k in entry.rollups.keys() {
             keys.insert(k.clone(), ());
         }
         current.push(entry);

@@ -8,6 +8,7 @@
 //! writes a small continuation object under `continuations/<orgId>/`, whose own S3 event brings
 //! the next invocation to go on from there.
 
+pub mod export;
 pub mod ingest;
 pub mod lines;
 
@@ -26,13 +27,22 @@ use podcastflow_store::repo::delivery::{DeliveryRepo, FileClaim};
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::{CHUNK_LINES, Counter, IngestError};
+use futures::StreamExt;
+use podcastflow_domain::delivery::evidence::EvidenceChunk;
+use podcastflow_store::repo::evidence::EvidenceRepo;
+
+use crate::ingest::{CHUNK_LINES, Counter, Evidence, IngestError};
 use crate::lines::Lines;
 
 /// Where organizations' logs land: `logs/<orgId>/...`.
 pub const LOGS_PREFIX: &str = "logs/";
 /// Where a paused read leaves the note that brings its continuation.
 pub const CONTINUATIONS_PREFIX: &str = "continuations/";
+/// Where the delivery API leaves the note that asks for an evidence export.
+pub const EXPORTS_PREFIX: &str = "exports/";
+
+/// Evidence objects written at once.
+const EVIDENCE_WRITES: usize = 8;
 
 /// Stop reading this long before the invocation's deadline.
 const MARGIN: StdDuration = StdDuration::from_secs(60);
@@ -96,14 +106,28 @@ pub struct FileReport {
     pub lines: u64,
 }
 
-/// The organization whose log `key` is, and the log's own key (a continuation note names it).
-pub fn org_of(key: &str) -> Option<(OrgId, bool)> {
-    let (rest, continuation) = match key.strip_prefix(LOGS_PREFIX) {
-        Some(r) => (r, false),
-        None => (key.strip_prefix(CONTINUATIONS_PREFIX)?, true),
+/// What an object the function hears of is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A log file, under `logs/<orgId>/`.
+    Log,
+    /// A continuation note, under `continuations/<orgId>/`: it names the log to go on with.
+    Continuation,
+    /// An evidence export's request note, under `exports/<orgId>/<exportId>.json`.
+    Export,
+}
+
+/// The organization whose object `key` is, and what it is.
+pub fn org_of(key: &str) -> Option<(OrgId, Heard)> {
+    let (rest, heard) = if let Some(r) = key.strip_prefix(LOGS_PREFIX) {
+        (r, Heard::Log)
+    } else if let Some(r) = key.strip_prefix(CONTINUATIONS_PREFIX) {
+        (r, Heard::Continuation)
+    } else {
+        (key.strip_prefix(EXPORTS_PREFIX)?, Heard::Export)
     };
     let (org, _) = rest.split_once('/')?;
-    Some((org.parse().ok()?, continuation))
+    Some((org.parse().ok()?, heard))
 }
 
 /// S3 event keys are URL-encoded, spaces as `+`.
@@ -112,7 +136,7 @@ fn decode_key(key: &str) -> String {
 }
 
 impl IngestApp {
-    fn tenant(&self, org: OrgId) -> TenantTable {
+    pub(crate) fn tenant(&self, org: OrgId) -> TenantTable {
         TenantTable::new(self.ctx.tenants.for_org(&org), org, self.ctx.cursors.as_ref().clone())
     }
 
@@ -130,10 +154,14 @@ impl IngestApp {
         chunk_lines: usize,
     ) -> Result<FileReport, RunError> {
         let ignored = FileReport { key: key.to_owned(), outcome: "ignored", lines: 0 };
-        let Some((org, continuation)) = org_of(key) else {
+        let Some((org, heard)) = org_of(key) else {
             tracing::warn!(key, "not under logs/<orgId>/: ignored");
             return Ok(ignored);
         };
+        if heard == Heard::Export {
+            return export::build(self, org, key).await;
+        }
+        let continuation = heard == Heard::Continuation;
         let t = self.tenant(org);
         let table = self.ctx.org_table(&org);
         let Some(organization) = OrganizationRepo::new(table.as_ref(), &self.ctx.cursors).get(&org).await? else {
@@ -144,7 +172,7 @@ impl IngestApp {
         let log_key = if continuation {
             let note = objects.read_all(key).await?;
             match serde_json::from_slice::<Continuation>(&note) {
-                Ok(c) if org_of(&c.key) == Some((org, false)) => c.key,
+                Ok(c) if org_of(&c.key) == Some((org, Heard::Log)) => c.key,
                 _ => {
                     tracing::warn!(key, "unreadable continuation: ignored");
                     return Ok(ignored);
@@ -162,7 +190,7 @@ impl IngestApp {
         };
         file.invocations += 1;
         let mut counter = Counter::new(&t, &organization).await?;
-        let paused = read(&objects, &log_key, &mut counter, &mut file, &repo, deadline, chunk_lines.max(1)).await?;
+        let paused = read(&objects, &log_key, &mut counter, &mut file, &t, deadline, chunk_lines.max(1)).await?;
         if paused {
             let note = serde_json::to_vec(&Continuation { key: log_key.clone() }).unwrap_or_default();
             let note_key = format!("{}{}.json", records::continuations_prefix(&org), file.id);
@@ -185,10 +213,11 @@ async fn read(
     key: &str,
     counter: &mut Counter<'_>,
     file: &mut LogFile,
-    repo: &DeliveryRepo<'_>,
+    t: &TenantTable,
     deadline: Deadline,
     chunk_lines: usize,
 ) -> Result<bool, RunError> {
+    let repo = DeliveryRepo::new(t);
     let mut reader = objects.get(key).await?;
     let mut lines = Lines::new();
     let mut seen: u64 = 0;
@@ -220,7 +249,8 @@ async fn read(
             }
             chunk.push(line);
             if chunk.len() >= chunk_lines {
-                counter.count(&chunk, file).await?;
+                let evidence = counter.count(&chunk, file).await?;
+                store_evidence(objects, t, &file.id, file.lines_done, evidence).await?;
                 file.lines_done += chunk.len() as u64;
                 chunk.clear();
                 *file = repo.save_file(file).await?;
@@ -230,12 +260,45 @@ async fn read(
             }
         }
     }
-    counter.count(&chunk, file).await?;
+    let evidence = counter.count(&chunk, file).await?;
+    store_evidence(objects, t, &file.id, file.lines_done, evidence).await?;
     file.lines_done += chunk.len() as u64;
     file.status = LogFileStatus::Done;
     file.finished_at = Some(Utc::now());
     *file = repo.save_file(file).await?;
     Ok(false)
+}
+
+/// Stores a chunk's evidence (the chunk of `file` from line `first_line`): each object, then
+/// its index item; a replayed chunk writes the same keys again.
+async fn store_evidence(
+    objects: &Objects,
+    t: &TenantTable,
+    file: &str,
+    first_line: u64,
+    evidence: Vec<Evidence>,
+) -> Result<(), RunError> {
+    let repo = EvidenceRepo::new(t);
+    let writes: Vec<_> = evidence
+        .into_iter()
+        .map(|e| {
+            let repo = &repo;
+            async move {
+                let (object, key) = EvidenceChunk::locate(t.org(), &e.episode, e.day, file, first_line);
+                let chunk =
+                    EvidenceChunk { episode_id: e.episode, day: e.day, object, kept: e.kept, dropped: e.dropped };
+                let bytes = e.finish().map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+                objects.put(&chunk.object, bytes, "application/gzip").await?;
+                repo.record_chunk(&key, &chunk).await?;
+                Ok::<_, RunError>(())
+            }
+        })
+        .collect();
+    let mut writes = futures::stream::iter(writes).buffer_unordered(EVIDENCE_WRITES);
+    while let Some(done) = writes.next().await {
+        done?;
+    }
+    Ok(())
 }
 
 /// Handles one S3 event: each object it names.
@@ -308,8 +371,10 @@ mod tests {
     #[test]
     fn keys_name_their_organization() {
         let org = OrgId::new();
-        assert_eq!(org_of(&format!("logs/{org}/E2X.2026-12-07-08.abc.gz")), Some((org, false)));
-        assert_eq!(org_of(&format!("continuations/{org}/abc.json")), Some((org, true)));
+        assert_eq!(org_of(&format!("logs/{org}/E2X.2026-12-07-08.abc.gz")), Some((org, Heard::Log)));
+        assert_eq!(org_of(&format!("continuations/{org}/abc.json")), Some((org, Heard::Continuation)));
+        assert_eq!(org_of(&format!("exports/{org}/01X.json")), Some((org, Heard::Export)));
+        assert_eq!(org_of(&format!("evidence/{org}/x.jsonl.gz")), None);
         assert_eq!(org_of("logs/not-an-org/x.gz"), None);
         assert_eq!(org_of(&format!("other/{org}/x.gz")), None);
         assert_eq!(org_of(&format!("logs/{org}")), None);

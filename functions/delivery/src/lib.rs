@@ -8,10 +8,15 @@
 //!   `granularity`): downloads and ad deliveries; an episode's unique listeners per day (never
 //!   summed across days).
 //! - `GET /delivery/methodology`: how the organization counts.
+//! - `POST /campaigns/{id}/delivery/evidence {from, to}` and
+//!   `GET /campaigns/{id}/delivery/evidence/{exportId}`: an evidence export, every request of
+//!   the campaign's episodes in the period as the rules judged it, built by `delivery-ingest`
+//!   and downloaded by presigned URL (those who may read the campaign's delivery).
 //!
 //! Each report answers CSV when the request's `Accept` prefers `text/csv`. A range is at most
 //! 366 days; without one, the last 30 days to today (in the organization's time zone).
 
+mod evidence;
 mod routes;
 
 use lambda_http::{Body, Error, Request, Response};
@@ -21,6 +26,8 @@ use podcastflow_platform::{AppContext, request_id, respond};
 pub struct DeliveryApp {
     /// Table and cursors.
     pub ctx: AppContext,
+    /// The logs bucket (export notes and files, through the organization's session).
+    pub objects: podcastflow_objects::Objects,
 }
 
 /// Handles one request.
@@ -29,7 +36,7 @@ pub async fn handle(app: &DeliveryApp, req: Request) -> Result<Response<Body>, E
     respond(routes::route(app, &req).await, &rid)
 }
 
-podcastflow_wiring::http_function!(DeliveryApp, handle);
+podcastflow_wiring::http_function!(DeliveryApp, handle, objects = objects(podcastflow_wiring::Bucket::Logs));
 
 #[cfg(test)]
 mod tests;

@@ -102,7 +102,13 @@ impl DeliveryApp {
 
     /// The facts of `kind` `id` that `p` may read, or 404; 403 when reading is allowed but
     /// `action` is not (judged on `resource` of the facts, or on `show` for an episode).
-    async fn facts(&self, t: &TenantTable, p: &Principal, kind: EntityKind, id: &str) -> Result<Facts, Failure> {
+    pub(crate) async fn facts(
+        &self,
+        t: &TenantTable,
+        p: &Principal,
+        kind: EntityKind,
+        id: &str,
+    ) -> Result<Facts, Failure> {
         let facts =
             Facts::load(t, Needs::of(p.role), &EntityRef { kind, id: id.to_owned() }).await?.ok_or_else(not_found)?;
         facts.lens(p).ok_or_else(not_found)?;
@@ -325,6 +331,8 @@ pub(crate) async fn route(app: &DeliveryApp, req: &Request) -> Outcome {
         (&Method::GET, ["shows", id, "analytics"]) => app.analytics(req, EntityKind::Show, id, &rid).await,
         (&Method::GET, ["episodes", id, "analytics"]) => app.analytics(req, EntityKind::Episode, id, &rid).await,
         (&Method::GET, ["delivery", "methodology"]) => app.methodology(req, &rid).await,
+        (&Method::POST, ["campaigns", id, "delivery", "evidence"]) => app.request_evidence(req, id, &rid).await,
+        (&Method::GET, ["campaigns", id, "delivery", "evidence", export]) => app.evidence(req, id, export, &rid).await,
         (m, _) => Err(path.not_found(m)),
     }
 }

@@ -11,7 +11,10 @@ use super::*;
 #[tokio::test]
 async fn the_sample_request_is_checked_and_answered() {
     let dir = tempfile::tempdir().unwrap();
-    let app = DeliveryApp { ctx: AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec()) };
+    let ctx = AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec());
+    // Never reached by these tests: no export is asked for.
+    let objects = podcastflow_objects::Objects::local("http://127.0.0.1:9", "us-east-1", "key", "secret", "logs");
+    let app = DeliveryApp { ctx, objects };
     let raw: Value = serde_json::from_str(include_str!("../../../events/delivery/campaign-delivery.json")).unwrap();
     // The sample names a campaign that does not exist in an empty table: a 404, never a 5xx.
     let r = handle(&app, lambda_http::request::from_str(&raw.to_string()).unwrap()).await.unwrap();

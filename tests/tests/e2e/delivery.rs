@@ -374,3 +374,82 @@ async fn the_organization_chooses_its_window_and_adds_its_own_bots() {
     let per_day: Vec<i64> = [7, 8, 9].iter().map(|d| counts(&days, day(*d), "downloads")).collect();
     assert_eq!(per_day, [1, 0, 1], "two last-touch downloads, not three calendar days");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_audits_the_count_with_an_evidence_export_of_every_judged_request() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let (_, ep) = measured_episode(&o).await;
+    let (campaign, _) = booked_line(&o, &ep, 30_000).await;
+    let log = format!("logs/{}/E2EXAMPLE.2026-12-07-08.a1b2c3d4.gz", o.id);
+    let raw = fixture("cloudfront-worked-examples.log");
+    put_log(&s, &log, gzip(&raw)).await;
+    read_to_end(&s, &o.id, &log).await;
+
+    // Bad periods lose nothing and say why.
+    let path = format!("/campaigns/{campaign}/delivery/evidence");
+    for bad in [
+        json!({"from": "2026-12-31", "to": "2026-12-01"}),
+        json!({"from": "2026-01-01", "to": "2026-12-31"}),
+        json!({"from": "2026-12-01"}),
+        json!({"from": "2026-12-01", "to": "2026-12-31", "extra": 1}),
+        json!({"from": "yesterday", "to": "2026-12-31"}),
+    ] {
+        let r = o.client.api.post(&path, bad.clone()).await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+
+    // The advertiser's client user asks, and gets the file once it is built.
+    let asked = o.client.api.post(&path, json!({"from": "2026-12-01", "to": "2026-12-31"})).await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    assert_eq!(asked.body["status"], "queued");
+    let id = asked.body["id"].as_str().unwrap().to_owned();
+    let export_path = format!("{path}/{id}");
+    let done = until_async(Duration::from_secs(20), "the export built", || async {
+        let r = o.client.api.get(&export_path).await;
+        (r.body["status"] == "completed").then_some(r.body)
+    })
+    .await;
+    assert_eq!((done["kept"].as_u64(), done["dropped"].as_u64()), (Some(13), Some(3)), "{done}");
+    assert!(done.get("object").is_none() && done.get("requestedBy").is_none(), "{done}");
+    let gz = reqwest::get(done["downloadUrl"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(gz.as_ref()), &mut text).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 16);
+    let mut dropped: Vec<&str> =
+        lines.iter().filter(|l| l["decision"] == "dropped").map(|l| l["rule"].as_str().unwrap()).collect();
+    dropped.sort_unstable();
+    assert_eq!(dropped, ["apple_watch_duplicate", "method", "probe"]);
+    assert!(
+        lines.iter().all(|l| l["episodeId"] == ep.as_str() && l["listener"].as_str().is_some_and(|k| k.len() >= 16))
+    );
+    // No address of the log reaches the file.
+    let raw = String::from_utf8(raw).unwrap();
+    for ip in raw.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split('\t').nth(4)) {
+        assert!(!text.contains(ip), "{ip} in the evidence");
+    }
+    // The seller sees the same export; a period without requests is an empty file.
+    assert_eq!(o.seller.api.get(&export_path).await.body["kept"], 13);
+    let empty = o.seller.api.post(&path, json!({"from": "2026-11-01", "to": "2026-11-30"})).await;
+    assert_eq!(empty.status, 202, "{:?}", empty.body);
+    let empty_path = format!("{path}/{}", empty.body["id"].as_str().unwrap());
+    let built = until_async(Duration::from_secs(20), "the empty export built", || async {
+        let r = o.seller.api.get(&empty_path).await;
+        (r.body["status"] == "completed").then_some(r.body)
+    })
+    .await;
+    assert_eq!((built["kept"].as_u64(), built["dropped"].as_u64()), (Some(0), Some(0)));
+
+    // From the attacker's side: another organization, an export named under another campaign,
+    // an export that does not exist.
+    let other = org::create(&s, &s.master().await).await;
+    assert_eq!(other.admin.api.get(&export_path).await.status, 404);
+    let theirs = other.admin.api.post(&path, json!({"from": "2026-12-01", "to": "2026-12-31"})).await;
+    assert_eq!(theirs.status, 404, "{:?}", theirs.body);
+    let (_, other_ep) = measured_episode(&other).await;
+    let (other_campaign, _) = booked_line(&other, &other_ep, 10).await;
+    let crossed = other.admin.api.get(&format!("/campaigns/{other_campaign}/delivery/evidence/{id}")).await;
+    assert_eq!(crossed.status, 404, "{:?}", crossed.body);
+    assert_eq!(o.client.api.get(&format!("{path}/01JD0000000000000000000000")).await.status, 404);
+}

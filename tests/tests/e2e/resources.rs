@@ -47,7 +47,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             (r.method.clone(), r.path.clone(), body)
         })
         .collect();
-    assert_eq!(routes.len(), 60, "{routes:?}");
+    assert_eq!(routes.len(), 62, "{routes:?}");
     let mut checked = (0, 0);
     for (method, path, minimal_body) in &routes {
         let made_up = ulid::Ulid::new().to_string();
@@ -73,7 +73,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             checked.1 += 1;
         }
     }
-    assert_eq!(checked, (49, 28));
+    assert_eq!(checked, (51, 29));
 
     // The same Idempotency-Key on another campaign's team is a reuse, not a repeat.
     let other = admin.post("/campaigns", json!({"name": "Other", "clientId": o.client_id})).await;

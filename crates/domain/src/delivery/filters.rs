@@ -23,6 +23,20 @@ pub enum Dropped {
     Empty,
 }
 
+impl Dropped {
+    /// Its name as reports and evidence show it (its JSON form).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dropped::Method => "method",
+            Dropped::Status => "status",
+            Dropped::Probe => "probe",
+            Dropped::Bot => "bot",
+            Dropped::AppleWatchDuplicate => "apple_watch_duplicate",
+            Dropped::Empty => "empty",
+        }
+    }
+}
+
 /// The version of [`KNOWN_NON_PLAYERS`].
 pub const BOT_LIST_VERSION: &str = "2026-12";
 
@@ -132,6 +146,14 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+
+    #[test]
+    fn a_rules_name_is_its_json_form() {
+        use Dropped::*;
+        for d in [Method, Status, Probe, Bot, AppleWatchDuplicate, Empty] {
+            assert_eq!(serde_json::to_value(d).unwrap(), serde_json::json!(d.name()));
+        }
+    }
     use crate::delivery::request::ByteRange;
 
     fn get(ua: &str) -> Request {

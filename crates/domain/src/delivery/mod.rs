@@ -16,6 +16,7 @@
 
 pub mod alerts;
 pub mod count;
+pub mod evidence;
 pub mod file;
 pub mod filters;
 pub mod ledger;

@@ -150,6 +150,27 @@ pub fn line_rollup_key(org: &OrgId, campaign: &CampaignId, day: NaiveDate, order
     Key::new(campaign_rollup_pk(org, campaign), format!("DAY#{day}#ORDER#{order}#LINE#{line:05}"))
 }
 
+/// Shards of each rollup item. Ingest transactions running side by side (in one invocation or
+/// in several) each add to their own shard, so they never contend for one item; a reader sums a
+/// day's shards. Shard 0 is the unsuffixed item.
+pub const ROLLUP_SHARDS: u32 = 16;
+
+/// The key of shard `shard` of the rollup item `key` (`<sk>#S<n>`; shard 0 is `key` itself).
+pub fn shard_key(key: &Key, shard: u32) -> Key {
+    match shard % ROLLUP_SHARDS {
+        0 => key.clone(),
+        n => Key::new(key.pk.clone(), format!("{}#S{n:02}", key.sk)),
+    }
+}
+
+/// The rollup sort key `sk` names, without its shard.
+pub fn unsharded_sk(sk: &str) -> &str {
+    match sk.rsplit_once("#S") {
+        Some((base, n)) if n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => sk,
+    }
+}
+
 /// The attribute of an episode rollup counting deliveries of its marker `n`.
 pub fn ad_attribute(n: usize) -> String {
     format!("ad{n}")
@@ -176,7 +197,7 @@ pub struct LineDay {
 impl LineDay {
     /// Reads a campaign rollup's sort key and count (`None` for another kind of key).
     pub fn parse(sk: &str, impressions: u64) -> Option<LineDay> {
-        let rest = sk.strip_prefix("DAY#")?;
+        let rest = unsharded_sk(sk).strip_prefix("DAY#")?;
         let (day, rest) = rest.split_once("#ORDER#")?;
         let (order, line) = rest.split_once("#LINE#")?;
         Some(LineDay { day: day.parse().ok()?, order_id: order.parse().ok()?, line: line.parse().ok()?, impressions })
@@ -199,6 +220,23 @@ mod tests {
         assert!(k.pk.ends_with(&format!("DLV#CAMPAIGN#{c}")));
         assert_eq!(LineDay::parse(&k.sk, 12), Some(LineDay { day, order_id: o, line: 7, impressions: 12 }));
         assert_eq!(LineDay::parse("DAY#2026-12-07", 1), None);
+        for shard in [1, 9, 15] {
+            let sharded = shard_key(&k, shard);
+            assert_eq!(sharded.pk, k.pk);
+            assert_ne!(sharded.sk, k.sk);
+            assert!(sharded.sk.starts_with(&k.sk), "{}", sharded.sk);
+            assert_eq!(unsharded_sk(&sharded.sk), k.sk);
+            assert_eq!(LineDay::parse(&sharded.sk, 3), Some(LineDay { day, order_id: o, line: 7, impressions: 3 }));
+        }
+        assert_eq!(shard_key(&k, 0), k);
+        assert_eq!(shard_key(&k, ROLLUP_SHARDS), k, "shards wrap");
+        assert_eq!(shard_key(&k, ROLLUP_SHARDS + 2), shard_key(&k, 2));
+        let day_key = Key::new("P", day_sk(day));
+        assert_eq!(shard_key(&day_key, 4).sk, "DAY#2026-12-07#S04");
+        assert_eq!(unsharded_sk("DAY#2026-12-07#S04"), "DAY#2026-12-07");
+        assert_eq!(unsharded_sk("DAY#2026-12-07"), "DAY#2026-12-07");
+        assert_eq!(unsharded_sk("DAY#2026-12-07#S4"), "DAY#2026-12-07#S4", "two digits");
+        assert_eq!(unsharded_sk("DAY#2026-12-07#Sxy"), "DAY#2026-12-07#Sxy");
         assert_eq!(LineDay::parse("DAY#x#ORDER#y#LINE#1", 1), None);
         assert_eq!(day_sk(day), "DAY#2026-12-07");
         assert_eq!(ad_attribute(3), "ad3");

@@ -228,11 +228,15 @@ impl<'t> Writer<'t> {
     }
 }
 
+/// redb's page cache. Its default (1 GiB) let a bulk write (a large log's ledgers) grow the
+/// local stack by gigabytes; the working set of a development stack is far smaller.
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
+
 impl EmbeddedTable {
     /// Opens (or creates) the table in `dir/table.redb`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
-        let db = Database::create(dir.join("table.redb")).map_err(unavailable)?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(dir.join("table.redb")).map_err(unavailable)?;
         let txn = db.begin_write().map_err(unavailable)?;
         let seq = {
             txn.open_table(ITEMS).map_err(unavailable)?;

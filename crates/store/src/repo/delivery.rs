@@ -271,6 +271,19 @@ impl<'a> DeliveryRepo<'a> {
         }
     }
 
+    /// Each day's counts, its shards summed, in day order.
+    fn summed(items: &[(String, Item)]) -> Vec<DayCounts> {
+        let mut days: BTreeMap<Option<NaiveDate>, DayCounts> = BTreeMap::new();
+        for (sk, it) in items {
+            let c = Self::counts_of(sk, it);
+            let day = days.entry(c.day).or_insert_with(|| DayCounts { day: c.day, counts: BTreeMap::new() });
+            for (name, n) in c.counts {
+                *day.counts.entry(name).or_default() += n;
+            }
+        }
+        days.into_values().collect()
+    }
+
     fn counts_of(sk: &str, it: &Item) -> DayCounts {
         let day = sk.strip_prefix("DAY#").and_then(|d| d.get(..10)).and_then(|d| d.parse().ok());
         let counts = it
@@ -292,13 +305,13 @@ impl<'a> DeliveryRepo<'a> {
         to: NaiveDate,
     ) -> Result<Vec<DayCounts>, RepoError> {
         let items = self.days(records::episode_rollup_pk(self.t.org(), episode), from, to).await?;
-        Ok(items.iter().map(|(sk, it)| Self::counts_of(sk, it)).collect())
+        Ok(Self::summed(&items))
     }
 
     /// A show's daily rollups within `[from, to]`.
     pub async fn show_days(&self, show: &ShowId, from: NaiveDate, to: NaiveDate) -> Result<Vec<DayCounts>, RepoError> {
         let items = self.days(records::show_rollup_pk(self.t.org(), show), from, to).await?;
-        Ok(items.iter().map(|(sk, it)| Self::counts_of(sk, it)).collect())
+        Ok(Self::summed(&items))
     }
 
     /// A campaign's impressions per order line and day within `[from, to]`.
@@ -309,12 +322,16 @@ impl<'a> DeliveryRepo<'a> {
         to: NaiveDate,
     ) -> Result<Vec<LineDay>, RepoError> {
         let items = self.days(records::campaign_rollup_pk(self.t.org(), campaign), from, to).await?;
-        Ok(items
-            .iter()
-            .filter_map(|(sk, it)| {
-                let n = it.get("impressions").and_then(Value::as_u64).unwrap_or(0);
-                LineDay::parse(sk, n)
-            })
-            .collect())
+        // A line's day is summed over its shards.
+        let mut lines: BTreeMap<(NaiveDate, String, u32), LineDay> = BTreeMap::new();
+        for (sk, it) in &items {
+            let n = it.get("impressions").and_then(Value::as_u64).unwrap_or(0);
+            let Some(d) = LineDay::parse(sk, n) else { continue };
+            lines
+                .entry((d.day, d.order_id.to_string(), d.line))
+                .and_modify(|l| l.impressions += d.impressions)
+                .or_insert(d);
+        }
+        Ok(lines.into_values().collect())
     }
 }

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod connections;
 pub mod delivery;
 pub mod episodes;
+pub mod evidence;
 pub mod identity_move;
 pub mod inventory;
 pub mod media;

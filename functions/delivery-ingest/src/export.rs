@@ -1,0 +1,151 @@
+//! Building an evidence export: the evidence objects of a campaign's episodes for a period,
+//! gathered into one gzip JSON Lines file in the logs bucket.
+//!
+//! The delivery API stores the export (queued) and leaves a note under `exports/<orgId>/`; the
+//! note's S3 event brings this function. Each evidence object of the campaign's episodes for
+//! the UTC days around the period is read, its lines kept when their time falls in the period in
+//! the organization's time zone, and written on in parts of a multipart upload. The export is
+//! then completed with its counts and the note removed. A note heard twice finds the export no
+//! longer queued and does nothing.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+
+use chrono::{Duration, Utc};
+use chrono_tz::Tz;
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use podcastflow_domain::delivery::evidence::{Decision, EvidenceExport, EvidenceLine, ExportStatus};
+use podcastflow_domain::{EpisodeId, OrgId};
+use podcastflow_objects::{ObjectError, Objects};
+use podcastflow_store::repo::evidence::EvidenceRepo;
+use podcastflow_store::repo::orders::OrderRepo;
+use podcastflow_store::repo::organizations::OrganizationRepo;
+
+use crate::{FileReport, IngestApp, RunError};
+
+/// Bytes of gzip per uploaded part (S3's least for a part that is not the last is 5 MiB).
+const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// The export named by the note `key`.
+pub async fn build(app: &IngestApp, org: OrgId, key: &str) -> Result<FileReport, RunError> {
+    let report = |outcome| FileReport { key: key.to_owned(), outcome, lines: 0 };
+    let t = app.tenant(org);
+    let objects = app.ctx.objects(&app.logs, &org).await?;
+    let id = key.rsplit('/').next().and_then(|n| n.strip_suffix(".json")).unwrap_or_default();
+    let repo = EvidenceRepo::new(&t);
+    let Some(mut export) = repo.get(id).await? else {
+        tracing::warn!(key, "no such evidence export: ignored");
+        objects.delete(key).await?;
+        return Ok(report("ignored"));
+    };
+    if export.status != ExportStatus::Queued {
+        objects.delete(key).await?;
+        return Ok(report("skipped"));
+    }
+    let zone: Tz = match OrganizationRepo::new(&t, t.cursors()).get(&org).await? {
+        Some(o) => o.settings.timezone.parse().unwrap_or(Tz::UTC),
+        None => Tz::UTC,
+    };
+    let episodes = campaign_episodes(&t, &export).await?;
+    let mut file = ExportFile::start(&objects, &export).await?;
+    // A zone's day spans parts of the UTC days either side of it.
+    let (from, to) = (export.from - Duration::days(1), export.to + Duration::days(1));
+    for episode in &episodes {
+        for chunk in repo.chunks(episode, from, to).await? {
+            let bytes = match objects.read_all(&chunk.object).await {
+                Ok(b) => b,
+                // Expired with the bucket's lifecycle: the rest is still evidence.
+                Err(ObjectError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for line in BufReader::new(MultiGzDecoder::new(bytes.as_slice())).lines() {
+                let Ok(line) = line else { break };
+                let Ok(e) = serde_json::from_str::<EvidenceLine>(&line) else { continue };
+                let day = e.at.with_timezone(&zone).date_naive();
+                if day >= export.from && day <= export.to {
+                    file.add(&line, e.decision).await?;
+                }
+            }
+        }
+    }
+    let (kept, dropped) = file.finish().await?;
+    export.status = ExportStatus::Completed;
+    export.kept = kept;
+    export.dropped = dropped;
+    export.object = Some(export.object_key());
+    export.finished_at = Some(Utc::now());
+    repo.save(&export).await?;
+    objects.delete(key).await?;
+    tracing::info!(export = %export.id, kept, dropped, "evidence export built");
+    Ok(FileReport { key: key.to_owned(), outcome: "done", lines: kept + dropped })
+}
+
+/// The episodes the campaign's orders book spots in.
+async fn campaign_episodes(
+    t: &podcastflow_store::TenantTable,
+    export: &EvidenceExport,
+) -> Result<BTreeSet<EpisodeId>, RunError> {
+    let repo = OrderRepo::new(t);
+    let mut out = BTreeSet::new();
+    let mut cursor = None;
+    loop {
+        let page = repo.of_campaign(&export.campaign_id, cursor.as_deref(), 100).await?;
+        out.extend(page.items.iter().flat_map(|o| o.lines.iter().map(|l| l.spot.episode_id)));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The export's file, written as a multipart upload.
+struct ExportFile<'a> {
+    objects: &'a Objects,
+    key: String,
+    upload: String,
+    parts: Vec<(i32, String)>,
+    gzip: GzEncoder<Vec<u8>>,
+    kept: u64,
+    dropped: u64,
+}
+
+impl<'a> ExportFile<'a> {
+    async fn start(objects: &'a Objects, export: &EvidenceExport) -> Result<ExportFile<'a>, RunError> {
+        let key = export.object_key();
+        let upload = objects.start_upload(&key, "application/gzip").await?;
+        let gzip = GzEncoder::new(Vec::with_capacity(PART_BYTES), Compression::default());
+        Ok(ExportFile { objects, key, upload, parts: Vec::new(), gzip, kept: 0, dropped: 0 })
+    }
+
+    async fn add(&mut self, line: &str, decision: Decision) -> Result<(), RunError> {
+        match decision {
+            Decision::Kept => self.kept += 1,
+            Decision::Dropped => self.dropped += 1,
+        }
+        let written = self.gzip.write_all(line.as_bytes()).and_then(|()| self.gzip.write_all(b"\n"));
+        written.map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        if self.gzip.get_ref().len() >= PART_BYTES {
+            let bytes = std::mem::take(self.gzip.get_mut());
+            self.part(bytes).await?;
+        }
+        Ok(())
+    }
+
+    async fn part(&mut self, bytes: Vec<u8>) -> Result<(), RunError> {
+        let n = self.parts.len() as i32 + 1;
+        let etag = self.objects.upload_part(&self.key, &self.upload, n, bytes).await?;
+        self.parts.push((n, etag));
+        Ok(())
+    }
+
+    /// Completes the file; its kept and dropped counts.
+    async fn finish(mut self) -> Result<(u64, u64), RunError> {
+        let gzip = std::mem::replace(&mut self.gzip, GzEncoder::new(Vec::new(), Compression::default()));
+        let rest = gzip.finish().map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        self.part(rest).await?;
+        self.objects.complete_upload(&self.key, &self.upload, &self.parts).await?;
+        Ok((self.kept, self.dropped))
+    }
+}
