@@ -72,21 +72,8 @@ impl DeliveryApp {
         allow(&p, Action::DeliveryRead, &facts.resource())?;
         let body: NewExport = json_body(req)?;
         body.check()?;
-        let export = EvidenceExport {
-            id: ulid::Ulid::new().to_string(),
-            org_id: *t.org(),
-            campaign_id: id.parse().map_err(|_| not_found())?,
-            from: body.from,
-            to: body.to,
-            status: ExportStatus::Queued,
-            requested_by: p.user_id,
-            kept: 0,
-            dropped: 0,
-            object: None,
-            error: None,
-            created_at: Utc::now(),
-            finished_at: None,
-        };
+        let campaign = id.parse().map_err(|_| not_found())?;
+        let export = EvidenceExport::queued(*t.org(), campaign, body.from, body.to, p.user_id, Utc::now());
         EvidenceRepo::new(&t).create(&export).await?;
         let objects = self.ctx.objects(&self.objects, t.org()).await.map_err(outage)?;
         let note = json!({"exportId": export.id}).to_string().into_bytes();

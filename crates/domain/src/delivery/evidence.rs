@@ -188,6 +188,32 @@ pub struct EvidenceExport {
 }
 
 impl EvidenceExport {
+    /// A new export of `campaign` for `[from, to]`, asked for by `by` at `now`: queued.
+    pub fn queued(
+        org: OrgId,
+        campaign: CampaignId,
+        from: NaiveDate,
+        to: NaiveDate,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> EvidenceExport {
+        EvidenceExport {
+            id: ulid::Ulid::new().to_string(),
+            org_id: org,
+            campaign_id: campaign,
+            from,
+            to,
+            status: ExportStatus::Queued,
+            requested_by: by,
+            kept: 0,
+            dropped: 0,
+            object: None,
+            error: None,
+            created_at: now,
+            finished_at: None,
+        }
+    }
+
     /// The key of export `id`.
     pub fn key_of(org: &OrgId, id: &str) -> Key {
         Key::new(org_pk(org, format!("DLV#EXPORT#{id}")), PROFILE)
@@ -257,19 +283,10 @@ mod tests {
         assert!(object.starts_with(&evidence_prefix(&org)));
         let x = EvidenceExport {
             id: "X1".into(),
-            org_id: org,
-            campaign_id: CampaignId::new(),
-            from: day,
-            to: day,
-            status: ExportStatus::Queued,
-            requested_by: UserId::new(),
-            kept: 0,
-            dropped: 0,
-            object: None,
-            error: None,
-            created_at: Utc::now(),
-            finished_at: None,
+            ..EvidenceExport::queued(org, CampaignId::new(), day, day, UserId::new(), Utc::now())
         };
+        assert_eq!((x.status, x.kept, x.dropped, x.object.as_ref()), (ExportStatus::Queued, 0, 0, None));
+        assert_ne!(EvidenceExport::queued(org, x.campaign_id, day, day, x.requested_by, x.created_at).id, "X1");
         assert_eq!(x.note_key(), format!("exports/{org}/X1.json"));
         assert_eq!(x.object_key(), format!("evidence/{org}/exports/X1.jsonl.gz"));
         assert_eq!(EvidenceExport::key_of(&org, "X1"), Key::new(format!("ORG#{org}#DLV#EXPORT#X1"), PROFILE));
