@@ -86,11 +86,12 @@ impl Delivery {
         if probed.as_ref().is_some_and(Vec::is_empty) {
             return (Outcome::Done, false);
         }
-        (self.deliver(probed.as_deref().unwrap_or(records), records).await, true)
+        let filtered = probed.is_some();
+        (self.deliver(probed.as_deref().unwrap_or(records), records, filtered).await, true)
     }
 
-    /// Sends `records`, of `batch`, to the function.
-    async fn deliver(&self, records: &[ChangeRecord], batch: &[ChangeRecord]) -> Outcome {
+    /// Sends `records`, of `batch`, to the function (`filtered`: the probes already chose them).
+    async fn deliver(&self, records: &[ChangeRecord], batch: &[ChangeRecord], filtered: bool) -> Outcome {
         let mut event = match to_stream_event(records, &self.stream_arn, &self.region) {
             Ok(e) => e,
             Err(e) => {
@@ -98,7 +99,7 @@ impl Delivery {
                 return Outcome::FailedAt(0);
             }
         };
-        if !self.source.filters.is_empty() {
+        if !filtered && !self.source.filters.is_empty() {
             // Filtered-out records are done with, as in Lambda; a batch left empty is not sent.
             if let Some(Value::Array(all)) = event.get_mut("Records") {
                 all.retain(|r| self.source.filters.iter().any(|p| crate::filter::matches(p, r)));

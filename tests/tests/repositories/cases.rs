@@ -1270,3 +1270,40 @@ pub async fn host_reads_are_made_once_per_line_and_found_by_campaign_talent_epis
     assert!(repo.comment(&target, &ids[1]).await.unwrap().is_some_and(|c| !c.internal));
     assert_eq!(repo.get(&target).await.unwrap().unwrap().id, target, "comments leave the record alone");
 }
+
+/// Rollups written to several shards (as concurrent ingest transactions write them) read as one
+/// day per episode and show, and one line-day per order line.
+pub async fn delivery_rollups_are_read_with_their_shards_summed(f: Fixture) {
+    use podcastflow_domain::delivery::records;
+    use podcastflow_domain::keys::Key;
+    use podcastflow_store::repo::delivery::{DeliveryRepo, RollupChanges};
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = DeliveryRepo::new(&t);
+    let (episode, show, campaign, order) = (EpisodeId::new(), ShowId::new(), CampaignId::new(), OrderId::new());
+    let (d7, d8) = (NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 8).unwrap());
+    for (shard, n) in [(0, 1), (3, 2), (15, 4)] {
+        let mut changes = RollupChanges::new();
+        let ep = Key::new(records::episode_rollup_pk(&org, &episode), records::day_sk(d7));
+        let sh = Key::new(records::show_rollup_pk(&org, &show), records::day_sk(d7));
+        let line = records::line_rollup_key(&org, &campaign, d7, &order, 1);
+        changes.insert(records::shard_key(&ep, shard), [("downloads".into(), n), ("ad0".into(), n)].into());
+        changes.insert(records::shard_key(&sh, shard), [("downloads".into(), n)].into());
+        changes.insert(records::shard_key(&line, shard), [("impressions".into(), n)].into());
+        assert!(repo.apply(&[], &changes).await.unwrap());
+    }
+    let mut other_day = RollupChanges::new();
+    let ep8 = Key::new(records::episode_rollup_pk(&org, &episode), records::day_sk(d8));
+    other_day.insert(records::shard_key(&ep8, 5), [("downloads".into(), 10)].into());
+    assert!(repo.apply(&[], &other_day).await.unwrap());
+
+    let days = repo.episode_days(&episode, d7, d8).await.unwrap();
+    assert_eq!(days.len(), 2, "{days:?}");
+    assert_eq!((days[0].day, days[0].get("downloads"), days[0].get("ad0")), (Some(d7), 7, 7));
+    assert_eq!((days[1].day, days[1].get("downloads")), (Some(d8), 10));
+    let shows = repo.show_days(&show, d7, d7).await.unwrap();
+    assert_eq!((shows.len(), shows[0].get("downloads")), (1, 7));
+    let lines = repo.campaign_days(&campaign, d7, d8).await.unwrap();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!((lines[0].day, lines[0].order_id, lines[0].line, lines[0].impressions), (d7, order, 1, 7));
+}
