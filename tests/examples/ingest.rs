@@ -5,13 +5,24 @@
 //!
 //!     cargo run --profile bench-local -p podcastflow-tests --example ingest -- [MB of gzip, default 1024]
 //!
+//! The ingest's invocations run one at a time on a thread of their own with a single-threaded
+//! runtime, as a Lambda's one vCPU runs them, and that thread's CPU time is reported: what the
+//! ingest itself spends per line, apart from the table's engine, the local S3 and the stream
+//! delivery that share the process (on AWS, DynamoDB's and S3's servers).
+//!
 //! Memory: the process's RSS when the upload completes and its high-water mark while the file is
 //! read (reset with `/proc/self/clear_refs`); the process also holds the local S3 serving the
 //! object, the table, and the stream function working through the ledger's writes, so the
 //! ingest's own share is at most the growth. The table goes to target/benchmarks/ingest.md.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use aws_lambda_events::s3::S3Event;
+use lambda_http::LambdaEvent;
+use podcastflow_delivery_ingest::{FileReport, IngestApp};
 
 use chrono::{TimeZone, Utc};
 use podcastflow_domain::OrgId;
@@ -32,7 +43,12 @@ const BYTES_PER_LINE: usize = 30;
 async fn main() {
     let mb: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1024);
     let target = mb * 1024 * 1024;
-    let s = TestStack::start().await;
+    let (ingest, app, cpu_us) = ingest_thread();
+    let s = TestStack::with_config(move |cfg| {
+        cfg.event_functions.insert("DeliveryIngestFunction".into(), ingest);
+    })
+    .await;
+    let _ = app.set(IngestApp { ctx: s.stack.services.ctx.clone(), logs: s.stack.services.logs.clone() });
     let o = org::create(&s, &s.master().await).await;
     let admin = &o.admin.api;
     let show = admin.post("/shows", json!({"name": "Brew", "releaseFrequency": "weekly", "feedHosts": [HOST]})).await;
@@ -85,28 +101,39 @@ async fn main() {
     let ctx = &s.stack.services.ctx;
     let t = TenantTable::new(ctx.tenants.for_org(&org), org, ctx.cursors.as_ref().clone());
     let id = LogFile::id_of(logs.bucket(), &key);
+    let mut polls = 0u64;
     let done = loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        polls += 1;
         let Ok(Some(item)) = t.get(&LogFile::key_of(&org, &id)).await else { continue };
         let Ok(f) =
             serde_json::from_value::<LogFile>(Value::Object(podcastflow_store::item::without_bookkeeping(item)))
         else {
             continue;
         };
-        println!("  {:>10} lines read after {:.0?}, peak RSS {:.0} MB", f.lines_done, reading.elapsed(), peak_rss_mb());
+        if polls.is_multiple_of(10) || f.status == LogFileStatus::Done {
+            println!(
+                "  {:>10} lines read after {:.0?}, peak RSS {:.0} MB",
+                f.lines_done,
+                reading.elapsed(),
+                peak_rss_mb()
+            );
+        }
         if f.status == LogFileStatus::Done {
             break f;
         }
     };
     let took = reading.elapsed();
     let peak = peak_rss_mb();
+    let cpu = cpu_us.load(Ordering::Relaxed) as f64 / 1e6;
     let table = format!(
-        "| gzip | lines | kept | read in | lines/s | RSS before | peak RSS while reading | growth |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n| {:.1} MB | {} | {} | {:.1} s | {:.0} | {:.0} MB | {:.0} MB | {:.0} MB |\n",
+        "| gzip | lines | kept | read in | lines/s | ingest CPU | µs/line | RSS before | peak RSS while reading | growth |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n| {:.1} MB | {} | {} | {:.1} s | {:.0} | {cpu:.1} s | {:.2} | {:.0} MB | {:.0} MB | {:.0} MB |\n",
         sent as f64 / 1e6,
         done.lines_done,
         done.counts.kept,
         took.as_secs_f64(),
         done.lines_done as f64 / took.as_secs_f64(),
+        cpu * 1e6 / done.lines_done.max(1) as f64,
         rss_before,
         peak,
         peak - rss_before,
@@ -115,4 +142,50 @@ async fn main() {
     if let Ok(path) = report::write("ingest", &table) {
         println!("written to {}", path.display());
     }
+}
+
+/// An invocation handed to the ingest's thread, with where its answer goes.
+type Invocation = (LambdaEvent<S3Event>, tokio::sync::oneshot::Sender<Result<Vec<FileReport>, String>>);
+
+/// The stack's `DeliveryIngestFunction`: each invocation handed to a thread of its own running the
+/// real handler on a single-threaded runtime; the app (set once the stack is up) and the thread's
+/// CPU time in µs, added up over invocations.
+fn ingest_thread() -> (podcastflow_local::functions::EventHandler, Arc<OnceLock<IngestApp>>, Arc<AtomicU64>) {
+    let app: Arc<OnceLock<IngestApp>> = Arc::default();
+    let cpu_us = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = std::sync::mpsc::channel::<Invocation>();
+    let (a, c) = (app.clone(), cpu_us.clone());
+    let thread = std::thread::Builder::new().name("ingest-lambda".into());
+    let _ = thread.spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        for (event, reply) in rx {
+            let started = thread_cpu_us();
+            let out = match a.get() {
+                Some(app) => rt.block_on(podcastflow_delivery_ingest::handle(app, event)).map_err(|e| e.to_string()),
+                None => Err("the stack has not started".to_owned()),
+            };
+            c.fetch_add(thread_cpu_us().saturating_sub(started), Ordering::Relaxed);
+            let _ = reply.send(out);
+        }
+    });
+    let handler = podcastflow_local::functions::event(move |e: LambdaEvent<S3Event>| {
+        let tx = tx.clone();
+        async move {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            tx.send((e, reply)).map_err(|_| "the ingest thread has stopped")?;
+            answer.await?.map_err(lambda_http::Error::from)
+        }
+    });
+    (handler, app, cpu_us)
+}
+
+/// This thread's CPU time (user and system) so far, in µs, from `/proc/thread-self/stat`.
+fn thread_cpu_us() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // The fields after the command's closing parenthesis; utime and stime are the 14th and 15th
+    // of the whole line, in clock ticks of 10 ms.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<u64>().ok()).sum();
+    ticks * 10_000
 }

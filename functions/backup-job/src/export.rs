@@ -6,7 +6,7 @@
 //! change brings the next invocation, which goes on from there.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
@@ -82,8 +82,17 @@ impl Progress<'_> {
     }
 }
 
-fn new_encoder() -> GzEncoder<Vec<u8>> {
-    GzEncoder::new(Vec::new(), Compression::default())
+/// Items reach the encoder in blocks of this many bytes: flate2 zeroes its output buffer's spare
+/// capacity on every write, and serde writes an item a few bytes at a time.
+const GZIP_BLOCK: usize = 256 * 1024;
+
+fn new_encoder() -> BufWriter<GzEncoder<Vec<u8>>> {
+    BufWriter::with_capacity(GZIP_BLOCK, GzEncoder::new(Vec::new(), Compression::default()))
+}
+
+fn finish(encoder: BufWriter<GzEncoder<Vec<u8>>>) -> Result<Vec<u8>, JobError> {
+    let encoder = encoder.into_inner().map_err(|e| JobError::Data(e.into_error().to_string()))?;
+    encoder.finish().map_err(|e| JobError::Data(e.to_string()))
 }
 
 /// Streams the tenant's items into the data object from `from` (a checkpoint, or the start),
@@ -134,10 +143,8 @@ pub async fn export_items(
                     progress.shards_done(at.shard).await?;
                 }
             }
-            if encoder.get_ref().len() >= part_size {
-                let bytes = std::mem::replace(&mut encoder, new_encoder())
-                    .finish()
-                    .map_err(|e| JobError::Data(e.to_string()))?;
+            if encoder.get_ref().get_ref().len() >= part_size {
+                let bytes = finish(std::mem::replace(&mut encoder, new_encoder()))?;
                 let number = i32::try_from(at.parts.len() + 1).unwrap_or(i32::MAX);
                 let etag = objects.upload_part(key, &upload, number, bytes).await?;
                 at.parts.push((number, etag));
@@ -146,7 +153,7 @@ pub async fn export_items(
                 }
             }
         }
-        let bytes = encoder.finish().map_err(|e| JobError::Data(e.to_string()))?;
+        let bytes = finish(encoder)?;
         let number = i32::try_from(at.parts.len() + 1).unwrap_or(i32::MAX);
         let etag = objects.upload_part(key, &upload, number, bytes).await?;
         at.parts.push((number, etag));

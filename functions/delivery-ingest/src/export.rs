@@ -9,7 +9,7 @@
 //! longer queued and does nothing.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
@@ -23,6 +23,7 @@ use podcastflow_store::repo::evidence::EvidenceRepo;
 use podcastflow_store::repo::orders::OrderRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 
+use crate::lines::{gzip_finish, gzip_writer};
 use crate::{FileReport, IngestApp, RunError};
 
 /// Bytes of gzip per uploaded part (S3's least for a part that is not the last is 5 MiB).
@@ -106,7 +107,7 @@ struct ExportFile<'a> {
     key: String,
     upload: String,
     parts: Vec<(i32, String)>,
-    gzip: GzEncoder<Vec<u8>>,
+    gzip: BufWriter<GzEncoder<Vec<u8>>>,
     kept: u64,
     dropped: u64,
 }
@@ -115,7 +116,7 @@ impl<'a> ExportFile<'a> {
     async fn start(objects: &'a Objects, export: &EvidenceExport) -> Result<ExportFile<'a>, RunError> {
         let key = export.object_key();
         let upload = objects.start_upload(&key, "application/gzip").await?;
-        let gzip = GzEncoder::new(Vec::with_capacity(PART_BYTES), Compression::default());
+        let gzip = gzip_writer(Vec::with_capacity(PART_BYTES), Compression::default());
         Ok(ExportFile { objects, key, upload, parts: Vec::new(), gzip, kept: 0, dropped: 0 })
     }
 
@@ -126,8 +127,8 @@ impl<'a> ExportFile<'a> {
         }
         let written = self.gzip.write_all(line.as_bytes()).and_then(|()| self.gzip.write_all(b"\n"));
         written.map_err(|e| ObjectError::Unavailable(e.to_string()))?;
-        if self.gzip.get_ref().len() >= PART_BYTES {
-            let bytes = std::mem::take(self.gzip.get_mut());
+        if self.gzip.get_ref().get_ref().len() >= PART_BYTES {
+            let bytes = std::mem::take(self.gzip.get_mut().get_mut());
             self.part(bytes).await?;
         }
         Ok(())
@@ -142,8 +143,8 @@ impl<'a> ExportFile<'a> {
 
     /// Completes the file; its kept and dropped counts.
     async fn finish(mut self) -> Result<(u64, u64), RunError> {
-        let gzip = std::mem::replace(&mut self.gzip, GzEncoder::new(Vec::new(), Compression::default()));
-        let rest = gzip.finish().map_err(|e| ObjectError::Unavailable(e.to_string()))?;
+        let gzip = std::mem::replace(&mut self.gzip, gzip_writer(Vec::new(), Compression::fast()));
+        let rest = gzip_finish(gzip).map_err(|e| ObjectError::Unavailable(e.to_string()))?;
         self.part(rest).await?;
         self.objects.complete_upload(&self.key, &self.upload, &self.parts).await?;
         Ok((self.kept, self.dropped))

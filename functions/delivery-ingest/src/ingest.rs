@@ -10,10 +10,10 @@
 //!    a crash) starts where the last chunk ended. Replaying a chunk merges requests already in the
 //!    ledgers and changes no count.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -34,7 +34,7 @@ use podcastflow_domain::inventory::spot::{Claim, SpotRef};
 use podcastflow_domain::keys::Key;
 use podcastflow_domain::organization::Organization;
 use podcastflow_domain::show::Show;
-use podcastflow_domain::{CampaignId, EpisodeId, OrderId, ShowId};
+use podcastflow_domain::{CampaignId, EpisodeId, OrderId, OrgId, ShowId};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::delivery::{DeliveryRepo, LedgerWrite, RollupChanges, StoredLedger};
@@ -42,6 +42,8 @@ use podcastflow_store::repo::episodes::EpisodeRepo;
 use podcastflow_store::repo::inventory::InventoryRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::table::MAX_TRANSACT_ITEMS;
+
+use crate::lines::{gzip_finish, gzip_writer};
 
 /// Lines counted between checkpoints.
 pub const CHUNK_LINES: usize = 20_000;
@@ -52,9 +54,9 @@ const MAX_AGENTS: usize = 100_000;
 /// How often a batch of ledgers is read and counted again after a concurrent write moved one.
 const ATTEMPTS: u32 = 8;
 
-/// Ledger reads and transactions in flight at once. Each slot's transactions add to their own
-/// shard of the rollups, so they never contend with one another for a rollup item.
-const SLOTS: usize = 8;
+/// Ledger reads and transactions in flight at once: one per rollup shard, so each slot's
+/// transactions add to a shard of their own and never contend with one another for a rollup item.
+const SLOTS: usize = records::ROLLUP_SHARDS as usize;
 
 /// Ledgers read per batch read.
 const LEDGERS_PER_READ: usize = 100;
@@ -294,7 +296,6 @@ impl<'a> Counter<'a> {
     /// A listener's write and the rollup changes it makes, or `None` when their ledger already
     /// held every request.
     fn recount(&self, target: &Target, stored: StoredLedger, served: &[Served], name: &str) -> Option<Pending> {
-        let org = self.t.org();
         let mut s = stored;
         let last = served.iter().map(|r| r.at).max().unwrap_or_else(Utc::now);
         if !s.ledger.merge(served.iter().copied()) && s.version > 0 {
@@ -303,22 +304,22 @@ impl<'a> Counter<'a> {
         let counted = s.ledger.recount(&target.file, self.method);
         let moved = changes(&s.ledger.counted, &counted, self.zone);
         s.ledger.counted = counted;
-        let mut rollups = RollupChanges::new();
+        let mut rollups = Vec::new();
+        let (episode, show) = (target.episode.id, target.episode.show_id);
         for (day, c) in moved {
-            let episode_day = Key::new(records::episode_rollup_pk(org, &target.episode.id), records::day_sk(day));
-            let show_day = Key::new(records::show_rollup_pk(org, &target.episode.show_id), records::day_sk(day));
-            add(&mut rollups, &episode_day, "downloads", c.downloads);
-            add(&mut rollups, &episode_day, "listeners", c.listeners);
-            add(&mut rollups, &show_day, "downloads", c.downloads);
+            let (episode_day, show_day) = (RollupAt::Episode(episode, day), RollupAt::Show(show, day));
+            rollups.push((episode_day, Tally::Downloads, c.downloads));
+            rollups.push((episode_day, Tally::Listeners, c.listeners));
+            rollups.push((show_day, Tally::Downloads, c.downloads));
             for (ad, n) in &c.ads {
-                add(&mut rollups, &episode_day, &records::ad_attribute(*ad), *n);
-                add(&mut rollups, &show_day, "adDeliveries", *n);
+                rollups.push((episode_day, Tally::Ad(*ad), *n));
+                rollups.push((show_day, Tally::AdDeliveries, *n));
                 if let Some(Some((campaign, order, line))) = target.lines.get(*ad) {
-                    let k = records::line_rollup_key(org, campaign, day, order, *line);
-                    add(&mut rollups, &k, "impressions", *n);
+                    rollups.push((RollupAt::Line(*campaign, day, *order, *line), Tally::Impressions, *n));
                 }
             }
         }
+        rollups.retain(|(_, _, by)| *by != 0);
         let expires_at = last.max(Utc::now()) + Duration::days(LEDGER_DAYS);
         let write = LedgerWrite {
             episode: target.episode.id,
@@ -347,24 +348,19 @@ impl<'a> Counter<'a> {
                     batch.extend(self.recount(target, s, served, name));
                 }
             }
-            let groups = transactions(batch);
-            let slots = (0..SLOTS).map(|slot| {
-                let groups = &groups;
+            let mut by_slot: Vec<Vec<Vec<Pending>>> = (0..SLOTS).map(|_| Vec::new()).collect();
+            for (i, group) in transactions(batch).into_iter().enumerate() {
+                by_slot[i % SLOTS].push(group);
+            }
+            let slots = by_slot.into_iter().enumerate().map(|(slot, groups)| {
                 let shard = self.shard_base + slot as u32;
                 async move {
                     let repo = DeliveryRepo::new(self.t);
                     let mut failed = Vec::new();
-                    for group in groups.iter().skip(slot).step_by(SLOTS) {
-                        let writes: Vec<LedgerWrite> = group.iter().map(|p| p.write.clone()).collect();
-                        let mut sharded = RollupChanges::new();
-                        for p in group {
-                            for (k, attrs) in &p.rollups {
-                                for (name, by) in attrs {
-                                    add(&mut sharded, &records::shard_key(k, shard), name, *by);
-                                }
-                            }
-                        }
-                        if !repo.apply(&writes, &sharded).await? {
+                    for group in groups {
+                        let changes = sharded(self.t.org(), &group, shard);
+                        let writes: Vec<LedgerWrite> = group.into_iter().map(|p| p.write).collect();
+                        if !repo.apply(&writes, &changes).await? {
                             failed.extend(writes.into_iter().map(|w| (w.episode, w.listener)));
                         }
                     }
@@ -400,12 +396,12 @@ pub struct Evidence {
     pub kept: u64,
     /// Requests dropped.
     pub dropped: u64,
-    gzip: GzEncoder<Vec<u8>>,
+    gzip: BufWriter<GzEncoder<Vec<u8>>>,
 }
 
 impl Evidence {
     fn new(episode: EpisodeId, day: NaiveDate) -> Self {
-        Evidence { episode, day, kept: 0, dropped: 0, gzip: GzEncoder::new(Vec::new(), Compression::fast()) }
+        Evidence { episode, day, kept: 0, dropped: 0, gzip: gzip_writer(Vec::new(), Compression::fast()) }
     }
 
     fn add(&mut self, line: &EvidenceLine) {
@@ -421,14 +417,74 @@ impl Evidence {
 
     /// The gzip bytes.
     pub fn finish(self) -> std::io::Result<Vec<u8>> {
-        self.gzip.finish()
+        gzip_finish(self.gzip)
     }
 }
 
 /// One listener's ledger to write and the rollup changes its new count makes.
 struct Pending {
     write: LedgerWrite,
-    rollups: RollupChanges,
+    rollups: Vec<(RollupAt, Tally, i64)>,
+}
+
+/// A rollup item a count moves (an episode, show or order line on a day), by value: its key's strings are made once per transaction, not
+/// once per listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum RollupAt {
+    Episode(EpisodeId, NaiveDate),
+    Show(ShowId, NaiveDate),
+    Line(CampaignId, NaiveDate, OrderId, u32),
+}
+
+impl RollupAt {
+    /// The item's key in `shard`.
+    fn key(&self, org: &OrgId, shard: u32) -> Key {
+        let key = match self {
+            RollupAt::Episode(e, day) => Key::new(records::episode_rollup_pk(org, e), records::day_sk(*day)),
+            RollupAt::Show(s, day) => Key::new(records::show_rollup_pk(org, s), records::day_sk(*day)),
+            RollupAt::Line(c, day, o, line) => records::line_rollup_key(org, c, *day, o, *line),
+        };
+        records::shard_key(&key, shard)
+    }
+}
+
+/// A counted attribute of a rollup item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Tally {
+    Downloads,
+    Listeners,
+    Ad(usize),
+    AdDeliveries,
+    Impressions,
+}
+
+impl Tally {
+    fn name(self) -> String {
+        match self {
+            Tally::Downloads => "downloads".to_owned(),
+            Tally::Listeners => "listeners".to_owned(),
+            Tally::Ad(n) => records::ad_attribute(n),
+            Tally::AdDeliveries => "adDeliveries".to_owned(),
+            Tally::Impressions => "impressions".to_owned(),
+        }
+    }
+}
+
+/// The rollup changes of `group`'s listeners summed, keyed in `shard`.
+fn sharded(org: &OrgId, group: &[Pending], shard: u32) -> RollupChanges {
+    let mut sums: BTreeMap<RollupAt, BTreeMap<Tally, i64>> = BTreeMap::new();
+    for (at, tally, by) in group.iter().flat_map(|p| &p.rollups) {
+        *sums.entry(*at).or_default().entry(*tally).or_default() += by;
+    }
+    let mut out = RollupChanges::new();
+    for (at, tallies) in sums {
+        let attrs: BTreeMap<String, i64> =
+            tallies.into_iter().filter(|(_, by)| *by != 0).map(|(t, by)| (t.name(), by)).collect();
+        if !attrs.is_empty() {
+            out.insert(at.key(org, shard), attrs);
+        }
+    }
+    out
 }
 
 /// Where this invocation's slots start among the rollup shards: invocations reading other files
@@ -447,27 +503,25 @@ fn add_hosts(hosts: &mut HashMap<String, Vec<ShowId>>, s: &Show) {
     }
 }
 
-fn add(rollups: &mut RollupChanges, key: &Key, name: &str, by: i64) {
-    if by != 0 {
-        *rollups.entry(key.clone()).or_default().entry(name.to_owned()).or_default() += by;
-    }
-}
-
 /// Groups listeners' writes into transactions: each holds its ledgers and the distinct rollup
 /// items they move, at most [`MAX_TRANSACT_ITEMS`] in all.
 fn transactions(batch: Vec<Pending>) -> Vec<Vec<Pending>> {
     let mut out: Vec<Vec<Pending>> = Vec::new();
     let mut current: Vec<Pending> = Vec::new();
-    let mut keys: BTreeMap<Key, ()> = BTreeMap::new();
+    let mut keys: HashSet<RollupAt> = HashSet::new();
+    let mut new_keys: Vec<RollupAt> = Vec::new();
     for entry in batch {
-        let new_keys = entry.rollups.keys().filter(|k| !keys.contains_key(*k)).count();
-        if !current.is_empty() && current.len() + 1 + keys.len() + new_keys > MAX_TRANSACT_ITEMS {
+        new_keys.clear();
+        for (at, _, _) in &entry.rollups {
+            if !keys.contains(at) && !new_keys.contains(at) {
+                new_keys.push(*at);
+            }
+        }
+        if !current.is_empty() && current.len() + 1 + keys.len() + new_keys.len() > MAX_TRANSACT_ITEMS {
             out.push(std::mem::take(&mut current));
             keys.clear();
         }
-        for k in entry.rollups.keys() {
-            keys.insert(k.clone(), ());
-        }
+        keys.extend(entry.rollups.iter().map(|(at, _, _)| *at));
         current.push(entry);
     }
     if !current.is_empty() {

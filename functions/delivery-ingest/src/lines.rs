@@ -2,9 +2,26 @@
 //! (CloudFront's are; several gzip members one after another are one file), so a file of any size
 //! is read in memory the size of a chunk and its lines.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
-use flate2::write::MultiGzDecoder;
+use flate2::Compression;
+use flate2::write::{GzEncoder, MultiGzDecoder};
+
+/// Bytes of lines gathered before they are compressed.
+const GZIP_BLOCK: usize = 256 * 1024;
+
+/// A gzip writer for lines written a few bytes at a time (JSON Lines through serde), into `out`.
+///
+/// The lines reach the encoder in blocks: flate2 zeroes its output buffer's spare capacity on
+/// every write, which for lines written field by field took a fifth of the ingest's CPU.
+pub fn gzip_writer(out: Vec<u8>, level: Compression) -> BufWriter<GzEncoder<Vec<u8>>> {
+    BufWriter::with_capacity(GZIP_BLOCK, GzEncoder::new(out, level))
+}
+
+/// The gzip bytes of a [`gzip_writer`], its trailer written.
+pub fn gzip_finish(w: BufWriter<GzEncoder<Vec<u8>>>) -> std::io::Result<Vec<u8>> {
+    w.into_inner().map_err(|e| e.into_error())?.finish()
+}
 
 /// Why the bytes could not be read as lines.
 #[derive(Debug, thiserror::Error)]
