@@ -45,15 +45,68 @@ pub async fn build(app: &IngestApp, org: OrgId, key: &str) -> Result<FileReport,
         objects.delete(key).await?;
         return Ok(report("skipped"));
     }
-    let zone: Tz = match OrganizationRepo::new(&t, t.cursors()).get(&org).await? {
+    let built = gather(&t, &objects, &export).await;
+    let (kept, dropped) = match built {
+        Ok(counts) => counts,
+        Err(e) => {
+            tracing::error!(export = %export.id, error = %e, attempt = export.failed_attempts + 1, "evidence export not built");
+            if !export.attempt_failed(Utc::now()) {
+                repo.save(&export).await?;
+                // The invocation fails, and S3's asynchronous invocation tries again.
+                return Err(e);
+            }
+            repo.save(&export).await?;
+            objects.delete(key).await?;
+            return Ok(report("failed"));
+        }
+    };
+    export.status = ExportStatus::Completed;
+    export.kept = kept;
+    export.dropped = dropped;
+    export.object = Some(export.object_key());
+    export.finished_at = Some(Utc::now());
+    repo.save(&export).await?;
+    objects.delete(key).await?;
+    tracing::info!(export = %export.id, kept, dropped, "evidence export built");
+    Ok(FileReport { key: key.to_owned(), outcome: "done", lines: kept + dropped })
+}
+
+/// Writes the export's file: its kept and dropped counts.
+async fn gather(
+    t: &podcastflow_store::TenantTable,
+    objects: &Objects,
+    export: &EvidenceExport,
+) -> Result<(u64, u64), RunError> {
+    let repo = EvidenceRepo::new(t);
+    let zone: Tz = match OrganizationRepo::new(t, t.cursors()).get(t.org()).await? {
         Some(o) => o.settings.timezone.parse().unwrap_or(Tz::UTC),
         None => Tz::UTC,
     };
-    let episodes = campaign_episodes(&t, &export).await?;
-    let mut file = ExportFile::start(&objects, &export).await?;
+    let episodes = campaign_episodes(t, export).await?;
+    let mut file = ExportFile::start(objects, export).await?;
+    let written = write_lines(&repo, objects, export, zone, &episodes, &mut file).await;
+    if let Err(e) = written {
+        // The next attempt starts a file of its own.
+        if let Err(abort) = objects.abort_upload(&file.key, &file.upload).await {
+            tracing::warn!(export = %export.id, error = %abort, "export upload not aborted");
+        }
+        return Err(e);
+    }
+    file.finish().await
+}
+
+/// Adds to `file` the evidence lines of `episodes` in the export's period.
+async fn write_lines(
+    repo: &EvidenceRepo<'_>,
+    objects: &Objects,
+    export: &EvidenceExport,
+    zone: Tz,
+    episodes: &BTreeSet<EpisodeId>,
+    file: &mut ExportFile<'_>,
+) -> Result<(), RunError> {
     // A zone's day spans parts of the UTC days either side of it.
     let (from, to) = (export.from - Duration::days(1), export.to + Duration::days(1));
-    for episode in &episodes {
+    for episode in episodes {
         for chunk in repo.chunks(episode, from, to).await? {
             let bytes = match objects.read_all(&chunk.object).await {
                 Ok(b) => b,
@@ -71,16 +124,7 @@ pub async fn build(app: &IngestApp, org: OrgId, key: &str) -> Result<FileReport,
             }
         }
     }
-    let (kept, dropped) = file.finish().await?;
-    export.status = ExportStatus::Completed;
-    export.kept = kept;
-    export.dropped = dropped;
-    export.object = Some(export.object_key());
-    export.finished_at = Some(Utc::now());
-    repo.save(&export).await?;
-    objects.delete(key).await?;
-    tracing::info!(export = %export.id, kept, dropped, "evidence export built");
-    Ok(FileReport { key: key.to_owned(), outcome: "done", lines: kept + dropped })
+    Ok(())
 }
 
 /// The episodes the campaign's orders book spots in.
@@ -148,5 +192,43 @@ impl<'a> ExportFile<'a> {
         self.part(rest).await?;
         self.objects.complete_upload(&self.key, &self.upload, &self.parts).await?;
         Ok((self.kept, self.dropped))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::NaiveDate;
+    use podcastflow_domain::{CampaignId, UserId};
+    use podcastflow_platform::AppContext;
+    use podcastflow_store::embedded::EmbeddedTable;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_export_that_cannot_be_written_is_tried_three_times_then_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = AppContext::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap()), b"s".to_vec());
+        // S3 is out: nothing answers there.
+        let logs = Objects::local("http://127.0.0.1:9", "us-east-1", "key", "secret", "logs");
+        let app = IngestApp { ctx, logs };
+        let org = OrgId::new();
+        let t = app.tenant(org);
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let x = EvidenceExport::queued(org, CampaignId::new(), day, day, UserId::new(), Utc::now());
+        EvidenceRepo::new(&t).create(&x).await.unwrap();
+        for attempt in 1..=2 {
+            assert!(build(&app, org, &x.note_key()).await.is_err(), "attempt {attempt} fails and is retried");
+            let stored = EvidenceRepo::new(&t).get(&x.id).await.unwrap().unwrap();
+            assert_eq!((stored.status, stored.failed_attempts), (ExportStatus::Queued, attempt));
+        }
+        // The last attempt fails the export; removing the note fails too, and a later event
+        // finds the export no longer queued.
+        let _ = build(&app, org, &x.note_key()).await;
+        let stored = EvidenceRepo::new(&t).get(&x.id).await.unwrap().unwrap();
+        assert_eq!((stored.status, stored.failed_attempts), (ExportStatus::Failed, 3));
+        assert_eq!(stored.error.as_deref(), Some("not built after 3 attempts; ask for it again"));
+        assert!(stored.object.is_none());
     }
 }

@@ -55,6 +55,9 @@ fn view(x: &EvidenceExport, download: Option<String>) -> Value {
     if let Some(at) = x.finished_at {
         v["finishedAt"] = json!(at);
     }
+    if let Some(why) = &x.error {
+        v["error"] = json!(why);
+    }
     if let Some(url) = download {
         v["downloadUrl"] = json!(url);
         v["downloadExpiresAt"] = json!(Utc::now() + Duration::seconds(DOWNLOAD_SECONDS as i64));
@@ -93,7 +96,7 @@ impl DeliveryApp {
         let t = self.ctx.tenant(&p, req);
         let facts = self.facts(&t, &p, EntityKind::Campaign, id).await?;
         allow(&p, Action::DeliveryRead, &facts.resource())?;
-        let x = EvidenceRepo::new(&t).get(export).await?.ok_or_else(not_found)?;
+        let x = EvidenceRepo::new(&t).get(export).await?.ok_or_else(not_found)?.as_of(Utc::now());
         if x.campaign_id.to_string() != id {
             return Err(not_found().into());
         }

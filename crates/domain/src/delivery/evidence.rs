@@ -30,6 +30,14 @@ pub const MAX_EXPORT_DAYS: i64 = 92;
 /// How long an export's download link is valid, in seconds.
 pub const DOWNLOAD_SECONDS: u64 = 900;
 
+/// Attempts at building an export before it is failed: S3 invokes a function for an object
+/// three times at most (the first and two retries).
+pub const EXPORT_ATTEMPTS: u32 = 3;
+
+/// How long an export may stay queued before it is shown as failed: a function killed at its
+/// time limit never records its own failure.
+pub const EXPORT_STALLS_AFTER_MINUTES: i64 = 60;
+
 /// What the rules made of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +193,9 @@ pub struct EvidenceExport {
     /// When it was built.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<DateTime<Utc>>,
+    /// Attempts at building it that failed.
+    #[serde(default)]
+    pub failed_attempts: u32,
 }
 
 impl EvidenceExport {
@@ -211,6 +222,36 @@ impl EvidenceExport {
             error: None,
             created_at: now,
             finished_at: None,
+            failed_attempts: 0,
+        }
+    }
+
+    /// Records an attempt that failed at `now` (its cause is the operators' log, not the
+    /// reader's): `true` when it was the last one, and the export is failed; otherwise it stays
+    /// queued for the next attempt.
+    pub fn attempt_failed(&mut self, now: DateTime<Utc>) -> bool {
+        self.failed_attempts += 1;
+        if self.failed_attempts < EXPORT_ATTEMPTS {
+            return false;
+        }
+        self.status = ExportStatus::Failed;
+        self.error = Some(format!("not built after {} attempts; ask for it again", self.failed_attempts));
+        self.finished_at = Some(now);
+        true
+    }
+
+    /// The export as a reader sees it at `now`: one queued for longer than
+    /// [`EXPORT_STALLS_AFTER_MINUTES`] is failed, since nothing is still building it.
+    pub fn as_of(&self, now: DateTime<Utc>) -> EvidenceExport {
+        let stalled = self.created_at + chrono::Duration::minutes(EXPORT_STALLS_AFTER_MINUTES);
+        if self.status != ExportStatus::Queued || now < stalled {
+            return self.clone();
+        }
+        EvidenceExport {
+            status: ExportStatus::Failed,
+            error: Some(format!("not built within {EXPORT_STALLS_AFTER_MINUTES} minutes; ask for it again")),
+            finished_at: Some(stalled),
+            ..self.clone()
         }
     }
 
@@ -290,5 +331,33 @@ mod tests {
         assert_eq!(x.note_key(), format!("exports/{org}/X1.json"));
         assert_eq!(x.object_key(), format!("evidence/{org}/exports/X1.jsonl.gz"));
         assert_eq!(EvidenceExport::key_of(&org, "X1"), Key::new(format!("ORG#{org}#DLV#EXPORT#X1"), PROFILE));
+    }
+
+    #[test]
+    fn an_export_fails_on_its_third_failed_attempt_and_not_before() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let now = Utc::now();
+        let mut x = EvidenceExport::queued(OrgId::new(), CampaignId::new(), day, day, UserId::new(), now);
+        assert!(!x.attempt_failed(now));
+        assert!(!x.attempt_failed(now));
+        assert_eq!((x.status, x.failed_attempts, x.error.as_ref()), (ExportStatus::Queued, 2, None));
+        assert!(x.attempt_failed(now));
+        assert_eq!((x.status, x.finished_at), (ExportStatus::Failed, Some(now)));
+        assert_eq!(x.error.as_deref(), Some("not built after 3 attempts; ask for it again"));
+    }
+
+    #[test]
+    fn a_queued_export_is_seen_failed_once_it_has_stalled_for_an_hour() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let asked = Utc::now();
+        let x = EvidenceExport::queued(OrgId::new(), CampaignId::new(), day, day, UserId::new(), asked);
+        let hour = chrono::Duration::minutes(EXPORT_STALLS_AFTER_MINUTES);
+        assert_eq!(x.as_of(asked + hour - chrono::Duration::seconds(1)), x);
+        let seen = x.as_of(asked + hour);
+        assert_eq!((seen.status, seen.finished_at), (ExportStatus::Failed, Some(asked + hour)));
+        assert_eq!(seen.error.as_deref(), Some("not built within 60 minutes; ask for it again"));
+        assert_eq!((seen.id.as_str(), seen.created_at), (x.id.as_str(), asked));
+        let done = EvidenceExport { status: ExportStatus::Completed, ..x.clone() };
+        assert_eq!(done.as_of(asked + hour * 10), done);
     }
 }
