@@ -26,7 +26,15 @@ use serde_json::json;
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let s = TestStack::start().await;
+    // The stack's own backup job would pick up the queued backup and restore from the change
+    // stream and race the runs timed here: it does nothing in this process.
+    let idle = podcastflow_local::functions::event(|_: lambda_http::LambdaEvent<serde_json::Value>| async {
+        Ok::<_, lambda_http::Error>(())
+    });
+    let s = TestStack::with_config(move |cfg| {
+        cfg.event_functions.insert("BackupJobFunction".into(), idle);
+    })
+    .await;
     let org = OrgId::new();
     let items: Vec<Item> = (0..n)
         .map(|i| {
