@@ -50,12 +50,12 @@ pub async fn build(app: &IngestApp, org: OrgId, key: &str) -> Result<FileReport,
         Ok(counts) => counts,
         Err(e) => {
             tracing::error!(export = %export.id, error = %e, attempt = export.failed_attempts + 1, "evidence export not built");
-            if !export.attempt_failed(Utc::now()) {
-                repo.save(&export).await?;
+            let last = export.attempt_failed(Utc::now());
+            repo.save(&export).await?;
+            if !last {
                 // The invocation fails, and S3's asynchronous invocation tries again.
                 return Err(e);
             }
-            repo.save(&export).await?;
             objects.delete(key).await?;
             return Ok(report("failed"));
         }
@@ -84,15 +84,18 @@ async fn gather(
     };
     let episodes = campaign_episodes(t, export).await?;
     let mut file = ExportFile::start(objects, export).await?;
-    let written = write_lines(&repo, objects, export, zone, &episodes, &mut file).await;
-    if let Err(e) = written {
-        // The next attempt starts a file of its own.
-        if let Err(abort) = objects.abort_upload(&file.key, &file.upload).await {
-            tracing::warn!(export = %export.id, error = %abort, "export upload not aborted");
-        }
-        return Err(e);
+    let (key, upload) = (file.key.clone(), file.upload.clone());
+    let written = match write_lines(&repo, objects, export, zone, &episodes, &mut file).await {
+        Ok(()) => file.finish().await,
+        Err(e) => Err(e),
+    };
+    if written.is_err()
+        && let Err(abort) = objects.abort_upload(&key, &upload).await
+    {
+        // The next attempt starts a file of its own; this one is left to the bucket's lifecycle.
+        tracing::warn!(export = %export.id, error = %abort, "export upload not aborted");
     }
-    file.finish().await
+    written
 }
 
 /// Adds to `file` the evidence lines of `episodes` in the export's period.
