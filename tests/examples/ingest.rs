@@ -3,7 +3,14 @@
 //! logs bucket under `logs/<orgId>/`, whose completion brings `delivery-ingest` through the S3
 //! event; then the time until its record is read to the end, and the memory it took.
 //!
-//!     cargo run --profile bench-local -p podcastflow-tests --example ingest -- [MB of gzip, default 1024]
+//!     cargo run --profile bench-local -p podcastflow-tests --example ingest -- [MB of gzip, default 1024] [--dynamodb-model]
+//!
+//! With `--dynamodb-model` the ingest's ledger reads and transactions go to a modelled DynamoDB
+//! (`podcastflow_tests::dynamodb_model`): the real DynamoDB adapter talks to a local endpoint
+//! that answers after DynamoDB's time and keeps nothing, and every other call waits a
+//! single-item call's time before reaching the local table. That is the wall time of an
+//! invocation on AWS, with the SDK's work on the ingest's thread and no local table engine
+//! beside it; its counts are not kept.
 //!
 //! The ingest's invocations run one at a time on a thread of their own with a single-threaded
 //! runtime, as a Lambda's one vCPU runs them, and that thread's CPU time is reported: what the
@@ -27,12 +34,19 @@ use podcastflow_delivery_ingest::{FileReport, IngestApp};
 use chrono::{TimeZone, Utc};
 use podcastflow_domain::OrgId;
 use podcastflow_domain::delivery::records::{LogFile, LogFileStatus};
+use podcastflow_platform::AppContext;
 use podcastflow_store::{Table, TenantTable};
 use podcastflow_tests::cdn_logs::{self, HOST, PATH, Rng, SIZE};
+use podcastflow_tests::dynamodb_model::{Latency, LedgerSplit, ModelEndpoint};
 use podcastflow_tests::memory::{peak_rss_mb, reset_peak, rss_mb};
 use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::{org, report};
 use serde_json::{Value, json};
+
+/// The ingest Lambda's allocator (functions/delivery-ingest/src/main.rs), so its thread here
+/// allocates as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Bytes of gzip per uploaded part.
 const PART: usize = 16 * 1024 * 1024;
@@ -41,14 +55,27 @@ const BYTES_PER_LINE: usize = 30;
 
 #[tokio::main]
 async fn main() {
-    let mb: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1024);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mb: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1024);
+    let modelled = args.iter().any(|a| a == "--dynamodb-model");
     let target = mb * 1024 * 1024;
     let (ingest, app, cpu_us) = ingest_thread();
     let s = TestStack::with_config(move |cfg| {
         cfg.event_functions.insert("DeliveryIngestFunction".into(), ingest);
     })
     .await;
-    let _ = app.set(IngestApp { ctx: s.stack.services.ctx.clone(), logs: s.stack.services.logs.clone() });
+    let model =
+        if modelled { Some(ModelEndpoint::start(Latency::DYNAMODB).await.expect("the model endpoint")) } else { None };
+    let ctx = match &model {
+        Some(m) => {
+            let dynamo: Arc<dyn Table> = Arc::new(m.table("podcastflow-model"));
+            let split =
+                LedgerSplit::new(s.stack.services.ctx.table.clone(), dynamo, Latency::DYNAMODB, m.calls.clone());
+            AppContext::new(Arc::new(split), b"ingest-model-cursors".to_vec())
+        }
+        None => s.stack.services.ctx.clone(),
+    };
+    let _ = app.set(IngestApp { ctx, logs: s.stack.services.logs.clone() });
     let o = org::create(&s, &s.master().await).await;
     let admin = &o.admin.api;
     let show = admin.post("/shows", json!({"name": "Brew", "releaseFrequency": "weekly", "feedHosts": [HOST]})).await;
@@ -126,6 +153,16 @@ async fn main() {
     let took = reading.elapsed();
     let peak = peak_rss_mb();
     let cpu = cpu_us.load(Ordering::Relaxed) as f64 / 1e6;
+    if let Some(m) = &model {
+        let c = &m.calls;
+        println!(
+            "modelled DynamoDB ({:?}): {} batch reads, {} transactions, {} local calls",
+            Latency::DYNAMODB,
+            c.batch_reads.load(Ordering::Relaxed),
+            c.transactions.load(Ordering::Relaxed),
+            c.local.load(Ordering::Relaxed)
+        );
+    }
     let table = format!(
         "| gzip | lines | kept | read in | lines/s | ingest CPU | µs/line | RSS before | peak RSS while reading | growth |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n| {:.1} MB | {} | {} | {:.1} s | {:.0} | {cpu:.1} s | {:.2} | {:.0} MB | {:.0} MB | {:.0} MB |\n",
         sent as f64 / 1e6,
@@ -139,7 +176,8 @@ async fn main() {
         peak - rss_before,
     );
     print!("{table}");
-    if let Ok(path) = report::write("ingest", &table) {
+    let name = if modelled { "ingest-dynamodb-model" } else { "ingest" };
+    if let Ok(path) = report::write(name, &table) {
         println!("written to {}", path.display());
     }
 }

@@ -4,6 +4,7 @@
 pub mod cdn_logs;
 pub mod client;
 pub mod counting;
+pub mod dynamodb_model;
 pub mod fixture;
 pub mod identity;
 pub mod live;

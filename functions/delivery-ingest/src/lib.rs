@@ -31,7 +31,7 @@ use futures::StreamExt;
 use podcastflow_domain::delivery::evidence::EvidenceChunk;
 use podcastflow_store::repo::evidence::EvidenceRepo;
 
-use crate::ingest::{CHUNK_LINES, Counter, Evidence, IngestError};
+use crate::ingest::{CHUNK_LINES, Evidence, IngestError, Judge, Judged, Ledgers};
 use crate::lines::Lines;
 
 /// Where organizations' logs land: `logs/<orgId>/...`.
@@ -189,8 +189,10 @@ impl IngestApp {
             FileClaim::Read(f) => f,
         };
         file.invocations += 1;
-        let mut counter = Counter::new(&t, &organization).await?;
-        let paused = read(&objects, &log_key, &mut counter, &mut file, &t, deadline, chunk_lines.max(1)).await?;
+        let (mut judge, ledgers) = ingest::rules(&t, &organization).await?;
+        let mut source = LineSource::new(&log_key, objects.get(&log_key).await?, file.lines_done);
+        let chunk_lines = chunk_lines.max(1);
+        let paused = read(&mut source, &mut judge, &ledgers, &objects, &mut file, deadline, chunk_lines).await?;
         if paused {
             let note = serde_json::to_vec(&Continuation { key: log_key.clone() }).unwrap_or_default();
             let note_key = format!("{}{}.json", records::continuations_prefix(&org), file.id);
@@ -206,67 +208,139 @@ impl IngestApp {
     }
 }
 
-/// Reads `key` from its checkpoint to its end (`false`) or until `deadline` is near (`true`),
-/// saving the checkpoint after every chunk.
+/// Reads the file from its checkpoint to its end (`false`) or until `deadline` is near (`true`),
+/// saving the checkpoint after every chunk. While one chunk's ledgers, evidence and checkpoint
+/// are written, the next chunk is read and judged: on one vCPU the judging fills the time the
+/// table takes to answer. A chunk judged when the deadline comes is dropped; the continuation
+/// reads it again from the checkpoint.
 async fn read(
+    source: &mut LineSource,
+    judge: &mut Judge<'_>,
+    ledgers: &Ledgers<'_>,
     objects: &Objects,
-    key: &str,
-    counter: &mut Counter<'_>,
     file: &mut LogFile,
-    t: &TenantTable,
     deadline: Deadline,
     chunk_lines: usize,
 ) -> Result<bool, RunError> {
-    let repo = DeliveryRepo::new(t);
-    let mut reader = objects.get(key).await?;
-    let mut lines = Lines::new();
-    let mut seen: u64 = 0;
-    let mut chunk: Vec<String> = Vec::with_capacity(chunk_lines);
-    let mut ended = false;
-    while !ended {
-        let next = match reader.next().await? {
-            Some(bytes) => lines.push(&bytes),
-            None => {
-                ended = true;
-                lines.finish()
+    let mut behind = None;
+    loop {
+        let next = async {
+            let (chunk, unreadable) = source.next_chunk(judge, chunk_lines).await?;
+            let mut judged = judge.judge(&chunk).await?;
+            if unreadable {
+                *judged.counts.bad_lines.entry("unreadable file".into()).or_default() += 1;
             }
+            Ok::<_, RunError>((judged, source.ended()))
         };
-        let got = match next {
-            Ok(l) => l,
-            Err(e) => {
-                // A file that is not what it says (a broken gzip) is read as far as it goes.
-                tracing::warn!(key, error = %e, "the rest of the file is unreadable");
-                *file.counts.bad_lines.entry("unreadable file".into()).or_default() += 1;
-                ended = true;
-                Vec::new()
-            }
-        };
-        for line in got {
-            seen += 1;
-            if seen <= file.lines_done {
-                counter.skip(&line);
-                continue;
-            }
-            chunk.push(line);
-            if chunk.len() >= chunk_lines {
-                let evidence = counter.count(&chunk, file).await?;
-                store_evidence(objects, t, &file.id, file.lines_done, evidence).await?;
-                file.lines_done += chunk.len() as u64;
-                chunk.clear();
-                *file = repo.save_file(file).await?;
+        let (judged, ended) = match behind.take() {
+            None => next.await?,
+            Some(write) => {
+                let (written, next) = tokio::join!(write, next);
+                *file = written?;
                 if deadline.near() {
                     return Ok(true);
+                }
+                next?
+            }
+        };
+        let write = write_chunk(ledgers, objects, file.clone(), judged, ended);
+        if ended {
+            *file = write.await?;
+            return Ok(false);
+        }
+        behind = Some(Box::pin(write));
+    }
+}
+
+/// Writes a judged chunk of `file`: its listeners' ledgers and its evidence, then the
+/// checkpoint after it (the file done when it is the `last`). The file as saved.
+async fn write_chunk(
+    ledgers: &Ledgers<'_>,
+    objects: &Objects,
+    mut file: LogFile,
+    judged: Judged,
+    last: bool,
+) -> Result<LogFile, RunError> {
+    let t = ledgers.table();
+    let Judged { kept, evidence, counts, lines } = judged;
+    let (written, stored) =
+        tokio::join!(ledgers.write(kept), store_evidence(objects, t, &file.id, file.lines_done, evidence));
+    written?;
+    stored?;
+    file.lines_done += lines;
+    file.counts.add(counts);
+    if last {
+        file.status = LogFileStatus::Done;
+        file.finished_at = Some(Utc::now());
+    }
+    Ok(DeliveryRepo::new(t).save_file(&file).await?)
+}
+
+/// A log file's lines, in chunks; those before the checkpoint are only skipped.
+struct LineSource {
+    key: String,
+    reader: podcastflow_objects::Reader,
+    lines: Lines,
+    ready: std::vec::IntoIter<String>,
+    ended: bool,
+    seen: u64,
+    skip_until: u64,
+}
+
+impl LineSource {
+    fn new(key: &str, reader: podcastflow_objects::Reader, lines_done: u64) -> Self {
+        LineSource {
+            key: key.to_owned(),
+            reader,
+            lines: Lines::new(),
+            ready: Vec::new().into_iter(),
+            ended: false,
+            seen: 0,
+            skip_until: lines_done,
+        }
+    }
+
+    /// Whether every line has been handed out.
+    fn ended(&self) -> bool {
+        self.ended && self.ready.as_slice().is_empty()
+    }
+
+    /// The next `n` lines after the checkpoint (fewer at the end), and whether the rest of the
+    /// file turned out unreadable (a broken gzip is read as far as it goes).
+    async fn next_chunk(&mut self, judge: &mut Judge<'_>, n: usize) -> Result<(Vec<String>, bool), RunError> {
+        let mut chunk = Vec::with_capacity(n);
+        loop {
+            for line in self.ready.by_ref() {
+                self.seen += 1;
+                if self.seen <= self.skip_until {
+                    judge.skip(&line);
+                    continue;
+                }
+                chunk.push(line);
+                if chunk.len() >= n {
+                    return Ok((chunk, false));
+                }
+            }
+            if self.ended {
+                return Ok((chunk, false));
+            }
+            let next = match self.reader.next().await? {
+                Some(bytes) => self.lines.push(&bytes),
+                None => {
+                    self.ended = true;
+                    self.lines.finish()
+                }
+            };
+            match next {
+                Ok(got) => self.ready = got.into_iter(),
+                Err(e) => {
+                    tracing::warn!(key = %self.key, error = %e, "the rest of the file is unreadable");
+                    self.ended = true;
+                    return Ok((chunk, true));
                 }
             }
         }
     }
-    let evidence = counter.count(&chunk, file).await?;
-    store_evidence(objects, t, &file.id, file.lines_done, evidence).await?;
-    file.lines_done += chunk.len() as u64;
-    file.status = LogFileStatus::Done;
-    file.finished_at = Some(Utc::now());
-    *file = repo.save_file(file).await?;
-    Ok(false)
 }
 
 /// Stores a chunk's evidence (the chunk of `file` from line `first_line`): each object, then

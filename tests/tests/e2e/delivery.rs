@@ -11,6 +11,7 @@ use podcastflow_domain::delivery::records::{LogFile, LogFileStatus};
 use podcastflow_domain::{CampaignId, EpisodeId, OrgId, ShowId};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::delivery::{DayCounts, DeliveryRepo};
+use podcastflow_store::repo::evidence::EvidenceRepo;
 use podcastflow_tests::org::{self, TestOrg};
 use podcastflow_tests::stack::TestStack;
 use podcastflow_tests::wait::until_async;
@@ -286,31 +287,11 @@ async fn cdn_logs_in_the_logs_bucket_count_the_guidelines_worked_examples_once()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_too_long_for_one_invocation_is_continued_from_its_checkpoint() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, OnceLock};
-
-    use aws_lambda_events::s3::S3Event;
-    use podcastflow_delivery_ingest::{Deadline, IngestApp, handle_with};
+    use std::sync::atomic::Ordering;
 
     // The stack's ingest, with time for one chunk of 4 lines in every invocation.
-    let app: Arc<OnceLock<IngestApp>> = Arc::new(OnceLock::new());
-    let invocations = Arc::new(AtomicUsize::new(0));
-    let (a, n) = (app.clone(), invocations.clone());
-    let handler = podcastflow_local::functions::event(move |e: lambda_http::LambdaEvent<S3Event>| {
-        let (a, n) = (a.clone(), n.clone());
-        async move {
-            n.fetch_add(1, Ordering::SeqCst);
-            let app = a.get().ok_or("the app is not built yet")?;
-            handle_with(app, e, Deadline(Some(std::time::SystemTime::now())), 4).await
-        }
-    });
-    let s = TestStack::with_config(|c| {
-        c.event_functions.insert("DeliveryIngestFunction".into(), handler);
-    })
-    .await;
+    let (s, invocations) = stack_with_ingest(true, 4).await;
     let services = &s.stack.services;
-    let own = services.bucket_of("DeliveryIngestFunction", &services.logs).expect("the function's key");
-    assert!(app.set(IngestApp { ctx: services.ctx_of("DeliveryIngestFunction"), logs: own }).is_ok());
     let o = org::create(&s, &s.master().await).await;
     let (_, ep) = measured_episode(&o).await;
 
@@ -332,6 +313,66 @@ async fn a_file_too_long_for_one_invocation_is_continued_from_its_checkpoint() {
         services.logs.read_all(&note).await.is_err().then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_read_in_many_chunks_by_one_invocation_counts_as_read_in_one_go() {
+    use std::sync::atomic::Ordering;
+
+    // Chunks of 3 lines, no deadline: each chunk is judged while the one before it is written,
+    // and a listener's requests fall in several chunks.
+    let (s, invocations) = stack_with_ingest(false, 3).await;
+    let o = org::create(&s, &s.master().await).await;
+    let (_, ep) = measured_episode(&o).await;
+    let key = format!("logs/{}/E2EXAMPLE.2026-12-07-08.chunks.gz", o.id);
+    put_log(&s, &key, gzip(&fixture("cloudfront-worked-examples.log"))).await;
+    let f = read_to_end(&s, &o.id, &key).await;
+    assert_eq!((f.invocations, f.lines_done), (1, 18));
+    assert_eq!(invocations.load(Ordering::SeqCst), 1);
+    assert_eq!((f.counts.requests, f.counts.kept), (16, 13));
+    let t = tenant(&s, &o.id);
+    let days = DeliveryRepo::new(&t).episode_days(&ep.parse().unwrap(), day(7), day(7)).await.unwrap();
+    let counted =
+        (counts(&days, day(7), "downloads"), counts(&days, day(7), "listeners"), counts(&days, day(7), "ad0"));
+    assert_eq!(counted, (8, 8, 1), "as read in one go");
+    let evidence = EvidenceRepo::new(&t).chunks(&ep.parse().unwrap(), day(1), day(28)).await.unwrap();
+    let judged = f.counts.kept + f.counts.dropped.values().sum::<u64>();
+    assert_eq!(evidence.iter().map(|c| c.kept + c.dropped).sum::<u64>(), judged, "every request's evidence, once");
+    assert_eq!(evidence.len(), 6, "one object per chunk of 3 lines that matched an episode");
+}
+
+/// A stack whose ingest reads in chunks of `chunk` lines and, when `deadline_now`, has time for
+/// one chunk per invocation; with how many invocations it had.
+async fn stack_with_ingest(
+    deadline_now: bool,
+    chunk: usize,
+) -> (TestStack, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+
+    use aws_lambda_events::s3::S3Event;
+    use podcastflow_delivery_ingest::{Deadline, IngestApp, handle_with};
+
+    let app: Arc<OnceLock<IngestApp>> = Arc::new(OnceLock::new());
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let (a, n) = (app.clone(), invocations.clone());
+    let handler = podcastflow_local::functions::event(move |e: lambda_http::LambdaEvent<S3Event>| {
+        let (a, n) = (a.clone(), n.clone());
+        async move {
+            n.fetch_add(1, Ordering::SeqCst);
+            let app = a.get().ok_or("the app is not built yet")?;
+            let deadline = Deadline(deadline_now.then(std::time::SystemTime::now));
+            handle_with(app, e, deadline, chunk).await
+        }
+    });
+    let s = TestStack::with_config(|c| {
+        c.event_functions.insert("DeliveryIngestFunction".into(), handler);
+    })
+    .await;
+    let services = &s.stack.services;
+    let own = services.bucket_of("DeliveryIngestFunction", &services.logs).expect("the function's key");
+    assert!(app.set(IngestApp { ctx: services.ctx_of("DeliveryIngestFunction"), logs: own }).is_ok());
+    (s, invocations)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,6 +61,21 @@ pub struct FileCounts {
     pub kept: u64,
 }
 
+impl FileCounts {
+    /// Adds the counts of `more` (a chunk's) to these.
+    pub fn add(&mut self, more: FileCounts) {
+        self.requests += more.requests;
+        self.unmatched += more.unmatched;
+        self.kept += more.kept;
+        for (reason, n) in more.bad_lines {
+            *self.bad_lines.entry(reason).or_default() += n;
+        }
+        for (rule, n) in more.dropped {
+            *self.dropped.entry(rule).or_default() += n;
+        }
+    }
+}
+
 /// One log file of the logs bucket, read once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -153,7 +168,7 @@ pub fn line_rollup_key(org: &OrgId, campaign: &CampaignId, day: NaiveDate, order
 /// Shards of each rollup item. Ingest transactions running side by side (in one invocation or
 /// in several) each add to their own shard, so they never contend for one item; a reader sums a
 /// day's shards. Shard 0 is the unsuffixed item.
-pub const ROLLUP_SHARDS: u32 = 16;
+pub const ROLLUP_SHARDS: u32 = 64;
 
 /// The key of shard `shard` of the rollup item `key` (`<sk>#S<n>`; shard 0 is `key` itself).
 pub fn shard_key(key: &Key, shard: u32) -> Key {
@@ -207,6 +222,34 @@ impl LineDay {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunks_counts_add_to_the_files() {
+        let mut file = FileCounts {
+            requests: 10,
+            bad_lines: BTreeMap::from([("no fields".to_owned(), 1)]),
+            unmatched: 2,
+            dropped: BTreeMap::from([("head".to_owned(), 3)]),
+            kept: 4,
+        };
+        file.add(FileCounts {
+            requests: 5,
+            bad_lines: BTreeMap::from([("no fields".to_owned(), 2), ("bad status".to_owned(), 1)]),
+            unmatched: 1,
+            dropped: BTreeMap::from([("head".to_owned(), 1), ("probe".to_owned(), 6)]),
+            kept: 7,
+        });
+        assert_eq!(
+            file,
+            FileCounts {
+                requests: 15,
+                bad_lines: BTreeMap::from([("no fields".to_owned(), 3), ("bad status".to_owned(), 1)]),
+                unmatched: 3,
+                dropped: BTreeMap::from([("head".to_owned(), 4), ("probe".to_owned(), 6)]),
+                kept: 11,
+            }
+        );
+    }
 
     #[test]
     fn keys_and_ids_are_stable_and_line_keys_read_back() {
