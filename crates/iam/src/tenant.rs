@@ -45,10 +45,12 @@ pub const CLAIM_ACTIONS: [&str; 2] = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
 /// upload is PutObject throughout) and delete them, and abort its uploads. Never list a bucket.
 pub const OBJECT_ACTIONS: [&str; 4] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"];
 
-/// The key prefixes an organization owns in the buckets: its backups and its media files.
-pub fn object_prefixes(org: &OrgId) -> [String; 6] {
+/// The key prefixes an organization owns in the buckets: its backups, its media files, and in
+/// the logs bucket its logs, continuations, evidence, and export and recount notes.
+pub fn object_prefixes(org: &OrgId) -> [String; 7] {
     use podcastflow_domain::delivery::evidence::{evidence_prefix, exports_prefix};
     use podcastflow_domain::delivery::records::{continuations_prefix, logs_prefix};
+    use podcastflow_domain::delivery::recount::recounts_prefix;
     [
         Backup::s3_prefix(org),
         Media::s3_prefix(org),
@@ -56,6 +58,7 @@ pub fn object_prefixes(org: &OrgId) -> [String; 6] {
         continuations_prefix(org),
         evidence_prefix(org),
         exports_prefix(org),
+        recounts_prefix(org),
     ]
 }
 

@@ -887,13 +887,13 @@ Resources:
         assert!(!t.object_events[1].matches("ObjectCreated:Put", "x"));
         let unknown = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Events:\n        E: { Type: S3, Properties: { Bucket: !Ref Nowhere, Events: s3:ObjectCreated:* } }\n";
         assert!(Template::parse(unknown).is_err(), "a bucket the template lacks");
-        // The bundled template: the ingest function hears of logs, continuations and export
-        // requests, never of the evidence it writes itself.
+        // The bundled template: the ingest function hears of logs, continuations, export and
+        // recount requests, never of the evidence it writes itself.
         let bundled = Template::parse(BUNDLED).unwrap();
         let ingest: Vec<_> = bundled.object_events.iter().filter(|o| o.function == "DeliveryIngestFunction").collect();
-        assert_eq!(ingest.len(), 3);
+        assert_eq!(ingest.len(), 4);
         assert!(ingest.iter().all(|o| o.bucket == "LogsBucket"));
-        for key in ["logs/o/a.gz", "continuations/o/f.json", "exports/o/x.json"] {
+        for key in ["logs/o/a.gz", "continuations/o/f.json", "exports/o/x.json", "recounts/o/r.json"] {
             assert!(ingest.iter().any(|o| o.matches("ObjectCreated:Put", key)), "{key}");
         }
         assert!(!ingest.iter().any(|o| o.matches("ObjectCreated:Put", "evidence/o/e/2026-12-07/f-0.jsonl.gz")));

@@ -20,6 +20,18 @@ pub(crate) fn bytes(body: &Body) -> &[u8] {
     }
 }
 
+/// Checks the body of a request that takes no fields (`POST /backups`, `POST /delivery/recounts`):
+/// nothing or `{}`; anything else is the problem to answer, naming `what` takes no fields.
+pub fn no_fields(req: &Request, what: &str) -> Result<(), Problem> {
+    if req.body().is_empty() || bytes(req.body()).is_empty() {
+        return Ok(());
+    }
+    if json_body::<serde_json::Map<String, serde_json::Value>>(req)?.is_empty() {
+        return Ok(());
+    }
+    Err(Problem::field("body", "unknown", &format!("{what} takes no fields; send {{}} or nothing")))
+}
+
 /// The request's JSON body as `T`, or the problem to answer.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();

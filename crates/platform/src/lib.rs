@@ -31,7 +31,7 @@ pub mod testing;
 pub mod visibility;
 
 pub use access::{allow, denied, not_found};
-pub use body::{json_body, merge};
+pub use body::{json_body, merge, no_fields};
 pub use conditional::{IfMatch, etag, if_match, optional_if_match};
 pub use context::AppContext;
 pub use errors::{Outage, repo_problem, unavailable};

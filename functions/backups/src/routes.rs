@@ -13,7 +13,7 @@ use podcastflow_domain::{BackupId, Principal, ValidationErrors};
 use podcastflow_platform::conditional::stale;
 use podcastflow_platform::{
     Failure, Outage, Outcome, PageBody, Problem, RoutePath, allow, if_match, json, json_body, json_with_etag,
-    no_content, not_found, paging, principal, request_id,
+    no_content, no_fields, not_found, paging, principal, request_id,
 };
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
@@ -66,12 +66,7 @@ impl BackupsApp {
 
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let (p, t) = self.admin(req)?;
-        if !req.body().is_empty() {
-            json_body::<serde_json::Map<String, serde_json::Value>>(req)?
-                .is_empty()
-                .then_some(())
-                .ok_or_else(|| Problem::field("body", "unknown", "a backup takes no fields; send {} or nothing"))?;
-        }
+        no_fields(req, "a backup")?;
         let now = Utc::now();
         let b = Backup::queued(p.org_id, BackupKind::Manual, p.user_id, now);
         BackupRepo::new(&t).create(&b).await?;

@@ -133,6 +133,16 @@ pub struct KeptRequests {
     targets: HashMap<EpisodeId, Arc<Target>>,
 }
 
+impl KeptRequests {
+    /// `listeners` of `target`'s episode with nothing new: their ledgers are only counted again
+    /// (a recount under the organization's current window).
+    pub fn again(target: Arc<Target>, listeners: impl IntoIterator<Item = String>) -> KeptRequests {
+        let id = target.episode.id;
+        let by_episode = HashMap::from([(id, listeners.into_iter().map(|l| (l, Vec::new())).collect())]);
+        KeptRequests { by_episode, targets: HashMap::from([(id, target)]) }
+    }
+}
+
 /// One chunk judged: what it keeps for the ledgers, its evidence and its counts, to be written
 /// before the chunk's checkpoint.
 pub struct Judged {
@@ -207,6 +217,18 @@ impl<'a> Judge<'a> {
             .collect();
         let lines = episode.marker_spots().into_iter().map(|s| s.and_then(|s| booked.get(&s).copied())).collect();
         Ok(Target { file: episode.audio_file(), episode, lines })
+    }
+
+    /// Every episode with an enclosure URL of every show with a feed host (the episodes a
+    /// ledger can be kept for), in id order.
+    pub async fn targets(&mut self) -> Result<Vec<Arc<Target>>, IngestError> {
+        let shows: HashSet<ShowId> = self.hosts.values().flatten().copied().collect();
+        let mut out = Vec::new();
+        for show in shows {
+            out.extend(self.episodes_of(show).await?);
+        }
+        out.sort_by_key(|t| t.episode.id);
+        Ok(out)
     }
 
     /// The episode `host` and `path` serve, if any.
@@ -346,14 +368,20 @@ impl<'a> Ledgers<'a> {
     }
 
     /// A listener's write and the rollup changes it makes, or `None` when their ledger already
-    /// held every request.
+    /// held every request and counts the same under the current window.
     fn recount(&self, target: &Target, stored: StoredLedger, served: &[Served], name: &str) -> Option<Pending> {
         let mut s = stored;
         let last = served.iter().map(|r| r.at).max().unwrap_or_else(Utc::now);
-        if !s.ledger.merge(served.iter().copied()) && s.version > 0 {
+        let merged = s.ledger.merge(served.iter().copied());
+        if !merged && s.version == 0 {
+            // No ledger (never kept, or expired) and nothing new: nothing to count.
             return None;
         }
         let counted = s.ledger.recount(&target.file, self.method);
+        if !merged && counted == s.ledger.counted {
+            // Every request already held, and counted the same under the current window.
+            return None;
+        }
         let moved = changes(&s.ledger.counted, &counted, self.zone);
         s.ledger.counted = counted;
         let mut rollups = Vec::new();
@@ -385,13 +413,14 @@ impl<'a> Ledgers<'a> {
 
     /// Merges each listener's kept requests into their ledger and writes what changed:
     /// transactions of listeners of any episode, [`SLOTS`] at once, each adding to its own rollup
-    /// shard. A chunk's evidence and counts are the caller's to store.
-    pub async fn write(&self, kept: KeptRequests) -> Result<(), IngestError> {
+    /// shard. A chunk's evidence and counts are the caller's to store. The ledgers written.
+    pub async fn write(&self, kept: KeptRequests) -> Result<u64, IngestError> {
         let KeptRequests { by_episode: mut pending, targets } = kept;
+        let mut written = 0;
         for _ in 0..ATTEMPTS {
             pending.retain(|_, listeners| !listeners.is_empty());
             if pending.is_empty() {
-                return Ok(());
+                return Ok(written);
             }
             let mut stored = self.read_ledgers(&pending).await?;
             let mut batch = Vec::new();
@@ -410,20 +439,24 @@ impl<'a> Ledgers<'a> {
                 let shard = self.shard_base + slot as u32;
                 async move {
                     let repo = DeliveryRepo::new(self.t);
-                    let mut failed = Vec::new();
+                    let (mut failed, mut done) = (Vec::new(), 0u64);
                     for group in groups {
                         let changes = sharded(self.t.org(), &group, shard);
                         let writes: Vec<LedgerWrite> = group.into_iter().map(|p| p.write).collect();
-                        if !repo.apply(&writes, &changes).await? {
+                        if repo.apply(&writes, &changes).await? {
+                            done += writes.len() as u64;
+                        } else {
                             failed.extend(writes.into_iter().map(|w| (w.episode, w.listener)));
                         }
                     }
-                    Ok::<_, IngestError>(failed)
+                    Ok::<_, IngestError>((failed, done))
                 }
             });
             let mut retry: Kept = HashMap::new();
-            for failed in futures::future::join_all(slots).await {
-                for (episode, name) in failed? {
+            for outcome in futures::future::join_all(slots).await {
+                let (failed, done) = outcome?;
+                written += done;
+                for (episode, name) in failed {
                     if let Some(served) = pending.get_mut(&episode).and_then(|l| l.remove(&name)) {
                         retry.entry(episode).or_default().insert(name, served);
                     }
@@ -433,7 +466,7 @@ impl<'a> Ledgers<'a> {
         }
         pending.retain(|_, listeners| !listeners.is_empty());
         if pending.is_empty() {
-            Ok(())
+            Ok(written)
         } else {
             Err(RepoError::Conflict("listeners' ledgers kept moving under concurrent ingests").into())
         }

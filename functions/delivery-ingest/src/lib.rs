@@ -11,6 +11,7 @@
 pub mod export;
 pub mod ingest;
 pub mod lines;
+pub mod recount;
 
 use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 
@@ -40,6 +41,8 @@ pub const LOGS_PREFIX: &str = "logs/";
 pub const CONTINUATIONS_PREFIX: &str = "continuations/";
 /// Where the delivery API leaves the note that asks for an evidence export.
 pub const EXPORTS_PREFIX: &str = "exports/";
+/// Where the delivery API leaves the note that asks for a recount.
+pub const RECOUNTS_PREFIX: &str = "recounts/";
 
 /// Evidence objects written at once.
 const EVIDENCE_WRITES: usize = 8;
@@ -82,7 +85,7 @@ impl Deadline {
         Self((ms > 0).then(|| UNIX_EPOCH + StdDuration::from_millis(ms)))
     }
 
-    fn near(&self) -> bool {
+    pub(crate) fn near(&self) -> bool {
         self.0.is_some_and(|d| SystemTime::now() + MARGIN >= d)
     }
 }
@@ -115,6 +118,8 @@ pub enum Heard {
     Continuation,
     /// An evidence export's request note, under `exports/<orgId>/<exportId>.json`.
     Export,
+    /// A recount's note, under `recounts/<orgId>/<recountId>.json`.
+    Recount,
 }
 
 /// The organization whose object `key` is, and what it is.
@@ -123,6 +128,8 @@ pub fn org_of(key: &str) -> Option<(OrgId, Heard)> {
         (r, Heard::Log)
     } else if let Some(r) = key.strip_prefix(CONTINUATIONS_PREFIX) {
         (r, Heard::Continuation)
+    } else if let Some(r) = key.strip_prefix(RECOUNTS_PREFIX) {
+        (r, Heard::Recount)
     } else {
         (key.strip_prefix(EXPORTS_PREFIX)?, Heard::Export)
     };
@@ -158,8 +165,10 @@ impl IngestApp {
             tracing::warn!(key, "not under logs/<orgId>/: ignored");
             return Ok(ignored);
         };
-        if heard == Heard::Export {
-            return export::build(self, org, key).await;
+        match heard {
+            Heard::Export => return export::build(self, org, key).await,
+            Heard::Recount => return recount::run(self, org, key, deadline).await,
+            Heard::Log | Heard::Continuation => {}
         }
         let continuation = heard == Heard::Continuation;
         let t = self.tenant(org);
@@ -448,6 +457,7 @@ mod tests {
         assert_eq!(org_of(&format!("logs/{org}/E2X.2026-12-07-08.abc.gz")), Some((org, Heard::Log)));
         assert_eq!(org_of(&format!("continuations/{org}/abc.json")), Some((org, Heard::Continuation)));
         assert_eq!(org_of(&format!("exports/{org}/01X.json")), Some((org, Heard::Export)));
+        assert_eq!(org_of(&format!("recounts/{org}/01X.json")), Some((org, Heard::Recount)));
         assert_eq!(org_of(&format!("evidence/{org}/x.jsonl.gz")), None);
         assert_eq!(org_of("logs/not-an-org/x.gz"), None);
         assert_eq!(org_of(&format!("other/{org}/x.gz")), None);

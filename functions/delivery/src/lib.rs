@@ -12,11 +12,15 @@
 //!   `GET /campaigns/{id}/delivery/evidence/{exportId}`: an evidence export, every request of
 //!   the campaign's episodes in the period as the rules judged it, built by `delivery-ingest`
 //!   and downloaded by presigned URL (those who may read the campaign's delivery).
+//! - `POST /delivery/recounts` and `GET /delivery/recounts/{recountId}`: the organization's
+//!   counts of the last 60 days counted again under its current window, run by
+//!   `delivery-ingest` (admins: those who may change the window).
 //!
 //! Each report answers CSV when the request's `Accept` prefers `text/csv`. A range is at most
 //! 366 days; without one, the last 30 days to today (in the organization's time zone).
 
 mod evidence;
+mod recounts;
 mod routes;
 
 use lambda_http::{Body, Error, Request, Response};
@@ -26,7 +30,7 @@ use podcastflow_platform::{AppContext, request_id, respond};
 pub struct DeliveryApp {
     /// Table and cursors.
     pub ctx: AppContext,
-    /// The logs bucket (export notes and files, through the organization's session).
+    /// The logs bucket (export and recount notes, export files; through the organization's session).
     pub objects: podcastflow_objects::Objects,
 }
 

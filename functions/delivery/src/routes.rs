@@ -96,7 +96,7 @@ fn range_json(r: &Range, zone: &str) -> Value {
 }
 
 impl DeliveryApp {
-    async fn organization(&self, t: &TenantTable) -> Result<Organization, Failure> {
+    pub(crate) async fn organization(&self, t: &TenantTable) -> Result<Organization, Failure> {
         Ok(OrganizationRepo::new(t, t.cursors()).get(t.org()).await?.ok_or_else(not_found)?)
     }
 
@@ -331,6 +331,8 @@ pub(crate) async fn route(app: &DeliveryApp, req: &Request) -> Outcome {
         (&Method::GET, ["shows", id, "analytics"]) => app.analytics(req, EntityKind::Show, id, &rid).await,
         (&Method::GET, ["episodes", id, "analytics"]) => app.analytics(req, EntityKind::Episode, id, &rid).await,
         (&Method::GET, ["delivery", "methodology"]) => app.methodology(req, &rid).await,
+        (&Method::POST, ["delivery", "recounts"]) => app.request_recount(req, &rid).await,
+        (&Method::GET, ["delivery", "recounts", id]) => app.recount(req, id, &rid).await,
         (&Method::POST, ["campaigns", id, "delivery", "evidence"]) => app.request_evidence(req, id, &rid).await,
         (&Method::GET, ["campaigns", id, "delivery", "evidence", export]) => app.evidence(req, id, export, &rid).await,
         (m, _) => Err(path.not_found(m)),

@@ -417,6 +417,59 @@ async fn the_organization_chooses_its_window_and_adds_its_own_bots() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recount_moves_the_past_days_to_the_window_chosen_since() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let (_, ep) = measured_episode(&o).await;
+    let admin = &o.admin.api;
+    let key = format!("logs/{}/windows.log", o.id);
+    put_log(&s, &key, fixture("cloudfront-windows.log")).await;
+    read_to_end(&s, &o.id, &key).await;
+    let t = tenant(&s, &o.id);
+    let per_day = || async {
+        let days = DeliveryRepo::new(&t).episode_days(&ep.parse().unwrap(), day(1), day(31)).await.unwrap();
+        [7, 8, 9].map(|d| counts(&days, day(d), "downloads"))
+    };
+    assert_eq!(per_day().await, [1, 1, 1], "three calendar days");
+
+    // The window changes to last touch: from now on, and, with a recount, for the past days.
+    let current = admin.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["delivery"] = json!({"window": "last_touch"});
+    let changed = admin.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(per_day().await, [1, 1, 1], "a new window alone moves no past count");
+    assert_eq!(o.seller.api.post("/delivery/recounts", json!({})).await.status, 403, "only who may change the window");
+    let bad = admin.post("/delivery/recounts", json!({"from": "2026-12-01"})).await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+    let asked = admin.post("/delivery/recounts", json!({})).await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    assert_eq!((asked.body["status"].as_str(), asked.body["window"].as_str()), (Some("queued"), Some("last_touch")));
+    let location = asked.headers["location"].to_str().unwrap().to_owned();
+    let done = until_async(Duration::from_secs(20), "the recount done", || async {
+        let r = admin.get(&location).await;
+        (r.body["status"] == "completed").then_some(r.body)
+    })
+    .await;
+    assert_eq!((done["ledgers"].as_u64(), done["changed"].as_u64()), (Some(3), Some(1)), "{done}");
+    assert!(done.get("requestedBy").is_none(), "{done}");
+    assert_eq!(per_day().await, [1, 0, 1], "two last-touch downloads, as if counted so from the start");
+
+    // Counting again in the same window moves nothing; another organization's admin cannot see it.
+    let again = admin.post("/delivery/recounts", json!({})).await;
+    let again_at = again.headers["location"].to_str().unwrap().to_owned();
+    let done = until_async(Duration::from_secs(20), "the second recount done", || async {
+        let r = admin.get(&again_at).await;
+        (r.body["status"] == "completed").then_some(r.body)
+    })
+    .await;
+    assert_eq!(done["changed"].as_u64(), Some(0), "{done}");
+    assert_eq!(per_day().await, [1, 0, 1]);
+    let other = org::create(&s, &s.master().await).await;
+    assert_eq!(other.admin.api.get(&location).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_audits_the_count_with_an_evidence_export_of_every_judged_request() {
     let s = TestStack::start().await;
     let o = org::create(&s, &s.master().await).await;

@@ -132,6 +132,13 @@ impl World {
         (c, h.body["id"].as_str().unwrap().to_owned())
     }
 
+    /// A fresh recount of A's delivery.
+    async fn recount(&self) -> String {
+        let r = self.a.admin.api.post("/delivery/recounts", json!({})).await;
+        assert_eq!(r.status, 202, "{:?}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
     /// A fresh draft order of A, of a fresh won campaign's hold.
     async fn order(&self) -> String {
         let o = self.a.admin.api.post("/orders", json!({"campaignId": self.won_and_held().await})).await;
@@ -184,7 +191,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 83] = [
+    let rows: [(&str, [u16; 7]); 85] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -266,6 +273,8 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /shows/{show}/analytics", [200, 200, 200, 200, 403, 404, 404]),
         ("GET /episodes/{episode}/analytics", [200, 200, 200, 200, 403, 404, 404]),
         ("GET /delivery/methodology", [200, 200, 200, 200, 200, 200, 200]),
+        ("POST /delivery/recounts", [202, 202, 403, 403, 403, 403, 202]),
+        ("GET /delivery/recounts/{recount}", [200, 200, 403, 403, 403, 403, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -478,6 +487,10 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                     api.get(&format!("/episodes/{}/analytics", w.episode().await)).await
                 }
                 "GET /delivery/methodology" => api.get("/delivery/methodology").await,
+                "POST /delivery/recounts" => api.post("/delivery/recounts", json!({})).await,
+                "GET /delivery/recounts/{recount}" => {
+                    api.get(&format!("/delivery/recounts/{}", w.recount().await)).await
+                }
                 "PUT /orders/{order}" => {
                     let path = format!("/orders/{}", w.order().await);
                     api.send("PUT", &path, Some(json!({"paymentTermsDays": 45})), Some("*")).await

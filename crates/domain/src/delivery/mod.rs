@@ -26,6 +26,7 @@ pub mod methodology;
 pub mod pacing;
 pub mod ranges;
 pub mod records;
+pub mod recount;
 pub mod report;
 pub mod request;
 pub mod settings;

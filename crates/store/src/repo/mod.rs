@@ -20,6 +20,7 @@ pub mod media;
 pub mod notifications;
 pub mod orders;
 pub mod organizations;
+pub mod recounts;
 pub mod shows;
 pub mod sign_ins;
 pub mod throttle;
