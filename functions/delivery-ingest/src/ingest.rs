@@ -616,3 +616,76 @@ fn transactions(batch: Vec<Pending>) -> Vec<Vec<Pending>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use podcastflow_domain::episode::EpisodeStatus;
+    use podcastflow_domain::{Stamp, UserId};
+    use podcastflow_store::CursorCodec;
+    use podcastflow_store::embedded::EmbeddedTable;
+
+    use super::*;
+
+    const SIZE: u64 = 30_000_000;
+
+    fn target() -> Target {
+        let episode = Episode {
+            id: EpisodeId::new(),
+            org_id: OrgId::new(),
+            show_id: ShowId::new(),
+            title: "Pilot".into(),
+            number: Some(1),
+            air_date: None,
+            recording_date: None,
+            duration_seconds: Some(1800),
+            talent_ids: vec![],
+            status: EpisodeStatus::Draft,
+            published_at: None,
+            enclosure_urls: vec![],
+            file_size_bytes: Some(SIZE),
+            header_bytes: Some(10_000),
+            ad_markers: vec![],
+            stamp: Stamp::created(UserId::new(), Utc::now()),
+        };
+        Target { file: episode.audio_file(), episode, lines: vec![] }
+    }
+
+    #[tokio::test]
+    async fn a_ledger_is_written_only_when_it_gains_a_request_or_its_count_moves() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = TenantTable::new(
+            Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
+            OrgId::new(),
+            CursorCodec::new(b"s".to_vec()),
+        );
+        let ledgers = |method| Ledgers { t: &t, zone: Tz::UTC, method, shard_base: 0 };
+        let calendar = ledgers(WindowMethod::CalendarDay { zone: Tz::UTC });
+        let target = target();
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 22, 0, 0).single().unwrap();
+        let whole = [Served { at, span: Some((0, SIZE)), whole: true }];
+
+        // No ledger and nothing new: nothing to write (a recount's listener whose ledger expired).
+        assert!(calendar.recount(&target, StoredLedger::default(), &[], "l").is_none());
+        // A first request: the ledger, and a download on its day.
+        let first = calendar.recount(&target, StoredLedger::default(), &whole, "l").expect("a write");
+        let day = at.date_naive();
+        let downloads: i64 = first
+            .rollups
+            .iter()
+            .filter(|(at, tally, _)| *at == RollupAt::Episode(target.episode.id, day) && *tally == Tally::Downloads)
+            .map(|(_, _, by)| *by)
+            .sum();
+        assert_eq!(downloads, 1, "{:?}", first.rollups);
+        let stored = StoredLedger { ledger: first.write.ledger.clone(), version: 1 };
+        // The same request again, or none, in the same window: nothing to write.
+        assert!(calendar.recount(&target, stored.clone(), &whole, "l").is_none());
+        assert!(calendar.recount(&target, stored.clone(), &[], "l").is_none());
+        // In another window the download opens at the request, not at midnight: written again.
+        let moved = ledgers(WindowMethod::FirstTouch).recount(&target, stored, &[], "l").expect("a write");
+        assert_eq!((moved.write.expected, moved.write.ledger.served.len()), (1, 1));
+        assert_ne!(moved.write.ledger.counted, first.write.ledger.counted);
+    }
+}
