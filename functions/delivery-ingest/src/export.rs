@@ -24,7 +24,7 @@ use podcastflow_store::repo::orders::OrderRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 
 use crate::lines::{gzip_finish, gzip_writer};
-use crate::{FileReport, IngestApp, RunError};
+use crate::{FileReport, IngestApp, RunError, after_failed_attempt, note_id};
 
 /// Bytes of gzip per uploaded part (S3's least for a part that is not the last is 5 MiB).
 const PART_BYTES: usize = 8 * 1024 * 1024;
@@ -34,7 +34,7 @@ pub async fn build(app: &IngestApp, org: OrgId, key: &str) -> Result<FileReport,
     let report = |outcome| FileReport { key: key.to_owned(), outcome, lines: 0 };
     let t = app.tenant(org);
     let objects = app.ctx.objects(&app.logs, &org).await?;
-    let id = key.rsplit('/').next().and_then(|n| n.strip_suffix(".json")).unwrap_or_default();
+    let id = note_id(key);
     let repo = EvidenceRepo::new(&t);
     let Some(mut export) = repo.get(id).await? else {
         tracing::warn!(key, "no such evidence export: ignored");
@@ -52,11 +52,7 @@ pub async fn build(app: &IngestApp, org: OrgId, key: &str) -> Result<FileReport,
             tracing::error!(export = %export.id, error = %e, attempt = export.failed_attempts + 1, "evidence export not built");
             let last = export.attempt_failed(Utc::now());
             repo.save(&export).await?;
-            if !last {
-                // The invocation fails, and S3's asynchronous invocation tries again.
-                return Err(e);
-            }
-            objects.delete(key).await?;
+            after_failed_attempt(&objects, key, last, e).await?;
             return Ok(report("failed"));
         }
     };

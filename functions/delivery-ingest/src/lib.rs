@@ -137,6 +137,27 @@ pub fn org_of(key: &str) -> Option<(OrgId, Heard)> {
     Some((org.parse().ok()?, heard))
 }
 
+/// The id a request note names by its file name (`exports/<orgId>/<id>.json`).
+pub(crate) fn note_id(key: &str) -> &str {
+    key.rsplit('/').next().and_then(|n| n.strip_suffix(".json")).unwrap_or_default()
+}
+
+/// After a failed attempt at what the note `key` asks for (the attempt already saved): the
+/// invocation fails with `e`, so S3's asynchronous invocation tries again, unless it was the
+/// `last` attempt, after which the note goes.
+pub(crate) async fn after_failed_attempt(
+    objects: &Objects,
+    key: &str,
+    last: bool,
+    e: RunError,
+) -> Result<(), RunError> {
+    if !last {
+        return Err(e);
+    }
+    objects.delete(key).await?;
+    Ok(())
+}
+
 /// S3 event keys are URL-encoded, spaces as `+`.
 fn decode_key(key: &str) -> String {
     percent_encoding::percent_decode_str(&key.replace('+', " ")).decode_utf8_lossy().into_owned()
@@ -463,5 +484,7 @@ mod tests {
         assert_eq!(org_of(&format!("other/{org}/x.gz")), None);
         assert_eq!(org_of(&format!("logs/{org}")), None);
         assert_eq!(decode_key("logs/a/b+c%2Bd.gz"), "logs/a/b c+d.gz");
+        assert_eq!(note_id(&format!("recounts/{org}/01X.json")), "01X");
+        assert_eq!(note_id("exports/o/x.txt"), "");
     }
 }

@@ -26,7 +26,7 @@ use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::recounts::RecountRepo;
 
 use crate::ingest::{self, KeptRequests, Ledgers};
-use crate::{Deadline, FileReport, IngestApp, RunError};
+use crate::{Deadline, FileReport, IngestApp, RunError, after_failed_attempt, note_id};
 
 /// Listeners whose ledgers are counted again per write (their reads and transactions in flight
 /// as an ingest chunk's are).
@@ -37,7 +37,7 @@ pub async fn run(app: &IngestApp, org: OrgId, key: &str, deadline: Deadline) -> 
     let report = |outcome, lines| FileReport { key: key.to_owned(), outcome, lines };
     let t = app.tenant(org);
     let objects = app.ctx.objects(&app.logs, &org).await?;
-    let id = key.rsplit('/').next().and_then(|n| n.strip_suffix(".json")).unwrap_or_default();
+    let id = note_id(key);
     let repo = RecountRepo::new(&t);
     let Some(mut recount) = repo.get(id).await? else {
         tracing::warn!(key, "no such recount: ignored");
@@ -74,11 +74,8 @@ pub async fn run(app: &IngestApp, org: OrgId, key: &str, deadline: Deadline) -> 
             tracing::error!(recount = %recount.id, error = %e, attempt = recount.failed_attempts + 1, "recount stopped");
             let last = recount.attempt_failed(Utc::now());
             repo.save(&recount).await?;
-            if !last {
-                // The invocation fails, and S3's asynchronous invocation tries again from `after`.
-                return Err(e);
-            }
-            objects.delete(key).await?;
+            // A next attempt goes on from `after`.
+            after_failed_attempt(&objects, key, last, e).await?;
             Ok(report("failed", recount.ledgers))
         }
     }
