@@ -107,15 +107,7 @@ async fn write_lines(
     let (from, to) = (export.from - Duration::days(1), export.to + Duration::days(1));
     for episode in episodes {
         for chunk in repo.chunks(episode, from, to).await? {
-            let bytes = match objects.read_all(&chunk.object).await {
-                Ok(b) => b,
-                // Expired with the bucket's lifecycle: the rest is still evidence.
-                Err(ObjectError::NotFound(_)) => continue,
-                Err(e) => return Err(e.into()),
-            };
-            for line in BufReader::new(MultiGzDecoder::new(bytes.as_slice())).lines() {
-                let Ok(line) = line else { break };
-                let Ok(e) = serde_json::from_str::<EvidenceLine>(&line) else { continue };
+            for (line, e) in evidence_lines(objects, &chunk.object).await? {
                 let day = e.at.with_timezone(&zone).date_naive();
                 if day >= export.from && day <= export.to {
                     file.add(&line, e.decision).await?;
@@ -124,6 +116,25 @@ async fn write_lines(
         }
     }
     Ok(())
+}
+
+/// The lines of the evidence object `object`, each with what it says; none when the object has
+/// expired with the bucket's lifecycle (the rest is still evidence). An unreadable line is
+/// skipped, and a broken gzip read as far as it goes.
+pub(crate) async fn evidence_lines(objects: &Objects, object: &str) -> Result<Vec<(String, EvidenceLine)>, RunError> {
+    let bytes = match objects.read_all(object).await {
+        Ok(b) => b,
+        Err(ObjectError::NotFound(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for line in BufReader::new(MultiGzDecoder::new(bytes.as_slice())).lines() {
+        let Ok(line) = line else { break };
+        if let Ok(e) = serde_json::from_str::<EvidenceLine>(&line) {
+            out.push((line, e));
+        }
+    }
+    Ok(out)
 }
 
 /// The episodes the campaign's orders book spots in.

@@ -11,20 +11,19 @@
 //! the deadline it leaves its note again, whose new event goes on from there.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 
 use chrono::{NaiveDate, Utc};
-use flate2::read::MultiGzDecoder;
 use podcastflow_domain::OrgId;
-use podcastflow_domain::delivery::evidence::{Decision, EvidenceChunk, EvidenceLine};
+use podcastflow_domain::delivery::evidence::{Decision, EvidenceChunk};
 use podcastflow_domain::delivery::recount::{Recount, RecountPosition};
 use podcastflow_domain::organization::Organization;
-use podcastflow_objects::{ObjectError, Objects};
+use podcastflow_objects::Objects;
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::evidence::EvidenceRepo;
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::recounts::RecountRepo;
 
+use crate::export::evidence_lines;
 use crate::ingest::{self, KeptRequests, Ledgers};
 use crate::{Deadline, FileReport, IngestApp, RunError, after_failed_attempt, note_id};
 
@@ -146,24 +145,13 @@ async fn count_again(
     Ok((listeners.len() as u64, changed))
 }
 
-/// The listeners of the requests `chunks` kept.
+/// The listeners of the requests `chunks` kept (an object expired with the bucket's lifecycle
+/// is older than the ledgers anyway).
 async fn kept_listeners(objects: &Objects, chunks: &[EvidenceChunk]) -> Result<BTreeSet<String>, RunError> {
     let mut out = BTreeSet::new();
     for chunk in chunks.iter().filter(|c| c.kept > 0) {
-        let bytes = match objects.read_all(&chunk.object).await {
-            Ok(b) => b,
-            // Expired with the bucket's lifecycle (older than the ledgers anyway).
-            Err(ObjectError::NotFound(_)) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        for line in BufReader::new(MultiGzDecoder::new(bytes.as_slice())).lines() {
-            let Ok(line) = line else { break };
-            if let Ok(e) = serde_json::from_str::<EvidenceLine>(&line)
-                && e.decision == Decision::Kept
-            {
-                out.insert(e.listener);
-            }
-        }
+        let lines = evidence_lines(objects, &chunk.object).await?;
+        out.extend(lines.into_iter().filter(|(_, e)| e.decision == Decision::Kept).map(|(_, e)| e.listener));
     }
     Ok(out)
 }
