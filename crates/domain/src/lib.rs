@@ -42,6 +42,7 @@ pub mod topic;
 pub mod user;
 pub mod validation;
 pub mod visibility;
+pub mod webhook;
 
 pub use ids::*;
 pub use money::{Currency, Money};
