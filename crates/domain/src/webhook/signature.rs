@@ -1,5 +1,5 @@
-//! Outbound webhooks (issue 27): how a delivery is signed and how a receiver checks it, by the
-//! Standard Webhooks specification (<https://www.standardwebhooks.com/>, v1).
+//! How a webhook delivery is signed and how a receiver checks it, by the Standard Webhooks
+//! specification (<https://www.standardwebhooks.com/>, v1).
 //!
 //! A delivery carries three headers: `webhook-id` (the message id, the same on every retry, so a
 //! receiver can drop a repeat), `webhook-timestamp` (epoch seconds of this attempt) and
