@@ -130,6 +130,10 @@ ulid_id!(
     /// A comment on an ad read.
     CommentId
 );
+ulid_id!(
+    /// An organization's webhook endpoint.
+    WebhookId
+);
 
 impl UserId {
     /// The author of changes made by the platform itself (the daily campaign job): the nil ULID,

@@ -1,8 +1,11 @@
 //! Outbound webhooks (issue 27): signed deliveries of business events to an organization's
-//! endpoints. The rules live here, without I/O: the signature ([`signature`]), which addresses a
-//! delivery may reach ([`destination`]) and when a failed delivery is tried again and a failing
-//! endpoint disabled ([`schedule`]).
+//! endpoints. The rules live here, without I/O: the endpoints and their secrets ([`endpoint`]),
+//! the event catalogue and envelope ([`event`]), the signature ([`signature`]), which addresses
+//! a delivery may reach ([`destination`]) and when a failed delivery is tried again and a
+//! failing endpoint disabled ([`schedule`]).
 
 pub mod destination;
+pub mod endpoint;
+pub mod event;
 pub mod schedule;
 pub mod signature;
