@@ -30,6 +30,7 @@ use podcastflow_store::repo::orders::{BookError, OrderRepo};
 use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
+use podcastflow_store::repo::webhooks::WebhookRepo;
 use podcastflow_store::{CursorCodec, Table, TenantTable};
 use podcastflow_tests::fixture::Fixture;
 
@@ -1306,4 +1307,61 @@ pub async fn delivery_rollups_are_read_with_their_shards_summed(f: Fixture) {
     let lines = repo.campaign_days(&campaign, d7, d8).await.unwrap();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!((lines[0].day, lines[0].order_id, lines[0].line, lines[0].impressions), (d7, order, 1, 7));
+}
+
+pub async fn webhook_endpoints_are_counted_to_twenty_listed_and_versioned(f: Fixture) {
+    use podcastflow_domain::webhook::endpoint::{MAX_ENDPOINTS, StoredSecret, Subscription, WebhookEndpoint};
+    use podcastflow_domain::webhook::signature::SigningSecret;
+
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = WebhookRepo::new(&t);
+    let make = || WebhookEndpoint {
+        id: WebhookId::new(),
+        org_id: org,
+        url: "https://hooks.example.com/in".into(),
+        description: String::new(),
+        subscription: Subscription::All,
+        enabled: true,
+        disabled_reason: None,
+        failing_since: None,
+        secret: StoredSecret(SigningSecret::from_bytes(&[3u8; 32]).unwrap().shown()),
+        previous_secret: None,
+        stamp: stamp(),
+    };
+    let mut made = Vec::new();
+    for _ in 0..MAX_ENDPOINTS {
+        let e = make();
+        repo.create(&e).await.unwrap();
+        made.push(e);
+    }
+    assert_eq!(repo.create(&make()).await, Err(RepoError::Conflict("webhook endpoint limit")));
+    let mut listed: Vec<WebhookId> = repo.list(&org).await.unwrap().into_iter().map(|e| e.id).collect();
+    let mut ids: Vec<WebhookId> = made.iter().map(|e| e.id).collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+    let other = OrgId::new();
+    assert!(WebhookRepo::new(&tenant(&f, other)).list(&other).await.unwrap().is_empty());
+
+    // Versioned writes; a stale one is refused.
+    let first = &made[0];
+    assert_eq!(repo.get(&org, &first.id).await.unwrap().as_ref(), Some(first));
+    let changed = WebhookEndpoint {
+        description: "CRM".into(),
+        stamp: first.stamp.touched(UserId::new(), Utc::now()),
+        ..first.clone()
+    };
+    repo.save(&changed, 1).await.unwrap();
+    assert_eq!(repo.save(&changed, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    assert_eq!(repo.get(&org, &first.id).await.unwrap().map(|e| e.description), Some("CRM".into()));
+
+    // Deleting one makes room for another; a stale delete is refused and counts nothing out.
+    assert_eq!(repo.delete(&org, &first.id, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    assert_eq!(repo.create(&make()).await, Err(RepoError::Conflict("webhook endpoint limit")));
+    repo.delete(&org, &first.id, 2).await.unwrap();
+    assert_eq!(repo.get(&org, &first.id).await.unwrap(), None);
+    repo.create(&make()).await.unwrap();
+    assert_eq!(repo.create(&make()).await, Err(RepoError::Conflict("webhook endpoint limit")));
+    assert_eq!(repo.list(&org).await.unwrap().len(), MAX_ENDPOINTS);
 }

@@ -28,4 +28,5 @@ on_both_adapters!(cases:
     an_episode_change_drops_no_sold_spot_and_cancelling_owes_the_booked_ones,
     host_reads_are_made_once_per_line_and_found_by_campaign_talent_episode_and_notice,
     delivery_rollups_are_read_with_their_shards_summed,
+    webhook_endpoints_are_counted_to_twenty_listed_and_versioned,
 );

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{Key, PROFILE, org_pk};
+use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
 use crate::webhook::destination::{DestinationRules, check_url};
 use crate::webhook::event::is_event_type;
 use crate::webhook::schedule::should_disable;
@@ -162,6 +162,28 @@ impl WebhookEndpoint {
     pub fn list_pk(org: &OrgId) -> String {
         org_pk(org, "WEBHOOKS")
     }
+
+    /// The counter of the organization's endpoints (`count`), moved in the transaction that makes
+    /// or deletes one, so [`MAX_ENDPOINTS`] holds under concurrent creations.
+    pub fn count_key(org: &OrgId) -> Key {
+        Key::new(org_pk(org, "COUNTER"), "WEBHOOKS")
+    }
+}
+
+impl Entity for WebhookEndpoint {
+    const TYPE: &'static str = "webhookEndpoint";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        vec![(Index::Gsi1, Key::new(Self::list_pk(&self.org_id), self.id.to_string()))]
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
+    }
 }
 
 #[cfg(test)]
@@ -269,6 +291,11 @@ mod tests {
         let (o, w) = (OrgId::new(), WebhookId::new());
         assert_eq!(WebhookEndpoint::key_of(&o, &w), Key::new(format!("ORG#{o}#WEBHOOK#{w}"), "PROFILE"));
         assert_eq!(WebhookEndpoint::list_pk(&o), format!("ORG#{o}#WEBHOOKS"));
+        assert_eq!(WebhookEndpoint::count_key(&o), Key::new(format!("ORG#{o}#COUNTER"), "WEBHOOKS"));
+        let e = endpoint(Subscription::All);
+        assert_eq!(e.key(), WebhookEndpoint::key_of(&e.org_id, &e.id));
+        assert_eq!(e.index_keys(), [(Index::Gsi1, Key::new(WebhookEndpoint::list_pk(&e.org_id), e.id.to_string()))]);
+        assert_eq!((e.org_id(), e.version()), (&e.org_id, e.stamp.version));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod shows;
 pub mod sign_ins;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
 
 use std::collections::BTreeSet;
 
