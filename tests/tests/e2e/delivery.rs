@@ -470,6 +470,42 @@ async fn a_recount_moves_the_past_days_to_the_window_chosen_since() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recount_short_of_time_goes_on_from_the_day_it_reached() {
+    use std::sync::atomic::Ordering;
+
+    // Every invocation has time for one day of the recount (and one chunk of a log).
+    let (s, invocations) = stack_with_ingest(true, 4).await;
+    let o = org::create(&s, &s.master().await).await;
+    let (_, ep) = measured_episode(&o).await;
+    let admin = &o.admin.api;
+    let key = format!("logs/{}/windows.log", o.id);
+    put_log(&s, &key, fixture("cloudfront-windows.log")).await;
+    read_to_end(&s, &o.id, &key).await;
+    let current = admin.get("/organization").await;
+    let mut settings = current.body["settings"].clone();
+    settings["delivery"] = json!({"window": "last_touch"});
+    let changed = admin.send("PUT", "/organization", Some(json!({"settings": settings})), Some(&current.etag())).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+
+    let before = invocations.load(Ordering::SeqCst);
+    let asked = admin.post("/delivery/recounts", json!({})).await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    let location = asked.headers["location"].to_str().unwrap().to_owned();
+    let done = until_async(Duration::from_secs(20), "the recount done", || async {
+        let r = admin.get(&location).await;
+        (r.body["status"] == "completed").then_some(r.body)
+    })
+    .await;
+    assert_eq!((done["ledgers"].as_u64(), done["changed"].as_u64()), (Some(3), Some(1)), "{done}");
+    // One invocation per day of evidence, each going on after the day the last one saved (no
+    // day counted twice: 3 ledgers), and one that finds nothing left.
+    assert_eq!(invocations.load(Ordering::SeqCst) - before, 4);
+    let t = tenant(&s, &o.id);
+    let days = DeliveryRepo::new(&t).episode_days(&ep.parse().unwrap(), day(1), day(31)).await.unwrap();
+    assert_eq!([7, 8, 9].map(|d| counts(&days, day(d), "downloads")), [1, 0, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_audits_the_count_with_an_evidence_export_of_every_judged_request() {
     let s = TestStack::start().await;
     let o = org::create(&s, &s.master().await).await;
