@@ -146,6 +146,8 @@ pub fn audited(record: RecordType, image: &Value) -> Option<(EntityRef, &'static
         RecordType::AvailabilitySet => (EntityKind::Talent, "talentId", "availability"),
         RecordType::Order => (EntityKind::Order, "id", "order"),
         RecordType::AdRead => (EntityKind::AdRead, "id", "adRead"),
+        // An endpoint's changes (its secrets redacted); its deliveries are its own log.
+        RecordType::WebhookEndpoint => (EntityKind::Webhook, "id", "webhook"),
         // Comments and briefs are parts of their read's and their campaign's story.
         RecordType::Comment => (EntityKind::AdRead, "adReadId", COMMENT_NOUN),
         RecordType::Brief => (EntityKind::Campaign, "campaignId", BRIEF_NOUN),

@@ -89,6 +89,8 @@ pub enum Action {
     MonitoringRead,
     /// Create, list and revoke the organization's API keys.
     ApiKeyManage,
+    /// Manage the organization's webhook endpoints and read their deliveries.
+    WebhookManage,
     /// Read avails and sell-through of a show.
     InventoryRead,
     /// Hold spots for a campaign (preview, commit), extend and release its holds.
@@ -124,7 +126,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 56] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -165,6 +167,7 @@ impl Action {
         Action::BackupManage,
         Action::MonitoringRead,
         Action::ApiKeyManage,
+        Action::WebhookManage,
         Action::InventoryRead,
         Action::CampaignHold,
         Action::SeparationOverride,
@@ -488,6 +491,7 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::BackupManage, ADMINS),
     (Action::MonitoringRead, ADMINS),
     (Action::ApiKeyManage, ADMINS),
+    (Action::WebhookManage, ADMINS),
     (Action::InventoryRead, [ALLOW, ALLOW, ALLOW, ShowProducer, Deny, Deny]),
     (Action::CampaignHold, [ALLOW, ALLOW, OwnerOrTeam(TeamPermission::Edit), Deny, Deny, Deny]),
     (Action::SeparationOverride, ADMINS),

@@ -63,6 +63,10 @@ pub enum RecordType {
     Comment,
     /// A line's pacing alert (`delivery::alerts`).
     PacingAlert,
+    /// A webhook endpoint (`webhook::endpoint`).
+    WebhookEndpoint,
+    /// One event's delivery to a webhook endpoint (`webhook::delivery`).
+    WebhookDelivery,
 }
 
 /// A record type the code does not know.
@@ -72,7 +76,7 @@ pub struct UnknownRecordType(pub String);
 
 impl RecordType {
     /// Every record type.
-    pub const ALL: [RecordType; 26] = [
+    pub const ALL: [RecordType; 28] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::ApiKey,
@@ -99,6 +103,8 @@ impl RecordType {
         RecordType::Brief,
         RecordType::Comment,
         RecordType::PacingAlert,
+        RecordType::WebhookEndpoint,
+        RecordType::WebhookDelivery,
     ];
 
     /// Its `entityType` value.
@@ -130,6 +136,8 @@ impl RecordType {
             RecordType::Brief => "brief",
             RecordType::Comment => "comment",
             RecordType::PacingAlert => crate::delivery::alerts::PACING_ALERT,
+            RecordType::WebhookEndpoint => "webhookEndpoint",
+            RecordType::WebhookDelivery => "webhookDelivery",
         }
     }
 

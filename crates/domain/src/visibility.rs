@@ -43,6 +43,8 @@ pub enum EntityKind {
     Order,
     /// A host read (with its submissions and history; its comments apart).
     AdRead,
+    /// A webhook endpoint of the organization.
+    Webhook,
 }
 
 /// A kind name the API does not know.
@@ -52,7 +54,7 @@ pub struct UnknownEntityKind(pub String);
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 12] = [
         EntityKind::Organization,
         EntityKind::User,
         EntityKind::Client,
@@ -64,6 +66,7 @@ impl EntityKind {
         EntityKind::Backup,
         EntityKind::Order,
         EntityKind::AdRead,
+        EntityKind::Webhook,
     ];
 
     /// Its name in the API, in keys and in activity entries.
@@ -80,6 +83,7 @@ impl EntityKind {
             EntityKind::Backup => "backup",
             EntityKind::Order => "order",
             EntityKind::AdRead => "adRead",
+            EntityKind::Webhook => "webhook",
         }
     }
 
@@ -98,6 +102,7 @@ impl EntityKind {
             EntityKind::Backup => Action::BackupManage,
             EntityKind::Order => Action::OrderRead,
             EntityKind::AdRead => Action::AdReadRead,
+            EntityKind::Webhook => Action::WebhookManage,
         }
     }
 }

@@ -184,6 +184,8 @@ pub enum Facts {
     ApiKey(OrgId),
     /// The organization's backups.
     Backup(OrgId),
+    /// A webhook endpoint: the organization's.
+    Webhook(OrgId),
     /// An insertion order, judged by its campaign's relations.
     Order(Order, Campaign, CampaignRelations),
     /// A host read, judged by its campaign's relations, its show's producers (when needed) and
@@ -227,6 +229,7 @@ impl Facts {
             EntityKind::Talent => e.id.parse().ok().map(|talent| Facts::Talent(org, talent)),
             EntityKind::ApiKey => Some(Facts::ApiKey(org)),
             EntityKind::Backup => Some(Facts::Backup(org)),
+            EntityKind::Webhook => Some(Facts::Webhook(org)),
             EntityKind::Order => match e.id.parse() {
                 Ok(id) => match OrderRepo::new(t).get(&id).await? {
                     Some(o) => Self::order(t, needs, o).await?,
@@ -287,6 +290,7 @@ impl Facts {
             Facts::Talent(..) => EntityKind::Talent,
             Facts::ApiKey(_) => EntityKind::ApiKey,
             Facts::Backup(_) => EntityKind::Backup,
+            Facts::Webhook(_) => EntityKind::Webhook,
             Facts::Order(..) => EntityKind::Order,
             Facts::AdRead(..) => EntityKind::AdRead,
         }
@@ -295,7 +299,9 @@ impl Facts {
     /// The entity as the policy takes it.
     pub fn resource(&self) -> Resource<'_> {
         match self {
-            Facts::Organization(org) | Facts::ApiKey(org) | Facts::Backup(org) => Resource::Org(*org),
+            Facts::Organization(org) | Facts::ApiKey(org) | Facts::Backup(org) | Facts::Webhook(org) => {
+                Resource::Org(*org)
+            }
             Facts::User(u) => Resource::User { org: u.org_id, id: u.id, role: u.role },
             Facts::Client(c) => Resource::Client { org: c.org_id, id: c.id, assigned_sellers: &c.assigned_seller_ids },
             Facts::Campaign(c, rel) | Facts::Order(_, c, rel) => Resource::Campaign(rel.facts(c)),

@@ -1365,3 +1365,58 @@ pub async fn webhook_endpoints_are_counted_to_twenty_listed_and_versioned(f: Fix
     assert_eq!(repo.create(&make()).await, Err(RepoError::Conflict("webhook endpoint limit")));
     assert_eq!(repo.list(&org).await.unwrap().len(), MAX_ENDPOINTS);
 }
+
+pub async fn webhook_deliveries_are_made_once_listed_newest_first_and_found_when_due(f: Fixture) {
+    use chrono::Duration;
+    use podcastflow_domain::webhook::delivery::{Attempt, DeliveryStatus, WebhookDelivery};
+    use podcastflow_domain::webhook::event::Envelope;
+
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let repo = WebhookRepo::new(&t);
+    let (w, other_endpoint) = (WebhookId::new(), WebhookId::new());
+    let t0 = Utc::now() - Duration::hours(3);
+    let made: Vec<WebhookDelivery> = (0..3)
+        .map(|i| {
+            let at = t0 + Duration::minutes(i);
+            let id = ulid::Ulid::from_parts(at.timestamp_millis() as u64, 1).to_string();
+            let e = Envelope::new(&id, "campaign.created", at, org, serde_json::json!({"n": i}));
+            WebhookDelivery::new(w, &e, at).unwrap()
+        })
+        .collect();
+    for d in &made {
+        assert!(repo.enqueue(d).await.unwrap());
+        assert!(!repo.enqueue(d).await.unwrap(), "a record processed twice makes one delivery");
+    }
+    let e = Envelope::new(&ulid::Ulid::new().to_string(), "ping", Utc::now(), org, serde_json::json!({}));
+    repo.enqueue(&WebhookDelivery::new(other_endpoint, &e, Utc::now()).unwrap()).await.unwrap();
+
+    let page = repo.deliveries(&org, &w, None, None, 2).await.unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, [made[2].id.as_str(), made[1].id.as_str()], "newest first");
+    let rest = repo.deliveries(&org, &w, None, page.cursor.as_deref(), 2).await.unwrap();
+    assert_eq!((rest.items.len(), rest.items[0].id.as_str(), rest.cursor), (1, made[0].id.as_str(), None));
+    let since = repo.deliveries(&org, &w, Some(t0 + Duration::minutes(1)), None, 10).await.unwrap();
+    assert_eq!(since.items.len(), 2, "the events from the second on");
+
+    // Due: the three (and the other endpoint's ping) by now; the first settled leaves the index.
+    let due = repo.due(&org, Utc::now(), 10).await.unwrap();
+    assert_eq!(due.len(), 4);
+    assert_eq!(due[0].id, made[0].id, "soonest first");
+    assert_eq!(repo.due(&org, t0 + Duration::seconds(30), 10).await.unwrap().len(), 1, "only what is due");
+    let mut first = made[0].clone();
+    first.record(
+        Attempt { at: Utc::now(), status: Some(200), error: None, latency_ms: 3, response: "ok".into(), manual: false },
+        0.0,
+    );
+    first.version = 2;
+    repo.save_delivery(&first, 1).await.unwrap();
+    assert_eq!(repo.save_delivery(&first, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    let stored = repo.delivery(&org, &w, &first.id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.attempts.len()), (DeliveryStatus::Succeeded, 1));
+    assert_eq!(repo.due(&org, Utc::now(), 10).await.unwrap().len(), 3);
+    let other = OrgId::new();
+    assert!(WebhookRepo::new(&tenant(&f, other)).due(&other, Utc::now(), 10).await.unwrap().is_empty());
+    repo.forget_delivery(&stored).await.unwrap();
+    assert_eq!(repo.delivery(&org, &w, &first.id).await.unwrap(), None);
+}

@@ -29,4 +29,5 @@ on_both_adapters!(cases:
     host_reads_are_made_once_per_line_and_found_by_campaign_talent_episode_and_notice,
     delivery_rollups_are_read_with_their_shards_summed,
     webhook_endpoints_are_counted_to_twenty_listed_and_versioned,
+    webhook_deliveries_are_made_once_listed_newest_first_and_found_when_due,
 );

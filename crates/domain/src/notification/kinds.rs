@@ -81,11 +81,14 @@ pub enum NotificationType {
     /// A booked line is behind pace, or delivered beyond a capped goal.
     #[serde(rename = "delivery.pacing_alert")]
     DeliveryPacingAlert,
+    /// A webhook endpoint was turned off after failing for days.
+    #[serde(rename = "webhook.disabled")]
+    WebhookDisabled,
 }
 
 impl NotificationType {
     /// Every type, in the order the domain document lists them.
-    pub const ALL: [NotificationType; 24] = [
+    pub const ALL: [NotificationType; 25] = [
         NotificationType::CampaignTeamAdded,
         NotificationType::CampaignNeedsApproval,
         NotificationType::CampaignApproved,
@@ -110,6 +113,7 @@ impl NotificationType {
         NotificationType::AdReadDeadline,
         NotificationType::AdReadMentioned,
         NotificationType::DeliveryPacingAlert,
+        NotificationType::WebhookDisabled,
     ];
 
     /// The dotted name, e.g. `campaign.approved`.
@@ -139,6 +143,7 @@ impl NotificationType {
             NotificationType::AdReadDeadline => "adread.deadline",
             NotificationType::AdReadMentioned => "adread.mentioned",
             NotificationType::DeliveryPacingAlert => "delivery.pacing_alert",
+            NotificationType::WebhookDisabled => "webhook.disabled",
         }
     }
 

@@ -19,6 +19,7 @@
 //! | a hold is marked due its expiry notice | who made it | `hold.expiring` | high |
 //! | host reads | see [`super::ad_reads`] | `adread.*` | |
 //! | a pacing alert is raised (`delivery::alerts`) | the campaign's owner and team who read its delivery | `delivery.pacing_alert` | high |
+//! | the dispatcher turns off a failing webhook endpoint | the admins | `webhook.disabled` | urgent |
 //!
 //! The names are [`NotificationType`]'s.
 
@@ -242,6 +243,25 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
                 entity: EntityRef { kind: EntityKind::Order, id: order.into() },
             });
         }
+        RecordType::WebhookEndpoint => {
+            let on = |v: Option<&Value>| v.and_then(|v| v.get("enabled")).and_then(Value::as_bool);
+            // Turned off by the dispatcher (it says why), not by an admin's switch.
+            if on(before) == Some(true)
+                && on(after) == Some(false)
+                && let Some(reason) = text(after, "disabledReason")
+                && let Some(e) = entity(EntityKind::Webhook, after)
+            {
+                let url = text(after, "url").unwrap_or_default();
+                out.push(Planned {
+                    to: Recipients::AdminsExcept(Vec::new()),
+                    kind: NotificationType::WebhookDisabled,
+                    title: format!("Webhook endpoint {url} was turned off"),
+                    body: format!("{reason}. Fix the receiver, turn the endpoint on, and replay what it missed."),
+                    priority: Priority::Urgent,
+                    entity: e,
+                });
+            }
+        }
         RecordType::Backup if moved => {
             let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
@@ -299,6 +319,29 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_webhook_endpoint_turned_off_by_the_dispatcher_tells_the_admins() {
+        let w = |enabled: bool, reason: Option<&str>| {
+            Some(json!({"id": "w1", "url": "https://h.example/x", "enabled": enabled, "disabledReason": reason}))
+        };
+        let out =
+            plan(RecordType::WebhookEndpoint, w(true, None).as_ref(), w(false, Some("every delivery failed")).as_ref());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].to, Recipients::AdminsExcept(Vec::new()));
+        assert_eq!((out[0].kind, out[0].priority), (NotificationType::WebhookDisabled, Priority::Urgent));
+        assert_eq!(out[0].entity, EntityRef { kind: EntityKind::Webhook, id: "w1".into() });
+        assert!(out[0].title.contains("https://h.example/x") && out[0].body.starts_with("every delivery failed"));
+        assert!(
+            plan(RecordType::WebhookEndpoint, w(true, None).as_ref(), w(false, None).as_ref()).is_empty(),
+            "an admin's switch"
+        );
+        assert!(
+            plan(RecordType::WebhookEndpoint, w(false, Some("x")).as_ref(), w(false, Some("x")).as_ref()).is_empty()
+        );
+        assert!(plan(RecordType::WebhookEndpoint, None, w(false, Some("x")).as_ref()).is_empty());
+        assert!(plan(RecordType::WebhookEndpoint, w(false, Some("x")).as_ref(), w(true, None).as_ref()).is_empty());
+    }
 
     #[test]
     fn campaign_moves_notify_the_admins_or_the_owner() {

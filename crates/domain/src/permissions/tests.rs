@@ -79,7 +79,8 @@ impl World {
             | BackupManage
             | MonitoringRead
             | SeparationOverride
-            | ApiKeyManage => Resource::Org(org),
+            | ApiKeyManage
+            | WebhookManage => Resource::Org(org),
             // Admins may manage anyone but themselves and masters: the negative case is themselves.
             UserRead | UserUpdate | UserDisable => {
                 Resource::User { org, id: if self.positive { UserId::new() } else { self.me }, role: Role::Seller }
@@ -170,6 +171,7 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::BackupManage, "FF----"),
     (Action::MonitoringRead, "FF----"),
     (Action::ApiKeyManage, "FF----"),
+    (Action::WebhookManage, "FF----"),
     (Action::InventoryRead, "FFFr--"),
     (Action::CampaignHold, "FFr---"),
     (Action::SeparationOverride, "FF----"),
@@ -275,6 +277,7 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::BackupManage
             | Action::MonitoringRead
             | Action::ApiKeyManage
+            | Action::WebhookManage
             | Action::InventoryRead
             | Action::CampaignHold
             | Action::SeparationOverride

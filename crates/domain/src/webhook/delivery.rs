@@ -9,13 +9,28 @@
 //! delivery goes on with the attempts its schedule has left (none, for a failed one). Receivers get no
 //! order: deliveries of one endpoint are made side by side and retried on their own schedules,
 //! as the Standard Webhooks specification allows; `occurredAt` orders them.
+//!
+//! An event for an endpoint that is turned off is kept `skipped` (no attempt), and so is a pending
+//! delivery whose endpoint was turned off before its attempt: a replay or a redelivery sends it.
+//! Deliveries are kept [`RETENTION_DAYS`] days after their last attempt.
+//!
+//! Keys and access patterns:
+//! - the delivery: `ORG#<o>#WEBHOOK#<w>` / `DELIVERY#<msg id>` (read, update); the endpoint's
+//!   deliveries newest first are a query of that partition on the `DELIVERY#` prefix (message ids
+//!   are ULIDs of the event's time);
+//! - the organization's due deliveries, soonest first, for the dispatcher: GSI2
+//!   `ORG#<o>#WEBHOOKS_DUE` / `<nextAttemptAt>#<w>#<msg id>`, present only while pending.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{Entity, Index, Key, org_pk};
 use crate::webhook::event::Envelope;
 use crate::webhook::schedule::next_attempt;
 use crate::{OrgId, WebhookId};
+
+/// Days a delivery is kept after its last attempt (or its making).
+pub const RETENTION_DAYS: i64 = 30;
 
 /// The largest body a delivery carries.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -36,6 +51,8 @@ pub enum DeliveryStatus {
     Succeeded,
     /// Every attempt failed (or a redelivery by hand did).
     Failed,
+    /// Not sent: the endpoint was turned off. A replay or a redelivery sends it.
+    Skipped,
 }
 
 /// One attempt, as the dispatcher saw it.
@@ -111,6 +128,16 @@ pub struct WebhookDelivery {
     /// Whether the pending attempt is a redelivery asked for by hand.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redelivery: bool,
+    /// Grows with every write, so two dispatchers never record over each other.
+    #[serde(default)]
+    pub version: u64,
+    /// When the table lets it go (epoch seconds): [`RETENTION_DAYS`] after its last change.
+    #[serde(default)]
+    pub expires_at: i64,
+}
+
+fn retained_until(now: DateTime<Utc>) -> i64 {
+    (now + chrono::Duration::days(RETENTION_DAYS)).timestamp()
 }
 
 impl WebhookDelivery {
@@ -131,7 +158,27 @@ impl WebhookDelivery {
             next_attempt_at: Some(now),
             attempts: Vec::new(),
             redelivery: false,
+            version: 1,
+            expires_at: retained_until(now),
         })
+    }
+
+    /// The delivery of `envelope` to an endpoint that is turned off: kept, not sent.
+    pub fn skipped(
+        endpoint: WebhookId,
+        envelope: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookDelivery, DeliveryError> {
+        let mut d = WebhookDelivery::new(endpoint, envelope, now)?;
+        d.skip();
+        Ok(d)
+    }
+
+    /// Leaves it unsent because its endpoint is turned off.
+    pub fn skip(&mut self) {
+        self.status = DeliveryStatus::Skipped;
+        self.next_attempt_at = None;
+        self.redelivery = false;
     }
 
     /// Records `attempt`: succeeded, or pending again on the schedule (`jitter` drawn by the
@@ -149,6 +196,7 @@ impl WebhookDelivery {
         };
         self.next_attempt_at = next;
         self.redelivery = false;
+        self.expires_at = retained_until(at);
     }
 
     /// Asks for one attempt by hand at `now`, whatever the delivery's status.
@@ -167,6 +215,54 @@ impl WebhookDelivery {
     /// [`MAX_ATTEMPTS`](crate::webhook::schedule::MAX_ATTEMPTS)).
     pub fn scheduled_attempts(&self) -> u32 {
         self.attempts.iter().filter(|a| !a.manual).count() as u32
+    }
+
+    /// The record's key.
+    pub fn key_of(org: &OrgId, endpoint: &WebhookId, id: &str) -> Key {
+        Key::new(org_pk(org, format!("WEBHOOK#{endpoint}")), format!("{DELIVERY_PREFIX}{id}"))
+    }
+
+    /// The smallest message id of an event at `at` or later (ids are `msg_` and a ULID of the
+    /// event's time).
+    pub fn first_id_at(at: DateTime<Utc>) -> String {
+        let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+        format!("msg_{}", ulid::Ulid::from_parts(ms, 0))
+    }
+
+    /// GSI2 partition of the organization's pending deliveries, by when they are due.
+    pub fn due_pk(org: &OrgId) -> String {
+        org_pk(org, "WEBHOOKS_DUE")
+    }
+
+    /// The due index's sort key of an attempt due at `at`: everything due by `at` sorts at or
+    /// before it.
+    pub fn due_sk(at: DateTime<Utc>) -> String {
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+}
+
+/// Sort-key prefix of an endpoint's deliveries in its partition.
+pub const DELIVERY_PREFIX: &str = "DELIVERY#";
+
+impl Entity for WebhookDelivery {
+    const TYPE: &'static str = "webhookDelivery";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.endpoint_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        match (self.status, self.next_attempt_at) {
+            (DeliveryStatus::Pending, Some(at)) => vec![(
+                Index::Gsi2,
+                Key::new(Self::due_pk(&self.org_id), format!("{}#{}#{}", Self::due_sk(at), self.endpoint_id, self.id)),
+            )],
+            _ => Vec::new(),
+        }
+    }
+    fn version(&self) -> u64 {
+        self.version
     }
 }
 
@@ -277,5 +373,44 @@ mod tests {
         let long = format!("{}é", "a".repeat(RESPONSE_EXCERPT_BYTES - 1));
         assert_eq!(excerpt(&long).len(), RESPONSE_EXCERPT_BYTES - 1, "the two-byte é does not fit");
         assert_eq!(excerpt(&"b".repeat(5000)).len(), RESPONSE_EXCERPT_BYTES);
+    }
+
+    #[test]
+    fn a_pending_delivery_sits_in_the_due_index_and_leaves_it_when_settled() {
+        let mut d = delivery();
+        let (o, w) = (d.org_id, d.endpoint_id);
+        assert_eq!(d.key(), Key::new(format!("ORG#{o}#WEBHOOK#{w}"), format!("DELIVERY#{}", d.id)));
+        assert_eq!(d.key(), WebhookDelivery::key_of(&o, &w, &d.id));
+        let due = format!("2026-12-07T09:00:00.000Z#{w}#{}", d.id);
+        assert_eq!(d.index_keys(), [(Index::Gsi2, Key::new(format!("ORG#{o}#WEBHOOKS_DUE"), due))]);
+        assert_eq!(WebhookDelivery::due_sk(at(9, 1)), "2026-12-07T09:01:00.000Z");
+        let ulid_of = |t: DateTime<Utc>| ulid::Ulid::from_parts(t.timestamp_millis() as u64, 7).to_string();
+        let (before, at_nine, after) = (ulid_of(at(8, 59)), ulid_of(at(9, 0)), ulid_of(at(9, 1)));
+        let bound = WebhookDelivery::first_id_at(at(9, 0));
+        assert!(format!("msg_{before}") < bound && bound <= format!("msg_{at_nine}") && bound < format!("msg_{after}"));
+        assert_eq!((d.org_id(), d.version()), (&o, 1));
+        assert_eq!(d.expires_at, (at(9, 0) + Duration::days(RETENTION_DAYS)).timestamp());
+        d.record(answered(at(9, 0), 500), 0.0);
+        assert!(d.index_keys()[0].1.sk.starts_with("2026-12-07T09:01:00.000Z#"));
+        d.record(answered(at(9, 1), 200), 0.0);
+        assert!(d.index_keys().is_empty());
+        assert_eq!(d.expires_at, (at(9, 1) + Duration::days(RETENTION_DAYS)).timestamp(), "kept from its last attempt");
+        d.redeliver(at(10, 0));
+        assert_eq!(d.index_keys().len(), 1);
+        d.skip();
+        assert!(d.index_keys().is_empty());
+    }
+
+    #[test]
+    fn an_event_for_a_turned_off_endpoint_is_kept_unsent() {
+        let e = Envelope::new("01JD00000000000000000000AB", "campaign.created", at(9, 0), OrgId::new(), json!({}));
+        let mut d = WebhookDelivery::skipped(WebhookId::new(), &e, at(9, 0)).unwrap();
+        assert_eq!((d.status, d.next_attempt_at, d.attempts.len()), (DeliveryStatus::Skipped, None, 0));
+        assert!(!d.due(at(12, 0)));
+        d.redeliver(at(12, 0));
+        assert!(d.due(at(12, 0)));
+        d.skip();
+        assert_eq!((d.status, d.redelivery), (DeliveryStatus::Skipped, false));
+        assert_eq!(serde_json::to_value(DeliveryStatus::Skipped).unwrap(), json!("skipped"));
     }
 }

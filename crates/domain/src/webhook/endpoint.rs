@@ -109,12 +109,16 @@ impl WebhookEndpoint {
 
     /// Whether it receives events of `event_type` (a `ping` always, when asked for).
     pub fn receives(&self, event_type: &str) -> bool {
-        self.enabled
-            && (event_type == "ping"
-                || match &self.subscription {
-                    Subscription::All => true,
-                    Subscription::Types(types) => types.iter().any(|t| t == event_type),
-                })
+        self.enabled && self.subscribes(event_type)
+    }
+
+    /// Whether it subscribes to `event_type`, turned on or not (a `ping` always).
+    pub fn subscribes(&self, event_type: &str) -> bool {
+        event_type == "ping"
+            || match &self.subscription {
+                Subscription::All => true,
+                Subscription::Types(types) => types.iter().any(|t| t == event_type),
+            }
     }
 
     /// The secrets a delivery at `now` is signed with: the current one, and the previous one
@@ -251,6 +255,9 @@ mod tests {
         e.enabled = false;
         assert!(!e.receives("campaign.created"));
         assert!(!e.receives("ping"));
+        assert!(e.subscribes("campaign.created") && e.subscribes("ping"), "kept for a replay");
+        e.subscription = Subscription::Types(vec!["campaign.transitioned".into()]);
+        assert!(e.subscribes("campaign.transitioned") && !e.subscribes("campaign.created"));
     }
 
     #[test]

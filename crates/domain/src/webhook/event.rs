@@ -8,8 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::OrgId;
+use crate::record::RecordType;
 
 /// Every event type an endpoint may subscribe to.
 pub const EVENT_TYPES: [&str; 17] = [
@@ -35,6 +37,70 @@ pub const EVENT_TYPES: [&str; 17] = [
 /// Whether `t` is in the catalogue.
 pub fn is_event_type(t: &str) -> bool {
     EVENT_TYPES.contains(&t)
+}
+
+fn field<'a>(v: Option<&'a Value>, name: &str) -> Option<&'a str> {
+    v?.get(name)?.as_str()
+}
+
+/// The event types a change of a record of type `record` makes (`before`/`after` absent for a
+/// creation/deletion). A deletion makes none; a record restored or written again unchanged makes
+/// none beyond what its fields say moved.
+pub fn of_change(record: RecordType, before: Option<&Value>, after: Option<&Value>) -> Vec<&'static str> {
+    if after.is_none() {
+        return Vec::new();
+    }
+    let created = before.is_none();
+    fn status(v: Option<&Value>) -> Option<&str> {
+        field(v, "status")
+    }
+    let moved = !created && status(before) != status(after);
+    let now_is = |s: &str| status(after) == Some(s);
+    let became = |s: &str| moved && now_is(s);
+    let mut out = Vec::new();
+    match record {
+        RecordType::Campaign if created => out.push("campaign.created"),
+        RecordType::Campaign if moved => out.push("campaign.transitioned"),
+        RecordType::Client if created => out.push("client.created"),
+        RecordType::Episode if became("published") || (created && now_is("published")) => {
+            out.push("episode.published");
+        }
+        RecordType::Backup if became("completed") => out.push("backup.completed"),
+        RecordType::Backup if became("failed") => out.push("backup.failed"),
+        RecordType::User if created && now_is("invited") => out.push("user.invited"),
+        RecordType::Order if created => out.push("order.created"),
+        RecordType::Order if moved => out.push("order.transitioned"),
+        RecordType::Hold => {
+            fn notice(v: Option<&Value>) -> Option<&str> {
+                field(v, "expiryNoticeFor")
+            }
+            if notice(after).is_some() && notice(after) != notice(before) {
+                out.push("hold.expiring");
+            }
+        }
+        RecordType::AdRead => {
+            if created {
+                out.push("adread.created");
+            } else if moved {
+                out.push("adread.transitioned");
+                if now_is("submitted") {
+                    out.push("adread.submitted");
+                }
+                if now_is("makegood_required") {
+                    out.push("adread.makegood_required");
+                }
+            }
+            fn decision(v: Option<&Value>) -> Option<&str> {
+                field(v?.get("clientApproval"), "decision")
+            }
+            if decision(after) == Some("approved") && decision(before) != Some("approved") {
+                out.push("adread.client_approved");
+            }
+        }
+        RecordType::PacingAlert if created => out.push("delivery.pacing_alert"),
+        _ => {}
+    }
+    out
 }
 
 /// One delivered event. Its `id` is the message id (`webhook-id`), the same on every attempt.
@@ -105,5 +171,71 @@ mod tests {
                 "data": {"status": "live"},
             })
         );
+    }
+
+    fn types(record: RecordType, before: Option<Value>, after: Option<Value>) -> Vec<&'static str> {
+        of_change(record, before.as_ref(), after.as_ref())
+    }
+
+    #[test]
+    fn creations_and_moves_make_their_events_and_nothing_else_does() {
+        use RecordType::*;
+        let s = |status: &str| Some(json!({"status": status}));
+        assert_eq!(types(Campaign, None, s("draft")), ["campaign.created"]);
+        assert_eq!(types(Campaign, s("draft"), s("pending_approval")), ["campaign.transitioned"]);
+        assert!(types(Campaign, s("draft"), s("draft")).is_empty(), "an edit");
+        assert!(types(Campaign, s("draft"), None).is_empty(), "a deletion");
+        assert_eq!(types(Client, None, Some(json!({"name": "Acme"}))), ["client.created"]);
+        assert!(types(Client, Some(json!({"name": "A"})), Some(json!({"name": "B"}))).is_empty());
+        assert_eq!(types(Episode, s("editing"), s("published")), ["episode.published"]);
+        assert_eq!(types(Episode, None, s("published")), ["episode.published"]);
+        assert!(types(Episode, None, s("draft")).is_empty());
+        assert!(types(Episode, s("published"), s("published")).is_empty());
+        assert!(types(Episode, s("draft"), s("scheduled")).is_empty());
+        assert_eq!(types(Backup, s("running"), s("completed")), ["backup.completed"]);
+        assert_eq!(types(Backup, s("running"), s("failed")), ["backup.failed"]);
+        assert!(types(Backup, None, s("completed")).is_empty(), "a backup restored as it was");
+        assert!(types(Backup, s("queued"), s("running")).is_empty());
+        assert_eq!(types(User, None, s("invited")), ["user.invited"]);
+        assert!(types(User, None, s("active")).is_empty());
+        assert!(types(User, s("invited"), s("active")).is_empty());
+        assert_eq!(types(Order, None, s("draft")), ["order.created"]);
+        assert_eq!(types(Order, s("draft"), s("pending_approval")), ["order.transitioned"]);
+        assert!(types(Order, s("draft"), s("draft")).is_empty());
+        assert_eq!(types(PacingAlert, None, Some(json!({}))), ["delivery.pacing_alert"]);
+        assert!(types(PacingAlert, Some(json!({})), Some(json!({"x": 1}))).is_empty());
+        assert!(types(Show, None, Some(json!({}))).is_empty(), "not in the catalogue");
+    }
+
+    #[test]
+    fn a_hold_expiring_and_a_read_moving_make_theirs() {
+        use RecordType::*;
+        let hold = |n: Option<&str>| Some(json!({"expiryNoticeFor": n}));
+        assert_eq!(types(Hold, hold(None), hold(Some("2026-12-08T09:00:00Z"))), ["hold.expiring"]);
+        assert!(types(Hold, hold(Some("2026-12-08T09:00:00Z")), hold(Some("2026-12-08T09:00:00Z"))).is_empty());
+        assert_eq!(types(Hold, hold(Some("a")), hold(Some("b"))), ["hold.expiring"], "extended, then due again");
+        assert!(types(Hold, hold(Some("a")), hold(None)).is_empty());
+        let read = |s: &str, d: &str| Some(json!({"status": s, "clientApproval": {"decision": d}}));
+        assert_eq!(types(AdRead, None, read("awaiting_brief", "none")), ["adread.created"]);
+        assert_eq!(
+            types(AdRead, read("needs_read", "none"), read("submitted", "none")),
+            ["adread.transitioned", "adread.submitted"]
+        );
+        assert_eq!(
+            types(AdRead, read("aired", "none"), read("makegood_required", "none")),
+            ["adread.transitioned", "adread.makegood_required"]
+        );
+        assert_eq!(
+            types(AdRead, read("in_review", "pending"), read("in_review", "approved")),
+            ["adread.client_approved"]
+        );
+        assert_eq!(
+            types(AdRead, read("in_review", "pending"), read("approved", "approved")),
+            ["adread.transitioned", "adread.client_approved"]
+        );
+        assert!(types(AdRead, read("approved", "approved"), read("approved", "approved")).is_empty());
+        for t in ["campaign.created", "hold.expiring", "adread.client_approved", "delivery.pacing_alert"] {
+            assert!(is_event_type(t));
+        }
     }
 }
