@@ -21,6 +21,7 @@ struct Operation {
 struct Contract {
     operations: Vec<Operation>,
     components: Value,
+    webhooks: Value,
     validators: Mutex<HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
 }
 
@@ -42,7 +43,12 @@ fn contract() -> &'static Contract {
                 });
             }
         }
-        Contract { operations, components: doc["components"].clone(), validators: Mutex::default() }
+        Contract {
+            operations,
+            components: doc["components"].clone(),
+            webhooks: doc["webhooks"].clone(),
+            validators: Mutex::default(),
+        }
     })
 }
 
@@ -122,6 +128,24 @@ pub fn violation(method: &str, path: &str, status: u16, content_type: Option<&st
     (!errors.is_empty()).then(|| {
         format!("{method} {path} ({}) answered {status} with a body off its schema: {}", op.id, errors.join("; "))
     })
+}
+
+/// The event types the document's `webhooks` section describes.
+pub fn webhook_types() -> Vec<String> {
+    contract().webhooks.as_object().map(|w| w.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// Why a delivered envelope breaks the schema its type has in the `webhooks` section, or `None`.
+pub fn webhook_violation(envelope: &Value) -> Option<String> {
+    let t = envelope["type"].as_str().unwrap_or_default();
+    let Some(schema) = contract().webhooks[t]["post"]["requestBody"]["content"]["application/json"].get("schema")
+    else {
+        return Some(format!("the webhooks section has no event {t:?}"));
+    };
+    let v = validator(schema);
+    let errors: Vec<String> =
+        v.iter_errors(envelope).take(3).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    (!errors.is_empty()).then(|| format!("a {t} delivery off its schema: {}", errors.join("; ")))
 }
 
 /// Every violation seen by this process, when `PODCASTFLOW_CONTRACT_REPORT` names a file to

@@ -118,8 +118,10 @@ impl BackupSchedule {
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Item types a backup leaves out: its own records (a restore must not rewrite the list of
-/// backups) besides the ephemeral ones the tenant index never holds.
-pub const NOT_BACKED_UP: [&str; 1] = ["backup"];
+/// backups) and webhook endpoints (their signing secrets must not leave in a file an admin can
+/// download; an endpoint is registered again rather than restored), besides the ephemeral ones
+/// the tenant index never holds.
+pub const NOT_BACKED_UP: [&str; 2] = ["backup", "webhookEndpoint"];
 
 /// What a restore may bring back, each with the item types that make it up (an entity and the
 /// items that hang off it). Users, API keys and the organization itself are not restorable: they

@@ -116,9 +116,10 @@ pub fn org_of_pk(pk: &str) -> Option<OrgId> {
 /// and an export reads them side by side.
 pub const TENANT_SHARDS: u32 = 8;
 
-/// Item types that live minutes or hours and are never exported or restored, so they stay out of
-/// the tenant index (and cost no index write).
-pub const EPHEMERAL: [&str; 8] = [
+/// Item types that live minutes or hours (webhook deliveries: an operational log of 30 days) and
+/// are never exported or restored, so they stay out of the tenant index (and cost no index
+/// write).
+pub const EPHEMERAL: [&str; 9] = [
     "connection",
     "subscription",
     "presence",
@@ -127,6 +128,7 @@ pub const EPHEMERAL: [&str; 8] = [
     "revokedSignIn",
     "listenerLedger",
     "listenerSecret",
+    "webhookDelivery",
 ];
 
 /// A tenant index partition: `ORG#<o>#ITEMS#<shard>`.

@@ -33,6 +33,8 @@ use podcastflow_shows::ShowsApp;
 use podcastflow_stream::StreamApp;
 use podcastflow_talent::TalentApp;
 use podcastflow_users::UsersApp;
+use podcastflow_webhook_dispatcher::Dispatcher as WebhookDispatcher;
+use podcastflow_webhooks::WebhooksApp;
 use podcastflow_websocket::WebSocketApp;
 use podcastflow_wiring::{Bucket, Dependencies, EventFunction, HttpFunction};
 
@@ -109,6 +111,8 @@ impl Dependencies for LocalDependencies<'_> {
     fn setting(&self, name: &str) -> Option<String> {
         match name {
             "INTERACTIVE_USAGE_KEY" => self.services.interactive_usage_key.clone(),
+            // The local stack's receivers are on loopback, over plain HTTP.
+            podcastflow_dispatch::DESTINATIONS_SETTING => Some("local".to_owned()),
             _ => None,
         }
     }
@@ -147,6 +151,7 @@ pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>
         ("TalentFunction", mount::<TalentApp>(s, "TalentFunction").await?),
         ("InventoryFunction", mount::<InventoryApp>(s, "InventoryFunction").await?),
         ("OrdersFunction", mount::<OrdersApp>(s, "OrdersFunction").await?),
+        ("WebhooksFunction", mount::<WebhooksApp>(s, "WebhooksFunction").await?),
         ("AdReadsFunction", mount::<AdReadsApp>(s, "AdReadsFunction").await?),
         ("DeliveryFunction", mount::<DeliveryApp>(s, "DeliveryFunction").await?),
         ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
@@ -194,6 +199,7 @@ pub async fn event_functions(s: &Services) -> Result<HashMap<String, EventHandle
         ("BackupScheduleFunction", mount_event::<BackupSchedule>(s, "BackupScheduleFunction").await?),
         ("CampaignJobFunction", mount_event::<CampaignJob>(s, "CampaignJobFunction").await?),
         ("DigestJobFunction", mount_event::<DigestJob>(s, "DigestJobFunction").await?),
+        ("WebhookDispatcherFunction", mount_event::<WebhookDispatcher>(s, "WebhookDispatcherFunction").await?),
         ("DeliveryIngestFunction", mount_event::<IngestApp>(s, "DeliveryIngestFunction").await?),
     ];
     Ok(mounts.into_iter().map(|(id, h)| (id.to_owned(), h)).collect())

@@ -8,7 +8,8 @@
 //! (the rules of `podcastflow_domain::notification::rules`, in-app, never to the actor; e-mailed
 //! by priority and preference, at most once per notification), **makegoods** (an episode
 //! cancelled gives back its held spots and flags its booked order lines `needsMakegood`) and
-//! **ad reads** (a booked order makes its host reads; see [`ad_reads`]). Each is
+//! **ad reads** (a booked order makes its host reads; see [`ad_reads`]) and **webhooks** (one
+//! delivery per subscribed endpoint of each business event; see [`webhooks`]). Each is
 //! idempotent: a record delivered twice yields the same activity and notification ids, written
 //! once.
 //!
@@ -22,6 +23,7 @@ mod makegoods;
 mod notify;
 pub mod readers;
 pub mod realtime;
+mod webhooks;
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
@@ -100,6 +102,10 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
             let notified = notify::notify(app, &change).await?;
             makegoods::on_change(app, &change).await?;
             ad_reads::on_change(app, &change).await?;
+            let hooks = webhooks::enqueue(app, &change).await?;
+            if hooks > 0 {
+                tracing::info!(deliveries = hooks, "webhook deliveries made");
+            }
             Ok::<_, podcastflow_store::repo::RepoError>((fanout, recorded, notified))
         };
         match done.instrument(span.clone()).await {

@@ -27,4 +27,5 @@ mod shows;
 mod stream;
 mod usage;
 mod views;
+mod webhooks;
 mod websocket;

@@ -17,6 +17,9 @@ struct World {
     master: Api,
     /// A host read of A, made once (every route that reads it leaves it as it is).
     read: tokio::sync::OnceCell<String>,
+    /// A webhook endpoint of A, and its test ping's delivery.
+    webhook: tokio::sync::OnceCell<String>,
+    ping: tokio::sync::OnceCell<String>,
 }
 
 impl World {
@@ -27,7 +30,7 @@ impl World {
         let b = org::create(&s, &root).await;
         // Master acts in organization A, chosen explicitly.
         let master = root.with_header("x-org-id", &a.id);
-        Self { s, a, b, master, read: tokio::sync::OnceCell::new() }
+        Self { s, a, b, master, read: Default::default(), webhook: Default::default(), ping: Default::default() }
     }
 
     fn caller(&self, who: &str) -> &Api {
@@ -139,6 +142,34 @@ impl World {
         r.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A webhook endpoint of A (a closed loopback port: its attempts fail at once), made once.
+    async fn webhook(&self) -> String {
+        self.webhook.get_or_init(|| async { self.fresh_webhook().await }).await.clone()
+    }
+
+    /// A fresh webhook endpoint of A.
+    async fn fresh_webhook(&self) -> String {
+        let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["client.created"]});
+        let r = self.a.admin.api.post("/webhooks", body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A delivery of A's webhook endpoint (its test ping), made once.
+    async fn webhook_delivery(&self) -> (String, String) {
+        let w = self.webhook().await;
+        let id = self
+            .ping
+            .get_or_init(|| async {
+                let r = self.a.admin.api.post(&format!("/webhooks/{w}/test"), json!({})).await;
+                assert_eq!(r.status, 200, "{:?}", r.body);
+                r.body["id"].as_str().unwrap().to_owned()
+            })
+            .await
+            .clone();
+        (w, id)
+    }
+
     /// A fresh draft order of A, of a fresh won campaign's hold.
     async fn order(&self) -> String {
         let o = self.a.admin.api.post("/orders", json!({"campaignId": self.won_and_held().await})).await;
@@ -191,7 +222,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 85] = [
+    let rows: [(&str, [u16; 7]); 96] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -275,6 +306,17 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /delivery/methodology", [200, 200, 200, 200, 200, 200, 200]),
         ("POST /delivery/recounts", [202, 202, 403, 403, 403, 403, 202]),
         ("GET /delivery/recounts/{recount}", [200, 200, 403, 403, 403, 403, 404]),
+        ("GET /webhooks", [200, 200, 403, 403, 403, 403, 200]),
+        ("POST /webhooks", [201, 201, 403, 403, 403, 403, 201]),
+        ("GET /webhooks/{webhook}", [200, 200, 403, 403, 403, 403, 404]),
+        ("PUT /webhooks/{webhook}", [200, 200, 403, 403, 403, 403, 404]),
+        ("DELETE /webhooks/{webhook}", [204, 204, 403, 403, 403, 403, 404]),
+        ("POST /webhooks/{webhook}/rotate-secret", [200, 200, 403, 403, 403, 403, 404]),
+        ("POST /webhooks/{webhook}/test", [200, 200, 403, 403, 403, 403, 404]),
+        ("POST /webhooks/{webhook}/replay", [202, 202, 403, 403, 403, 403, 404]),
+        ("GET /webhooks/{webhook}/deliveries", [200, 200, 403, 403, 403, 403, 404]),
+        ("GET /webhooks/{webhook}/deliveries/{delivery}", [200, 200, 403, 403, 403, 403, 404]),
+        ("POST /webhooks/{webhook}/deliveries/{delivery}/redeliver", [200, 200, 403, 403, 403, 403, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -515,6 +557,38 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                 "POST /ad-reads/{read}/submissions" => {
                     let body = json!({"recordingId": ulid::Ulid::new().to_string(), "transcript": "x"});
                     api.post(&format!("/ad-reads/{}/submissions", w.read().await), body).await
+                }
+                "GET /webhooks" => api.get("/webhooks").await,
+                "POST /webhooks" => api.post("/webhooks", json!({"url": "http://127.0.0.1:9/made"})).await,
+                "GET /webhooks/{webhook}" => api.get(&format!("/webhooks/{}", w.webhook().await)).await,
+                "PUT /webhooks/{webhook}" => {
+                    let path = format!("/webhooks/{}", w.webhook().await);
+                    api.send("PUT", &path, Some(json!({"description": who})), Some("*")).await
+                }
+                "DELETE /webhooks/{webhook}" => {
+                    let path = format!("/webhooks/{}", w.fresh_webhook().await);
+                    api.send("DELETE", &path, None, None).await
+                }
+                "POST /webhooks/{webhook}/rotate-secret" => {
+                    api.post(&format!("/webhooks/{}/rotate-secret", w.webhook().await), json!({})).await
+                }
+                "POST /webhooks/{webhook}/test" => {
+                    api.post(&format!("/webhooks/{}/test", w.webhook().await), json!({})).await
+                }
+                "POST /webhooks/{webhook}/replay" => {
+                    let since = json!({"since": "2026-01-01T00:00:00Z"});
+                    api.post(&format!("/webhooks/{}/replay", w.webhook().await), since).await
+                }
+                "GET /webhooks/{webhook}/deliveries" => {
+                    api.get(&format!("/webhooks/{}/deliveries", w.webhook().await)).await
+                }
+                "GET /webhooks/{webhook}/deliveries/{delivery}" => {
+                    let (hook, d) = w.webhook_delivery().await;
+                    api.get(&format!("/webhooks/{hook}/deliveries/{d}")).await
+                }
+                "POST /webhooks/{webhook}/deliveries/{delivery}/redeliver" => {
+                    let (hook, d) = w.webhook_delivery().await;
+                    api.post(&format!("/webhooks/{hook}/deliveries/{d}/redeliver"), json!({})).await
                 }
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,

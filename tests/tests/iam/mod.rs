@@ -181,7 +181,13 @@ fn only_the_platform_reads_the_lookups_and_nobody_writes_them_but_tenants() {
     assert_eq!(readers(&lookup::api_key("ab12")), ["AuthFunction", "AuthorizerFunction", "MonitoringFunction"]);
     assert_eq!(
         readers(lookup::ORGANIZATIONS),
-        ["BackupScheduleFunction", "CampaignJobFunction", "DigestJobFunction", "OrganizationsFunction"]
+        [
+            "BackupScheduleFunction",
+            "CampaignJobFunction",
+            "DigestJobFunction",
+            "OrganizationsFunction",
+            "WebhookDispatcherFunction"
+        ]
     );
     for (function, f) in &access.functions {
         for pk in platform_keys().iter().filter(|k| lookup::is_lookup(k)) {

@@ -41,6 +41,10 @@ pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
 /// How long an attempt waits for the answer.
 pub const ATTEMPT_TIMEOUT_SECONDS: u64 = 5;
 
+/// How long a dispatcher holds a delivery it is sending: no other one sends it meanwhile, and if
+/// the holder dies, the delivery is due again after this.
+pub const CLAIM_SECONDS: i64 = 60;
+
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -199,6 +203,12 @@ impl WebhookDelivery {
         self.expires_at = retained_until(at);
     }
 
+    /// Takes the due attempt at `now`: the delivery is not due to anyone else for
+    /// [`CLAIM_SECONDS`]; written (versioned) before the attempt is sent.
+    pub fn claim(&mut self, now: DateTime<Utc>) {
+        self.next_attempt_at = Some(now + chrono::Duration::seconds(CLAIM_SECONDS));
+    }
+
     /// Asks for one attempt by hand at `now`, whatever the delivery's status.
     pub fn redeliver(&mut self, now: DateTime<Utc>) {
         self.status = DeliveryStatus::Pending;
@@ -215,6 +225,22 @@ impl WebhookDelivery {
     /// [`MAX_ATTEMPTS`](crate::webhook::schedule::MAX_ATTEMPTS)).
     pub fn scheduled_attempts(&self) -> u32 {
         self.attempts.iter().filter(|a| !a.manual).count() as u32
+    }
+
+    /// What the API shows of it (to admins): the event as sent (`payload`), where it stands and
+    /// every attempt.
+    pub fn view(&self) -> serde_json::Value {
+        let payload: serde_json::Value = serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null);
+        serde_json::json!({
+            "id": self.id,
+            "endpointId": self.endpoint_id,
+            "eventType": self.event_type,
+            "occurredAt": self.occurred_at,
+            "status": self.status,
+            "nextAttemptAt": self.next_attempt_at,
+            "attempts": self.attempts,
+            "payload": payload,
+        })
     }
 
     /// The record's key.
@@ -399,6 +425,31 @@ mod tests {
         assert_eq!(d.index_keys().len(), 1);
         d.skip();
         assert!(d.index_keys().is_empty());
+    }
+
+    #[test]
+    fn the_view_shows_the_payload_and_the_attempts() {
+        let mut d = delivery();
+        d.record(answered(at(9, 0), 500), 0.0);
+        let v = d.view();
+        assert_eq!(v["payload"]["type"], "campaign.transitioned");
+        assert_eq!((v["status"].as_str(), v["attempts"][0]["status"].as_u64()), (Some("pending"), Some(500)));
+        assert_eq!(v["nextAttemptAt"], json!(at(9, 1)));
+        assert_eq!((v["id"].as_str(), v["eventType"].as_str()), (Some(d.id.as_str()), Some("campaign.transitioned")));
+        assert!(v.get("version").is_none() && v.get("body").is_none());
+    }
+
+    #[test]
+    fn a_claimed_delivery_is_due_again_only_when_the_claim_runs_out() {
+        let mut d = delivery();
+        d.claim(at(9, 0));
+        assert!(!d.due(at(9, 0)) && !d.due(at(9, 0) + Duration::seconds(CLAIM_SECONDS - 1)));
+        assert!(d.due(at(9, 0) + Duration::seconds(CLAIM_SECONDS)));
+        assert_eq!(d.status, DeliveryStatus::Pending);
+        d.redeliver(at(9, 0));
+        d.claim(at(9, 0));
+        d.record(answered(at(9, 0), 500), 0.0);
+        assert!(d.attempts[0].manual, "the claim keeps a redelivery by hand");
     }
 
     #[test]

@@ -43,6 +43,20 @@ impl std::fmt::Debug for StoredSecret {
     }
 }
 
+/// The API's name for a subscription to every type.
+pub const ALL_EVENTS: &str = "*";
+
+impl Subscription {
+    /// The subscription the API's `events` names: absent or `["*"]` for every type.
+    pub fn of_events(events: Option<Vec<String>>) -> Subscription {
+        match events {
+            None => Subscription::All,
+            Some(types) if types.len() == 1 && types[0] == ALL_EVENTS => Subscription::All,
+            Some(types) => Subscription::Types(types),
+        }
+    }
+}
+
 /// Which events an endpoint receives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "types")]
@@ -155,6 +169,30 @@ impl WebhookEndpoint {
             return true;
         }
         false
+    }
+
+    /// The subscription as the API names it: the types, or `["*"]` for every type.
+    pub fn events(&self) -> Vec<String> {
+        match &self.subscription {
+            Subscription::All => vec![ALL_EVENTS.to_owned()],
+            Subscription::Types(types) => types.clone(),
+        }
+    }
+
+    /// What the API shows of it (to admins, its only readers): everything but the secrets; while
+    /// a rotation's overlap lasts, until when the old secret signs.
+    pub fn view(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(fields) = v.as_object_mut() {
+            fields.remove("secret");
+            fields.remove("previousSecret");
+            fields.remove("subscription");
+            fields.insert("events".into(), serde_json::json!(self.events()));
+            if let Some((_, until)) = &self.previous_secret {
+                fields.insert("previousSecretExpiresAt".into(), serde_json::json!(until));
+            }
+        }
+        v
     }
 
     /// The record's key.
@@ -303,6 +341,29 @@ mod tests {
         assert_eq!(e.key(), WebhookEndpoint::key_of(&e.org_id, &e.id));
         assert_eq!(e.index_keys(), [(Index::Gsi1, Key::new(WebhookEndpoint::list_pk(&e.org_id), e.id.to_string()))]);
         assert_eq!((e.org_id(), e.version()), (&e.org_id, e.stamp.version));
+    }
+
+    #[test]
+    fn the_view_shows_no_secret_and_names_the_events() {
+        let mut e = endpoint(Subscription::of_events(None));
+        let v = e.view();
+        assert_eq!(v["events"], serde_json::json!(["*"]));
+        assert!(
+            v.get("secret").is_none() && v.get("subscription").is_none() && v.get("previousSecretExpiresAt").is_none()
+        );
+        assert_eq!((v["url"].as_str(), v["enabled"].as_bool()), (Some(e.url.as_str()), Some(true)));
+        e.rotate(&SigningSecret::from_bytes(&[9u8; 32]).unwrap(), at(2, 0));
+        e.subscription = Subscription::of_events(Some(vec!["campaign.created".into()]));
+        let v = e.view();
+        assert!(!v.to_string().contains("whsec_"), "{v}");
+        assert_eq!(v["events"], serde_json::json!(["campaign.created"]));
+        assert_eq!(v["previousSecretExpiresAt"], serde_json::json!(at(3, 0)));
+        assert_eq!(Subscription::of_events(Some(vec!["*".into()])), Subscription::All);
+        assert_eq!(
+            Subscription::of_events(Some(vec!["*".into(), "ping".into()])),
+            Subscription::Types(vec!["*".into(), "ping".into()]),
+            "`*` beside types is not a type: validation refuses it"
+        );
     }
 
     #[test]

@@ -37,8 +37,8 @@ impl<'a> WebhookRepo<'a> {
         ]);
         let key = WebhookEndpoint::count_key(&e.org_id);
         let mut update = Update::new().set(keys::ENTITY, "counter").add(COUNT, 1);
-        // Only updates make the counter: it is placed in the tenant index here, so backups
-        // carry it beside the endpoints it counts.
+        // Only updates make the counter: it is placed in the tenant index here, as every lasting
+        // item of the organization is (the adapters add it only to the items they put).
         if let Some(at) = keys::tenant_index_key(&key.pk, &key.sk) {
             let (p, s) = Index::Gsi5.attributes();
             update = update.set(p, at.pk).set(s, at.sk);
