@@ -242,3 +242,91 @@ async fn a_booked_order_delivered_twice_makes_one_read_per_host_read_line() {
     // No brief, no organization record: due five days before air, by the end of that day in UTC.
     assert_eq!(r.deadlines.recording_due_at.map(|d| d.to_rfc3339()).as_deref(), Some("2027-03-04T00:00:00+00:00"));
 }
+
+#[tokio::test]
+async fn an_event_becomes_one_delivery_per_subscribed_endpoint_however_often_it_arrives() {
+    use chrono::NaiveDate;
+    use podcastflow_domain::delivery::alerts::{AlertKind, PACING_ALERT, PacingAlert};
+    use podcastflow_domain::delivery::pacing::PacingStatus;
+    use podcastflow_domain::webhook::delivery::DeliveryStatus;
+    use podcastflow_domain::webhook::endpoint::{StoredSecret, Subscription, WebhookEndpoint};
+    use podcastflow_domain::webhook::signature::SigningSecret;
+    use podcastflow_domain::{CampaignId, OrderId, Stamp, WebhookId};
+    use podcastflow_store::feed::ChangeKey;
+    use podcastflow_store::repo::webhooks::WebhookRepo;
+    use podcastflow_store::{ChangeKind, ChangeRecord};
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir, outbox(&dir));
+    let org = OrgId::new();
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let endpoint = |subscription: Subscription, enabled: bool| WebhookEndpoint {
+        id: WebhookId::new(),
+        org_id: org,
+        url: "https://hooks.example.com/in".into(),
+        description: String::new(),
+        subscription,
+        enabled,
+        disabled_reason: None,
+        failing_since: None,
+        secret: StoredSecret(SigningSecret::from_bytes(&[5u8; 32]).unwrap().shown()),
+        previous_secret: None,
+        stamp: Stamp::created(UserId::new(), chrono::Utc::now()),
+    };
+    let all = endpoint(Subscription::All, true);
+    let alerts = endpoint(Subscription::Types(vec!["delivery.pacing_alert".into()]), true);
+    let off = endpoint(Subscription::All, false);
+    let elsewhere = endpoint(Subscription::Types(vec!["campaign.created".into()]), true);
+    let repo = WebhookRepo::new(&t);
+    for e in [&all, &alerts, &off, &elsewhere] {
+        repo.create(e).await.unwrap();
+    }
+    let alert = PacingAlert {
+        org_id: org,
+        campaign_id: CampaignId::new(),
+        order_id: OrderId::new(),
+        order_number: "IO-2026-00007".into(),
+        line: 2,
+        kind: AlertKind::Behind,
+        day: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+        goal: 100_000,
+        delivered: 20_000,
+        expected: 45_000,
+        status: PacingStatus::Behind,
+    };
+    let key = alert.key();
+    let mut image = serde_json::to_value(&alert).unwrap();
+    image["PK"] = key.pk.clone().into();
+    image["SK"] = key.sk.clone().into();
+    image["entityType"] = PACING_ALERT.into();
+    let record = ChangeRecord {
+        sequence: "000000000000000000077".into(),
+        kind: ChangeKind::Insert,
+        key: ChangeKey { pk: key.pk, sk: key.sk },
+        old_image: None,
+        new_image: image.as_object().cloned(),
+        at: chrono::Utc::now(),
+        expired: false,
+    };
+    let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
+    let event: Event = serde_json::from_value(raw).unwrap();
+    for _ in 0..2 {
+        let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let made = |e: &WebhookEndpoint| {
+        let (repo, id) = (&repo, e.id);
+        async move { repo.deliveries(&org, &id, None, None, 10).await.unwrap().items }
+    };
+    let (to_all, to_alerts) = (made(&all).await, made(&alerts).await);
+    assert_eq!((to_all.len(), to_alerts.len()), (1, 1), "delivered twice, made once");
+    assert_eq!(to_all[0].id, to_alerts[0].id, "one message id per event");
+    assert_eq!((to_all[0].status, to_all[0].event_type.as_str()), (DeliveryStatus::Pending, "delivery.pacing_alert"));
+    let off_made = made(&off).await;
+    assert_eq!(off_made.len(), 1);
+    assert_eq!(off_made[0].status, DeliveryStatus::Skipped, "kept for a replay, not sent");
+    assert!(made(&elsewhere).await.is_empty(), "not subscribed");
+    let body: serde_json::Value = serde_json::from_str(&to_all[0].body).unwrap();
+    assert_eq!(body["data"], serde_json::to_value(&alert).unwrap(), "the record as the API shows it, no keys");
+    assert_eq!(body["orgId"], serde_json::json!(org));
+}
