@@ -415,6 +415,9 @@ mod tests {
         let bound = WebhookDelivery::first_id_at(at(9, 0));
         assert!(format!("msg_{before}") < bound && bound <= format!("msg_{at_nine}") && bound < format!("msg_{after}"));
         assert_eq!((d.org_id(), d.version()), (&o, 1));
+        d.version = 7;
+        assert_eq!(d.version(), 7, "the version written is the delivery's own");
+        d.version = 1;
         assert_eq!(d.expires_at, (at(9, 0) + Duration::days(RETENTION_DAYS)).timestamp());
         d.record(answered(at(9, 0), 500), 0.0);
         assert!(d.index_keys()[0].1.sk.starts_with("2026-12-07T09:01:00.000Z#"));
