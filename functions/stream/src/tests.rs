@@ -24,6 +24,24 @@ fn app(dir: &tempfile::TempDir, outbox: podcastflow_mail::Outbox) -> StreamApp {
     }
 }
 
+/// A stream batch of one insertion of `image` (which names its `PK` and `SK`).
+fn inserted(sequence: &str, image: &serde_json::Value) -> Event {
+    let record = podcastflow_store::ChangeRecord {
+        sequence: sequence.into(),
+        kind: podcastflow_store::ChangeKind::Insert,
+        key: podcastflow_store::feed::ChangeKey {
+            pk: image["PK"].as_str().unwrap_or_default().into(),
+            sk: image["SK"].as_str().unwrap_or_default().into(),
+        },
+        old_image: None,
+        new_image: image.as_object().cloned(),
+        at: chrono::Utc::now(),
+        expired: false,
+    };
+    let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
+    serde_json::from_value(raw).unwrap()
+}
+
 #[tokio::test]
 async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,9 +68,7 @@ async fn the_sample_batch_records_one_activity_even_when_delivered_twice() {
 
 #[tokio::test]
 async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_actor() {
-    use podcastflow_store::feed::ChangeKey;
     use podcastflow_store::repo::notifications::NotificationRepo;
-    use podcastflow_store::{ChangeKind, ChangeRecord};
 
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir, outbox(&dir));
@@ -61,17 +77,7 @@ async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_ac
     let image = serde_json::json!({"PK": pk, "SK": "PROFILE", "entityType": "episode", "id": "e1", "title": "Pilot",
         "showId": podcastflow_domain::ShowId::new(), "status": "draft", "talentIds": [talent, producer],
         "updatedBy": producer, "updatedAt": "2026-11-22T10:00:00.123Z"});
-    let record = ChangeRecord {
-        sequence: "000000000000000000042".into(),
-        kind: ChangeKind::Insert,
-        key: ChangeKey { pk, sk: "PROFILE".into() },
-        old_image: None,
-        new_image: image.as_object().cloned(),
-        at: chrono::Utc::now(),
-        expired: false,
-    };
-    let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
-    let event: Event = serde_json::from_value(raw).unwrap();
+    let event = inserted("000000000000000000042", &image);
     for _ in 0..2 {
         handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
     }
@@ -252,9 +258,7 @@ async fn an_event_becomes_one_delivery_per_subscribed_endpoint_however_often_it_
     use podcastflow_domain::webhook::endpoint::{StoredSecret, Subscription, WebhookEndpoint};
     use podcastflow_domain::webhook::signature::SigningSecret;
     use podcastflow_domain::{CampaignId, OrderId, Stamp, WebhookId};
-    use podcastflow_store::feed::ChangeKey;
     use podcastflow_store::repo::webhooks::WebhookRepo;
-    use podcastflow_store::{ChangeKind, ChangeRecord};
 
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir, outbox(&dir));
@@ -296,20 +300,10 @@ async fn an_event_becomes_one_delivery_per_subscribed_endpoint_however_often_it_
     };
     let key = alert.key();
     let mut image = serde_json::to_value(&alert).unwrap();
-    image["PK"] = key.pk.clone().into();
-    image["SK"] = key.sk.clone().into();
+    image["PK"] = key.pk.into();
+    image["SK"] = key.sk.into();
     image["entityType"] = PACING_ALERT.into();
-    let record = ChangeRecord {
-        sequence: "000000000000000000077".into(),
-        kind: ChangeKind::Insert,
-        key: ChangeKey { pk: key.pk, sk: key.sk },
-        old_image: None,
-        new_image: image.as_object().cloned(),
-        at: chrono::Utc::now(),
-        expired: false,
-    };
-    let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
-    let event: Event = serde_json::from_value(raw).unwrap();
+    let event = inserted("000000000000000000077", &image);
     for _ in 0..2 {
         let answer = handle(&app, LambdaEvent::new(event.clone(), lambda_http::Context::default())).await.unwrap();
         assert!(answer.batch_item_failures.is_empty());

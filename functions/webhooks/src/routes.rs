@@ -28,21 +28,11 @@ const MAX_REPLAY: usize = 10_000;
 /// Bytes of a new signing secret.
 const SECRET_BYTES: usize = 32;
 
+/// An endpoint's fields as a request names them: all of them to create one (`url` required), some
+/// to change one.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NewEndpoint {
-    url: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    events: Option<Vec<String>>,
-    #[serde(default)]
-    enabled: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EndpointChange {
+struct EndpointFields {
     #[serde(default)]
     url: Option<String>,
     #[serde(default)]
@@ -106,13 +96,14 @@ impl WebhooksApp {
 
     async fn create(&self, req: &Request, rid: &str) -> Outcome {
         let (p, t) = self.admin(req)?;
-        let body: NewEndpoint = json_body(req)?;
+        let body: EndpointFields = json_body(req)?;
+        let url = body.url.ok_or_else(|| Problem::field("url", "required", "where deliveries are posted"))?;
         let now = Utc::now();
         let e = WebhookEndpoint {
             id: WebhookId::new(),
             org_id: p.org_id,
-            url: body.url.trim().to_owned(),
-            description: body.description.trim().to_owned(),
+            url: url.trim().to_owned(),
+            description: body.description.unwrap_or_default().trim().to_owned(),
             subscription: Subscription::of_events(body.events),
             enabled: body.enabled.unwrap_or(true),
             disabled_reason: None,
@@ -142,7 +133,7 @@ impl WebhooksApp {
         let (p, t) = self.admin(req)?;
         let e = self.endpoint(&t, id).await?;
         let expected = if_match(req)?.check(e.stamp.version)?;
-        let change: EndpointChange = json_body(req)?;
+        let change: EndpointFields = json_body(req)?;
         let mut next = e.clone();
         if let Some(url) = change.url {
             next.url = url.trim().to_owned();
