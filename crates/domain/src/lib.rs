@@ -20,6 +20,7 @@ pub mod ad_read;
 pub mod api_key;
 pub mod availability;
 pub mod backup;
+pub mod billing;
 pub mod campaign;
 pub mod client;
 pub mod connection;

@@ -311,7 +311,7 @@ pub fn counter_key(org: &OrgId, year: i32) -> Key {
 
 /// The `seq`th order number of `year`: `IO-2026-00001` (five digits, more past 99,999).
 pub fn number(year: i32, seq: u64) -> String {
-    format!("IO-{year}-{seq:05}")
+    crate::billing::numbering::Series::Order.number(year, seq)
 }
 
 /// The year an order created at `now` is numbered in (UTC; the counter is per year).
