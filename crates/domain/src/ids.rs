@@ -134,6 +134,18 @@ ulid_id!(
     /// An organization's webhook endpoint.
     WebhookId
 );
+ulid_id!(
+    /// An invoice.
+    InvoiceId
+);
+ulid_id!(
+    /// A credit note.
+    CreditNoteId
+);
+ulid_id!(
+    /// A payment (or refund) recorded on an invoice.
+    PaymentId
+);
 
 impl UserId {
     /// The author of changes made by the platform itself (the daily campaign job): the nil ULID,
