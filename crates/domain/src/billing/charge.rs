@@ -21,7 +21,7 @@ use crate::order::{BillingMode, Rate};
 
 /// `exact / divisor` rounded half away from zero (half up for an amount owed), saturated to
 /// what an amount holds.
-fn divide_half_up(exact: i128, divisor: i128) -> i64 {
+pub(crate) fn divide_half_up(exact: i128, divisor: i128) -> i64 {
     // The products here are far from i128's ends, so the magnitude never overflows.
     let rounded = (exact.abs() + divisor / 2) / divisor * exact.signum();
     i64::try_from(rounded.clamp(i128::from(i64::MIN), i128::from(i64::MAX))).unwrap_or_default()

@@ -1,10 +1,13 @@
 //! Billing (issue 26): what a sales house invoices from its orders and their delivery. The rules
 //! live here without I/O: the billing periods of the two calendars ([`period`]), what each line
 //! of an order costs in a period under each billing mode, in exact integer minor units
-//! ([`charge`]), the numbers invoices and credit notes are given ([`numbering`]), the invoice
-//! ([`invoice`]) and what may happen to it ([`transitions`]).
+//! ([`charge`]), an order's invoice lines for a month with an agency's commission ([`draft`]),
+//! the numbers invoices and credit notes are given ([`numbering`]), the invoice ([`invoice`]) and
+//! what may happen to it ([`transitions`]), and credit notes ([`credit_note`]).
 
 pub mod charge;
+pub mod credit_note;
+pub mod draft;
 pub mod invoice;
 pub mod numbering;
 pub mod period;
