@@ -1420,3 +1420,87 @@ pub async fn webhook_deliveries_are_made_once_listed_newest_first_and_found_when
     repo.forget_delivery(&stored).await.unwrap();
     assert_eq!(repo.delivery(&org, &w, &first.id).await.unwrap(), None);
 }
+
+pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_billed_twice(f: Fixture) {
+    use podcastflow_domain::billing::charge::{ChargeKind, Unit};
+    use podcastflow_domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind};
+    use podcastflow_domain::billing::period::BillingMonth;
+    use podcastflow_domain::order::BillingCalendar;
+    use podcastflow_domain::{Currency, InvoiceId, Money, OrderId};
+    use podcastflow_store::repo::billing::BillingRepo;
+
+    let org = OrgId::new();
+    let month = BillingMonth::new(BillingCalendar::Broadcast, 2026, 12).unwrap();
+    let draft = |order: OrderId, line: u32| Invoice {
+        id: InvoiceId::new(),
+        org_id: org,
+        number: None,
+        order_id: order,
+        advertiser_id: ClientId::new(),
+        bill_to: ClientId::new(),
+        month,
+        period: month.period().unwrap(),
+        currency: Currency::USD,
+        lines: vec![InvoiceLine {
+            kind: LineKind::Charge(ChargeKind::Contract),
+            order_line: Some(line),
+            description: format!("Line {line}"),
+            quantity: 1,
+            unit: Unit::Spots,
+            unit_price: Money::new(10_000, Currency::USD),
+            amount: Money::new(10_000, Currency::USD),
+        }],
+        status: InvoiceStatus::Draft,
+        payment_terms_days: 30,
+        issued_at: None,
+        due_date: None,
+        payments: Vec::new(),
+        credits: Vec::new(),
+        void_reason: None,
+        stamp: stamp(),
+    };
+    let order = OrderId::new();
+    let t = tenant(&f, org);
+    let repo = BillingRepo::new(&t);
+    let mut drafts = Vec::new();
+    for line in 1..=50 {
+        let d = draft(order, line);
+        repo.create_draft(&d).await.unwrap();
+        drafts.push(d);
+    }
+    // The same line and month again is refused, whole; another month of it is not.
+    assert_eq!(
+        repo.create_draft(&draft(order, 7)).await,
+        Err(RepoError::Conflict("order line already billed for the month"))
+    );
+    let january = BillingMonth::new(BillingCalendar::Broadcast, 2027, 1).unwrap();
+    repo.create_draft(&Invoice { month: january, period: january.period().unwrap(), ..draft(order, 7) }).await.unwrap();
+
+    let issue = |mut i: Invoice| {
+        let now = Utc::now();
+        i.issue(String::new(), now, now.date_naive()).unwrap();
+        i.stamp = i.stamp.touched(UserId::new(), now);
+        i
+    };
+    let mut race = tokio::task::JoinSet::new();
+    for d in &drafts {
+        let (t, ready) = (tenant(&f, org), issue(d.clone()));
+        race.spawn(async move { BillingRepo::new(&t).issue(ready, 1, 2027).await.map(|i| i.number) });
+    }
+    let mut numbers: Vec<String> =
+        race.join_all().await.into_iter().map(|r| r.expect("every invoice numbered").unwrap()).collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=50).map(|n| format!("INV-2027-{n:05}")).collect();
+    assert_eq!(numbers, expected, "one each, none skipped");
+    let stored = repo.get(&drafts[0].id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.stamp.version), (InvoiceStatus::Issued, 2));
+    assert!(stored.number.is_some());
+    // An issue of a stale read is refused and takes no number.
+    assert_eq!(
+        repo.issue(issue(drafts[1].clone()), 1, 2027).await,
+        Err(RepoError::Conflict("invoice changed since it was read"))
+    );
+    let fresh = draft(OrderId::new(), 1);
+    repo.create_draft(&fresh).await.unwrap();
+    assert_eq!(repo.issue(issue(fresh), 1, 2027).await.unwrap().number.as_deref(), Some("INV-2027-00051"));
+}

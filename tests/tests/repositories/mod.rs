@@ -30,4 +30,5 @@ on_both_adapters!(cases:
     delivery_rollups_are_read_with_their_shards_summed,
     webhook_endpoints_are_counted_to_twenty_listed_and_versioned,
     webhook_deliveries_are_made_once_listed_newest_first_and_found_when_due,
+    fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_billed_twice,
 );

@@ -12,12 +12,26 @@
 //! the due date has passed with a balance, partially paid when something was paid or credited,
 //! else issued. Nothing is ever deleted: a mistake is voided (before any payment) or credited.
 //! Amounts are integer minor units of the invoice's one currency.
+//!
+//! Keys and access patterns:
+//! - the invoice: `ORG#<o>#INVOICE#<i>` / `PROFILE`;
+//! - the organization's invoices, newest first (ids are ULIDs): GSI1 `ORG#<o>#INVOICES` / `<i>`;
+//! - a client's invoices (who pays: the advertiser or its agency): GSI2
+//!   `ORG#<o>#CLIENT#<c>#INVOICES` / `<i>`;
+//! - invoices by status (the daily job reads the issued and partially paid ones): GSI3
+//!   `ORG#<o>#INVOICES#<status>` / `<i>`;
+//! - what was billed of an order: one claim per order line and billing month,
+//!   `ORG#<o>#ORDER#<order>#BILLED` / `<calendar>#<yyyy-mm>#LINE#<nnnnn>` ([`Invoice::claim_keys`]),
+//!   created with the draft and given back when it is voided, so no month of a line is billed
+//!   twice.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::billing::charge::{ChargeKind, Unit};
 use crate::billing::period::{BillingMonth, Period};
+use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
+use crate::order::BillingCalendar;
 use crate::{ClientId, CreditNoteId, Currency, InvoiceId, Money, OrderId, OrgId, PaymentId, Stamp, UserId};
 
 /// Where an invoice stands.
@@ -176,8 +190,68 @@ impl Invoice {
         self.total() - self.credited() - self.paid()
     }
 
+    /// The record's key.
+    pub fn key_of(org: &OrgId, id: &InvoiceId) -> Key {
+        Key::new(org_pk(org, format!("INVOICE#{id}")), PROFILE)
+    }
+
+    /// GSI1 partition of the organization's invoices.
+    pub fn all_pk(org: &OrgId) -> String {
+        org_pk(org, "INVOICES")
+    }
+
+    /// GSI2 partition of the invoices a client pays.
+    pub fn by_client_pk(org: &OrgId, client: &ClientId) -> String {
+        org_pk(org, format!("CLIENT#{client}#INVOICES"))
+    }
+
+    /// GSI3 partition of the invoices in `status`.
+    pub fn by_status_pk(org: &OrgId, status: InvoiceStatus) -> String {
+        let name = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        org_pk(org, format!("INVOICES#{name}"))
+    }
+
+    /// The claims that the order lines it bills are billed for its month: one per line.
+    pub fn claim_keys(&self) -> Vec<Key> {
+        let calendar = match self.month.calendar {
+            BillingCalendar::Standard => "STANDARD",
+            BillingCalendar::Broadcast => "BROADCAST",
+        };
+        let mut lines: Vec<u32> = self.lines.iter().filter_map(|l| l.order_line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        let pk = org_pk(&self.org_id, format!("ORDER#{}#BILLED", self.order_id));
+        lines
+            .into_iter()
+            .map(|n| {
+                Key::new(pk.clone(), format!("{calendar}#{}-{:02}#LINE#{n:05}", self.month.year, self.month.month))
+            })
+            .collect()
+    }
+
     /// The due date of an invoice issued on `day` with these terms.
     pub fn due_after(day: NaiveDate, terms_days: u16) -> NaiveDate {
         day + Duration::days(i64::from(terms_days))
+    }
+}
+
+impl Entity for Invoice {
+    const TYPE: &'static str = "invoice";
+    fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+    fn key(&self) -> Key {
+        Self::key_of(&self.org_id, &self.id)
+    }
+    fn index_keys(&self) -> Vec<(Index, Key)> {
+        let id = self.id.to_string();
+        vec![
+            (Index::Gsi1, Key::new(Self::all_pk(&self.org_id), id.clone())),
+            (Index::Gsi2, Key::new(Self::by_client_pk(&self.org_id, &self.bill_to), id.clone())),
+            (Index::Gsi3, Key::new(Self::by_status_pk(&self.org_id, self.status), id)),
+        ]
+    }
+    fn version(&self) -> u64 {
+        self.stamp.version
     }
 }

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::OrgId;
+use crate::keys::{Key, org_pk};
+
 /// A numbered series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,6 +34,17 @@ impl Series {
         format!("{}-{year}-{seq:05}", self.prefix())
     }
 
+    /// The key of its counter for `year` in `org`: an item whose `last` is the last number
+    /// given, moved in the transaction that writes the numbered document.
+    pub fn counter_key(self, org: &OrgId, year: i32) -> Key {
+        let name = match self {
+            Series::Order => "ORDER",
+            Series::Invoice => "INVOICE",
+            Series::CreditNote => "CREDIT_NOTE",
+        };
+        Key::new(org_pk(org, "COUNTER"), format!("{name}#{year}"))
+    }
+
     /// The year and sequence of one of its numbers, if it is one.
     pub fn parse(self, number: &str) -> Option<(i32, u64)> {
         let rest = number.strip_prefix(self.prefix())?.strip_prefix('-')?;
@@ -51,6 +65,15 @@ mod tests {
         assert_eq!(Series::Invoice.number(2026, 1), "INV-2026-00001");
         assert_eq!(Series::CreditNote.number(2027, 42), "CN-2027-00042");
         assert_eq!(Series::Order.number(2026, 123_456), "IO-2026-123456");
+    }
+
+    #[test]
+    fn each_series_counts_apart_per_organization_and_year() {
+        let o = OrgId::new();
+        let pk = format!("ORG#{o}#COUNTER");
+        assert_eq!(Series::Order.counter_key(&o, 2026), Key::new(pk.clone(), "ORDER#2026"));
+        assert_eq!(Series::Invoice.counter_key(&o, 2027), Key::new(pk.clone(), "INVOICE#2027"));
+        assert_eq!(Series::CreditNote.counter_key(&o, 2027), Key::new(pk, "CREDIT_NOTE#2027"));
     }
 
     #[test]

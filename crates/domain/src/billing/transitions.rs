@@ -249,6 +249,39 @@ mod tests {
     }
 
     #[test]
+    fn an_invoice_is_keyed_by_organization_listed_by_client_and_status_and_claims_its_lines() {
+        use crate::keys::{Entity, Index, Key};
+        let mut i = draft(&[100, 200]);
+        i.lines[1].order_line = Some(12);
+        i.lines.push(InvoiceLine { order_line: Some(12), ..i.lines[1].clone() });
+        let (o, id) = (i.org_id, i.id);
+        assert_eq!(i.key(), Key::new(format!("ORG#{o}#INVOICE#{id}"), "PROFILE"));
+        assert_eq!(
+            i.index_keys(),
+            [
+                (Index::Gsi1, Key::new(format!("ORG#{o}#INVOICES"), id.to_string())),
+                (Index::Gsi2, Key::new(format!("ORG#{o}#CLIENT#{}#INVOICES", i.bill_to), id.to_string())),
+                (Index::Gsi3, Key::new(format!("ORG#{o}#INVOICES#draft"), id.to_string())),
+            ]
+        );
+        i.stamp.version = 5;
+        assert_eq!((i.org_id(), i.version()), (&o, 5));
+        i.status = InvoiceStatus::PartiallyPaid;
+        assert_eq!(i.index_keys()[2].1.pk, format!("ORG#{o}#INVOICES#partially_paid"));
+        let claims = i.claim_keys();
+        let pk = format!("ORG#{o}#ORDER#{}#BILLED", i.order_id);
+        assert_eq!(
+            claims,
+            [Key::new(pk.clone(), "STANDARD#2026-12#LINE#00001"), Key::new(pk.clone(), "STANDARD#2026-12#LINE#00012")],
+            "each line once"
+        );
+        i.month = BillingMonth::new(BillingCalendar::Broadcast, 2027, 1).unwrap();
+        assert_eq!(i.claim_keys()[0], Key::new(pk, "BROADCAST#2027-01#LINE#00001"));
+        i.lines.push(InvoiceLine { order_line: None, ..i.lines[0].clone() });
+        assert_eq!(i.claim_keys().len(), 2, "a commission line claims nothing");
+    }
+
+    #[test]
     fn a_draft_is_issued_numbered_and_due_after_its_terms() {
         let i = issued(&[100_000, 50_000]);
         assert_eq!((i.status, i.number.as_deref()), (InvoiceStatus::Issued, Some("INV-2027-00001")));

@@ -306,7 +306,7 @@ impl Entity for Order {
 /// The key of the counter of order numbers of `year`: an item whose `last` is the last number
 /// given that year.
 pub fn counter_key(org: &OrgId, year: i32) -> Key {
-    Key::new(org_pk(org, "COUNTER"), format!("ORDER#{year}"))
+    crate::billing::numbering::Series::Order.counter_key(org, year)
 }
 
 /// The `seq`th order number of `year`: `IO-2026-00001` (five digits, more past 99,999).

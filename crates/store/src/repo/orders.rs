@@ -27,16 +27,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use podcastflow_domain::billing::numbering::Series;
 use podcastflow_domain::inventory::hold::{Hold, HoldStatus};
 use podcastflow_domain::inventory::separation::scope_key;
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim};
 use podcastflow_domain::keys::{EXPIRES_AT, Index, Key};
-use podcastflow_domain::order::{self, Order, OrderLine, OrderStatus};
+use podcastflow_domain::order::{Order, OrderLine, OrderStatus};
 use podcastflow_domain::{CampaignId, ClientId, HoldId, OrderId};
-use serde_json::json;
 use thiserror::Error;
 
 use super::inventory::{InventoryRepo, Place};
+use super::numbers::take_number;
 use super::{EntityPage, RepoError, Write, commit};
 use crate::condition::{Condition, Update};
 use crate::item::{self, Item};
@@ -45,10 +46,6 @@ use crate::tenant::TenantTable;
 
 /// The most writes one transaction takes (DynamoDB's limit).
 pub const OPS_PER_TRANSACTION: usize = 100;
-
-/// How often a creation reads the counter again after losing a number to another (each time
-/// after a jittered pause that grows, so a burst of creations spreads out instead of colliding).
-const NUMBER_ATTEMPTS: u32 = 16;
 
 /// How often a read-modify-write of an order reads it again after another write moved it.
 const REREADS: u32 = 8;
@@ -84,32 +81,20 @@ impl<'a> OrderRepo<'a> {
 
     /// Creates `order` (version 1) with the next number of `year`, which it returns numbered.
     pub async fn create(&self, mut order: Order, year: i32) -> Result<Order, RepoError> {
-        let key = order::counter_key(self.t.org(), year);
-        for attempt in 0..NUMBER_ATTEMPTS {
-            if attempt > 0 {
-                let wait = std::time::Duration::from_millis(5 << attempt.min(5));
-                tokio::time::sleep(podcastflow_resilience::jittered(wait)).await;
-            }
-            let last = match self.t.get(&key).await? {
-                Some(i) => i.get("last").and_then(serde_json::Value::as_u64).unwrap_or(0),
-                None => 0,
-            };
-            order.number = order::number(year, last + 1);
-            let counter = item::value_item(&key, "counter", &json!({"last": last + 1}))?;
-            let as_read = if last == 0 { Condition::NotExists } else { Condition::Equals("last".into(), last.into()) };
-            let ops = vec![
-                TransactOp::Put { item: counter, condition: as_read },
-                TransactOp::Put { item: item::to_item(&order)?, condition: Condition::NotExists },
-            ];
-            match self.t.transact(ops).await {
-                Ok(()) => return Ok(order),
-                // Another order took the number: read the counter again.
-                Err(StoreError::TransactionConflict { index: 0, .. }) => continue,
-                Err(StoreError::TransactionConflict { .. }) => return Err(RepoError::AlreadyExists),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RepoError::Conflict("order-number-contended"))
+        let draft = order.clone();
+        order.number = take_number(
+            self.t,
+            Series::Order,
+            year,
+            "order-number-contended",
+            || RepoError::AlreadyExists,
+            |number| {
+                let numbered = Order { number: number.to_owned(), ..draft.clone() };
+                Ok(vec![TransactOp::Put { item: item::to_item(&numbered)?, condition: Condition::NotExists }])
+            },
+        )
+        .await?;
+        Ok(order)
     }
 
     /// One order.
