@@ -1502,5 +1502,76 @@ pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_bi
     );
     let fresh = draft(OrderId::new(), 1);
     repo.create_draft(&fresh).await.unwrap();
-    assert_eq!(repo.issue(issue(fresh), 1, 2027).await.unwrap().number.as_deref(), Some("INV-2027-00051"));
+    let fresh = repo.issue(issue(fresh), 1, 2027).await.unwrap();
+    assert_eq!(fresh.number.as_deref(), Some("INV-2027-00051"));
+
+    // Credit notes: numbered with the invoice's balance in one transaction; two credits racing on
+    // one read of the invoice: one is written, the other takes no number.
+    use podcastflow_domain::billing::credit_note::{CreditNote, CreditReason};
+    use podcastflow_domain::billing::invoice::AppliedCredit;
+    use podcastflow_domain::{CreditNoteId, PaymentId};
+    let note = |amount: i64| CreditNote {
+        id: CreditNoteId::new(),
+        org_id: org,
+        number: String::new(),
+        invoice_id: fresh.id,
+        reason: CreditReason::Discount,
+        description: "agreed".into(),
+        amount: Money::new(amount, Currency::USD),
+        at: Utc::now(),
+        stamp: stamp(),
+    };
+    let credited = |n: &CreditNote| {
+        let mut i = fresh.clone();
+        let c = AppliedCredit { credit_note_id: n.id, number: String::new(), amount: n.amount };
+        i.apply_credit(c, Utc::now().date_naive()).unwrap();
+        i.stamp = i.stamp.touched(UserId::new(), Utc::now());
+        i
+    };
+    let (first, second) = (note(2_500), note(1_000));
+    let (i, n) = repo.credit(credited(&first), 2, first.clone(), 2027).await.unwrap();
+    assert_eq!((n.number.as_str(), i.credits[0].number.as_str()), ("CN-2027-00001", "CN-2027-00001"));
+    assert_eq!(
+        repo.credit(credited(&second), 2, second.clone(), 2027).await,
+        Err(RepoError::Conflict("invoice changed since it was read"))
+    );
+    assert_eq!(repo.credit_note(&second.id).await.unwrap(), None);
+    let stored = repo.get(&fresh.id).await.unwrap().unwrap();
+    assert_eq!((stored.balance(), stored.status), (7_500, InvoiceStatus::PartiallyPaid));
+    assert_eq!(repo.credit_notes_of(&fresh.id, None, 10).await.unwrap().items, std::slice::from_ref(&n));
+    // The next credit, read afresh, is number 2: the refused one left no gap.
+    let mut again = stored.clone();
+    let third = note(500);
+    again
+        .apply_credit(
+            AppliedCredit { credit_note_id: third.id, number: String::new(), amount: third.amount },
+            Utc::now().date_naive(),
+        )
+        .unwrap();
+    again.stamp = again.stamp.touched(UserId::new(), Utc::now());
+    assert_eq!(repo.credit(again, 3, third, 2027).await.unwrap().1.number, "CN-2027-00002");
+
+    // A payment of the rest is a versioned save; the lists find the invoice where it now stands.
+    let mut paid = repo.get(&fresh.id).await.unwrap().unwrap();
+    let p = podcastflow_domain::billing::invoice::Payment {
+        id: PaymentId::new(),
+        amount: Money::new(paid.balance(), Currency::USD),
+        date: Utc::now().date_naive(),
+        method: "bank_transfer".into(),
+        reference: "TX-9".into(),
+        reason: None,
+        by: UserId::new(),
+        at: Utc::now(),
+    };
+    paid.record_payment(p, Utc::now().date_naive()).unwrap();
+    paid.stamp = paid.stamp.touched(UserId::new(), Utc::now());
+    repo.save(&paid, 4).await.unwrap();
+    assert_eq!(repo.save(&paid, 4).await, Err(RepoError::VersionConflict { current: 5 }));
+    let paid_ones = repo.in_status(InvoiceStatus::Paid, None, 10).await.unwrap().items;
+    assert_eq!(paid_ones.iter().map(|i| i.id).collect::<Vec<_>>(), [fresh.id]);
+    assert_eq!(repo.in_status(InvoiceStatus::Issued, None, 100).await.unwrap().items.len(), 50);
+    assert_eq!(repo.of_client(&fresh.bill_to, None, 10).await.unwrap().items.len(), 1);
+    let newest = repo.list(None, 3).await.unwrap();
+    assert_eq!((newest.items.len(), newest.cursor.is_some()), (3, true));
+    assert!(newest.items[0].id > newest.items[1].id, "newest first");
 }
