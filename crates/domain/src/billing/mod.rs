@@ -3,8 +3,10 @@
 //! of an order costs in a period under each billing mode, in exact integer minor units
 //! ([`charge`]), an order's invoice lines for a month with an agency's commission ([`draft`]),
 //! the numbers invoices and credit notes are given ([`numbering`]), the invoice ([`invoice`]) and
-//! what may happen to it ([`transitions`]), and credit notes ([`credit_note`]).
+//! what may happen to it ([`transitions`]), credit notes ([`credit_note`]) and receivables by
+//! age ([`aging`]).
 
+pub mod aging;
 pub mod charge;
 pub mod credit_note;
 pub mod draft;
