@@ -3,8 +3,8 @@
 //! of an order costs in a period under each billing mode, in exact integer minor units
 //! ([`charge`]), an order's invoice lines for a month with an agency's commission ([`draft`]),
 //! the numbers invoices and credit notes are given ([`numbering`]), the invoice ([`invoice`]) and
-//! what may happen to it ([`transitions`]), credit notes ([`credit_note`]) and receivables by
-//! age ([`aging`]).
+//! what may happen to it ([`transitions`]), credit notes ([`credit_note`]), receivables by age
+//! ([`aging`]) and what a show's people are owed ([`revenue_share`]).
 
 pub mod aging;
 pub mod charge;
@@ -13,4 +13,5 @@ pub mod draft;
 pub mod invoice;
 pub mod numbering;
 pub mod period;
+pub mod revenue_share;
 pub mod transitions;
