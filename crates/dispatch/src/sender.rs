@@ -23,6 +23,16 @@ use reqwest::dns::{Name, Resolve, Resolving};
 #[error("webhook client: {0}")]
 pub struct SenderError(String);
 
+/// A host name that resolves to an address the rules refuse.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to a refused address: {why}")]
+pub struct RefusedName {
+    /// The name.
+    pub host: String,
+    /// The address refused, and why.
+    pub why: podcastflow_domain::webhook::destination::RefusedAddress,
+}
+
 /// Resolves a host name and refuses it when any of its addresses is refused by the rules.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckedResolver {
@@ -38,7 +48,7 @@ impl Resolve for CheckedResolver {
                 return Err(format!("{host} has no address").into());
             }
             for a in &addrs {
-                check_address(a.ip(), rules).map_err(|e| format!("{host} resolves to a refused address: {e}"))?;
+                check_address(a.ip(), rules).map_err(|why| RefusedName { host: host.clone(), why })?;
             }
             Ok(Box::new(addrs.into_iter()) as Box<dyn Iterator<Item = SocketAddr> + Send>)
         })
@@ -146,15 +156,15 @@ fn describe(e: &reqwest::Error) -> String {
     let mut chain = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<RefusedName>() {
+            return format!("refused: {refused}");
+        }
         chain.push_str(": ");
         chain.push_str(&s.to_string());
         source = s.source();
     }
     if e.is_timeout() {
         format!("timed out after {ATTEMPT_TIMEOUT_SECONDS} s")
-    } else if chain.contains("refused address") {
-        let why = chain.split(": ").find(|p| p.contains("refused address")).unwrap_or(&chain);
-        format!("refused: {why}")
     } else if e.is_connect() {
         format!("connection failed: {chain}")
     } else {
@@ -226,6 +236,24 @@ mod tests {
         // A name is judged by what it resolves to: `localhost` is loopback.
         let a = aws.post(&format!("https://localhost:{}/in", addr.port()), signed(), Utc::now()).await;
         assert!(a.error.as_deref().is_some_and(|e| e.contains("refused")), "{a:?}");
+    }
+
+    #[tokio::test]
+    async fn a_name_is_judged_by_every_address_it_resolves_to() {
+        let name = |n: &str| n.parse::<Name>().unwrap();
+        let aws = CheckedResolver { rules: DestinationRules::AWS };
+        let refused = match aws.resolve(name("localhost")).await {
+            Ok(_) => panic!("localhost resolves to loopback"),
+            Err(e) => e,
+        };
+        let refused = refused.downcast_ref::<RefusedName>().expect("the refusal, typed");
+        assert_eq!(refused.host, "localhost");
+        let local = CheckedResolver { rules: DestinationRules::LOCAL };
+        let addrs: Vec<SocketAddr> = match local.resolve(name("localhost")).await {
+            Ok(a) => a.collect(),
+            Err(e) => panic!("loopback is allowed locally: {e}"),
+        };
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 
     #[tokio::test]

@@ -257,13 +257,12 @@ impl WebhooksApp {
             return Err(Problem::field("since", "in_future", "a time in the past").into());
         }
         let repo = WebhookRepo::new(&t);
-        let (mut queued, mut cursor) = (0usize, None::<String>);
+        let (mut queued, mut cursor, mut more) = (0usize, None::<String>, false);
         loop {
             let page = repo.deliveries(&p.org_id, &e.id, Some(body.since), cursor.as_deref(), 100).await?;
-            for mut d in page.items {
-                if queued >= MAX_REPLAY {
-                    break;
-                }
+            cursor = page.cursor;
+            let mut items = page.items.into_iter();
+            for mut d in items.by_ref().take(MAX_REPLAY - queued) {
                 let expected = d.version;
                 d.redeliver(now);
                 d.version += 1;
@@ -274,13 +273,16 @@ impl WebhooksApp {
                     Err(err) => return Err(err.into()),
                 }
             }
-            cursor = page.cursor;
-            if cursor.is_none() || queued >= MAX_REPLAY {
+            if queued >= MAX_REPLAY {
+                more = items.next().is_some() || cursor.is_some();
+                break;
+            }
+            if cursor.is_none() {
                 break;
             }
         }
         let kept_from = now - chrono::Duration::days(RETENTION_DAYS);
-        let body = json!({"queued": queued, "since": body.since, "more": cursor.is_some(), "keptFrom": kept_from});
+        let body = json!({"queued": queued, "since": body.since, "more": more, "keptFrom": kept_from});
         Ok(json(StatusCode::ACCEPTED, &body, rid))
     }
 }

@@ -446,11 +446,7 @@ async fn a_recount_moves_the_past_days_to_the_window_chosen_since() {
     assert_eq!(asked.status, 202, "{:?}", asked.body);
     assert_eq!((asked.body["status"].as_str(), asked.body["window"].as_str()), (Some("queued"), Some("last_touch")));
     let location = asked.headers["location"].to_str().unwrap().to_owned();
-    let done = until_async(Duration::from_secs(20), "the recount done", || async {
-        let r = admin.get(&location).await;
-        (r.body["status"] == "completed").then_some(r.body)
-    })
-    .await;
+    let done = recount_done(admin, &location).await;
     assert_eq!((done["ledgers"].as_u64(), done["changed"].as_u64()), (Some(3), Some(1)), "{done}");
     assert!(done.get("requestedBy").is_none(), "{done}");
     assert_eq!(per_day().await, [1, 0, 1], "two last-touch downloads, as if counted so from the start");
@@ -458,15 +454,20 @@ async fn a_recount_moves_the_past_days_to_the_window_chosen_since() {
     // Counting again in the same window moves nothing; another organization's admin cannot see it.
     let again = admin.post("/delivery/recounts", json!({})).await;
     let again_at = again.headers["location"].to_str().unwrap().to_owned();
-    let done = until_async(Duration::from_secs(20), "the second recount done", || async {
-        let r = admin.get(&again_at).await;
-        (r.body["status"] == "completed").then_some(r.body)
-    })
-    .await;
+    let done = recount_done(admin, &again_at).await;
     assert_eq!(done["changed"].as_u64(), Some(0), "{done}");
     assert_eq!(per_day().await, [1, 0, 1]);
     let other = org::create(&s, &s.master().await).await;
     assert_eq!(other.admin.api.get(&location).await.status, 404);
+}
+
+/// The recount at `location`, once completed.
+async fn recount_done(admin: &podcastflow_tests::client::Api, location: &str) -> serde_json::Value {
+    until_async(Duration::from_secs(20), "the recount done", || async {
+        let r = admin.get(location).await;
+        (r.body["status"] == "completed").then_some(r.body)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,11 +492,7 @@ async fn a_recount_short_of_time_goes_on_from_the_day_it_reached() {
     let asked = admin.post("/delivery/recounts", json!({})).await;
     assert_eq!(asked.status, 202, "{:?}", asked.body);
     let location = asked.headers["location"].to_str().unwrap().to_owned();
-    let done = until_async(Duration::from_secs(20), "the recount done", || async {
-        let r = admin.get(&location).await;
-        (r.body["status"] == "completed").then_some(r.body)
-    })
-    .await;
+    let done = recount_done(admin, &location).await;
     assert_eq!((done["ledgers"].as_u64(), done["changed"].as_u64()), (Some(3), Some(1)), "{done}");
     // One invocation per day of evidence, each going on after the day the last one saved (no
     // day counted twice: 3 ledgers), and one that finds nothing left.

@@ -231,6 +231,25 @@ async fn a_campaign_move_reaches_the_receiver_signed_and_is_retried_on_the_sched
     let attempts = again.body["attempts"].as_array().unwrap();
     assert_eq!((attempts.len(), attempts[3]["manual"].as_bool()), (4, Some(true)));
 
+    // The audit trail has the endpoint's changes for admins only, its secrets redacted.
+    let webhook_entries = |api: &Api| {
+        let api = api.clone();
+        async move {
+            let items = api.get("/activities").await.body["items"].as_array().cloned().unwrap_or_default();
+            items.into_iter().filter(|a| a["entity"]["type"] == "webhook").collect::<Vec<Value>>()
+        }
+    };
+    let seen = until_async(WAIT, "the endpoint's activity", || async {
+        let entries = webhook_entries(admin).await;
+        entries.iter().any(|a| a["action"] == "webhook.created").then_some(entries)
+    })
+    .await;
+    let text = Value::Array(seen).to_string();
+    assert!(!text.contains(&secret) && !text.contains(&new_secret), "secrets never reach the log: {text}");
+    for reader in [&o.seller.api, &o.producer.api, &o.client.api] {
+        assert!(webhook_entries(reader).await.is_empty(), "only admins read an endpoint's story");
+    }
+
     // Another organization's admin finds none of it; bad input is a 400 that stores nothing.
     let other = org::create(&s, &s.master().await).await;
     for path in [format!("/webhooks/{id}"), format!("/webhooks/{id}/deliveries")] {
