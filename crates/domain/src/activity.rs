@@ -126,6 +126,9 @@ const COMMENT_NOUN: &str = "adRead.comment";
 /// The noun of the actions on a campaign's briefs (`campaign.brief.created`...).
 const BRIEF_NOUN: &str = "campaign.brief";
 
+/// The noun of the actions on an invoice's credit notes (`invoice.creditNote.created`).
+const CREDIT_NOTE_NOUN: &str = "invoice.creditNote";
+
 /// Prefix of the events clients report themselves (`POST /activities`).
 pub const CLIENT_EVENT_PREFIX: &str = "client.";
 
@@ -151,6 +154,10 @@ pub fn audited(record: RecordType, image: &Value) -> Option<(EntityRef, &'static
         // Comments and briefs are parts of their read's and their campaign's story.
         RecordType::Comment => (EntityKind::AdRead, "adReadId", COMMENT_NOUN),
         RecordType::Brief => (EntityKind::Campaign, "campaignId", BRIEF_NOUN),
+        // Every issue, payment, refund, void and overdue is a change of the invoice; a credit
+        // note is part of its invoice's story.
+        RecordType::Invoice => (EntityKind::Invoice, "id", "invoice"),
+        RecordType::CreditNote => (EntityKind::Invoice, "invoiceId", CREDIT_NOTE_NOUN),
         // A hold is part of its campaign's story: made, extended, released, booked, and an
         // admin's reason for holding beside a competitor.
         RecordType::Hold => (EntityKind::Campaign, "campaignId", HOLD_NOUN),
@@ -185,7 +192,9 @@ impl Activity {
         let verb = match (before, after) {
             (None, Some(_)) => "created",
             (Some(_), None) => "deleted",
-            _ if changes.contains_key("status") && matches!(noun, "campaign" | "episode" | "order" | "adRead") => {
+            _ if changes.contains_key("status")
+                && matches!(noun, "campaign" | "episode" | "order" | "adRead" | "invoice") =>
+            {
                 "transitioned"
             }
             _ => "updated",
@@ -224,6 +233,8 @@ impl Activity {
             Part::Comment
         } else if under(BRIEF_NOUN) {
             Part::Brief
+        } else if under(CREDIT_NOTE_NOUN) {
+            Part::CreditNote
         } else {
             Part::Record
         }
@@ -386,7 +397,8 @@ mod tests {
 
     #[test]
     fn each_audited_kind_names_its_entity_and_noun() {
-        let image = json!({"id": "e1", "campaignId": "c1", "talentId": "t1", "episodeId": "p1", "state": "blocked"});
+        let image = json!({"id": "e1", "campaignId": "c1", "talentId": "t1", "episodeId": "p1", "state": "blocked",
+            "invoiceId": "i1"});
         let cases = [
             (RecordType::Client, EntityKind::Client, "e1", "client"),
             (RecordType::Campaign, EntityKind::Campaign, "e1", "campaign"),
@@ -402,6 +414,8 @@ mod tests {
             (RecordType::SpotClaim, EntityKind::Episode, "p1", "episode.spot"),
             (RecordType::AdRead, EntityKind::AdRead, "e1", "adRead"),
             (RecordType::Brief, EntityKind::Campaign, "c1", "campaign.brief"),
+            (RecordType::Invoice, EntityKind::Invoice, "e1", "invoice"),
+            (RecordType::CreditNote, EntityKind::Invoice, "i1", "invoice.creditNote"),
         ];
         for (entity_type, kind, id, noun) in cases {
             let (entity, n) = audited(entity_type, &image).unwrap_or_else(|| panic!("{entity_type} is audited"));
@@ -439,6 +453,13 @@ mod tests {
         assert_eq!(action(RecordType::Campaign, &before, &renamed), "campaign.updated");
         assert_eq!(action(RecordType::Order, &before, &after), "order.transitioned");
         assert_eq!(action(RecordType::Order, &before, &renamed), "order.updated");
+        assert_eq!(action(RecordType::Invoice, &before, &after), "invoice.transitioned");
+        assert_eq!(action(RecordType::Invoice, &before, &renamed), "invoice.updated");
+        let note = json!({"id": "n1", "invoiceId": "i1", "amount": {"amount": 100, "currency": "USD"}});
+        let credited = Activity::of_change(id, org, RecordType::CreditNote, None, Some(&note), at).unwrap();
+        assert_eq!((credited.action.as_str(), credited.part()), ("invoice.creditNote.created", Part::CreditNote));
+        assert!(credited.clone().seen_through(Some(Lens::Client)).changes.contains_key("amount"));
+        assert!(credited.seen_through(Some(Lens::WithoutFinancials)).changes.is_empty());
         let hold = |status: &str| json!({"id": "h", "campaignId": "c", "status": status});
         let released =
             Activity::of_change(id, org, RecordType::Hold, Some(&hold("active")), Some(&hold("released")), at);

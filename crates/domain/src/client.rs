@@ -58,7 +58,7 @@ pub struct Contact {
 }
 
 /// Billing terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Billing {
     /// Payment terms in days.
@@ -66,7 +66,21 @@ pub struct Billing {
     pub terms_days: u16,
     /// Invoice currency.
     pub currency: Currency,
+    /// The billing contact's address: issued invoices are e-mailed there with their document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// An agency's commission on what it places, in hundredths of a percent (1500 is 15 %):
+    /// taken off its invoices as one line.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commission_bps: u32,
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The largest commission: all of it.
+pub const MAX_COMMISSION_BPS: u32 = 10_000;
 
 fn default_terms() -> u16 {
     30
@@ -74,7 +88,7 @@ fn default_terms() -> u16 {
 
 impl Default for Billing {
     fn default() -> Self {
-        Self { terms_days: default_terms(), currency: Currency::USD }
+        Self { terms_days: default_terms(), currency: Currency::USD, email: None, commission_bps: 0 }
     }
 }
 
@@ -144,6 +158,14 @@ impl Client {
         }
         if self.billing.terms_days > 365 {
             v.add("billing.termsDays", "out_of_range", "at most 365 days");
+        }
+        if let Some(e) = &self.billing.email {
+            v.email("billing.email", e);
+        }
+        if self.billing.commission_bps > MAX_COMMISSION_BPS {
+            v.add("billing.commissionBps", "out_of_range", "0 to 10000 hundredths of a percent");
+        } else if self.billing.commission_bps > 0 && self.kind != ClientType::Agency {
+            v.add("billing.commissionBps", "not_allowed", "only an agency takes a commission");
         }
         if self.assigned_seller_ids.len() > 100 {
             v.add("assignedSellerIds", "too_many", "at most 100 sellers");
@@ -246,6 +268,25 @@ mod tests {
         for f in ["agencyId", "contacts[0].name", "contacts[0].email", "billing.termsDays"] {
             assert!(e.has(f), "{f}: {e:?}");
         }
+    }
+
+    #[test]
+    fn only_an_agency_takes_a_commission_of_at_most_all_and_the_billing_address_is_an_address() {
+        let mut c = client();
+        c.billing.commission_bps = 1_500;
+        assert!(c.validate().unwrap_err().has("billing.commissionBps"), "an advertiser takes none");
+        c.kind = ClientType::Agency;
+        assert!(c.validate().is_ok());
+        c.billing.commission_bps = MAX_COMMISSION_BPS;
+        assert!(c.validate().is_ok(), "all of it, at most");
+        c.billing.commission_bps = MAX_COMMISSION_BPS + 1;
+        assert!(c.validate().unwrap_err().has("billing.commissionBps"));
+        c.billing = Billing { email: Some("not an address".into()), ..Billing::default() };
+        assert!(c.validate().unwrap_err().has("billing.email"));
+        c.billing.email = Some("ap@agency.example".into());
+        assert!(c.validate().is_ok());
+        let v = serde_json::to_value(Billing::default()).unwrap();
+        assert_eq!(v, serde_json::json!({"termsDays": 30, "currency": "USD"}), "unset fields stay out");
     }
 
     #[test]

@@ -26,6 +26,26 @@ impl Currency {
     }
 }
 
+/// ISO 4217 currencies without minor units.
+const NO_MINOR_UNITS: [&str; 16] =
+    ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF"];
+/// ISO 4217 currencies with three decimals.
+const THREE_DECIMALS: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+
+impl Currency {
+    /// How many decimals its minor unit has (ISO 4217): 2 for most, 0 for the yen, 3 for the
+    /// dinars; what a document prints, never what amounts are stored in.
+    pub fn minor_digits(&self) -> u32 {
+        if NO_MINOR_UNITS.contains(&self.as_str()) {
+            0
+        } else if THREE_DECIMALS.contains(&self.as_str()) {
+            3
+        } else {
+            2
+        }
+    }
+}
+
 impl FromStr for Currency {
     type Err = InvalidCurrency;
     fn from_str(s: &str) -> Result<Self, InvalidCurrency> {
@@ -101,9 +121,52 @@ impl Money {
     }
 }
 
+/// `USD 1,234.56`: the code, then the amount grouped by thousands with its minor digits.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.currency.minor_digits();
+        let scale = 10u128.pow(digits);
+        let magnitude = u128::from(self.amount.unsigned_abs());
+        let whole = (magnitude / scale).to_string();
+        let mut grouped = String::new();
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let sign = if self.amount < 0 { "-" } else { "" };
+        match digits {
+            0 => write!(f, "{} {sign}{grouped}", self.currency),
+            d => write!(f, "{} {sign}{grouped}.{:0width$}", self.currency, magnitude % scale, width = d as usize),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_more_than_nothing_is_positive() {
+        assert!(Money::new(1, Currency::USD).is_positive());
+        assert!(!Money::new(0, Currency::USD).is_positive());
+        assert!(!Money::new(-1, Currency::USD).is_positive());
+    }
+
+    #[test]
+    fn money_prints_with_its_currencys_decimals_grouped_by_thousands() {
+        let m = |amount, code: &str| Money::new(amount, code.parse().unwrap()).to_string();
+        assert_eq!(m(123_456_789, "USD"), "USD 1,234,567.89");
+        assert_eq!(m(5, "EUR"), "EUR 0.05");
+        assert_eq!(m(0, "USD"), "USD 0.00", "no sign on nothing");
+        assert_eq!(m(-100_000, "USD"), "USD -1,000.00");
+        assert_eq!(m(1_500_000, "JPY"), "JPY 1,500,000");
+        assert_eq!(m(1_234, "KWD"), "KWD 1.234");
+        assert_eq!(m(999, "JPY"), "JPY 999");
+        assert_eq!(m(100_000, "GBP"), "GBP 1,000.00");
+        assert_eq!(m(i64::MIN, "USD"), "USD -92,233,720,368,547,758.08");
+    }
 
     #[test]
     fn money_serializes_as_minor_units_and_code() {

@@ -61,6 +61,35 @@ pub struct OrgSettings {
     /// How delivery is counted: the window and the organization's own bot user agents.
     #[serde(default)]
     pub delivery: crate::delivery::settings::DeliverySettings,
+    /// When invoices are drafted and what their documents say of the organization.
+    #[serde(default)]
+    pub billing: BillingSettings,
+}
+
+/// The latest day of the month invoices may be drafted on (every month has it).
+pub const MAX_INVOICE_DAY: u8 = 28;
+
+/// An organization's billing settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BillingSettings {
+    /// The day of the month (1 to 28, in the organization's time zone) the monthly job drafts
+    /// the invoices of the month before.
+    #[serde(default = "default_invoice_day")]
+    pub invoice_day: u8,
+    /// The postal address printed on invoices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+fn default_invoice_day() -> u8 {
+    1
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self { invoice_day: default_invoice_day(), address: None }
+    }
 }
 
 fn default_hold_hours() -> u32 {
@@ -77,6 +106,7 @@ impl Default for OrgSettings {
             hold_hours: default_hold_hours(),
             separation: Default::default(),
             delivery: Default::default(),
+            billing: Default::default(),
         }
     }
 }
@@ -156,6 +186,10 @@ impl OrgSettings {
             v.add(format!("{prefix}holdHours"), "out_of_range", format!("from 1 to {max} hours"));
         }
         self.delivery.check(&format!("{prefix}delivery."), v);
+        if !(1..=MAX_INVOICE_DAY).contains(&self.billing.invoice_day) {
+            v.add(format!("{prefix}billing.invoiceDay"), "out_of_range", "from 1 to 28");
+        }
+        v.opt_text(&format!("{prefix}billing.address"), self.billing.address.as_deref(), 500);
     }
 }
 
@@ -238,9 +272,20 @@ mod tests {
         };
         assert!(hours(0) && hours(337), "outside 1 to 336 hours");
         assert!(!hours(1) && !hours(48) && !hours(336));
+        let invoice_day = |d| {
+            let mut o = organization();
+            o.settings.billing.invoice_day = d;
+            o.validate().err().is_some_and(|e| e.has("settings.billing.invoiceDay"))
+        };
+        assert!(invoice_day(0) && invoice_day(29), "outside 1 to 28: every month has the day");
+        assert!(!invoice_day(1) && !invoice_day(28));
+        let mut long = organization();
+        long.settings.billing.address = Some("x".repeat(501));
+        assert!(long.validate().unwrap_err().has("settings.billing.address"));
         // Settings saved before holds existed read back with the defaults.
         let old: OrgSettings = serde_json::from_str(r#"{"timezone":"UTC","currency":"EUR"}"#).unwrap();
         assert_eq!((old.hold_hours, old.separation), (48, Default::default()));
+        assert_eq!((old.billing.invoice_day, old.billing.address), (1, None));
         assert!(serde_json::from_str::<OrgSettings>(r#"{"timezone":"UTC","currency":"EUR","holdHours":-1}"#).is_err());
         let mut o = organization();
         o.stamp.version = 3;

@@ -122,11 +122,19 @@ pub enum Action {
     DeliveryRead,
     /// Read a show's or an episode's download analytics.
     AnalyticsRead,
+    /// Read an invoice, its credit notes and document; a client's statement of account.
+    InvoiceRead,
+    /// Draft an order's invoice, issue it, record payments and refunds, credit it, void it.
+    InvoiceWrite,
+    /// Read the billing reports (receivables by age, revenue).
+    BillingReport,
+    /// Read a show's revenue share statements.
+    StatementRead,
 }
 
 impl Action {
     /// Every action (the rows of the policy).
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 60] = [
         Action::OrganizationCreate,
         Action::OrganizationListAll,
         Action::OrganizationSuspend,
@@ -183,6 +191,10 @@ impl Action {
         Action::AdReadUpload,
         Action::DeliveryRead,
         Action::AnalyticsRead,
+        Action::InvoiceRead,
+        Action::InvoiceWrite,
+        Action::BillingReport,
+        Action::StatementRead,
     ];
 
     /// The read action guarding the same entity: refusing a write on something the principal
@@ -194,7 +206,8 @@ impl Action {
             ClientRead | ClientUpdate | ClientArchive => Some(ClientRead),
             CampaignRead | CampaignUpdate | CampaignManageTeam | CampaignArchive | CampaignHold | BriefWrite
             | DeliveryRead => Some(CampaignRead),
-            ShowRead | ShowUpdate | ShowArchive | AnalyticsRead => Some(ShowRead),
+            ShowRead | ShowUpdate | ShowArchive | AnalyticsRead | StatementRead => Some(ShowRead),
+            InvoiceRead | InvoiceWrite => Some(InvoiceRead),
             EpisodeRead | EpisodeUpdate => Some(EpisodeRead),
             OrderRead | OrderWrite => Some(OrderRead),
             AdReadRead | AdReadSubmit | AdReadReview | AdReadClientApprove | AdReadAircheck | AdReadUpload => {
@@ -341,6 +354,15 @@ pub enum Resource<'a> {
         /// Whether it waits for, or had, the client's approval (what client users read).
         seen_by_client: bool,
     },
+    /// An invoice, or the invoices a client pays (its statement of account).
+    Invoice {
+        /// Its organization.
+        org: OrgId,
+        /// Who pays it.
+        bill_to: ClientId,
+        /// Sellers assigned to the payer or to the advertiser.
+        sellers: &'a [UserId],
+    },
     /// Activity: of one entity (whether the principal may read it), or the whole timeline.
     Activity {
         /// The organization.
@@ -363,6 +385,7 @@ impl Resource<'_> {
             | Resource::Show { org, .. }
             | Resource::Episode { org, .. }
             | Resource::Availability { org, .. }
+            | Resource::Invoice { org, .. }
             | Resource::Activity { org, .. } => Some(org),
             Resource::Campaign(f) | Resource::AdRead { campaign: f, .. } => Some(f.org),
         }
@@ -426,6 +449,10 @@ pub enum Rule {
     /// Client user of the read's advertiser, once the read waits for or had their approval
     /// (client view).
     ClientApprovesRead,
+    /// Seller assigned to the client who pays the invoice, or to its advertiser.
+    InvoiceSeller,
+    /// Client user of the client who pays the invoice (client view).
+    InvoiceClient,
 }
 
 use Rule::*;
@@ -507,6 +534,10 @@ pub const POLICY: &[(Action, [Rule; 6])] = &[
     (Action::AdReadUpload, [ALLOW, ALLOW, Deny, ReadShowProducer, ReadTalent, Deny]),
     (Action::DeliveryRead, [ALLOW, ALLOW, SellerReadsCampaign, Deny, Deny, ClientReadsCampaign]),
     (Action::AnalyticsRead, [ALLOW, ALLOW, ALLOW, ShowProducer, Deny, Deny]),
+    (Action::InvoiceRead, [ALLOW, ALLOW, InvoiceSeller, Deny, Deny, InvoiceClient]),
+    (Action::InvoiceWrite, ADMINS),
+    (Action::BillingReport, ADMINS),
+    (Action::StatementRead, [ALLOW, ALLOW, Deny, ShowProducer, ShowTalent, Deny]),
 ];
 
 /// Which entities of a kind a role's listing covers.
@@ -608,6 +639,10 @@ fn evaluate(p: &Principal, rule: Rule, r: &Resource<'_>) -> Option<View> {
         (ReadTalent, Resource::AdRead { talent, .. }) => full(talent == Some(me)),
         (ClientApprovesRead, Resource::AdRead { campaign, seen_by_client, .. }) => {
             (seen_by_client && p.client_id.is_some() && campaign.client == p.client_id).then_some(View::ClientView)
+        }
+        (InvoiceSeller, Resource::Invoice { sellers, .. }) => full(sellers.contains(&me)),
+        (InvoiceClient, Resource::Invoice { bill_to, .. }) => {
+            (p.client_id == Some(bill_to)).then_some(View::ClientView)
         }
         // Deny, and a rule applied to a resource it does not describe: a refusal, never a grant.
         _ => None,

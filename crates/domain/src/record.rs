@@ -67,6 +67,10 @@ pub enum RecordType {
     WebhookEndpoint,
     /// One event's delivery to a webhook endpoint (`webhook::delivery`).
     WebhookDelivery,
+    /// An invoice (`billing::invoice`).
+    Invoice,
+    /// A credit note against an invoice (`billing::credit_note`).
+    CreditNote,
 }
 
 /// A record type the code does not know.
@@ -76,7 +80,7 @@ pub struct UnknownRecordType(pub String);
 
 impl RecordType {
     /// Every record type.
-    pub const ALL: [RecordType; 28] = [
+    pub const ALL: [RecordType; 30] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::ApiKey,
@@ -105,6 +109,8 @@ impl RecordType {
         RecordType::PacingAlert,
         RecordType::WebhookEndpoint,
         RecordType::WebhookDelivery,
+        RecordType::Invoice,
+        RecordType::CreditNote,
     ];
 
     /// Its `entityType` value.
@@ -138,6 +144,8 @@ impl RecordType {
             RecordType::PacingAlert => crate::delivery::alerts::PACING_ALERT,
             RecordType::WebhookEndpoint => "webhookEndpoint",
             RecordType::WebhookDelivery => "webhookDelivery",
+            RecordType::Invoice => "invoice",
+            RecordType::CreditNote => "creditNote",
         }
     }
 
@@ -188,6 +196,8 @@ mod tests {
             crate::connection::Connection::TYPE,
             crate::connection::Subscription::TYPE,
             crate::connection::Presence::TYPE,
+            crate::billing::invoice::Invoice::TYPE,
+            crate::billing::credit_note::CreditNote::TYPE,
         ];
         for t in types {
             let r: RecordType = t.parse().unwrap_or_else(|e| panic!("{e}"));

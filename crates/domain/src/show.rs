@@ -148,6 +148,10 @@ pub struct Show {
     /// episodes by these and the episodes' enclosure URLs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feed_hosts: Vec<String>,
+    /// What its people are owed of what it earns, set by admins through billing
+    /// (`PUT /shows/{id}/revenue-share`); none when they are not paid a share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_share: Option<crate::billing::revenue_share::RevenueShare>,
     /// Active or archived.
     pub status: ShowStatus,
     /// Bookkeeping.
@@ -195,6 +199,9 @@ impl Show {
             if !crate::episode::audio::is_host_name(h) {
                 v.add(format!("feedHosts[{i}]"), "invalid", "a lower-case host name such as cdn.example.com");
             }
+        }
+        if let Some(r) = &self.revenue_share {
+            r.check("revenueShare.", &mut v);
         }
         if self.producer_ids.len() > 50 || self.talent_ids.len() > 50 {
             v.add("assignments", "too_many", "at most 50 producers and 50 talent");

@@ -1,9 +1,10 @@
 //! Live-update topics: what a WebSocket client subscribes to, and which topics a change of the
 //! table concerns (the realtime fan-out posts each change to the subscribers of its topics).
 //!
-//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>`, `order:<id>`, `adread:<id>` (one entity),
-//! `inventory:show:<id>` (any spot of a show's episodes taken or freed), `org:campaigns`,
-//! `org:shows`, `org:episodes`, `org:backups` (every entity of a type in the subscriber's organization) and
+//! Topics: `campaign:<id>`, `show:<id>`, `episode:<id>`, `order:<id>`, `adread:<id>`,
+//! `invoice:<id>` (one entity), `inventory:show:<id>` (any spot of a show's episodes taken or
+//! freed), `org:campaigns`, `org:shows`, `org:episodes`, `org:backups`, `org:billing` (every
+//! entity of a type in the subscriber's organization, each update judged per reader) and
 //! `user:<id>` (a user's own notifications).
 //!
 //! Keys and access patterns (used by the websocket function and the stream's realtime processor):
@@ -20,7 +21,7 @@ use crate::keys::org_pk;
 use crate::notification::EntityRef;
 use crate::record::RecordType;
 use crate::visibility::EntityKind;
-use crate::{AdReadId, CampaignId, EpisodeId, OrderId, OrgId, ShowId, UserId};
+use crate::{AdReadId, CampaignId, EpisodeId, InvoiceId, OrderId, OrgId, ShowId, UserId};
 
 /// What a client can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,6 +48,10 @@ pub enum Topic {
     ShowInventory(ShowId),
     /// One host read (and its comments).
     AdRead(AdReadId),
+    /// One invoice.
+    Invoice(InvoiceId),
+    /// Every invoice of the organization (each reader gets those they read).
+    OrgBilling,
 }
 
 /// Why a topic name is refused.
@@ -54,7 +59,7 @@ pub enum Topic {
 pub enum TopicError {
     /// Not one of the forms above.
     #[error(
-        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, order:<id>, adread:<id>, inventory:show:<id>, org:campaigns, org:shows, org:episodes, org:backups or user:<id>"
+        "unknown topic; use campaign:<id>, show:<id>, episode:<id>, order:<id>, adread:<id>, invoice:<id>, inventory:show:<id>, org:campaigns, org:shows, org:episodes, org:backups, org:billing or user:<id>"
     )]
     Unknown,
     /// The id part is not an id.
@@ -77,6 +82,8 @@ impl FromStr for Topic {
             ("org", "shows") => Topic::OrgShows,
             ("org", "episodes") => Topic::OrgEpisodes,
             ("org", "backups") => Topic::OrgBackups,
+            ("org", "billing") => Topic::OrgBilling,
+            ("invoice", r) => Topic::Invoice(id(r)?),
             ("campaign", r) => Topic::Campaign(id(r)?),
             ("show", r) => Topic::Show(id(r)?),
             ("episode", r) => Topic::Episode(id(r)?),
@@ -106,6 +113,8 @@ impl fmt::Display for Topic {
             Topic::Order(id) => write!(f, "order:{id}"),
             Topic::ShowInventory(id) => write!(f, "inventory:show:{id}"),
             Topic::AdRead(id) => write!(f, "adread:{id}"),
+            Topic::Invoice(id) => write!(f, "invoice:{id}"),
+            Topic::OrgBilling => f.write_str("org:billing"),
         }
     }
 }
@@ -120,6 +129,7 @@ impl Topic {
             Topic::Episode(id) => e(EntityKind::Episode, id.to_string()),
             Topic::Order(id) => e(EntityKind::Order, id.to_string()),
             Topic::AdRead(id) => e(EntityKind::AdRead, id.to_string()),
+            Topic::Invoice(id) => e(EntityKind::Invoice, id.to_string()),
             // Followed by who may read the show's avails (not every reader of the show).
             Topic::ShowInventory(id) => e(EntityKind::Show, id.to_string()),
             _ => None,
@@ -161,6 +171,7 @@ impl Topic {
                 one(field(image, "id").map(Topic::AdRead), field(image, "campaignId").map(Topic::Campaign))
             }
             RecordType::Comment => one(field(image, "adReadId").map(Topic::AdRead), None),
+            RecordType::Invoice => one(field(image, "id").map(Topic::Invoice), Some(Topic::OrgBilling)),
             _ => Vec::new(),
         }
     }
@@ -241,6 +252,25 @@ mod tests {
             "a read concerns its campaign's followers too"
         );
         assert_eq!(Topic::of_change(RecordType::Comment, &json!({"id": "k", "adReadId": r})), vec![Topic::AdRead(r)]);
+        let i = InvoiceId::new();
+        assert_eq!(
+            Topic::of_change(RecordType::Invoice, &json!({"id": i})),
+            vec![Topic::Invoice(i), Topic::OrgBilling]
+        );
+        assert!(Topic::of_change(RecordType::CreditNote, &json!({"invoiceId": i})).is_empty(), "told by its invoice");
+    }
+
+    #[test]
+    fn an_invoice_is_followed_on_its_own_topic_and_the_organizations_billing() {
+        let i = InvoiceId::new();
+        for (topic, name) in [(Topic::Invoice(i), format!("invoice:{i}")), (Topic::OrgBilling, "org:billing".into())] {
+            assert_eq!(topic.to_string(), name);
+            assert_eq!(name.parse::<Topic>(), Ok(topic));
+        }
+        assert_eq!(Topic::Invoice(i).entity(), Some(EntityRef { kind: EntityKind::Invoice, id: i.to_string() }));
+        assert_eq!(Topic::OrgBilling.entity(), None);
+        assert_eq!("invoice:nope".parse::<Topic>(), Err(TopicError::BadId));
+        assert_eq!("org:invoices".parse::<Topic>(), Err(TopicError::Unknown));
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub enum EntityKind {
     AdRead,
     /// A webhook endpoint of the organization.
     Webhook,
+    /// An invoice (with its payments and credit notes).
+    Invoice,
 }
 
 /// A kind name the API does not know.
@@ -54,7 +56,7 @@ pub struct UnknownEntityKind(pub String);
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 12] = [
+    pub const ALL: [EntityKind; 13] = [
         EntityKind::Organization,
         EntityKind::User,
         EntityKind::Client,
@@ -67,6 +69,7 @@ impl EntityKind {
         EntityKind::Order,
         EntityKind::AdRead,
         EntityKind::Webhook,
+        EntityKind::Invoice,
     ];
 
     /// Its name in the API, in keys and in activity entries.
@@ -84,6 +87,7 @@ impl EntityKind {
             EntityKind::Order => "order",
             EntityKind::AdRead => "adRead",
             EntityKind::Webhook => "webhook",
+            EntityKind::Invoice => "invoice",
         }
     }
 
@@ -103,6 +107,7 @@ impl EntityKind {
             EntityKind::Order => Action::OrderRead,
             EntityKind::AdRead => Action::AdReadRead,
             EntityKind::Webhook => Action::WebhookManage,
+            EntityKind::Invoice => Action::InvoiceRead,
         }
     }
 }
@@ -137,6 +142,8 @@ pub enum Part {
     Comment,
     /// One of a campaign's briefs (seen by every reader of the campaign).
     Brief,
+    /// One of an invoice's credit notes (seen whole by every reader of the invoice).
+    CreditNote,
 }
 
 /// How much of one entity one reader sees.
@@ -171,6 +178,10 @@ const ADREAD_INTERNAL: [&str; 2] = ["notices", "overrideReason"];
 const CLIENT_ADREAD_ENTRY: [&str; 4] = ["actor", "at", "from", "to"];
 /// Comment fields the client view leaves out (whom the organization mentioned).
 const COMMENT_INTERNAL: [&str; 1] = ["mentions"];
+/// Invoice fields the client view leaves out.
+const INVOICE_INTERNAL: [&str; 1] = ["internalNotes"];
+/// Show fields only admins and its producers see.
+const SHOW_FINANCIAL: [&str; 1] = ["revenueShare"];
 /// A show's public fields.
 const PUBLIC_SHOW: [&str; 5] = ["id", "name", "description", "category", "artwork"];
 /// What colleagues see of a user.
@@ -207,6 +218,16 @@ impl Lens {
         }
     }
 
+    /// The lens of a show's reader the policy allowed with `view`: its talent and sellers see it
+    /// without its revenue share terms (what its people are paid is for admins and its producers;
+    /// each talent reads their own part on their statement).
+    pub fn of_show(view: View, role: Role) -> Lens {
+        match (Lens::of(view), role) {
+            (Lens::Full, Role::Talent | Role::Seller) => Lens::WithoutFinancials,
+            (lens, _) => lens,
+        }
+    }
+
     /// Whether a reader with this lens sees `field` of `part` of an entity of `kind`. A lens
     /// applied to a kind it was not made for shows nothing: a mistake hides, never leaks.
     pub fn shows(self, kind: EntityKind, part: Part, field: &str) -> bool {
@@ -214,6 +235,7 @@ impl Lens {
             (Lens::Full, _, _) => true,
             (Lens::WithoutFinancials, EntityKind::Campaign, Part::Record) => !CAMPAIGN_FINANCIAL.contains(&field),
             (Lens::WithoutFinancials, EntityKind::Campaign, Part::TeamMember) => true,
+            (Lens::WithoutFinancials, EntityKind::Show, Part::Record) => !SHOW_FINANCIAL.contains(&field),
             (Lens::Client, EntityKind::Campaign, Part::Record) => !CAMPAIGN_INTERNAL.contains(&field),
             (Lens::Client, EntityKind::Campaign, Part::TeamMember) => CLIENT_TEAM_MEMBER.contains(&field),
             (Lens::Client, EntityKind::Order, Part::Record) => !ORDER_INTERNAL.contains(&field),
@@ -222,6 +244,8 @@ impl Lens {
             (Lens::Client, EntityKind::AdRead, Part::Record) => !ADREAD_INTERNAL.contains(&field),
             (Lens::Client, EntityKind::AdRead, Part::HistoryEntry) => CLIENT_ADREAD_ENTRY.contains(&field),
             (Lens::Client, EntityKind::AdRead, Part::Comment) => !COMMENT_INTERNAL.contains(&field),
+            (Lens::Client, EntityKind::Invoice, Part::Record) => !INVOICE_INTERNAL.contains(&field),
+            (Lens::Client, EntityKind::Invoice, Part::CreditNote) => true,
             (Lens::PublicFields, EntityKind::Show, Part::Record) => PUBLIC_SHOW.contains(&field),
             (Lens::NamesAndRoles, EntityKind::User, Part::Record) => NAME_AND_ROLE.contains(&field),
             _ => false,
@@ -263,7 +287,13 @@ mod tests {
     fn each_lens_shows_exactly_its_fields() {
         use EntityKind::{Campaign, Show, User};
         use Lens::{Client, Full, NamesAndRoles, PublicFields, WithoutFinancials};
-        let cases: [(Lens, EntityKind, Part, &str, bool); 34] = [
+        let cases: [(Lens, EntityKind, Part, &str, bool); 40] = [
+            (Client, EntityKind::Invoice, Part::Record, "internalNotes", false),
+            (Client, EntityKind::Invoice, Part::Record, "balance", true),
+            (Client, EntityKind::Invoice, Part::CreditNote, "amount", true),
+            (WithoutFinancials, EntityKind::Invoice, Part::Record, "balance", false),
+            (WithoutFinancials, EntityKind::Invoice, Part::CreditNote, "amount", false),
+            (Client, EntityKind::Order, Part::CreditNote, "amount", false),
             (WithoutFinancials, Campaign, Part::Brief, "promoCode", true),
             (Client, Campaign, Part::Brief, "talkingPoints", true),
             (NamesAndRoles, Campaign, Part::Brief, "promoCode", false),
@@ -315,6 +345,21 @@ mod tests {
         assert_eq!(Lens::of_campaign(View::Full, Role::Seller, me, &[]), Lens::Full);
         assert_eq!(Lens::of_campaign(View::Full, Role::Talent, me, &[]), Lens::WithoutFinancials);
         assert_eq!(Lens::of_campaign(View::NamesAndRoles, Role::Talent, me, &[]), Lens::NamesAndRoles);
+    }
+
+    #[test]
+    fn a_shows_talent_and_sellers_read_it_without_its_revenue_share() {
+        for role in [Role::Talent, Role::Seller] {
+            let lens = Lens::of_show(View::Full, role);
+            assert_eq!(lens, Lens::WithoutFinancials, "{role}");
+            assert!(!lens.shows(EntityKind::Show, Part::Record, "revenueShare"));
+            assert!(lens.shows(EntityKind::Show, Part::Record, "name"));
+        }
+        for role in [Role::Master, Role::Admin, Role::Producer] {
+            assert_eq!(Lens::of_show(View::Full, role), Lens::Full, "{role}");
+        }
+        assert_eq!(Lens::of_show(View::PublicFields, Role::Client), Lens::PublicFields);
+        assert_eq!(Lens::of_show(View::PublicFields, Role::Talent), Lens::PublicFields);
     }
 
     #[test]

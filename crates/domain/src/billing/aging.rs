@@ -91,7 +91,7 @@ mod tests {
     use super::*;
     use crate::billing::period::BillingMonth;
     use crate::order::BillingCalendar;
-    use crate::{InvoiceId, Money, OrderId, OrgId, Stamp, UserId};
+    use crate::{Money, OrgId, Stamp, UserId};
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2027, 3, d).unwrap()
@@ -105,50 +105,31 @@ mod tests {
         status: InvoiceStatus,
         due: NaiveDate,
     ) -> Invoice {
-        use crate::billing::charge::{ChargeKind, Unit};
-        use crate::billing::invoice::{InvoiceLine, LineKind, Payment};
+        use crate::billing::invoice::Payment;
+        use crate::billing::transitions::tests::{charge, parties};
         let month = BillingMonth::new(BillingCalendar::Standard, 2027, 1).unwrap();
         let money = |a| Money::new(a, currency);
-        Invoice {
-            id: InvoiceId::new(),
-            org_id: OrgId::new(),
-            number: Some("INV-2027-00001".into()),
-            order_id: OrderId::new(),
-            advertiser_id: client,
-            bill_to: client,
-            month,
-            period: month.period().unwrap(),
-            currency,
-            lines: vec![InvoiceLine {
-                kind: LineKind::Charge(ChargeKind::Contract),
-                order_line: Some(1),
-                description: "x".into(),
-                quantity: 1,
-                unit: Unit::Spots,
-                unit_price: money(total),
-                amount: money(total),
-            }],
-            status,
-            payment_terms_days: 30,
-            issued_at: Some(Utc::now()),
-            due_date: Some(due),
-            payments: (paid > 0)
-                .then(|| Payment {
-                    id: crate::PaymentId::new(),
-                    amount: money(paid),
-                    date: due,
-                    method: "card".into(),
-                    reference: String::new(),
-                    reason: None,
-                    by: UserId::new(),
-                    at: Utc::now(),
-                })
-                .into_iter()
-                .collect(),
-            credits: Vec::new(),
-            void_reason: None,
-            stamp: Stamp::created(UserId::new(), Utc::now()),
+        let who = crate::billing::invoice::Parties { advertiser_id: client, bill_to: client, ..parties() };
+        let stamp = Stamp::created(UserId::new(), Utc::now());
+        let mut i =
+            Invoice::new_draft(OrgId::new(), who, month, currency, vec![charge(1, money(total))], 30, stamp).unwrap();
+        i.number = Some("INV-2027-00001".into());
+        i.status = status;
+        i.issued_at = Some(Utc::now());
+        i.due_date = Some(due);
+        if paid > 0 {
+            i.payments.push(Payment {
+                id: crate::PaymentId::new(),
+                amount: money(paid),
+                date: due,
+                method: "card".into(),
+                reference: String::new(),
+                reason: None,
+                by: UserId::new(),
+                at: Utc::now(),
+            });
         }
+        i
     }
 
     #[test]

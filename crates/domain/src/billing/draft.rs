@@ -3,11 +3,14 @@
 //! agency, the agency's commission taken off as one line. One currency per invoice: a line in
 //! another is refused, never converted.
 
+use chrono::{DateTime, Utc};
+
 use crate::billing::charge::Unit;
 use crate::billing::charge::{ChargeError, ChargeKind, LineUse, charges, percent_of};
-use crate::billing::invoice::{InvoiceLine, LineKind};
-use crate::order::{AdType, BillingMode, OrderLine};
-use crate::{Currency, Money};
+use crate::billing::invoice::{Invoice, InvoiceLine, LineKind, Parties};
+use crate::billing::period::{BillingMonth, InvalidMonth};
+use crate::order::{AdType, BillingMode, Order, OrderLine};
+use crate::{ClientId, Currency, Money, Stamp, UserId};
 
 /// Why an invoice cannot be drafted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +18,9 @@ pub enum DraftError {
     /// A line cannot be priced.
     #[error(transparent)]
     Charge(#[from] ChargeError),
+    /// The month does not exist.
+    #[error(transparent)]
+    Month(#[from] InvalidMonth),
     /// A line is in another currency than the invoice.
     #[error("line {line} is in {got}, the invoice in {expected}: one invoice is in one currency")]
     MixedCurrency {
@@ -84,6 +90,50 @@ pub fn invoice_lines(
         });
     }
     Ok(out)
+}
+
+/// Who an order's invoice is drafted for, and by whom.
+#[derive(Debug, Clone)]
+pub struct Drafting<'a> {
+    /// The order billed.
+    pub order: &'a Order,
+    /// Its advertiser's name.
+    pub advertiser_name: &'a str,
+    /// Who pays: the advertiser, or its agency.
+    pub bill_to: ClientId,
+    /// The payer's name.
+    pub bill_to_name: &'a str,
+    /// The agency's commission in hundredths of a percent, when an agency pays.
+    pub commission: Option<u32>,
+    /// Who drafts it (a user, or the monthly job).
+    pub by: UserId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The draft invoice of `d.order` for `month`, from each line's use in it; `None` when nothing
+/// is owed for the month (no invoice of nothing is made, so a month of only over-delivery shown
+/// at zero makes none).
+pub fn draft(
+    d: &Drafting<'_>,
+    month: BillingMonth,
+    uses: &[(OrderLine, LineUse)],
+) -> Result<Option<Invoice>, DraftError> {
+    let o = d.order;
+    let lines = invoice_lines(o.billing_mode, o.currency, uses, d.commission)?;
+    if lines.iter().map(|l| l.amount.amount).sum::<i64>() <= 0 {
+        return Ok(None);
+    }
+    let parties = Parties {
+        order_id: o.id,
+        order_number: o.number.clone(),
+        advertiser_id: o.advertiser_id,
+        advertiser_name: d.advertiser_name.to_owned(),
+        bill_to: d.bill_to,
+        bill_to_name: d.bill_to_name.to_owned(),
+    };
+    let stamp = Stamp::created(d.by, d.at);
+    Ok(Some(Invoice::new_draft(o.org_id, parties, month, o.currency, lines, o.payment_terms_days, stamp)?))
 }
 
 #[cfg(test)]
@@ -167,5 +217,68 @@ mod tests {
             invoice_lines(BillingMode::Contract, Currency::USD, &no_goal, None),
             Err(DraftError::Charge(ChargeError::NoGoal(5)))
         );
+    }
+
+    #[test]
+    fn an_orders_broadcast_december_is_drafted_from_what_aired_and_delivered_in_it() {
+        use crate::billing::usage::{UsageFacts, line_uses};
+        use crate::order::BillingCalendar;
+        // Broadcast December 2026: Monday 30 November to Sunday 27 December. Line 1 ($20 CPM,
+        // goal 10,000) aired on 30 November and delivered 9,000 before and 4,000 in the month:
+        // capped, 1,000 bill and 3,000 show at zero. Line 2 airs on 28 December: January's.
+        let mut o = crate::order::tests::order(vec![
+            line(1, Rate::Cpm(usd(2_000)), Some(10_000)),
+            line(2, Rate::Cpm(usd(2_000)), Some(10_000)),
+        ]);
+        o.billing_mode = BillingMode::DeliveredCapped;
+        o.lines[0].air_date = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        o.lines[1].air_date = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
+        let month = BillingMonth::new(BillingCalendar::Broadcast, 2026, 12).unwrap();
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let facts = UsageFacts {
+            published: o.lines.iter().map(|l| l.spot.episode_id).collect(),
+            delivered: vec![(1, day(11, 29), 9_000), (1, day(12, 27), 4_000), (2, day(12, 28), 500)],
+            billed_before: [(1, 18_000)].into(),
+            ..UsageFacts::default()
+        };
+        let uses = line_uses(&o, month.period().unwrap(), &facts);
+        let (by, at) = (UserId::new(), chrono::Utc::now());
+        let d = Drafting {
+            order: &o,
+            advertiser_name: "Acme",
+            bill_to: ClientId::new(),
+            bill_to_name: "Media Agency",
+            commission: Some(1_000),
+            by,
+            at,
+        };
+        let i = draft(&d, month, &uses).unwrap().unwrap();
+        let got: Vec<_> = i.lines.iter().map(|l| (l.kind, l.order_line, l.quantity, l.amount.amount)).collect();
+        assert_eq!(
+            got,
+            [
+                (LineKind::Charge(ChargeKind::Delivered), Some(1), 1_000, 2_000),
+                (LineKind::Charge(ChargeKind::OverDelivery), Some(1), 3_000, 0),
+                (LineKind::AgencyCommission, None, 1, -200),
+            ]
+        );
+        assert_eq!(
+            (i.total(), i.balance(), i.status, i.number.as_deref()),
+            (1_800, 1_800, crate::billing::invoice::InvoiceStatus::Draft, None)
+        );
+        assert_eq!((i.order_id, i.order_number.as_str(), i.advertiser_id), (o.id, o.number.as_str(), o.advertiser_id));
+        assert_eq!(
+            (i.bill_to, i.bill_to_name.as_str(), i.advertiser_name.as_str()),
+            (d.bill_to, "Media Agency", "Acme")
+        );
+        assert_eq!((i.period.start, i.period.end), (day(11, 30), day(12, 27)));
+        assert_eq!((i.payment_terms_days, i.currency, i.org_id), (o.payment_terms_days, o.currency, o.org_id));
+        assert_eq!((i.stamp.created_by, i.stamp.created_at, i.stamp.version), (by, at, 1));
+        assert_eq!(i.claim_keys().len(), 1, "only line 1 is billed for December");
+        let billed_out = UsageFacts { billed_before: [(1, 20_000)].into(), ..facts };
+        let nothing = line_uses(&o, month.period().unwrap(), &billed_out);
+        assert_eq!(draft(&d, month, &nothing).unwrap(), None, "only over-delivery at zero: no invoice");
+        let bad = BillingMonth { month: 13, ..month };
+        assert!(matches!(draft(&d, bad, &uses), Err(DraftError::Month(_))));
     }
 }

@@ -20,6 +20,7 @@
 //!   `ORG#<o>#CLIENT#<c>#INVOICES` / `<i>`;
 //! - invoices by status (the daily job reads the issued and partially paid ones): GSI3
 //!   `ORG#<o>#INVOICES#<status>` / `<i>`;
+//! - the monthly job's mark that a month's drafts are done: `ORG#<o>#BILLING_RUNS` / `<yyyy-mm>`;
 //! - what was billed of an order: one claim per order line and billing month,
 //!   `ORG#<o>#ORDER#<order>#BILLED` / `<calendar>#<yyyy-mm>#LINE#<nnnnn>` ([`Invoice::claim_keys`]),
 //!   created with the draft and given back when it is voided, so no month of a line is billed
@@ -29,7 +30,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::billing::charge::{ChargeKind, Unit};
-use crate::billing::period::{BillingMonth, Period};
+use crate::billing::period::{BillingMonth, InvalidMonth, Period};
 use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
 use crate::order::BillingCalendar;
 use crate::{ClientId, CreditNoteId, Currency, InvoiceId, Money, OrderId, OrgId, PaymentId, Stamp, UserId};
@@ -118,6 +119,9 @@ pub struct AppliedCredit {
     pub number: String,
     /// How much it takes off.
     pub amount: Money,
+    /// The day it was made (in the organization's zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<NaiveDate>,
 }
 
 /// An invoice.
@@ -133,10 +137,19 @@ pub struct Invoice {
     pub number: Option<String>,
     /// The order it bills.
     pub order_id: OrderId,
+    /// That order's number, as drafted.
+    #[serde(default)]
+    pub order_number: String,
     /// The advertiser whose campaign it is.
     pub advertiser_id: ClientId,
+    /// The advertiser's name, as drafted (the document shows it).
+    #[serde(default)]
+    pub advertiser_name: String,
     /// Who pays: the advertiser, or the agency that placed the order.
     pub bill_to: ClientId,
+    /// The payer's name, as drafted.
+    #[serde(default)]
+    pub bill_to_name: String,
     /// The billing month.
     pub month: BillingMonth,
     /// The days it covers.
@@ -164,12 +177,82 @@ pub struct Invoice {
     /// Why it was voided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub void_reason: Option<String>,
+    /// The object key of its document (a PDF in the media bucket), rendered when it is issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// Where its document was e-mailed (the payer's billing contact), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emailed_to: Option<String>,
+    /// When it was e-mailed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emailed_at: Option<DateTime<Utc>>,
+    /// The accountants' own notes; clients never see them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_notes: Option<String>,
     /// Bookkeeping.
     #[serde(flatten)]
     pub stamp: Stamp,
 }
 
+/// Who a new draft bills, and for which order: what drafting knows before the lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parties {
+    /// The order billed.
+    pub order_id: OrderId,
+    /// Its number.
+    pub order_number: String,
+    /// Its advertiser.
+    pub advertiser_id: ClientId,
+    /// The advertiser's name.
+    pub advertiser_name: String,
+    /// Who pays.
+    pub bill_to: ClientId,
+    /// The payer's name.
+    pub bill_to_name: String,
+}
+
 impl Invoice {
+    /// A new draft of `parties` for `month`, with `lines` in `currency`, payable within
+    /// `payment_terms_days` of its issue; nothing paid, credited or sent.
+    pub fn new_draft(
+        org_id: OrgId,
+        parties: Parties,
+        month: BillingMonth,
+        currency: Currency,
+        lines: Vec<InvoiceLine>,
+        payment_terms_days: u16,
+        stamp: Stamp,
+    ) -> Result<Invoice, InvalidMonth> {
+        let Parties { order_id, order_number, advertiser_id, advertiser_name, bill_to, bill_to_name } = parties;
+        Ok(Invoice {
+            id: InvoiceId::new(),
+            org_id,
+            number: None,
+            order_id,
+            order_number,
+            advertiser_id,
+            advertiser_name,
+            bill_to,
+            bill_to_name,
+            period: month.period()?,
+            month,
+            currency,
+            lines,
+            status: InvoiceStatus::Draft,
+            payment_terms_days,
+            issued_at: None,
+            due_date: None,
+            payments: Vec::new(),
+            credits: Vec::new(),
+            void_reason: None,
+            document: None,
+            emailed_to: None,
+            emailed_at: None,
+            internal_notes: None,
+            stamp,
+        })
+    }
+
     /// The sum of its lines.
     pub fn total(&self) -> i64 {
         self.lines.iter().map(|l| l.amount.amount).sum()
@@ -220,13 +303,50 @@ impl Invoice {
         let mut lines: Vec<u32> = self.lines.iter().filter_map(|l| l.order_line).collect();
         lines.sort_unstable();
         lines.dedup();
-        let pk = org_pk(&self.org_id, format!("ORDER#{}#BILLED", self.order_id));
+        let pk = Self::billed_pk(&self.org_id, &self.order_id);
         lines
             .into_iter()
             .map(|n| {
                 Key::new(pk.clone(), format!("{calendar}#{}-{:02}#LINE#{n:05}", self.month.year, self.month.month))
             })
             .collect()
+    }
+
+    /// The object key of the document of invoice `id` numbered `number`: under the
+    /// organization's media prefix, which only its tenant sessions reach.
+    pub fn document_key(org: &OrgId, id: &InvoiceId, number: &str) -> String {
+        format!("media/{org}/invoice/{id}/{number}.pdf")
+    }
+
+    /// The record that the monthly drafts of the month `year`-`month` (the month the job ran in)
+    /// are done for the organization: written once every order was drafted, so a later run of
+    /// the month skips them.
+    pub fn drafts_done_key(org: &OrgId, year: i32, month: u32) -> Key {
+        Key::new(org_pk(org, "BILLING_RUNS"), format!("{year}-{month:02}"))
+    }
+
+    /// The partition of the claims of what was billed of `order`.
+    pub fn billed_pk(org: &OrgId, order: &OrderId) -> String {
+        org_pk(org, format!("ORDER#{order}#BILLED"))
+    }
+
+    /// What its charges bill of each order line, in minor units (a voided invoice bills nothing).
+    pub fn billed_by_line(&self) -> std::collections::BTreeMap<u32, i64> {
+        let mut out = std::collections::BTreeMap::new();
+        if self.status == InvoiceStatus::Void {
+            return out;
+        }
+        for l in &self.lines {
+            if let (LineKind::Charge(_), Some(n)) = (l.kind, l.order_line) {
+                *out.entry(n).or_insert(0) += l.amount.amount;
+            }
+        }
+        out
+    }
+
+    /// The day it was issued (in the organization's zone): its due date less its terms.
+    pub fn issued_on(&self) -> Option<NaiveDate> {
+        self.due_date.map(|d| d - Duration::days(i64::from(self.payment_terms_days)))
     }
 
     /// The due date of an invoice issued on `day` with these terms.

@@ -171,61 +171,58 @@ impl Invoice {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::TimeZone;
 
     use super::*;
     use crate::billing::charge::{ChargeKind, Unit};
-    use crate::billing::invoice::{InvoiceLine, LineKind};
+    use crate::billing::invoice::{InvoiceLine, LineKind, Parties};
     use crate::billing::period::BillingMonth;
     use crate::order::BillingCalendar;
-    use crate::{ClientId, CreditNoteId, Currency, InvoiceId, Money, OrderId, OrgId, PaymentId, Stamp, UserId};
+    use crate::{ClientId, CreditNoteId, Currency, Money, OrderId, OrgId, PaymentId, Stamp, UserId};
 
     fn usd(minor: i64) -> Money {
         Money::new(minor, Currency::USD)
     }
 
-    fn day(d: u32) -> NaiveDate {
+    pub(crate) fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2027, 1, d).unwrap()
     }
 
-    fn draft(amounts: &[i64]) -> Invoice {
-        let month = BillingMonth::new(BillingCalendar::Standard, 2026, 12).unwrap();
-        Invoice {
-            id: InvoiceId::new(),
-            org_id: OrgId::new(),
-            number: None,
+    /// Test parties: an order of an advertiser that pays itself.
+    pub(crate) fn parties() -> Parties {
+        let advertiser = ClientId::new();
+        Parties {
             order_id: OrderId::new(),
-            advertiser_id: ClientId::new(),
-            bill_to: ClientId::new(),
-            month,
-            period: month.period().unwrap(),
-            currency: Currency::USD,
-            lines: amounts
-                .iter()
-                .enumerate()
-                .map(|(i, a)| InvoiceLine {
-                    kind: LineKind::Charge(ChargeKind::Contract),
-                    order_line: Some(i as u32 + 1),
-                    description: format!("line {}", i + 1),
-                    quantity: 1,
-                    unit: Unit::Spots,
-                    unit_price: usd(*a),
-                    amount: usd(*a),
-                })
-                .collect(),
-            status: InvoiceStatus::Draft,
-            payment_terms_days: 30,
-            issued_at: None,
-            due_date: None,
-            payments: Vec::new(),
-            credits: Vec::new(),
-            void_reason: None,
-            stamp: Stamp::created(UserId::new(), Utc::now()),
+            order_number: "IO-2026-00001".into(),
+            advertiser_id: advertiser,
+            advertiser_name: "Acme".into(),
+            bill_to: advertiser,
+            bill_to_name: "Acme".into(),
         }
     }
 
-    fn payment(amount: i64, reason: Option<&str>) -> Payment {
+    /// A line charging `amount` as contracted for order line `n`.
+    pub(crate) fn charge(n: u32, amount: Money) -> InvoiceLine {
+        InvoiceLine {
+            kind: LineKind::Charge(ChargeKind::Contract),
+            order_line: Some(n),
+            description: format!("line {n}"),
+            quantity: 1,
+            unit: Unit::Spots,
+            unit_price: amount,
+            amount,
+        }
+    }
+
+    pub(crate) fn draft(amounts: &[i64]) -> Invoice {
+        let month = BillingMonth::new(BillingCalendar::Standard, 2026, 12).unwrap();
+        let lines = amounts.iter().enumerate().map(|(i, a)| charge(i as u32 + 1, usd(*a))).collect();
+        let stamp = Stamp::created(UserId::new(), Utc::now());
+        Invoice::new_draft(OrgId::new(), parties(), month, Currency::USD, lines, 30, stamp).unwrap()
+    }
+
+    pub(crate) fn payment(amount: i64, reason: Option<&str>) -> Payment {
         Payment {
             id: PaymentId::new(),
             amount: usd(amount),
@@ -238,11 +235,16 @@ mod tests {
         }
     }
 
-    fn credit(amount: i64) -> AppliedCredit {
-        AppliedCredit { credit_note_id: CreditNoteId::new(), number: "CN-2027-00001".into(), amount: usd(amount) }
+    pub(crate) fn credit(amount: i64) -> AppliedCredit {
+        AppliedCredit {
+            credit_note_id: CreditNoteId::new(),
+            number: "CN-2027-00001".into(),
+            amount: usd(amount),
+            on: Some(day(6)),
+        }
     }
 
-    fn issued(amounts: &[i64]) -> Invoice {
+    pub(crate) fn issued(amounts: &[i64]) -> Invoice {
         let mut i = draft(amounts);
         i.issue("INV-2027-00001".into(), Utc.with_ymd_and_hms(2027, 1, 2, 9, 0, 0).unwrap(), day(2)).unwrap();
         i
@@ -279,6 +281,24 @@ mod tests {
         assert_eq!(i.claim_keys()[0], Key::new(pk, "BROADCAST#2027-01#LINE#00001"));
         i.lines.push(InvoiceLine { order_line: None, ..i.lines[0].clone() });
         assert_eq!(i.claim_keys().len(), 2, "a commission line claims nothing");
+        assert_eq!(Invoice::billed_pk(&o, &i.order_id), format!("ORG#{o}#ORDER#{}#BILLED", i.order_id));
+        assert_eq!(Invoice::drafts_done_key(&o, 2027, 1), Key::new(format!("ORG#{o}#BILLING_RUNS"), "2027-01"));
+        assert_eq!(
+            Invoice::document_key(&o, &i.id, "INV-2027-00001"),
+            format!("media/{o}/invoice/{}/INV-2027-00001.pdf", i.id)
+        );
+    }
+
+    #[test]
+    fn what_an_invoice_billed_of_each_line_is_its_charges_and_nothing_once_void() {
+        let mut i = draft(&[100, 200, 0]);
+        i.lines[2].order_line = Some(1);
+        i.lines[2].amount = usd(50);
+        i.lines.push(InvoiceLine { kind: LineKind::AgencyCommission, order_line: Some(2), ..i.lines[0].clone() });
+        i.lines.push(InvoiceLine { order_line: None, ..i.lines[0].clone() });
+        assert_eq!(i.billed_by_line(), [(1, 150), (2, 200)].into(), "the commission is no line's charge");
+        i.void("wrong month").unwrap();
+        assert!(i.billed_by_line().is_empty());
     }
 
     #[test]

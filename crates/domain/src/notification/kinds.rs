@@ -84,11 +84,20 @@ pub enum NotificationType {
     /// A webhook endpoint was turned off after failing for days.
     #[serde(rename = "webhook.disabled")]
     WebhookDisabled,
+    /// An invoice was issued (its payer's client users, the sellers of its clients).
+    #[serde(rename = "invoice.issued")]
+    InvoiceIssued,
+    /// An invoice passed its due date unpaid (the admins, the sellers of its clients).
+    #[serde(rename = "invoice.overdue")]
+    InvoiceOverdue,
+    /// A payment was recorded on an invoice (the admins, the sellers of its clients).
+    #[serde(rename = "invoice.payment_received")]
+    InvoicePaymentReceived,
 }
 
 impl NotificationType {
     /// Every type, in the order the domain document lists them.
-    pub const ALL: [NotificationType; 25] = [
+    pub const ALL: [NotificationType; 28] = [
         NotificationType::CampaignTeamAdded,
         NotificationType::CampaignNeedsApproval,
         NotificationType::CampaignApproved,
@@ -114,6 +123,9 @@ impl NotificationType {
         NotificationType::AdReadMentioned,
         NotificationType::DeliveryPacingAlert,
         NotificationType::WebhookDisabled,
+        NotificationType::InvoiceIssued,
+        NotificationType::InvoiceOverdue,
+        NotificationType::InvoicePaymentReceived,
     ];
 
     /// The dotted name, e.g. `campaign.approved`.
@@ -144,6 +156,9 @@ impl NotificationType {
             NotificationType::AdReadMentioned => "adread.mentioned",
             NotificationType::DeliveryPacingAlert => "delivery.pacing_alert",
             NotificationType::WebhookDisabled => "webhook.disabled",
+            NotificationType::InvoiceIssued => "invoice.issued",
+            NotificationType::InvoiceOverdue => "invoice.overdue",
+            NotificationType::InvoicePaymentReceived => "invoice.payment_received",
         }
     }
 

@@ -20,6 +20,9 @@
 //! | host reads | see [`super::ad_reads`] | `adread.*` | |
 //! | a pacing alert is raised (`delivery::alerts`) | the campaign's owner and team who read its delivery | `delivery.pacing_alert` | high |
 //! | the dispatcher turns off a failing webhook endpoint | the admins | `webhook.disabled` | urgent |
+//! | an invoice is issued | its payer's client users, and the sellers of its clients | `invoice.issued` | normal |
+//! | an invoice becomes overdue | the admins, and the sellers of its clients | `invoice.overdue` | high |
+//! | a payment is recorded on an invoice | the admins, and the sellers of its clients | `invoice.payment_received` | normal |
 //!
 //! The names are [`NotificationType`]'s.
 
@@ -47,6 +50,8 @@ pub enum Recipients {
     ClientUsers(ClientId),
     /// These users, but never a client user (an internal comment's mentions).
     Staff(Vec<UserId>),
+    /// The sellers assigned to any of these clients.
+    ClientSellers(Vec<ClientId>),
 }
 
 /// A notification to send, before its recipients are resolved.
@@ -83,6 +88,87 @@ pub(crate) fn users(v: Option<&Value>, field: &str) -> Vec<UserId> {
 
 fn entity(kind: EntityKind, v: Option<&Value>) -> Option<EntityRef> {
     Some(EntityRef { kind, id: text(v, "id")?.to_owned() })
+}
+
+/// What an invoice's change calls for: issued, overdue, a payment received. Each goes only to
+/// whom a GET of the invoice would answer (the stream judges every recipient on it).
+fn invoice(before: Option<&Value>, after: Option<&Value>, from: Option<&str>, to: Option<&str>) -> Vec<Planned> {
+    let (Some(e), Some(number)) = (entity(EntityKind::Invoice, after), text(after, "number")) else {
+        return Vec::new();
+    };
+    let clients = || -> Vec<ClientId> {
+        let mut c: Vec<ClientId> =
+            ["billTo", "advertiserId"].iter().filter_map(|f| text(after, f)?.parse().ok()).collect();
+        c.dedup();
+        c
+    };
+    let amount = |v: Option<&Value>| -> Option<String> {
+        Some(serde_json::from_value::<crate::Money>(v?.clone()).ok()?.to_string())
+    };
+    let mut out = Vec::new();
+    let mut plan = |to: Recipients, kind, title: String, body: String, priority| {
+        out.push(Planned { to, kind, title, body, priority, entity: e.clone() });
+    };
+    let client = text(after, "billToName").unwrap_or_default();
+    if before.is_some() && from == Some("draft") && to != Some("draft") && to != Some("void") {
+        let due = text(after, "dueDate").unwrap_or_default();
+        let body = format!("Invoice {number} to {client} is due on {due}.");
+        if let Some(payer) = text(after, "billTo").and_then(|c| c.parse().ok()) {
+            let title = format!("Invoice {number} was issued");
+            plan(
+                Recipients::ClientUsers(payer),
+                NotificationType::InvoiceIssued,
+                title,
+                body.clone(),
+                Priority::Normal,
+            );
+        }
+        let title = format!("Invoice {number} was issued");
+        plan(Recipients::ClientSellers(clients()), NotificationType::InvoiceIssued, title, body, Priority::Normal);
+    }
+    if before.is_some() && from != Some("overdue") && to == Some("overdue") {
+        let title = format!("Invoice {number} is overdue");
+        let body = format!("Invoice {number} to {client} passed its due date unpaid.");
+        plan(
+            Recipients::AdminsExcept(Vec::new()),
+            NotificationType::InvoiceOverdue,
+            title.clone(),
+            body.clone(),
+            Priority::High,
+        );
+        plan(Recipients::ClientSellers(clients()), NotificationType::InvoiceOverdue, title, body, Priority::High);
+    }
+    let payments =
+        |v: Option<&Value>| v.and_then(|v| v.get("payments")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let (was, now) = (payments(before), payments(after));
+    if before.is_some() {
+        // Only the payments this change added.
+        for p in now.iter().skip(was.len()) {
+            let positive = p.get("amount").and_then(|a| a.get("amount")).and_then(Value::as_i64).is_some_and(|a| a > 0);
+            if !positive {
+                continue;
+            }
+            let paid = amount(p.get("amount")).unwrap_or_default();
+            let title = format!("A payment of {paid} was received on invoice {number}");
+            let body =
+                format!("{client} paid {paid}; the invoice is now {}.", to.unwrap_or_default().replace('_', " "));
+            plan(
+                Recipients::AdminsExcept(Vec::new()),
+                NotificationType::InvoicePaymentReceived,
+                title.clone(),
+                body.clone(),
+                Priority::Normal,
+            );
+            plan(
+                Recipients::ClientSellers(clients()),
+                NotificationType::InvoicePaymentReceived,
+                title,
+                body,
+                Priority::Normal,
+            );
+        }
+    }
+    out
 }
 
 /// The notifications a change of a record of type `record` calls for (`before`/`after` absent for a
@@ -262,6 +348,7 @@ pub fn plan(record: RecordType, before: Option<&Value>, after: Option<&Value>) -
                 });
             }
         }
+        RecordType::Invoice => out.extend(invoice(before, after, from.as_deref(), to.as_deref())),
         RecordType::Backup if moved => {
             let Some(e) = entity(EntityKind::Backup, after) else { return out };
             let (kind, title, priority) = match to.as_deref() {
@@ -490,5 +577,107 @@ mod tests {
         let mut renamed = as_role("seller");
         renamed["name"] = json!("Ada L.");
         assert!(plan(RecordType::User, Some(&as_role("seller")), Some(&renamed)).is_empty());
+    }
+
+    #[test]
+    fn an_invoice_tells_its_payer_and_sellers_when_issued_and_the_admins_when_overdue_or_paid() {
+        let (agency, advertiser) = (ClientId::new(), ClientId::new());
+        let usd = |a: i64| json!({"amount": a, "currency": "USD"});
+        let inv = |status: &str, payments: Value| {
+            json!({"id": "i1", "number": "INV-2027-00001", "status": status, "billTo": agency,
+                "advertiserId": advertiser, "billToName": "Media Co", "dueDate": "2027-02-01", "payments": payments})
+        };
+        let sellers = Recipients::ClientSellers(vec![agency, advertiser]);
+        let issued = plan(RecordType::Invoice, Some(&inv("draft", json!([]))), Some(&inv("issued", json!([]))));
+        let got: Vec<_> = issued.iter().map(|p| (&p.to, p.kind, p.priority)).collect();
+        assert_eq!(
+            got,
+            [
+                (&Recipients::ClientUsers(agency), NotificationType::InvoiceIssued, Priority::Normal),
+                (&sellers, NotificationType::InvoiceIssued, Priority::Normal),
+            ]
+        );
+        assert_eq!(issued[0].title, "Invoice INV-2027-00001 was issued");
+        assert_eq!(issued[0].body, "Invoice INV-2027-00001 to Media Co is due on 2027-02-01.");
+        assert_eq!(issued[0].entity, EntityRef { kind: EntityKind::Invoice, id: "i1".into() });
+        let overdue = plan(RecordType::Invoice, Some(&inv("issued", json!([]))), Some(&inv("overdue", json!([]))));
+        let got: Vec<_> = overdue.iter().map(|p| (&p.to, p.kind, p.priority)).collect();
+        assert_eq!(
+            got,
+            [
+                (&Recipients::AdminsExcept(vec![]), NotificationType::InvoiceOverdue, Priority::High),
+                (&sellers, NotificationType::InvoiceOverdue, Priority::High),
+            ]
+        );
+        let one = json!([{"amount": usd(5_000)}]);
+        let two =
+            json!([{"amount": usd(5_000)}, {"amount": usd(-1_000)}, {"amount": usd(0)}, {"amount": usd(250_000)}]);
+        let paid = plan(RecordType::Invoice, Some(&inv("issued", one.clone())), Some(&inv("partially_paid", two)));
+        assert_eq!(paid.len(), 2, "the refund and a zero tell no one; the payment the admins and sellers");
+        assert_eq!(paid[0].title, "A payment of USD 2,500.00 was received on invoice INV-2027-00001");
+        assert_eq!(paid[0].body, "Media Co paid USD 2,500.00; the invoice is now partially paid.");
+        assert_eq!((&paid[0].to, &paid[1].to), (&Recipients::AdminsExcept(vec![]), &sellers));
+        assert!(paid.iter().all(|p| p.kind == NotificationType::InvoicePaymentReceived));
+        // Nothing for a draft's edit, a void, an issued invoice's notes, a creation or no number.
+        let quiet = [
+            (Some(inv("draft", json!([]))), inv("draft", json!([]))),
+            (Some(inv("draft", json!([]))), inv("void", json!([]))),
+            (Some(inv("overdue", json!([]))), inv("overdue", json!([]))),
+            (Some(inv("issued", one.clone())), inv("issued", one)),
+            (None, inv("issued", json!([{"amount": usd(1)}]))),
+        ];
+        for (before, after) in quiet {
+            assert!(plan(RecordType::Invoice, before.as_ref(), Some(&after)).is_empty(), "{after}");
+        }
+        let mut unnumbered = inv("issued", json!([]));
+        unnumbered.as_object_mut().unwrap().remove("number");
+        assert!(plan(RecordType::Invoice, Some(&inv("draft", json!([]))), Some(&unnumbered)).is_empty());
+        let direct = json!({"id": "i2", "number": "INV-2027-00002", "status": "issued", "billTo": advertiser,
+            "advertiserId": advertiser, "payments": []});
+        let told = plan(RecordType::Invoice, Some(&json!({"status": "draft"})), Some(&direct));
+        assert_eq!(told[1].to, Recipients::ClientSellers(vec![advertiser]), "one client, once");
+    }
+
+    #[test]
+    fn a_pacing_alert_tells_the_campaigns_readers_of_delivery_when_raised_only() {
+        use crate::delivery::alerts::{AlertKind, PacingAlert};
+        use crate::delivery::pacing::PacingStatus;
+        let alert = PacingAlert {
+            org_id: crate::OrgId::new(),
+            campaign_id: CampaignId::new(),
+            order_id: crate::OrderId::new(),
+            order_number: "IO-2026-00003".into(),
+            line: 2,
+            kind: AlertKind::Behind,
+            day: chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+            goal: 10_000,
+            delivered: 1_000,
+            expected: 5_000,
+            status: PacingStatus::Behind,
+        };
+        let v = serde_json::to_value(&alert).unwrap();
+        let raised = plan(RecordType::PacingAlert, None, Some(&v));
+        assert_eq!(raised.len(), 1);
+        assert_eq!(
+            (&raised[0].to, raised[0].kind, raised[0].priority),
+            (
+                &Recipients::CampaignPeople(alert.campaign_id, Action::DeliveryRead),
+                NotificationType::DeliveryPacingAlert,
+                Priority::High
+            )
+        );
+        assert_eq!(raised[0].title, "Order IO-2026-00003 line 2 is behind pace");
+        assert_eq!(raised[0].entity, EntityRef { kind: EntityKind::Order, id: alert.order_id.to_string() });
+        assert!(plan(RecordType::PacingAlert, Some(&v), Some(&v)).is_empty(), "written again: told once");
+    }
+
+    #[test]
+    fn host_reads_and_their_comments_are_planned_by_their_own_rules() {
+        let read = json!({"id": "r1", "campaignId": CampaignId::new(), "advertiserId": ClientId::new(),
+            "showId": ShowId::new(), "talentId": UserId::new(), "status": "needs_read", "airDate": "2026-12-10",
+            "notices": [], "briefChanged": false});
+        let made = plan(RecordType::AdRead, None, Some(&read));
+        assert_eq!(made, super::super::ad_reads::plan(RecordType::AdRead, None, Some(&read)));
+        assert_eq!(made.len(), 1, "the talent is told of the read");
     }
 }

@@ -80,7 +80,11 @@ impl World {
             | MonitoringRead
             | SeparationOverride
             | ApiKeyManage
-            | WebhookManage => Resource::Org(org),
+            | WebhookManage
+            | BillingReport => Resource::Org(org),
+            InvoiceRead | InvoiceWrite => {
+                Resource::Invoice { org, bill_to: self.related_clients[0], sellers: &self.related_users }
+            }
             // Admins may manage anyone but themselves and masters: the negative case is themselves.
             UserRead | UserUpdate | UserDisable => {
                 Resource::User { org, id: if self.positive { UserId::new() } else { self.me }, role: Role::Seller }
@@ -107,12 +111,14 @@ impl World {
                     seen_by_client: self.positive,
                 }
             }
-            ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock | AnalyticsRead => Resource::Show {
-                org,
-                producers: &self.related_users,
-                talent: &self.related_users,
-                campaign_clients: &self.related_clients,
-            },
+            ShowRead | ShowUpdate | ShowArchive | InventoryRead | SpotBlock | AnalyticsRead | StatementRead => {
+                Resource::Show {
+                    org,
+                    producers: &self.related_users,
+                    talent: &self.related_users,
+                    campaign_clients: &self.related_clients,
+                }
+            }
             EpisodeCreate | EpisodeRead | EpisodeUpdate | RecordingRead | RecordingWrite => Resource::Episode {
                 org,
                 show_producers: &self.related_users,
@@ -187,6 +193,10 @@ const MATRIX: &[(Action, &str)] = &[
     (Action::AdReadUpload, "FF-rr-"),
     (Action::DeliveryRead, "FFr--c"),
     (Action::AnalyticsRead, "FFFr--"),
+    (Action::InvoiceRead, "FFr--c"),
+    (Action::InvoiceWrite, "FF----"),
+    (Action::BillingReport, "FF----"),
+    (Action::StatementRead, "FF-rr-"),
 ];
 
 fn principal(role: Role, org: OrgId, me: UserId, client: ClientId) -> Principal {
@@ -292,7 +302,11 @@ fn the_matrix_and_the_policy_cover_every_action_once() {
             | Action::AdReadAircheck
             | Action::AdReadUpload
             | Action::DeliveryRead
-            | Action::AnalyticsRead => {}
+            | Action::AnalyticsRead
+            | Action::InvoiceRead
+            | Action::InvoiceWrite
+            | Action::BillingReport
+            | Action::StatementRead => {}
         }
     }
 }
@@ -472,6 +486,10 @@ fn every_write_is_refused_as_its_read_would_be() {
         (AdReadRead, Some(AdReadRead)),
         (DeliveryRead, Some(CampaignRead)),
         (AnalyticsRead, Some(ShowRead)),
+        (StatementRead, Some(ShowRead)),
+        (InvoiceRead, Some(InvoiceRead)),
+        (InvoiceWrite, Some(InvoiceRead)),
+        (BillingReport, None),
         (AdReadSubmit, Some(AdReadRead)),
         (AdReadReview, Some(AdReadRead)),
         (AdReadClientApprove, Some(AdReadRead)),
@@ -590,4 +608,34 @@ fn host_reads_are_guarded_by_their_campaign_show_talent_and_the_clients_turn() {
     // Another organization's read is not found, whatever the role.
     let outsider = principal(Role::Admin, OrgId::new(), me, client);
     assert_eq!(authorize(&outsider, Action::AdReadRead, &read(&[], true)), Err(Denial::NotFound));
+}
+
+#[test]
+fn an_invoice_is_read_by_its_payers_users_and_sellers_only_and_written_by_admins() {
+    let org = OrgId::new();
+    let (agency, advertiser, seller_id) = (ClientId::new(), ClientId::new(), UserId::new());
+    let sellers = [seller_id];
+    let invoice = Resource::Invoice { org, bill_to: agency, sellers: &sellers };
+    let agency_user = principal(Role::Client, org, UserId::new(), agency);
+    assert_eq!(authorize(&agency_user, Action::InvoiceRead, &invoice), Ok(View::ClientView));
+    assert_eq!(authorize(&agency_user, Action::InvoiceWrite, &invoice), Err(Denial::Forbidden));
+    // The advertiser's own users do not see what its agency is billed.
+    let advertiser_user = principal(Role::Client, org, UserId::new(), advertiser);
+    assert_eq!(authorize(&advertiser_user, Action::InvoiceRead, &invoice), Err(Denial::NotFound));
+    assert_eq!(authorize(&advertiser_user, Action::InvoiceWrite, &invoice), Err(Denial::NotFound));
+    let orphan = Principal { client_id: None, ..agency_user };
+    assert_eq!(authorize(&orphan, Action::InvoiceRead, &invoice), Err(Denial::NotFound));
+    let seller = principal(Role::Seller, org, seller_id, ClientId::new());
+    assert_eq!(authorize(&seller, Action::InvoiceRead, &invoice), Ok(View::Full));
+    assert_eq!(authorize(&seller, Action::InvoiceWrite, &invoice), Err(Denial::Forbidden));
+    let stranger = principal(Role::Seller, org, UserId::new(), ClientId::new());
+    assert_eq!(authorize(&stranger, Action::InvoiceRead, &invoice), Err(Denial::NotFound));
+    assert_eq!(authorize(&stranger, Action::InvoiceWrite, &invoice), Err(Denial::NotFound));
+    // Another organization's admin, and its client user of a client with the same id, see nothing.
+    let elsewhere = principal(Role::Admin, OrgId::new(), UserId::new(), agency);
+    assert_eq!(authorize(&elsewhere, Action::InvoiceRead, &invoice), Err(Denial::NotFound));
+    let foreign_client = principal(Role::Client, OrgId::new(), UserId::new(), agency);
+    assert_eq!(authorize(&foreign_client, Action::InvoiceRead, &invoice), Err(Denial::NotFound));
+    let admin = principal(Role::Admin, org, UserId::new(), agency);
+    assert_eq!(authorize(&admin, Action::InvoiceWrite, &invoice), Ok(View::Full));
 }

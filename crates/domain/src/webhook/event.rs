@@ -14,7 +14,7 @@ use crate::OrgId;
 use crate::record::RecordType;
 
 /// Every event type an endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 17] = [
+pub const EVENT_TYPES: [&str; 24] = [
     "campaign.created",
     "campaign.transitioned",
     "client.created",
@@ -31,6 +31,13 @@ pub const EVENT_TYPES: [&str; 17] = [
     "adread.client_approved",
     "adread.makegood_required",
     "delivery.pacing_alert",
+    "invoice.created",
+    "invoice.issued",
+    "invoice.payment_recorded",
+    "invoice.credited",
+    "invoice.overdue",
+    "invoice.paid",
+    "invoice.voided",
     "ping",
 ];
 
@@ -98,6 +105,26 @@ pub fn of_change(record: RecordType, before: Option<&Value>, after: Option<&Valu
             }
         }
         RecordType::PacingAlert if created => out.push("delivery.pacing_alert"),
+        RecordType::Invoice => {
+            let count =
+                |v: Option<&Value>, list: &str| v.and_then(|v| v.get(list)?.as_array().map(Vec::len)).unwrap_or(0);
+            if created {
+                out.push("invoice.created");
+            } else if moved && status(before) == Some("draft") && !now_is("void") {
+                out.push("invoice.issued");
+            }
+            if count(after, "payments") > count(before, "payments") {
+                out.push("invoice.payment_recorded");
+            }
+            if count(after, "credits") > count(before, "credits") {
+                out.push("invoice.credited");
+            }
+            for (s, event) in [("overdue", "invoice.overdue"), ("paid", "invoice.paid"), ("void", "invoice.voided")] {
+                if became(s) {
+                    out.push(event);
+                }
+            }
+        }
         _ => {}
     }
     out
@@ -205,6 +232,27 @@ mod tests {
         assert_eq!(types(PacingAlert, None, Some(json!({}))), ["delivery.pacing_alert"]);
         assert!(types(PacingAlert, Some(json!({})), Some(json!({"x": 1}))).is_empty());
         assert!(types(Show, None, Some(json!({}))).is_empty(), "not in the catalogue");
+    }
+
+    #[test]
+    fn an_invoice_tells_its_draft_issue_money_and_moves() {
+        let inv = |status: &str, payments: usize, credits: usize| {
+            Some(json!({"status": status, "payments": vec![json!({}); payments], "credits": vec![json!({}); credits]}))
+        };
+        let of = |b: Option<Value>, a: Option<Value>| of_change(RecordType::Invoice, b.as_ref(), a.as_ref());
+        assert_eq!(of(None, inv("draft", 0, 0)), ["invoice.created"]);
+        assert_eq!(of(inv("draft", 0, 0), inv("issued", 0, 0)), ["invoice.issued"]);
+        assert_eq!(of(inv("draft", 0, 0), inv("overdue", 0, 0)), ["invoice.issued", "invoice.overdue"]);
+        assert_eq!(of(inv("draft", 0, 0), inv("void", 0, 0)), ["invoice.voided"], "a draft voided was never issued");
+        assert_eq!(of(inv("issued", 0, 0), inv("partially_paid", 1, 0)), ["invoice.payment_recorded"]);
+        assert_eq!(of(inv("partially_paid", 1, 0), inv("paid", 2, 0)), ["invoice.payment_recorded", "invoice.paid"]);
+        assert_eq!(of(inv("issued", 0, 0), inv("paid", 0, 1)), ["invoice.credited", "invoice.paid"]);
+        assert_eq!(of(inv("issued", 0, 0), inv("overdue", 0, 0)), ["invoice.overdue"]);
+        assert_eq!(of(inv("issued", 0, 0), inv("void", 0, 0)), ["invoice.voided"]);
+        assert!(of(inv("issued", 1, 1), inv("issued", 1, 1)).is_empty(), "a note changed");
+        assert!(of(inv("draft", 0, 0), inv("draft", 0, 0)).is_empty());
+        assert!(of(inv("issued", 0, 0), None).is_empty());
+        assert!(EVENT_TYPES.iter().filter(|t| t.starts_with("invoice.")).count() == 7);
     }
 
     #[test]
