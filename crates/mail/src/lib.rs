@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use thiserror::Error;
 
-/// One plain-text message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One plain-text message, with files attached if any.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     /// Recipient address.
     pub to: String,
@@ -19,6 +21,58 @@ pub struct Message {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// Files sent with it (an invoice's PDF).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file's name as the recipient sees it.
+    pub file_name: String,
+    /// Its media type (`application/pdf`).
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The boundary between the parts of a message with attachments: none of base64's characters, so
+/// it never occurs inside a part.
+const BOUNDARY: &str = "=_podcastflow_part_boundary";
+
+/// Base64 in lines of 76 characters, as MIME asks.
+fn base64_lines(bytes: &[u8]) -> String {
+    let encoded = STANDARD.encode(bytes);
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / 38);
+    for chunk in encoded.as_bytes().chunks(76) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The MIME content after the headers common to every message: the text alone, or the text and
+/// its attachments as `multipart/mixed`.
+fn mime_content(m: &Message) -> String {
+    let text = m.body.replace("\r\n", "\n").replace('\n', "\r\n");
+    if m.attachments.is_empty() {
+        return format!("Content-Type: text/plain; charset=utf-8\r\n\r\n{text}");
+    }
+    let mut out = format!(
+        "Content-Type: multipart/mixed; boundary=\"{BOUNDARY}\"\r\n\r\n--{BOUNDARY}\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    );
+    for a in &m.attachments {
+        out.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename=\"{}\"\r\n\r\n{}",
+            header_value(&a.content_type),
+            header_value(&a.file_name).replace('"', "'"),
+            base64_lines(&a.bytes)
+        ));
+    }
+    out.push_str(&format!("--{BOUNDARY}--\r\n"));
+    out
 }
 
 /// Why a message was not sent. Always an outage of the mail service, never the caller's input.
@@ -80,16 +134,33 @@ impl Outbox {
     }
 }
 
-/// Reads back a message this outbox wrote.
+/// A header's value in a block of headers.
+fn field(head: &str, name: &str) -> String {
+    head.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": "))).unwrap_or_default().to_owned()
+}
+
+/// Reads back a message this outbox wrote, its attachments decoded.
 fn parse(text: &str) -> Message {
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
-    let field = |name: &str| {
-        head.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
-            .unwrap_or_default()
-            .to_owned()
-    };
-    Message { to: field("To"), subject: field("Subject"), body: body.replace("\r\n", "\n") }
+    let (to, subject) = (field(head, "To"), field(head, "Subject"));
+    if !field(head, "Content-Type").starts_with("multipart/mixed") {
+        return Message { to, subject, body: body.replace("\r\n", "\n"), attachments: Vec::new() };
+    }
+    let mut message = Message { to, subject, ..Message::default() };
+    let delimiter = format!("--{BOUNDARY}");
+    for part in body.split(delimiter.as_str()).skip(1) {
+        let Some((part_head, content)) = part.split_once("\r\n\r\n") else { continue };
+        let disposition = field(part_head, "Content-Disposition");
+        match disposition.split_once("filename=\"") {
+            Some((_, rest)) => message.attachments.push(Attachment {
+                file_name: rest.trim_end_matches('"').to_owned(),
+                content_type: field(part_head, "Content-Type"),
+                bytes: STANDARD.decode(content.replace("\r\n", "")).unwrap_or_default(),
+            }),
+            None => message.body = content.strip_suffix("\r\n").unwrap_or(content).replace("\r\n", "\n"),
+        }
+    }
+    message
 }
 
 #[async_trait]
@@ -102,12 +173,12 @@ impl Mail for Outbox {
         };
         let text = format!(
             "Message-ID: <{id}@podcastflow.local>\r\nDate: {}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\n\
-             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}",
+             MIME-Version: 1.0\r\n{}",
             chrono::Utc::now().to_rfc2822(),
             header_value(&self.from),
             header_value(&m.to),
             header_value(&m.subject),
-            m.body.replace("\r\n", "\n").replace('\n', "\r\n"),
+            mime_content(m),
         );
         let err = |e: std::io::Error| MailError(e.to_string());
         tokio::fs::create_dir_all(&self.dir).await.map_err(err)?;
@@ -128,8 +199,12 @@ mod tests {
         let outbox = Outbox::new(dir.path().join("outbox"), "PodcastFlow <no-reply@podcastflow.local>");
         assert!(outbox.messages().unwrap().is_empty());
         for n in 1..=50 {
-            let m =
-                Message { to: format!("u{n}@example.com"), subject: format!("s{n}"), body: "line 1\nline 2".into() };
+            let m = Message {
+                to: format!("u{n}@example.com"),
+                subject: format!("s{n}"),
+                body: "line 1\nline 2".into(),
+                ..Message::default()
+            };
             outbox.send(&m).await.unwrap();
         }
         let got = outbox.messages().unwrap();
@@ -143,11 +218,39 @@ mod tests {
     async fn header_injection_is_neutralised() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Outbox::new(dir.path(), "a@b.c");
-        let m =
-            Message { to: "x@example.com\r\nBcc: evil@example.com".into(), subject: "hi".into(), body: String::new() };
+        let m = Message {
+            to: "x@example.com\r\nBcc: evil@example.com".into(),
+            subject: "hi".into(),
+            body: String::new(),
+            ..Message::default()
+        };
         outbox.send(&m).await.unwrap();
         let raw = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
         let text = std::fs::read_to_string(raw).unwrap();
         assert!(!text.contains("\r\nBcc:"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn attachments_go_as_base64_parts_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path(), "billing@network.example");
+        let pdf: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let m = Message {
+            to: "ap@agency.example".into(),
+            subject: "Invoice INV-2027-00001".into(),
+            body: "Please find the invoice attached.\nThank you.".into(),
+            attachments: vec![Attachment {
+                file_name: "INV-2027-00001.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: pdf.clone(),
+            }],
+        };
+        outbox.send(&m).await.unwrap();
+        assert_eq!(outbox.messages().unwrap(), [m]);
+        let raw = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
+        let text = std::fs::read_to_string(raw).unwrap();
+        assert!(text.contains("Content-Type: multipart/mixed;"), "{text}");
+        assert!(text.contains("Content-Disposition: attachment; filename=\"INV-2027-00001.pdf\""));
+        assert!(text.lines().all(|l| l.len() <= 998), "no line over RFC 5322's limit");
     }
 }

@@ -1,8 +1,9 @@
-//! The AWS adapter of the mail port: Amazon SES v2 `SendEmail`, plain text, from the verified
-//! sender in `MAIL_FROM`.
+//! The AWS adapter of the mail port: Amazon SES v2 `SendEmail`, plain text with its attachments,
+//! from the verified sender in `MAIL_FROM`.
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Attachment, Body, Content, Destination, EmailContent, Message as SesMessage};
 
 use crate::{Mail, MailError, Message};
 
@@ -37,8 +38,18 @@ fn text(data: &str) -> Result<Content, MailError> {
 #[async_trait]
 impl Mail for SesMail {
     async fn send(&self, m: &Message) -> Result<(), MailError> {
-        let message =
-            SesMessage::builder().subject(text(&m.subject)?).body(Body::builder().text(text(&m.body)?).build()).build();
+        let mut message =
+            SesMessage::builder().subject(text(&m.subject)?).body(Body::builder().text(text(&m.body)?).build());
+        for a in &m.attachments {
+            let file = Attachment::builder()
+                .file_name(&a.file_name)
+                .content_type(&a.content_type)
+                .raw_content(Blob::new(a.bytes.clone()))
+                .build()
+                .map_err(|e| MailError(e.to_string()))?;
+            message = message.attachments(file);
+        }
+        let message = message.build();
         self.client
             .send_email()
             .from_email_address(&self.from)
