@@ -70,7 +70,7 @@ struct Grant {
 enum Decision {
     Unauthorized(&'static str),
     Deny(String, &'static str),
-    Allow(Grant),
+    Allow(Box<Grant>),
 }
 
 fn credential(event: &ApiGatewayCustomAuthorizerRequestTypeRequest) -> Option<Credential> {
@@ -165,7 +165,7 @@ impl Authorizer {
         let Some(org) = self.active_org(&m.org_id).await? else {
             return Ok(Decision::Deny(user.to_string(), "organization suspended"));
         };
-        Ok(Decision::Allow(Grant {
+        Ok(Decision::Allow(Box::new(Grant {
             principal_id: user.to_string(),
             user_id: user.to_string(),
             org_id: m.org_id,
@@ -174,7 +174,7 @@ impl Authorizer {
             kind: "user",
             usage_key: self.interactive_usage_key.clone(),
             org,
-        }))
+        })))
     }
 
     async fn api_key(&self, secret: &str) -> Result<Decision, Error> {
@@ -189,7 +189,7 @@ impl Authorizer {
         let Some(org) = self.active_org(&g.org_id).await? else {
             return Ok(Decision::Deny(g.key_id.to_string(), "organization suspended"));
         };
-        Ok(Decision::Allow(Grant {
+        Ok(Decision::Allow(Box::new(Grant {
             principal_id: format!("apikey:{}", g.key_id),
             user_id: g.key_id.to_string(),
             org_id: g.org_id,
@@ -198,7 +198,7 @@ impl Authorizer {
             kind: "apiKey",
             usage_key: Some(usage_key(&g.key_id)),
             org,
-        }))
+        })))
     }
 }
 

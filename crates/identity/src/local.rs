@@ -497,7 +497,8 @@ impl Identity for LocalIdentity {
             "Someone asked to reset the password of your PodcastFlow account.\n\n\
              Your code: {code}\n\nIt works once within the next hour. If it was not you, ignore this message."
         );
-        let message = Message { to: u.email, subject: "Your PodcastFlow password reset code".into(), body };
+        let message =
+            Message { to: u.email, subject: "Your PodcastFlow password reset code".into(), body, ..Message::default() };
         self.mail.send(&message).await.map_err(outage)
     }
 
@@ -586,7 +587,12 @@ impl Identity for LocalIdentity {
                  temporary password\n\n    {pw}\n\nwithin {TEMPORARY_PASSWORD_DAYS} days; you will be asked to choose \
                  a password of your own."
             );
-            let message = Message { to: email.to_owned(), subject: "Your PodcastFlow invitation".into(), body };
+            let message = Message {
+                to: email.to_owned(),
+                subject: "Your PodcastFlow invitation".into(),
+                body,
+                ..Message::default()
+            };
             self.mail.send(&message).await.map_err(outage)?;
         }
         Ok(())

@@ -83,6 +83,29 @@ impl AppContext {
         self
     }
 
+    /// Every organization's record, each read through its own tenant table: a scheduled job's
+    /// round (one list of the platform's organizations, one read each).
+    pub async fn organizations(
+        &self,
+    ) -> Result<Vec<podcastflow_domain::organization::Organization>, podcastflow_store::repo::RepoError> {
+        use podcastflow_store::repo::organizations::OrganizationRepo;
+        let summaries = OrganizationRepo::new(self.table.as_ref(), &self.cursors).all().await?;
+        let mut out = Vec::with_capacity(summaries.len());
+        for summary in &summaries {
+            let table = self.org_table(&summary.id);
+            if let Some(org) = OrganizationRepo::new(table.as_ref(), &self.cursors).get(&summary.id).await? {
+                out.push(org);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `org`'s table as a scheduled job writes it, with the run's `request_id` on every item it
+    /// changes (as an API request's id would be).
+    pub fn job_tenant(&self, org: &podcastflow_domain::OrgId, request_id: &str) -> TenantTable {
+        TenantTable::new(self.tenants.for_org(org), *org, self.cursors.as_ref().clone()).with_request_id(request_id)
+    }
+
     /// The table confined to the principal's organization, stamping the request's id on every
     /// item it writes (the tenant comes only from the verified principal).
     pub fn tenant(&self, p: &podcastflow_domain::Principal, req: &lambda_http::Request) -> TenantTable {

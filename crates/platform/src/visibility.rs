@@ -5,6 +5,7 @@
 //! subscriptions) load and judge through this module, so they cannot disagree.
 
 use podcastflow_domain::ad_read::AdRead;
+use podcastflow_domain::billing::invoice::Invoice;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::client::Client;
@@ -19,6 +20,7 @@ use podcastflow_domain::{ClientId, OrgId, Principal, Role, ShowId, UserId};
 use podcastflow_store::TenantTable;
 use podcastflow_store::repo::RepoError;
 use podcastflow_store::repo::ad_reads::AdReadRepo;
+use podcastflow_store::repo::billing::BillingRepo;
 use podcastflow_store::repo::campaigns::CampaignRepo;
 use podcastflow_store::repo::clients::ClientRepo;
 use podcastflow_store::repo::episodes::EpisodeRepo;
@@ -163,6 +165,28 @@ pub fn ad_read_resource<'a>(
     Resource::AdRead { campaign: rel.facts(c), show_producers, talent: r.talent_id, seen_by_client: r.seen_by_client() }
 }
 
+/// The sellers assigned to any of `clients`, each once (one batch read).
+pub async fn sellers_of(t: &TenantTable, clients: &[ClientId]) -> Result<Vec<UserId>, RepoError> {
+    let mut ids = clients.to_vec();
+    ids.sort();
+    ids.dedup();
+    let mut sellers: Vec<UserId> =
+        ClientRepo::new(t).get_many(&ids).await?.into_iter().flat_map(|c| c.assigned_seller_ids).collect();
+    sellers.sort();
+    sellers.dedup();
+    Ok(sellers)
+}
+
+/// The sellers assigned to the client who pays an invoice or to its advertiser (the same client
+/// when it is bought direct): who among sellers reads its invoices.
+pub async fn invoice_sellers(
+    t: &TenantTable,
+    bill_to: &ClientId,
+    advertiser: &ClientId,
+) -> Result<Vec<UserId>, RepoError> {
+    sellers_of(t, &[*bill_to, *advertiser]).await
+}
+
 /// One entity with the relationship facts the policy needs to judge its readers.
 #[derive(Debug, Clone)]
 pub enum Facts {
@@ -191,6 +215,8 @@ pub enum Facts {
     /// A host read, judged by its campaign's relations, its show's producers (when needed) and
     /// its talent.
     AdRead(Box<AdRead>, Campaign, CampaignRelations, Vec<UserId>),
+    /// An invoice and, for sellers, the sellers assigned to its payer and its advertiser.
+    Invoice(Box<Invoice>, Vec<UserId>),
 }
 
 impl Facts {
@@ -244,6 +270,13 @@ impl Facts {
                 },
                 Err(_) => None,
             },
+            EntityKind::Invoice => match e.id.parse() {
+                Ok(id) => match BillingRepo::new(t).get(&id).await? {
+                    Some(i) => Some(Self::invoice(t, needs, i).await?),
+                    None => None,
+                },
+                Err(_) => None,
+            },
         })
     }
 
@@ -278,6 +311,16 @@ impl Facts {
         Ok(loaded.map(|(c, rel)| Facts::Order(o, c, rel)))
     }
 
+    /// The facts of an invoice already read: for sellers, who is assigned to its payer and its
+    /// advertiser (one read each).
+    pub async fn invoice(t: &TenantTable, needs: Needs, i: Invoice) -> Result<Facts, RepoError> {
+        let sellers = match needs.client_sellers {
+            true => invoice_sellers(t, &i.bill_to, &i.advertiser_id).await?,
+            false => Vec::new(),
+        };
+        Ok(Facts::Invoice(Box::new(i), sellers))
+    }
+
     /// The kind of entity.
     pub fn kind(&self) -> EntityKind {
         match self {
@@ -293,6 +336,7 @@ impl Facts {
             Facts::Webhook(_) => EntityKind::Webhook,
             Facts::Order(..) => EntityKind::Order,
             Facts::AdRead(..) => EntityKind::AdRead,
+            Facts::Invoice(..) => EntityKind::Invoice,
         }
     }
 
@@ -309,6 +353,7 @@ impl Facts {
             Facts::Episode(e, s) => episode_resource(e, s),
             Facts::Talent(org, talent) => Resource::Availability { org: *org, talent: *talent },
             Facts::AdRead(r, c, rel, producers) => ad_read_resource(r, c, rel, producers),
+            Facts::Invoice(i, sellers) => Resource::Invoice { org: i.org_id, bill_to: i.bill_to, sellers },
         }
     }
 
@@ -328,6 +373,7 @@ impl Facts {
         let view = self.authorize(p, self.kind().read_action()).ok()?;
         Some(match self {
             Facts::Campaign(_, rel) => rel.lens(p, view),
+            Facts::Show(..) => Lens::of_show(view, p.role),
             _ => Lens::of(view),
         })
     }

@@ -5,19 +5,34 @@
 use podcastflow_domain::billing::credit_note::CreditNote;
 use podcastflow_domain::billing::invoice::{Invoice, InvoiceStatus};
 use podcastflow_domain::billing::numbering::Series;
-use podcastflow_domain::keys::Index;
-use podcastflow_domain::{ClientId, InvoiceId};
+use podcastflow_domain::keys::{Index, Key};
+use podcastflow_domain::{ClientId, InvoiceId, OrderId};
 use serde_json::json;
 
 use super::numbers::take_number;
-use super::{EntityPage, OnConflict, RepoError, Write, commit, get};
+use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit, get};
 use crate::condition::Condition;
 use crate::item;
-use crate::table::{Query, TransactOp};
+use crate::table::{Query, Table, TransactOp};
 use crate::tenant::TenantTable;
 
-/// Order lines one invoice may bill: its claims and itself fit one transaction.
+/// Claims written with the draft itself in its last transaction (a transaction takes 100 writes).
 pub const MAX_BILLED_LINES: usize = 98;
+
+/// Claims per transaction before the last.
+const CLAIMS_PER_WRITE: usize = 99;
+
+/// The most order lines one invoice may bill: every line of the largest order.
+pub const MAX_CLAIMED_LINES: usize = podcastflow_domain::order::MAX_LINES;
+
+/// How old a claim of an invoice that was never written must be to be cleared as left behind.
+pub const STALE_CLAIM_SECONDS: i64 = 300;
+
+/// The conflict of a draft one of whose order lines another invoice bills for the month.
+pub const ALREADY_BILLED: &str = "order line already billed for the month";
+
+/// The conflict of a draft of more order lines than one transaction takes.
+pub const TOO_MANY_LINES: &str = "an invoice bills at most 500 order lines";
 
 /// Reads and writes an organization's invoices.
 pub struct BillingRepo<'a> {
@@ -30,22 +45,118 @@ impl<'a> BillingRepo<'a> {
         Self { t }
     }
 
-    /// Stores a draft and claims its order lines' month: `Conflict("order line already billed
-    /// for the month")` when another invoice holds one of them, and nothing is written.
+    /// Stores a draft and claims its order lines' month: `Conflict(ALREADY_BILLED)` when another
+    /// invoice holds one of them, and nothing is left written.
+    ///
+    /// Up to 98 lines the draft and its claims are one transaction. A larger one (an order has at
+    /// most 500 lines) claims its lines 99 at a time, in line order, and writes the draft with
+    /// the last of them, so a draft never exists without all its claims; a refused chunk gives
+    /// back the claims taken before it. A claim left by a drafter that stopped half way (its
+    /// invoice never written, after [`STALE_CLAIM_SECONDS`]) or by an invoice since voided is
+    /// cleared when it is met, and the draft tried once more.
     pub async fn create_draft(&self, i: &Invoice) -> Result<(), RepoError> {
+        match self.try_draft(i).await {
+            Err(RepoError::Conflict(ALREADY_BILLED)) if self.clear_stale(i).await? => self.try_draft(i).await,
+            other => other,
+        }
+    }
+
+    fn claim(key: &Key, i: &Invoice) -> Result<Write, RepoError> {
+        let at = i.stamp.created_at.timestamp();
+        let claim = item::value_item(key, "billingClaim", &json!({"invoiceId": i.id, "at": at}))?;
+        Ok(Write {
+            op: TransactOp::Put { item: claim, condition: Condition::NotExists },
+            on_conflict: OnConflict::Conflict(ALREADY_BILLED),
+        })
+    }
+
+    async fn try_draft(&self, i: &Invoice) -> Result<(), RepoError> {
         let claims = i.claim_keys();
-        if claims.len() > MAX_BILLED_LINES {
-            return Err(RepoError::Conflict("an invoice bills at most 98 order lines"));
+        if claims.len() > MAX_CLAIMED_LINES {
+            return Err(RepoError::Conflict(TOO_MANY_LINES));
         }
-        let mut writes = vec![Write::create(i)?];
-        for key in claims {
-            let claim = item::value_item(&key, "billingClaim", &json!({"invoiceId": i.id}))?;
-            writes.push(Write {
-                op: TransactOp::Put { item: claim, condition: Condition::NotExists },
-                on_conflict: OnConflict::Conflict("order line already billed for the month"),
-            });
+        let (early, last) = claims.split_at(claims.len().saturating_sub(MAX_BILLED_LINES));
+        let mut taken: Vec<Key> = Vec::new();
+        let mut chunks: Vec<Vec<Write>> = Vec::new();
+        for chunk in early.chunks(CLAIMS_PER_WRITE) {
+            chunks.push(chunk.iter().map(|k| Self::claim(k, i)).collect::<Result<_, _>>()?);
         }
-        commit(self.t, writes).await
+        let mut final_writes = vec![Write::create(i)?];
+        for k in last {
+            final_writes.push(Self::claim(k, i)?);
+        }
+        chunks.push(final_writes);
+        let mut claimed = early.chunks(CLAIMS_PER_WRITE);
+        for writes in chunks {
+            if let Err(e) = commit(self.t, writes).await {
+                self.release(&taken, &i.id).await?;
+                return Err(e);
+            }
+            taken.extend(claimed.next().unwrap_or_default().iter().cloned());
+        }
+        Ok(())
+    }
+
+    /// Gives back `claims` taken for invoice `id` (each only if it is still that invoice's).
+    async fn release(&self, claims: &[Key], id: &InvoiceId) -> Result<(), RepoError> {
+        for chunk in claims.chunks(CLAIMS_PER_WRITE) {
+            let writes = chunk
+                .iter()
+                .map(|k| Write {
+                    op: TransactOp::Delete {
+                        key: k.clone(),
+                        condition: Condition::Equals("invoiceId".into(), json!(id.to_string())),
+                    },
+                    on_conflict: OnConflict::Conflict("claim taken by another invoice"),
+                })
+                .collect();
+            match commit(self.t, writes).await {
+                Ok(()) | Err(RepoError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Clears the claims of `i`'s lines held by no live invoice: one whose invoice was never
+    /// written (older than [`STALE_CLAIM_SECONDS`]: its drafter stopped half way) or was voided.
+    /// Whether any was cleared.
+    async fn clear_stale(&self, i: &Invoice) -> Result<bool, RepoError> {
+        let now = chrono::Utc::now().timestamp();
+        let mut cleared = false;
+        for chunk in i.claim_keys().chunks(CLAIMS_PER_WRITE) {
+            for held in self.t.batch_get(chunk).await? {
+                let (Some(holder), Some(key)) = (
+                    held.get("invoiceId").and_then(|v| v.as_str()).and_then(|s| s.parse::<InvoiceId>().ok()),
+                    item::key_of(&held).ok(),
+                ) else {
+                    continue;
+                };
+                let at = held.get("at").and_then(|v| v.as_i64()).unwrap_or(0);
+                let stale = match self.get(&holder).await? {
+                    Some(h) => h.status == InvoiceStatus::Void,
+                    None => now - at > STALE_CLAIM_SECONDS,
+                };
+                if stale {
+                    self.release(std::slice::from_ref(&key), &holder).await?;
+                    cleared = true;
+                }
+            }
+        }
+        Ok(cleared)
+    }
+
+    /// Whether the monthly drafts of `year`-`month` are done.
+    pub async fn drafts_done(&self, year: i32, month: u32) -> Result<bool, RepoError> {
+        Ok(self.t.get(&Invoice::drafts_done_key(self.t.org(), year, month)).await?.is_some())
+    }
+
+    /// Marks the monthly drafts of `year`-`month` done (again is harmless).
+    pub async fn mark_drafts_done(&self, year: i32, month: u32, drafted: u32) -> Result<(), RepoError> {
+        let key = Invoice::drafts_done_key(self.t.org(), year, month);
+        let item = item::value_item(&key, "billingRun", &json!({"drafted": drafted}))?;
+        self.t.put(item, Condition::Always).await?;
+        Ok(())
     }
 
     /// One invoice.
@@ -70,6 +181,34 @@ impl<'a> BillingRepo<'a> {
     /// refund, a void, overdue.
     pub async fn save(&self, i: &Invoice, expected: u64) -> Result<(), RepoError> {
         commit(self.t, vec![Write::replace(i, expected)?]).await
+    }
+
+    /// Voids `voided` (read at version `expected`, carrying `expected + 1`) and gives back its
+    /// claims, so its order lines' month may be billed again by a corrected draft: up to 99 of
+    /// them in the same transaction, the rest right after (a claim of a void invoice left behind
+    /// is cleared by the next draft that meets it). The invoice itself is kept.
+    pub async fn void(&self, voided: &Invoice, expected: u64) -> Result<(), RepoError> {
+        let claims = voided.claim_keys();
+        let (first, rest) = claims.split_at(claims.len().min(CLAIMS_PER_WRITE));
+        let mut writes = vec![Write::replace(voided, expected)?];
+        writes.extend(first.iter().cloned().map(Write::delete));
+        commit(self.t, writes).await?;
+        for chunk in rest.chunks(CLAIMS_PER_WRITE) {
+            commit(self.t, chunk.iter().cloned().map(Write::delete).collect()).await?;
+        }
+        Ok(())
+    }
+
+    /// Every invoice of `order` that holds a claim (drafted, issued or paid; voided ones gave
+    /// theirs back), oldest first: what was billed of each of its lines before.
+    pub async fn of_order(&self, order: &OrderId) -> Result<Vec<Invoice>, RepoError> {
+        let q = Query::partition(Index::Main, Invoice::billed_pk(self.t.org(), order));
+        let mut ids: Vec<InvoiceId> =
+            all_items(self.t, &q).await?.iter().filter_map(|i| i.get("invoiceId")?.as_str()?.parse().ok()).collect();
+        ids.sort();
+        ids.dedup();
+        let keys: Vec<_> = ids.iter().map(|id| Invoice::key_of(self.t.org(), id)).collect();
+        super::get_many(self.t, &keys).await
     }
 
     /// Writes credit note `note` and `credited` (the invoice read at version `expected`, carrying

@@ -164,6 +164,15 @@ impl<'a> EpisodeRepo<'a> {
         super::get_many(self.t, &keys).await
     }
 
+    /// Which of `ids` were published (one batch read).
+    pub async fn published_among(&self, ids: &[EpisodeId]) -> Result<std::collections::BTreeSet<EpisodeId>, RepoError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let found = self.get_many(&ids).await?;
+        Ok(found.into_iter().filter(|e| e.status == EpisodeStatus::Published).map(|e| e.id).collect())
+    }
+
     /// All episodes by air date, optionally within `[from, to]`.
     pub async fn list(
         &self,
