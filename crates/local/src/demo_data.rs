@@ -82,6 +82,7 @@ fn show(org: OrgId, name: &str, category: &str, frequency: ReleaseFrequency, peo
         ad_config: AdConfig::default(),
         average_downloads: None,
         feed_hosts: vec![],
+        revenue_share: None,
         status: ShowStatus::Active,
         stamp: Stamp::created(people.admin, Utc::now()),
     }

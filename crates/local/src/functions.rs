@@ -13,6 +13,8 @@ use podcastflow_auth::AuthApp;
 use podcastflow_authorization::Authorizer;
 use podcastflow_backup_job::{BackupJobApp, BackupSchedule};
 use podcastflow_backups::BackupsApp;
+use podcastflow_billing::BillingApp;
+use podcastflow_billing_job::BillingJob;
 use podcastflow_campaign_job::CampaignJob;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::ClientsApp;
@@ -152,6 +154,7 @@ pub async fn http_functions(s: &Services) -> Result<HashMap<String, HttpHandler>
         ("InventoryFunction", mount::<InventoryApp>(s, "InventoryFunction").await?),
         ("OrdersFunction", mount::<OrdersApp>(s, "OrdersFunction").await?),
         ("WebhooksFunction", mount::<WebhooksApp>(s, "WebhooksFunction").await?),
+        ("BillingFunction", mount::<BillingApp>(s, "BillingFunction").await?),
         ("AdReadsFunction", mount::<AdReadsApp>(s, "AdReadsFunction").await?),
         ("DeliveryFunction", mount::<DeliveryApp>(s, "DeliveryFunction").await?),
         ("EpisodesFunction", mount::<EpisodesApp>(s, "EpisodesFunction").await?),
@@ -198,6 +201,7 @@ pub async fn event_functions(s: &Services) -> Result<HashMap<String, EventHandle
         ("BackupJobFunction", mount_event::<BackupJobApp>(s, "BackupJobFunction").await?),
         ("BackupScheduleFunction", mount_event::<BackupSchedule>(s, "BackupScheduleFunction").await?),
         ("CampaignJobFunction", mount_event::<CampaignJob>(s, "CampaignJobFunction").await?),
+        ("BillingJobFunction", mount_event::<BillingJob>(s, "BillingJobFunction").await?),
         ("DigestJobFunction", mount_event::<DigestJob>(s, "DigestJobFunction").await?),
         ("WebhookDispatcherFunction", mount_event::<WebhookDispatcher>(s, "WebhookDispatcherFunction").await?),
         ("DeliveryIngestFunction", mount_event::<IngestApp>(s, "DeliveryIngestFunction").await?),

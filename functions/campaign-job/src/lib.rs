@@ -30,7 +30,6 @@ use podcastflow_store::TenantTable;
 use podcastflow_store::repo::ad_reads::AdReadRepo;
 use podcastflow_store::repo::campaigns::{CampaignList, CampaignRepo, ListSource};
 use podcastflow_store::repo::inventory::InventoryRepo;
-use podcastflow_store::repo::organizations::OrganizationRepo;
 use podcastflow_store::repo::{RepoError, all_pages};
 use serde::Serialize;
 use serde_json::Value;
@@ -77,12 +76,7 @@ pub async fn handle(job: &CampaignJob, event: LambdaEvent<Value>) -> Result<JobR
 /// (its time zone) besides its campaigns.
 pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Result<JobReport, RepoError> {
     let mut report = JobReport { at: Some(at), ..JobReport::default() };
-    let orgs = OrganizationRepo::new(job.ctx.table.as_ref(), &job.ctx.cursors).all().await?;
-    for summary in &orgs {
-        let table = job.ctx.org_table(&summary.id);
-        let Some(org) = OrganizationRepo::new(table.as_ref(), &job.ctx.cursors).get(&summary.id).await? else {
-            continue;
-        };
+    for org in job.ctx.organizations().await? {
         report.organizations += 1;
         advance_org(job, org.id, org.settings.today(at), request_id, &mut report).await?;
         notice_expiring_holds(job, org.id, at, request_id, &mut report).await?;
@@ -96,7 +90,7 @@ pub async fn run(job: &CampaignJob, at: DateTime<Utc>, request_id: &str) -> Resu
 
 /// `org`'s table as the job writes it, with the run's request id on every item it changes.
 fn tenant(job: &CampaignJob, org: OrgId, request_id: &str) -> TenantTable {
-    TenantTable::new(job.ctx.tenants.for_org(&org), org, job.ctx.cursors.as_ref().clone()).with_request_id(request_id)
+    job.ctx.job_tenant(&org, request_id)
 }
 
 /// Every campaign of one status whose start date is at most `until` (all of them without one).

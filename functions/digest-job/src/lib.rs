@@ -103,7 +103,7 @@ async fn digest_user(
         report.empty += 1;
         return Ok(());
     };
-    match job.mail.send(&Message { to: user.email.clone(), subject, body }).await {
+    match job.mail.send(&Message { to: user.email.clone(), subject, body, ..Message::default() }).await {
         Ok(()) => report.sent += 1,
         Err(e) => {
             tracing::warn!(user = %id, error = %e, "digest e-mail failed; the next run retries");

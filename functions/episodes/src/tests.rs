@@ -33,6 +33,7 @@ async fn the_sample_create_answers_a_draft_with_ad_slots_from_its_length() {
         ad_config: AdConfig::default(),
         average_downloads: None,
         feed_hosts: vec![],
+        revenue_share: None,
         status: ShowStatus::Active,
         stamp: Stamp::created(UserId::new(), Utc::now()),
     };

@@ -84,7 +84,7 @@ impl ShowsApp {
         let facts = Facts::show(t, Needs::of(p.role), show).await?;
         let view = allow(p, action, &facts.resource())?;
         let Facts::Show(show, _) = facts else { return Err(not_found().into()) };
-        Ok((show, Lens::of(view)))
+        Ok((show, Lens::of_show(view, p.role)))
     }
 
     /// Field errors unless every producer is an active producer and every talent active talent.
@@ -127,7 +127,8 @@ impl ShowsApp {
             }
             Scope::All(view) => {
                 let page = repo.list(prefix.as_deref(), paging.cursor.as_deref(), paging.limit).await?;
-                (page.items.iter().filter(|s| keep(s)).map(|s| s.render(Lens::of(view))).collect(), page.cursor)
+                let lens = Lens::of_show(view, p.role);
+                (page.items.iter().filter(|s| keep(s)).map(|s| s.render(lens)).collect(), page.cursor)
             }
             // The related set is the role's relationship, and each show is still judged by the
             // policy with the facts that put it in the set: talent's assigned shows, the shows a
@@ -162,7 +163,7 @@ impl ShowsApp {
                     .filter(|s| keep(s))
                     .filter_map(|s| {
                         let view = authorize(&p, Action::ShowRead, &show_resource(&s, &clients)).ok()?;
-                        Some((s, Lens::of(view)))
+                        Some((s, Lens::of_show(view, p.role)))
                     })
                     .collect();
                 let (page, next) = page_in_memory(seen, |(s, _)| name_key(s), false, &paging)?;
@@ -197,6 +198,7 @@ impl ShowsApp {
             ad_config: body.ad_config,
             average_downloads: body.average_downloads,
             feed_hosts: body.feed_hosts,
+            revenue_share: None,
             status: ShowStatus::Active,
             stamp: Stamp::created(p.user_id, Utc::now()),
         };

@@ -88,6 +88,7 @@ async fn resolve(app: &StreamApp, t: &TenantTable, org: &OrgId, to: &Recipients)
         }
         // Judged with the readers (`readers_of`), which reads each user once anyway.
         Recipients::Staff(ids) => ids.clone(),
+        Recipients::ClientSellers(clients) => podcastflow_platform::visibility::sellers_of(t, clients).await?,
         Recipients::UsersAndShowProducers(users, show) => {
             let mut all = users.clone();
             if let Some(s) = ShowRepo::new(t).get(show).await? {
@@ -150,7 +151,12 @@ async fn email(app: &StreamApp, repo: &NotificationRepo<'_>, n: &Notification) -
         Some(u) if u.status != UserStatus::Disabled => u.email,
         _ => return repo.finish_email(&n.user_id, &n.id, "skipped", Utc::now()).await,
     };
-    let message = Message { to: address, subject: n.title.clone(), body: format!("{}\n\n{}", n.title, n.body) };
+    let message = Message {
+        to: address,
+        subject: n.title.clone(),
+        body: format!("{}\n\n{}", n.title, n.body),
+        ..Message::default()
+    };
     let mut wait = FIRST_BACKOFF;
     for attempt in 1..=SEND_ATTEMPTS {
         match app.mail.send(&message).await {
@@ -199,7 +205,8 @@ pub(crate) async fn notify(app: &StreamApp, change: &ChangeRecord) -> Result<u32
         recipients.sort();
         recipients.dedup();
         let staff_only = matches!(p.to, Recipients::Staff(_));
-        if p.entity.kind == EntityKind::AdRead || staff_only {
+        // Host reads and invoices are told only to whom a GET of them would answer now.
+        if matches!(p.entity.kind, EntityKind::AdRead | EntityKind::Invoice) || staff_only {
             recipients = readers_of(app, &t, &org, &p.entity, recipients, staff_only).await?;
         }
         for user in recipients.into_iter().filter(|u| Some(*u) != actor) {

@@ -26,6 +26,8 @@ use podcastflow_domain::ad_read::AdRead;
 use podcastflow_domain::ad_read::comment::Comment;
 use podcastflow_domain::ad_read::view as ad_read_view;
 use podcastflow_domain::backup::Backup;
+use podcastflow_domain::billing::invoice::Invoice;
+use podcastflow_domain::billing::view as invoice_view;
 use podcastflow_domain::campaign::Campaign;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::view::{render, render_member};
@@ -44,7 +46,8 @@ use podcastflow_domain::visibility::EntityKind;
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ClientId, OrgId, Principal, PrincipalKind, Role, UserId};
 use podcastflow_platform::visibility::{
-    CampaignRelations, Facts, Needs, ad_read_resource, episode_resource, show_campaign_clients, show_resource,
+    CampaignRelations, Facts, Needs, ad_read_resource, episode_resource, invoice_sellers, show_campaign_clients,
+    show_resource,
 };
 use podcastflow_push::{PushError, post_with_retry};
 use podcastflow_store::item::{Item, from_item, version_of};
@@ -109,6 +112,7 @@ enum Subject {
     Spot(Sides<SpotClaim>, Show),
     AdRead(Box<Sides<AdRead>>, Campaign, CampaignRelations, Vec<UserId>),
     Comment(Sides<Comment>, Box<AdRead>, Campaign, CampaignRelations, Vec<UserId>),
+    Invoice(Box<Sides<Invoice>>, Vec<UserId>),
 }
 
 impl Subject {
@@ -179,6 +183,16 @@ impl Subject {
                 };
                 Some(Subject::Comment(sides, r, c, rel, producers))
             }
+            RecordType::Invoice => {
+                let sides = Sides::<Invoice>::of(change);
+                let Some(i) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
+                // Judged as a GET judges it: by who pays it and their sellers.
+                let sellers = match needs.client_sellers {
+                    true => invoice_sellers(t, &i.bill_to, &i.advertiser_id).await?,
+                    false => Vec::new(),
+                };
+                Some(Subject::Invoice(Box::new(sides), sellers))
+            }
             RecordType::SpotClaim => {
                 let sides = Sides::<SpotClaim>::of(change);
                 let Some(c) = sides.after.as_ref().or(sides.before.as_ref()) else { return Ok(None) };
@@ -206,6 +220,7 @@ impl Subject {
             Subject::Spot(_, show) => ("inventory", "show", show.id.to_string()),
             Subject::AdRead(s, ..) => ("adRead", "adRead", id(s, |r| r.id.to_string())),
             Subject::Comment(_, r, ..) => ("adRead.comment", "adRead", r.id.to_string()),
+            Subject::Invoice(s, _) => ("invoice", "invoice", id(s, |i| i.id.to_string())),
         }
     }
 
@@ -227,7 +242,9 @@ impl Subject {
             }
             Subject::Show(sides, clients) => {
                 let s = sides.side(after)?;
-                authorize(&p, Action::ShowRead, &show_resource(s, clients)).ok().map(|view| s.render(Lens::of(view)))
+                authorize(&p, Action::ShowRead, &show_resource(s, clients))
+                    .ok()
+                    .map(|view| s.render(Lens::of_show(view, p.role)))
             }
             Subject::Episode(sides, show) => {
                 let e = sides.side(after)?;
@@ -264,6 +281,12 @@ impl Subject {
                 let k = sides.side(after)?;
                 let view = authorize(&p, Action::AdReadRead, &ad_read_resource(r, c, rel, producers)).ok()?;
                 ad_read_view::render_comment(k, Lens::of(view))
+            }
+            Subject::Invoice(sides, sellers) => {
+                let i = sides.side(after)?;
+                let resource = Resource::Invoice { org: i.org_id, bill_to: i.bill_to, sellers };
+                let view = authorize(&p, Action::InvoiceRead, &resource).ok()?;
+                Some(invoice_view::render(i, Lens::of(view)))
             }
             Subject::Presence(sides) => {
                 let x = sides.side(after)?;

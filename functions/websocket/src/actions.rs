@@ -91,17 +91,22 @@ async fn may_follow(t: &TenantTable, p: &Principal, topic: &Topic) -> Result<boo
         // Every update on these is filtered per reader before it is sent.
         Topic::OrgCampaigns | Topic::OrgShows | Topic::OrgEpisodes => true,
         Topic::OrgBackups => authorize(p, permissions::Action::BackupManage, &Resource::Org(p.org_id)).is_ok(),
+        // Each invoice's update goes only to who reads that invoice; roles that read none stay out.
+        Topic::OrgBilling => permissions::scope(permissions::Action::InvoiceRead, p.role) != permissions::Scope::None,
         // A show's spots are followed by who reads its avails, not by every reader of the show.
         Topic::ShowInventory(_) => match topic.entity() {
             Some(e) => permitted(t, p, &e, permissions::Action::InventoryRead).await?,
             None => false,
         },
-        Topic::Campaign(_) | Topic::Show(_) | Topic::Episode(_) | Topic::Order(_) | Topic::AdRead(_) => {
-            match topic.entity() {
-                Some(e) => lens_of(t, p, &e).await?.is_some(),
-                None => false,
-            }
-        }
+        Topic::Campaign(_)
+        | Topic::Show(_)
+        | Topic::Episode(_)
+        | Topic::Order(_)
+        | Topic::AdRead(_)
+        | Topic::Invoice(_) => match topic.entity() {
+            Some(e) => lens_of(t, p, &e).await?.is_some(),
+            None => false,
+        },
     })
 }
 
