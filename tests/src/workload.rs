@@ -273,6 +273,7 @@ async fn network(ctx: &AppContext, w: &Workload) -> Vec<String> {
             },
             average_downloads: Some(20_000),
             feed_hosts: vec![],
+            revenue_share: None,
             status: ShowStatus::Active,
             stamp: Stamp::created(w.admin, chrono::Utc::now()),
         };

@@ -4,6 +4,7 @@ mod activities;
 mod ad_reads;
 mod authorizer;
 mod backups;
+pub(crate) mod billing;
 pub(crate) mod campaigns;
 mod clients;
 pub(crate) mod delivery;

@@ -47,7 +47,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             (r.method.clone(), r.path.clone(), body)
         })
         .collect();
-    assert_eq!(routes.len(), 62, "{routes:?}");
+    assert_eq!(routes.len(), 64, "{routes:?}");
     let mut checked = (0, 0);
     for (method, path, minimal_body) in &routes {
         let made_up = ulid::Ulid::new().to_string();
@@ -73,7 +73,7 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
             checked.1 += 1;
         }
     }
-    assert_eq!(checked, (51, 29));
+    assert_eq!(checked, (53, 30));
 
     // The same Idempotency-Key on another campaign's team is a reuse, not a repeat.
     let other = admin.post("/campaigns", json!({"name": "Other", "clientId": o.client_id})).await;
@@ -87,10 +87,13 @@ async fn unknown_ids_are_404_and_unknown_fields_400_on_every_resource_route() {
 }
 
 /// The smallest value a draft-4 model accepts: its required properties with their first enum
-/// value, the least number or string allowed, an empty list.
+/// value (or first alternative), the least number or string allowed, an empty list.
 fn minimal(schema: &serde_json::Value) -> serde_json::Value {
     if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
         return first.clone();
+    }
+    if let Some(first) = schema["oneOf"].as_array().and_then(|e| e.first()) {
+        return minimal(first);
     }
     let ty = schema["type"].as_str().or_else(|| schema["type"][0].as_str()).unwrap_or("object");
     match ty {

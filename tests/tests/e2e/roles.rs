@@ -20,6 +20,8 @@ struct World {
     /// A webhook endpoint of A, and its test ping's delivery.
     webhook: tokio::sync::OnceCell<String>,
     ping: tokio::sync::OnceCell<String>,
+    /// An invoice of A (a booked order's December, drafted by the billing job), and its order.
+    invoice: tokio::sync::OnceCell<(String, String)>,
 }
 
 impl World {
@@ -30,7 +32,16 @@ impl World {
         let b = org::create(&s, &root).await;
         // Master acts in organization A, chosen explicitly.
         let master = root.with_header("x-org-id", &a.id);
-        Self { s, a, b, master, read: Default::default(), webhook: Default::default(), ping: Default::default() }
+        Self {
+            s,
+            a,
+            b,
+            master,
+            read: Default::default(),
+            webhook: Default::default(),
+            ping: Default::default(),
+            invoice: Default::default(),
+        }
     }
 
     fn caller(&self, who: &str) -> &Api {
@@ -147,6 +158,11 @@ impl World {
         self.webhook.get_or_init(|| async { self.fresh_webhook().await }).await.clone()
     }
 
+    /// A's invoice and its order, made once.
+    async fn invoice(&self) -> (String, String) {
+        self.invoice.get_or_init(|| super::billing::drafted_invoice(&self.s, &self.a)).await.clone()
+    }
+
     /// A fresh webhook endpoint of A.
     async fn fresh_webhook(&self) -> String {
         let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["client.created"]});
@@ -222,7 +238,7 @@ async fn every_route_with_every_role_matches_the_permission_table() {
     let w = World::new().await;
     let a = w.a.id.clone();
     let seller = w.a.seller.id.clone();
-    let rows: [(&str, [u16; 7]); 96] = [
+    let rows: [(&str, [u16; 7]); 111] = [
         ("GET /organizations", [200, 403, 403, 403, 403, 403, 403]),
         ("POST /organizations", [201, 403, 403, 403, 403, 403, 403]),
         ("PUT /organizations/{a}", [200, 403, 403, 403, 403, 403, 404]),
@@ -317,6 +333,21 @@ async fn every_route_with_every_role_matches_the_permission_table() {
         ("GET /webhooks/{webhook}/deliveries", [200, 200, 403, 403, 403, 403, 404]),
         ("GET /webhooks/{webhook}/deliveries/{delivery}", [200, 200, 403, 403, 403, 403, 404]),
         ("POST /webhooks/{webhook}/deliveries/{delivery}/redeliver", [200, 200, 403, 403, 403, 403, 404]),
+        ("GET /invoices", [200, 200, 200, 403, 403, 200, 200]),
+        ("POST /invoices", [409, 409, 403, 403, 403, 403, 404]),
+        ("GET /invoices/{invoice}", [200, 200, 200, 404, 404, 200, 404]),
+        ("PUT /invoices/{invoice}", [200, 200, 403, 404, 404, 403, 404]),
+        ("POST /invoices/{invoice}/issue", [200, 409, 403, 404, 404, 403, 404]),
+        ("GET /invoices/{invoice}/document", [200, 200, 200, 404, 404, 200, 404]),
+        ("POST /invoices/{invoice}/payments", [201, 201, 403, 404, 404, 403, 404]),
+        ("POST /invoices/{invoice}/credit-notes", [201, 201, 403, 404, 404, 403, 404]),
+        ("GET /invoices/{invoice}/credit-notes", [200, 200, 200, 404, 404, 200, 404]),
+        ("POST /invoices/{invoice}/void", [409, 409, 403, 404, 404, 403, 404]),
+        ("GET /reports/receivables", [200, 200, 403, 403, 403, 403, 200]),
+        ("GET /reports/revenue", [200, 200, 403, 403, 403, 403, 200]),
+        ("GET /clients/{client}/statement", [200, 200, 200, 404, 404, 200, 404]),
+        ("PUT /shows/{show}/revenue-share", [200, 200, 403, 403, 403, 403, 404]),
+        ("GET /statements", [200, 200, 403, 200, 200, 404, 404]),
         ("GET /auth/me", [200, 200, 200, 200, 200, 200, 200]),
         ("GET /monitoring/health", [200, 200, 200, 200, 200, 200, 200]),
     ];
@@ -590,6 +621,49 @@ async fn every_route_with_every_role_matches_the_permission_table() {
                     let (hook, d) = w.webhook_delivery().await;
                     api.post(&format!("/webhooks/{hook}/deliveries/{d}/redeliver"), json!({})).await
                 }
+                "GET /invoices" => api.get("/invoices").await,
+                "POST /invoices" => {
+                    // December is not over by the real clock: past the checks, refused as such.
+                    let order = w.invoice().await.1;
+                    api.post("/invoices", json!({"orderId": order, "year": 2026, "month": 12})).await
+                }
+                "GET /invoices/{invoice}" => api.get(&format!("/invoices/{}", w.invoice().await.0)).await,
+                "PUT /invoices/{invoice}" => {
+                    let path = format!("/invoices/{}", w.invoice().await.0);
+                    api.send("PUT", &path, Some(json!({"internalNotes": "checked"})), Some("*")).await
+                }
+                "POST /invoices/{invoice}/issue" => {
+                    api.post(&format!("/invoices/{}/issue", w.invoice().await.0), json!({})).await
+                }
+                "GET /invoices/{invoice}/document" => {
+                    api.get(&format!("/invoices/{}/document", w.invoice().await.0)).await
+                }
+                "POST /invoices/{invoice}/payments" => {
+                    let body =
+                        json!({"amount": {"amount": 1, "currency": "USD"}, "date": "2026-12-01", "method": "card"});
+                    api.post(&format!("/invoices/{}/payments", w.invoice().await.0), body).await
+                }
+                "POST /invoices/{invoice}/credit-notes" => {
+                    let body = json!({"reason": "discount", "description": "a cent", "amount": {"amount": 1, "currency": "USD"}});
+                    api.post(&format!("/invoices/{}/credit-notes", w.invoice().await.0), body).await
+                }
+                "GET /invoices/{invoice}/credit-notes" => {
+                    api.get(&format!("/invoices/{}/credit-notes", w.invoice().await.0)).await
+                }
+                "POST /invoices/{invoice}/void" => {
+                    api.post(&format!("/invoices/{}/void", w.invoice().await.0), json!({"reason": "test"})).await
+                }
+                "GET /reports/receivables" => api.get("/reports/receivables").await,
+                "GET /clients/{client}/statement" => {
+                    w.invoice().await;
+                    api.get(&format!("/clients/{}/statement?from=2026-12-01&to=2026-12-31", w.a.client_id)).await
+                }
+                "PUT /shows/{show}/revenue-share" => {
+                    let body = json!({"terms": {"kind": "percent_of_net_collected", "hundredths": 2500}});
+                    api.send("PUT", &format!("/shows/{}/revenue-share", w.show().await), Some(body), None).await
+                }
+                "GET /statements" => api.get(&format!("/statements?showId={}&month=2026-12", w.show().await)).await,
+                "GET /reports/revenue" => api.get("/reports/revenue?from=2026-12-01&to=2026-12-31&groupBy=show").await,
                 "GET /auth/me" => api.get("/auth/me").await,
                 "GET /monitoring/health" => api.get("/monitoring/health").await,
                 other => panic!("no driver for {other}"),

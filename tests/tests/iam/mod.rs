@@ -183,6 +183,7 @@ fn only_the_platform_reads_the_lookups_and_nobody_writes_them_but_tenants() {
         readers(lookup::ORGANIZATIONS),
         [
             "BackupScheduleFunction",
+            "BillingJobFunction",
             "CampaignJobFunction",
             "DigestJobFunction",
             "OrganizationsFunction",

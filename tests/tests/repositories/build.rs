@@ -114,6 +114,7 @@ pub fn show(org: OrgId, name: &str, producers: Vec<UserId>, talent: Vec<UserId>)
         ad_config: AdConfig::default(),
         average_downloads: None,
         feed_hosts: vec![],
+        revenue_share: None,
         status: ShowStatus::Active,
         stamp: stamp(),
     }

@@ -1423,25 +1423,25 @@ pub async fn webhook_deliveries_are_made_once_listed_newest_first_and_found_when
 
 pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_billed_twice(f: Fixture) {
     use podcastflow_domain::billing::charge::{ChargeKind, Unit};
-    use podcastflow_domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind};
+    use podcastflow_domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind, Parties};
     use podcastflow_domain::billing::period::BillingMonth;
     use podcastflow_domain::order::BillingCalendar;
-    use podcastflow_domain::{Currency, InvoiceId, Money, OrderId};
+    use podcastflow_domain::{Currency, Money, OrderId};
     use podcastflow_store::repo::billing::BillingRepo;
 
     let org = OrgId::new();
     let month = BillingMonth::new(BillingCalendar::Broadcast, 2026, 12).unwrap();
-    let draft = |order: OrderId, line: u32| Invoice {
-        id: InvoiceId::new(),
-        org_id: org,
-        number: None,
-        order_id: order,
-        advertiser_id: ClientId::new(),
-        bill_to: ClientId::new(),
-        month,
-        period: month.period().unwrap(),
-        currency: Currency::USD,
-        lines: vec![InvoiceLine {
+    let draft = |order: OrderId, line: u32| {
+        let client = ClientId::new();
+        let parties = Parties {
+            order_id: order,
+            order_number: "IO-2026-00001".into(),
+            advertiser_id: client,
+            advertiser_name: "Acme".into(),
+            bill_to: client,
+            bill_to_name: "Acme".into(),
+        };
+        let l = InvoiceLine {
             kind: LineKind::Charge(ChargeKind::Contract),
             order_line: Some(line),
             description: format!("Line {line}"),
@@ -1449,15 +1449,8 @@ pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_bi
             unit: Unit::Spots,
             unit_price: Money::new(10_000, Currency::USD),
             amount: Money::new(10_000, Currency::USD),
-        }],
-        status: InvoiceStatus::Draft,
-        payment_terms_days: 30,
-        issued_at: None,
-        due_date: None,
-        payments: Vec::new(),
-        credits: Vec::new(),
-        void_reason: None,
-        stamp: stamp(),
+        };
+        Invoice::new_draft(org, parties, month, Currency::USD, vec![l], 30, stamp()).unwrap()
     };
     let order = OrderId::new();
     let t = tenant(&f, org);
@@ -1523,7 +1516,7 @@ pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_bi
     };
     let credited = |n: &CreditNote| {
         let mut i = fresh.clone();
-        let c = AppliedCredit { credit_note_id: n.id, number: String::new(), amount: n.amount };
+        let c = AppliedCredit { credit_note_id: n.id, number: String::new(), amount: n.amount, on: None };
         i.apply_credit(c, Utc::now().date_naive()).unwrap();
         i.stamp = i.stamp.touched(UserId::new(), Utc::now());
         i
@@ -1544,7 +1537,7 @@ pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_bi
     let third = note(500);
     again
         .apply_credit(
-            AppliedCredit { credit_note_id: third.id, number: String::new(), amount: third.amount },
+            AppliedCredit { credit_note_id: third.id, number: String::new(), amount: third.amount, on: None },
             Utc::now().date_naive(),
         )
         .unwrap();
@@ -1574,4 +1567,71 @@ pub async fn fifty_concurrent_issues_take_numbers_one_to_fifty_and_no_line_is_bi
     let newest = repo.list(None, 3).await.unwrap();
     assert_eq!((newest.items.len(), newest.cursor.is_some()), (3, true));
     assert!(newest.items[0].id > newest.items[1].id, "newest first");
+
+    // An order's invoices are found through its claims; a void gives its claims back in the
+    // same write, so a corrected draft of that line and month is taken, and the void is kept.
+    let of_order: Vec<_> = repo.of_order(&order).await.unwrap().into_iter().map(|i| i.id).collect();
+    assert_eq!(of_order.len(), 51, "50 Decembers and one January");
+    assert!(of_order.windows(2).all(|w| w[0] < w[1]), "oldest first");
+    let mut voided = repo.get(&drafts[6].id).await.unwrap().unwrap();
+    let read = voided.stamp.version;
+    voided.void("billed the wrong month").unwrap();
+    voided.stamp = voided.stamp.touched(UserId::new(), Utc::now());
+    repo.void(&voided, read).await.unwrap();
+    assert_eq!(repo.void(&voided, read).await, Err(RepoError::VersionConflict { current: read + 1 }));
+    assert_eq!(repo.get(&voided.id).await.unwrap().unwrap().status, InvoiceStatus::Void, "kept");
+    assert_eq!(repo.of_order(&order).await.unwrap().len(), 50, "no longer holds a claim");
+    repo.create_draft(&draft(order, 7)).await.unwrap();
+
+    // An invoice of more lines than one transaction takes: claimed 99 at a time, the draft with
+    // the last of them. A larger one meeting it in its last chunk gives back its earlier ones.
+    let big = OrderId::new();
+    let of_lines = |lines: std::ops::RangeInclusive<u32>, extra: &[u32]| {
+        let mut d = draft(big, 1);
+        let one = d.lines[0].clone();
+        d.lines =
+            lines.chain(extra.iter().copied()).map(|n| InvoiceLine { order_line: Some(n), ..one.clone() }).collect();
+        d
+    };
+    let a = of_lines(201..=350, &[]);
+    repo.create_draft(&a).await.unwrap();
+    assert_eq!(repo.get(&a.id).await.unwrap().unwrap().lines.len(), 150);
+    let b = of_lines(1..=200, &[201]);
+    assert_eq!(repo.create_draft(&b).await, Err(RepoError::Conflict("order line already billed for the month")));
+    assert_eq!(repo.get(&b.id).await.unwrap(), None, "no draft without all its claims");
+    repo.create_draft(&of_lines(1..=103, &[])).await.expect("the refused draft gave its claims back");
+    assert_eq!(
+        repo.create_draft(&of_lines(1..=600, &[])).await,
+        Err(RepoError::Conflict("an invoice bills at most 500 order lines"))
+    );
+    // Voided, every one of its 150 claims is given back.
+    let mut voided = repo.get(&a.id).await.unwrap().unwrap();
+    voided.void("wrong rates").unwrap();
+    voided.stamp = voided.stamp.touched(UserId::new(), Utc::now());
+    repo.void(&voided, 1).await.unwrap();
+    let again = of_lines(201..=350, &[]);
+    repo.create_draft(&again).await.unwrap();
+
+    // A claim left behind by a drafter that stopped half way: cleared once it is 5 minutes old;
+    // a fresh one (a drafter still at work) is respected.
+    let claim_of = |line: u32, age: i64| {
+        let d = of_lines(line..=line, &[]);
+        let key = d.claim_keys()[0].clone();
+        let at = Utc::now().timestamp() - age;
+        podcastflow_store::item::value_item(
+            &key,
+            "billingClaim",
+            &serde_json::json!({"invoiceId": InvoiceId::new(), "at": at}),
+        )
+        .unwrap()
+    };
+    use podcastflow_domain::InvoiceId;
+    use podcastflow_store::Table;
+    t.put(claim_of(480, 600), podcastflow_store::condition::Condition::Always).await.unwrap();
+    t.put(claim_of(481, 10), podcastflow_store::condition::Condition::Always).await.unwrap();
+    repo.create_draft(&of_lines(480..=480, &[])).await.expect("the stale claim is cleared");
+    assert_eq!(
+        repo.create_draft(&of_lines(481..=481, &[])).await,
+        Err(RepoError::Conflict("order line already billed for the month"))
+    );
 }
