@@ -3,19 +3,23 @@
 //!     cargo run --profile bench-local -p podcastflow-tests --example backup -- [ITEMS]
 //!
 //! Writes ITEMS (default 100,000) items of one organization (about 300 bytes each, spread over the
-//! tenant index's shards like real data), then times the export (tenant index pages -> gzip JSON
-//! Lines -> multipart upload to the local S3, manifest) and a merge restore of all of it (checksum
-//! pass, decode, batch writes). Memory: the process's RSS before each phase and its high-water RSS
-//! during it (reset with `/proc/self/clear_refs`); the process also holds the local S3, the table
-//! and the stream function working through the bulk write, so the job's own share is the growth.
+//! tenant index's shards like real data): four in five campaigns, one in five activity entries.
+//! Then it times the export (tenant index pages -> gzip JSON Lines -> multipart upload to the
+//! local S3, manifest), a merge restore of all of it (checksum pass, decode, batch writes; the
+//! activity entries one by one, each only if absent), and, after ITEMS/10 campaigns more are
+//! written, a replace restore (the same, plus the newer campaigns marked and deleted). The
+//! generated items carry a restore's mark, so the stream function, which runs in the process,
+//! passes over them as it does over the restores' writes. Memory: the process's RSS before each
+//! phase and its high-water RSS during it (reset with `/proc/self/clear_refs`); the process also
+//! holds the local S3, the table and the stream function, so the job's own share is the growth.
 //! The table goes to target/benchmarks/backup.md.
 
 use std::time::Instant;
 
 use podcastflow_backup_job::{BackupJobApp, export, restore};
 use podcastflow_domain::backup::{Backup, BackupKind, BackupStatus, Restore, RestoreGroup, RestoreMode};
-use podcastflow_domain::keys::org_pk;
-use podcastflow_domain::{OrgId, UserId};
+use podcastflow_domain::keys::{RESTORED_BY, org_pk};
+use podcastflow_domain::{BackupId, OrgId, UserId};
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Item, Table, TenantTable};
 use podcastflow_tests::memory::{peak_rss_mb, reset_peak, rss_mb};
@@ -36,23 +40,8 @@ async fn main() {
     })
     .await;
     let org = OrgId::new();
-    let items: Vec<Item> = (0..n)
-        .map(|i| {
-            json!({"PK": org_pk(&org, format!("ACTIVITY#{i:07}")), "SK": "PROFILE", "entityType": "activity",
-                "id": format!("a{i:07}"), "action": "campaign.updated", "actorId": UserId::new(),
-                "entity": {"type": "campaign", "id": format!("c{}", i % 977)},
-                "changes": {"name": {"from": "Spring push", "to": "Spring push 2027"}},
-                "at": "2026-11-22T10:00:00Z", "version": 1})
-            .as_object()
-            .cloned()
-            .unwrap_or_default()
-        })
-        .collect();
     let t0 = Instant::now();
-    for chunk in items.chunks(1000) {
-        s.stack.table.batch_write(chunk.to_vec(), Vec::new()).await.expect("bulk write");
-    }
-    drop(items);
+    write(&s, (0..n).map(|i| item(&org, i))).await;
     println!("wrote {n} items in {:.1} s", t0.elapsed().as_secs_f64());
 
     let app = BackupJobApp { ctx: s.stack.services.ctx.clone(), objects: s.stack.services.backups.clone() };
@@ -68,10 +57,77 @@ async fn main() {
     let done = BackupRepo::new(&t).get(&b.id).await.expect("read").expect("record");
     assert_eq!(done.status, BackupStatus::Completed, "{:?}", done.error);
 
-    let mut queued = done.clone();
+    let merge = restore_run(&app, &t, b.id, RestoreMode::Merge).await;
+    write(&s, (n..n + n / 10).map(|i| item(&org, i))).await;
+    let replace = restore_run(&app, &t, b.id, RestoreMode::Replace).await;
+    assert_eq!(replace.deleted, (n / 10) as u64, "the newer campaigns are gone");
+
+    let size_mb = done.size_bytes.unwrap_or(0) as f64 / 1_048_576.0;
+    let mut table = format!(
+        "Backup of one organization's {n} items and its restores\n\n\
+         | phase | items | seconds | items/s | file | RSS before | peak RSS |\n|---|---:|---:|---:|---|---:|---:|\n\
+         | export | {n} | {export_s:.2} | {:.0} | {size_mb:.1} MB gzip | {export_base:.0} MB | {export_peak:.0} MB |\n",
+        n as f64 / export_s,
+    );
+    for (mode, r) in [("merge", &merge), ("replace", &replace)] {
+        table.push_str(&format!(
+            "| restore ({mode}; {} deleted) | {n} | {:.2} | {:.0} | | {:.0} MB | {:.0} MB |\n",
+            r.deleted,
+            r.seconds,
+            n as f64 / r.seconds,
+            r.rss_before,
+            r.rss_peak
+        ));
+    }
+    s.stop().await;
+    if let Err(e) = report::write("backup", &table) {
+        eprintln!("could not write the table: {e}");
+    }
+}
+
+/// Item `i` of the generated organization: a campaign, or every fifth an activity entry, carrying a
+/// restore's mark so the stream function passes over it.
+fn item(org: &OrgId, i: usize) -> Item {
+    let mut item = if i.is_multiple_of(5) {
+        json!({"PK": org_pk(org, format!("ACTIVITY#{i:07}")), "SK": "PROFILE", "entityType": "activity",
+            "id": format!("a{i:07}"), "action": "campaign.updated", "actorId": UserId::new(),
+            "entity": {"type": "campaign", "id": format!("c{}", i % 977)},
+            "changes": {"name": {"from": "Spring push", "to": "Spring push 2027"}},
+            "at": "2026-11-22T10:00:00Z", "version": 1})
+    } else {
+        json!({"PK": org_pk(org, format!("CAMPAIGN#c{i:07}")), "SK": "PROFILE", "entityType": "campaign",
+            "id": format!("c{i:07}"), "name": format!("Spring push {i}"), "status": "draft",
+            "ownerId": UserId::new(), "probability": 10, "archived": false,
+            "updatedAt": "2026-11-22T10:00:00.000Z", "updatedBy": UserId::new(), "version": 1})
+    };
+    item[RESTORED_BY] = json!("generated");
+    item.as_object().cloned().unwrap_or_default()
+}
+
+/// Writes the items straight to the table, 1,000 at a time.
+async fn write(s: &TestStack, items: impl Iterator<Item = Item>) {
+    let items: Vec<Item> = items.collect();
+    for chunk in items.chunks(1000) {
+        s.stack.table.batch_write(chunk.to_vec(), Vec::new()).await.expect("bulk write");
+    }
+}
+
+/// What one timed restore did.
+struct Timed {
+    seconds: f64,
+    deleted: u64,
+    rss_before: f64,
+    rss_peak: f64,
+}
+
+/// Queues a restore of the campaigns and the activity log in `mode` on the backup and runs it.
+async fn restore_run(app: &BackupJobApp, t: &TenantTable, id: BackupId, mode: RestoreMode) -> Timed {
+    let repo = BackupRepo::new(t);
+    let current = repo.get(&id).await.expect("read").expect("record");
+    let mut queued = current.clone();
     queued.restore = Some(Restore {
-        entities: vec![RestoreGroup::Activities],
-        mode: RestoreMode::Merge,
+        entities: vec![RestoreGroup::Campaigns, RestoreGroup::Activities],
+        mode,
         status: BackupStatus::Queued,
         progress: 0,
         restored: Default::default(),
@@ -80,29 +136,15 @@ async fn main() {
         requested_by: UserId::SYSTEM,
         requested_at: chrono::Utc::now(),
     });
-    queued.stamp = done.stamp.touched(UserId::SYSTEM, chrono::Utc::now());
-    BackupRepo::new(&t).update(&queued, done.stamp.version).await.expect("queue restore");
+    queued.stamp = current.stamp.touched(UserId::SYSTEM, chrono::Utc::now());
+    repo.update(&queued, current.stamp.version).await.expect("queue restore");
     reset_peak();
-    let restore_base = rss_mb();
-    let t2 = Instant::now();
-    restore::run(&app, org, b.id).await.expect("restore");
-    let restore_s = t2.elapsed().as_secs_f64();
-    let restore_peak = peak_rss_mb();
-    let restored = BackupRepo::new(&t).get(&b.id).await.expect("read").expect("record");
-    let r = restored.restore.expect("restore state");
+    let rss_before = rss_mb();
+    let t0 = Instant::now();
+    restore::run(app, *t.org(), id).await.expect("restore");
+    let seconds = t0.elapsed().as_secs_f64();
+    let rss_peak = peak_rss_mb();
+    let r = repo.get(&id).await.expect("read").expect("record").restore.expect("restore state");
     assert_eq!(r.status, BackupStatus::Completed, "{:?}", r.error);
-
-    let size_mb = done.size_bytes.unwrap_or(0) as f64 / 1_048_576.0;
-    let table = format!(
-        "Backup of one organization's {n} items and its restore (merge)\n\n\
-         | phase | items | seconds | items/s | file | RSS before | peak RSS |\n|---|---:|---:|---:|---|---:|---:|\n\
-         | export | {n} | {export_s:.2} | {:.0} | {size_mb:.1} MB gzip | {export_base:.0} MB | {export_peak:.0} MB |\n\
-         | restore (merge) | {n} | {restore_s:.2} | {:.0} | | {restore_base:.0} MB | {restore_peak:.0} MB |\n",
-        n as f64 / export_s,
-        n as f64 / restore_s
-    );
-    s.stop().await;
-    if let Err(e) = report::write("backup", &table) {
-        eprintln!("could not write the table: {e}");
-    }
+    Timed { seconds, deleted: r.deleted.values().sum(), rss_before, rss_peak }
 }

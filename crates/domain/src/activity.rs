@@ -72,10 +72,12 @@ pub fn is_secret_field(name: &str) -> bool {
 
 /// The field changes between two JSON objects, secrets redacted. Bookkeeping fields are skipped.
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> BTreeMap<String, FieldChange> {
-    use crate::keys::{ENTITY, PK, REQUEST_ID, SK, VERSION};
+    use crate::keys::{ENTITY, PK, REMOVED_BY_RESTORE, REQUEST_ID, RESTORED_BY, SK, VERSION};
     const SKIP: &[&str] = &[
         VERSION,
         REQUEST_ID,
+        RESTORED_BY,
+        REMOVED_BY_RESTORE,
         "updatedAt",
         "updatedBy",
         // The daily job's mark that a hold's owner was told of its expiry: bookkeeping.
@@ -322,6 +324,13 @@ mod tests {
         assert_eq!(d["name"], FieldChange { from: Some(json!("A")), to: Some(json!("B")) });
         assert_eq!(d["apiKeyHash"].to, Some(json!(REDACTED)));
         assert_eq!(d["new"].from, None);
+    }
+
+    #[test]
+    fn a_restores_marks_are_bookkeeping() {
+        let before = json!({"name": "A", "restoredBy": "b@1"});
+        let after = json!({"name": "B", "removedByRestore": "b@2"});
+        assert_eq!(diff(Some(&before), Some(&after)).keys().collect::<Vec<_>>(), vec!["name"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{Entity, Index, Key, PROFILE, org_pk};
+use crate::keys::{self, Entity, Index, Key, PROFILE, org_pk};
 use crate::{BackupId, OrgId, Stamp, ValidationErrors};
 
 /// How a backup came to be, which decides how long it is kept.
@@ -168,6 +168,33 @@ pub const APPEND_ONLY_TYPES: [&str; 1] = ["activity"];
 /// Whether a restore may only add items of type `entity_type`.
 pub fn is_append_only(entity_type: &str) -> bool {
     APPEND_ONLY_TYPES.contains(&entity_type)
+}
+
+/// The mark of one restore run, written on every item it puts back or removes: the backup and the
+/// moment the run began, so a later run of the same backup marks its writes anew.
+pub fn restore_mark(backup: &BackupId, began: DateTime<Utc>) -> String {
+    format!("{backup}@{}", began.timestamp_millis())
+}
+
+/// Whether a change of the table (the item before and after it, `None` where it did not exist)
+/// was a restore's own write, which the change processors pass over: no activity entry per item,
+/// no notification, no live update, no webhook, no derived work (the restore puts back state, it
+/// does not redo what led to it). A write is the restore's when it brings a restore mark the item
+/// did not carry ([`keys::RESTORED_BY`], or [`keys::REMOVED_BY_RESTORE`] just before a replace
+/// deletes it), and a deletion is when the item carried the removal mark. A later write that keeps
+/// a restored item's mark (a partial update) is a change like any other.
+pub fn made_by_restore(
+    before: Option<&serde_json::Map<String, serde_json::Value>>,
+    after: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> bool {
+    let mark = |image: Option<&serde_json::Map<String, serde_json::Value>>, name: &str| {
+        image.and_then(|i| i.get(name)).cloned()
+    };
+    let newly = |name: &str| mark(after, name).is_some_and(|m| mark(before, name) != Some(m));
+    match after {
+        Some(_) => newly(keys::RESTORED_BY) || newly(keys::REMOVED_BY_RESTORE),
+        None => mark(before, keys::REMOVED_BY_RESTORE).is_some(),
+    }
 }
 
 /// How a restore treats what is there now.
@@ -363,6 +390,44 @@ impl Entity for Backup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn image(fields: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        fields.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn a_restores_writes_are_those_that_bring_a_new_mark() {
+        let plain = image(serde_json::json!({"name": "A"}));
+        let marked = |m: &str| image(serde_json::json!({"name": "A", "restoredBy": m}));
+        let removing = |m: &str| image(serde_json::json!({"name": "A", "removedByRestore": m}));
+        // Put back where nothing was, over an unmarked item, or over an earlier restore's.
+        assert!(made_by_restore(None, Some(&marked("b@1"))));
+        assert!(made_by_restore(Some(&plain), Some(&marked("b@1"))));
+        assert!(made_by_restore(Some(&marked("b@1")), Some(&marked("b@2"))));
+        // Marked for removal, then removed.
+        assert!(made_by_restore(Some(&plain), Some(&removing("b@2"))));
+        assert!(made_by_restore(Some(&marked("b@1")), Some(&removing("b@2"))));
+        assert!(made_by_restore(Some(&removing("b@2")), None));
+        // Everyone else's writes: creations, changes (also those that keep a restored item's
+        // mark), deletions of restored items.
+        assert!(!made_by_restore(None, Some(&plain)));
+        assert!(!made_by_restore(Some(&plain), Some(&plain)));
+        assert!(!made_by_restore(Some(&marked("b@1")), Some(&marked("b@1"))));
+        assert!(!made_by_restore(Some(&marked("b@1")), Some(&plain)));
+        assert!(!made_by_restore(Some(&removing("b@2")), Some(&removing("b@2"))));
+        assert!(!made_by_restore(Some(&plain), None));
+        assert!(!made_by_restore(Some(&marked("b@1")), None));
+        assert!(!made_by_restore(None, None));
+    }
+
+    #[test]
+    fn each_run_of_a_restore_has_its_own_mark() {
+        let b = BackupId::new();
+        let at: DateTime<Utc> = "2026-12-04T10:00:00.123Z".parse().unwrap();
+        assert_eq!(restore_mark(&b, at), format!("{b}@{}", at.timestamp_millis()));
+        assert_ne!(restore_mark(&b, at), restore_mark(&b, at + Duration::milliseconds(1)));
+        assert_ne!(restore_mark(&b, at), restore_mark(&BackupId::new(), at));
+    }
 
     #[test]
     fn retention_by_kind() {

@@ -28,6 +28,13 @@ pub const EXPIRES_AT: &str = "expiresAt";
 /// The id of the request whose write produced the item's current image (for the change stream's
 /// audit trail; written by the tenant table handle of that request).
 pub const REQUEST_ID: &str = "requestId";
+/// The mark a restore writes on each item it puts back (the restore run's
+/// [`crate::backup::restore_mark`]), so the change processors pass over its writes: one
+/// `backup.restored` entry stands for them all ([`crate::backup::made_by_restore`]).
+pub const RESTORED_BY: &str = "restoredBy";
+/// The mark a replace restore writes on an item just before it deletes it, so the deletion too is
+/// passed over.
+pub const REMOVED_BY_RESTORE: &str = "removedByRestore";
 
 /// A table index: the main table or one of the global secondary indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -83,7 +83,8 @@ pub fn with_tenant_index(mut item: Item) -> Item {
     item
 }
 
-/// The item without its table bookkeeping (keys of every index, type, version, request id), for
+/// The item without its table bookkeeping (keys of every index, type, version, request id, restore
+/// marks), for
 /// values stored as items and read back into types that refuse unknown fields.
 pub fn without_bookkeeping(mut item: Item) -> Item {
     for index in Index::ALL {
@@ -91,7 +92,7 @@ pub fn without_bookkeeping(mut item: Item) -> Item {
         item.remove(p);
         item.remove(s);
     }
-    for k in [keys::ENTITY, keys::VERSION, keys::REQUEST_ID] {
+    for k in [keys::ENTITY, keys::VERSION, keys::REQUEST_ID, keys::RESTORED_BY, keys::REMOVED_BY_RESTORE] {
         item.remove(k);
     }
     item

@@ -4,11 +4,16 @@
 //! not hold are deleted; finally the counts written must equal the manifest's. The activity log is
 //! append-only ([`is_append_only`]): its missing entries are added one by one, each only if absent,
 //! and none is deleted or overwritten in either mode.
+//!
+//! Every item the restore writes carries the run's mark ([`restore_mark`]), and every item it
+//! deletes is marked just before, so the change processors pass over all of it
+//! ([`podcastflow_domain::backup::made_by_restore`]): the restore is one activity entry, written
+//! here, and tells no one of each item it put back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use podcastflow_domain::activity::{Activity, FieldChange};
-use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode, is_append_only};
+use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode, is_append_only, restore_mark};
 use podcastflow_domain::keys::{self, Index, Key, TENANT_SHARDS, tenant_index_pk, tenant_prefix};
 use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::{ActivityId, BackupId, OrgId};
@@ -64,7 +69,36 @@ struct Outcome {
     kept: BTreeMap<String, u64>,
 }
 
-async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Restore) -> Result<Outcome, JobError> {
+/// Deletes `stale` items in batches, each marked for removal first (read, marked, written back,
+/// then deleted) so the change processors pass over the deletion too.
+async fn delete_marked(
+    t: &TenantTable,
+    stale: &[(Key, String)],
+    mark: &str,
+    out: &mut Outcome,
+) -> Result<(), JobError> {
+    for chunk in stale.chunks(BATCH) {
+        let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
+        let mut marked = t.batch_get(&keys).await?;
+        for item in &mut marked {
+            item.insert(keys::REMOVED_BY_RESTORE.to_owned(), Value::String(mark.to_owned()));
+        }
+        t.batch_write(marked, Vec::new()).await?;
+        t.batch_write(Vec::new(), keys).await?;
+        for (_, ty) in chunk {
+            *out.deleted.entry(ty.clone()).or_default() += 1;
+        }
+    }
+    Ok(())
+}
+
+async fn restore_items(
+    app: &BackupJobApp,
+    t: &TenantTable,
+    b: &Backup,
+    r: &Restore,
+    mark: &str,
+) -> Result<Outcome, JobError> {
     let org = *t.org();
     let objects = app.ctx.objects(&app.objects, &org).await?;
     let manifest: Manifest = serde_json::from_slice(&objects.read_all(&Backup::manifest_key(&org, &b.id)).await?)
@@ -88,7 +122,7 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
     let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
     let mut lines = LineReader::open(&objects, &data).await?;
     while let Some(line) = lines.next_line().await? {
-        let item: Item =
+        let mut item: Item =
             serde_json::from_slice(&line).map_err(|e| refused(format!("a line of the backup does not parse: {e}")))?;
         if !types.contains(kind(&item)) {
             continue;
@@ -98,9 +132,10 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
             return Err(refused("the backup holds an item of another organization"));
         }
         stale.remove(&key);
-        *out.restored.entry(kind(&item).to_owned()).or_default() += 1;
-        if is_append_only(kind(&item)) {
-            let ty = kind(&item).to_owned();
+        let ty = kind(&item).to_owned();
+        *out.restored.entry(ty.clone()).or_default() += 1;
+        item.insert(keys::RESTORED_BY.to_owned(), Value::String(mark.to_owned()));
+        if is_append_only(&ty) {
             match t.put(item, Condition::NotExists).await {
                 Ok(()) => {}
                 Err(StoreError::ConditionFailed { .. }) => *out.kept.entry(ty).or_default() += 1,
@@ -115,12 +150,7 @@ async fn restore_items(app: &BackupJobApp, t: &TenantTable, b: &Backup, r: &Rest
     }
     t.batch_write(batch, Vec::new()).await?;
     let stale: Vec<(Key, String)> = stale.into_iter().collect();
-    for chunk in stale.chunks(BATCH) {
-        t.batch_write(Vec::new(), chunk.iter().map(|(k, _)| k.clone()).collect()).await?;
-        for (_, ty) in chunk {
-            *out.deleted.entry(ty.clone()).or_default() += 1;
-        }
-    }
+    delete_marked(t, &stale, mark, &mut out).await?;
     for ty in &types {
         let expected = manifest.counts.get(*ty).copied().unwrap_or(0);
         let got = out.restored.get(*ty).copied().unwrap_or(0);
@@ -183,7 +213,7 @@ pub async fn run(app: &BackupJobApp, org: OrgId, id: BackupId) -> Result<(), Job
         }
     };
     let Some(b) = save(&t, &b, running).await? else { return Ok(()) };
-    let outcome = restore_items(app, &t, &b, &r).await;
+    let outcome = restore_items(app, &t, &b, &r, &restore_mark(&b.id, chrono::Utc::now())).await;
     record_activity(&t, &b, &r, &outcome).await?;
     let current = BackupRepo::new(&t).get(&id).await?.unwrap_or(b);
     save(&t, &current, |b| {

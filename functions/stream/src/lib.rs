@@ -15,7 +15,9 @@
 //!
 //! A batch is processed in order; the first record that fails on an outage is reported as the
 //! batch item failure (Lambda's `ReportBatchItemFailures`), so delivery resumes from it and nothing
-//! after it is lost. Records that are not audited are skipped and counted.
+//! after it is lost. Records that are not audited are skipped and counted. A restore's own writes
+//! pass every processor by ([`made_by_restore`]): the backup job records the restore as one
+//! activity entry, and what it put back was already known to everyone.
 
 mod activity;
 mod ad_reads;
@@ -27,6 +29,7 @@ mod webhooks;
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
+use podcastflow_domain::backup::made_by_restore;
 use podcastflow_platform::AppContext;
 pub use podcastflow_platform::batch::{BatchResponse, ItemFailure};
 use podcastflow_store::lambda_event::from_event_record;
@@ -62,6 +65,7 @@ struct Counts {
     recorded: u32,
     notified: u32,
     skipped: u32,
+    restored: u32,
     unreadable: u32,
     delivered: u32,
     gone: u32,
@@ -84,6 +88,10 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
                 continue;
             }
         };
+        if made_by_restore(change.old_image.as_ref(), change.new_image.as_ref()) {
+            counts.restored += 1;
+            continue;
+        }
         // Both processors are idempotent, so a record retried after one of them failed is safe.
         // Live updates first: they are what a person waits for.
         // The id of the request that wrote it, so these lines join that request's.
@@ -138,6 +146,7 @@ pub async fn handle(app: &StreamApp, event: LambdaEvent<Event>) -> Result<BatchR
     tracing::info!(
         recorded = counts.recorded,
         skipped = counts.skipped,
+        restored = counts.restored,
         notified = counts.notified,
         unreadable = counts.unreadable,
         delivered = counts.delivered,

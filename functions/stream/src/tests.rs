@@ -24,22 +24,34 @@ fn app(dir: &tempfile::TempDir, outbox: podcastflow_mail::Outbox) -> StreamApp {
     }
 }
 
-/// A stream batch of one insertion of `image` (which names its `PK` and `SK`).
-fn inserted(sequence: &str, image: &serde_json::Value) -> Event {
+/// A stream batch of one change of an item from `old` to `new` (whichever is there names its `PK`
+/// and `SK`).
+fn changed(sequence: &str, old: Option<&serde_json::Value>, new: Option<&serde_json::Value>) -> Event {
+    use podcastflow_store::ChangeKind;
+    let image = new.or(old).expect("an image");
     let record = podcastflow_store::ChangeRecord {
         sequence: sequence.into(),
-        kind: podcastflow_store::ChangeKind::Insert,
+        kind: match (old, new) {
+            (None, _) => ChangeKind::Insert,
+            (Some(_), Some(_)) => ChangeKind::Modify,
+            (Some(_), None) => ChangeKind::Remove,
+        },
         key: podcastflow_store::feed::ChangeKey {
             pk: image["PK"].as_str().unwrap_or_default().into(),
             sk: image["SK"].as_str().unwrap_or_default().into(),
         },
-        old_image: None,
-        new_image: image.as_object().cloned(),
+        old_image: old.and_then(|i| i.as_object().cloned()),
+        new_image: new.and_then(|i| i.as_object().cloned()),
         at: chrono::Utc::now(),
         expired: false,
     };
     let raw = podcastflow_store::lambda_event::to_stream_event(&[record], "arn:stream", "us-east-1").unwrap();
     serde_json::from_value(raw).unwrap()
+}
+
+/// A stream batch of one insertion of `image` (which names its `PK` and `SK`).
+fn inserted(sequence: &str, image: &serde_json::Value) -> Event {
+    changed(sequence, None, Some(image))
 }
 
 #[tokio::test]
@@ -89,6 +101,49 @@ async fn an_assignment_delivered_twice_notifies_the_talent_once_and_never_the_ac
         NotificationRepo::new(&t).list(&producer, false, None, 10).await.unwrap().items.is_empty(),
         "not the actor"
     );
+}
+
+#[tokio::test]
+async fn a_restores_writes_and_deletions_pass_every_processor_by() {
+    use podcastflow_store::repo::notifications::NotificationRepo;
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir, outbox(&dir));
+    let (org, producer, talent) = (OrgId::new(), UserId::new(), UserId::new());
+    let episode = |id: &str| {
+        serde_json::json!({"PK": format!("ORG#{org}#EPISODE#{id}"), "SK": "PROFILE", "entityType": "episode",
+            "id": id, "title": "Pilot", "showId": podcastflow_domain::ShowId::new(), "status": "draft",
+            "talentIds": [talent], "updatedBy": producer, "updatedAt": "2026-11-22T10:00:00.123Z"})
+    };
+    let mark = |mut image: serde_json::Value, name: &str| {
+        image[name] = serde_json::json!("01JD0000000000000000000042@1764842400000");
+        image
+    };
+    let (restored, written) = (episode("e1"), episode("e2"));
+    let batches = [
+        // Put back by a restore: a talent assignment that would otherwise be notified.
+        changed("000000000000000000101", None, Some(&mark(restored.clone(), "restoredBy"))),
+        // Marked, then deleted by a replace restore.
+        changed("000000000000000000102", Some(&restored), Some(&mark(restored.clone(), "removedByRestore"))),
+        changed("000000000000000000103", Some(&mark(restored.clone(), "removedByRestore")), None),
+        // The same change written by a person, for contrast.
+        changed("000000000000000000104", None, Some(&written)),
+    ];
+    for event in batches {
+        let answer = handle(&app, LambdaEvent::new(event, lambda_http::Context::default())).await.unwrap();
+        assert!(answer.batch_item_failures.is_empty());
+    }
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
+    let inbox = NotificationRepo::new(&t).list(&talent, false, None, 10).await.unwrap().items;
+    let about: Vec<&str> = inbox.iter().filter_map(|n| n.entity.as_ref()).map(|e| e.id.as_str()).collect();
+    assert_eq!(about, ["e2"], "only the person's write is notified");
+    let log = |id: &str| {
+        let entity = EntityRef { kind: podcastflow_domain::visibility::EntityKind::Episode, id: id.into() };
+        let t = &t;
+        async move { ActivityRepo::new(t).of_entity(&entity, None, 10).await.unwrap().items }
+    };
+    assert!(log("e1").await.is_empty(), "the restore's writes are not audited one by one");
+    assert_eq!(log("e2").await.len(), 1);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use podcastflow_domain::OrgId;
 use podcastflow_domain::backup::Backup;
-use podcastflow_domain::keys::{Index, TENANT_SHARDS, org_pk, tenant_index_pk};
+use podcastflow_domain::keys::{Index, RESTORED_BY, TENANT_SHARDS, org_pk, tenant_index_pk};
 use podcastflow_store::{Item, Query, Table};
 use podcastflow_tests::client::Api;
 use podcastflow_tests::org::{self, TestOrg};
@@ -45,6 +45,18 @@ fn of_types(items: &BTreeMap<String, Item>, types: &[&str]) -> BTreeMap<String, 
 }
 
 const CAMPAIGN_TYPES: [&str; 4] = ["campaign", "teamMember", "campaignHistory", "campaignShow"];
+
+/// The items as they were backed up: without the mark a restore leaves on what it put back (so the
+/// change processors pass over it), after checking that each carries one.
+fn unmarked(items: BTreeMap<String, Item>) -> BTreeMap<String, Item> {
+    items
+        .into_iter()
+        .map(|(k, mut item)| {
+            assert!(item.remove(RESTORED_BY).is_some_and(|m| m.is_string()), "{k} carries the restore's mark");
+            (k, item)
+        })
+        .collect()
+}
 
 async fn campaign(o: &TestOrg, name: &str) -> String {
     let c = o.admin.api.post("/campaigns", json!({"name": name, "clientId": o.client_id})).await;
@@ -143,8 +155,11 @@ async fn an_organization_backs_up_downloads_and_restores_only_itself() {
     .await;
     assert_eq!(b["restore"]["status"], "completed", "{b}");
     let now = of_types(&tenant_items(&s, &org).await, &CAMPAIGN_TYPES);
+    let restored = unmarked(
+        now.iter().filter(|(k, _)| campaigns_then.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+    );
     for (k, item) in &campaigns_then {
-        assert_eq!(now.get(k), Some(item), "{k} restored as it was");
+        assert_eq!(restored.get(k), Some(item), "{k} restored as it was");
     }
     assert!(now.keys().any(|k| k.contains(&newer)), "merge keeps what is newer");
 
@@ -156,7 +171,7 @@ async fn an_organization_backs_up_downloads_and_restores_only_itself() {
     })
     .await;
     assert_eq!(b["restore"]["status"], "completed", "{b}");
-    assert_eq!(of_types(&tenant_items(&s, &org).await, &CAMPAIGN_TYPES), campaigns_then);
+    assert_eq!(unmarked(of_types(&tenant_items(&s, &org).await, &CAMPAIGN_TYPES)), campaigns_then);
     // Each restore is in the activity log, as the admin who asked for it.
     let log = admin.get(&format!("/activities?entityType=backup&entityId={id}")).await;
     let actions: Vec<&str> =
@@ -191,6 +206,78 @@ async fn an_organization_backs_up_downloads_and_restores_only_itself() {
     })
     .await;
     assert_eq!(admin.get(&format!("/backups/{id}")).await.status, 404);
+}
+
+/// The entity's activity log, newest first, once `done` says it is complete.
+async fn log_of(api: &Api, kind: &str, id: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    until_async(Duration::from_secs(20), "the activity log", || async {
+        let page = api.get(&format!("/activities?entityType={kind}&entityId={id}&limit=100")).await;
+        let items = page.body["items"].as_array().cloned().unwrap_or_default();
+        done(&items).then_some(items)
+    })
+    .await
+}
+
+fn actions(log: &[Value]) -> Vec<&str> {
+    log.iter().filter_map(|a| a["action"].as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_is_one_activity_entry_and_tells_no_one_of_what_it_put_back() {
+    let s = TestStack::start().await;
+    let o = org::create(&s, &s.master().await).await;
+    let admin = &o.admin.api;
+
+    // A campaign with the seller on its team: the seller is told once.
+    let kept = campaign(&o, "Deleted, then restored").await;
+    let member = json!({"userId": o.seller.id, "role": "seller"});
+    assert_eq!(admin.post(&format!("/campaigns/{kept}/team"), member).await.status, 201);
+    let seller = &o.seller.api;
+    let told = |n: usize| async move {
+        until_async(Duration::from_secs(20), "the seller's notifications", || async {
+            let items = seller.get("/notifications?limit=100").await.body["items"].as_array().cloned();
+            items.filter(|i| i.len() >= n)
+        })
+        .await
+    };
+    assert_eq!(told(1).await.len(), 1);
+    let started = admin.post("/backups", json!({})).await;
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let b = backup_until(admin, &id, "the backup", |b| b["status"] == "completed" || b["status"] == "failed").await;
+    assert_eq!(b["status"], "completed", "{b}");
+
+    // Deleted after the backup, and one created since, each audited as people did it (the stream
+    // is in order: once the newer one's creation is audited, so is the deletion before it).
+    assert_eq!(admin.send("DELETE", &format!("/campaigns/{kept}"), None, Some("*")).await.status, 204);
+    let newer = campaign(&o, "Created after the backup").await;
+    let newer_log = log_of(admin, "campaign", &newer, |l| !l.is_empty()).await;
+    let kept_log = log_of(admin, "campaign", &kept, |l| actions(l).contains(&"campaign.deleted")).await;
+
+    // Merge brings the campaign and its team back; replace removes the newer one.
+    for mode in ["merge", "replace"] {
+        let restore = json!({"backupId": id, "entities": ["campaigns"], "mode": mode});
+        assert_eq!(admin.post("/backups/restore", restore).await.status, 202);
+        let b = backup_until(admin, &id, "the restore", |b| {
+            b["restore"]["mode"] == mode && matches!(b["restore"]["status"].as_str(), Some("completed" | "failed"))
+        })
+        .await;
+        assert_eq!(b["restore"]["status"], "completed", "{b}");
+    }
+    assert_eq!(admin.get(&format!("/campaigns/{kept}")).await.status, 200);
+    assert_eq!(admin.get(&format!("/campaigns/{newer}")).await.status, 404);
+
+    // A change made after the restores: once the stream has audited it, it has passed over
+    // everything written before it.
+    let renamed = admin.send("PUT", &format!("/campaigns/{kept}"), Some(json!({"name": "Renamed"})), Some("*")).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert!(!renamed.body.to_string().contains(RESTORED_BY), "the mark is the table's, never shown");
+    let after = log_of(admin, "campaign", &kept, |l| actions(l).first() == Some(&"campaign.updated")).await;
+    assert_eq!(after[0]["changes"].as_object().map(|c| c.keys().map(String::as_str).collect::<Vec<_>>()), Some(vec!["name"]));
+    assert_eq!(&after[1..], &kept_log[..], "nothing of the campaign's came back into its log");
+    assert_eq!(log_of(admin, "campaign", &newer, |_| true).await, newer_log, "nor of its removal");
+    let restores = log_of(admin, "backup", &id, |_| true).await;
+    assert_eq!(actions(&restores).iter().filter(|a| **a == "backup.restored").count(), 2, "one entry per restore");
+    assert_eq!(told(1).await.len(), 1, "the seller is not told again of the team they were on");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
