@@ -12,6 +12,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
 use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode, is_append_only, restore_mark};
 use podcastflow_domain::keys::{self, Index, Key, TENANT_SHARDS, tenant_index_pk, tenant_prefix};
@@ -21,14 +24,18 @@ use podcastflow_store::condition::Condition;
 use podcastflow_store::item::{Item, key_of};
 use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::repo::backups::BackupRepo;
-use podcastflow_store::{Query, StoreError, Table, TenantTable};
+use podcastflow_store::{Query, StoreError, Table, TenantTable, TransactOp};
 use serde_json::Value;
 
 use crate::lines::{LineReader, checksum};
 use crate::{BackupJobApp, JobError, save, tenant};
 
-/// Items per batch write.
-const BATCH: usize = 25;
+/// Items per write call: the DynamoDB adapter sends them 25 to a request, the embedded table
+/// writes them in one transaction, and a log batch is checked in one batch read.
+const BATCH: usize = 100;
+/// Write calls in flight at once, so the table's round trips (or the embedded table's commits)
+/// overlap with each other and with reading the file.
+const IN_FLIGHT: usize = 8;
 
 /// Why a restore was refused or did not add up: the client's backup, not an outage.
 fn refused(why: impl Into<String>) -> JobError {
@@ -92,6 +99,92 @@ async fn delete_marked(
     Ok(())
 }
 
+/// Adds the append-only `items` that are not there (one batch read finds which, one transaction
+/// adds them, each only if absent); answers how many per type were there already and stay as
+/// they are.
+async fn add_missing(t: &TenantTable, items: Vec<Item>) -> Result<BTreeMap<String, u64>, JobError> {
+    let keys = items.iter().map(key_of).collect::<Result<Vec<_>, _>>()?;
+    let present = t.batch_get(&keys).await?.iter().map(key_of).collect::<Result<HashSet<_>, _>>()?;
+    let mut kept: BTreeMap<String, u64> = BTreeMap::new();
+    let mut missing = Vec::with_capacity(items.len());
+    for (key, item) in keys.iter().zip(items) {
+        match present.contains(key) {
+            true => *kept.entry(kind(&item).to_owned()).or_default() += 1,
+            false => missing.push(item),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(kept);
+    }
+    let ops = missing.iter().map(|item| TransactOp::Put { item: item.clone(), condition: Condition::NotExists });
+    match t.transact(ops.collect()).await {
+        Ok(()) => Ok(kept),
+        // One appeared since the read: each on its own, so the others still come back.
+        Err(StoreError::TransactionConflict { .. } | StoreError::TransactionContention) => {
+            for item in missing {
+                let ty = kind(&item).to_owned();
+                match t.put(item, Condition::NotExists).await {
+                    Ok(()) => {}
+                    Err(StoreError::ConditionFailed { .. }) => *kept.entry(ty).or_default() += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(kept)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A restore's writes, up to [`IN_FLIGHT`] calls at a time.
+struct Writes<'a> {
+    t: &'a TenantTable,
+    pending: FuturesUnordered<BoxFuture<'a, Result<BTreeMap<String, u64>, JobError>>>,
+    kept: BTreeMap<String, u64>,
+}
+
+impl<'a> Writes<'a> {
+    fn new(t: &'a TenantTable) -> Self {
+        Self { t, pending: FuturesUnordered::new(), kept: BTreeMap::new() }
+    }
+
+    /// Starts writing a batch (added only where absent if `append_only`), first waiting for a
+    /// call to finish when [`IN_FLIGHT`] are under way.
+    async fn send(&mut self, batch: Vec<Item>, append_only: bool) -> Result<(), JobError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        while self.pending.len() >= IN_FLIGHT {
+            self.finish_one().await?;
+        }
+        let t = self.t;
+        self.pending.push(match append_only {
+            true => add_missing(t, batch).boxed(),
+            false => {
+                async move { t.batch_write(batch, Vec::new()).await.map(|()| BTreeMap::new()).map_err(JobError::from) }
+                    .boxed()
+            }
+        });
+        Ok(())
+    }
+
+    async fn finish_one(&mut self) -> Result<(), JobError> {
+        if let Some(kept) = self.pending.next().await {
+            for (ty, n) in kept? {
+                *self.kept.entry(ty).or_default() += n;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every call under way; answers what was kept per type.
+    async fn finish(mut self) -> Result<BTreeMap<String, u64>, JobError> {
+        while !self.pending.is_empty() {
+            self.finish_one().await?;
+        }
+        Ok(self.kept)
+    }
+}
+
 async fn restore_items(
     app: &BackupJobApp,
     t: &TenantTable,
@@ -119,7 +212,8 @@ async fn restore_items(
     };
     let prefix = tenant_prefix(&org);
     let mut out = Outcome::default();
-    let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
+    let mut writes = Writes::new(t);
+    let (mut batch, mut log): (Vec<Item>, Vec<Item>) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
     let mut lines = LineReader::open(&objects, &data).await?;
     while let Some(line) = lines.next_line().await? {
         let mut item: Item =
@@ -135,20 +229,17 @@ async fn restore_items(
         let ty = kind(&item).to_owned();
         *out.restored.entry(ty.clone()).or_default() += 1;
         item.insert(keys::RESTORED_BY.to_owned(), Value::String(mark.to_owned()));
-        if is_append_only(&ty) {
-            match t.put(item, Condition::NotExists).await {
-                Ok(()) => {}
-                Err(StoreError::ConditionFailed { .. }) => *out.kept.entry(ty).or_default() += 1,
-                Err(e) => return Err(e.into()),
-            }
-            continue;
-        }
-        batch.push(item);
-        if batch.len() == BATCH {
-            t.batch_write(std::mem::take(&mut batch), Vec::new()).await?;
+        let append_only = is_append_only(&ty);
+        let into = if append_only { &mut log } else { &mut batch };
+        into.push(item);
+        if into.len() == BATCH {
+            let full = std::mem::replace(into, Vec::with_capacity(BATCH));
+            writes.send(full, append_only).await?;
         }
     }
-    t.batch_write(batch, Vec::new()).await?;
+    writes.send(batch, false).await?;
+    writes.send(log, true).await?;
+    out.kept = writes.finish().await?;
     let stale: Vec<(Key, String)> = stale.into_iter().collect();
     delete_marked(t, &stale, mark, &mut out).await?;
     for ty in &types {

@@ -272,7 +272,10 @@ async fn a_restore_is_one_activity_entry_and_tells_no_one_of_what_it_put_back() 
     assert_eq!(renamed.status, 200, "{:?}", renamed.body);
     assert!(!renamed.body.to_string().contains(RESTORED_BY), "the mark is the table's, never shown");
     let after = log_of(admin, "campaign", &kept, |l| actions(l).first() == Some(&"campaign.updated")).await;
-    assert_eq!(after[0]["changes"].as_object().map(|c| c.keys().map(String::as_str).collect::<Vec<_>>()), Some(vec!["name"]));
+    assert_eq!(
+        after[0]["changes"].as_object().map(|c| c.keys().map(String::as_str).collect::<Vec<_>>()),
+        Some(vec!["name"])
+    );
     assert_eq!(&after[1..], &kept_log[..], "nothing of the campaign's came back into its log");
     assert_eq!(log_of(admin, "campaign", &newer, |_| true).await, newer_log, "nor of its removal");
     let restores = log_of(admin, "backup", &id, |_| true).await;
