@@ -10,6 +10,8 @@
 #   fanout     time from a write to delivery on 100 and 1,000 WebSocket subscribers
 #   backup     export and restore of 100,000 items: items/s and peak RSS
 #   writes     concurrent conditional puts into the embedded table: writes/s, p50/p99, group commit
+#   large-org  every list and read route as each role, on the demo organization and one 100 times
+#              larger: table calls, items read, p50/p99 (about 5 minutes: the large one is written)
 #
 # Each part writes <target>/benchmarks/<part>.md; the report joins them into
 # <target>/benchmarks/report.md and prints it. Pick parts with BENCH="handlers load".
@@ -22,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-bench-local}
 runs=${RUNS:-20}
-parts=${BENCH:-coldstart handlers load fanout backup writes}
+parts=${BENCH:-coldstart handlers load fanout backup writes large-org}
 out=${CARGO_TARGET_DIR:-target}/benchmarks
 mkdir -p "$out"
 for part in $parts; do
@@ -40,8 +42,11 @@ for part in $parts; do
     load | fanout | backup | writes)
       cargo run --locked --profile "$profile" -p podcastflow-tests --example "$part"
       ;;
+    large-org)
+      cargo run --locked --profile "$profile" -p podcastflow-tests --example large_org
+      ;;
     *)
-      echo "unknown part: $part (coldstart, handlers, load, fanout, backup, writes)" >&2
+      echo "unknown part: $part (coldstart, handlers, load, fanout, backup, writes, large-org)" >&2
       exit 2
       ;;
   esac

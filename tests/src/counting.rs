@@ -8,25 +8,35 @@ use async_trait::async_trait;
 use podcastflow_domain::keys::Key;
 use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
 
-/// Counts every call, then passes it on.
+/// Counts every call and the items it read, then passes it on.
 pub struct CountingTable {
     inner: Arc<dyn Table>,
     calls: AtomicUsize,
+    items: AtomicUsize,
 }
 
 impl CountingTable {
     /// Wraps a table.
     pub fn new(inner: Arc<dyn Table>) -> Self {
-        Self { inner, calls: AtomicUsize::new(0) }
+        Self { inner, calls: AtomicUsize::new(0), items: AtomicUsize::new(0) }
     }
 
-    /// Calls so far; resets the count.
+    /// Calls so far; resets the counts.
     pub fn take(&self) -> usize {
-        self.calls.swap(0, Ordering::SeqCst)
+        self.take_with_items().0
+    }
+
+    /// Calls and the items they read so far; resets the counts.
+    pub fn take_with_items(&self) -> (usize, usize) {
+        (self.calls.swap(0, Ordering::SeqCst), self.items.swap(0, Ordering::SeqCst))
     }
 
     fn count(&self) {
         self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn read(&self, items: usize) {
+        self.items.fetch_add(items, Ordering::SeqCst);
     }
 }
 
@@ -34,7 +44,9 @@ impl CountingTable {
 impl Table for CountingTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.count();
-        self.inner.get(key).await
+        let got = self.inner.get(key).await?;
+        self.read(usize::from(got.is_some()));
+        Ok(got)
     }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.count();
@@ -50,7 +62,9 @@ impl Table for CountingTable {
     }
     async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
         self.count();
-        self.inner.query(query).await
+        let out = self.inner.query(query).await?;
+        self.read(out.items.len());
+        Ok(out)
     }
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {
         self.count();
@@ -58,6 +72,8 @@ impl Table for CountingTable {
     }
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         self.count();
-        self.inner.batch_get(keys).await
+        let got = self.inner.batch_get(keys).await?;
+        self.read(got.len());
+        Ok(got)
     }
 }

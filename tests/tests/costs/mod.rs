@@ -7,7 +7,7 @@ use lambda_http::Request;
 use podcastflow_campaigns::CampaignsApp;
 use podcastflow_clients::{ClientsApp, handle};
 use podcastflow_domain::campaign::team::{TeamPermission, TeamRole};
-use podcastflow_domain::{ClientId, OrgId, UserId};
+use podcastflow_domain::{OrgId, UserId};
 use podcastflow_platform::AppContext;
 use podcastflow_platform::testing::TestRequest;
 use podcastflow_store::TenantTable;
@@ -19,18 +19,9 @@ use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_tests::counting::CountingTable;
 use serde_json::json;
 
-use crate::repositories::build;
+use podcastflow_tests::org_costs::request;
 
-fn request(path: &str, user: UserId, org: OrgId, role: &str, client: Option<ClientId>) -> Request {
-    let mut ctx = json!({"userId": user.to_string(), "orgId": org.to_string(), "role": role, "principalType": "user"});
-    if let Some(c) = client {
-        ctx["clientId"] = json!(c.to_string());
-    }
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let q: serde_json::Map<String, serde_json::Value> =
-        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), json!(v.into_owned()))).collect();
-    TestRequest::new("GET", path).query(if q.is_empty() { json!(null) } else { json!(q) }).authorizer(ctx).build()
-}
+use crate::repositories::build;
 
 /// (admin list, seller list, client-user list, get) calls with `n` clients in the organization.
 async fn calls_with(n: usize) -> [usize; 4] {
@@ -431,4 +422,74 @@ async fn avails_and_hold_commits_cost_the_same_few_calls_however_many_episodes_a
     // holds, the spots in one batch read (per 100 lines), one transaction (up to 99 writes), the
     // hold marked booked.
     assert_eq!(large, [3, 8, 4, 6]);
+}
+
+/// A generated organization's costs: every case of `podcastflow_tests::org_costs`, in order.
+async fn generated_costs(
+    size: podcastflow_tests::large_org::Size,
+) -> Vec<(String, podcastflow_tests::org_costs::Cost)> {
+    use podcastflow_tests::org_costs::{Apps, cases};
+    let dir = tempfile::tempdir().unwrap();
+    let counting = Arc::new(CountingTable::new(Arc::new(EmbeddedTable::open(dir.path()).unwrap())));
+    let org = podcastflow_tests::large_org::generate(counting.clone(), size, 28).await.unwrap();
+    let apps = Apps::new(counting);
+    let mut out = Vec::new();
+    for case in cases(&org) {
+        let (answer, cost) = apps.serve(&org, &case).await;
+        assert_eq!(answer.status(), 200, "{} as {}: {:?}", case.route, case.role, answer.body());
+        out.push((format!("{} as {}", case.route, case.role), cost));
+    }
+    out
+}
+
+/// Routes whose calls still grow with what the reader relates to, measured here so that the day
+/// one stops growing this test says to take it off (issue 28 gives them access patterns that page
+/// in the store): a seller's campaigns are gathered from each assigned client and a producer's
+/// from each produced show, then paged in memory; a talent's episodes are read show by show; a
+/// person's own activity reads their view of each distinct entity on the page, one by one.
+const GROWING: [&str; 4] = [
+    "GET /campaigns as seller",
+    "GET /campaigns as producer",
+    "GET /episodes as talent",
+    "GET /activities?actorId= as seller",
+];
+
+/// Every list and read route, as each role that reads it, makes the same table calls on a
+/// generated organization and on one ten to thirty times larger (more clients per seller, more
+/// campaigns per client, more shows per producer, more episodes and log entries).
+#[tokio::test]
+async fn every_route_costs_the_same_calls_on_a_larger_organization() {
+    use podcastflow_tests::large_org::Size;
+    let small =
+        Size { sellers: 2, producers: 1, talent: 2, clients: 4, campaigns: 16, shows: 2, episodes: 8, activities: 40 };
+    let larger = Size {
+        sellers: 2,
+        producers: 1,
+        talent: 2,
+        clients: 40,
+        campaigns: 480,
+        shows: 6,
+        episodes: 120,
+        activities: 600,
+    };
+    let (small, larger) = (generated_costs(small).await, generated_costs(larger).await);
+    for ((case, s), (_, l)) in small.iter().zip(&larger) {
+        println!("{case}: {} calls, {} items -> {} calls, {} items", s.calls, s.items, l.calls, l.items);
+    }
+    for ((case, s), (_, l)) in small.iter().zip(&larger) {
+        match GROWING.contains(&case.as_str()) {
+            true => assert!(l.calls > s.calls, "{case} no longer grows: take it off GROWING"),
+            false => assert_eq!(s.calls, l.calls, "{case} grows with the organization"),
+        }
+    }
+    let pinned: Vec<usize> =
+        larger.iter().filter(|(c, _)| !GROWING.contains(&c.as_str())).map(|(_, c)| c.calls).collect();
+    // In the order of `org_costs::cases` without the growing ones. Campaigns: a list is one Query
+    // (a talent's: their memberships, then one batch read); a get is the record with its team
+    // (a seller adds the client's sellers); the history adds one Query. Clients: one Query (a
+    // seller's: assignments, then one batch read); a get is one read. Shows: one Query (talent:
+    // assignments and one batch read); a get, one read. Episodes: a Query and one batch read of
+    // the page's shows; a get, the episode and its show. Activities: one Query (a seller reading
+    // a campaign's log adds their view of it: the campaign with its team, the client's sellers).
+    assert_eq!(pinned, [1, 2, 1, 1, 2, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 2, 2, 2, 2, 1, 1, 3]);
 }
