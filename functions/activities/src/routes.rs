@@ -56,18 +56,21 @@ impl ActivitiesApp {
     }
 
     /// Entries as the principal sees them: each entry's changes through their lens on its entity
-    /// (read once per entity), so no field hidden from the entity's GET shows in its history.
+    /// (read once per entity, the page's entities side by side), so no field hidden from the
+    /// entity's GET shows in its history.
     async fn seen(&self, p: &Principal, t: &TenantTable, items: Vec<Activity>) -> Result<Vec<Activity>, Failure> {
-        let mut lenses: HashMap<EntityRef, Option<Lens>> = HashMap::new();
-        let mut out = Vec::with_capacity(items.len());
-        for a in items {
-            let lens = match lenses.get(&a.entity) {
-                Some(l) => *l,
-                None => *lenses.entry(a.entity.clone()).or_insert(lens_of(t, p, &a.entity).await?),
-            };
-            out.push(a.seen_through(lens));
-        }
-        Ok(out)
+        let mut entities: Vec<&EntityRef> = items.iter().map(|a| &a.entity).collect();
+        entities.sort_by_key(|e| (e.kind.as_str(), e.id.as_str()));
+        entities.dedup();
+        let read = futures_util::future::try_join_all(entities.iter().map(|e| lens_of(t, p, e))).await?;
+        let lenses: HashMap<EntityRef, Option<Lens>> = entities.into_iter().cloned().zip(read).collect();
+        Ok(items
+            .into_iter()
+            .map(|a| {
+                let lens = lenses.get(&a.entity).copied().flatten();
+                a.seen_through(lens)
+            })
+            .collect())
     }
 
     async fn list(&self, req: &Request, rid: &str) -> Outcome {
