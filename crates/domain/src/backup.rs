@@ -430,6 +430,55 @@ mod tests {
     }
 
     #[test]
+    fn a_monthly_backup_missed_on_the_first_is_caught_up_and_hours_run_0_to_23() {
+        let at = |s: &str| s.parse::<chrono::NaiveDateTime>().unwrap();
+        let monthly = BackupSchedule { enabled: true, frequency: Frequency::Monthly, hour: 3 };
+        assert_eq!(monthly.due(at("2026-12-02T01:00:00")), Some((BackupKind::Monthly, "2026-12".into())));
+        let errors = |hour: u8| {
+            let mut v = ValidationErrors::new();
+            BackupSchedule { hour, ..monthly }.check("schedule.", &mut v);
+            v
+        };
+        assert!(errors(0).is_empty() && errors(23).is_empty());
+        assert!(errors(24).has("schedule.hour"));
+    }
+
+    #[test]
+    fn only_the_log_is_append_only_and_each_group_names_its_own_types() {
+        assert!(is_append_only("activity"));
+        for ty in ["campaign", "client", "notification", "episode", ""] {
+            assert!(!is_append_only(ty), "{ty}");
+        }
+        use RestoreGroup::*;
+        let groups = [Clients, Campaigns, Shows, Episodes, Availability, Notifications, Activities];
+        let mut all: Vec<&str> = groups.iter().flat_map(|g| g.entity_types().iter().copied()).collect();
+        assert_eq!(Campaigns.entity_types()[0], "campaign");
+        assert!(Campaigns.entity_types().contains(&"teamMember"));
+        assert_eq!(Clients.entity_types(), ["client", "sellerAssignment"]);
+        assert_eq!(Activities.entity_types(), ["activity"]);
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n, "a type belongs to one group");
+        assert!(groups.iter().all(|g| !g.entity_types().is_empty()));
+    }
+
+    #[test]
+    fn a_backups_objects_and_record_have_their_documented_keys() {
+        let org = OrgId::new();
+        let b = Backup::queued(org, BackupKind::Manual, crate::UserId::new(), Utc::now());
+        assert_eq!(Backup::s3_prefix(&org), format!("backups/{org}/"));
+        assert_eq!(Backup::data_key(&org, &b.id), format!("backups/{org}/{}/data.jsonl.gz", b.id));
+        assert_eq!(Backup::manifest_key(&org, &b.id), format!("backups/{org}/{}/manifest.json", b.id));
+        assert_eq!(b.key(), Key::new(format!("ORG#{org}#BACKUP#{}", b.id), PROFILE));
+        assert_eq!(b.index_keys(), vec![(Index::Gsi1, Key::new(format!("ORG#{org}#BACKUPS"), b.id.to_string()))]);
+        assert_eq!(b.org_id(), &org);
+        let mut later = b.clone();
+        later.stamp.version = 7;
+        assert_eq!(later.version(), 7);
+    }
+
+    #[test]
     fn retention_by_kind() {
         let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(Backup::expiry(BackupKind::Manual, at), None);
