@@ -12,8 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use futures_util::future::{BoxFuture, FutureExt};
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::task::JoinSet;
 
 use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode, is_append_only, restore_mark};
@@ -135,16 +134,17 @@ async fn add_missing(t: &TenantTable, items: Vec<Item>) -> Result<BTreeMap<Strin
     }
 }
 
-/// A restore's writes, up to [`IN_FLIGHT`] calls at a time.
-struct Writes<'a> {
-    t: &'a TenantTable,
-    pending: FuturesUnordered<BoxFuture<'a, Result<BTreeMap<String, u64>, JobError>>>,
+/// A restore's writes, up to [`IN_FLIGHT`] calls at a time, each a task of its own so it goes on
+/// while the next lines are read.
+struct Writes {
+    t: TenantTable,
+    pending: JoinSet<Result<BTreeMap<String, u64>, JobError>>,
     kept: BTreeMap<String, u64>,
 }
 
-impl<'a> Writes<'a> {
-    fn new(t: &'a TenantTable) -> Self {
-        Self { t, pending: FuturesUnordered::new(), kept: BTreeMap::new() }
+impl Writes {
+    fn new(t: &TenantTable) -> Self {
+        Self { t: t.clone(), pending: JoinSet::new(), kept: BTreeMap::new() }
     }
 
     /// Starts writing a batch (added only where absent if `append_only`), first waiting for a
@@ -156,22 +156,27 @@ impl<'a> Writes<'a> {
         while self.pending.len() >= IN_FLIGHT {
             self.finish_one().await?;
         }
-        let t = self.t;
-        self.pending.push(match append_only {
-            true => add_missing(t, batch).boxed(),
-            false => {
-                async move { t.batch_write(batch, Vec::new()).await.map(|()| BTreeMap::new()).map_err(JobError::from) }
-                    .boxed()
+        let t = self.t.clone();
+        self.pending.spawn(async move {
+            match append_only {
+                true => add_missing(&t, batch).await,
+                false => Ok(t.batch_write(batch, Vec::new()).await.map(|()| BTreeMap::new())?),
             }
         });
         Ok(())
     }
 
     async fn finish_one(&mut self) -> Result<(), JobError> {
-        if let Some(kept) = self.pending.next().await {
-            for (ty, n) in kept? {
-                *self.kept.entry(ty).or_default() += n;
+        match self.pending.join_next().await {
+            Some(Ok(kept)) => {
+                for (ty, n) in kept? {
+                    *self.kept.entry(ty).or_default() += n;
+                }
             }
+            // The tasks are never cancelled (the set is dropped only with the restore), so a
+            // task that did not finish panicked: a bug, raised here as it would have been inline.
+            Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            None => {}
         }
         Ok(())
     }
