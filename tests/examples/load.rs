@@ -4,6 +4,7 @@
 //! on loopback only.
 //!
 //!     cargo run --profile bench-local -p podcastflow-tests --example load -- [SECONDS] [CLIENTS]
+//!     ROUTE="GET /campaigns/" target/bench-local/examples/load 10   # only the routes that name
 //!
 //! The path measured is the whole local one: HTTP gateway, the Lambda authorizer (its decision
 //! cached for the token, as API Gateway caches it), the v1 event built and parsed, the campaigns
@@ -77,6 +78,10 @@ async fn main() {
         ("GET /inventory (10 shows, 13 weeks)", avails, None),
         ("POST /campaigns/{id}/holds?preview (500 spots)", preview, Some(plan)),
     ] {
+        // `ROUTE=<part of a name>` measures only the routes that name, e.g. to profile one.
+        if std::env::var("ROUTE").is_ok_and(|only| !name.contains(only.as_str())) {
+            continue;
+        }
         let run = load(&o.admin.api, &path, body, clients, Duration::from_secs(seconds)).await;
         let mut lat = run.latencies;
         lat.sort_unstable();
