@@ -6,13 +6,14 @@
 //! tenant index's shards like real data): four in five campaigns, one in five activity entries.
 //! Then it times the export (tenant index pages -> gzip JSON Lines -> multipart upload to the
 //! local S3, manifest), a merge restore of all of it (checksum pass, decode, batch writes; the
-//! activity entries one by one, each only if absent), and, after ITEMS/10 campaigns more are
+//! activity entries added only where absent), and, after ITEMS/10 items more of the same mix are
 //! written, a replace restore (the same, plus the newer campaigns marked and deleted). The
 //! generated items carry a restore's mark, so the stream function, which runs in the process,
 //! passes over them as it does over the restores' writes. Memory: the process's RSS before each
 //! phase and its high-water RSS during it (reset with `/proc/self/clear_refs`); the process also
 //! holds the local S3, the table and the stream function, so the job's own share is the growth.
-//! The table goes to target/benchmarks/backup.md.
+//! The table goes to target/benchmarks/backup.md. `WITHOUT_STREAM=1` leaves the stream function
+//! idle, to see the job without it.
 
 use std::time::Instant;
 

@@ -2,8 +2,9 @@
 //! the chosen types go back in batches (retried by the store when left unprocessed), each checked
 //! to lie inside the organization; in replace mode the items of those types that the backup does
 //! not hold are deleted; finally the counts written must equal the manifest's. The activity log is
-//! append-only ([`is_append_only`]): its missing entries are added one by one, each only if absent,
-//! and none is deleted or overwritten in either mode.
+//! append-only ([`is_append_only`]): of each batch, the entries a batch read does not find are
+//! added in one transaction, each only if absent, and none is deleted or overwritten in either
+//! mode. Up to `IN_FLIGHT` write calls run as tasks while the file is read.
 //!
 //! Every item the restore writes carries the run's mark ([`restore_mark`]), and every item it
 //! deletes is marked just before, so the change processors pass over all of it
