@@ -350,7 +350,7 @@ pub async fn generate(table: Arc<dyn Table>, size: Size, seed: u64) -> Result<La
             let repo = CampaignRepo::new(t);
             repo.create(&c, &owner).await?;
             if let Some(m) = host {
-                repo.add_member(&m).await?;
+                repo.add_member(&c, &m).await?;
             }
             let mut current = c;
             for (n, (to, id)) in path_to(j).iter().zip(steps).enumerate() {

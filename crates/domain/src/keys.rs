@@ -138,6 +138,15 @@ pub const EPHEMERAL: [&str; 9] = [
     "webhookDelivery",
 ];
 
+/// Item types derived from others and rebuilt from them (the reader index,
+/// [`crate::readers`]): never exported or restored, so they stay out of the tenant index.
+pub const DERIVED: [&str; 1] = [crate::readers::READER_ENTRY];
+
+/// Whether items of type `entity_type` stay out of the tenant index (and so out of backups).
+pub fn outside_tenant_index(entity_type: &str) -> bool {
+    EPHEMERAL.contains(&entity_type) || DERIVED.contains(&entity_type)
+}
+
 /// A tenant index partition: `ORG#<o>#ITEMS#<shard>`.
 pub fn tenant_index_pk(org: &OrgId, shard: u32) -> String {
     org_pk(org, format!("ITEMS#{shard}"))

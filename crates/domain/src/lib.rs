@@ -35,6 +35,7 @@ pub mod notification;
 pub mod order;
 pub mod organization;
 pub mod permissions;
+pub mod readers;
 pub mod record;
 pub mod role;
 pub mod show;

@@ -139,7 +139,7 @@ async fn campaign(t: &TenantTable, people: &DemoPeople, plan: CampaignPlan<'_>) 
     repo.create(&c, &owner).await?;
     for (user, role, permissions) in plan.team {
         let m = TeamMember { user_id: user, role, permissions: permissions.iter().copied().collect(), ..owner.clone() };
-        repo.add_member(&m).await?;
+        repo.add_member(&c, &m).await?;
     }
     for (to, reason) in plan.path {
         let by = if matches!(to, CampaignStatus::Won) { people.admin } else { people.seller };

@@ -67,10 +67,10 @@ pub fn key_item(key: &Key) -> Item {
 
 /// The item with its place in the tenant index (`GSI5PK`/`GSI5SK`), which both adapters add to
 /// every item they put whole, so no repository can forget it; platform items and
-/// [`keys::EPHEMERAL`] types are left out. Items that only updates ever create (none today) would
-/// be missing from it.
+/// [`keys::EPHEMERAL`] and [`keys::DERIVED`] types are left out. Items that only updates ever
+/// create (none today) would be missing from it.
 pub fn with_tenant_index(mut item: Item) -> Item {
-    let ephemeral = str_attr(&item, keys::ENTITY).is_some_and(|t| keys::EPHEMERAL.contains(&t));
+    let ephemeral = str_attr(&item, keys::ENTITY).is_some_and(keys::outside_tenant_index);
     let at = match (str_attr(&item, keys::PK), str_attr(&item, keys::SK)) {
         (Some(pk), Some(sk)) if !ephemeral => keys::tenant_index_key(pk, sk),
         _ => None,

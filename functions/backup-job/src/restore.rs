@@ -24,6 +24,7 @@ use podcastflow_store::condition::Condition;
 use podcastflow_store::item::{Item, key_of};
 use podcastflow_store::repo::activities::ActivityRepo;
 use podcastflow_store::repo::backups::BackupRepo;
+use podcastflow_store::repo::readers::{PlacedCampaign, PlacedEpisode, ReaderRepo, Restored};
 use podcastflow_store::{Query, StoreError, Table, TenantTable, TransactOp};
 use serde_json::Value;
 
@@ -65,6 +66,43 @@ async fn current_keys(t: &TenantTable, types: &HashSet<&str>) -> Result<HashMap<
         }
     }
     Ok(keys)
+}
+
+/// Notes what a restored item says of where campaigns and episodes stand in reader lists (a
+/// campaign record, a team member, an episode, a client, a show); other items say nothing of it.
+fn note_placing(r: &mut Restored, item: &Item) {
+    fn id<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+        item.get(name).and_then(Value::as_str).and_then(|s| s.parse().ok())
+    }
+    fn ids<T: std::str::FromStr>(list: Option<&Vec<Value>>) -> Vec<T> {
+        list.into_iter().flatten().filter_map(Value::as_str).filter_map(|s| s.parse().ok()).collect()
+    }
+    match kind(item) {
+        "campaign" => {
+            let Some(campaign) = id(item, "id") else { return };
+            let shows = item.get("targeting").and_then(|t| t.get("showIds")).and_then(Value::as_array);
+            let placed = PlacedCampaign {
+                client_id: id(item, "clientId"),
+                show_ids: ids(shows),
+                start_date: id(item, "startDate"),
+            };
+            r.campaigns.insert(campaign, placed);
+        }
+        "episode" => {
+            let (Some(episode), Some(show_id)) = (id(item, "id"), id(item, "showId")) else { return };
+            let talent = item.get("talentIds").and_then(Value::as_array);
+            let placed = PlacedEpisode { show_id, talent_ids: ids(talent), air_date: id(item, "airDate") };
+            r.episodes.insert(episode, placed);
+        }
+        "teamMember" => {
+            if let (Some(campaign), Some(user)) = (id(item, "campaignId"), id(item, "userId")) {
+                r.members.push((campaign, user));
+            }
+        }
+        "client" => r.clients.extend(id::<podcastflow_domain::ClientId>(item, "id")),
+        "show" => r.shows.extend(id::<podcastflow_domain::ShowId>(item, "id")),
+        _ => {}
+    }
 }
 
 /// What a restore did.
@@ -220,6 +258,7 @@ async fn restore_items(
     let mut out = Outcome::default();
     let mut writes = Writes::new(t);
     let (mut batch, mut log): (Vec<Item>, Vec<Item>) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
+    let mut placing = Restored::default();
     let mut lines = LineReader::open(&objects, &data).await?;
     while let Some(line) = lines.next_line().await? {
         let mut item: Item =
@@ -232,6 +271,7 @@ async fn restore_items(
             return Err(refused("the backup holds an item of another organization"));
         }
         stale.remove(&key);
+        note_placing(&mut placing, &item);
         let ty = kind(&item).to_owned();
         *out.restored.entry(ty.clone()).or_default() += 1;
         item.insert(keys::RESTORED_BY.to_owned(), Value::String(mark.to_owned()));
@@ -248,6 +288,8 @@ async fn restore_items(
     out.kept = writes.finish().await?;
     let stale: Vec<(Key, String)> = stale.into_iter().collect();
     delete_marked(t, &stale, mark, &mut out).await?;
+    // The reader index is derived, never backed up: what came back places campaigns anew.
+    ReaderRepo::new(t).restore(&placing).await?;
     for ty in &types {
         let expected = manifest.counts.get(*ty).copied().unwrap_or(0);
         let got = out.restored.get(*ty).copied().unwrap_or(0);

@@ -130,7 +130,7 @@ impl CampaignsApp {
         }
         self.check_member(&l.campaign, &body.user_id, body.role, &permissions).await?;
         let m = new_member(p, &l.campaign, body.user_id, body.role, permissions);
-        CampaignRepo::new(&t).add_member(&m).await?;
+        CampaignRepo::new(&t).add_member(&l.campaign, &m).await?;
         Ok(created(&m, Some(m.version), &format!("/campaigns/{}/team/{}", m.campaign_id, m.user_id), rid))
     }
 
@@ -164,7 +164,7 @@ impl CampaignsApp {
             return Err(owner_fixed());
         }
         team_change(&p, l.team(), m.user_id, &BTreeSet::new())?;
-        CampaignRepo::new(&t).remove_member(&m.campaign_id, &m.user_id, expected).await?;
+        CampaignRepo::new(&t).remove_member(&l.campaign, &m.user_id, expected).await?;
         Ok(no_content(rid))
     }
 }

@@ -3,7 +3,8 @@
 //! Everyone who reads all episodes (admins, sellers, producers) gets one index partition: a show's
 //! (`showId`), a status's (`status`), or the organization's, each ranged by air date; `talentId`
 //! reads that talent's schedule items. Talent read the episodes they are on and those of the shows
-//! they host, gathered whole and paged in memory. Client users read none.
+//! they host through the reader index (`podcastflow_domain::readers`): a page of their entries,
+//! one batch read of those episodes. Client users read none.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,17 +14,19 @@ use lambda_http::http::StatusCode;
 use podcastflow_domain::Role;
 use podcastflow_domain::episode::{Episode, EpisodeStatus};
 use podcastflow_domain::permissions::{Action, Scope, authorize, scope};
+use podcastflow_domain::readers::{ReaderEntry, distinct_items, placed_at};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use podcastflow_platform::visibility::episode_resource;
 use podcastflow_platform::{
-    Failure, Outcome, PageBody, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
+    Failure, Outcome, PageBody, Paging, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
     query_parsed,
 };
 use podcastflow_store::TenantTable;
+use podcastflow_store::repo::EntityPage;
 use podcastflow_store::repo::episodes::EpisodeRepo;
+use podcastflow_store::repo::readers::ReaderRepo;
 use podcastflow_store::repo::shows::ShowRepo;
-use podcastflow_store::repo::{EntityPage, all_pages};
 use serde_json::Value;
 
 use crate::EpisodesApp;
@@ -71,22 +74,25 @@ async fn episodes_by_id(repo: &EpisodeRepo<'_>, ids: Vec<EpisodeId>) -> Result<V
 }
 
 impl EpisodesApp {
-    /// Episodes a talent user may read: the ones they are on and those of the shows they host.
-    async fn talent_set(&self, t: &TenantTable, me: &UserId) -> Result<Vec<Episode>, Failure> {
-        let repo = EpisodeRepo::new(t);
-        let mut found: BTreeMap<EpisodeId, Episode> = BTreeMap::new();
-        for show in ShowRepo::new(t).assigned_to(me).await? {
-            let of_show = all_pages(|cursor| {
-                let (repo, show) = (&repo, &show);
-                async move { repo.list_by_show(show, None, cursor.as_deref(), 100).await }
-            })
-            .await?;
-            found.extend(of_show.into_iter().map(|e| (e.id, e)));
-        }
-        let on: Vec<EpisodeId> =
-            repo.schedule(me).await?.into_iter().map(|s| s.episode_id).filter(|id| !found.contains_key(id)).collect();
-        found.extend(episodes_by_id(&repo, on).await?.into_iter().map(|e| (e.id, e)));
-        Ok(found.into_values().collect())
+    /// A page of the episodes a talent user reaches through the reader index (the ones they are on
+    /// and those of the shows they host), each placed by an entry under its current air date (each
+    /// is judged by the policy below, as every listed episode is).
+    async fn talent_page(
+        &self,
+        t: &TenantTable,
+        me: &UserId,
+        f: &Filters,
+        paging: &Paging,
+    ) -> Result<(Vec<Episode>, Option<String>), Failure> {
+        let page: EntityPage<ReaderEntry<EpisodeId>> =
+            ReaderRepo::new(t).page(me, f.range, false, paging.cursor.as_deref(), paging.limit).await?;
+        let ids = distinct_items(&page.items);
+        let found = match ids.is_empty() {
+            true => Vec::new(),
+            false => EpisodeRepo::new(t).get_many(&ids).await?,
+        };
+        let items = found.into_iter().filter(|e| placed_at(&page.items, &e.id, e.air_date) && f.admits(e)).collect();
+        Ok((items, page.cursor))
     }
 
     pub(crate) async fn list(&self, req: &Request, rid: &str) -> Outcome {
@@ -114,10 +120,7 @@ impl EpisodesApp {
             // The related set is the role's relationship (each episode still judged below):
             // talent's episodes and their shows' episodes; for any other role, none.
             Scope::Related => match p.role {
-                Role::Talent => {
-                    let all = self.talent_set(&t, &p.user_id).await?.into_iter().filter(|e| f.admits(e)).collect();
-                    page_in_memory(all, air_key, false, &paging)?
-                }
+                Role::Talent => self.talent_page(&t, &p.user_id, &f, &paging).await?,
                 _ => (Vec::new(), None),
             },
             Scope::None => {

@@ -15,6 +15,7 @@ use podcastflow_domain::inventory::separation::SeparationScope;
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotPrice, SpotRef};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
 use podcastflow_domain::order::{AdType, BillingCalendar, BillingMode, Order, OrderLine, OrderStatus, Rate};
+use podcastflow_domain::readers::{Listed, distinct_items};
 use podcastflow_domain::show::{Show, Slots};
 use podcastflow_domain::*;
 use podcastflow_store::repo::RepoError;
@@ -28,6 +29,7 @@ use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::orders::{BookError, OrderRepo};
 use podcastflow_store::repo::organizations::OrganizationRepo;
+use podcastflow_store::repo::readers::ReaderRepo;
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
 use podcastflow_store::repo::webhooks::WebhookRepo;
@@ -161,10 +163,10 @@ pub async fn campaigns_keep_team_and_history_with_their_record(f: Fixture) {
     let c = campaign(org, ClientId::new(), owner, "2026-03-01");
     repo.create(&c, &member(&c, owner, TeamRole::Owner, &TeamPermission::ALL)).await.unwrap();
     let helper = UserId::new();
-    repo.add_member(&member(&c, helper, TeamRole::Seller, &[TeamPermission::View])).await.unwrap();
-    assert_eq!(repo.add_member(&member(&c, helper, TeamRole::Seller, &[])).await, Err(RepoError::AlreadyExists));
+    repo.add_member(&c, &member(&c, helper, TeamRole::Seller, &[TeamPermission::View])).await.unwrap();
+    assert_eq!(repo.add_member(&c, &member(&c, helper, TeamRole::Seller, &[])).await, Err(RepoError::AlreadyExists));
     let ghost = campaign(org, ClientId::new(), owner, "2026-01-01");
-    assert_eq!(repo.add_member(&member(&ghost, helper, TeamRole::Seller, &[])).await, Err(RepoError::NotFound));
+    assert_eq!(repo.add_member(&ghost, &member(&ghost, helper, TeamRole::Seller, &[])).await, Err(RepoError::NotFound));
     assert_eq!(repo.team(&c.id).await.unwrap().len(), 2);
     let mine: Vec<_> = repo.memberships(&helper).await.unwrap().iter().map(|m| m.campaign_id).collect();
     assert_eq!(mine, vec![c.id]);
@@ -173,9 +175,9 @@ pub async fn campaigns_keep_team_and_history_with_their_record(f: Fixture) {
     upgraded.version = 2;
     repo.update_member(&upgraded, 1).await.unwrap();
     assert!(repo.team(&c.id).await.unwrap().iter().any(|m| m.user_id == helper && m.has(TeamPermission::Edit)));
-    assert_eq!(repo.remove_member(&c.id, &helper, 1).await, Err(RepoError::VersionConflict { current: 2 }));
-    repo.remove_member(&c.id, &helper, 2).await.unwrap();
-    assert_eq!(repo.remove_member(&c.id, &helper, 2).await, Err(RepoError::NotFound));
+    assert_eq!(repo.remove_member(&c, &helper, 1).await, Err(RepoError::VersionConflict { current: 2 }));
+    repo.remove_member(&c, &helper, 2).await.unwrap();
+    assert_eq!(repo.remove_member(&c, &helper, 2).await, Err(RepoError::NotFound));
     assert!(repo.memberships(&helper).await.unwrap().is_empty());
 
     // A transition writes the record and its history entry together, from the status read.
@@ -239,6 +241,115 @@ pub async fn campaign_show_links_follow_targeting_and_drafts_delete_whole(f: Fix
     assert!(repo.get(&draft.id).await.unwrap().is_none());
     assert!(repo.team(&draft.id).await.unwrap().is_empty() && repo.memberships(&owner).await.unwrap().is_empty());
     assert!(repo.ids_for_show(&b).await.unwrap().is_empty() && repo.ids_for_show(&c).await.unwrap().is_empty());
+}
+
+/// The ids of a reader's campaigns, page after page of `size`, by start date.
+async fn reader_list<I: Listed>(t: &TenantTable, user: &UserId, descending: bool, size: u32) -> Vec<I> {
+    let repo = ReaderRepo::new(t);
+    let (mut ids, mut cursor) = (Vec::new(), None);
+    loop {
+        let page = repo.page::<I>(user, None, descending, cursor.as_deref(), size).await.unwrap();
+        ids.extend(distinct_items(&page.items));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return ids,
+        }
+    }
+}
+
+pub async fn reader_entries_follow_teams_clients_shows_and_dates(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let (repo, clients, shows) = (CampaignRepo::new(&t), ClientRepo::new(&t), ShowRepo::new(&t));
+    let (owner, seller, producer, host) = (UserId::new(), UserId::new(), UserId::new(), UserId::new());
+    let acme = client(org, "Acme", vec![seller]);
+    clients.create(&acme).await.unwrap();
+    let s = show(org, "Morning Brief", vec![producer], vec![host]);
+    shows.create(&s).await.unwrap();
+    // Three campaigns: the seller reaches all through the client, the producer the targeting ones.
+    let mut made = Vec::new();
+    for start in ["2026-03-01", "2026-01-01", "2026-02-01"] {
+        let mut c = campaign(org, acme.id, owner, start);
+        if start != "2026-01-01" {
+            c.targeting.show_ids = vec![s.id];
+        }
+        repo.create(&c, &member(&c, owner, TeamRole::Owner, &[])).await.unwrap();
+        made.push(c);
+    }
+    let (march, jan, feb) = (made[0].clone(), made[1].clone(), made[2].clone());
+    assert_eq!(reader_list::<CampaignId>(&t, &owner, false, 10).await, vec![jan.id, feb.id, march.id]);
+    assert_eq!(reader_list::<CampaignId>(&t, &seller, true, 10).await, vec![march.id, feb.id, jan.id]);
+    assert_eq!(reader_list::<CampaignId>(&t, &producer, false, 10).await, vec![feb.id, march.id]);
+    // A member reached through two relations is named once, across pages of one too.
+    repo.add_member(&feb, &member(&feb, seller, TeamRole::Seller, &[TeamPermission::View])).await.unwrap();
+    repo.add_member(&feb, &member(&feb, producer, TeamRole::Producer, &[TeamPermission::View])).await.unwrap();
+    for descending in [false, true] {
+        let mut want = vec![jan.id, feb.id, march.id];
+        if descending {
+            want.reverse();
+        }
+        assert_eq!(reader_list::<CampaignId>(&t, &seller, descending, 1).await, want);
+    }
+    assert_eq!(reader_list::<CampaignId>(&t, &producer, false, 1).await, vec![feb.id, march.id]);
+    // A range of start dates.
+    let range = Some((date("2026-02-01"), date("2026-03-01")));
+    let page = ReaderRepo::new(&t).page::<CampaignId>(&seller, range, false, None, 10).await.unwrap();
+    assert_eq!(distinct_items(&page.items), vec![feb.id, march.id]);
+    // A host put on a team reads that campaign; taken off, no longer. A team change filed under a
+    // start date the campaign has left is refused.
+    repo.add_member(&jan, &member(&jan, host, TeamRole::Talent, &[TeamPermission::View])).await.unwrap();
+    assert_eq!(reader_list::<CampaignId>(&t, &host, false, 10).await, vec![jan.id]);
+    let mut stale = jan.clone();
+    stale.start_date = Some(date("2025-01-01"));
+    assert!(matches!(repo.remove_member(&stale, &host, 1).await, Err(RepoError::VersionConflict { .. })));
+    repo.remove_member(&jan, &host, 1).await.unwrap();
+    assert!(reader_list::<CampaignId>(&t, &host, false, 10).await.is_empty());
+    // A new start date moves every entry; a new client and targeting move its readers.
+    let mut later = jan.clone();
+    later.start_date = Some(date("2026-12-01"));
+    later.targeting.show_ids = vec![s.id];
+    later.stamp = touched(&jan.stamp);
+    repo.update(&jan, &later, 1).await.unwrap();
+    assert_eq!(reader_list::<CampaignId>(&t, &seller, false, 10).await, vec![feb.id, march.id, jan.id]);
+    assert_eq!(reader_list::<CampaignId>(&t, &producer, false, 10).await, vec![feb.id, march.id, jan.id]);
+    let other = client(org, "Other", vec![]);
+    clients.create(&other).await.unwrap();
+    let mut moved = later.clone();
+    moved.client_id = Some(other.id);
+    moved.targeting.show_ids = vec![];
+    moved.stamp = touched(&later.stamp);
+    repo.update(&later, &moved, 2).await.unwrap();
+    assert_eq!(reader_list::<CampaignId>(&t, &seller, false, 10).await, vec![feb.id, march.id]);
+    assert_eq!(reader_list::<CampaignId>(&t, &producer, false, 10).await, vec![feb.id, march.id]);
+    assert_eq!(reader_list::<CampaignId>(&t, &owner, false, 10).await, vec![feb.id, march.id, jan.id]);
+    // Assignments: a seller added to a client reads its campaigns, one taken off no longer; a
+    // producer likewise with a show's campaigns.
+    let newcomer = UserId::new();
+    let mut reassigned = acme.clone();
+    reassigned.assigned_seller_ids = vec![newcomer];
+    reassigned.stamp = touched(&acme.stamp);
+    clients.update(&reassigned, 1).await.unwrap();
+    assert_eq!(reader_list::<CampaignId>(&t, &newcomer, false, 10).await, vec![feb.id, march.id]);
+    assert_eq!(reader_list::<CampaignId>(&t, &seller, false, 10).await, vec![feb.id], "still on feb's team");
+    let mut handed = s.clone();
+    handed.producer_ids = vec![newcomer];
+    handed.stamp = touched(&s.stamp);
+    shows.update(&handed, 1).await.unwrap();
+    assert_eq!(reader_list::<CampaignId>(&t, &producer, false, 10).await, vec![feb.id], "still on feb's team");
+    // A rebuild finds what there should be, and a draft's delete takes its entries along.
+    let readers = ReaderRepo::new(&t);
+    let before = readers.of_item(&march.id).await.unwrap();
+    for e in &before {
+        t.delete(&e.key(), podcastflow_store::Condition::Always).await.unwrap();
+    }
+    assert!(readers.of_item(&march.id).await.unwrap().is_empty());
+    readers.rebuild_campaign(&march.id).await.unwrap();
+    assert_eq!(readers.of_item(&march.id).await.unwrap(), before);
+    repo.delete_draft(&march, 1).await.unwrap();
+    assert!(readers.of_item(&march.id).await.unwrap().is_empty());
+    assert_eq!(reader_list::<CampaignId>(&t, &newcomer, false, 10).await, vec![feb.id]);
+    // Another tenant reads none of it.
+    assert!(reader_list::<CampaignId>(&tenant(&f, OrgId::new()), &owner, false, 10).await.is_empty());
 }
 
 pub async fn campaign_updates_never_change_status_or_lose_writes(f: Fixture) {
@@ -335,6 +446,53 @@ pub async fn episodes_keep_talent_schedules_current(f: Fixture) {
     assert_eq!(may.items.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(), vec!["Two"]);
     let all = repo.list(None, None, 10).await.unwrap();
     assert_eq!(all.items.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(), vec!["Two", "One", "Unscheduled"]);
+}
+
+pub async fn episode_reader_entries_follow_talent_hosts_and_air_dates(f: Fixture) {
+    let org = OrgId::new();
+    let t = tenant(&f, org);
+    let (repo, shows) = (EpisodeRepo::new(&t), ShowRepo::new(&t));
+    let (host, guest, newcomer) = (UserId::new(), UserId::new(), UserId::new());
+    let s = show(org, "Morning", vec![], vec![host]);
+    shows.create(&s).await.unwrap();
+    let march = episode(&s, "March", Some("2026-03-01"), vec![guest]);
+    let feb = episode(&s, "February", Some("2026-02-01"), vec![]);
+    let undated = episode(&s, "Someday", None, vec![]);
+    for e in [&march, &feb, &undated] {
+        repo.create(e).await.unwrap();
+    }
+    // Hosts read the show's episodes by air date (undated last), guests the ones they are on.
+    assert_eq!(reader_list::<EpisodeId>(&t, &host, false, 10).await, vec![feb.id, march.id, undated.id]);
+    assert_eq!(reader_list::<EpisodeId>(&t, &host, false, 1).await, vec![feb.id, march.id, undated.id]);
+    assert_eq!(reader_list::<EpisodeId>(&t, &guest, false, 10).await, vec![march.id]);
+    // A host on the episode too is named once.
+    let mut hosted = march.clone();
+    hosted.talent_ids = vec![guest, host];
+    hosted.stamp = touched(&march.stamp);
+    repo.update(&hosted, 1).await.unwrap();
+    assert_eq!(reader_list::<EpisodeId>(&t, &host, true, 1).await, vec![undated.id, march.id, feb.id]);
+    // A new air date moves the entries; a guest taken off no longer reads it.
+    let mut moved = hosted.clone();
+    moved.air_date = Some(date("2026-01-01"));
+    moved.talent_ids = vec![host];
+    moved.stamp = touched(&hosted.stamp);
+    repo.update(&moved, 2).await.unwrap();
+    assert_eq!(reader_list::<EpisodeId>(&t, &host, false, 10).await, vec![march.id, feb.id, undated.id]);
+    assert!(reader_list::<EpisodeId>(&t, &guest, false, 10).await.is_empty());
+    // The show's talent handed over: the newcomer reads its episodes, the host only the one they
+    // are on.
+    let mut handed = s.clone();
+    handed.talent_ids = vec![newcomer];
+    handed.stamp = touched(&s.stamp);
+    shows.update(&handed, 1).await.unwrap();
+    assert_eq!(reader_list::<EpisodeId>(&t, &newcomer, false, 10).await, vec![march.id, feb.id, undated.id]);
+    assert_eq!(reader_list::<EpisodeId>(&t, &host, false, 10).await, vec![march.id]);
+    // A deleted episode takes its entries along.
+    repo.delete(&feb, 1).await.unwrap();
+    assert!(ReaderRepo::new(&t).of_item(&feb.id).await.unwrap().is_empty());
+    assert_eq!(reader_list::<EpisodeId>(&t, &newcomer, false, 10).await, vec![march.id, undated.id]);
+    // Campaign lists and episode lists are apart.
+    assert!(reader_list::<CampaignId>(&t, &newcomer, false, 10).await.is_empty());
 }
 
 pub async fn availability_is_replaced_as_a_set(f: Fixture) {

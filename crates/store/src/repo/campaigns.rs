@@ -4,10 +4,12 @@ use chrono::NaiveDate;
 use podcastflow_domain::campaign::team::TeamMember;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus, HistoryEntry};
 use podcastflow_domain::keys::{self, Index, org_pk};
+use podcastflow_domain::readers::{ReaderEntry, Relation};
 use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, ClientId, ShowId, UserId};
 use serde_json::json;
 
+use super::readers::{ReaderRepo, commit_with_entries, entry_writes};
 use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
 use crate::condition::Condition;
 use crate::item;
@@ -91,12 +93,44 @@ impl<'a> CampaignRepo<'a> {
         Ok(writes)
     }
 
-    /// Creates a campaign with its owner as the first team member and its show links.
+    /// Creates a campaign with its owner as the first team member, its show links and its reader
+    /// entries (the client's sellers and the shows' producers are read for them).
     pub async fn create(&self, c: &Campaign, owner: &TeamMember) -> Result<(), RepoError> {
         let mut writes = vec![Write::create(c)?, Write::create(owner)?];
         writes.extend(self.show_link_changes(&c.id, &[], &c.targeting.show_ids)?);
         writes.extend(self.agency_link_changes(&c.id, None, c.agency_id)?);
-        commit(self.t, writes).await
+        let wanted = ReaderRepo::new(self.t).campaign_wanted(c, &[owner.user_id]).await?;
+        commit_with_entries(self.t, writes, entry_writes(&Default::default(), &wanted)?).await
+    }
+
+    /// The reader entry writes of a change from `before` to `c`: none unless what places the
+    /// campaign in reader lists changed (its start date, client or shows), else its entries moved
+    /// to what its team, client and shows give now.
+    async fn reader_changes(&self, before: &Campaign, c: &Campaign) -> Result<Vec<Write>, RepoError> {
+        if before.start_date == c.start_date
+            && before.client_id == c.client_id
+            && before.targeting.show_ids == c.targeting.show_ids
+        {
+            return Ok(Vec::new());
+        }
+        let readers = ReaderRepo::new(self.t);
+        let team: Vec<UserId> = self.team(&c.id).await?.into_iter().map(|m| m.user_id).collect();
+        let current = readers.of_item(&c.id).await?;
+        Ok(entry_writes(&current, &readers.campaign_wanted(c, &team).await?)?)
+    }
+
+    /// The check that a campaign exists with the start date its reader entries were keyed by, so a
+    /// team change cannot file an entry under a date the campaign just left.
+    fn dated_check(&self, campaign: &CampaignId, start_date: Option<NaiveDate>) -> Write {
+        let dated = match start_date {
+            Some(d) => Condition::Equals("startDate".into(), json!(d)),
+            None => Condition::AttributeMissing("startDate".into()),
+        };
+        Write::check(
+            Campaign::key_of(self.t.org(), campaign),
+            Condition::All(vec![Condition::Exists, dated]),
+            OnConflict::Version,
+        )
     }
 
     /// Reads a campaign.
@@ -112,11 +146,12 @@ impl<'a> CampaignRepo<'a> {
         let mut writes = vec![w];
         writes.extend(self.show_link_changes(&c.id, &before.targeting.show_ids, &c.targeting.show_ids)?);
         writes.extend(self.agency_link_changes(&c.id, before.agency_id, c.agency_id)?);
-        commit(self.t, writes).await
+        let entries = self.reader_changes(before, c).await?;
+        commit_with_entries(self.t, writes, entries).await
     }
 
-    /// Deletes a draft campaign read at version `expected`, with its team and show links (drafts
-    /// have no history: no edge leads back to draft).
+    /// Deletes a draft campaign read at version `expected`, with its team, show links and reader
+    /// entries (drafts have no history: no edge leads back to draft).
     pub async fn delete_draft(&self, c: &Campaign, expected: u64) -> Result<(), RepoError> {
         let org = self.t.org();
         let guard = Condition::All(vec![
@@ -132,7 +167,8 @@ impl<'a> CampaignRepo<'a> {
             writes.push(Write::delete(Campaign::show_link_key(org, s, &c.id)));
         }
         writes.extend(self.agency_link_changes(&c.id, c.agency_id, None)?);
-        commit(self.t, writes).await
+        let current = ReaderRepo::new(self.t).of_item(&c.id).await?;
+        commit_with_entries(self.t, writes, entry_writes(&current, &Default::default())?).await
     }
 
     /// Writes a status change and its history entry together.
@@ -184,10 +220,20 @@ impl<'a> CampaignRepo<'a> {
         out.items.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
     }
 
-    /// Adds a member; the campaign must exist and the user must not be on the team yet.
-    pub async fn add_member(&self, m: &TeamMember) -> Result<(), RepoError> {
-        let campaign = Campaign::key_of(self.t.org(), &m.campaign_id);
-        commit(self.t, vec![Write::create(m)?, Write::check(campaign, Condition::Exists, OnConflict::NotFound)]).await
+    /// Adds a member of campaign `c` with their reader entry; the campaign must exist with `c`'s
+    /// start date and the user must not be on the team yet.
+    pub async fn add_member(&self, c: &Campaign, m: &TeamMember) -> Result<(), RepoError> {
+        let entry = self.team_entry(c, &m.user_id);
+        let writes = vec![
+            Write::create(m)?,
+            self.dated_check(&m.campaign_id, c.start_date),
+            Write::put(super::readers::entry_item(&entry)?),
+        ];
+        commit(self.t, writes).await
+    }
+
+    fn team_entry(&self, c: &Campaign, user: &UserId) -> ReaderEntry<CampaignId> {
+        ReaderEntry { org_id: *self.t.org(), user_id: *user, item: c.id, date: c.start_date, relation: Relation::Team }
     }
 
     /// Replaces a member read at version `expected`.
@@ -195,10 +241,15 @@ impl<'a> CampaignRepo<'a> {
         commit(self.t, vec![Write::replace(m, expected)?]).await
     }
 
-    /// Removes a member read at version `expected`.
-    pub async fn remove_member(&self, campaign: &CampaignId, user: &UserId, expected: u64) -> Result<(), RepoError> {
-        let key = TeamMember::key_of(self.t.org(), campaign, user);
-        commit(self.t, vec![Write::delete_versioned(key, expected)]).await
+    /// Removes a member of campaign `c` read at version `expected`, with their reader entry.
+    pub async fn remove_member(&self, c: &Campaign, user: &UserId, expected: u64) -> Result<(), RepoError> {
+        let key = TeamMember::key_of(self.t.org(), &c.id, user);
+        let writes = vec![
+            Write::delete_versioned(key, expected),
+            self.dated_check(&c.id, c.start_date),
+            Write::delete(self.team_entry(c, user).key()),
+        ];
+        commit(self.t, writes).await
     }
 
     /// Lists campaigns in the order of `list`: by start date (optionally within a range of start
@@ -266,6 +317,36 @@ impl<'a> CampaignRepo<'a> {
             }
         }
         Ok(false)
+    }
+
+    /// Reads many campaigns (missing ones left out) in the order of `ids`, each with `user`'s
+    /// membership of its team if they have one, in one batch read.
+    pub async fn get_many_with_membership(
+        &self,
+        ids: &[CampaignId],
+        user: &UserId,
+    ) -> Result<Vec<(Campaign, Option<TeamMember>)>, RepoError> {
+        let org = self.t.org();
+        let mut wanted: Vec<_> = ids.iter().map(|id| Campaign::key_of(org, id)).collect();
+        wanted.extend(ids.iter().map(|id| TeamMember::key_of(org, id, user)));
+        let mut campaigns = Vec::new();
+        let mut members = std::collections::BTreeMap::new();
+        for i in self.t.batch_get(&wanted).await? {
+            if item::str_attr(&i, keys::SK) == Some(keys::PROFILE) {
+                campaigns.push(item::from_item::<Campaign>(i)?);
+            } else {
+                let m: TeamMember = item::from_item(i)?;
+                members.insert(m.campaign_id, m);
+            }
+        }
+        campaigns.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+        Ok(campaigns
+            .into_iter()
+            .map(|c| {
+                let m = members.remove(&c.id);
+                (c, m)
+            })
+            .collect())
     }
 
     /// Reads many campaigns (missing ones left out), in the order of `ids`.

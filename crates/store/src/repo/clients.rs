@@ -5,6 +5,7 @@ use podcastflow_domain::keys::{Index, org_pk};
 use podcastflow_domain::{ClientId, UserId};
 use serde_json::json;
 
+use super::readers::ReaderRepo;
 use super::{EntityPage, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
 use crate::table::{KeyCondition, Query};
 use crate::tenant::TenantTable;
@@ -48,7 +49,8 @@ impl<'a> ClientRepo<'a> {
         get(self.t, &Client::key_of(self.t.org(), id)).await
     }
 
-    /// Replaces a client read at version `expected`, moving seller assignments as they changed.
+    /// Replaces a client read at version `expected`, moving seller assignments as they changed, and
+    /// then the reader entries of its campaigns with them.
     pub async fn update(&self, c: &Client, expected: u64) -> Result<(), RepoError> {
         let before = self.get(&c.id).await?.ok_or(RepoError::NotFound)?;
         let (added, removed) = link_diff(&before.assigned_seller_ids, &c.assigned_seller_ids);
@@ -59,7 +61,8 @@ impl<'a> ClientRepo<'a> {
         for s in &removed {
             writes.push(Write::delete(Client::assignment_key(self.t.org(), s, &c.id)));
         }
-        commit(self.t, writes).await
+        commit(self.t, writes).await?;
+        ReaderRepo::new(self.t).follow_client(&c.id, &added, &removed).await
     }
 
     /// Lists clients by name.

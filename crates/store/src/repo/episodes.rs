@@ -6,7 +6,8 @@ use podcastflow_domain::keys::{Index, org_pk};
 use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::{EntityPage, RepoError, Write, all_items, commit, get, link_diff};
+use super::readers::{ReaderRepo, commit_with_entries, entry_writes};
+use super::{EntityPage, RepoError, Write, all_items, get, link_diff};
 use crate::condition::Condition;
 use crate::item;
 use crate::table::{KeyCondition, Query};
@@ -69,11 +70,24 @@ impl<'a> EpisodeRepo<'a> {
         Ok(writes)
     }
 
-    /// Creates an episode with its talent's schedule entries.
+    /// Creates an episode with its talent's schedule entries and its reader entries (its show's
+    /// talent read for them).
     pub async fn create(&self, e: &Episode) -> Result<(), RepoError> {
         let mut writes = vec![Write::create(e)?];
         writes.extend(self.schedule_writes(None, e)?);
-        commit(self.t, writes).await
+        let wanted = ReaderRepo::new(self.t).episode_wanted(e).await?;
+        commit_with_entries(self.t, writes, entry_writes(&Default::default(), &wanted)?).await
+    }
+
+    /// The reader entry writes of a change from `before` to `e`: none unless its air date, show
+    /// or talent changed, else its entries moved to what they give now.
+    async fn reader_changes(&self, before: &Episode, e: &Episode) -> Result<Vec<Write>, RepoError> {
+        if before.air_date == e.air_date && before.show_id == e.show_id && before.talent_ids == e.talent_ids {
+            return Ok(Vec::new());
+        }
+        let readers = ReaderRepo::new(self.t);
+        let current = readers.of_item(&e.id).await?;
+        Ok(entry_writes(&current, &readers.episode_wanted(e).await?)?)
     }
 
     /// Reads an episode.
@@ -81,12 +95,13 @@ impl<'a> EpisodeRepo<'a> {
         get(self.t, &Episode::key_of(self.t.org(), id)).await
     }
 
-    /// Replaces an episode read at version `expected`, keeping schedules in step.
+    /// Replaces an episode read at version `expected`, keeping schedules and reader entries in step.
     pub async fn update(&self, e: &Episode, expected: u64) -> Result<(), RepoError> {
         let before = self.get(&e.id).await?.ok_or(RepoError::NotFound)?;
         let mut writes = vec![Write::replace(e, expected)?];
         writes.extend(self.schedule_writes(Some(&before), e)?);
-        commit(self.t, writes).await
+        let entries = self.reader_changes(&before, e).await?;
+        commit_with_entries(self.t, writes, entries).await
     }
 
     /// Updates `e` as [`EpisodeRepo::update`], in one transaction with the check that each of
@@ -111,7 +126,9 @@ impl<'a> EpisodeRepo<'a> {
             let key = podcastflow_domain::inventory::spot::SpotClaim::key_of(self.t.org(), spot);
             writes.push(Write::check(key, not_sold.clone(), super::OnConflict::Conflict("spot-taken")));
         }
-        commit(self.t, writes).await
+        let entries = self.reader_changes(&before, e).await?;
+        // The spot checks must hold with the episode's write: only the entries may follow it.
+        commit_with_entries(self.t, writes, entries).await
     }
 
     fn ranged(q: Query, range: Option<(NaiveDate, NaiveDate)>) -> Query {
@@ -149,13 +166,15 @@ impl<'a> EpisodeRepo<'a> {
         EntityPage::decode(self.t.page(&Self::ranged(q, range), cursor).await?)
     }
 
-    /// Deletes an episode read at version `expected`, with its talent's schedule items.
+    /// Deletes an episode read at version `expected`, with its talent's schedule items and its
+    /// reader entries.
     pub async fn delete(&self, e: &Episode, expected: u64) -> Result<(), RepoError> {
         let mut writes = vec![Write::delete_versioned(Episode::key_of(self.t.org(), &e.id), expected)];
         for talent in &e.talent_ids {
             writes.push(Write::delete(Episode::talent_key(self.t.org(), talent, &e.id)));
         }
-        commit(self.t, writes).await
+        let current = ReaderRepo::new(self.t).of_item(&e.id).await?;
+        commit_with_entries(self.t, writes, entry_writes(&current, &Default::default())?).await
     }
 
     /// Reads many episodes (missing ones left out), in the order of `ids`.

@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod numbers;
 pub mod orders;
 pub mod organizations;
+pub mod readers;
 pub mod recounts;
 pub mod shows;
 pub mod sign_ins;

@@ -5,6 +5,7 @@ use podcastflow_domain::show::{Show, ShowPart};
 use podcastflow_domain::{ShowId, UserId};
 use serde_json::json;
 
+use super::readers::ReaderRepo;
 use super::{EntityPage, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
 use crate::table::{KeyCondition, Query};
 use crate::tenant::TenantTable;
@@ -55,12 +56,18 @@ impl<'a> ShowRepo<'a> {
         get(self.t, &Show::key_of(self.t.org(), id)).await
     }
 
-    /// Replaces a show read at version `expected`, moving assignments as they changed.
+    /// Replaces a show read at version `expected`, moving assignments as they changed, and then the
+    /// reader entries of the campaigns targeting it with its producers and of its episodes with its
+    /// talent.
     pub async fn update(&self, s: &Show, expected: u64) -> Result<(), RepoError> {
         let before = self.get(&s.id).await?.ok_or(RepoError::NotFound)?;
         let mut writes = vec![Write::replace(s, expected)?];
         writes.extend(self.link_changes(Some(&before), s)?);
-        commit(self.t, writes).await
+        commit(self.t, writes).await?;
+        let producers = link_diff(&before.producer_ids, &s.producer_ids);
+        let talent = link_diff(&before.talent_ids, &s.talent_ids);
+        let (producers, talent) = ((&producers.0[..], &producers.1[..]), (&talent.0[..], &talent.1[..]));
+        ReaderRepo::new(self.t).follow_show(&s.id, producers, talent).await
     }
 
     /// Lists shows by name, optionally those starting with a prefix.
