@@ -5,6 +5,7 @@
 //! - `e2e::*`: the local stack driven over HTTP.
 //! - `identity::{local,cognito}::*`: the identity port, the same cases on each adapter.
 //! - `costs::*`: store calls per request stay bounded whatever the data.
+//! - `lists::*`: lists read through the reader index hold exactly what the reader's GETs answer.
 //! - `consistency::*`: template.yaml and infra/openapi.yaml describe the same API.
 //! - `iam::*`: template.yaml's IAM evaluated from the attacker's side (tenant isolation).
 
@@ -36,4 +37,5 @@ mod costs;
 mod e2e;
 mod iam;
 mod identity;
+mod lists;
 mod repositories;

@@ -1,6 +1,6 @@
 //! The routes of `activities`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use lambda_http::Request;
@@ -10,7 +10,7 @@ use podcastflow_domain::notification::EntityRef;
 use podcastflow_domain::permissions::{Action, Resource, Scope, scope};
 use podcastflow_domain::visibility::Lens;
 use podcastflow_domain::{ActivityId, Principal, UserId, ValidationErrors};
-use podcastflow_platform::visibility::lens_of;
+use podcastflow_platform::visibility::{lens_of, lenses_of_page};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Problem, RoutePath, allow, created, json, json_body, json_with_etag, not_found, paging,
     principal, query_param, query_parsed, request_id,
@@ -56,14 +56,13 @@ impl ActivitiesApp {
     }
 
     /// Entries as the principal sees them: each entry's changes through their lens on its entity
-    /// (read once per entity, the page's entities side by side), so no field hidden from the
-    /// entity's GET shows in its history.
+    /// (the page's entities judged together, in three batch reads at most), so no field hidden
+    /// from the entity's GET shows in its history.
     async fn seen(&self, p: &Principal, t: &TenantTable, items: Vec<Activity>) -> Result<Vec<Activity>, Failure> {
-        let mut entities: Vec<&EntityRef> = items.iter().map(|a| &a.entity).collect();
-        entities.sort_by_key(|e| (e.kind.as_str(), e.id.as_str()));
+        let mut entities: Vec<EntityRef> = items.iter().map(|a| a.entity.clone()).collect();
+        entities.sort_by(|a, b| (a.kind.as_str(), a.id.as_str()).cmp(&(b.kind.as_str(), b.id.as_str())));
         entities.dedup();
-        let read = futures_util::future::try_join_all(entities.iter().map(|e| lens_of(t, p, e))).await?;
-        let lenses: HashMap<EntityRef, Option<Lens>> = entities.into_iter().cloned().zip(read).collect();
+        let lenses = lenses_of_page(t, p, &entities).await?;
         Ok(items
             .into_iter()
             .map(|a| {

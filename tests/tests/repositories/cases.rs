@@ -352,6 +352,115 @@ pub async fn reader_entries_follow_teams_clients_shows_and_dates(f: Fixture) {
     assert!(reader_list::<CampaignId>(&tenant(&f, OrgId::new()), &owner, false, 10).await.is_empty());
 }
 
+pub async fn a_page_of_entities_is_judged_as_each_one_alone(f: Fixture) {
+    use podcastflow_domain::ad_read::AdRead;
+    use podcastflow_domain::billing::invoice::{Invoice, Parties};
+    use podcastflow_domain::billing::period::BillingMonth;
+    use podcastflow_domain::visibility::EntityKind;
+    use podcastflow_platform::visibility::{lens_of, lenses_of_page};
+    use podcastflow_tests::large_org::{Size, generate};
+    let size =
+        Size { sellers: 2, producers: 2, talent: 2, clients: 4, campaigns: 8, shows: 2, episodes: 4, activities: 8 };
+    let o = generate(f.table.clone(), size, 11).await.unwrap();
+    let t = tenant(&f, o.org);
+    // An order, a host read and an invoice of the first campaign, on the first show; its client
+    // also assigned to a seller who owns none of its campaigns (who reads them as its seller).
+    let campaign = CampaignRepo::new(&t).get(&o.campaigns[0]).await.unwrap().unwrap();
+    let client = campaign.client_id.unwrap();
+    let mut assigned = ClientRepo::new(&t).get(&client).await.unwrap().unwrap();
+    assert!(!assigned.assigned_seller_ids.contains(&o.sellers[1]) && campaign.owner_id != o.sellers[1]);
+    assigned.assigned_seller_ids.push(o.sellers[1]);
+    let expected = assigned.stamp.version;
+    assigned.stamp = touched(&assigned.stamp);
+    ClientRepo::new(&t).update(&assigned, expected).await.unwrap();
+    let s = ShowRepo::new(&t).get(&o.shows[0]).await.unwrap().unwrap();
+    let spot = SpotRef { episode_id: o.first_episodes[0], position: Position::Pre, index: 0 };
+    let mut hold = hold_of(o.org, &[(spot, &s, date("2027-01-04"))], Utc::now());
+    (hold.campaign_id, hold.advertiser_id) = (campaign.id, client);
+    let order = order_of(&hold);
+    let read = AdRead::of_line(&order, &order.lines[0], Some(o.talent[0]), None, Utc::now());
+    let parties = Parties {
+        order_id: order.id,
+        order_number: "ORD-1".into(),
+        advertiser_id: client,
+        advertiser_name: "Advertiser".into(),
+        bill_to: client,
+        bill_to_name: "Advertiser".into(),
+    };
+    let month = BillingMonth::new(BillingCalendar::Standard, 2027, 1).unwrap();
+    let invoice = Invoice::new_draft(o.org, parties, month, Currency::USD, vec![], 30, stamp()).unwrap();
+    for it in [
+        podcastflow_store::item::to_item(&order).unwrap(),
+        podcastflow_store::item::to_item(&read).unwrap(),
+        podcastflow_store::item::to_item(&invoice).unwrap(),
+    ] {
+        t.put(it, podcastflow_store::Condition::NotExists).await.unwrap();
+    }
+    // Every kind, with ids that name nothing and ids no entity has.
+    let of = |kind: EntityKind, id: String| EntityRef { kind, id };
+    let mut entities = vec![
+        of(EntityKind::Organization, o.org.to_string()),
+        of(EntityKind::Organization, OrgId::new().to_string()),
+        of(EntityKind::Talent, o.talent[0].to_string()),
+        of(EntityKind::ApiKey, "any".into()),
+        of(EntityKind::Backup, "any".into()),
+        of(EntityKind::Webhook, "any".into()),
+        of(EntityKind::Order, order.id.to_string()),
+        of(EntityKind::AdRead, read.id.to_string()),
+        of(EntityKind::Invoice, invoice.id.to_string()),
+        of(EntityKind::User, o.admin.to_string()),
+        of(EntityKind::User, o.talent[1].to_string()),
+    ];
+    entities.extend(o.clients.iter().map(|c| of(EntityKind::Client, c.to_string())));
+    entities.extend(o.campaigns.iter().map(|c| of(EntityKind::Campaign, c.to_string())));
+    entities.extend(o.shows.iter().map(|c| of(EntityKind::Show, c.to_string())));
+    entities.extend(o.first_episodes.iter().map(|c| of(EntityKind::Episode, c.to_string())));
+    for kind in [
+        EntityKind::User,
+        EntityKind::Client,
+        EntityKind::Campaign,
+        EntityKind::Show,
+        EntityKind::Episode,
+        EntityKind::Order,
+        EntityKind::AdRead,
+        EntityKind::Invoice,
+    ] {
+        entities.push(of(kind, ulid::Ulid::new().to_string()));
+        entities.push(of(kind, "not-an-id".into()));
+    }
+    let as_user = |user_id, role, client_id| Principal {
+        user_id,
+        org_id: o.org,
+        role,
+        client_id,
+        kind: podcastflow_domain::PrincipalKind::User,
+    };
+    let mut readers =
+        vec![as_user(o.admin, Role::Admin, None), as_user(o.client_user, Role::Client, Some(o.clients[0]))];
+    readers.extend(o.sellers.iter().map(|u| as_user(*u, Role::Seller, None)));
+    readers.extend(o.producers.iter().map(|u| as_user(*u, Role::Producer, None)));
+    readers.extend(o.talent.iter().map(|u| as_user(*u, Role::Talent, None)));
+    // The whole list, and the entities whose facts hang off others alone (so what they hang off
+    // is read for them, not found among the page's own records).
+    let only = |kinds: &[EntityKind]| -> Vec<EntityRef> {
+        entities.iter().filter(|e| kinds.contains(&e.kind)).cloned().collect()
+    };
+    let hanging = only(&[EntityKind::Campaign, EntityKind::Order, EntityKind::AdRead, EntityKind::Invoice]);
+    let (episodes, invoices) = (only(&[EntityKind::Episode]), only(&[EntityKind::Invoice]));
+    let (mut seen, mut hidden) = (0, 0);
+    for p in &readers {
+        for list in [&entities, &hanging, &episodes, &invoices] {
+            let page = lenses_of_page(&t, p, list).await.unwrap();
+            for e in list.iter() {
+                let alone = lens_of(&t, p, e).await.unwrap();
+                assert_eq!(page.get(e).copied(), Some(alone), "{:?} reading {e:?}", p.role);
+                if alone.is_some() { seen += 1 } else { hidden += 1 }
+            }
+        }
+    }
+    assert!(seen > 0 && hidden > 0, "the page holds what some read and others do not: {seen} / {hidden}");
+}
+
 pub async fn campaign_updates_never_change_status_or_lose_writes(f: Fixture) {
     let org = OrgId::new();
     let t = tenant(&f, org);

@@ -11,6 +11,7 @@ on_both_adapters!(cases:
     campaign_updates_never_change_status_or_lose_writes,
     campaign_show_links_follow_targeting_and_drafts_delete_whole,
     reader_entries_follow_teams_clients_shows_and_dates,
+    a_page_of_entities_is_judged_as_each_one_alone,
     client_with_committed_campaigns_is_detected,
     shows_track_producers_and_talent,
     episodes_keep_talent_schedules_current,

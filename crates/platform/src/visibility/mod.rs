@@ -4,6 +4,10 @@
 //! shows, episodes, clients) and those that only refer to it (activities, media, live updates,
 //! subscriptions) load and judge through this module, so they cannot disagree.
 
+mod page;
+
+pub use page::lenses_of_page;
+
 use podcastflow_domain::ad_read::AdRead;
 use podcastflow_domain::billing::invoice::Invoice;
 use podcastflow_domain::campaign::Campaign;
