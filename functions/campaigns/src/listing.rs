@@ -5,11 +5,12 @@
 //!   campaigns, one client's or one status's by start date, or all by last update); the filters the
 //!   partition cannot apply narrow each page, so a page may hold fewer than `limit` items.
 //! - **reader index** (sellers, producers and talent, by start date): a page of the reader's
-//!   entries (`campaign::readers`: their teams, their assigned clients' campaigns, their shows'
-//!   campaigns), then one batch read of those campaigns with the reader's memberships, and for a
-//!   seller or producer one batch read of the page's clients or shows, so the policy judges each
-//!   campaign as a GET would (an entry a race left behind shows nothing). Three calls at most,
-//!   whatever the size of the organization; the filters narrow the page as above.
+//!   entries (`podcastflow_domain::readers`: their teams, their assigned clients' campaigns, their
+//!   shows' campaigns), then the page's facts (`visibility::facts_of_page`: one batch read of the
+//!   campaigns with the reader's memberships, and for a campaign theirs only through its client or
+//!   a show one batch read of those), so the policy judges each campaign as a GET would (an entry
+//!   a race left behind shows nothing). Three calls at most, whatever the size of the
+//!   organization; the filters narrow the page as above.
 //! - **visible set** (those readers by last update, and the `ownerId` filter): the campaigns the
 //!   principal is related to, gathered whole and paged in memory. Its cost follows the
 //!   principal's own relationships, never the size of the organization.
@@ -22,11 +23,12 @@ use lambda_http::http::StatusCode;
 use podcastflow_domain::campaign::team::{TeamMember, TeamRole};
 use podcastflow_domain::campaign::view::render;
 use podcastflow_domain::campaign::{Campaign, CampaignStatus};
-use podcastflow_domain::permissions::{Action, CampaignFacts, Resource, Scope, View, authorize, scope};
+use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::permissions::{Action, Scope, View, scope};
 use podcastflow_domain::readers::{ReaderEntry, distinct_items, placed_at};
-use podcastflow_domain::visibility::Lens;
-use podcastflow_domain::{CampaignId, ClientId, Principal, Role, ShowId, UserId};
-use podcastflow_platform::visibility::Needs;
+use podcastflow_domain::visibility::{EntityKind, Lens};
+use podcastflow_domain::{CampaignId, ClientId, Principal, Role, UserId};
+use podcastflow_platform::visibility::{Facts, facts_of_page};
 use podcastflow_platform::{
     Failure, Outcome, PageBody, Paging, Problem, json, page_in_memory, paging, principal, query_as, query_date_range,
     query_parsed,
@@ -164,48 +166,20 @@ impl CampaignsApp {
         if ids.is_empty() {
             return Ok((Vec::new(), page.cursor));
         }
-        let found = CampaignRepo::new(t).get_many_with_membership(&ids, &p.user_id).await?;
-        // The facts beyond the reader's own membership, for the campaigns it does not settle.
-        let unsettled = || found.iter().filter(|(c, m)| m.is_none() && c.owner_id != p.user_id).map(|(c, _)| c);
-        let needs = Needs::of(p.role);
-        let mut sellers: BTreeMap<ClientId, Vec<UserId>> = BTreeMap::new();
-        let mut producers: BTreeMap<ShowId, Vec<UserId>> = BTreeMap::new();
-        if needs.client_sellers {
-            let mut clients: Vec<ClientId> = unsettled().filter_map(|c| c.client_id).collect();
-            clients.sort();
-            clients.dedup();
-            if !clients.is_empty() {
-                let read = ClientRepo::new(t).get_many(&clients).await?;
-                sellers.extend(read.into_iter().map(|c| (c.id, c.assigned_seller_ids)));
+        // Each campaign judged as its GET judges it (one loader of facts, `visibility`).
+        let refs: Vec<EntityRef> =
+            ids.iter().map(|id| EntityRef { kind: EntityKind::Campaign, id: id.to_string() }).collect();
+        let mut items = Vec::with_capacity(ids.len());
+        for facts in facts_of_page(t, p, &refs).await?.into_iter().flatten() {
+            let readable = facts.permits(p, Action::CampaignRead);
+            if let (true, Facts::Campaign(c, rel)) = (readable, facts)
+                && placed_at(&page.items, &c.id, c.start_date)
+                && f.admits(&c)
+            {
+                let mine = rel.team.into_iter().find(|m| m.user_id == p.user_id);
+                items.push((c, mine));
             }
         }
-        if needs.show_producers {
-            let mut shows: Vec<ShowId> = unsettled().flat_map(|c| c.targeting.show_ids.iter().copied()).collect();
-            shows.sort();
-            shows.dedup();
-            if !shows.is_empty() {
-                producers.extend(ShowRepo::new(t).get_many(&shows).await?.into_iter().map(|s| (s.id, s.producer_ids)));
-            }
-        }
-        let readable = |c: &Campaign, m: &Option<TeamMember>| {
-            let team: Vec<TeamMember> = m.iter().cloned().collect();
-            let client_sellers = c.client_id.and_then(|cl| sellers.get(&cl)).cloned().unwrap_or_default();
-            let show_producers: Vec<UserId> =
-                c.targeting.show_ids.iter().filter_map(|s| producers.get(s)).flatten().copied().collect();
-            let facts = CampaignFacts {
-                org: c.org_id,
-                owner: c.owner_id,
-                client: c.client_id,
-                team: &team,
-                client_sellers: &client_sellers,
-                show_producers: &show_producers,
-            };
-            authorize(p, Action::CampaignRead, &Resource::Campaign(facts)).is_ok()
-        };
-        let items = found
-            .into_iter()
-            .filter(|(c, m)| placed_at(&page.items, &c.id, c.start_date) && readable(c, m) && f.admits(c))
-            .collect();
         Ok((items, page.cursor))
     }
 

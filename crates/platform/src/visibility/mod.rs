@@ -6,7 +6,7 @@
 
 mod page;
 
-pub use page::lenses_of_page;
+pub use page::{facts_of_page, lenses_of_page};
 
 use podcastflow_domain::ad_read::AdRead;
 use podcastflow_domain::billing::invoice::Invoice;

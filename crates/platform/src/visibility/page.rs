@@ -138,15 +138,21 @@ impl PageReader<'_> {
     }
 
     /// The keys a campaign's relations need read: its client (sellers) and its shows (producers).
-    fn relation_keys(&self, c: &Campaign) -> Vec<Key> {
+    /// None when the reader owns it or is on its team: that settles their reading, and no lens
+    /// looks further.
+    fn relation_keys(&self, c: &Campaign) -> Result<Vec<Key>, RepoError> {
         let mut keys = Vec::new();
+        let member = self.fetched.items.contains_key(&TeamMember::key_of(&self.org, &c.id, &self.me));
+        if c.owner_id == self.me || member {
+            return Ok(keys);
+        }
         if let (true, Some(client)) = (self.needs.client_sellers, c.client_id) {
             keys.push(Client::key_of(&self.org, &client));
         }
         if self.needs.show_producers {
             keys.extend(c.targeting.show_ids.iter().map(|s| Show::key_of(&self.org, s)));
         }
-        keys
+        Ok(keys)
     }
 
     /// A campaign's relations as the reader's judgement needs them, from what was read.
@@ -254,13 +260,16 @@ impl PageReader<'_> {
     }
 }
 
-/// What `p` sees of each of `entities` (`None`: missing, or not readable by them), judged as
-/// [`super::lens_of`] judges one, in three batch reads at most.
-pub async fn lenses_of_page(
+/// The facts of each of `entities` (in their order; `None`: missing, or an id no entity has) as
+/// judging `p`'s reading of them needs: [`Facts::lens`] and [`Facts::permits`] with a read action
+/// answer as they would for each loaded alone (a campaign the reader owns or is on the team of is
+/// loaded without its client's sellers and its shows' producers, which that reading never needs).
+/// Three batch reads at most.
+pub async fn facts_of_page(
     t: &TenantTable,
     p: &Principal,
     entities: &[EntityRef],
-) -> Result<HashMap<EntityRef, Option<Lens>>, RepoError> {
+) -> Result<Vec<Option<Facts>>, RepoError> {
     let org = *t.org();
     let mut r = PageReader { t, org, me: p.user_id, needs: Needs::of(p.role), fetched: Fetched::default() };
     let named: Vec<Named> = entities.iter().map(|e| Named::of(&org, e)).collect();
@@ -306,14 +315,24 @@ pub async fn lenses_of_page(
             _ => r.parent_campaign(n)?,
         };
         if let Some(c) = campaign.map(|id| r.campaign(&id)).transpose()?.flatten() {
-            third.extend(r.relation_keys(&c));
+            third.extend(r.relation_keys(&c)?);
         }
     }
     r.fetched.more(t, third).await?;
-    let mut out = HashMap::with_capacity(entities.len());
-    for (e, n) in entities.iter().zip(&named) {
-        let lens = r.facts(n).await?.and_then(|f| f.lens(p));
-        out.insert(e.clone(), lens);
+    let mut out = Vec::with_capacity(named.len());
+    for n in &named {
+        out.push(r.facts(n).await?);
     }
     Ok(out)
+}
+
+/// What `p` sees of each of `entities` (`None`: missing, or not readable by them), judged as
+/// [`super::lens_of`] judges one, in three batch reads at most.
+pub async fn lenses_of_page(
+    t: &TenantTable,
+    p: &Principal,
+    entities: &[EntityRef],
+) -> Result<HashMap<EntityRef, Option<Lens>>, RepoError> {
+    let facts = facts_of_page(t, p, entities).await?;
+    Ok(entities.iter().cloned().zip(facts.into_iter().map(|f| f.and_then(|f| f.lens(p)))).collect())
 }

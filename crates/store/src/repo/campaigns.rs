@@ -319,36 +319,6 @@ impl<'a> CampaignRepo<'a> {
         Ok(false)
     }
 
-    /// Reads many campaigns (missing ones left out) in the order of `ids`, each with `user`'s
-    /// membership of its team if they have one, in one batch read.
-    pub async fn get_many_with_membership(
-        &self,
-        ids: &[CampaignId],
-        user: &UserId,
-    ) -> Result<Vec<(Campaign, Option<TeamMember>)>, RepoError> {
-        let org = self.t.org();
-        let mut wanted: Vec<_> = ids.iter().map(|id| Campaign::key_of(org, id)).collect();
-        wanted.extend(ids.iter().map(|id| TeamMember::key_of(org, id, user)));
-        let mut campaigns = Vec::new();
-        let mut members = std::collections::BTreeMap::new();
-        for i in self.t.batch_get(&wanted).await? {
-            if item::str_attr(&i, keys::SK) == Some(keys::PROFILE) {
-                campaigns.push(item::from_item::<Campaign>(i)?);
-            } else {
-                let m: TeamMember = item::from_item(i)?;
-                members.insert(m.campaign_id, m);
-            }
-        }
-        campaigns.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
-        Ok(campaigns
-            .into_iter()
-            .map(|c| {
-                let m = members.remove(&c.id);
-                (c, m)
-            })
-            .collect())
-    }
-
     /// Reads many campaigns (missing ones left out), in the order of `ids`.
     pub async fn get_many(&self, ids: &[CampaignId]) -> Result<Vec<Campaign>, RepoError> {
         let keys: Vec<_> = ids.iter().map(|id| Campaign::key_of(self.t.org(), id)).collect();
