@@ -12,6 +12,9 @@
 #   writes     concurrent conditional puts into the embedded table: writes/s, p50/p99, group commit
 #   large-org  every list and read route as each role, on the demo organization and one 100 times
 #              larger: table calls, items read, p50/p99 (about 5 minutes: the large one is written)
+#   warm       the campaigns function's binary under a runtime API emulator against moto: CPU and
+#              wall per warm invocation of GET /campaigns/{id} and a list of 20, and table calls
+#              (scripts/bench-coldstart.py --warm, WARM=1000 invocations each; starts moto)
 #
 # Each part writes <target>/benchmarks/<part>.md; the report joins them into
 # <target>/benchmarks/report.md and prints it. Pick parts with BENCH="handlers load".
@@ -24,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-bench-local}
 runs=${RUNS:-20}
-parts=${BENCH:-coldstart handlers load fanout backup writes large-org}
+parts=${BENCH:-coldstart handlers load fanout backup writes large-org warm}
 out=${CARGO_TARGET_DIR:-target}/benchmarks
 mkdir -p "$out"
 for part in $parts; do
@@ -45,8 +48,22 @@ for part in $parts; do
     large-org)
       cargo run --locked --profile "$profile" -p podcastflow-tests --example large_org
       ;;
+    warm)
+      cargo build --locked --profile "$profile" --bins -p podcastflow-campaigns
+      cargo build --locked --profile "$profile" -p podcastflow-tests --example warm_seed
+      venv=$(scripts/tools.sh test)
+      moto_log=$(mktemp)
+      read -r moto_pid moto_port < <(scripts/moto.sh "$venv" "$moto_log")
+      export PODCASTFLOW_DYNAMODB_ENDPOINT="http://127.0.0.1:$moto_port"
+      seed=$(mktemp)
+      "${CARGO_TARGET_DIR:-target}/$profile/examples/warm_seed" "podcastflow-warm-$$" > "$seed"
+      python3 scripts/bench-coldstart.py --profile "$profile" --warm "${WARM:-1000}" --seed "$seed" \
+        --out "$out/warm.md" || { kill "$moto_pid"; exit 1; }
+      kill "$moto_pid" 2>/dev/null || true
+      rm -f "$moto_log" "$seed"
+      ;;
     *)
-      echo "unknown part: $part (coldstart, handlers, load, fanout, backup, writes, large-org)" >&2
+      echo "unknown part: $part (coldstart, handlers, load, fanout, backup, writes, large-org, warm)" >&2
       exit 2
       ;;
   esac

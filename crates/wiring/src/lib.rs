@@ -149,8 +149,42 @@ pub async fn run_events<F: EventFunction>() -> Result<(), Error> {
     .await
 }
 
-/// What [`http_function!`] expands to refers to through here, so a function crate needs no
-/// dependency of its own for it.
+/// The runtime a request function's `main` runs on: one thread. Lambda hands an instance one
+/// event at a time, so worker threads only add hand-offs between them (a sixth of a warm
+/// invocation's CPU, BENCHMARKS.md), and starting none makes the cold start shorter and the
+/// process smaller; what one invocation does side by side still overlaps.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
+}
+
+/// The `main` of an HTTP function's binary: [`run_http`] on [`runtime`].
+///
+/// ```ignore
+/// podcastflow_wiring::http_main!(podcastflow_campaigns::CampaignsApp);
+/// ```
+#[macro_export]
+macro_rules! http_main {
+    ($app:ty) => {
+        fn main() -> Result<(), $crate::__private::Error> {
+            $crate::runtime()?.block_on($crate::run_http::<$app>())
+        }
+    };
+}
+
+/// The `main` of an event function on the request path (the authorizer): [`run_events`] on
+/// [`runtime`]. The jobs keep tokio's multi-threaded runtime, so their CPU work (compression,
+/// parsing) runs beside their I/O on instances with more than one vCPU.
+#[macro_export]
+macro_rules! events_main {
+    ($app:ty) => {
+        fn main() -> Result<(), $crate::__private::Error> {
+            $crate::runtime()?.block_on($crate::run_events::<$app>())
+        }
+    };
+}
+
+/// What [`http_function!`], [`http_main!`] and [`events_main!`] expand to refers to through here,
+/// so a function crate needs no dependency of its own for it.
 #[doc(hidden)]
 pub mod __private {
     pub use lambda_http::{Body, Error, Request, Response};

@@ -1,7 +1,4 @@
 //! The monitoring Lambda: its probes, the authorizer's verifier and CloudWatch, built once from the
 //! environment (`podcastflow_wiring`), then serving.
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    podcastflow_wiring::run_http::<podcastflow_monitoring::MonitoringApp>().await
-}
+podcastflow_wiring::http_main!(podcastflow_monitoring::MonitoringApp);
