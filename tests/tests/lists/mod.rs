@@ -69,6 +69,17 @@ impl Served {
         panic!("{path} as {role} did not end");
     }
 
+    /// The reader's list of `path` names each item once, exactly those of `all` their GET of
+    /// `path/{id}` answers, and some but not all of them.
+    async fn holds_what_gets_answer(&self, path: &str, all: &[String], user: UserId, role: &str) {
+        let listed = self.listed(path, user, role).await;
+        let distinct: BTreeSet<String> = listed.iter().cloned().collect();
+        assert_eq!(distinct.len(), listed.len(), "{role} {user}: {path} names an item twice");
+        let can = self.readable(path, all, user, role).await;
+        assert_eq!(distinct, can, "{role} {user}: {path} holds what their GETs answer");
+        assert!(!can.is_empty() && can.len() < all.len(), "{role} {user} reads some of {path}, not all");
+    }
+
     /// Which of `ids` the reader's GET of `path/{id}` answers.
     async fn readable(&self, path: &str, ids: &[String], user: UserId, role: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
@@ -128,19 +139,9 @@ async fn lists_through_the_reader_index_hold_what_the_readers_gets_answer_and_no
         }
     }
     for (user, role) in readers {
-        let listed = served.listed("/campaigns", user, role).await;
-        let distinct: BTreeSet<String> = listed.iter().cloned().collect();
-        assert_eq!(distinct.len(), listed.len(), "{role} {user}: a campaign named twice");
-        let can = served.readable("/campaigns", &campaigns, user, role).await;
-        assert_eq!(distinct, can, "{role} {user}: the list holds what their GETs answer");
-        assert!(!can.is_empty() && can.len() < campaigns.len(), "{role} {user} reads some campaigns, not all");
+        served.holds_what_gets_answer("/campaigns", &campaigns, user, role).await;
         if role == "talent" {
-            let listed = served.listed("/episodes", user, role).await;
-            let distinct: BTreeSet<String> = listed.iter().cloned().collect();
-            assert_eq!(distinct.len(), listed.len(), "{user}: an episode named twice");
-            let can = served.readable("/episodes", &admin_episodes, user, role).await;
-            assert_eq!(distinct, can, "talent {user}: the list holds what their GETs answer");
-            assert!(!can.is_empty() && can.len() < admin_episodes.len(), "talent reads some episodes, not all");
+            served.holds_what_gets_answer("/episodes", &admin_episodes, user, role).await;
         }
     }
     // The planted entries are there to be passed over.
