@@ -17,8 +17,13 @@ use tokio::task::JoinSet;
 
 use podcastflow_domain::activity::{Activity, FieldChange};
 use podcastflow_domain::backup::{Backup, BackupStatus, Manifest, Restore, RestoreMode, is_append_only, restore_mark};
+use podcastflow_domain::campaign::Campaign;
+use podcastflow_domain::campaign::team::TeamMember;
+use podcastflow_domain::client::Client;
+use podcastflow_domain::episode::Episode;
 use podcastflow_domain::keys::{self, Index, Key, TENANT_SHARDS, tenant_index_pk, tenant_prefix};
 use podcastflow_domain::notification::EntityRef;
+use podcastflow_domain::show::Show;
 use podcastflow_domain::{ActivityId, BackupId, OrgId};
 use podcastflow_store::condition::Condition;
 use podcastflow_store::item::{Item, key_of};
@@ -69,38 +74,26 @@ async fn current_keys(t: &TenantTable, types: &HashSet<&str>) -> Result<HashMap<
 }
 
 /// Notes what a restored item says of where campaigns and episodes stand in reader lists (a
-/// campaign record, a team member, an episode, a client, a show); other items say nothing of it.
+/// campaign record, a team member, an episode, a client, a show), read as its domain type; other
+/// items, and items that do not read as their type, say nothing of it.
 fn note_placing(r: &mut Restored, item: &Item) {
-    fn id<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
-        item.get(name).and_then(Value::as_str).and_then(|s| s.parse().ok())
-    }
-    fn ids<T: std::str::FromStr>(list: Option<&Vec<Value>>) -> Vec<T> {
-        list.into_iter().flatten().filter_map(Value::as_str).filter_map(|s| s.parse().ok()).collect()
+    fn read<T: serde::de::DeserializeOwned>(item: &Item) -> Option<T> {
+        podcastflow_store::item::from_item(item.clone()).ok()
     }
     match kind(item) {
         "campaign" => {
-            let Some(campaign) = id(item, "id") else { return };
-            let shows = item.get("targeting").and_then(|t| t.get("showIds")).and_then(Value::as_array);
-            let placed = PlacedCampaign {
-                client_id: id(item, "clientId"),
-                show_ids: ids(shows),
-                start_date: id(item, "startDate"),
-            };
-            r.campaigns.insert(campaign, placed);
-        }
-        "episode" => {
-            let (Some(episode), Some(show_id)) = (id(item, "id"), id(item, "showId")) else { return };
-            let talent = item.get("talentIds").and_then(Value::as_array);
-            let placed = PlacedEpisode { show_id, talent_ids: ids(talent), air_date: id(item, "airDate") };
-            r.episodes.insert(episode, placed);
-        }
-        "teamMember" => {
-            if let (Some(campaign), Some(user)) = (id(item, "campaignId"), id(item, "userId")) {
-                r.members.push((campaign, user));
+            if let Some(c) = read::<Campaign>(item) {
+                r.campaigns.insert(c.id, PlacedCampaign::from(&c));
             }
         }
-        "client" => r.clients.extend(id::<podcastflow_domain::ClientId>(item, "id")),
-        "show" => r.shows.extend(id::<podcastflow_domain::ShowId>(item, "id")),
+        "episode" => {
+            if let Some(e) = read::<Episode>(item) {
+                r.episodes.insert(e.id, PlacedEpisode::from(&e));
+            }
+        }
+        "teamMember" => r.members.extend(read::<TeamMember>(item).map(|m| (m.campaign_id, m.user_id))),
+        "client" => r.clients.extend(read::<Client>(item).map(|c| c.id)),
+        "show" => r.shows.extend(read::<Show>(item).map(|s| s.id)),
         _ => {}
     }
 }

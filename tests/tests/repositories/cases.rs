@@ -15,7 +15,7 @@ use podcastflow_domain::inventory::separation::SeparationScope;
 use podcastflow_domain::inventory::spot::{Claim, SpotClaim, SpotPrice, SpotRef};
 use podcastflow_domain::notification::{EntityRef, Notification, Priority};
 use podcastflow_domain::order::{AdType, BillingCalendar, BillingMode, Order, OrderLine, OrderStatus, Rate};
-use podcastflow_domain::readers::{Listed, distinct_items};
+use podcastflow_domain::readers::{Listed, ReaderEntry, Relation, distinct_items};
 use podcastflow_domain::show::{Show, Slots};
 use podcastflow_domain::*;
 use podcastflow_store::repo::RepoError;
@@ -29,7 +29,7 @@ use podcastflow_store::repo::inventory::{HoldCommitError, InventoryRepo};
 use podcastflow_store::repo::notifications::NotificationRepo;
 use podcastflow_store::repo::orders::{BookError, OrderRepo};
 use podcastflow_store::repo::organizations::OrganizationRepo;
-use podcastflow_store::repo::readers::ReaderRepo;
+use podcastflow_store::repo::readers::{PlacedCampaign, ReaderRepo, Restored};
 use podcastflow_store::repo::shows::ShowRepo;
 use podcastflow_store::repo::users::UserRepo;
 use podcastflow_store::repo::webhooks::WebhookRepo;
@@ -344,6 +344,33 @@ pub async fn reader_entries_follow_teams_clients_shows_and_dates(f: Fixture) {
     }
     assert!(readers.of_item(&march.id).await.unwrap().is_empty());
     readers.rebuild_campaign(&march.id).await.unwrap();
+    assert_eq!(readers.of_item(&march.id).await.unwrap(), before);
+    // What a restore put back calls for its entries: a restored client or show places each of its
+    // campaigns anew (its client's sellers and its shows' producers); a campaign record with its
+    // members adds the team's.
+    let wipe = || async {
+        for e in readers.of_item(&march.id).await.unwrap() {
+            t.delete(&e.key(), podcastflow_store::Condition::Always).await.unwrap();
+        }
+    };
+    let relations = |entries: std::collections::BTreeSet<ReaderEntry<CampaignId>>| {
+        entries.into_iter().map(|e| e.relation).collect::<Vec<_>>()
+    };
+    wipe().await;
+    let restored = Restored { clients: [acme.id].into(), ..Restored::default() };
+    readers.restore(&restored).await.unwrap();
+    assert_eq!(relations(readers.of_item(&march.id).await.unwrap()), [Relation::Client, Relation::Show(s.id)]);
+    wipe().await;
+    let restored = Restored { shows: [s.id].into(), ..Restored::default() };
+    readers.restore(&restored).await.unwrap();
+    assert_eq!(relations(readers.of_item(&march.id).await.unwrap()), [Relation::Client, Relation::Show(s.id)]);
+    wipe().await;
+    let restored = Restored {
+        campaigns: [(march.id, PlacedCampaign::from(&march))].into(),
+        members: vec![(march.id, owner)],
+        ..Restored::default()
+    };
+    assert_eq!(readers.restore(&restored).await.unwrap(), 3);
     assert_eq!(readers.of_item(&march.id).await.unwrap(), before);
     repo.delete_draft(&march, 1).await.unwrap();
     assert!(readers.of_item(&march.id).await.unwrap().is_empty());

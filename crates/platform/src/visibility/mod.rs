@@ -135,13 +135,7 @@ impl CampaignRelations {
 
 /// The clients whose campaigns target a show (what a client user's access to the show rests on).
 pub async fn show_campaign_clients(t: &TenantTable, show: &ShowId) -> Result<Vec<ClientId>, RepoError> {
-    let repo = CampaignRepo::new(t);
-    let ids = repo.ids_for_show(show).await?;
-    let mut clients = Vec::new();
-    for chunk in ids.chunks(100) {
-        clients.extend(repo.get_many(chunk).await?.into_iter().filter_map(|c| c.client_id));
-    }
-    Ok(clients)
+    Ok(CampaignRepo::new(t).on_show(show).await?.into_iter().filter_map(|c| c.client_id).collect())
 }
 
 /// A show as the policy takes it, given the clients of the campaigns targeting it.
@@ -174,11 +168,15 @@ pub async fn sellers_of(t: &TenantTable, clients: &[ClientId]) -> Result<Vec<Use
     let mut ids = clients.to_vec();
     ids.sort();
     ids.dedup();
-    let mut sellers: Vec<UserId> =
-        ClientRepo::new(t).get_many(&ids).await?.into_iter().flat_map(|c| c.assigned_seller_ids).collect();
+    Ok(assigned_sellers(ClientRepo::new(t).get_many(&ids).await?))
+}
+
+/// The sellers assigned to any of `clients`, each once.
+fn assigned_sellers(clients: impl IntoIterator<Item = Client>) -> Vec<UserId> {
+    let mut sellers: Vec<UserId> = clients.into_iter().flat_map(|c| c.assigned_seller_ids).collect();
     sellers.sort();
     sellers.dedup();
-    Ok(sellers)
+    sellers
 }
 
 /// The sellers assigned to the client who pays an invoice or to its advertiser (the same client

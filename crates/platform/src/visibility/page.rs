@@ -29,7 +29,7 @@ use podcastflow_store::repo::RepoError;
 use podcastflow_store::{Item, Table, TenantTable, item};
 use serde::de::DeserializeOwned;
 
-use super::{CampaignRelations, Facts, Needs};
+use super::{CampaignRelations, Facts, Needs, assigned_sellers};
 
 /// Records read by key, and which keys were asked for (a missing record is asked once).
 #[derive(Default)]
@@ -181,8 +181,8 @@ impl PageReader<'_> {
     /// The campaign a record hangs off, read in the second round.
     fn parent_campaign(&self, n: &Named) -> Result<Option<CampaignId>, RepoError> {
         Ok(match n {
-            Named::Order(id) => self.fetched.get::<Order>(&Order::key_of(&self.org, id))?.map(|o| o.campaign_id),
-            Named::AdRead(id) => self.fetched.get::<AdRead>(&AdRead::key_of(&self.org, id))?.map(|r| r.campaign_id),
+            Named::Order(_) => self.record::<Order>(n)?.map(|o| o.campaign_id),
+            Named::AdRead(_) => self.record::<AdRead>(n)?.map(|r| r.campaign_id),
             _ => None,
         })
     }
@@ -209,7 +209,10 @@ impl PageReader<'_> {
             Named::User(_) => self.record(n)?.map(Facts::User),
             Named::Client(_) => self.record(n)?.map(Facts::Client),
             Named::Campaign(id) => match self.campaign(id)? {
-                Some(c) => Some(Facts::Campaign(c.clone(), self.relations(&c)?)),
+                Some(c) => {
+                    let rel = self.relations(&c)?;
+                    Some(Facts::Campaign(c, rel))
+                }
                 None => None,
             },
             Named::Show(_) => match self.record::<Show>(n)? {
@@ -220,42 +223,32 @@ impl PageReader<'_> {
                 Some(e) => self.show(&e.show_id)?.map(|s| Facts::Episode(e, s)),
                 None => None,
             },
-            Named::Order(_) => match self.record::<Order>(n)? {
-                Some(o) => match self.campaign(&o.campaign_id)? {
-                    Some(c) => Some(Facts::Order(o, c.clone(), self.relations(&c)?)),
-                    None => None,
-                },
-                None => None,
-            },
-            Named::AdRead(_) => match self.record::<AdRead>(n)? {
-                Some(r) => match self.campaign(&r.campaign_id)? {
-                    Some(c) => {
-                        let producers = match self.needs.show_producers {
-                            true => self.show(&r.show_id)?.map(|s| s.producer_ids).unwrap_or_default(),
-                            false => Vec::new(),
-                        };
-                        let rel = self.relations(&c)?;
-                        Some(Facts::AdRead(Box::new(r), c, rel, producers))
+            Named::Order(_) => {
+                let Some(o) = self.record::<Order>(n)? else { return Ok(None) };
+                let Some(c) = self.campaign(&o.campaign_id)? else { return Ok(None) };
+                let rel = self.relations(&c)?;
+                Some(Facts::Order(o, c, rel))
+            }
+            Named::AdRead(_) => {
+                let Some(r) = self.record::<AdRead>(n)? else { return Ok(None) };
+                let Some(c) = self.campaign(&r.campaign_id)? else { return Ok(None) };
+                let producers = match self.needs.show_producers {
+                    true => self.show(&r.show_id)?.map(|s| s.producer_ids).unwrap_or_default(),
+                    false => Vec::new(),
+                };
+                let rel = self.relations(&c)?;
+                Some(Facts::AdRead(Box::new(r), c, rel, producers))
+            }
+            Named::Invoice(_) => {
+                let Some(i) = self.record::<Invoice>(n)? else { return Ok(None) };
+                let mut clients = Vec::new();
+                if self.needs.client_sellers {
+                    for id in [i.bill_to, i.advertiser_id] {
+                        clients.extend(self.fetched.get::<Client>(&Client::key_of(&org, &id))?);
                     }
-                    None => None,
-                },
-                None => None,
-            },
-            Named::Invoice(_) => match self.record::<Invoice>(n)? {
-                Some(i) => {
-                    let mut sellers = Vec::new();
-                    if self.needs.client_sellers {
-                        for client in [i.bill_to, i.advertiser_id] {
-                            let read: Option<Client> = self.fetched.get(&Client::key_of(&org, &client))?;
-                            sellers.extend(read.map(|c| c.assigned_seller_ids).unwrap_or_default());
-                        }
-                        sellers.sort();
-                        sellers.dedup();
-                    }
-                    Some(Facts::Invoice(Box::new(i), sellers))
                 }
-                None => None,
-            },
+                Some(Facts::Invoice(Box::new(i), assigned_sellers(clients)))
+            }
         })
     }
 }
@@ -288,18 +281,14 @@ pub async fn facts_of_page(
             second.extend(r.campaign_keys(&c));
         }
         match n {
-            Named::Episode(id) => {
-                if let Some(e) = r.fetched.get::<Episode>(&Episode::key_of(&org, id))? {
-                    second.push(Show::key_of(&org, &e.show_id));
-                }
+            Named::Episode(_) => {
+                second.extend(r.record::<Episode>(n)?.map(|e| Show::key_of(&org, &e.show_id)));
             }
-            Named::AdRead(id) if r.needs.show_producers => {
-                if let Some(a) = r.fetched.get::<AdRead>(&AdRead::key_of(&org, id))? {
-                    second.push(Show::key_of(&org, &a.show_id));
-                }
+            Named::AdRead(_) if r.needs.show_producers => {
+                second.extend(r.record::<AdRead>(n)?.map(|a| Show::key_of(&org, &a.show_id)));
             }
-            Named::Invoice(id) if r.needs.client_sellers => {
-                if let Some(i) = r.fetched.get::<Invoice>(&Invoice::key_of(&org, id))? {
+            Named::Invoice(_) if r.needs.client_sellers => {
+                if let Some(i) = r.record::<Invoice>(n)? {
                     second.extend([Client::key_of(&org, &i.bill_to), Client::key_of(&org, &i.advertiser_id)]);
                 }
             }

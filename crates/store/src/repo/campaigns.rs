@@ -9,7 +9,7 @@ use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, ClientId, ShowId, UserId};
 use serde_json::json;
 
-use super::readers::{ReaderRepo, commit_with_entries, entry_writes};
+use super::readers::{ReaderRepo, commit_with_entries, entry_item, entry_writes};
 use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
 use crate::condition::Condition;
 use crate::item;
@@ -224,11 +224,8 @@ impl<'a> CampaignRepo<'a> {
     /// start date and the user must not be on the team yet.
     pub async fn add_member(&self, c: &Campaign, m: &TeamMember) -> Result<(), RepoError> {
         let entry = self.team_entry(c, &m.user_id);
-        let writes = vec![
-            Write::create(m)?,
-            self.dated_check(&m.campaign_id, c.start_date),
-            Write::put(super::readers::entry_item(&entry)?),
-        ];
+        let writes =
+            vec![Write::create(m)?, self.dated_check(&m.campaign_id, c.start_date), Write::put(entry_item(&entry)?)];
         commit(self.t, writes).await
     }
 
@@ -294,14 +291,23 @@ impl<'a> CampaignRepo<'a> {
     /// Whether a client has campaigns that hold a commitment (won, live, paused): such a client
     /// cannot be archived.
     pub async fn client_has_committed(&self, client: &ClientId) -> Result<bool, RepoError> {
+        Ok(self.of_client(client).await?.iter().any(|c| c.status.is_committed() && !c.archived))
+    }
+
+    /// Every campaign of a client (its GSI2 partition, all pages): for the whole-client questions
+    /// and moves (the archive guard, a change of its sellers).
+    pub async fn of_client(&self, client: &ClientId) -> Result<Vec<Campaign>, RepoError> {
         let q = Query::partition(Index::Gsi2, Campaign::by_client_pk(self.t.org(), client));
-        for i in all_items(self.t, &q).await? {
-            let c: Campaign = item::from_item(i)?;
-            if c.status.is_committed() && !c.archived {
-                return Ok(true);
-            }
+        Ok(all_items(self.t, &q).await?.into_iter().map(item::from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Every campaign targeting a show: its campaign links, then one batch read per 100.
+    pub async fn on_show(&self, show: &ShowId) -> Result<Vec<Campaign>, RepoError> {
+        let mut out = Vec::new();
+        for ids in self.ids_for_show(show).await?.chunks(100) {
+            out.extend(self.get_many(ids).await?);
         }
-        Ok(false)
+        Ok(out)
     }
 
     /// Whether any campaign, archived or not, names `client` as its client or its agency (one

@@ -13,6 +13,7 @@ use podcastflow_domain::keys::{self, Index, Key};
 use podcastflow_domain::readers::{
     Listed, READER_ENTRY, ReaderEntry, Relation, after_item, campaign_entries, changes, episode_entries,
 };
+use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, ClientId, EpisodeId, OrgId, ShowId, UserId};
 use serde_json::Value;
 
@@ -20,7 +21,7 @@ use super::campaigns::CampaignRepo;
 use super::clients::ClientRepo;
 use super::episodes::EpisodeRepo;
 use super::shows::ShowRepo;
-use super::{EntityPage, RepoError, Write, all_items, all_pages, commit};
+use super::{EntityPage, RepoError, Write, all_items, all_pages, commit, link_diff};
 use crate::item::{self, Item};
 use crate::table::{KeyCondition, MAX_TRANSACT_ITEMS, Query, StoreError, Table, TransactOp};
 use crate::tenant::TenantTable;
@@ -45,6 +46,18 @@ pub struct PlacedEpisode {
     pub talent_ids: Vec<UserId>,
     /// Its air date.
     pub air_date: Option<NaiveDate>,
+}
+
+impl From<&Campaign> for PlacedCampaign {
+    fn from(c: &Campaign) -> Self {
+        Self { client_id: c.client_id, show_ids: c.targeting.show_ids.clone(), start_date: c.start_date }
+    }
+}
+
+impl From<&Episode> for PlacedEpisode {
+    fn from(e: &Episode) -> Self {
+        Self { show_id: e.show_id, talent_ids: e.talent_ids.clone(), air_date: e.air_date }
+    }
 }
 
 /// What a restore put back that places items in reader lists: campaign records, team members,
@@ -202,42 +215,26 @@ impl<'a> ReaderRepo<'a> {
         if added.is_empty() && removed.is_empty() {
             return Ok(());
         }
-        let campaigns = self.campaigns_of_client(client).await?;
+        let campaigns = CampaignRepo::new(self.t).of_client(client).await?;
         self.follow(campaigns.iter().map(|c| (c.id, c.start_date)), Relation::Client, added, removed).await
     }
 
-    /// Moves the entries of a show's items when its people change (after the show's own write):
-    /// those of the campaigns targeting it for producers, those of its episodes for its talent.
-    pub async fn follow_show(
-        &self,
-        show: &ShowId,
-        producers: (&[UserId], &[UserId]),
-        talent: (&[UserId], &[UserId]),
-    ) -> Result<(), RepoError> {
-        if !producers.0.is_empty() || !producers.1.is_empty() {
-            let campaigns = self.campaigns_on_show(show).await?;
+    /// Moves the entries of a show's items as its people went from `before` to `after` (after the
+    /// show's own write): those of the campaigns targeting it for its producers, those of its
+    /// episodes for its talent.
+    pub async fn follow_show(&self, before: &Show, after: &Show) -> Result<(), RepoError> {
+        let (added, removed) = link_diff(&before.producer_ids, &after.producer_ids);
+        if !added.is_empty() || !removed.is_empty() {
+            let campaigns = CampaignRepo::new(self.t).on_show(&after.id).await?;
             let placed = campaigns.iter().map(|c| (c.id, c.start_date));
-            self.follow(placed, Relation::Show(*show), producers.0, producers.1).await?;
+            self.follow(placed, Relation::Show(after.id), &added, &removed).await?;
         }
-        if !talent.0.is_empty() || !talent.1.is_empty() {
-            let episodes = self.episodes_of_show(show).await?;
-            self.follow(episodes.iter().map(|e| (e.id, e.air_date)), Relation::Host, talent.0, talent.1).await?;
+        let (added, removed) = link_diff(&before.talent_ids, &after.talent_ids);
+        if !added.is_empty() || !removed.is_empty() {
+            let episodes = self.episodes_of_show(&after.id).await?;
+            self.follow(episodes.iter().map(|e| (e.id, e.air_date)), Relation::Host, &added, &removed).await?;
         }
         Ok(())
-    }
-
-    async fn campaigns_of_client(&self, client: &ClientId) -> Result<Vec<Campaign>, RepoError> {
-        let q = Query::partition(Index::Gsi2, Campaign::by_client_pk(self.t.org(), client));
-        Ok(all_items(self.t, &q).await?.into_iter().map(item::from_item).collect::<Result<_, _>>()?)
-    }
-
-    async fn campaigns_on_show(&self, show: &ShowId) -> Result<Vec<Campaign>, RepoError> {
-        let repo = CampaignRepo::new(self.t);
-        let mut out = Vec::new();
-        for ids in repo.ids_for_show(show).await?.chunks(100) {
-            out.extend(repo.get_many(ids).await?);
-        }
-        Ok(out)
     }
 
     async fn episodes_of_show(&self, show: &ShowId) -> Result<Vec<Episode>, RepoError> {
@@ -278,27 +275,17 @@ impl<'a> ReaderRepo<'a> {
         let mut campaigns: Vec<(CampaignId, PlacedCampaign)> =
             r.campaigns.iter().map(|(id, p)| (*id, p.clone())).collect();
         let mut episodes: Vec<(EpisodeId, PlacedEpisode)> = r.episodes.iter().map(|(id, p)| (*id, p.clone())).collect();
-        let campaign_place = |c: &Campaign| {
-            let placed = PlacedCampaign {
-                client_id: c.client_id,
-                show_ids: c.targeting.show_ids.clone(),
-                start_date: c.start_date,
-            };
-            (c.id, placed)
-        };
+        let campaigns_repo = CampaignRepo::new(self.t);
+        let not_restored = |c: &&Campaign| !r.campaigns.contains_key(&c.id);
         for client in &r.clients {
-            let of_client = self.campaigns_of_client(client).await?;
-            campaigns.extend(of_client.iter().filter(|c| !r.campaigns.contains_key(&c.id)).map(campaign_place));
+            let of_client = campaigns_repo.of_client(client).await?;
+            campaigns.extend(of_client.iter().filter(not_restored).map(|c| (c.id, c.into())));
         }
         for show in &r.shows {
-            let on_show = self.campaigns_on_show(show).await?;
-            campaigns.extend(on_show.iter().filter(|c| !r.campaigns.contains_key(&c.id)).map(campaign_place));
+            let on_show = campaigns_repo.on_show(show).await?;
+            campaigns.extend(on_show.iter().filter(not_restored).map(|c| (c.id, c.into())));
             let of_show = self.episodes_of_show(show).await?;
-            episodes.extend(
-                of_show.into_iter().filter(|e| !r.episodes.contains_key(&e.id)).map(|e| {
-                    (e.id, PlacedEpisode { show_id: e.show_id, talent_ids: e.talent_ids, air_date: e.air_date })
-                }),
-            );
+            episodes.extend(of_show.iter().filter(|e| !r.episodes.contains_key(&e.id)).map(|e| (e.id, e.into())));
         }
         let client_ids: BTreeSet<ClientId> = campaigns.iter().filter_map(|(_, p)| p.client_id).collect();
         let show_ids: BTreeSet<ShowId> = campaigns

@@ -64,10 +64,7 @@ impl<'a> ShowRepo<'a> {
         let mut writes = vec![Write::replace(s, expected)?];
         writes.extend(self.link_changes(Some(&before), s)?);
         commit(self.t, writes).await?;
-        let producers = link_diff(&before.producer_ids, &s.producer_ids);
-        let talent = link_diff(&before.talent_ids, &s.talent_ids);
-        let (producers, talent) = ((&producers.0[..], &producers.1[..]), (&talent.0[..], &talent.1[..]));
-        ReaderRepo::new(self.t).follow_show(&s.id, producers, talent).await
+        ReaderRepo::new(self.t).follow_show(&before, s).await
     }
 
     /// Lists shows by name, optionally those starting with a prefix.
