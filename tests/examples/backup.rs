@@ -7,19 +7,25 @@
 //! Then it times the export (tenant index pages -> gzip JSON Lines -> multipart upload to the
 //! local S3, manifest), a merge restore of all of it (checksum pass, decode, batch writes; the
 //! activity entries added only where absent), and, after ITEMS/10 items more of the same mix are
-//! written, a replace restore (the same, plus the newer campaigns marked and deleted). The
-//! generated items carry a restore's mark, so the stream function, which runs in the process,
-//! passes over them as it does over the restores' writes. Memory: the process's RSS before each
-//! phase and its high-water RSS during it (reset with `/proc/self/clear_refs`); the process also
-//! holds the local S3, the table and the stream function, so the job's own share is the growth.
-//! The table goes to target/benchmarks/backup.md. `WITHOUT_STREAM=1` leaves the stream function
-//! idle, to see the job without it.
+//! written, a replace restore (the same, plus the newer campaigns marked and deleted). The items
+//! are written as people's writes would be, unmarked, by a stack on the same data dir whose stream
+//! function only takes the records off the stream: the timed stack's stream function, which runs
+//! in the process, then sees only what the restores themselves write (and the stream's event
+//! source drops those, as Lambda's does with the template's filters). Memory: the process's RSS
+//! before each phase and its high-water RSS during it (reset with `/proc/self/clear_refs`); the
+//! process also holds the local S3, the table and the stream function, so the job's own share is
+//! the growth. The table goes to target/benchmarks/backup.md. `WITHOUT_STREAM=1` leaves the
+//! stream function idle, to see the job without it.
 
-use std::time::Instant;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use podcastflow_backup_job::{BackupJobApp, export, restore};
 use podcastflow_domain::backup::{Backup, BackupKind, BackupStatus, Restore, RestoreGroup, RestoreMode};
-use podcastflow_domain::keys::{RESTORED_BY, org_pk};
+use podcastflow_domain::keys::org_pk;
 use podcastflow_domain::{BackupId, OrgId, UserId};
 use podcastflow_store::repo::backups::BackupRepo;
 use podcastflow_store::{Item, Table, TenantTable};
@@ -31,24 +37,12 @@ use serde_json::json;
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    // The stack's own backup job would pick up the queued backup and restore from the change
-    // stream and race the runs timed here: it does nothing in this process.
-    let idle = podcastflow_local::functions::event(|_: lambda_http::LambdaEvent<serde_json::Value>| async {
-        Ok::<_, lambda_http::Error>(())
-    });
-    let without_stream = std::env::var_os("WITHOUT_STREAM").is_some();
-    let s = TestStack::with_config(move |cfg| {
-        cfg.event_functions.insert("BackupJobFunction".into(), idle.clone());
-        if without_stream {
-            cfg.event_functions.insert("StreamFunction".into(), idle);
-        }
-    })
-    .await;
+    let dir = tempfile::tempdir().expect("a data dir");
     let org = OrgId::new();
     let t0 = Instant::now();
-    write(&s, (0..n).map(|i| item(&org, i))).await;
+    generate(dir.path(), &org, 0..n).await;
     println!("wrote {n} items in {:.1} s", t0.elapsed().as_secs_f64());
-
+    let s = stack(dir.path(), None).await;
     let app = BackupJobApp { ctx: s.stack.services.ctx.clone(), objects: s.stack.services.backups.clone() };
     let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
     let b = Backup::queued(org, BackupKind::Manual, UserId::SYSTEM, chrono::Utc::now());
@@ -63,7 +57,13 @@ async fn main() {
     assert_eq!(done.status, BackupStatus::Completed, "{:?}", done.error);
 
     let merge = restore_run(&app, &t, b.id, RestoreMode::Merge).await;
-    write(&s, (n..n + n / 10).map(|i| item(&org, i))).await;
+    // The table is released only when nothing holds it any more.
+    drop((app, t));
+    s.stop().await;
+    generate(dir.path(), &org, n..n + n / 10).await;
+    let s = stack(dir.path(), None).await;
+    let app = BackupJobApp { ctx: s.stack.services.ctx.clone(), objects: s.stack.services.backups.clone() };
+    let t = TenantTable::new(app.ctx.table.clone(), org, app.ctx.cursors.as_ref().clone());
     let replace = restore_run(&app, &t, b.id, RestoreMode::Replace).await;
     let newer_campaigns = (n..n + n / 10).filter(|i| !i.is_multiple_of(5)).count();
     assert_eq!(replace.deleted, newer_campaigns as u64, "the newer campaigns are gone, the log stays");
@@ -91,10 +91,48 @@ async fn main() {
     }
 }
 
-/// Item `i` of the generated organization: a campaign, or every fifth an activity entry, carrying a
-/// restore's mark so the stream function passes over it.
+/// A stack on `dir` whose backup job does nothing: it would pick up the queued backup and
+/// restore from the change stream and race the runs timed here. With `generating`, the stream
+/// function only counts the records it is handed (as does `WITHOUT_STREAM`, without counting).
+async fn stack(dir: &Path, generating: Option<Arc<AtomicUsize>>) -> TestStack {
+    let idle = podcastflow_local::functions::event(|_: lambda_http::LambdaEvent<serde_json::Value>| async {
+        Ok::<_, lambda_http::Error>(())
+    });
+    let mut config = TestStack::config(dir);
+    config.event_functions.insert("BackupJobFunction".into(), idle.clone());
+    if let Some(seen) = generating {
+        let counting = podcastflow_local::functions::event(move |e: lambda_http::LambdaEvent<serde_json::Value>| {
+            let records = e.payload["Records"].as_array().map_or(0, Vec::len);
+            seen.fetch_add(records, Ordering::SeqCst);
+            async { Ok::<_, lambda_http::Error>(()) }
+        });
+        config.event_functions.insert("StreamFunction".into(), counting);
+    } else if std::env::var_os("WITHOUT_STREAM").is_some() {
+        config.event_functions.insert("StreamFunction".into(), idle);
+    }
+    TestStack::start_in(config).await
+}
+
+/// Writes the items `range` of the organization as people's writes (no restore's mark), on a
+/// stack whose stream function takes them off the stream without working on them, and stops it
+/// once they are all taken: the stack timed next starts from there.
+async fn generate(dir: &Path, org: &OrgId, range: Range<usize>) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = stack(dir, Some(seen.clone())).await;
+    let count = range.len();
+    write(&s, range.map(|i| item(org, i))).await;
+    // The stack's own start-up writes are on the stream too: wait until it is quiet.
+    let mut last = usize::MAX;
+    while seen.load(Ordering::SeqCst) < count || seen.load(Ordering::SeqCst) != last {
+        last = seen.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    s.stop().await;
+}
+
+/// Item `i` of the generated organization: a campaign, or every fifth an activity entry.
 fn item(org: &OrgId, i: usize) -> Item {
-    let mut item = if i.is_multiple_of(5) {
+    let item = if i.is_multiple_of(5) {
         json!({"PK": org_pk(org, format!("ACTIVITY#{i:07}")), "SK": "PROFILE", "entityType": "activity",
             "id": format!("a{i:07}"), "action": "campaign.updated", "actorId": UserId::new(),
             "entity": {"type": "campaign", "id": format!("c{}", i % 977)},
@@ -106,7 +144,6 @@ fn item(org: &OrgId, i: usize) -> Item {
             "ownerId": UserId::new(), "probability": 10, "archived": false,
             "updatedAt": "2026-11-22T10:00:00.000Z", "updatedBy": UserId::new(), "version": 1})
     };
-    item[RESTORED_BY] = json!("generated");
     item.as_object().cloned().unwrap_or_default()
 }
 

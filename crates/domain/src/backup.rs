@@ -179,21 +179,19 @@ pub fn restore_mark(backup: &BackupId, began: DateTime<Utc>) -> String {
 /// Whether a change of the table (the item before and after it, `None` where it did not exist)
 /// was a restore's own write, which the change processors pass over: no activity entry per item,
 /// no notification, no live update, no webhook, no derived work (the restore puts back state, it
-/// does not redo what led to it). A write is the restore's when it brings a restore mark the item
-/// did not carry ([`keys::RESTORED_BY`], or [`keys::REMOVED_BY_RESTORE`] just before a replace
-/// deletes it), and a deletion is when the item carried the removal mark. A later write that keeps
-/// a restored item's mark (a partial update) is a change like any other.
+/// does not redo what led to it). A write is the restore's when the item it leaves carries a
+/// restore mark ([`keys::RESTORED_BY`], with [`keys::REMOVED_BY_RESTORE`] just before a replace
+/// deletes it): no one else writes one, and every other write drops them (a put writes an item as
+/// its type has it, and a tenant handle's updates remove them). A deletion is the restore's when
+/// the item carried the removal mark. Being this plain, the rule is also what the stream's event
+/// source filters on, so a restore's writes never become events at all.
 pub fn made_by_restore(
     before: Option<&serde_json::Map<String, serde_json::Value>>,
     after: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> bool {
-    let mark = |image: Option<&serde_json::Map<String, serde_json::Value>>, name: &str| {
-        image.and_then(|i| i.get(name)).cloned()
-    };
-    let newly = |name: &str| mark(after, name).is_some_and(|m| mark(before, name) != Some(m));
     match after {
-        Some(_) => newly(keys::RESTORED_BY) || newly(keys::REMOVED_BY_RESTORE),
-        None => mark(before, keys::REMOVED_BY_RESTORE).is_some(),
+        Some(after) => after.contains_key(keys::RESTORED_BY) || after.contains_key(keys::REMOVED_BY_RESTORE),
+        None => before.is_some_and(|b| b.contains_key(keys::REMOVED_BY_RESTORE)),
     }
 }
 
@@ -396,25 +394,28 @@ mod tests {
     }
 
     #[test]
-    fn a_restores_writes_are_those_that_bring_a_new_mark() {
+    fn a_restores_writes_are_those_that_leave_its_mark() {
         let plain = image(serde_json::json!({"name": "A"}));
         let marked = |m: &str| image(serde_json::json!({"name": "A", "restoredBy": m}));
-        let removing = |m: &str| image(serde_json::json!({"name": "A", "removedByRestore": m}));
-        // Put back where nothing was, over an unmarked item, or over an earlier restore's.
+        let removing = |m: &str| image(serde_json::json!({"name": "A", "restoredBy": m, "removedByRestore": m}));
+        // Put back where nothing was, over an unmarked item, over an earlier restore's, or again
+        // by the same run (a retried batch).
         assert!(made_by_restore(None, Some(&marked("b@1"))));
         assert!(made_by_restore(Some(&plain), Some(&marked("b@1"))));
         assert!(made_by_restore(Some(&marked("b@1")), Some(&marked("b@2"))));
+        assert!(made_by_restore(Some(&marked("b@1")), Some(&marked("b@1"))));
         // Marked for removal, then removed.
         assert!(made_by_restore(Some(&plain), Some(&removing("b@2"))));
         assert!(made_by_restore(Some(&marked("b@1")), Some(&removing("b@2"))));
         assert!(made_by_restore(Some(&removing("b@2")), None));
-        // Everyone else's writes: creations, changes (also those that keep a restored item's
-        // mark), deletions of restored items.
+        assert!(made_by_restore(Some(&image(serde_json::json!({"removedByRestore": "b@2"}))), None));
+        assert!(made_by_restore(None, Some(&image(serde_json::json!({"removedByRestore": "b@2"})))));
+        // Everyone else's writes, which leave no mark: creations, changes (also of restored
+        // items), deletions of restored items.
         assert!(!made_by_restore(None, Some(&plain)));
         assert!(!made_by_restore(Some(&plain), Some(&plain)));
-        assert!(!made_by_restore(Some(&marked("b@1")), Some(&marked("b@1"))));
         assert!(!made_by_restore(Some(&marked("b@1")), Some(&plain)));
-        assert!(!made_by_restore(Some(&removing("b@2")), Some(&removing("b@2"))));
+        assert!(!made_by_restore(Some(&removing("b@2")), Some(&plain)));
         assert!(!made_by_restore(Some(&plain), None));
         assert!(!made_by_restore(Some(&marked("b@1")), None));
         assert!(!made_by_restore(None, None));

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use podcastflow_store::embedded::EmbeddedTable;
-use podcastflow_store::lambda_event::{probe_record, to_stream_event};
-use podcastflow_store::{ChangeFeed, ChangeRecord};
+use podcastflow_store::ChangeRecord;
+use podcastflow_store::embedded::{EmbeddedTable, EncodedChange};
+use podcastflow_store::lambda_event::{probe_encoded, to_stream_event};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -66,32 +66,46 @@ impl Delivery {
     }
 
     /// The records the source's filters let through, judged on probes (the attributes the
-    /// patterns look at) so a filtered-out record is never converted whole.
-    fn probe_filtered(&self, records: &[ChangeRecord]) -> Option<Vec<ChangeRecord>> {
+    /// patterns look at, read from the stored record without decoding the rest) so a
+    /// filtered-out record is never decoded whole.
+    fn probe_filtered(&self, records: &[EncodedChange]) -> Option<Result<Vec<ChangeRecord>, String>> {
         let attrs = self.probed.as_ref().filter(|_| !self.source.filters.is_empty())?;
-        let mut kept = Vec::with_capacity(records.len());
+        let mut kept = Vec::new();
         for r in records {
-            let probe = probe_record(r, attrs).ok()?;
+            let probe = probe_encoded(&r.bytes, attrs).ok()?;
             if self.source.filters.iter().any(|p| crate::filter::matches(p, &probe)) {
-                kept.push(r.clone());
+                match r.decode() {
+                    Ok(c) => kept.push(c),
+                    Err(e) => return Some(Err(e.to_string())),
+                }
             }
         }
-        Some(kept)
+        Some(Ok(kept))
     }
 
-    /// Invokes the function with `records` (those the filters let through); whether any were
-    /// delivered.
-    async fn invoke(&self, records: &[ChangeRecord]) -> (Outcome, bool) {
-        let probed = self.probe_filtered(records);
-        if probed.as_ref().is_some_and(Vec::is_empty) {
-            return (Outcome::Done, false);
-        }
-        let filtered = probed.is_some();
-        (self.deliver(probed.as_deref().unwrap_or(records), records, filtered).await, true)
+    /// Invokes the function with the records of `batch` the filters let through; whether any
+    /// were delivered.
+    async fn invoke(&self, batch: &[EncodedChange]) -> (Outcome, bool) {
+        let (records, filtered) = match self.probe_filtered(batch) {
+            Some(Ok(kept)) if kept.is_empty() => return (Outcome::Done, false),
+            Some(Ok(kept)) => (kept, true),
+            Some(Err(e)) => {
+                tracing::error!(function = %self.source.function, error = %e, "stream record not decoded");
+                return (Outcome::FailedAt(0), true);
+            }
+            None => match batch.iter().map(EncodedChange::decode).collect::<Result<Vec<_>, _>>() {
+                Ok(all) => (all, false),
+                Err(e) => {
+                    tracing::error!(function = %self.source.function, error = %e, "stream record not decoded");
+                    return (Outcome::FailedAt(0), true);
+                }
+            },
+        };
+        (self.deliver(&records, batch, filtered).await, true)
     }
 
     /// Sends `records`, of `batch`, to the function (`filtered`: the probes already chose them).
-    async fn deliver(&self, records: &[ChangeRecord], batch: &[ChangeRecord], filtered: bool) -> Outcome {
+    async fn deliver(&self, records: &[ChangeRecord], batch: &[EncodedChange], filtered: bool) -> Outcome {
         let mut event = match to_stream_event(records, &self.stream_arn, &self.region) {
             Ok(e) => e,
             Err(e) => {
@@ -140,14 +154,13 @@ impl Delivery {
         let mut attempt: u32 = 0;
         let mut saved = Instant::now();
         while !*stop.borrow() {
-            let batch = match feed.read(position.as_deref(), self.source.batch_size).await {
+            let records = match feed.read_encoded(position.as_deref(), self.source.batch_size).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(function = %self.source.function, error = %e, "stream read failed");
-                    podcastflow_store::ChangeBatch::default()
+                    Vec::new()
                 }
             };
-            let records = batch.records;
             if records.is_empty() {
                 tokio::select! {
                     _ = changes.changed() => {}

@@ -2,8 +2,12 @@
 //! delivers the embedded feed with [`to_stream_event`]; the `stream` function reads either source
 //! with [`from_event_record`].
 
+use std::collections::BTreeSet;
+
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
 
 use crate::feed::{ChangeKey, ChangeKind, ChangeRecord};
@@ -13,9 +17,32 @@ use crate::table::StoreError;
 /// The principal DynamoDB names when its TTL process deletes an item.
 pub const TTL_PRINCIPAL: &str = "dynamodb.amazonaws.com";
 
-fn to_dynamo_json(item: &Item) -> Result<Value, StoreError> {
-    let ddb: serde_dynamo::Item = serde_dynamo::to_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    serde_json::to_value(ddb).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// A JSON value as a DynamoDB attribute value in the streams' JSON, as serde_dynamo writes it
+/// (lists as `L`, objects as `M`, numbers as `N` strings), without its intermediate types: the
+/// local stack converts every change it delivers.
+fn attribute(v: &Value) -> Value {
+    let typed = |t: &str, v: Value| {
+        let mut m = serde_json::Map::with_capacity(1);
+        m.insert(t.to_owned(), v);
+        Value::Object(m)
+    };
+    match v {
+        Value::Null => typed("NULL", Value::Bool(true)),
+        Value::Bool(b) => typed("BOOL", Value::Bool(*b)),
+        Value::Number(n) => typed("N", Value::String(n.to_string())),
+        Value::String(s) => typed("S", Value::String(s.clone())),
+        Value::Array(items) => typed("L", Value::Array(items.iter().map(attribute).collect())),
+        Value::Object(m) => typed("M", Value::Object(m.iter().map(|(k, v)| (k.clone(), attribute(v))).collect())),
+    }
+}
+
+/// An item (or some of its attributes) as a stream image.
+fn image<'a>(attributes: impl Iterator<Item = (&'a String, &'a Value)>) -> Value {
+    Value::Object(attributes.map(|(k, v)| (k.clone(), attribute(v))).collect())
+}
+
+fn keys_image(key: &ChangeKey) -> Value {
+    json!({ "PK": { "S": key.pk }, "SK": { "S": key.sk } })
 }
 
 fn from_dynamo(ddb: &serde_dynamo::Item) -> Result<Option<Item>, StoreError> {
@@ -25,26 +52,135 @@ fn from_dynamo(ddb: &serde_dynamo::Item) -> Result<Option<Item>, StoreError> {
     serde_dynamo::from_item(ddb.clone()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// The parts of one stream record that event filtering looks at: its event name, keys, the
-/// TTL identity, and of each image only `attributes`; what a full record would show of them.
-/// Building this instead of [`to_event_record`] keeps a filtered-out record cheap.
-pub fn probe_record(c: &ChangeRecord, attributes: &std::collections::BTreeSet<String>) -> Result<Value, StoreError> {
-    let only = |image: &Item| -> Item {
-        attributes.iter().filter_map(|a| image.get(a).map(|v| (a.clone(), v.clone()))).collect()
-    };
-    let keys = item::key_item(&podcastflow_domain::keys::Key::new(c.key.pk.clone(), c.key.sk.clone()));
-    let mut dynamodb = json!({ "Keys": to_dynamo_json(&keys)? });
-    if let Some(n) = &c.new_image {
-        dynamodb["NewImage"] = to_dynamo_json(&only(n))?;
+/// The parts of one stream record that event filtering looks at, read from the record as the
+/// embedded feed stores it: its event name, keys, the TTL identity, and of each image only
+/// `attributes` (the rest is skipped over, never built); what a full record would show of them.
+/// The local stack probes every change for every filtered subscription, and most are filtered
+/// out, so a filtered-out record is never decoded or converted whole.
+pub fn probe_encoded(bytes: &[u8], attributes: &BTreeSet<String>) -> Result<Value, StoreError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let p = RecordSeed(attributes).deserialize(&mut de).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let kind = p.kind.ok_or_else(|| StoreError::Corrupt("a change record without its kind".into()))?;
+    let key = p.key.ok_or_else(|| StoreError::Corrupt("a change record without its key".into()))?;
+    let whole = |i: Item| image(i.iter());
+    Ok(probe(kind, &key, p.old_image.map(whole), p.new_image.map(whole), p.expired))
+}
+
+/// What [`probe_encoded`] reads of a stored change record.
+#[derive(Default)]
+struct Probed {
+    kind: Option<ChangeKind>,
+    key: Option<ChangeKey>,
+    old_image: Option<Item>,
+    new_image: Option<Item>,
+    expired: bool,
+}
+
+/// Reads a stored [`ChangeRecord`] into [`Probed`], its images through [`ImageSeed`].
+struct RecordSeed<'a>(&'a BTreeSet<String>);
+
+/// Reads an image keeping only the named attributes.
+struct ImageSeed<'a>(&'a BTreeSet<String>);
+
+/// A map key, borrowed from the input where it has no escapes.
+struct Name<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Name(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Name(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
     }
-    if let Some(o) = &c.old_image {
-        dynamodb["OldImage"] = to_dynamo_json(&only(o))?;
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Probed;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Probed, D::Error> {
+        d.deserialize_map(self)
     }
-    let mut record = json!({ "eventName": event_name(c.kind), "dynamodb": dynamodb });
-    if c.expired {
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = Probed;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a change record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Probed, A::Error> {
+        let mut p = Probed::default();
+        while let Some(Name(field)) = map.next_key::<Name>()? {
+            match field.as_ref() {
+                "kind" => p.kind = Some(map.next_value()?),
+                "key" => p.key = Some(map.next_value()?),
+                "oldImage" => p.old_image = map.next_value_seed(ImageSeed(self.0))?,
+                "newImage" => p.new_image = map.next_value_seed(ImageSeed(self.0))?,
+                "expired" => p.expired = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ImageSeed<'_> {
+    type Value = Option<Item>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Item>, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ImageSeed<'_> {
+    type Value = Option<Item>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an item image")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Option<Item>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<Item>, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Item>, D::Error> {
+        d.deserialize_map(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Item>, A::Error> {
+        let mut kept = Item::new();
+        while let Some(Name(name)) = map.next_key::<Name>()? {
+            if self.0.contains(name.as_ref()) {
+                kept.insert(name.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Some(kept))
+    }
+}
+
+fn probe(kind: ChangeKind, key: &ChangeKey, old: Option<Value>, new: Option<Value>, expired: bool) -> Value {
+    let mut dynamodb = json!({ "Keys": keys_image(key) });
+    if let Some(n) = new {
+        dynamodb["NewImage"] = n;
+    }
+    if let Some(o) = old {
+        dynamodb["OldImage"] = o;
+    }
+    let mut record = json!({ "eventName": event_name(kind), "dynamodb": dynamodb });
+    if expired {
         record["userIdentity"] = json!({"type": "Service", "principalId": TTL_PRINCIPAL});
     }
-    Ok(record)
+    record
 }
 
 fn event_name(kind: ChangeKind) -> &'static str {
@@ -57,19 +193,18 @@ fn event_name(kind: ChangeKind) -> &'static str {
 
 /// The JSON of one stream record, exactly as Lambda's DynamoDB event source sends it.
 pub fn to_event_record(c: &ChangeRecord, stream_arn: &str, region: &str) -> Result<Value, StoreError> {
-    let keys = item::key_item(&podcastflow_domain::keys::Key::new(c.key.pk.clone(), c.key.sk.clone()));
     let mut dynamodb = json!({
         "ApproximateCreationDateTime": c.at.timestamp() as f64,
-        "Keys": to_dynamo_json(&keys)?,
+        "Keys": keys_image(&c.key),
         "SequenceNumber": c.sequence,
         "SizeBytes": serde_json::to_vec(&c.new_image.as_ref().or(c.old_image.as_ref())).map(|v| v.len()).unwrap_or(0),
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     });
     if let Some(n) = &c.new_image {
-        dynamodb["NewImage"] = to_dynamo_json(n)?;
+        dynamodb["NewImage"] = image(n.iter());
     }
     if let Some(o) = &c.old_image {
-        dynamodb["OldImage"] = to_dynamo_json(o)?;
+        dynamodb["OldImage"] = image(o.iter());
     }
     let name = event_name(c.kind);
     let mut record = json!({
@@ -136,7 +271,8 @@ mod tests {
     #[test]
     fn records_survive_the_trip_through_a_lambda_event() {
         let image = json!({"PK": "ORG#o#CAMPAIGN#c", "SK": "PROFILE", "name": "Spring", "version": 3,
-                           "budget": {"amount": 1000, "currency": "USD"}, "tags": ["a"], "archived": false, "note": null});
+                           "budget": {"amount": 1000, "currency": "USD"}, "tags": ["a"], "archived": false, "note": null,
+                           "rate": 12.5, "lines": [{"spots": [1, 2], "at": null}], "empty": {}, "none": []});
         let cases = vec![
             record(ChangeKind::Insert, None, Some(image.clone()), false),
             record(ChangeKind::Modify, Some(image.clone()), Some(image.clone()), false),

@@ -45,9 +45,18 @@ impl TenantTable {
         item
     }
 
+    /// The update as this handle writes it: stamped with the request, and dropping a restore's
+    /// marks, so an item carries one only while the restore's own write is its last
+    /// ([`podcastflow_domain::backup::made_by_restore`]; a put writes an item as its type has it,
+    /// which is without them).
     fn stamp_update(&self, mut update: Update) -> Update {
         if let Some(rid) = &self.request_id {
             update.set.push((keys::REQUEST_ID.to_owned(), serde_json::Value::String(rid.clone())));
+        }
+        for mark in [keys::RESTORED_BY, keys::REMOVED_BY_RESTORE] {
+            if !update.remove.iter().any(|r| r == mark) {
+                update.remove.push(mark.to_owned());
+            }
         }
         update
     }

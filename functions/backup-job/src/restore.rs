@@ -107,26 +107,15 @@ struct Outcome {
     kept: BTreeMap<String, u64>,
 }
 
-/// Deletes `stale` items in batches, each marked for removal first (read, marked, written back,
+/// Deletes one batch of stale items, each marked for removal first (read, marked, written back,
 /// then deleted) so the change processors pass over the deletion too.
-async fn delete_marked(
-    t: &TenantTable,
-    stale: &[(Key, String)],
-    mark: &str,
-    out: &mut Outcome,
-) -> Result<(), JobError> {
-    for chunk in stale.chunks(BATCH) {
-        let keys: Vec<Key> = chunk.iter().map(|(k, _)| k.clone()).collect();
-        let mut marked = t.batch_get(&keys).await?;
-        for item in &mut marked {
-            item.insert(keys::REMOVED_BY_RESTORE.to_owned(), Value::String(mark.to_owned()));
-        }
-        t.batch_write(marked, Vec::new()).await?;
-        t.batch_write(Vec::new(), keys).await?;
-        for (_, ty) in chunk {
-            *out.deleted.entry(ty.clone()).or_default() += 1;
-        }
+async fn delete_marked(t: &TenantTable, keys: Vec<Key>, mark: &str) -> Result<(), JobError> {
+    let mut marked = t.batch_get(&keys).await?;
+    for item in &mut marked {
+        item.insert(keys::REMOVED_BY_RESTORE.to_owned(), Value::String(mark.to_owned()));
     }
+    t.batch_write(marked, Vec::new()).await?;
+    t.batch_write(Vec::new(), keys).await?;
     Ok(())
 }
 
@@ -185,9 +174,7 @@ impl Writes {
         if batch.is_empty() {
             return Ok(());
         }
-        while self.pending.len() >= IN_FLIGHT {
-            self.finish_one().await?;
-        }
+        self.make_room().await?;
         let t = self.t.clone();
         self.pending.spawn(async move {
             match append_only {
@@ -195,6 +182,21 @@ impl Writes {
                 false => Ok(t.batch_write(batch, Vec::new()).await.map(|()| BTreeMap::new())?),
             }
         });
+        Ok(())
+    }
+
+    /// Starts deleting a batch of stale items under the run's `mark`, as [`Writes::send`] writes.
+    async fn delete(&mut self, keys: Vec<Key>, mark: &str) -> Result<(), JobError> {
+        self.make_room().await?;
+        let (t, mark) = (self.t.clone(), mark.to_owned());
+        self.pending.spawn(async move { delete_marked(&t, keys, &mark).await.map(|()| BTreeMap::new()) });
+        Ok(())
+    }
+
+    async fn make_room(&mut self) -> Result<(), JobError> {
+        while self.pending.len() >= IN_FLIGHT {
+            self.finish_one().await?;
+        }
         Ok(())
     }
 
@@ -278,9 +280,15 @@ async fn restore_items(
     }
     writes.send(batch, false).await?;
     writes.send(log, true).await?;
-    out.kept = writes.finish().await?;
+    // Only now is `stale` what the backup does not hold; the deletions go on as the writes did.
     let stale: Vec<(Key, String)> = stale.into_iter().collect();
-    delete_marked(t, &stale, mark, &mut out).await?;
+    for chunk in stale.chunks(BATCH) {
+        writes.delete(chunk.iter().map(|(k, _)| k.clone()).collect(), mark).await?;
+        for (_, ty) in chunk {
+            *out.deleted.entry(ty.clone()).or_default() += 1;
+        }
+    }
+    out.kept = writes.finish().await?;
     // The reader index is derived, never backed up: what came back places campaigns anew.
     ReaderRepo::new(t).restore(&placing).await?;
     for ty in &types {

@@ -700,7 +700,23 @@ pub async fn notifications_list_newest_first_and_track_unread(f: Fixture) {
     let titles = |p: Vec<Notification>| p.into_iter().map(|n| n.title).collect::<Vec<_>>();
     assert_eq!(titles(repo.list(&user, false, None, 10).await.unwrap().items), vec!["n4", "n3", "n2", "n1", "n0"]);
     assert_eq!(repo.unread_count(&user).await.unwrap(), 5);
+    // As a restore left it: an update through the tenant handle drops its marks, so the stream
+    // tells the reading apart from the restore's write (`made_by_restore`).
+    let key = podcastflow_domain::keys::Key::new(Notification::inbox_pk(&org, &user), ids[4].to_string());
+    let raw = |t: &TenantTable, key: podcastflow_domain::keys::Key| {
+        let t = t.clone();
+        async move { t.batch_get(std::slice::from_ref(&key)).await.unwrap().pop().expect("the notification's item") }
+    };
+    let mut restored = raw(&t, key.clone()).await;
+    for mark in [podcastflow_domain::keys::RESTORED_BY, podcastflow_domain::keys::REMOVED_BY_RESTORE] {
+        restored.insert(mark.into(), serde_json::json!("b@1"));
+    }
+    t.batch_write(vec![restored], Vec::new()).await.unwrap();
     repo.mark_read(&user, &ids[4], Utc::now()).await.unwrap();
+    let read = raw(&t, key).await;
+    assert!(read.contains_key("readAt"), "{read:?}");
+    assert!(!read.contains_key(podcastflow_domain::keys::RESTORED_BY), "{read:?}");
+    assert!(!read.contains_key(podcastflow_domain::keys::REMOVED_BY_RESTORE), "{read:?}");
     repo.mark_read(&user, &ids[4], Utc::now()).await.unwrap();
     assert_eq!(repo.mark_read(&user, &NotificationId::new(), Utc::now()).await, Err(RepoError::NotFound));
     assert_eq!(titles(repo.list(&user, true, None, 10).await.unwrap().items), vec!["n3", "n2", "n1", "n0"]);

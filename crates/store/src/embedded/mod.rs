@@ -549,9 +549,26 @@ pub struct EmbeddedFeed {
     table: EmbeddedTable,
 }
 
-#[async_trait]
-impl ChangeFeed for EmbeddedFeed {
-    async fn read(&self, position: Option<&str>, limit: usize) -> Result<ChangeBatch, StoreError> {
+/// One record of the embedded feed as stored: its position and its JSON, decoded only when needed
+/// (the local stack's event sources probe most records and pass them over).
+#[derive(Debug, Clone)]
+pub struct EncodedChange {
+    /// Its position in the feed.
+    pub sequence: String,
+    /// The [`ChangeRecord`]'s JSON.
+    pub bytes: Vec<u8>,
+}
+
+impl EncodedChange {
+    /// The record.
+    pub fn decode(&self) -> Result<ChangeRecord, StoreError> {
+        serde_json::from_slice(&self.bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+impl EmbeddedFeed {
+    /// Up to `limit` records after `position` (from the first when `None`), undecoded.
+    pub async fn read_encoded(&self, position: Option<&str>, limit: usize) -> Result<Vec<EncodedChange>, StoreError> {
         let after = match position {
             None => 0,
             Some(p) => p.parse::<u64>().map_err(|_| StoreError::InvalidRequest(format!("bad feed position {p}")))?,
@@ -562,16 +579,25 @@ impl ChangeFeed for EmbeddedFeed {
                 let changes = txn.open_table(CHANGES).map_err(unavailable)?;
                 let mut records = Vec::new();
                 for entry in changes.range((after + 1)..).map_err(unavailable)?.take(limit) {
-                    let (_, v) = entry.map_err(unavailable)?;
-                    records.push(
-                        serde_json::from_slice::<ChangeRecord>(v.value())
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    );
+                    let (k, v) = entry.map_err(unavailable)?;
+                    records.push(EncodedChange { sequence: format!("{:020}", k.value()), bytes: v.value().to_vec() });
                 }
-                let position = records.last().map(|r| r.sequence.clone()).or_else(|| position_str(after));
-                Ok(ChangeBatch { records, position })
+                Ok(records)
             })
             .await
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for EmbeddedFeed {
+    async fn read(&self, position: Option<&str>, limit: usize) -> Result<ChangeBatch, StoreError> {
+        let encoded = self.read_encoded(position, limit).await?;
+        let records = encoded.iter().map(EncodedChange::decode).collect::<Result<Vec<_>, _>>()?;
+        let position = match records.last() {
+            Some(r) => Some(r.sequence.clone()),
+            None => position.and_then(|p| p.parse::<u64>().ok()).and_then(position_str),
+        };
+        Ok(ChangeBatch { records, position })
     }
 }
 
