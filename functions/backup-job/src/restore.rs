@@ -12,6 +12,7 @@
 //! here, and tells no one of each item it put back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
@@ -52,22 +53,36 @@ fn kind(item: &Item) -> &str {
     item.get(keys::ENTITY).and_then(Value::as_str).unwrap_or("untyped")
 }
 
-/// The keys (with their types) of the tenant's current items of `types`, from the tenant index.
+/// The keys (with their types) of the tenant's current items of `types`, from the tenant index:
+/// its shards read at once, each page by page.
 async fn current_keys(t: &TenantTable, types: &HashSet<&str>) -> Result<HashMap<Key, String>, JobError> {
-    let mut keys = HashMap::new();
+    let types: Arc<HashSet<String>> = Arc::new(types.iter().map(|t| (*t).to_owned()).collect());
+    let mut shards = JoinSet::new();
     for shard in 0..TENANT_SHARDS {
-        let mut q = Query::partition(Index::Gsi5, tenant_index_pk(t.org(), shard)).limit(500);
-        loop {
-            let out = t.query(&q).await?;
-            for item in &out.items {
-                if types.contains(kind(item)) {
-                    keys.insert(key_of(item)?, kind(item).to_owned());
+        let (t, types) = (t.clone(), types.clone());
+        shards.spawn(async move {
+            let mut keys = Vec::new();
+            let mut q = Query::partition(Index::Gsi5, tenant_index_pk(t.org(), shard)).limit(500);
+            loop {
+                let out = t.query(&q).await?;
+                for item in &out.items {
+                    if types.contains(kind(item)) {
+                        keys.push((key_of(item)?, kind(item).to_owned()));
+                    }
+                }
+                match out.last_key {
+                    Some(last) => q.start_after = Some(last),
+                    None => return Ok::<_, JobError>(keys),
                 }
             }
-            match out.last_key {
-                Some(last) => q.start_after = Some(last),
-                None => break,
-            }
+        });
+    }
+    let mut keys = HashMap::new();
+    while let Some(shard) = shards.join_next().await {
+        match shard {
+            Ok(found) => keys.extend(found?),
+            // Never cancelled: a shard that did not finish panicked, raised here as inline.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
     Ok(keys)
