@@ -455,12 +455,17 @@ pub(crate) async fn fan_out(app: &StreamApp, change: &ChangeRecord) -> Result<Fa
         Subject::Presence(s) => s.after.as_ref().or(s.before.as_ref()).map(|p| p.connection_id.clone()),
         _ => None,
     };
-    let outgoing: Vec<(String, Vec<u8>)> = subs
+    // One render per reader and topic: the connections left all stand as their reader does now,
+    // so a person's tabs and devices share one message.
+    let mut rendered: HashMap<(UserId, &str), Option<Arc<[u8]>>> = HashMap::new();
+    let outgoing: Vec<(String, Arc<[u8]>)> = subs
         .iter()
         .filter(|s| own_connection.as_deref() != Some(s.connection_id.as_str()))
         .filter_map(|s| {
-            let m = message(&subject, change, &s.reader, org, &s.topic)?;
-            Some((s.connection_id.clone(), m.to_string().into_bytes()))
+            let m = rendered.entry((s.reader.user_id, s.topic.as_str())).or_insert_with(|| {
+                message(&subject, change, &s.reader, org, &s.topic).map(|m| Arc::from(m.to_string().into_bytes()))
+            });
+            Some((s.connection_id.clone(), m.clone()?))
         })
         .collect();
     let push = app.push.clone();

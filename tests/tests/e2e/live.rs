@@ -51,8 +51,15 @@ async fn subscribers_get_each_change_as_their_own_get_would_show_it() {
         let r = live.subscribe(&[&topic]).await;
         assert_eq!(r["accepted"], json!([topic]), "{r}");
     }
+    // The admin again, in another tab following every campaign: one render per reader and
+    // topic, so this message names its own topic.
+    let mut admin_everywhere = Live::connect(url, &o.admin.api).await;
+    let r = admin_everywhere.subscribe(&["org:campaigns"]).await;
+    assert_eq!(r["accepted"], json!(["org:campaigns"]), "{r}");
 
     let written = update(&o, &id, json!({"name": "Live one, renamed"})).await;
+    let m = admin_everywhere.expect("campaign.updated").await;
+    assert_eq!((m["topic"].as_str(), m["data"]["name"].as_str()), (Some("org:campaigns"), Some("Live one, renamed")));
     for (who, live) in [("admin", &mut admin), ("seller", &mut seller)] {
         let m = live.expect("campaign.updated").await;
         println!("{who}: update {} ms after the PUT answered", written.elapsed().as_millis());
