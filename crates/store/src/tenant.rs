@@ -53,8 +53,10 @@ impl TenantTable {
         if let Some(rid) = &self.request_id {
             update.set.push((keys::REQUEST_ID.to_owned(), serde_json::Value::String(rid.clone())));
         }
+        // An empty update stays empty, for the store to refuse.
+        let empty = update.set.is_empty() && update.remove.is_empty() && update.add.is_empty();
         for mark in [keys::RESTORED_BY, keys::REMOVED_BY_RESTORE] {
-            if !update.remove.iter().any(|r| r == mark) {
+            if !empty && !update.remove.iter().any(|r| r == mark) {
                 update.remove.push(mark.to_owned());
             }
         }

@@ -170,8 +170,8 @@ async fn add_missing(t: &TenantTable, items: Vec<Item>) -> Result<BTreeMap<Strin
     }
 }
 
-/// A restore's writes, up to [`IN_FLIGHT`] calls at a time, each a task of its own so it goes on
-/// while the next lines are read.
+/// A restore's writes and deletions, up to [`IN_FLIGHT`] calls at a time, each a task of its own
+/// so it goes on while the next lines are read.
 struct Writes {
     t: TenantTable,
     pending: JoinSet<Result<BTreeMap<String, u64>, JobError>>,
