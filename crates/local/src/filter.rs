@@ -121,6 +121,7 @@ mod tests {
         assert!(!matches(&json!({"entityType": {"S": [{"exists": true}]}}), &json!({"PK": {"S": "x"}})));
         assert!(matches(&json!({"tags": [{"exists": true}]}), &json!({"tags": ["a"]})));
         assert!(!matches(&json!({"tags": [{"exists": true}]}), &json!({"tags": []})));
+        assert!(!matches(&json!({"tags": [{"exists": true}]}), &json!({"tags": [{"a": 1}, [2]]})));
     }
 
     /// The stream function's patterns let through exactly the changes the function itself would not
@@ -257,6 +258,9 @@ mod tests {
         }
         assert!(probed >= 2, "the template's filtered sources are probed");
         assert_eq!(probed_attributes(&[json!({"dynamodb": {"SizeBytes": [1]}})]), None);
+        // Keys are in every probe, so a pattern on them still probes.
+        let on_keys = json!({"eventName": ["REMOVE"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "ORG#"}]}}}});
+        assert_eq!(probed_attributes(&[on_keys]), Some(BTreeSet::new()));
         assert_eq!(probed_attributes(&[json!({"eventSource": ["aws:dynamodb"]})]), None);
     }
 
