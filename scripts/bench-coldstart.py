@@ -119,13 +119,17 @@ class Server(http.server.ThreadingHTTPServer):
         return conn
 
 
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """An HTTP/1.1 handler that keeps the runtime API's requests out of the output."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+
 def handler_for(rt):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self):
             if self.path.endswith("/runtime/invocation/next"):
                 now = time.perf_counter()
@@ -252,12 +256,7 @@ class WarmRuntime:
 
 
 def warm_handler(rt):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self):
             if not self.path.endswith("/runtime/invocation/next"):
                 self.send_error(404)

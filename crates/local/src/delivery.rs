@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use podcastflow_store::ChangeRecord;
 use podcastflow_store::embedded::{EmbeddedTable, EncodedChange};
 use podcastflow_store::lambda_event::{probe_encoded, to_stream_event};
+use podcastflow_store::{ChangeRecord, StoreError};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -68,40 +68,33 @@ impl Delivery {
     /// The records the source's filters let through, judged on probes (the attributes the
     /// patterns look at, read from the stored record without decoding the rest) so a
     /// filtered-out record is never decoded whole.
-    fn probe_filtered(&self, records: &[EncodedChange]) -> Option<Result<Vec<ChangeRecord>, String>> {
+    fn probe_filtered(&self, records: &[EncodedChange]) -> Option<Result<Vec<ChangeRecord>, StoreError>> {
         let attrs = self.probed.as_ref().filter(|_| !self.source.filters.is_empty())?;
         let mut kept = Vec::new();
         for r in records {
             let probe = probe_encoded(&r.bytes, attrs).ok()?;
             if self.source.filters.iter().any(|p| crate::filter::matches(p, &probe)) {
-                match r.decode() {
-                    Ok(c) => kept.push(c),
-                    Err(e) => return Some(Err(e.to_string())),
-                }
+                kept.push(r.decode());
             }
         }
-        Some(Ok(kept))
+        Some(kept.into_iter().collect())
     }
 
     /// Invokes the function with the records of `batch` the filters let through; whether any
     /// were delivered.
     async fn invoke(&self, batch: &[EncodedChange]) -> (Outcome, bool) {
-        let (records, filtered) = match self.probe_filtered(batch) {
+        let (decoded, filtered) = match self.probe_filtered(batch) {
             Some(Ok(kept)) if kept.is_empty() => return (Outcome::Done, false),
-            Some(Ok(kept)) => (kept, true),
-            Some(Err(e)) => {
-                tracing::error!(function = %self.source.function, error = %e, "stream record not decoded");
-                return (Outcome::FailedAt(0), true);
-            }
-            None => match batch.iter().map(EncodedChange::decode).collect::<Result<Vec<_>, _>>() {
-                Ok(all) => (all, false),
-                Err(e) => {
-                    tracing::error!(function = %self.source.function, error = %e, "stream record not decoded");
-                    return (Outcome::FailedAt(0), true);
-                }
-            },
+            Some(kept) => (kept, true),
+            None => (batch.iter().map(EncodedChange::decode).collect(), false),
         };
-        (self.deliver(&records, batch, filtered).await, true)
+        match decoded {
+            Ok(records) => (self.deliver(&records, batch, filtered).await, true),
+            Err(e) => {
+                tracing::error!(function = %self.source.function, error = %e, "stream record not decoded");
+                (Outcome::FailedAt(0), true)
+            }
+        }
     }
 
     /// Sends `records`, of `batch`, to the function (`filtered`: the probes already chose them).

@@ -42,7 +42,10 @@ fn image<'a>(attributes: impl Iterator<Item = (&'a String, &'a Value)>) -> Value
 }
 
 fn keys_image(key: &ChangeKey) -> Value {
-    json!({ "PK": { "S": key.pk }, "SK": { "S": key.sk } })
+    let mut keys = serde_json::Map::with_capacity(2);
+    keys.insert(podcastflow_domain::keys::PK.to_owned(), json!({ "S": key.pk }));
+    keys.insert(podcastflow_domain::keys::SK.to_owned(), json!({ "S": key.sk }));
+    Value::Object(keys)
 }
 
 fn from_dynamo(ddb: &serde_dynamo::Item) -> Result<Option<Item>, StoreError> {
