@@ -65,6 +65,19 @@ impl Api {
         c
     }
 
+    /// A request to `path` with the client's credential and headers.
+    fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(a) = &self.authorization {
+            req = req.header("authorization", a);
+        }
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        req
+    }
+
     /// Sends a request; `body` as JSON when given; `if_match` as the If-Match header.
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>, if_match: Option<&str>) -> Answer {
         let raw = body.map(|b| b.to_string().into_bytes());
@@ -75,14 +88,7 @@ impl Api {
     /// duplicate keys, oversized or broken documents.
     pub async fn send_raw(&self, method: &str, path: &str, body: Option<Vec<u8>>, if_match: Option<&str>) -> Answer {
         let method_name = method;
-        let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(a) = &self.authorization {
-            req = req.header("authorization", a);
-        }
-        for (k, v) in &self.headers {
-            req = req.header(k, v);
-        }
+        let mut req = self.request(method, path);
         if let Some(m) = if_match {
             req = req.header("if-match", m);
         }
@@ -99,6 +105,20 @@ impl Api {
             crate::openapi::report(&why);
         }
         Answer { status, headers, body }
+    }
+
+    /// Sends a request and reads its status and body as they are, without parsing the body or
+    /// checking it against the OpenAPI document: what a load generator such as `wrk` does, so
+    /// the client does not weigh more than the stack it measures (validate with [`Api::send`]).
+    pub async fn exchange(&self, method: &str, path: &str, body: Option<&[u8]>) -> (StatusCode, Vec<u8>) {
+        let method_name = method;
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_vec());
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{method_name} {path}: the stack did not answer: {e:?}"));
+        let status = resp.status();
+        (status, resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
     }
 
     /// `GET path`.

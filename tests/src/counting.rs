@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use podcastflow_domain::keys::Key;
-use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
+use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, StoredItem, Table, TransactOp, Update};
 
 /// Counts every call and the items it read, then passes it on.
 pub struct CountingTable {
@@ -60,9 +60,9 @@ impl Table for CountingTable {
         self.count();
         self.inner.delete(key, condition).await
     }
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         self.count();
-        let out = self.inner.query(query).await?;
+        let out = self.inner.query_stored(query).await?;
         self.read(out.items.len());
         Ok(out)
     }

@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use podcastflow_domain::keys::Key;
 use podcastflow_store::dynamo::DynamoTable;
-use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
+use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, StoredItem, Table, TransactOp, Update};
 
 /// How long DynamoDB takes to answer a call from a Lambda in its region.
 #[derive(Debug, Clone, Copy)]
@@ -162,8 +162,8 @@ impl Table for LedgerSplit {
         self.local().await.delete(key, condition).await
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
-        self.local().await.query(query).await
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
+        self.local().await.query_stored(query).await
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ use podcastflow_domain::keys::Key;
 use podcastflow_iam::tenant::{ORG_TAG, dynamodb_request, platform_prefixes, session_policy};
 use podcastflow_iam::{Decision, Policy, Request, evaluate};
 use podcastflow_platform::tenancy::{ScopedTables, Session, SessionSource, TenantTables};
-use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update, item};
+use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, StoredItem, Table, TransactOp, Update, item};
 use serde_yaml_ng::Value;
 
 use crate::s3::{Grants, S3Principals};
@@ -326,9 +326,9 @@ impl Table for GuardedTable {
         self.inner.delete(key, condition).await
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         self.check("Query", query.index.name(), &[&query.partition])?;
-        self.inner.query(query).await
+        self.inner.query_stored(query).await
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::item::{self, Item};
+use crate::item::{Item, StoredItem};
 use crate::table::{Query, StoreError, Table};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -28,11 +28,12 @@ impl std::fmt::Debug for CursorCodec {
     }
 }
 
-/// One page for a client: items and the cursor of the next page, if there is one.
+/// One page for a client: items (as read, for the caller to decode) and the cursor of the next
+/// page, if there is one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Page {
     /// Items in order.
-    pub items: Vec<Item>,
+    pub items: Vec<StoredItem>,
     /// Opaque cursor of the next page; `None` on the last page.
     pub cursor: Option<String>,
 }
@@ -90,11 +91,11 @@ pub async fn page(
     };
     // One item more than asked tells whether another page exists.
     q.limit = size.saturating_add(1);
-    let out = table.query(&q).await?;
+    let out = table.query_stored(&q).await?;
     let mut items = out.items;
     let cursor = if items.len() > size as usize {
         items.truncate(size as usize);
-        items.last().map(|last| codec.encode(query, &item::position_in(last, query.index)))
+        items.last().map(|last| Ok(codec.encode(query, &last.position_in(query.index)?))).transpose()?
     } else {
         // The backend may stop early (DynamoDB's 1 MB page) and still have more.
         out.last_key.as_ref().filter(|_| !items.is_empty()).map(|k| codec.encode(query, k))

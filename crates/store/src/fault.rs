@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use podcastflow_domain::keys::Key;
 
-use crate::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
+use crate::{Condition, Item, Query, QueryOutput, StoreError, StoredItem, Table, TransactOp, Update};
 
 /// The port operations, to aim a fault at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,9 +185,9 @@ impl Table for FaultyTable {
         Self::after(f, self.inner.delete(key, condition).await)
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         let f = self.before(Op::Query).await?;
-        Self::after(f, self.inner.query(query).await)
+        Self::after(f, self.inner.query_stored(query).await)
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {

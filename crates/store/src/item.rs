@@ -4,6 +4,9 @@
 //! values, redb stores it as bytes. Numbers are integers (money is minor units), so nothing is
 //! lost either way.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use podcastflow_domain::keys::{self, Entity, Index, Key};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
@@ -41,20 +44,14 @@ pub fn index_key_of(item: &Item, index: Index) -> Option<Key> {
 /// The attributes naming an item's position in an index: the index keys plus the table keys
 /// (what DynamoDB returns as `LastEvaluatedKey`).
 pub fn position_in(item: &Item, index: Index) -> Item {
-    let mut out = Item::new();
-    let mut copy = |name: &str| {
-        if let Some(v) = item.get(name) {
-            out.insert(name.to_owned(), v.clone());
-        }
-    };
-    copy(keys::PK);
-    copy(keys::SK);
-    if index != Index::Main {
-        let (p, s) = index.attributes();
-        copy(p);
-        copy(s);
-    }
-    out
+    position_attributes(index).filter_map(|name| Some((name.to_owned(), item.get(name)?.clone()))).collect()
+}
+
+/// The names of the attributes of a position in an index.
+fn position_attributes(index: Index) -> impl Iterator<Item = &'static str> {
+    let (p, s) = index.attributes();
+    let of_index = (index != Index::Main).then_some([p, s]);
+    [keys::PK, keys::SK].into_iter().chain(of_index.into_iter().flatten())
 }
 
 /// A key as an item holding only `PK` and `SK`.
@@ -130,6 +127,96 @@ pub fn to_item<E: Entity>(entity: &E) -> Result<Item, StoreError> {
 /// A stored item back as an entity (key attributes are ignored).
 pub fn from_item<E: DeserializeOwned>(item: Item) -> Result<E, StoreError> {
     serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// An item as its adapter read it, decoded once by the caller: straight into an entity from the
+/// stored form (no [`Item`] built on the way, which cost a list more than half its decoding), or
+/// into an [`Item`] where a caller needs one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem(Stored);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Stored {
+    Item(Item),
+    Json(Vec<u8>),
+    Dynamo(HashMap<String, AttributeValue>),
+}
+
+impl StoredItem {
+    /// The embedded table's stored bytes (a JSON object).
+    pub fn json(bytes: Vec<u8>) -> Self {
+        Self(Stored::Json(bytes))
+    }
+
+    /// DynamoDB's attribute values as the SDK answered them.
+    pub fn dynamo(attributes: HashMap<String, AttributeValue>) -> Self {
+        Self(Stored::Dynamo(attributes))
+    }
+
+    /// The item as an entity (key attributes are ignored), exactly as [`from_item`] of
+    /// [`Self::into_item`] would give it.
+    pub fn decode<E: DeserializeOwned>(self) -> Result<E, StoreError> {
+        match self.0 {
+            Stored::Item(item) => from_item(item),
+            Stored::Json(bytes) => serde_json::from_slice(&bytes).map_err(corrupt),
+            Stored::Dynamo(map) => serde_dynamo::aws_sdk_dynamodb_1::from_item(map).map_err(corrupt),
+        }
+    }
+
+    /// The item itself.
+    pub fn into_item(self) -> Result<Item, StoreError> {
+        match self.0 {
+            Stored::Item(item) => Ok(item),
+            other => Self(other).decode(),
+        }
+    }
+
+    /// The item's primary key, read without decoding the rest of it.
+    pub fn key(&self) -> Result<Key, StoreError> {
+        /// The key attributes of a stored item; serde skips the others unread.
+        #[derive(serde::Deserialize)]
+        struct KeyOnly {
+            #[serde(rename = "PK")]
+            pk: String,
+            #[serde(rename = "SK")]
+            sk: String,
+        }
+        match &self.0 {
+            Stored::Item(item) => key_of(item),
+            Stored::Json(bytes) => {
+                let k: KeyOnly = serde_json::from_slice(bytes).map_err(corrupt)?;
+                Ok(Key::new(k.pk, k.sk))
+            }
+            Stored::Dynamo(map) => match (map.get(keys::PK), map.get(keys::SK)) {
+                (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Ok(Key::new(pk, sk)),
+                _ => Err(StoreError::Corrupt("a stored item without string PK and SK".into())),
+            },
+        }
+    }
+
+    /// The attributes naming the item's position in an index (see [`position_in`]).
+    pub fn position_in(&self, index: Index) -> Result<Item, StoreError> {
+        match &self.0 {
+            Stored::Item(item) => Ok(position_in(item, index)),
+            Stored::Json(bytes) => Ok(position_in(&serde_json::from_slice(bytes).map_err(corrupt)?, index)),
+            Stored::Dynamo(map) => {
+                let picked: HashMap<String, AttributeValue> = position_attributes(index)
+                    .filter_map(|name| Some((name.to_owned(), map.get(name)?.clone())))
+                    .collect();
+                serde_dynamo::aws_sdk_dynamodb_1::from_item(picked).map_err(corrupt)
+            }
+        }
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl From<Item> for StoredItem {
+    fn from(item: Item) -> Self {
+        Self(Stored::Item(item))
+    }
 }
 
 /// Any serializable value as an item (for non-entity records such as uniqueness claims).

@@ -30,7 +30,7 @@ pub mod tenant;
 pub use condition::{Condition, Update};
 pub use cursor::{CursorCodec, Page};
 pub use feed::{ChangeBatch, ChangeFeed, ChangeKind, ChangeRecord};
-pub use item::Item;
+pub use item::{Item, StoredItem};
 pub use resilient::ResilientTable;
 pub use table::{KeyCondition, Query, QueryOutput, StoreError, Table, TransactOp};
 pub use tenant::TenantTable;

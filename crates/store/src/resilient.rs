@@ -19,7 +19,7 @@ use podcastflow_domain::keys::Key;
 use podcastflow_resilience::RetryPolicy;
 
 use crate::calls;
-use crate::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
+use crate::{Condition, Item, Query, QueryOutput, StoreError, StoredItem, Table, TransactOp, Update};
 
 /// A table whose calls time out and retry by [`RetryPolicy`].
 pub struct ResilientTable {
@@ -88,8 +88,8 @@ impl Table for ResilientTable {
         self.run(Repeat::NotIfUnknown, || self.inner.delete(key, condition.clone())).await
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
-        self.run(Repeat::Safe, || self.inner.query(query)).await
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
+        self.run(Repeat::Safe, || self.inner.query_stored(query)).await
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {

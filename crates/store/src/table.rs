@@ -7,7 +7,7 @@ use podcastflow_domain::keys::{Index, Key};
 use thiserror::Error;
 
 use crate::condition::{Condition, Update};
-use crate::item::Item;
+use crate::item::{Item, StoredItem};
 
 /// Most items one transaction may write (DynamoDB's limit, enforced by both adapters).
 pub const MAX_TRANSACT_ITEMS: usize = 100;
@@ -125,13 +125,27 @@ impl Query {
     }
 }
 
-/// One page of query results.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct QueryOutput {
+/// One page of query results: items (as [`Item`]s, or as [`StoredItem`]s still to be decoded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutput<I = Item> {
     /// The items, in query order.
-    pub items: Vec<Item>,
+    pub items: Vec<I>,
     /// Where the next page starts, when the query stopped before the end of its range.
     pub last_key: Option<Item>,
+}
+
+impl<I> Default for QueryOutput<I> {
+    fn default() -> Self {
+        Self { items: Vec::new(), last_key: None }
+    }
+}
+
+impl QueryOutput<StoredItem> {
+    /// The page with its items decoded into [`Item`]s.
+    pub fn into_items(self) -> Result<QueryOutput, StoreError> {
+        let items = self.items.into_iter().map(StoredItem::into_item).collect::<Result<_, _>>()?;
+        Ok(QueryOutput { items, last_key: self.last_key })
+    }
 }
 
 /// One operation of a transaction.
@@ -196,8 +210,15 @@ pub trait Table: Send + Sync {
     /// Deletes an item if the condition holds; returns what was deleted.
     async fn delete(&self, key: &Key, condition: Condition) -> Result<Option<Item>, StoreError>;
 
-    /// Reads one page of a partition of an index.
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError>;
+    /// Reads one page of a partition of an index, its items as the adapter read them (lists decode
+    /// them straight into their entities). Every adapter and wrapper implements this one; none
+    /// overrides [`Table::query`], so a wrapper's checks cannot be gone around.
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError>;
+
+    /// Reads one page of a partition of an index as items.
+    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+        self.query_stored(query).await?.into_items()
+    }
 
     /// Applies all operations or none; a failed condition names the operation.
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError>;

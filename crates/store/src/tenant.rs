@@ -11,6 +11,7 @@ use podcastflow_domain::keys::{self, Index, Key, lookup, tenant_prefix};
 
 use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec, Page};
+use crate::item::StoredItem;
 use crate::item::{self, Item};
 use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp};
 
@@ -137,12 +138,12 @@ impl Table for TenantTable {
         self.inner.delete(key, condition).await
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         self.check_pk(&query.partition)?;
         if let Some(start) = &query.start_after {
             self.check_pk(item::str_attr(start, query.index.attributes().0).unwrap_or_default())?;
         }
-        self.inner.query(query).await
+        self.inner.query_stored(query).await
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {

@@ -5,6 +5,7 @@ mod cases;
 
 on_both_adapters!(cases:
     put_and_get_round_trip_every_json_type,
+    queried_items_decode_straight_into_types_as_their_items_do,
     put_if_absent_refuses_an_existing_item,
     delete_is_conditional_and_returns_the_old_item,
     stale_version_updates_are_refused,

@@ -1371,11 +1371,11 @@ impl Table for TakeAtTransaction {
     ) -> Result<Option<podcastflow_store::Item>, podcastflow_store::StoreError> {
         self.inner.delete(key, c).await
     }
-    async fn query(
+    async fn query_stored(
         &self,
         q: &podcastflow_store::Query,
-    ) -> Result<podcastflow_store::QueryOutput, podcastflow_store::StoreError> {
-        self.inner.query(q).await
+    ) -> Result<podcastflow_store::QueryOutput<podcastflow_store::StoredItem>, podcastflow_store::StoreError> {
+        self.inner.query_stored(q).await
     }
     async fn transact(&self, ops: Vec<podcastflow_store::TransactOp>) -> Result<(), podcastflow_store::StoreError> {
         if self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.nth {

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use podcastflow_domain::OrgId;
 use podcastflow_domain::keys::Key;
 use podcastflow_objects::{Credentials, ObjectError, Objects};
-use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, Table, TransactOp, Update};
+use podcastflow_store::{Condition, Item, Query, QueryOutput, StoreError, StoredItem, Table, TransactOp, Update};
 
 mod sts;
 pub use sts::StsSessions;
@@ -170,8 +170,8 @@ impl Table for ScopedTable {
         self.table().await?.delete(key, condition).await
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
-        self.table().await?.query(query).await
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
+        self.table().await?.query_stored(query).await
     }
 
     async fn transact(&self, ops: Vec<TransactOp>) -> Result<(), StoreError> {

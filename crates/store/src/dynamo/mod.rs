@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
 use podcastflow_domain::keys::{Index, Key};
 
 use crate::condition::{Condition, Update};
-use crate::item::{self, Item};
+use crate::item::{self, Item, StoredItem};
 use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp, check_transaction, dedupe};
 use expr::Expr;
 
@@ -253,7 +253,7 @@ impl Table for DynamoTable {
         out.attributes.filter(|a| !a.is_empty()).map(from_av_map).transpose()
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         if query.limit == 0 {
             return Ok(QueryOutput::default());
         }
@@ -275,7 +275,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(|e| map_err(e, None))?;
-        let items = out.items.unwrap_or_default().into_iter().map(from_av_map).collect::<Result<Vec<_>, _>>()?;
+        let items = out.items.unwrap_or_default().into_iter().map(StoredItem::dynamo).collect();
         let last_key = out.last_evaluated_key.filter(|k| !k.is_empty()).map(from_av_map).transpose()?;
         Ok(QueryOutput { items, last_key })
     }

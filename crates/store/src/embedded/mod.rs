@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::condition::{Condition, Update};
 use crate::feed::{ChangeBatch, ChangeFeed, ChangeKind, ChangeRecord};
-use crate::item::{self, Item, MAX_ITEM_BYTES};
+use crate::item::{self, Item, MAX_ITEM_BYTES, StoredItem};
 use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp, check_transaction, dedupe};
 
 /// Items: encode(PK, SK) -> JSON.
@@ -407,7 +407,7 @@ impl Table for EmbeddedTable {
         .await
     }
 
-    async fn query(&self, query: &Query) -> Result<QueryOutput, StoreError> {
+    async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         let q = query.clone();
         self.blocking(move |db| {
             let (mut lo, mut hi) = encoding::range(&q.partition, q.sort.as_ref());
@@ -437,7 +437,7 @@ impl Table for EmbeddedTable {
                         if q.forward { Box::new(iter) } else { Box::new(iter.rev()) };
                     for entry in iter.take(limit) {
                         let (_, v) = entry.map_err(unavailable)?;
-                        out.push(parse(v.value())?);
+                        out.push(StoredItem::json(v.value().to_vec()));
                     }
                 }
                 Some(def) => {
@@ -449,12 +449,13 @@ impl Table for EmbeddedTable {
                         let (_, mk) = entry.map_err(unavailable)?;
                         let got = items.get(mk.value()).map_err(unavailable)?;
                         let got = got.ok_or_else(|| StoreError::Corrupt("index entry without item".into()))?;
-                        out.push(parse(got.value())?);
+                        out.push(StoredItem::json(got.value().to_vec()));
                     }
                 }
             }
             // Like DynamoDB: a full page names its last position, even when nothing follows.
-            let last_key = (out.len() == limit).then(|| out.last().map(|i| item::position_in(i, q.index))).flatten();
+            let last = out.last().filter(|_| out.len() == limit);
+            let last_key = last.map(|i| i.position_in(q.index)).transpose()?;
             Ok(QueryOutput { items: out, last_key })
         })
         .await

@@ -8,7 +8,7 @@ use podcastflow_domain::{ActivityId, UserId};
 
 use super::{EntityPage, RepoError, Write, commit};
 use crate::condition::Condition;
-use crate::item;
+use crate::item::{self, StoredItem};
 use crate::table::{KeyCondition, Query, Table};
 use crate::tenant::TenantTable;
 
@@ -78,7 +78,7 @@ impl<'a> ActivityRepo<'a> {
             .sort(KeyCondition::Eq(id.to_string()))
             .limit(1);
         let page = self.t.page(&q, None).await?;
-        Ok(page.items.into_iter().next().map(item::from_item).transpose()?)
+        Ok(page.items.into_iter().next().map(StoredItem::decode).transpose()?)
     }
 
     /// One actor's activity.

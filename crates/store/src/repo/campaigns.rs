@@ -10,9 +10,11 @@ use podcastflow_domain::{CampaignId, ClientId, ShowId, UserId};
 use serde_json::json;
 
 use super::readers::{ReaderRepo, commit_with_entries, entry_item, entry_writes};
-use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
+use super::{
+    EntityPage, OnConflict, RepoError, Write, all_decoded, all_items, commit, get, get_many, ids_in, link_diff,
+    link_item,
+};
 use crate::condition::Condition;
-use crate::item;
 use crate::table::{KeyCondition, Query, Table};
 use crate::tenant::TenantTable;
 
@@ -199,14 +201,14 @@ impl<'a> CampaignRepo<'a> {
     pub async fn get_with_team(&self, id: &CampaignId) -> Result<Option<(Campaign, Vec<TeamMember>)>, RepoError> {
         let q = Query::partition(Index::Main, Campaign::collection_pk(self.t.org(), id))
             .sort(KeyCondition::Between(TeamMember::PREFIX.into(), keys::PROFILE.into()));
-        let out = self.t.query(&q).await?;
+        let out = self.t.query_stored(&q).await?;
         let mut campaign = None;
         let mut team = Vec::with_capacity(out.items.len());
         for i in out.items {
-            if item::str_attr(&i, keys::SK) == Some(keys::PROFILE) {
-                campaign = Some(item::from_item(i)?);
+            if i.key()?.sk == keys::PROFILE {
+                campaign = Some(i.decode()?);
             } else {
-                team.push(item::from_item(i)?);
+                team.push(i.decode()?);
             }
         }
         Ok(campaign.map(|c| (c, team)))
@@ -216,8 +218,7 @@ impl<'a> CampaignRepo<'a> {
     pub async fn team(&self, id: &CampaignId) -> Result<Vec<TeamMember>, RepoError> {
         let q = Query::partition(Index::Main, Campaign::collection_pk(self.t.org(), id))
             .sort(KeyCondition::BeginsWith(TeamMember::PREFIX.into()));
-        let out = self.t.query(&q).await?;
-        out.items.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// Adds a member of campaign `c` with their reader entry; the campaign must exist with `c`'s
@@ -285,7 +286,7 @@ impl<'a> CampaignRepo<'a> {
     /// A user's memberships of campaign teams (with their team role and permissions).
     pub async fn memberships(&self, user: &UserId) -> Result<Vec<TeamMember>, RepoError> {
         let q = Query::partition(Index::Gsi1, TeamMember::by_user_pk(self.t.org(), user));
-        all_items(self.t, &q).await?.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// Whether a client has campaigns that hold a commitment (won, live, paused): such a client
@@ -298,7 +299,7 @@ impl<'a> CampaignRepo<'a> {
     /// and moves (the archive guard, a change of its sellers).
     pub async fn of_client(&self, client: &ClientId) -> Result<Vec<Campaign>, RepoError> {
         let q = Query::partition(Index::Gsi2, Campaign::by_client_pk(self.t.org(), client));
-        Ok(all_items(self.t, &q).await?.into_iter().map(item::from_item).collect::<Result<_, _>>()?)
+        all_decoded(self.t, &q).await
     }
 
     /// Every campaign targeting a show: its campaign links, then one batch read per 100.

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::readers::ReaderRepo;
 use super::{EntityPage, RepoError, Write, all_items, commit, get, get_many, ids_in, link_diff, link_item};
+use crate::item::StoredItem;
 use crate::table::{KeyCondition, Query};
 use crate::tenant::TenantTable;
 
@@ -96,7 +97,8 @@ impl<'a> ClientRepo<'a> {
             .sort(KeyCondition::BeginsWith("CLIENT#".into()))
             .limit(limit);
         let page = self.t.page(&q, cursor).await?;
-        let ids: Vec<ClientId> = ids_in(&page.items, "clientId");
+        let links = page.items.into_iter().map(StoredItem::into_item).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<ClientId> = ids_in(&links, "clientId");
         Ok(EntityPage { items: self.get_many(&ids).await?, cursor: page.cursor })
     }
 

@@ -7,7 +7,7 @@ use podcastflow_domain::{EpisodeId, ShowId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::readers::{ReaderRepo, commit_with_entries, entry_writes};
-use super::{EntityPage, RepoError, Write, all_items, get, link_diff};
+use super::{EntityPage, RepoError, Write, all_decoded, get, link_diff};
 use crate::condition::Condition;
 use crate::item;
 use crate::table::{KeyCondition, Query};
@@ -207,6 +207,6 @@ impl<'a> EpisodeRepo<'a> {
     pub async fn schedule(&self, talent: &UserId) -> Result<Vec<ScheduleEntry>, RepoError> {
         let q = Query::partition(Index::Main, org_pk(self.t.org(), format!("TALENT#{talent}")))
             .sort(KeyCondition::BeginsWith("EPISODE#".into()));
-        all_items(self.t, &q).await?.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
+        all_decoded(self.t, &q).await
     }
 }

@@ -22,7 +22,7 @@ use podcastflow_domain::show::Show;
 use podcastflow_domain::{CampaignId, ClientId, EpisodeId, HoldId, ShowId};
 use thiserror::Error;
 
-use super::{RepoError, all_items};
+use super::{RepoError, all_decoded, all_items};
 use crate::condition::Condition;
 use crate::item::{self, Item};
 use crate::table::{KeyCondition, Query, StoreError, Table, TransactOp};
@@ -444,7 +444,7 @@ impl<'a> InventoryRepo<'a> {
     pub async fn holds_of(&self, campaign: &CampaignId) -> Result<Vec<Hold>, RepoError> {
         let q = Query::partition(Index::Main, Hold::collection_pk(self.t.org(), campaign))
             .sort(KeyCondition::BeginsWith("HOLD#".into()));
-        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// The organization's active holds expiring in `(from, until]`, soonest first (one Query of
@@ -454,7 +454,7 @@ impl<'a> InventoryRepo<'a> {
         // `~` sorts after every hold id that follows an instant.
         let range = KeyCondition::Between(format!("{}#~", at(from)), format!("{}#~", at(until)));
         let q = Query::partition(Index::Gsi1, Hold::active_pk(self.t.org())).sort(range);
-        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// Marks `hold` (read at version `expected`) as told of its expiry, so the change stream
@@ -480,13 +480,13 @@ impl<'a> InventoryRepo<'a> {
     pub async fn episode_claims(&self, episode: &EpisodeId) -> Result<Vec<SpotClaim>, RepoError> {
         let pk = podcastflow_domain::keys::org_pk(self.t.org(), format!("EPISODE#{episode}"));
         let q = Query::partition(Index::Main, pk).sort(KeyCondition::BeginsWith("SPOT#".into()));
-        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// Every claim of a show's spots, whatever their air dates (one Query, paged through).
     pub async fn show_claims(&self, show: &ShowId) -> Result<Vec<SpotClaim>, RepoError> {
         let q = Query::partition(Index::Gsi1, SpotClaim::by_show_pk(self.t.org(), show));
-        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// Gives back a held spot of a cancelled episode: its claim goes if it is still `hold`'s, the
@@ -528,7 +528,7 @@ impl<'a> InventoryRepo<'a> {
     /// The claims of a campaign's spots (held or booked), by air date.
     pub async fn campaign_claims(&self, campaign: &CampaignId) -> Result<Vec<SpotClaim>, RepoError> {
         let q = Query::partition(Index::Gsi2, SpotClaim::by_campaign_pk(self.t.org(), campaign));
-        all_items(self.t, &q).await?.into_iter().map(|i| Ok(item::from_item(i)?)).collect()
+        all_decoded(self.t, &q).await
     }
 
     /// The competitive category of every advertiser with a live claim in `episodes` at `now`:

@@ -39,7 +39,7 @@ use thiserror::Error;
 
 use crate::condition::Condition;
 use crate::cursor::Page;
-use crate::item::{self, Item};
+use crate::item::{self, Item, StoredItem};
 use crate::table::{StoreError, Table, TransactOp};
 
 /// Why a repository operation failed.
@@ -223,7 +223,7 @@ pub struct EntityPage<E> {
 impl<E: DeserializeOwned> EntityPage<E> {
     /// Decodes a page of items.
     pub(crate) fn decode(page: Page) -> Result<Self, RepoError> {
-        let items = page.items.into_iter().map(item::from_item).collect::<Result<Vec<E>, _>>()?;
+        let items = page.items.into_iter().map(StoredItem::decode).collect::<Result<Vec<E>, _>>()?;
         Ok(Self { items, cursor: page.cursor })
     }
 }
@@ -263,10 +263,22 @@ pub(crate) fn link_item(key: &Key, kind: &str, attrs: serde_json::Value) -> Resu
 /// Every item of a query, across pages (for bounded relationship partitions only), on a tenant's
 /// table or the platform table alike.
 pub(crate) async fn all_items(t: &dyn Table, q: &crate::table::Query) -> Result<Vec<Item>, RepoError> {
+    Ok(all_stored(t, q).await?.into_iter().map(StoredItem::into_item).collect::<Result<_, _>>()?)
+}
+
+/// Every item of a query, across pages, decoded straight into `E` (see [`all_items`]).
+pub(crate) async fn all_decoded<E: DeserializeOwned>(
+    t: &dyn Table,
+    q: &crate::table::Query,
+) -> Result<Vec<E>, RepoError> {
+    Ok(all_stored(t, q).await?.into_iter().map(StoredItem::decode).collect::<Result<_, _>>()?)
+}
+
+async fn all_stored(t: &dyn Table, q: &crate::table::Query) -> Result<Vec<StoredItem>, RepoError> {
     let mut items = Vec::new();
     let mut q = q.clone();
     loop {
-        let out = t.query(&q).await?;
+        let out = t.query_stored(&q).await?;
         items.extend(out.items);
         match out.last_key {
             Some(last) => q.start_after = Some(last),

@@ -6,7 +6,7 @@ use podcastflow_domain::notification::{Notification, digest};
 use podcastflow_domain::{NotificationId, UserId};
 use serde_json::Value;
 
-use super::{EntityPage, OnConflict, RepoError, Write, all_items, commit};
+use super::{EntityPage, OnConflict, RepoError, Write, all_decoded, all_items, commit};
 use crate::condition::{Condition, Update};
 use crate::table::{Query, Table, TransactOp};
 use crate::tenant::TenantTable;
@@ -137,8 +137,7 @@ impl<'a> NotificationRepo<'a> {
         at: DateTime<Utc>,
     ) -> Result<usize, RepoError> {
         let q = Query::partition(Index::Gsi1, Notification::unread_pk(self.t.org(), user));
-        let unread: Vec<Notification> =
-            all_items(self.t, &q).await?.into_iter().map(crate::item::from_item).collect::<Result<_, _>>()?;
+        let unread: Vec<Notification> = all_decoded(self.t, &q).await?;
         let chosen: Vec<NotificationId> = unread
             .iter()
             .filter(|n| ids.is_none_or(|ids| ids.contains(&n.id)))

@@ -123,6 +123,7 @@ impl<'a> OrganizationRepo<'a> {
         let page = cursor::page(self.table, self.cursors, &q, cursor).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for i in page.items {
+            let i = i.into_item()?;
             let key = item::key_of(&i)?;
             if item::str_attr(&i, keys::ENTITY) != Some(Organization::TYPE) {
                 continue;

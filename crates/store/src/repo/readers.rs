@@ -21,7 +21,7 @@ use super::campaigns::CampaignRepo;
 use super::clients::ClientRepo;
 use super::episodes::EpisodeRepo;
 use super::shows::ShowRepo;
-use super::{EntityPage, RepoError, Write, all_items, all_pages, commit, link_diff};
+use super::{EntityPage, RepoError, Write, all_decoded, all_pages, commit, link_diff};
 use crate::item::{self, Item};
 use crate::table::{KeyCondition, MAX_TRANSACT_ITEMS, Query, StoreError, Table, TransactOp};
 use crate::tenant::TenantTable;
@@ -162,7 +162,7 @@ impl<'a> ReaderRepo<'a> {
     /// An item's entries (one Query of its GSI2 partition).
     pub async fn of_item<I: Listed>(&self, id: &I) -> Result<BTreeSet<ReaderEntry<I>>, RepoError> {
         let q = Query::partition(Index::Gsi2, ReaderEntry::by_item_pk(self.t.org(), id));
-        all_items(self.t, &q).await?.into_iter().map(|i| item::from_item(i).map_err(RepoError::from)).collect()
+        Ok(all_decoded(self.t, &q).await?.into_iter().collect())
     }
 
     /// The entries a campaign with team `team` should have: its client's sellers and its shows'
@@ -349,9 +349,10 @@ impl<'a> ReaderRepo<'a> {
         let page = self.t.page(&q, cursor).await?;
         let cursor = match (page.cursor, page.items.last()) {
             (Some(_), Some(last)) => {
-                let mut at = item::position_in(last, Index::Main);
-                let sk = item::str_attr(last, keys::SK).unwrap_or_default();
-                at.insert(keys::SK.into(), Value::String(after_item(sk, descending)));
+                let mut at = last.position_in(Index::Main)?;
+                let sk = item::str_attr(&at, keys::SK).unwrap_or_default();
+                let after = after_item(sk, descending);
+                at.insert(keys::SK.into(), Value::String(after));
                 Some(self.t.cursors().encode(&q, &at))
             }
             (other, _) => other,
