@@ -232,6 +232,11 @@ impl<'t> Writer<'t> {
 /// local stack by gigabytes; the working set of a development stack is far smaller.
 const CACHE_BYTES: usize = 256 * 1024 * 1024;
 
+/// The most items a read makes in place rather than on the blocking pool (see
+/// [`EmbeddedTable::read`]): a page of 100 and the one item more that tells whether another
+/// follows, with room.
+const INLINE_READ_ITEMS: usize = 128;
+
 impl EmbeddedTable {
     /// Opens (or creates) the table in `dir/table.redb`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
@@ -268,12 +273,20 @@ impl EmbeddedTable {
         EmbeddedFeed { table: self.clone() }
     }
 
-    /// Runs a closure on the blocking pool with the database.
-    async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs a read of at most `items` items with the database: in place when it is small (a read
+    /// transaction never waits for a writer; a page of 26 takes 10-20 µs and one of
+    /// [`INLINE_READ_ITEMS`] at most about 75 µs, `examples/inline_reads.rs`, inside the 10-100
+    /// µs tokio allows a task between two awaits), on the blocking pool when it is not. Handing
+    /// every read to the pool cost a GET a fifth of its throughput in thread hand-offs
+    /// (BENCHMARKS.md, local stack).
+    async fn read<T, F>(&self, items: usize, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     {
+        if items <= INLINE_READ_ITEMS {
+            return f(&self.db);
+        }
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || f(&db)).await.map_err(unavailable)?
     }
@@ -333,7 +346,7 @@ impl EmbeddedTable {
 impl Table for EmbeddedTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let mk = main_key(key);
-        self.blocking(move |db| {
+        self.read(1, move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let items = txn.open_table(ITEMS).map_err(unavailable)?;
             match items.get(mk.as_slice()).map_err(unavailable)? {
@@ -409,7 +422,7 @@ impl Table for EmbeddedTable {
 
     async fn query_stored(&self, query: &Query) -> Result<QueryOutput<StoredItem>, StoreError> {
         let q = query.clone();
-        self.blocking(move |db| {
+        self.read(q.limit as usize, move |db| {
             let (mut lo, mut hi) = encoding::range(&q.partition, q.sort.as_ref());
             if let Some(start) = &q.start_after {
                 let pos = start_position(q.index, start)?;
@@ -499,7 +512,7 @@ impl Table for EmbeddedTable {
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         let unique: Vec<Vec<u8>> = dedupe(keys).iter().map(main_key).collect();
-        self.blocking(move |db| {
+        self.read(unique.len(), move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let items = txn.open_table(ITEMS).map_err(unavailable)?;
             let mut out = Vec::with_capacity(unique.len());
@@ -575,7 +588,7 @@ impl EmbeddedFeed {
             Some(p) => p.parse::<u64>().map_err(|_| StoreError::InvalidRequest(format!("bad feed position {p}")))?,
         };
         self.table
-            .blocking(move |db| {
+            .read(limit, move |db| {
                 let txn = db.begin_read().map_err(unavailable)?;
                 let changes = txn.open_table(CHANGES).map_err(unavailable)?;
                 let mut records = Vec::new();
