@@ -131,13 +131,12 @@ pub fn from_item<E: DeserializeOwned>(item: Item) -> Result<E, StoreError> {
 
 /// An item as its adapter read it, decoded once by the caller: straight into an entity from the
 /// stored form (no [`Item`] built on the way, which cost a list more than half its decoding), or
-/// into an [`Item`] where a caller needs one.
+/// into an [`Item`] where a caller needs one. Adapters make them; wrappers pass them on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredItem(Stored);
 
 #[derive(Debug, Clone, PartialEq)]
 enum Stored {
-    Item(Item),
     Json(Vec<u8>),
     Dynamo(HashMap<String, AttributeValue>),
 }
@@ -157,7 +156,6 @@ impl StoredItem {
     /// [`Self::into_item`] would give it.
     pub fn decode<E: DeserializeOwned>(self) -> Result<E, StoreError> {
         match self.0 {
-            Stored::Item(item) => from_item(item),
             Stored::Json(bytes) => serde_json::from_slice(&bytes).map_err(corrupt),
             Stored::Dynamo(map) => serde_dynamo::aws_sdk_dynamodb_1::from_item(map).map_err(corrupt),
         }
@@ -165,10 +163,7 @@ impl StoredItem {
 
     /// The item itself.
     pub fn into_item(self) -> Result<Item, StoreError> {
-        match self.0 {
-            Stored::Item(item) => Ok(item),
-            other => Self(other).decode(),
-        }
+        self.decode()
     }
 
     /// The item's primary key, read without decoding the rest of it.
@@ -182,7 +177,6 @@ impl StoredItem {
             sk: String,
         }
         match &self.0 {
-            Stored::Item(item) => key_of(item),
             Stored::Json(bytes) => {
                 let k: KeyOnly = serde_json::from_slice(bytes).map_err(corrupt)?;
                 Ok(Key::new(k.pk, k.sk))
@@ -197,7 +191,6 @@ impl StoredItem {
     /// The attributes naming the item's position in an index (see [`position_in`]).
     pub fn position_in(&self, index: Index) -> Result<Item, StoreError> {
         match &self.0 {
-            Stored::Item(item) => Ok(position_in(item, index)),
             Stored::Json(bytes) => Ok(position_in(&serde_json::from_slice(bytes).map_err(corrupt)?, index)),
             Stored::Dynamo(map) => {
                 let picked: HashMap<String, AttributeValue> = position_attributes(index)
@@ -211,12 +204,6 @@ impl StoredItem {
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
-}
-
-impl From<Item> for StoredItem {
-    fn from(item: Item) -> Self {
-        Self(Stored::Item(item))
-    }
 }
 
 /// Any serializable value as an item (for non-entity records such as uniqueness claims).

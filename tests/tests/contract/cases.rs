@@ -76,6 +76,7 @@ pub async fn queried_items_decode_straight_into_types_as_their_items_do(f: Fixtu
         let partition = if index == Index::Main { "P" } else { "G" };
         let out = f.table.query_stored(&Query::partition(index, partition).limit(1)).await.unwrap();
         let [stored] = <[_; 1]>::try_from(out.items).unwrap();
+        assert_eq!(stored.key().unwrap(), key("P", "S"));
         assert_eq!(stored.position_in(index).unwrap(), podcastflow_store::item::position_in(&original, index));
         let direct: Decoded = stored.clone().decode().unwrap();
         assert_eq!(direct, podcastflow_store::item::from_item::<Decoded>(original.clone()).unwrap());
