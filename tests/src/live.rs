@@ -111,6 +111,20 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    let mut conns = subscribed(url, api, topic, n).await;
+    write().await;
+    let written = Instant::now();
+    let arrivals = arrivals(&mut conns, kind).await;
+    let first = arrivals.iter().min().map_or(Duration::ZERO, |t| t.duration_since(written));
+    let last = arrivals.iter().max().map_or(Duration::ZERO, |t| t.duration_since(written));
+    for live in conns {
+        live.close().await;
+    }
+    FanoutTiming { connections: n, first, last }
+}
+
+/// `n` connections as `api`'s user, each subscribed to `topic`.
+pub async fn subscribed(url: &str, api: &Api, topic: &str, n: usize) -> Vec<Live> {
     let mut conns = Vec::with_capacity(n);
     // Connect and subscribe in waves, as many browsers would, without flooding the loopback.
     for wave in (0..n).collect::<Vec<_>>().chunks(50) {
@@ -123,27 +137,21 @@ where
         .await;
         conns.extend(opened);
     }
-    write().await;
-    let written = Instant::now();
-    let kind = kind.to_owned();
-    let arrivals = futures_util::future::join_all(conns.iter_mut().map(|live| {
-        let kind = kind.clone();
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let m = live.next_within(left).await.unwrap_or_else(|| panic!("no {kind} in time"));
-                if m["type"] == kind.as_str() {
-                    return Instant::now();
-                }
+    conns
+}
+
+/// When each connection received its first message of type `kind`; panics if one does not
+/// arrive within 60 s.
+pub async fn arrivals(conns: &mut [Live], kind: &str) -> Vec<Instant> {
+    futures_util::future::join_all(conns.iter_mut().map(|live| async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let m = live.next_within(left).await.unwrap_or_else(|| panic!("no {kind} in time"));
+            if m["type"] == kind {
+                return Instant::now();
             }
         }
     }))
-    .await;
-    let first = arrivals.iter().min().map_or(Duration::ZERO, |t| t.duration_since(written));
-    let last = arrivals.iter().max().map_or(Duration::ZERO, |t| t.duration_since(written));
-    for live in conns {
-        live.close().await;
-    }
-    FanoutTiming { connections: n, first, last }
+    .await
 }
