@@ -11,8 +11,7 @@ use podcastflow_domain::keys::{self, Index, Key, lookup, tenant_prefix};
 
 use crate::condition::{Condition, Update};
 use crate::cursor::{self, CursorCodec, Page};
-use crate::item::StoredItem;
-use crate::item::{self, Item};
+use crate::item::{self, Item, StoredItem};
 use crate::table::{Query, QueryOutput, StoreError, Table, TransactOp};
 
 /// The table as seen by one tenant.
